@@ -1,0 +1,55 @@
+# EstateCRM — `make help` lists the targets. `make check` is exactly what CI runs per database.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+CUSTOMERS ?= 100000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "EstateCRM 需要 Python 3.11 或更高版本")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.installed ## Create the virtualenv and install the locked dependencies
+
+run: install ## Set up, load demo data on first start, and start web server + job runner
+	@mkdir -p var
+	DEBUG=$${DEBUG:-1} PORT=$(PORT) $(PY) manage.py serve
+
+test: install browser ## Run the whole test suite (SQLite unless DATABASE_URL is set)
+	$(PY) -m pytest
+
+check: install browser ## Lint, type-check, migrations check and the whole test suite
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings_test DEBUG=0 SECURE_SSL=1 $(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) -m pytest
+
+fmt: install ## Format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
+	@bash scripts/ensure-browser.sh
+
+bench: install ## Benchmark at CUSTOMERS (default 100000) customers; needs DATABASE_URL for PostgreSQL
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py bench --customers $(CUSTOMERS)
+
+lock: ## Re-resolve requirements*.in into the lock files
+	rm -rf /tmp/estatecrm-lock && $(PYTHON) -m venv /tmp/estatecrm-lock
+	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements.in
+	/tmp/estatecrm-lock/bin/pip freeze > requirements.lock
+	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements-dev.in
+	/tmp/estatecrm-lock/bin/pip freeze | grep -v -x -F -f requirements.lock | sed '1i -r requirements.lock' > requirements-dev.lock
+
+.PHONY: help install run test check fmt browser bench lock

@@ -1,0 +1,19 @@
+"""Settings for the test suite: production settings with safe test-only secrets.
+
+Values already in the environment win, so CI can point DATABASE_URL at PostgreSQL.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTE=")
+os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("SECURE_SSL", "0")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+MEDIA_ROOT = VAR_DIR / "test-media"

@@ -1,0 +1,154 @@
+"""Test personas, so permission tests read as stories ("the outsider gets 404").
+
+    consultant   销售一组, project A (owns the customers made by ``make_customer``)
+    teammate     销售一组, project A
+    leader       销售一组 team leader
+    outsider     销售二组 consultant, project B
+    service      客服专员, project A
+    director     客服中心主任, projects A and B
+    supervisor   行政主管, company-wide
+    approver     综合组, no customer data
+    admin        系统管理员
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from crm.accounts.models import Company, Department, Team, User
+from crm.accounts.roles import Role
+from crm.accounts.services import create_staff
+from crm.customers.models import Channel, Customer
+from crm.customers.services import create_customer
+from crm.projects.models import Building, Project, Unit
+
+PASSWORD = "test-pass-123"
+
+
+@pytest.fixture
+def company(db: Any) -> Company:
+    return Company.objects.create(name="测试置业", sms_signature="测试置业")
+
+
+@pytest.fixture
+def project(company: Company) -> Project:
+    return Project.objects.create(company=company, name="锦华苑", code="JHY", city="郑州")
+
+
+@pytest.fixture
+def project_b(company: Company) -> Project:
+    return Project.objects.create(company=company, name="滨江御府", code="BJYF", city="郑州")
+
+
+@pytest.fixture
+def teams(company: Company) -> tuple[Team, Team]:
+    sales = Department.objects.create(company=company, name="销售部")
+    return Team.objects.create(department=sales, name="销售一组"), Team.objects.create(department=sales, name="销售二组")
+
+
+@pytest.fixture
+def make_staff(company: Company) -> Callable[..., User]:
+    def make(username: str, *roles: Role, team: Team | None = None, projects: tuple[Project, ...] = (), **kw: Any) -> User:
+        return create_staff(username, company=company, roles=roles, password=PASSWORD, team=team, projects=projects, **kw)
+
+    return make
+
+
+@pytest.fixture
+def consultant(make_staff, teams, project) -> User:
+    return make_staff("consultant", Role.CONSULTANT, team=teams[0], projects=(project,), display_name="王顾问")
+
+
+@pytest.fixture
+def teammate(make_staff, teams, project) -> User:
+    return make_staff("teammate", Role.CONSULTANT, team=teams[0], projects=(project,), display_name="李同组")
+
+
+@pytest.fixture
+def leader(make_staff, teams, project) -> User:
+    return make_staff("leader", Role.TEAM_LEADER, team=teams[0], projects=(project,), display_name="赵组长")
+
+
+@pytest.fixture
+def outsider(make_staff, teams, project_b) -> User:
+    return make_staff("outsider", Role.CONSULTANT, team=teams[1], projects=(project_b,), display_name="陈外组")
+
+
+@pytest.fixture
+def service(make_staff, project) -> User:
+    return make_staff("service", Role.SERVICE, projects=(project,), display_name="刘客服")
+
+
+@pytest.fixture
+def director(make_staff, project, project_b) -> User:
+    return make_staff("director", Role.DIRECTOR, projects=(project, project_b), display_name="吴主任")
+
+
+@pytest.fixture
+def supervisor(make_staff) -> User:
+    return make_staff("supervisor", Role.SUPERVISOR, display_name="郑主管")
+
+
+@pytest.fixture
+def approver(make_staff) -> User:
+    return make_staff("approver", Role.APPROVER, display_name="何审批")
+
+
+@pytest.fixture
+def admin_user(make_staff, project, project_b) -> User:
+    return make_staff("admin", Role.ADMIN, projects=(project, project_b), is_staff=True, is_superuser=True)
+
+
+_mobiles = itertools.count(10_000_001)
+
+
+def next_mobile() -> str:
+    return f"139{next(_mobiles):08d}"
+
+
+@pytest.fixture
+def make_customer(company: Company, consultant: User, project: Project) -> Callable[..., Customer]:
+    def make(name: str = "张三", *, owner: User | None = None, project: Project = project, **kw: Any) -> Customer:
+        owner = owner or consultant
+        kw.setdefault("mobile", next_mobile())
+        kw.setdefault("source_channel", Channel.VISIT)
+        return create_customer(actor=owner, company=company, name=name, owner=owner, project_id=project.pk, **kw)
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer) -> Customer:
+    return make_customer("张三", mobile="13812345678")
+
+
+@pytest.fixture
+def make_unit(project: Project) -> Callable[..., Unit]:
+    counter = itertools.count(101)
+
+    def make(project: Project = project, **kw: Any) -> Unit:
+        building, _ = Building.objects.get_or_create(project=project, name="1号楼")
+        kw.setdefault("number", str(next(counter)))
+        kw.setdefault("price", Decimal("1200000"))
+        return Unit.objects.create(project=project, building=building, **kw)
+
+    return make
+
+
+@pytest.fixture
+def unit(make_unit) -> Unit:
+    return make_unit(number="1801", layout="三室两厅两卫", area=Decimal("118.00"))
+
+
+@pytest.fixture
+def login(client) -> Callable[[User], Any]:
+    def do(user: User) -> Any:
+        client.force_login(user)
+        return client
+
+    return do

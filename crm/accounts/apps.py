@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "crm.accounts"
+    label = "accounts"
+    verbose_name = "账号与权限"
+
+    def ready(self) -> None:
+        from crm.accounts.services import sync_role_groups
+
+        # Role groups are configuration derived from roles.py; keep them in step after
+        # every migrate, the way Django itself creates permissions.
+        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="sync_role_groups")

@@ -1,0 +1,88 @@
+"""Staff: companies, departments, teams and users. Roles are Django groups (see roles.py)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from crm.accounts.roles import ROLE_SPECS, Role, Scope, group_name
+
+_ROLE_BY_GROUP = {group_name(role): role for role in Role}
+
+
+class Company(models.Model):
+    name = models.CharField("公司名称", max_length=100, unique=True)
+    sms_signature = models.CharField("短信签名", max_length=30, blank=True, help_text="替换模板中的“XXX”")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公司"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="departments", verbose_name="公司")
+    name = models.CharField("部门名称", max_length=50)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门"
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="uniq_department_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="teams", verbose_name="部门")
+    name = models.CharField("小组名称", max_length=50)
+    leader = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="组长"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "小组"
+        constraints = [models.UniqueConstraint(fields=["department", "name"], name="uniq_team_name")]
+
+    def __str__(self) -> str:
+        return f"{self.department.name}·{self.name}"
+
+
+class User(AbstractUser):
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name="公司"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff", verbose_name="部门"
+    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="小组")
+    projects = models.ManyToManyField("projects.Project", blank=True, related_name="staff", verbose_name="所属楼盘")
+    display_name = models.CharField("姓名", max_length=30, blank=True)
+    mobile = models.CharField("手机号", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "员工"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @cached_property
+    def roles(self) -> frozenset[Role]:
+        names = self.groups.values_list("name", flat=True)
+        return frozenset(_ROLE_BY_GROUP[name] for name in names if name in _ROLE_BY_GROUP)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @cached_property
+    def data_scope(self) -> Scope:
+        if self.is_superuser:
+            return Scope.COMPANY
+        return max((ROLE_SPECS[role].scope for role in self.roles), default=Scope.NONE)
+
+    @property
+    def role_labels(self) -> str:
+        return "、".join(str(role.label) for role in sorted(self.roles, key=list(Role).index))

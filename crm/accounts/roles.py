@@ -1,0 +1,94 @@
+"""Roles (as Django groups), their Chinese labels, data scope and permissions.
+
+A role grants permissions; the *widest* data scope among a user's roles decides what
+customer data the user can read (see crm.core.scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from django.db import models
+
+
+class Scope(IntEnum):
+    """How much customer data a role sees. Higher is wider."""
+
+    NONE = 0
+    OWN = 1  # customers the user owns or advises
+    TEAM = 2  # customers owned by anyone in the user's team
+    PROJECT = 3  # customers of the projects the user belongs to
+    COMPANY = 4  # every customer of the user's company
+
+
+class Role(models.TextChoices):
+    CONSULTANT = "consultant", "置业顾问"
+    TEAM_LEADER = "team_leader", "销售组长"
+    SERVICE = "service", "客服专员"
+    DUTY = "duty", "值班人员"
+    DIRECTOR = "director", "客服中心主任"
+    SUPERVISOR = "supervisor", "行政主管"
+    ANALYST = "analyst", "市场专员"
+    APPROVER = "approver", "综合组审批人"
+    MANAGEMENT = "management", "管理层"
+    ADMIN = "admin", "系统管理员"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    scope: Scope
+    permissions: tuple[str, ...]
+
+
+_VIEW = ("projects.view_project", "projects.view_unit", "customers.view_customer", "customers.view_deal")
+_EDIT_CUSTOMERS = (
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_deal",
+    "customers.change_deal",
+)
+
+ROLE_SPECS: dict[Role, RoleSpec] = {
+    Role.CONSULTANT: RoleSpec(Scope.OWN, (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.import_customers", "customers.export_customers")),
+    Role.TEAM_LEADER: RoleSpec(
+        Scope.TEAM,
+        (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.reassign_customer", "customers.import_customers", "customers.export_customers", "customers.archive_customer"),
+    ),
+    Role.SERVICE: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers")),
+    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact")),
+    Role.DIRECTOR: RoleSpec(
+        Scope.PROJECT,
+        (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.reassign_customer", "customers.merge_customers", "customers.export_customers", "customers.export_contact", "customers.archive_customer"),
+    ),
+    Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
+    Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
+    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project",)),
+    Role.MANAGEMENT: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit")),
+    Role.ADMIN: RoleSpec(
+        Scope.COMPANY,
+        (
+            *_VIEW,
+            *_EDIT_CUSTOMERS,
+            "customers.reveal_contact",
+            "customers.reassign_customer",
+            "customers.merge_customers",
+            "customers.import_customers",
+            "customers.export_customers",
+            "customers.export_contact",
+            "customers.archive_customer",
+            "customers.view_audit",
+            "projects.add_project",
+            "projects.change_project",
+            "projects.add_unit",
+            "projects.change_unit",
+            "projects.add_building",
+            "projects.change_building",
+        ),
+    ),
+}
+
+
+def group_name(role: Role) -> str:
+    """Groups are named by their Chinese label so the admin reads naturally."""
+    return str(role.label)

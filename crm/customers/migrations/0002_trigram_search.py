@@ -1,0 +1,37 @@
+"""PostgreSQL only: trigram GIN indexes for the customer search (mobile and name fragments).
+
+Django's ``contains`` lookup compiles to LIKE '%x%', which pg_trgm's gin_trgm_ops
+answers from these indexes for fragments of 3+ characters. SQLite has no such index;
+there the search scans, which is fine at the embedded default's scale.
+"""
+
+from django.db import migrations
+
+FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS customer_mobile_trgm ON customers_customer USING gin (mobile gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS customer_mobile2_trgm ON customers_customer USING gin (mobile2 gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS customer_name_trgm ON customers_customer USING gin (name gin_trgm_ops)",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS customer_mobile_trgm",
+    "DROP INDEX IF EXISTS customer_mobile2_trgm",
+    "DROP INDEX IF EXISTS customer_name_trgm",
+]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in FORWARD:
+            schema_editor.execute(sql)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in BACKWARD:
+            schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("customers", "0001_initial")]
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,411 @@
+"""Customers, their archive (客户信息档案), family, consent, deals and the 360° timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from crm.lib.mobile import mask_mobile
+
+
+class Stage(models.TextChoices):
+    PROSPECT = "prospect", "潜在客户"
+    INTERESTED = "interested", "意向客户"
+    OWNER = "owner", "成交客户"
+
+
+class Grade(models.TextChoices):
+    A = "A", "A级"
+    B = "B", "B级"
+    C = "C", "C级"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "来电"
+    VISIT = "visit", "来访"
+    WEBSITE = "website", "官网"
+    WECHAT = "wechat", "微信公众号"
+    PARTNER = "partner", "合作平台"
+    REGISTRATION = "registration", "售楼处登记"
+    EVENT = "event", "活动现场"
+    REFERRAL = "referral", "老带新"
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", "未知"
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class ArchiveReason(models.TextChoices):
+    WRONG_NUMBER = "wrong_number", "号码错误/空号"
+    NOT_PROSPECT = "not_prospect", "非真实客户"
+    DUPLICATE = "duplicate", "重复客户（已合并）"
+    LOST = "lost", "已流失/无购房意向"
+    REQUEST = "request", "客户要求删除"
+    OTHER = "other", "其他"
+
+
+class Tag(models.Model):
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="tags", verbose_name="公司")
+    name = models.CharField("标签", max_length=20)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户标签"
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="uniq_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BirthdayFields(models.Model):
+    """A birthday that may be kept in the lunar calendar (many customers celebrate 农历生日).
+
+    ``birth_mmdd`` ("0923") is the solar month-day, kept as a plain indexed column:
+    ``birthday__month``/``__day`` cannot use an index and on SQLite run Python per row.
+    """
+
+    birthday_on = models.DateField("生日(公历)", null=True, blank=True)
+    birthday_is_lunar = models.BooleanField("按农历过生日", default=False)
+    lunar_month = models.PositiveSmallIntegerField("农历月", null=True, blank=True)
+    lunar_day = models.PositiveSmallIntegerField("农历日", null=True, blank=True)
+    lunar_is_leap = models.BooleanField("闰月", default=False)
+    birth_mmdd = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Customer(BirthdayFields):
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="customers", verbose_name="公司")
+    number = models.CharField("客户编号", max_length=20)
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
+    mobile = models.CharField("手机号", max_length=20)
+    mobile2 = models.CharField("备用手机号", max_length=20, blank=True)
+    stage = models.CharField("客户阶段", max_length=12, choices=Stage.choices, default=Stage.PROSPECT)
+    grade = models.CharField("客户等级", max_length=1, choices=Grade.choices, default=Grade.C)
+    is_vip = models.BooleanField("VIP", default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_customers", verbose_name="置业顾问"
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="advised_customers",
+        verbose_name="VIP专属顾问",
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, related_name="customers", verbose_name="意向楼盘"
+    )
+    source_channel = models.CharField("来源渠道", max_length=14, choices=Channel.choices)
+    referrer = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name="推荐人(老客户)"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name="标签")
+    notes = models.TextField("备注", blank=True)
+
+    # Sensitive personal information (PIPL art. 28): encrypted at rest, exact-match blind index.
+    id_number_encrypted = models.TextField(blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hint = models.CharField("身份证号", max_length=18, blank=True, editable=False)
+
+    # SMS consent per purpose (工信部令第31号: care and marketing messages need consent).
+    consent_notification = models.BooleanField("同意接收服务通知", default=True)
+    consent_care = models.BooleanField("同意接收关怀短信", default=False)
+    consent_marketing = models.BooleanField("同意接收营销短信", default=False)
+    consent_source = models.CharField("同意来源", max_length=50, blank=True)
+    consent_at = models.DateTimeField("同意时间", null=True, blank=True)
+    has_opted_out = models.BooleanField("已退订短信", default=False)
+    opted_out_at = models.DateTimeField("退订时间", null=True, blank=True)
+
+    is_archived = models.BooleanField("已归档(无效)", default=False)
+    archived_reason = models.CharField("归档原因", max_length=20, choices=ArchiveReason.choices, blank=True)
+    archived_note = models.CharField("归档说明", max_length=200, blank=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="已合并到"
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="录入人"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户"
+        permissions = [
+            ("reveal_contact", "查看完整手机号/身份证号"),
+            ("reassign_customer", "变更客户归属"),
+            ("merge_customers", "合并重复客户"),
+            ("import_customers", "导入客户"),
+            ("export_customers", "导出客户"),
+            ("export_contact", "导出完整联系方式"),
+            ("archive_customer", "归档无效客户"),
+            ("view_audit", "查看审计日志"),
+        ]
+        constraints = [
+            # One person, one record: the normalised mobile is unique per company.
+            models.UniqueConstraint(fields=["company", "mobile"], name="uniq_customer_mobile"),
+            models.UniqueConstraint(fields=["company", "number"], name="uniq_customer_number"),
+        ]
+        indexes = [
+            # Customer list for a consultant (scope OWN): owner's page, newest first.
+            models.Index(fields=["owner", "-created_at"], name="customer_owner_created"),
+            # Customer list for project-scoped roles.
+            models.Index(fields=["project", "-created_at"], name="customer_project_created"),
+            # Company-wide list, newest first.
+            models.Index(fields=["company", "-created_at"], name="customer_company_created"),
+            models.Index(fields=["mobile2"], name="customer_mobile2"),
+            models.Index(fields=["name"], name="customer_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.number}）"
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+    @property
+    def masked_mobile2(self) -> str:
+        return mask_mobile(self.mobile2)
+
+
+class CustomerProfile(models.Model):
+    """The 42-item customer archive of seed 004, filled progressively.
+
+    Items 1 (gender) and 6 (mobile) live on Customer. Items 14 (parents' health), 15
+    (children) and 22 (health) are sensitive and hidden unless ARCHIVE_SENSITIVE_FIELDS is
+    on (PIPL minimum necessary); see crm.customers.archive for the layout.
+    """
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="profile", primary_key=True)
+    # 一、基本信息
+    address = models.CharField("通讯地址", max_length=200, blank=True)
+    employer = models.CharField("公司名称及地址", max_length=200, blank=True)
+    office_phone = models.CharField("办公电话", max_length=30, blank=True)
+    home_phone = models.CharField("家庭电话", max_length=30, blank=True)
+    native_place = models.CharField("籍贯", max_length=50, blank=True)
+    education = models.CharField("教育背景", max_length=100, blank=True, help_text="最高学历及毕业学校，是否在意学位")
+    # 二、家庭信息
+    family_status = models.CharField("家庭状况", max_length=200, blank=True, help_text="收入、关系是否融洽")
+    marital_status = models.CharField("婚姻状况", max_length=20, blank=True)
+    spouse_info = models.CharField("配偶信息", max_length=200, blank=True, help_text="仅记录客户本人愿意提供的内容")
+    spouse_education = models.CharField("配偶教育背景", max_length=100, blank=True)
+    spouse_interests = models.CharField("配偶兴趣", max_length=200, blank=True)
+    parents_status = models.CharField("父母状况", max_length=200, blank=True, help_text="年龄、健康、兴趣（敏感信息）")
+    children_status = models.CharField("子女状况", max_length=200, blank=True, help_text="出生日期、兴趣、就读学校（需监护人单独同意）")
+    closest_person = models.CharField("家庭中最亲密的人", max_length=50, blank=True)
+    # 三、个人生活、安全信息
+    dining_place = models.CharField("最偏好的就餐地点", max_length=100, blank=True)
+    shopping_place = models.CharField("偏爱购物场所", max_length=100, blank=True)
+    cuisine = models.CharField("最偏爱的菜式", max_length=50, blank=True)
+    drinking = models.CharField("饮酒", max_length=100, blank=True)
+    smoking = models.CharField("抽烟", max_length=100, blank=True)
+    health = models.CharField("健康状况", max_length=200, blank=True, help_text="敏感信息")
+    travel_mode = models.CharField("远行交通工具", max_length=50, blank=True)
+    social_organizations = models.CharField("所属的社会组织", max_length=100, blank=True)
+    social_enthusiasm = models.CharField("社交热衷程度", max_length=50, blank=True)
+    # 四、个人房产状况
+    current_residence = models.CharField("现居住状况", max_length=300, blank=True)
+    property_investment = models.CharField("现房产投资状况", max_length=300, blank=True)
+    ideal_residence = models.CharField("理想居住状况(最关注)", max_length=100, blank=True)
+    purchase_reason = models.CharField("购房原因", max_length=200, blank=True)
+    purchase_details = models.CharField("在我处购买物业的具体情况", max_length=200, blank=True)
+    brand_awareness = models.CharField("对本公司的了解", max_length=200, blank=True)
+    cares_about_neighbours = models.CharField("是否在意其他业主的素质", max_length=50, blank=True)
+    # 五、受社会尊重信息
+    job_title = models.CharField("职位", max_length=50, blank=True)
+    car_brand = models.CharField("汽车品牌", max_length=50, blank=True)
+    plate_number = models.CharField("车牌号", max_length=20, blank=True)
+    dress_style = models.CharField("服饰讲究", max_length=100, blank=True)
+    info_source = models.CharField("信息主要来源", max_length=100, blank=True)
+    admired_person = models.CharField("最佩服的人", max_length=50, blank=True)
+    # 六、自我认同价值
+    career_goal_long = models.CharField("事业目标(长期)", max_length=200, blank=True)
+    career_goal_short = models.CharField("事业目标(短期)", max_length=200, blank=True)
+    personal_goal_long = models.CharField("个人目标(长期)", max_length=200, blank=True)
+    personal_goal_short = models.CharField("个人目标(短期)", max_length=200, blank=True)
+    proudest_thing = models.CharField("自认为最得意的事", max_length=200, blank=True)
+    independence = models.CharField("主见", max_length=100, blank=True, help_text="是否有主见，对外来意见的接受程度")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户信息档案"
+
+    def __str__(self) -> str:
+        return f"{self.customer.name} 的档案"
+
+
+class FamilyMember(BirthdayFields):
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", "配偶"
+        CHILD = "child", "子女"
+        PARENT = "parent", "父母"
+        OTHER = "other", "其他"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="family", verbose_name="客户")
+    relation = models.CharField("关系", max_length=10, choices=Relation.choices)
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
+    mobile = models.CharField("手机号", max_length=20, blank=True)
+    notes = models.CharField("备注", max_length=200, blank=True)
+    # Children's data needs the guardian's separate consent (PIPL art. 31).
+    guardian_consent_at = models.DateTimeField("监护人同意时间", null=True, blank=True)
+    consent_care = models.BooleanField("同意生日关怀", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "家庭成员"
+        ordering = ["customer", "relation", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_relation_display()}）"
+
+
+class ConsentRecord(models.Model):
+    """History of consent given or withdrawn, per purpose (PIPL art. 14/15)."""
+
+    class Purpose(models.TextChoices):
+        NOTIFICATION = "notification", "服务通知"
+        CARE = "care", "关怀问候"
+        MARKETING = "marketing", "营销推广"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents", verbose_name="客户")
+    purpose = models.CharField("用途", max_length=12, choices=Purpose.choices)
+    is_granted = models.BooleanField("同意")
+    source = models.CharField("渠道", max_length=50, blank=True)
+    notice_version = models.CharField("告知书版本", max_length=20, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="记录人"
+    )
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "同意记录"
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.purpose} {'同意' if self.is_granted else '撤回'}"
+
+
+class MoveInKind(models.TextChoices):
+    BATCH = "batch", "集中入住"
+    INDIVIDUAL = "individual", "零星入住"
+
+
+class Deal(models.Model):
+    """A customer buys a unit. Milestone dates drive visits, care messages and gifts."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        CANCELLED = "cancelled", "已退房"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="deals", verbose_name="公司")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="deals", verbose_name="客户")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="deals", verbose_name="楼盘")
+    unit = models.ForeignKey("projects.Unit", on_delete=models.PROTECT, related_name="deals", verbose_name="房号")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals", verbose_name="置业顾问"
+    )
+    price = models.DecimalField("成交总价(元)", max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    subscribed_on = models.DateField("认购日期")
+    contracted_on = models.DateField("签约日期", null=True, blank=True)
+    full_payment_on = models.DateField("全款到账日期", null=True, blank=True)
+    filed_on = models.DateField("合同备案日期", null=True, blank=True)
+    delivery_planned_on = models.DateField("计划交房日期", null=True, blank=True)
+    delivered_on = models.DateField("实际交房日期", null=True, blank=True)
+    moved_in_on = models.DateField("入住日期", null=True, blank=True)
+    move_in_kind = models.CharField("入住方式", max_length=10, choices=MoveInKind.choices, blank=True)
+    cancelled_on = models.DateField("退房日期", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "成交"
+        ordering = ["-subscribed_on", "-id"]
+        constraints = [
+            # A unit is sold once: at most one active deal per unit.
+            models.UniqueConstraint(
+                fields=["unit"], condition=models.Q(status="active"), name="uniq_active_deal_per_unit"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-subscribed_on"], name="deal_customer"),
+            models.Index(fields=["project", "-subscribed_on"], name="deal_project"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer.name} · {self.unit}"
+
+    MILESTONES = (
+        ("subscribed_on", "认购"),
+        ("contracted_on", "签约"),
+        ("full_payment_on", "全款到账"),
+        ("filed_on", "合同备案"),
+        ("delivered_on", "交房"),
+        ("moved_in_on", "入住"),
+    )
+
+    @property
+    def current_milestone(self) -> str:
+        label = ""
+        for field, name in self.MILESTONES:
+            if getattr(self, field):
+                label = name
+        return label
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened to a customer; the 360° page lists these newest first.
+
+    Every capability writes here through crm.customers.timeline.record().
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "新建客户"
+        EDITED = "edited", "修改资料"
+        STAGE = "stage", "阶段变更"
+        OWNER = "owner", "归属变更"
+        DEAL = "deal", "成交"
+        MILESTONE = "milestone", "成交节点"
+        NOTE = "note", "跟进记录"
+        MERGED = "merged", "合并客户"
+        ARCHIVED = "archived", "归档"
+        RESTORED = "restored", "恢复"
+        CONSENT = "consent", "短信授权"
+        IMPORTED = "imported", "导入"
+        VISIT = "visit", "回访"
+        MESSAGE = "message", "短信"
+        COMPLAINT = "complaint", "投诉"
+        GIFT = "gift", "礼品"
+        CALL = "call", "来电"
+        CONSULTATION = "consultation", "咨询"
+        REFERRAL = "referral", "老带新"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name="客户")
+    kind = models.CharField("类型", max_length=14, choices=Kind.choices)
+    occurred_at = models.DateTimeField("时间")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="操作人"
+    )
+    summary = models.CharField("摘要", max_length=300)
+    data = models.JSONField("详情", default=dict, blank=True)
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户动态"
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The 360° page: one customer's events, newest first.
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d} {self.summary}"

@@ -1,0 +1,615 @@
+"""Writes to customers and deals. Every function takes the acting user and runs atomically.
+
+Rules enforced here (and nowhere else):
+1. One person, one record: a mobile that already belongs to a customer of the company is
+   refused with DuplicateCustomer, which carries the existing record so the UI can offer
+   a merge instead (seed 003: 客户信息统一登记, 不得重复).
+2. Every change is audited and shows on the customer's 360° timeline.
+3. Invalid records are archived with a reason, never deleted (seed 003: 定期清理无效信息).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.core import audit
+from crm.core.errors import DomainError
+from crm.core.numbering import reserve
+from crm.customers import timeline
+from crm.customers.milestones import milestone_errors
+from crm.customers.models import (
+    ArchiveReason,
+    ConsentRecord,
+    Customer,
+    CustomerProfile,
+    Deal,
+    FamilyMember,
+    Stage,
+    TimelineEvent,
+)
+from crm.lib import crypto
+from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
+from crm.projects.models import Unit
+
+if TYPE_CHECKING:
+    from crm.accounts.models import Company, User
+
+Kind = TimelineEvent.Kind
+
+# Fields whose changes are audited and shown as "修改资料" on the timeline.
+TRACKED_FIELDS = [
+    "name",
+    "gender",
+    "mobile",
+    "mobile2",
+    "stage",
+    "grade",
+    "is_vip",
+    "owner_id",
+    "advisor_id",
+    "project_id",
+    "source_channel",
+    "referrer_id",
+    "notes",
+    "birthday_on",
+    "birthday_is_lunar",
+    "lunar_month",
+    "lunar_day",
+    "lunar_is_leap",
+]
+
+
+class DuplicateCustomer(DomainError):
+    def __init__(self, existing: Customer, mobile: str) -> None:
+        super().__init__(f"手机号已属于客户 {existing.name}（{existing.number}）", field="mobile")
+        self.existing = existing
+        self.mobile = mobile
+
+
+def clean_mobile(raw: Any, *, field: str = "mobile", required: bool = True) -> str:
+    if not required and (raw is None or str(raw).strip() == ""):
+        return ""
+    try:
+        return normalize_mobile(raw)
+    except InvalidMobile as exc:
+        raise DomainError(exc.message, field=field) from exc
+
+
+def find_by_mobile(company_id: int, mobile: str, *, exclude_id: int | None = None) -> Customer | None:
+    """The customer holding this mobile (as main or backup number), following merges."""
+    qs = Customer.objects.filter(Q(mobile=mobile) | Q(mobile2=mobile), company_id=company_id)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    found = qs.order_by("is_archived", "id").first()
+    while found is not None and found.merged_into_id is not None:
+        found = Customer.objects.get(pk=found.merged_into_id)
+    return found
+
+
+def next_customer_numbers(company_id: int, count: int = 1) -> list[str]:
+    first = reserve(f"customer:{company_id}", count)
+    return [f"KH{n:08d}" for n in range(first, first + count)]
+
+
+def birth_mmdd(obj: Customer | FamilyMember) -> str:
+    """Solar month-day used to find birthdays by index; lunar ones are handled per year by care jobs."""
+    if obj.birthday_is_lunar:
+        return ""
+    return obj.birthday_on.strftime("%m%d") if obj.birthday_on else ""
+
+
+def _fill_lunar(obj: Customer | FamilyMember) -> None:
+    """A lunar birthday entered as a solar birth date gets its lunar month/day derived."""
+    if obj.birthday_is_lunar and obj.birthday_on and not obj.lunar_month:
+        from lunar_python import Solar
+
+        lunar = Solar.fromYmd(obj.birthday_on.year, obj.birthday_on.month, obj.birthday_on.day).getLunar()
+        obj.lunar_month = abs(lunar.getMonth())
+        obj.lunar_day = lunar.getDay()
+        obj.lunar_is_leap = lunar.getMonth() < 0
+    if obj.birthday_is_lunar and not (obj.lunar_month and obj.lunar_day):
+        raise DomainError("按农历过生日时，请填写出生日期或农历月、日", field="birthday_on")
+    if obj.lunar_month and not 1 <= obj.lunar_month <= 12:
+        raise DomainError("农历月份应在1到12之间", field="lunar_month")
+    if obj.lunar_day and not 1 <= obj.lunar_day <= 30:
+        raise DomainError("农历日期应在1到30之间", field="lunar_day")
+    obj.birth_mmdd = birth_mmdd(obj)
+
+
+def set_id_number(customer: Customer, raw: str) -> None:
+    """Encrypt and index an ID number on the (unsaved) customer; blank clears it."""
+    if not raw:
+        customer.id_number_encrypted = customer.id_number_hash = customer.id_number_hint = ""
+        return
+    try:
+        value = normalize_id_number(raw)
+    except InvalidMobile as exc:
+        raise DomainError(exc.message, field="id_number") from exc
+    customer.id_number_encrypted = crypto.encrypt(value)
+    customer.id_number_hash = crypto.blind_index(value)
+    customer.id_number_hint = mask_id_number(value)
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    actor: User,
+    company: Company,
+    name: str,
+    mobile: str,
+    owner: User,
+    project_id: int,
+    source_channel: str,
+    id_number: str = "",
+    tags: Iterable[Any] = (),
+    **fields: Any,
+) -> Customer:
+    """Register a customer (any channel).
+
+    1. Normalise the mobile(s); a number already in the company raises DuplicateCustomer.
+    2. Assign the next customer number (KH00000001…).
+    3. Write the customer, its empty archive, a consent record, an audit row and the
+       "新建客户" timeline event.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("姓名不能为空", field="name")
+    mobile = clean_mobile(mobile)
+    mobile2 = clean_mobile(fields.pop("mobile2", ""), field="mobile2", required=False)
+    if mobile2 == mobile:
+        mobile2 = ""
+    for number in filter(None, (mobile, mobile2)):
+        existing = find_by_mobile(company.pk, number)
+        if existing is not None:
+            raise DuplicateCustomer(existing, number)
+    customer = Customer(
+        company=company,
+        name=name,
+        mobile=mobile,
+        mobile2=mobile2,
+        owner=owner,
+        project_id=project_id,
+        source_channel=source_channel,
+        created_by=actor,
+        **fields,
+    )
+    customer.number = next_customer_numbers(company.pk)[0]
+    if customer.consent_care or customer.consent_marketing:
+        customer.consent_at = customer.consent_at or timezone.now()
+    _fill_lunar(customer)
+    set_id_number(customer, id_number)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        # A concurrent registration of the same mobile won the race.
+        existing = find_by_mobile(company.pk, mobile)
+        if existing is not None:
+            raise DuplicateCustomer(existing, mobile) from exc
+        raise
+    if tags:
+        customer.tags.set(tags)
+    CustomerProfile.objects.create(customer=customer)
+    for purpose in ("care", "marketing"):
+        if getattr(customer, f"consent_{purpose}"):
+            ConsentRecord.objects.create(
+                customer=customer, purpose=purpose, is_granted=True, source=customer.consent_source, recorded_by=actor
+            )
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=customer, customer_id=customer.pk, summary=f"新建客户 {customer}")
+    timeline.record(customer, Kind.CREATED, f"{actor} 录入客户（{customer.get_source_channel_display()}）", actor=actor)
+    return customer
+
+
+@transaction.atomic
+def update_customer(customer: Customer, *, actor: User, id_number: str | None = None, tags: Iterable[Any] | None = None, **changes: Any) -> Customer:
+    """Edit a customer's main record. Stage and owner changes get their own timeline events."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = audit.snapshot(customer, TRACKED_FIELDS)
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise DomainError("姓名不能为空", field="name")
+    if "mobile" in changes:
+        changes["mobile"] = clean_mobile(changes["mobile"])
+    if "mobile2" in changes:
+        changes["mobile2"] = clean_mobile(changes["mobile2"], field="mobile2", required=False)
+    for field in ("mobile", "mobile2"):
+        number = changes.get(field)
+        if number and number != getattr(customer, field):
+            existing = find_by_mobile(customer.company_id, number, exclude_id=customer.pk)
+            if existing is not None and existing.pk != customer.pk:
+                raise DuplicateCustomer(existing, number)
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    _fill_lunar(customer)
+    if id_number is not None and id_number != "":
+        set_id_number(customer, id_number)
+    customer.save()
+    if tags is not None:
+        customer.tags.set(tags)
+    changed = audit.diff(customer, before, TRACKED_FIELDS)
+    if id_number:
+        changed["id_number"] = ["***", "***"]
+    if not changed:
+        return customer
+    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=customer, customer_id=customer.pk, changes=changed)
+    if "stage" in changed:
+        timeline.record(
+            customer,
+            Kind.STAGE,
+            f"阶段：{Stage(before['stage']).label} → {customer.get_stage_display()}",
+            actor=actor,
+        )
+    if "owner_id" in changed:
+        timeline.record(customer, Kind.OWNER, f"置业顾问变更为 {customer.owner}", actor=actor)
+    rest = [f for f in changed if f not in {"stage", "owner_id"}]
+    if rest:
+        labels = "、".join(_label(f) for f in rest)
+        timeline.record(customer, Kind.EDITED, f"修改了 {labels}", actor=actor, data={"fields": rest})
+    return customer
+
+
+def _label(field: str) -> str:
+    if field == "id_number":
+        return "身份证号"
+    return str(Customer._meta.get_field(field.removesuffix("_id")).verbose_name)
+
+
+@transaction.atomic
+def update_profile(customer: Customer, *, actor: User, **fields: Any) -> CustomerProfile:
+    profile, _ = CustomerProfile.objects.select_for_update().get_or_create(customer=customer)
+    names = list(fields)
+    before = audit.snapshot(profile, names)
+    for key, value in fields.items():
+        setattr(profile, key, value)
+    profile.save()
+    changed = audit.diff(profile, before, names)
+    if changed:
+        audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=profile, customer_id=customer.pk, changes=changed)
+        labels = "、".join(str(CustomerProfile._meta.get_field(f).verbose_name) for f in changed)
+        timeline.record(customer, Kind.EDITED, f"完善档案：{labels}", actor=actor, data={"fields": list(changed)})
+    return profile
+
+
+@transaction.atomic
+def add_family_member(customer: Customer, *, actor: User, **fields: Any) -> FamilyMember:
+    member = FamilyMember(customer=customer, **fields)
+    if member.mobile:
+        member.mobile = clean_mobile(member.mobile)
+    if member.relation == FamilyMember.Relation.CHILD and member.guardian_consent_at is None and (
+        member.birthday_on or member.lunar_month
+    ):
+        raise DomainError("记录子女生日需要监护人单独同意", field="guardian_consent_at")
+    _fill_lunar(member)
+    member.save()
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=member, customer_id=customer.pk, summary=f"家庭成员 {member}")
+    timeline.record(customer, Kind.EDITED, f"添加家庭成员：{member}", actor=actor)
+    return member
+
+
+@transaction.atomic
+def add_note(customer: Customer, *, actor: User, text: str) -> TimelineEvent:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("跟进内容不能为空", field="text")
+    return timeline.record(customer, Kind.NOTE, text, actor=actor)
+
+
+@transaction.atomic
+def reassign_customers(customers: Iterable[Customer], *, actor: User, new_owner: User, reason: str = "") -> int:
+    """Hand customers to another consultant (single or bulk); each move is audited."""
+    moved = 0
+    for customer in customers:
+        if customer.owner_id == new_owner.pk:
+            continue
+        old_owner = customer.owner
+        Customer.objects.filter(pk=customer.pk).update(owner=new_owner, updated_at=timezone.now())
+        audit.log(
+            audit.AuditLog.Action.REASSIGN,
+            actor=actor,
+            target=customer,
+            customer_id=customer.pk,
+            changes={"owner": [str(old_owner), str(new_owner)]},
+            reason=reason,
+        )
+        timeline.record(customer, Kind.OWNER, f"置业顾问 {old_owner} → {new_owner}", actor=actor, data={"reason": reason})
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def archive_customer(customer: Customer, *, actor: User, reason: str, note: str = "") -> Customer:
+    if reason not in ArchiveReason.values:
+        raise DomainError("请选择归档原因", field="reason")
+    if customer.is_archived:
+        raise DomainError("该客户已归档")
+    customer.is_archived = True
+    customer.archived_reason = reason
+    customer.archived_note = note
+    customer.archived_at = timezone.now()
+    customer.save(update_fields=["is_archived", "archived_reason", "archived_note", "archived_at", "updated_at"])
+    label = ArchiveReason(reason).label
+    audit.log(audit.AuditLog.Action.ARCHIVE, actor=actor, target=customer, customer_id=customer.pk, reason=f"{label} {note}".strip())
+    timeline.record(customer, Kind.ARCHIVED, f"归档为无效客户：{label}", actor=actor, data={"note": note})
+    return customer
+
+
+@transaction.atomic
+def restore_customer(customer: Customer, *, actor: User) -> Customer:
+    if not customer.is_archived or customer.merged_into_id:
+        raise DomainError("只有未合并的归档客户可以恢复")
+    customer.is_archived = False
+    customer.archived_reason = ""
+    customer.archived_note = ""
+    customer.archived_at = None
+    customer.save(update_fields=["is_archived", "archived_reason", "archived_note", "archived_at", "updated_at"])
+    audit.log(audit.AuditLog.Action.RESTORE, actor=actor, target=customer, customer_id=customer.pk)
+    timeline.record(customer, Kind.RESTORED, "恢复为有效客户", actor=actor)
+    return customer
+
+
+PROFILE_FIELDS = [f.name for f in CustomerProfile._meta.concrete_fields if f.name not in {"customer", "updated_at"}]
+
+
+@transaction.atomic
+def merge_customers(target: Customer, source: Customer, *, actor: User) -> Customer:
+    """Merge a duplicate (source) into the record that stays (target).
+
+    1. Deals, timeline events, family members, consent records and referrals move to the target.
+    2. Blank fields of the target (backup mobile, birthday, archive items) are filled from the source.
+    3. The source is archived as a duplicate pointing at the target; an audit row and a
+       timeline event on the target record the merge.
+    """
+    if target.pk == source.pk:
+        raise DomainError("不能与自身合并")
+    if target.company_id != source.company_id:
+        raise DomainError("只能合并同一公司的客户")
+    if source.merged_into_id:
+        raise DomainError("该客户已被合并")
+    target = Customer.objects.select_for_update().get(pk=target.pk)
+    source = Customer.objects.select_for_update().get(pk=source.pk)
+    moved = {
+        "deals": Deal.objects.filter(customer=source).update(customer=target),
+        "events": TimelineEvent.objects.filter(customer=source).update(customer=target),
+        "family": FamilyMember.objects.filter(customer=source).update(customer=target),
+        "consents": ConsentRecord.objects.filter(customer=source).update(customer=target),
+        "referrals": Customer.objects.filter(referrer=source).exclude(pk=target.pk).update(referrer=target),
+    }
+    _move_related_elsewhere(source, target)
+    if not target.mobile2 and source.mobile != target.mobile:
+        target.mobile2 = source.mobile
+    for field in ("birthday_on", "birthday_is_lunar", "lunar_month", "lunar_day", "lunar_is_leap", "birth_mmdd", "notes"):
+        if not getattr(target, field) and getattr(source, field):
+            setattr(target, field, getattr(source, field))
+    if not target.id_number_hash and source.id_number_hash:
+        target.id_number_encrypted, target.id_number_hash, target.id_number_hint = (
+            source.id_number_encrypted,
+            source.id_number_hash,
+            source.id_number_hint,
+        )
+    if source.stage == Stage.OWNER or target.deals.filter(status=Deal.Status.ACTIVE).exists():
+        target.stage = Stage.OWNER
+    target.is_vip = target.is_vip or source.is_vip
+    target.save()
+    target.tags.add(*source.tags.all())
+    target_profile, _ = CustomerProfile.objects.get_or_create(customer=target)
+    source_profile = CustomerProfile.objects.filter(customer=source).first()
+    if source_profile is not None:
+        for field in PROFILE_FIELDS:
+            if not getattr(target_profile, field) and getattr(source_profile, field):
+                setattr(target_profile, field, getattr(source_profile, field))
+        target_profile.save()
+    source.is_archived = True
+    source.archived_reason = ArchiveReason.DUPLICATE
+    source.archived_at = timezone.now()
+    source.merged_into = target
+    source.save()
+    audit.log(
+        audit.AuditLog.Action.MERGE,
+        actor=actor,
+        target=target,
+        customer_id=target.pk,
+        summary=f"{source.number} 合并入 {target.number}",
+        changes={"source_id": source.pk, "moved": moved},
+    )
+    audit.log(audit.AuditLog.Action.MERGE, actor=actor, target=source, customer_id=source.pk, summary=f"已合并入 {target.number}")
+    timeline.record(target, Kind.MERGED, f"合并重复客户 {source.name}（{source.number}）", actor=actor, data={"moved": moved})
+    return target
+
+
+def _move_related_elsewhere(source: Customer, target: Customer) -> None:
+    """Re-point rows of later capabilities (visits, complaints, messages…) at the target.
+
+    Any model with a ForeignKey named ``customer`` to Customer that is not handled above
+    is moved generically, so new apps are covered without touching this function.
+    """
+    handled = {Deal, TimelineEvent, FamilyMember, ConsentRecord, CustomerProfile}
+    for relation in Customer._meta.related_objects:
+        model = relation.related_model
+        if model in handled or model is Customer or relation.field.name != "customer" or relation.one_to_one:
+            continue
+        model._default_manager.filter(customer=source).update(customer=target)
+
+
+@transaction.atomic
+def merge_intake(existing: Customer, *, actor: User, name: str = "", note: str = "", source_channel: str = "") -> Customer:
+    """A duplicate registration folded into the existing record instead of a new one."""
+    parts = [f"重复登记已合并（{name or existing.name}"]
+    if source_channel:
+        from crm.customers.models import Channel
+
+        parts.append(f"，渠道：{Channel(source_channel).label}")
+    parts.append("）")
+    if note:
+        parts.append(f"：{note}")
+    timeline.record(existing, Kind.MERGED, "".join(parts), actor=actor)
+    audit.log(audit.AuditLog.Action.MERGE, actor=actor, target=existing, customer_id=existing.pk, summary="重复登记合并")
+    return existing
+
+
+@transaction.atomic
+def set_consent(
+    customer: Customer, *, actor: User | None, purpose: str, granted: bool, source: str = "", notice_version: str = ""
+) -> ConsentRecord:
+    """Give or withdraw consent for one purpose; withdrawal takes effect immediately."""
+    if purpose not in ConsentRecord.Purpose.values:
+        raise DomainError("未知的授权用途")
+    now = timezone.now()
+    updates: dict[str, Any] = {f"consent_{purpose}": granted, "updated_at": now}
+    if granted:
+        updates.update(consent_source=source, consent_at=now)
+    Customer.objects.filter(pk=customer.pk).update(**updates)
+    record = ConsentRecord.objects.create(
+        customer=customer, purpose=purpose, is_granted=granted, source=source, notice_version=notice_version, recorded_by=actor
+    )
+    label = ConsentRecord.Purpose(purpose).label
+    timeline.record(customer, Kind.CONSENT, f"{'同意' if granted else '撤回'}接收{label}短信（{source or '系统'}）", actor=actor)
+    return record
+
+
+def reveal_contact(customer: Customer, *, actor: User, field: str, reason: str, ip: str | None = None) -> str:
+    """Show one full mobile or ID number: an explicit, audited action (PIPL)."""
+    if not actor.has_perm("customers.reveal_contact"):
+        raise DomainError("您没有查看完整联系方式的权限")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写查看事由", field="reason")
+    if field == "mobile":
+        value = customer.mobile
+    elif field == "mobile2":
+        value = customer.mobile2
+    elif field == "id_number":
+        value = crypto.decrypt(customer.id_number_encrypted)
+    else:
+        raise DomainError("未知字段")
+    label = {"mobile": "手机号", "mobile2": "备用手机号", "id_number": "身份证号"}[field]
+    audit.log(
+        audit.AuditLog.Action.REVEAL,
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        summary=f"查看 {customer.name} 的完整{label}",
+        changes={"field": field},
+        reason=reason,
+        ip=ip,
+    )
+    return value
+
+
+# ---------------------------------------------------------------- deals
+
+DEAL_DATE_FIELDS = (
+    "subscribed_on",
+    "contracted_on",
+    "full_payment_on",
+    "filed_on",
+    "delivery_planned_on",
+    "delivered_on",
+    "moved_in_on",
+)
+
+
+def _check_dates(dates: dict[str, date | None]) -> None:
+    errors = milestone_errors(dates, today=timezone.localdate())
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
+
+
+def _unit_status_for(deal: Deal) -> str:
+    if deal.status == Deal.Status.CANCELLED:
+        return Unit.Status.AVAILABLE
+    if deal.delivered_on:
+        return Unit.Status.DELIVERED
+    if deal.contracted_on:
+        return Unit.Status.SOLD
+    return Unit.Status.RESERVED
+
+
+@transaction.atomic
+def create_deal(*, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any) -> Deal:
+    """A customer subscribes to a unit (认购). The unit must be free; the customer becomes an owner."""
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    if unit.project.company_id != customer.company_id:
+        raise DomainError("房源不属于本公司", field="unit")
+    if Deal.objects.filter(unit=unit, status=Deal.Status.ACTIVE).exists():
+        raise DomainError(f"房源 {unit.label} 已被认购", field="unit")
+    values = {name: dates.get(name) for name in DEAL_DATE_FIELDS}
+    _check_dates(values)
+    deal = Deal(
+        company_id=customer.company_id,
+        customer=customer,
+        unit=unit,
+        project_id=unit.project_id,
+        consultant=consultant or customer.owner,
+        price=price if price is not None else unit.price,
+        move_in_kind=dates.get("move_in_kind", ""),
+        **values,
+    )
+    deal.save()
+    unit.status = _unit_status_for(deal)
+    unit.save(update_fields=["status"])
+    if customer.stage != Stage.OWNER:
+        old = customer.get_stage_display()
+        Customer.objects.filter(pk=customer.pk).update(stage=Stage.OWNER, updated_at=timezone.now())
+        customer.stage = Stage.OWNER
+        timeline.record(customer, Kind.STAGE, f"阶段：{old} → 成交客户", actor=actor)
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=deal, customer_id=customer.pk, summary=f"认购 {unit.label}")
+    timeline.record(customer, Kind.DEAL, f"认购 {unit.project.name} {unit.label}", actor=actor, source=deal)
+    for field, label in Deal.MILESTONES[1:]:
+        if values.get(field):
+            timeline.record(customer, Kind.MILESTONE, f"{label}：{values[field]:%Y-%m-%d}（{unit.label}）", actor=actor, source=deal)
+    return deal
+
+
+@transaction.atomic
+def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
+    """Record milestone dates (and price/move-in kind); the unit status follows the deal."""
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    if deal.status == Deal.Status.CANCELLED:
+        raise DomainError("已退房的成交不能再修改")
+    fields = [*DEAL_DATE_FIELDS, "price", "move_in_kind"]
+    before = audit.snapshot(deal, fields)
+    for key, value in changes.items():
+        if key not in fields:
+            raise DomainError(f"不能修改字段 {key}")
+        setattr(deal, key, value)
+    _check_dates({name: getattr(deal, name) for name in DEAL_DATE_FIELDS})
+    if deal.moved_in_on and not deal.move_in_kind:
+        raise DomainError("请选择入住方式（集中/零星）", field="move_in_kind")
+    deal.save()
+    Unit.objects.filter(pk=deal.unit_id).update(status=_unit_status_for(deal))
+    changed = audit.diff(deal, before, fields)
+    if changed:
+        audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=deal, customer_id=deal.customer_id, changes=changed)
+        labels = dict(Deal.MILESTONES) | {"delivery_planned_on": "计划交房"}
+        for field in changed:
+            if field in labels:
+                value = getattr(deal, field)
+                text = f"{labels[field]}：{value:%Y-%m-%d}" if value else f"{labels[field]}日期已清除"
+                timeline.record(deal.customer_id, Kind.MILESTONE, f"{text}（{deal.unit.label}）", actor=actor, source=deal)
+    return deal
+
+
+@transaction.atomic
+def cancel_deal(deal: Deal, *, actor: User, reason: str, on: date | None = None) -> Deal:
+    """退房: the deal is kept as cancelled and the unit is for sale again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写退房原因", field="reason")
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    if deal.status == Deal.Status.CANCELLED:
+        raise DomainError("该成交已退房")
+    deal.status = Deal.Status.CANCELLED
+    deal.cancelled_on = on or timezone.localdate()
+    deal.save(update_fields=["status", "cancelled_on", "updated_at"])
+    Unit.objects.filter(pk=deal.unit_id).update(status=Unit.Status.AVAILABLE)
+    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=deal, customer_id=deal.customer_id, reason=reason, summary="退房")
+    timeline.record(deal.customer_id, Kind.DEAL, f"退房 {deal.unit.label}：{reason}", actor=actor, source=deal)
+    return deal

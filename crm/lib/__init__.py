@@ -1,0 +1,1 @@
+"""Plain helpers with no models: mobile numbers and masking, field encryption, calendars."""

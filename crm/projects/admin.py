@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from crm.projects.models import Building, Project, Unit
+
+
+class BuildingInline(admin.TabularInline):
+    model = Building
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "city", "is_active"]
+    search_fields = ["name", "code"]
+    inlines = [BuildingInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "layout", "area", "price", "status"]
+    list_filter = ["project", "status"]
+    search_fields = ["number"]
+    list_select_related = ["building__project"]
