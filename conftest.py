@@ -1,14 +1,14 @@
 """Test personas, so permission tests read as stories ("the outsider gets 404").
 
-    consultant   销售一组, project A (owns the customers made by ``make_customer``)
-    teammate     销售一组, project A
-    leader       销售一组 team leader
-    outsider     销售二组 consultant, project B
-    service      客服专员, project A
-    director     客服中心主任, projects A and B
-    supervisor   行政主管, company-wide
-    approver     综合组, no customer data
-    admin        系统管理员
+consultant   销售一组, project A (owns the customers made by ``make_customer``)
+teammate     销售一组, project A
+leader       销售一组 team leader
+outsider     销售二组 consultant, project B
+service      客服专员, project A
+director     客服中心主任, projects A and B
+supervisor   行政主管, company-wide
+approver     综合组, no customer data
+admin        系统管理员
 """
 
 from __future__ import annotations
@@ -48,13 +48,19 @@ def project_b(company: Company) -> Project:
 @pytest.fixture
 def teams(company: Company) -> tuple[Team, Team]:
     sales = Department.objects.create(company=company, name="销售部")
-    return Team.objects.create(department=sales, name="销售一组"), Team.objects.create(department=sales, name="销售二组")
+    return Team.objects.create(department=sales, name="销售一组"), Team.objects.create(
+        department=sales, name="销售二组"
+    )
 
 
 @pytest.fixture
 def make_staff(company: Company) -> Callable[..., User]:
-    def make(username: str, *roles: Role, team: Team | None = None, projects: tuple[Project, ...] = (), **kw: Any) -> User:
-        return create_staff(username, company=company, roles=roles, password=PASSWORD, team=team, projects=projects, **kw)
+    def make(
+        username: str, *roles: Role, team: Team | None = None, projects: tuple[Project, ...] = (), **kw: Any
+    ) -> User:
+        return create_staff(
+            username, company=company, roles=roles, password=PASSWORD, team=team, projects=projects, **kw
+        )
 
     return make
 

@@ -12,8 +12,8 @@ os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key")
 os.environ.setdefault("SECURE_SSL", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import VAR_DIR  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 MEDIA_ROOT = VAR_DIR / "test-media"

@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["groups", "team", "is_active"]
     search_fields = ["username", "display_name"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("组织", {"fields": ("company", "department", "team", "projects", "display_name", "mobile")}),
     )
     filter_horizontal = ("groups", "user_permissions", "projects")

@@ -58,7 +58,9 @@ class User(AbstractUser):
     department = models.ForeignKey(
         Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff", verbose_name="部门"
     )
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="小组")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="小组"
+    )
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="staff", verbose_name="所属楼盘")
     display_name = models.CharField("姓名", max_length=30, blank=True)
     mobile = models.CharField("手机号", max_length=20, blank=True)

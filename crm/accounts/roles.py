@@ -50,16 +50,44 @@ _EDIT_CUSTOMERS = (
 )
 
 ROLE_SPECS: dict[Role, RoleSpec] = {
-    Role.CONSULTANT: RoleSpec(Scope.OWN, (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.import_customers", "customers.export_customers")),
+    Role.CONSULTANT: RoleSpec(
+        Scope.OWN,
+        (
+            *_VIEW,
+            *_EDIT_CUSTOMERS,
+            "customers.reveal_contact",
+            "customers.import_customers",
+            "customers.export_customers",
+        ),
+    ),
     Role.TEAM_LEADER: RoleSpec(
         Scope.TEAM,
-        (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.reassign_customer", "customers.import_customers", "customers.export_customers", "customers.archive_customer"),
+        (
+            *_VIEW,
+            *_EDIT_CUSTOMERS,
+            "customers.reveal_contact",
+            "customers.reassign_customer",
+            "customers.import_customers",
+            "customers.export_customers",
+            "customers.archive_customer",
+        ),
     ),
-    Role.SERVICE: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers")),
+    Role.SERVICE: RoleSpec(
+        Scope.PROJECT, (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers")
+    ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact")),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
-        (*_VIEW, *_EDIT_CUSTOMERS, "customers.reveal_contact", "customers.reassign_customer", "customers.merge_customers", "customers.export_customers", "customers.export_contact", "customers.archive_customer"),
+        (
+            *_VIEW,
+            *_EDIT_CUSTOMERS,
+            "customers.reveal_contact",
+            "customers.reassign_customer",
+            "customers.merge_customers",
+            "customers.export_customers",
+            "customers.export_contact",
+            "customers.archive_customer",
+        ),
     ),
     Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
     Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),

@@ -12,7 +12,7 @@ from crm.accounts.models import Company, Team, User
 from crm.accounts.roles import ROLE_SPECS, Role, group_name
 
 
-def sync_role_groups(**_: Any) -> None:
+def sync_role_groups(**kwargs: object) -> None:
     """Create one group per role holding exactly the role's permissions (idempotent).
 
     Runs after every migrate; permissions of apps migrated later in the same run are
@@ -24,7 +24,7 @@ def sync_role_groups(**_: Any) -> None:
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
     for role, spec in ROLE_SPECS.items():
-        group, _ = Group.objects.get_or_create(name=group_name(role))
+        group, _created = Group.objects.get_or_create(name=group_name(role))
         perms = []
         for dotted in spec.permissions:
             app_label, codename = dotted.split(".")

@@ -63,7 +63,23 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 LAYOUTS = (("两室两厅一卫", 89), ("三室两厅两卫", 118), ("四室两厅两卫", 143))
-MOBILE_PREFIXES = ("138", "139", "137", "136", "150", "151", "152", "158", "159", "186", "187", "188", "135", "182", "183")
+MOBILE_PREFIXES = (
+    "138",
+    "139",
+    "137",
+    "136",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "186",
+    "187",
+    "188",
+    "135",
+    "182",
+    "183",
+)
 
 
 def demo_mobile(index: int) -> str:
@@ -84,12 +100,17 @@ def seed(*, customers: int = 3000, seed_value: int = 20261123, password: str | N
     company = Company.objects.create(name=settings.COMPANY_NAME, sms_signature=settings.COMPANY_NAME)
     sales = Department.objects.create(company=company, name="销售部")
     Department.objects.bulk_create(
-        [Department(company=company, name=n) for n in ("客户服务中心", "行政部", "市场部", "综合组", "工程部", "物业部", "财务部")]
+        [
+            Department(company=company, name=n)
+            for n in ("客户服务中心", "行政部", "市场部", "综合组", "工程部", "物业部", "财务部")
+        ]
     )
     teams = {name: Team.objects.create(department=sales, name=name) for name in TEAMS}
     projects = {}
     for name, code, city in PROJECTS:
-        project = Project.objects.create(company=company, name=name, code=code, city=city, address=f"{city}市金水区{name}路1号")
+        project = Project.objects.create(
+            company=company, name=name, code=code, city=city, address=f"{city}市金水区{name}路1号"
+        )
         projects[code] = project
         units = []
         for b in range(1, 7):
@@ -125,12 +146,14 @@ def seed(*, customers: int = 3000, seed_value: int = 20261123, password: str | N
     for name in TEAMS:
         leader = next(u for u in users.values() if u.team and u.team.name == name and Role.TEAM_LEADER in u.roles)
         Team.objects.filter(name=name).update(leader=leader)
-    tags = [Tag.objects.create(company=company, name=n) for n in ("改善型", "首置", "投资", "学区需求", "老业主", "团购")]
+    tags = [
+        Tag.objects.create(company=company, name=n) for n in ("改善型", "首置", "投资", "学区需求", "老业主", "团购")
+    ]
     _seed_customers(company, users, projects, tags, customers, rng, fake)
     return company
 
 
-def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:  # type: ignore[no-untyped-def]
+def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:
     owners_by_project = {
         "JHY": [users["consultant1"], users["consultant3"], users["leader1"]],
         "BJYF": [users["consultant2"], users["leader2"]],

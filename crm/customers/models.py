@@ -78,7 +78,9 @@ class BirthdayFields(models.Model):
 
 
 class Customer(BirthdayFields):
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="customers", verbose_name="公司")
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, related_name="customers", verbose_name="公司"
+    )
     number = models.CharField("客户编号", max_length=20)
     name = models.CharField("姓名", max_length=50)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
@@ -103,7 +105,12 @@ class Customer(BirthdayFields):
     )
     source_channel = models.CharField("来源渠道", max_length=14, choices=Channel.choices)
     referrer = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name="推荐人(老客户)"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name="推荐人(老客户)",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name="标签")
     notes = models.TextField("备注", blank=True)
@@ -131,7 +138,12 @@ class Customer(BirthdayFields):
     )
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="录入人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="录入人",
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -199,7 +211,9 @@ class CustomerProfile(models.Model):
     spouse_education = models.CharField("配偶教育背景", max_length=100, blank=True)
     spouse_interests = models.CharField("配偶兴趣", max_length=200, blank=True)
     parents_status = models.CharField("父母状况", max_length=200, blank=True, help_text="年龄、健康、兴趣（敏感信息）")
-    children_status = models.CharField("子女状况", max_length=200, blank=True, help_text="出生日期、兴趣、就读学校（需监护人单独同意）")
+    children_status = models.CharField(
+        "子女状况", max_length=200, blank=True, help_text="出生日期、兴趣、就读学校（需监护人单独同意）"
+    )
     closest_person = models.CharField("家庭中最亲密的人", max_length=50, blank=True)
     # 三、个人生活、安全信息
     dining_place = models.CharField("最偏好的就餐地点", max_length=100, blank=True)
@@ -281,7 +295,12 @@ class ConsentRecord(models.Model):
     source = models.CharField("渠道", max_length=50, blank=True)
     notice_version = models.CharField("告知书版本", max_length=20, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="记录人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="记录人",
     )
     recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
 
@@ -392,7 +411,12 @@ class TimelineEvent(models.Model):
     kind = models.CharField("类型", max_length=14, choices=Kind.choices)
     occurred_at = models.DateTimeField("时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="操作人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
     )
     summary = models.CharField("摘要", max_length=300)
     data = models.JSONField("详情", default=dict, blank=True)

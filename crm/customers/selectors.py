@@ -59,7 +59,12 @@ def deals_visible_to(user: User) -> QuerySet[Deal]:
 
 
 def get_deal_for_user(user: User, pk: int) -> Deal:
-    deal = deals_visible_to(user).select_related("customer", "unit__building", "project", "consultant").filter(pk=pk).first()
+    deal = (
+        deals_visible_to(user)
+        .select_related("customer", "unit__building", "project", "consultant")
+        .filter(pk=pk)
+        .first()
+    )
     if deal is None:
         raise Http404("成交记录不存在或无权查看")
     return deal

@@ -201,13 +201,21 @@ def create_customer(
             ConsentRecord.objects.create(
                 customer=customer, purpose=purpose, is_granted=True, source=customer.consent_source, recorded_by=actor
             )
-    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=customer, customer_id=customer.pk, summary=f"新建客户 {customer}")
+    audit.log(
+        audit.AuditLog.Action.CREATE,
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        summary=f"新建客户 {customer}",
+    )
     timeline.record(customer, Kind.CREATED, f"{actor} 录入客户（{customer.get_source_channel_display()}）", actor=actor)
     return customer
 
 
 @transaction.atomic
-def update_customer(customer: Customer, *, actor: User, id_number: str | None = None, tags: Iterable[Any] | None = None, **changes: Any) -> Customer:
+def update_customer(
+    customer: Customer, *, actor: User, id_number: str | None = None, tags: Iterable[Any] | None = None, **changes: Any
+) -> Customer:
     """Edit a customer's main record. Stage and owner changes get their own timeline events."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = audit.snapshot(customer, TRACKED_FIELDS)
@@ -258,7 +266,7 @@ def update_customer(customer: Customer, *, actor: User, id_number: str | None = 
 def _label(field: str) -> str:
     if field == "id_number":
         return "身份证号"
-    return str(Customer._meta.get_field(field.removesuffix("_id")).verbose_name)
+    return str(getattr(Customer._meta.get_field(field.removesuffix("_id")), "verbose_name", field))
 
 
 @transaction.atomic
@@ -272,7 +280,7 @@ def update_profile(customer: Customer, *, actor: User, **fields: Any) -> Custome
     changed = audit.diff(profile, before, names)
     if changed:
         audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=profile, customer_id=customer.pk, changes=changed)
-        labels = "、".join(str(CustomerProfile._meta.get_field(f).verbose_name) for f in changed)
+        labels = "、".join(str(getattr(CustomerProfile._meta.get_field(f), "verbose_name", f)) for f in changed)
         timeline.record(customer, Kind.EDITED, f"完善档案：{labels}", actor=actor, data={"fields": list(changed)})
     return profile
 
@@ -282,13 +290,17 @@ def add_family_member(customer: Customer, *, actor: User, **fields: Any) -> Fami
     member = FamilyMember(customer=customer, **fields)
     if member.mobile:
         member.mobile = clean_mobile(member.mobile)
-    if member.relation == FamilyMember.Relation.CHILD and member.guardian_consent_at is None and (
-        member.birthday_on or member.lunar_month
+    if (
+        member.relation == FamilyMember.Relation.CHILD
+        and member.guardian_consent_at is None
+        and (member.birthday_on or member.lunar_month)
     ):
         raise DomainError("记录子女生日需要监护人单独同意", field="guardian_consent_at")
     _fill_lunar(member)
     member.save()
-    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=member, customer_id=customer.pk, summary=f"家庭成员 {member}")
+    audit.log(
+        audit.AuditLog.Action.CREATE, actor=actor, target=member, customer_id=customer.pk, summary=f"家庭成员 {member}"
+    )
     timeline.record(customer, Kind.EDITED, f"添加家庭成员：{member}", actor=actor)
     return member
 
@@ -318,7 +330,9 @@ def reassign_customers(customers: Iterable[Customer], *, actor: User, new_owner:
             changes={"owner": [str(old_owner), str(new_owner)]},
             reason=reason,
         )
-        timeline.record(customer, Kind.OWNER, f"置业顾问 {old_owner} → {new_owner}", actor=actor, data={"reason": reason})
+        timeline.record(
+            customer, Kind.OWNER, f"置业顾问 {old_owner} → {new_owner}", actor=actor, data={"reason": reason}
+        )
         moved += 1
     return moved
 
@@ -335,7 +349,13 @@ def archive_customer(customer: Customer, *, actor: User, reason: str, note: str 
     customer.archived_at = timezone.now()
     customer.save(update_fields=["is_archived", "archived_reason", "archived_note", "archived_at", "updated_at"])
     label = ArchiveReason(reason).label
-    audit.log(audit.AuditLog.Action.ARCHIVE, actor=actor, target=customer, customer_id=customer.pk, reason=f"{label} {note}".strip())
+    audit.log(
+        audit.AuditLog.Action.ARCHIVE,
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        reason=f"{label} {note}".strip(),
+    )
     timeline.record(customer, Kind.ARCHIVED, f"归档为无效客户：{label}", actor=actor, data={"note": note})
     return customer
 
@@ -384,7 +404,15 @@ def merge_customers(target: Customer, source: Customer, *, actor: User) -> Custo
     _move_related_elsewhere(source, target)
     if not target.mobile2 and source.mobile != target.mobile:
         target.mobile2 = source.mobile
-    for field in ("birthday_on", "birthday_is_lunar", "lunar_month", "lunar_day", "lunar_is_leap", "birth_mmdd", "notes"):
+    for field in (
+        "birthday_on",
+        "birthday_is_lunar",
+        "lunar_month",
+        "lunar_day",
+        "lunar_is_leap",
+        "birth_mmdd",
+        "notes",
+    ):
         if not getattr(target, field) and getattr(source, field):
             setattr(target, field, getattr(source, field))
     if not target.id_number_hash and source.id_number_hash:
@@ -418,8 +446,16 @@ def merge_customers(target: Customer, source: Customer, *, actor: User) -> Custo
         summary=f"{source.number} 合并入 {target.number}",
         changes={"source_id": source.pk, "moved": moved},
     )
-    audit.log(audit.AuditLog.Action.MERGE, actor=actor, target=source, customer_id=source.pk, summary=f"已合并入 {target.number}")
-    timeline.record(target, Kind.MERGED, f"合并重复客户 {source.name}（{source.number}）", actor=actor, data={"moved": moved})
+    audit.log(
+        audit.AuditLog.Action.MERGE,
+        actor=actor,
+        target=source,
+        customer_id=source.pk,
+        summary=f"已合并入 {target.number}",
+    )
+    timeline.record(
+        target, Kind.MERGED, f"合并重复客户 {source.name}（{source.number}）", actor=actor, data={"moved": moved}
+    )
     return target
 
 
@@ -438,7 +474,9 @@ def _move_related_elsewhere(source: Customer, target: Customer) -> None:
 
 
 @transaction.atomic
-def merge_intake(existing: Customer, *, actor: User, name: str = "", note: str = "", source_channel: str = "") -> Customer:
+def merge_intake(
+    existing: Customer, *, actor: User, name: str = "", note: str = "", source_channel: str = ""
+) -> Customer:
     """A duplicate registration folded into the existing record instead of a new one."""
     parts = [f"重复登记已合并（{name or existing.name}"]
     if source_channel:
@@ -449,7 +487,9 @@ def merge_intake(existing: Customer, *, actor: User, name: str = "", note: str =
     if note:
         parts.append(f"：{note}")
     timeline.record(existing, Kind.MERGED, "".join(parts), actor=actor)
-    audit.log(audit.AuditLog.Action.MERGE, actor=actor, target=existing, customer_id=existing.pk, summary="重复登记合并")
+    audit.log(
+        audit.AuditLog.Action.MERGE, actor=actor, target=existing, customer_id=existing.pk, summary="重复登记合并"
+    )
     return existing
 
 
@@ -466,10 +506,17 @@ def set_consent(
         updates.update(consent_source=source, consent_at=now)
     Customer.objects.filter(pk=customer.pk).update(**updates)
     record = ConsentRecord.objects.create(
-        customer=customer, purpose=purpose, is_granted=granted, source=source, notice_version=notice_version, recorded_by=actor
+        customer=customer,
+        purpose=purpose,
+        is_granted=granted,
+        source=source,
+        notice_version=notice_version,
+        recorded_by=actor,
     )
     label = ConsentRecord.Purpose(purpose).label
-    timeline.record(customer, Kind.CONSENT, f"{'同意' if granted else '撤回'}接收{label}短信（{source or '系统'}）", actor=actor)
+    timeline.record(
+        customer, Kind.CONSENT, f"{'同意' if granted else '撤回'}接收{label}短信（{source or '系统'}）", actor=actor
+    )
     return record
 
 
@@ -533,7 +580,9 @@ def _unit_status_for(deal: Deal) -> str:
 
 
 @transaction.atomic
-def create_deal(*, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any) -> Deal:
+def create_deal(
+    *, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any
+) -> Deal:
     """A customer subscribes to a unit (认购). The unit must be free; the customer becomes an owner."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if unit.project.company_id != customer.company_id:
@@ -560,11 +609,15 @@ def create_deal(*, actor: User, customer: Customer, unit: Unit, consultant: User
         Customer.objects.filter(pk=customer.pk).update(stage=Stage.OWNER, updated_at=timezone.now())
         customer.stage = Stage.OWNER
         timeline.record(customer, Kind.STAGE, f"阶段：{old} → 成交客户", actor=actor)
-    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=deal, customer_id=customer.pk, summary=f"认购 {unit.label}")
+    audit.log(
+        audit.AuditLog.Action.CREATE, actor=actor, target=deal, customer_id=customer.pk, summary=f"认购 {unit.label}"
+    )
     timeline.record(customer, Kind.DEAL, f"认购 {unit.project.name} {unit.label}", actor=actor, source=deal)
     for field, label in Deal.MILESTONES[1:]:
         if values.get(field):
-            timeline.record(customer, Kind.MILESTONE, f"{label}：{values[field]:%Y-%m-%d}（{unit.label}）", actor=actor, source=deal)
+            timeline.record(
+                customer, Kind.MILESTONE, f"{label}：{values[field]:%Y-%m-%d}（{unit.label}）", actor=actor, source=deal
+            )
     return deal
 
 
@@ -593,7 +646,9 @@ def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
             if field in labels:
                 value = getattr(deal, field)
                 text = f"{labels[field]}：{value:%Y-%m-%d}" if value else f"{labels[field]}日期已清除"
-                timeline.record(deal.customer_id, Kind.MILESTONE, f"{text}（{deal.unit.label}）", actor=actor, source=deal)
+                timeline.record(
+                    deal.customer_id, Kind.MILESTONE, f"{text}（{deal.unit.label}）", actor=actor, source=deal
+                )
     return deal
 
 
@@ -610,6 +665,13 @@ def cancel_deal(deal: Deal, *, actor: User, reason: str, on: date | None = None)
     deal.cancelled_on = on or timezone.localdate()
     deal.save(update_fields=["status", "cancelled_on", "updated_at"])
     Unit.objects.filter(pk=deal.unit_id).update(status=Unit.Status.AVAILABLE)
-    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=deal, customer_id=deal.customer_id, reason=reason, summary="退房")
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=deal,
+        customer_id=deal.customer_id,
+        reason=reason,
+        summary="退房",
+    )
     timeline.record(deal.customer_id, Kind.DEAL, f"退房 {deal.unit.label}：{reason}", actor=actor, source=deal)
     return deal

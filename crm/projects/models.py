@@ -6,7 +6,9 @@ from django.db import models
 
 
 class Project(models.Model):
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="projects", verbose_name="公司")
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, related_name="projects", verbose_name="公司"
+    )
     name = models.CharField("楼盘名称", max_length=100)
     code = models.CharField("楼盘编码", max_length=20, help_text="用于客户编号等，如 JHY")
     city = models.CharField("城市", max_length=30, blank=True)

@@ -38,7 +38,9 @@ class Command(BaseCommand):
             f"EstateCRM 已启动：{url}",
             f"演示账号（密码均为 {settings.DEMO_PASSWORD}）：",
         ]
-        lines += [f"  {u.username:<12} {'、'.join(str(r.label) for r in u.roles)}（{u.display_name}）" for u in DEMO_USERS]
+        lines += [
+            f"  {u.username:<12} {'、'.join(str(r.label) for r in u.roles)}（{u.display_name}）" for u in DEMO_USERS
+        ]
         lines += [f"接口文档：{url}api/docs/   健康检查：{url}healthz", "按 Ctrl+C 停止。", "=" * 60, ""]
         self.stdout.write("\n".join(lines))
         jobs = None
