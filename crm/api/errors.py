@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.core.errors import DomainError
+from crm.customers.selectors import customers_visible_to
+from crm.customers.services import DuplicateCustomer
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DuplicateCustomer):
+        return _duplicate_response(exc, context)
     if isinstance(exc, DomainError):
         key = exc.field or "non_field_errors"
         return Response({key: [exc.message]}, status=400)
+    if isinstance(exc, ParseError):
+        # DRF's message embeds the parser's English explanation.
+        return Response({"detail": "请求内容不是有效的 JSON。"}, status=400)
+    if isinstance(exc, UnsupportedMediaType):
+        return Response({"detail": "不支持的请求格式，请使用 application/json。"}, status=415)
     return drf_exception_handler(exc, context)
+
+
+def _duplicate_response(exc: DuplicateCustomer, context: dict[str, Any]) -> Response:
+    """The mobile belongs to a customer already; name that customer only to those who may see it.
+
+    The message of DuplicateCustomer names the existing customer, which must not reach
+    a caller outside that customer's data scope (another team's customer).
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    existing = exc.existing
+    field = exc.field or "mobile"
+    if user is not None and customers_visible_to(user, include_archived=True).filter(pk=existing.pk).exists():
+        return Response(
+            {field: [exc.message], "existing_customer": {"id": existing.pk, "number": existing.number}}, status=400
+        )
+    return Response({field: ["手机号已属于本公司其他客户（不在您的查看范围内），请联系主管核实。"]}, status=400)

@@ -1,0 +1,221 @@
+"""The JSON API: thin views over the same selectors and services as the pages.
+
+Each view fetches through a selector (so data scope is decided in crm.core.scope and an
+object outside it is a 404), checks the model permission of the caller's roles, binds an
+explicit serializer and calls one service. Business rules live in the services; their
+DomainErrors become 400s in crm.api.errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.contrib.auth import authenticate, user_logged_in
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, parsers, permissions, renderers, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.customers import selectors, services
+from crm.customers.models import Customer, Deal
+from crm.projects.models import Project, Unit
+
+from . import filters
+from .scope import projects_visible_to, units_visible_to
+from .serializers import (
+    CustomerCreateSerializer,
+    CustomerSerializer,
+    CustomerUpdateSerializer,
+    DealCreateSerializer,
+    DealSerializer,
+    DealUpdateSerializer,
+    ErrorSerializer,
+    ProjectSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UnitSerializer,
+)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions of the caller's roles, reads included (view_<model>)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+    def _queryset(self, view: Any) -> QuerySet[Any]:
+        # Only the model is needed; get_queryset() would run the scope queries again.
+        return view.queryset
+
+
+class AccountLocked(exceptions.APIException):
+    status_code = settings.AXES_HTTP_RESPONSE_CODE
+    default_code = "locked_out"
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token (``Authorization: Token <token>``).
+
+    Authentication goes through Django's ``authenticate`` with the DRF request, so
+    django-axes counts every failure here together with those of the login page and
+    refuses a locked username even with the right password.
+    """
+
+    authentication_classes = ()
+    permission_classes = (permissions.AllowAny,)
+    parser_classes = (parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser)
+    renderer_classes = (renderers.JSONRenderer,)
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="用户名或密码错误"),
+            429: OpenApiResponse(ErrorSerializer, description="登录失败次数过多，账号已锁定"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The DRF request carries axes' bookkeeping attributes, so the lockout is
+        # answered here in JSON rather than by AxesMiddleware's HTML page.
+        user = authenticate(request, **serializer.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            minutes = int(cool_off.total_seconds() // 60) if (cool_off := get_cool_off(request)) else 0
+            wait = f"请 {minutes} 分钟后再试" if minutes else "请联系系统管理员解锁"
+            raise AccountLocked(f"登录失败次数过多，账号已被锁定，{wait}。")
+        if user is None:
+            raise serializers.ValidationError({"non_field_errors": ["用户名或密码错误，或账号已停用。"]})
+        # A token login is a login: resets axes' failure count and records last_login.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+@extend_schema_view(list=extend_schema(summary="楼盘列表"), retrieve=extend_schema(summary="楼盘详情"))
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    """Projects (楼盘) of the caller's company that the caller works on."""
+
+    queryset = Project.objects.none()
+    serializer_class = ProjectSerializer
+    permission_classes = (ModelPermissions,)
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Project]:
+        return projects_visible_to(self.request.user).order_by("name", "id")
+
+
+@extend_schema_view(list=extend_schema(summary="房源列表"), retrieve=extend_schema(summary="房源详情"))
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Unit.objects.none()
+    serializer_class = UnitSerializer
+    permission_classes = (ModelPermissions,)
+    pagination_class = Pagination
+    filter_backends = (filters.FilterBackend,)
+    filterset_class = filters.UnitFilter
+
+    def get_queryset(self) -> QuerySet[Unit]:
+        return units_visible_to(self.request.user).select_related("building").order_by("building__name", "number", "id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="客户列表"),
+    retrieve=extend_schema(summary="客户详情"),
+    create=extend_schema(summary="新建客户", request=CustomerCreateSerializer, responses={201: CustomerSerializer}),
+    partial_update=extend_schema(
+        summary="修改客户", request=CustomerUpdateSerializer, responses={200: CustomerSerializer}
+    ),
+)
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Customers in the caller's data scope; mobiles are always masked."""
+
+    queryset = Customer.objects.none()
+    serializer_class = CustomerSerializer
+    permission_classes = (ModelPermissions,)
+    pagination_class = Pagination
+    filter_backends = (filters.FilterBackend,)
+    filterset_class = filters.CustomerFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        # Lists show active customers, as the pages do; an archived one stays reachable
+        # by id (e.g. from a duplicate-mobile error), like selectors.get_customer_for_user.
+        qs = selectors.customers_visible_to(self.request.user, include_archived=self.action != "list")
+        return qs.prefetch_related("tags").order_by("-created_at", "-id")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = CustomerCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        owner = data.pop("owner", request.user)
+        project = data.pop("project")
+        if (data.get("consent_care") or data.get("consent_marketing")) and not data.get("consent_source"):
+            data["consent_source"] = "接口"
+        customer = services.create_customer(
+            actor=request.user, company=request.user.company, owner=owner, project_id=project.pk, **data
+        )
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        serializer = CustomerUpdateSerializer(
+            customer, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        services.update_customer(customer, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="成交列表"),
+    retrieve=extend_schema(summary="成交详情"),
+    create=extend_schema(summary="登记认购", request=DealCreateSerializer, responses={201: DealSerializer}),
+    partial_update=extend_schema(summary="登记成交节点", request=DealUpdateSerializer, responses={200: DealSerializer}),
+)
+class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deals (成交) of customers in the caller's data scope and their milestone dates."""
+
+    queryset = Deal.objects.none()
+    serializer_class = DealSerializer
+    permission_classes = (ModelPermissions,)
+    pagination_class = Pagination
+    filter_backends = (filters.FilterBackend,)
+    filterset_class = filters.DealFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Deal]:
+        return (
+            selectors.deals_visible_to(self.request.user)
+            .select_related("customer", "unit__building")
+            .order_by("-subscribed_on", "-id")
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = DealCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        deal = services.create_deal(actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=deal.pk)).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        deal = self.get_object()
+        serializer = DealUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        services.update_deal(deal, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=deal.pk)).data)
