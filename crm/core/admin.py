@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from crm.core.models import AuditLog
+from crm.core.models import AuditLog, CalendarDay, CalendarYear
 
 
 @admin.register(AuditLog)
@@ -17,3 +17,21 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "source", "entered_by", "entered_at"]
+    readonly_fields = ["entered_by", "entered_at"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change:
+            obj.entered_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["day", "is_working_day", "name"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "day"

@@ -63,3 +63,49 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class CalendarYear(models.Model):
+    """A year whose statutory holidays and 调休 days an administrator has entered in full.
+
+    chinese-calendar knows years up to 2026; for a later year the State Council publishes
+    the arrangement each autumn and an administrator enters it here (its holidays and
+    make-up days as CalendarDay rows). Until then the year is unknown and deadlines in it
+    raise an error instead of guessing.
+    """
+
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField(
+        "依据", max_length=200, blank=True, help_text="如：国务院办公厅关于2027年部分节假日安排的通知"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="录入人",
+    )
+    entered_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日历年份"
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年"
+
+
+class CalendarDay(models.Model):
+    """One day overriding the statutory calendar: a holiday (放假) or a make-up working day (调休上班)."""
+
+    day = models.DateField("日期", unique=True)
+    is_working_day = models.BooleanField("上班", help_text="勾选：调休上班日；不勾选：放假")
+    name = models.CharField("说明", max_length=30, blank=True, help_text="如：春节、国庆节调休")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日历调整"
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {'上班' if self.is_working_day else '放假'} {self.name}"
