@@ -24,7 +24,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
     list_display = ["year", "source", "entered_by", "entered_at"]
     readonly_fields = ["entered_by", "entered_at"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change):
         if not change:
             obj.entered_by = request.user
         super().save_model(request, obj, form, change)
