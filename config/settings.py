@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "crm.accounts",
     "crm.projects",
     "crm.customers",
+    "crm.sms",
     "crm.api",
 ]
 
@@ -152,6 +153,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # key of their blind index. In DEBUG a derived development key is used.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "" if DEBUG else None)
 BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "" if DEBUG else None)
+
+# The seed-004 archive asks for parents' health, children's birth dates and schools and the
+# customer's health. PIPL art. 6 (minimum necessary) and art. 28/31 (sensitive data,
+# minors) make these off by default; a company that switches them on must also obtain the
+# guardian's separate consent before recording children's data.
+ARCHIVE_SENSITIVE_FIELDS = env_bool("ARCHIVE_SENSITIVE_FIELDS", False)
 
 COMPANY_NAME = env_str("COMPANY_NAME", "示范置业")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo12345")
