@@ -83,6 +83,9 @@ class ObtainTokenView(APIView):
 
     @extend_schema(
         operation_id="auth_token_create",
+        summary="获取接口令牌",
+        description="用用户名和密码换取令牌，之后的请求带上请求头 `Authorization: Token <令牌>`。"
+        "连续登录失败 5 次（与网页登录合并计算）账号锁定 30 分钟。",
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
@@ -109,7 +112,10 @@ class ObtainTokenView(APIView):
         return Response({"token": token.key})
 
 
-@extend_schema_view(list=extend_schema(summary="楼盘列表"), retrieve=extend_schema(summary="楼盘详情"))
+@extend_schema_view(
+    list=extend_schema(summary="楼盘列表", description="本公司中当前用户所属的楼盘（公司级角色可见全部楼盘）。"),
+    retrieve=extend_schema(summary="楼盘详情", description="不在可见范围内的楼盘返回 404。"),
+)
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     """Projects (楼盘) of the caller's company that the caller works on."""
 
@@ -122,7 +128,10 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return projects_visible_to(self.request.user).order_by("name", "id")
 
 
-@extend_schema_view(list=extend_schema(summary="房源列表"), retrieve=extend_schema(summary="房源详情"))
+@extend_schema_view(
+    list=extend_schema(summary="房源列表", description="可见楼盘的房源，可按楼盘和状态筛选。"),
+    retrieve=extend_schema(summary="房源详情", description="不在可见范围内的房源返回 404。"),
+)
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Unit.objects.none()
     serializer_class = UnitSerializer
@@ -136,11 +145,24 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="客户列表"),
-    retrieve=extend_schema(summary="客户详情"),
-    create=extend_schema(summary="新建客户", request=CustomerCreateSerializer, responses={201: CustomerSerializer}),
+    list=extend_schema(
+        summary="客户列表",
+        description="当前用户数据范围内的有效客户，新录入的在前；手机号一律脱敏显示。"
+        "`search` 可按客户编号、手机号片段（如尾号4位）或姓名查找。",
+    ),
+    retrieve=extend_schema(summary="客户详情", description="范围外的客户返回 404；手机号脱敏显示。"),
+    create=extend_schema(
+        summary="新建客户",
+        description="手机号统一为标准格式后查重：号码已属于本公司客户时返回 400，"
+        "有权查看该客户时附带其 id 和编号。置业顾问默认为当前用户。",
+        request=CustomerCreateSerializer,
+        responses={201: CustomerSerializer},
+    ),
     partial_update=extend_schema(
-        summary="修改客户", request=CustomerUpdateSerializer, responses={200: CustomerSerializer}
+        summary="修改客户",
+        description="修改客户主档；归属和短信授权不在此修改。原样提交脱敏号码视为未修改。",
+        request=CustomerUpdateSerializer,
+        responses={200: CustomerSerializer},
     ),
 )
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -184,10 +206,20 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 @extend_schema_view(
-    list=extend_schema(summary="成交列表"),
-    retrieve=extend_schema(summary="成交详情"),
-    create=extend_schema(summary="登记认购", request=DealCreateSerializer, responses={201: DealSerializer}),
-    partial_update=extend_schema(summary="登记成交节点", request=DealUpdateSerializer, responses={200: DealSerializer}),
+    list=extend_schema(summary="成交列表", description="数据范围内客户的成交记录。"),
+    retrieve=extend_schema(summary="成交详情", description="范围外的成交返回 404。"),
+    create=extend_schema(
+        summary="登记认购",
+        description="房源须未被认购；各节点日期须符合先后顺序且不晚于今天。",
+        request=DealCreateSerializer,
+        responses={201: DealSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="登记成交节点",
+        description="登记或清除（null）签约、全款到账、备案、交房、入住等日期，房源状态随之更新。",
+        request=DealUpdateSerializer,
+        responses={200: DealSerializer},
+    ),
 )
 class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deals (成交) of customers in the caller's data scope and their milestone dates."""
