@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,6 +20,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         key = exc.field or "non_field_errors"
         return Response({key: [exc.message]}, status=400)
+    if isinstance(exc, Http404):
+        # Django's own message is English ("No Customer matches the given query."), and
+        # "missing" and "outside your scope" must read the same (crm.core.scope).
+        return Response({"detail": "不存在或无权查看。"}, status=404)
     if isinstance(exc, ParseError):
         # DRF's message embeds the parser's English explanation.
         return Response({"detail": "请求内容不是有效的 JSON。"}, status=400)

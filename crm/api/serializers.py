@@ -94,6 +94,15 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TagNameField(serializers.SlugRelatedField):
+    """A tag given by name; text PostgreSQL would refuse is a 400, not a database error."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _CustomerWriteSerializer(serializers.Serializer):
     """Fields a caller may set on a customer; the request's user decides the choices."""
 
@@ -106,9 +115,7 @@ class _CustomerWriteSerializer(serializers.Serializer):
     grade = serializers.ChoiceField(label="客户等级", choices=Grade.choices, required=False)
     is_vip = serializers.BooleanField(label="VIP", required=False)
     source_channel = serializers.ChoiceField(label="来源渠道", choices=Channel.choices)
-    tags = serializers.SlugRelatedField(
-        label="标签", slug_field="name", many=True, queryset=Tag.objects.none(), required=False
-    )
+    tags = TagNameField(label="标签", slug_field="name", many=True, queryset=Tag.objects.none(), required=False)
     birthday_on = serializers.DateField(label="生日(公历)", required=False, allow_null=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -50,7 +50,14 @@ def test_director_lists_every_project_they_belong_to(api, people, director):
 def test_outsider_gets_404_on_the_consultants_customer(api, people, outsider):
     response = api(outsider).get(f"/api/customers/{people['mine'].pk}/")
     assert response.status_code == 404
+    assert response.json() == {"detail": "不存在或无权查看。"}
     assert "张三" not in response.content.decode()
+
+
+def test_a_missing_customer_reads_like_one_outside_scope(api, people, outsider):
+    response = api(outsider).get("/api/customers/99999999999999999999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "不存在或无权查看。"}
 
 
 def test_outsider_does_not_find_the_consultants_customer(api, people, outsider):
@@ -137,7 +144,8 @@ def test_filters_by_stage_grade_project_and_owner(api, people, director, teammat
 
 
 @pytest.mark.parametrize(
-    ("param", "value"), [("stage", "lost"), ("grade", "Z"), ("project", "abc"), ("owner", "999999")]
+    ("param", "value"),
+    [("stage", "lost"), ("grade", "Z"), ("project", "abc"), ("owner", "999999"), ("search", "张\x00")],
 )
 def test_malformed_filters_are_400_on_the_parameter(api, people, director, param, value):
     response = api(director).get("/api/customers/", {param: value})
@@ -239,6 +247,10 @@ def test_roles_without_add_customer_cannot_register(api, request, project, role)
         ({"birthday_on": "1985-13-45"}, "birthday_on", "日期"),
         ({"is_vip": "maybe"}, "is_vip", ""),
         ({"tags": "高意向"}, "tags", ""),
+        ({"tags": ["高\x00"]}, "tags", ""),
+        ({"tags": [1]}, "tags", ""),
+        ({"mobile": "139\x0000001111"}, "mobile", ""),
+        ({"project": 10**20}, "project", "不存在"),
     ],
 )
 def test_malformed_input_is_400_on_its_field(api, consultant, project, overrides, field, message):
