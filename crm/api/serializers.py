@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from crm.core.scope import assignable_owners_q
@@ -27,6 +28,11 @@ def _caller(serializer: serializers.Serializer) -> Any:
     """The requesting user; None while the schema generator inspects the serializer."""
     request = serializer.context.get("request")
     return getattr(request, "user", None)
+
+
+def _limit(field: Any, queryset: QuerySet[Any]) -> None:
+    """Point a relation field (or the child of a many-relation) at the caller's choices."""
+    getattr(field, "child_relation", field).queryset = queryset
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -53,7 +59,6 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class UnitSerializer(serializers.ModelSerializer):
     building = serializers.CharField(source="building.name", read_only=True)
-    label = serializers.CharField(read_only=True)
 
     class Meta:
         model = Unit
@@ -66,7 +71,7 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     mobile = serializers.CharField(source="masked_mobile", read_only=True)
     mobile2 = serializers.CharField(source="masked_mobile2", read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Customer
@@ -122,8 +127,8 @@ class _CustomerWriteSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         user = _caller(self)
         if user is not None:
-            self.fields["project"].queryset = projects_visible_to(user)
-            self.fields["tags"].child_relation.queryset = Tag.objects.filter(company_id=user.company_id)
+            _limit(self.fields["project"], projects_visible_to(user))
+            _limit(self.fields["tags"], Tag.objects.filter(company_id=user.company_id))
 
 
 class CustomerCreateSerializer(_CustomerWriteSerializer):
@@ -138,15 +143,21 @@ class CustomerCreateSerializer(_CustomerWriteSerializer):
         super().__init__(*args, **kwargs)
         user = _caller(self)
         if user is not None:
-            self.fields["owner"].queryset = User.objects.filter(company_id=user.company_id, is_active=True)
+            _limit(self.fields["owner"], User.objects.filter(company_id=user.company_id, is_active=True))
 
     def validate_owner(self, owner: Any) -> Any:
-        # Staff may register customers for the colleagues they may hand customers to:
-        # a consultant only for themselves, a team leader for the team, and so on.
+        # As on the registration page: choosing another owner takes the reassignment
+        # permission, and only colleagues one may hand customers to (crm.core.scope)
+        # qualify, so a consultant registers customers for themselves only.
         user = _caller(self)
-        if owner.pk != user.pk and not User.objects.filter(assignable_owners_q(user), pk=owner.pk).exists():
-            raise serializers.ValidationError("您不能为其他员工录入客户")
-        return owner
+        if owner.pk == user.pk:
+            return owner
+        if (
+            user.has_perm("customers.reassign_customer")
+            and User.objects.filter(assignable_owners_q(user), pk=owner.pk).exists()
+        ):
+            return owner
+        raise serializers.ValidationError("您不能为其他员工录入客户")
 
 
 class CustomerUpdateSerializer(_CustomerWriteSerializer):
@@ -224,5 +235,5 @@ class DealCreateSerializer(DealUpdateSerializer):
         super().__init__(*args, **kwargs)
         user = _caller(self)
         if user is not None:
-            self.fields["customer"].queryset = customers_visible_to(user)
-            self.fields["unit"].queryset = units_visible_to(user)
+            _limit(self.fields["customer"], customers_visible_to(user))
+            _limit(self.fields["unit"], units_visible_to(user))

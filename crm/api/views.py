@@ -8,7 +8,7 @@ DomainErrors become 400s in crm.api.errors.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from axes.helpers import get_cool_off
 from django.conf import settings
@@ -28,6 +28,10 @@ from crm.projects.models import Project, Unit
 
 from . import filters
 from .scope import projects_visible_to, units_visible_to
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
 from .serializers import (
     CustomerCreateSerializer,
     CustomerSerializer,
@@ -41,6 +45,11 @@ from .serializers import (
     TokenSerializer,
     UnitSerializer,
 )
+
+
+def staff(request: Request) -> User:
+    """The caller; every view here but the token one requires an authenticated user."""
+    return cast("User", request.user)
 
 
 class Pagination(PageNumberPagination):
@@ -64,7 +73,8 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
 
 class AccountLocked(exceptions.APIException):
-    status_code = settings.AXES_HTTP_RESPONSE_CODE
+    # The same status as the login page's lockout (axes' setting, 429 by default).
+    status_code = getattr(settings, "AXES_HTTP_RESPONSE_CODE", status.HTTP_429_TOO_MANY_REQUESTS)
     default_code = "locked_out"
 
 
@@ -125,7 +135,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[Project]:
-        return projects_visible_to(self.request.user).order_by("name", "id")
+        return projects_visible_to(staff(self.request)).order_by("name", "id")
 
 
 @extend_schema_view(
@@ -141,7 +151,9 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.UnitFilter
 
     def get_queryset(self) -> QuerySet[Unit]:
-        return units_visible_to(self.request.user).select_related("building").order_by("building__name", "number", "id")
+        return (
+            units_visible_to(staff(self.request)).select_related("building").order_by("building__name", "number", "id")
+        )
 
 
 @extend_schema_view(
@@ -179,19 +191,22 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Customer]:
         # Lists show active customers, as the pages do; an archived one stays reachable
         # by id (e.g. from a duplicate-mobile error), like selectors.get_customer_for_user.
-        qs = selectors.customers_visible_to(self.request.user, include_archived=self.action != "list")
+        qs = selectors.customers_visible_to(staff(self.request), include_archived=self.action != "list")
         return qs.prefetch_related("tags").order_by("-created_at", "-id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = staff(request)
+        if user.company is None:
+            raise exceptions.PermissionDenied("您的账号未关联公司，不能录入客户。")
         serializer = CustomerCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        owner = data.pop("owner", request.user)
+        owner = data.pop("owner", user)
         project = data.pop("project")
         if (data.get("consent_care") or data.get("consent_marketing")) and not data.get("consent_source"):
             data["consent_source"] = "接口"
         customer = services.create_customer(
-            actor=request.user, company=request.user.company, owner=owner, project_id=project.pk, **data
+            actor=user, company=user.company, owner=owner, project_id=project.pk, **data
         )
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
@@ -201,7 +216,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             customer, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        services.update_customer(customer, actor=request.user, **serializer.validated_data)
+        services.update_customer(customer, actor=staff(request), **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
 
 
@@ -234,7 +249,7 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self) -> QuerySet[Deal]:
         return (
-            selectors.deals_visible_to(self.request.user)
+            selectors.deals_visible_to(staff(self.request))
             .select_related("customer", "unit__building")
             .order_by("-subscribed_on", "-id")
         )
@@ -242,12 +257,12 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = DealCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        deal = services.create_deal(actor=request.user, **serializer.validated_data)
+        deal = services.create_deal(actor=staff(request), **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=deal.pk)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         deal = self.get_object()
         serializer = DealUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        services.update_deal(deal, actor=request.user, **serializer.validated_data)
+        services.update_deal(deal, actor=staff(request), **serializer.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=deal.pk)).data)
