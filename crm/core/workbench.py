@@ -1,46 +1,96 @@
-"""What each person sees first every morning, by role (DESIGN 3.8)."""
+"""What each person sees first every morning, by role (DESIGN 3.8).
+
+Every count links to the list behind it, and is computed with the same filter that list
+applies (crm.customers.filters), so the number on the card and the rows behind it agree.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.urls import reverse
 from django.utils import timezone
 
+from crm.accounts.roles import Scope
+from crm.customers.filters import DEAL_MILESTONES, local_midnight, upcoming_mmdd, week_start
 from crm.customers.models import Deal, Grade, TimelineEvent
 from crm.customers.selectors import customers_visible_to, deals_visible_to
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
+SCOPE_LABELS = {
+    Scope.OWN: "我的客户",
+    Scope.TEAM: "本组客户",
+    Scope.PROJECT: "所辖楼盘客户",
+    Scope.COMPANY: "全公司客户",
+}
 
-def upcoming_mmdd(today: Any, days: int) -> list[str]:
-    return [(today + timedelta(days=i)).strftime("%m%d") for i in range(days)]
+
+@dataclass(frozen=True)
+class Stat:
+    key: str
+    label: str
+    value: int
+    url: str
 
 
 def workbench_for(user: User) -> dict[str, Any]:
     today = timezone.localdate()
-    customers = customers_visible_to(user)
-    deals = deals_visible_to(user).filter(status=Deal.Status.ACTIVE)
-    week_start = today - timedelta(days=today.weekday())
-    birthdays = list(
-        customers.filter(birth_mmdd__in=upcoming_mmdd(today, 7)).select_related("owner").order_by("birth_mmdd")[:20]
-    )
-    return {
+    scope = user.data_scope
+    context: dict[str, Any] = {
         "today": today,
-        "stats": {
-            "customers": customers.count(),
-            "new_this_week": customers.filter(created_at__date__gte=week_start).count(),
-            "grade_a": customers.filter(grade=Grade.A).count(),
-            "vip": customers.filter(is_vip=True).count(),
-            "awaiting_contract": deals.filter(contracted_on__isnull=True).count(),
-            "awaiting_filing": deals.filter(contracted_on__isnull=False, filed_on__isnull=True).count(),
-            "awaiting_move_in": deals.filter(delivered_on__isnull=False, moved_in_on__isnull=True).count(),
-        },
-        "birthdays": birthdays,
-        "recent_events": list(
-            TimelineEvent.objects.filter(customer__in=customers.values("pk"))
-            .select_related("customer", "actor")
-            .order_by("-occurred_at", "-id")[:10]
-        ),
+        "customer_stats": [],
+        "deal_stats": [],
+        "stats": {},
+        "birthdays": [],
+        "recent_events": [],
+        "sees_customers": scope > Scope.NONE and user.has_perm("customers.view_customer"),
+        "can_create": user.has_perm("customers.add_customer"),
+        "can_import": user.has_perm("customers.import_customers"),
     }
+    if not context["sees_customers"]:
+        return context
+    customers = customers_visible_to(user)
+    customer_list = reverse("customers:list")
+    birthday_mmdd = upcoming_mmdd(today, 7)
+    context["customer_stats"] = [
+        Stat("customers", SCOPE_LABELS[scope], customers.count(), customer_list),
+        Stat(
+            "new_this_week",
+            "本周新增",
+            customers.filter(created_at__gte=local_midnight(week_start(today))).count(),
+            f"{customer_list}?created=week",
+        ),
+        Stat("grade_a", "A级客户", customers.filter(grade=Grade.A).count(), f"{customer_list}?grade=A"),
+        Stat("vip", "VIP客户", customers.filter(is_vip=True).count(), f"{customer_list}?vip=1"),
+        Stat(
+            "birthdays",
+            "7天内生日",
+            customers.filter(birth_mmdd__in=birthday_mmdd).count(),
+            f"{customer_list}?birthday=week",
+        ),
+    ]
+    if user.has_perm("customers.view_deal"):
+        deals = deals_visible_to(user).filter(status=Deal.Status.ACTIVE)
+        deal_list = reverse("customers:deal_list")
+        context["deal_stats"] = [
+            Stat(
+                key,
+                DEAL_MILESTONES[key][0],
+                deals.filter(DEAL_MILESTONES[key][1]).count(),
+                f"{deal_list}?milestone={key}",
+            )
+            for key in ("awaiting_contract", "awaiting_filing", "awaiting_move_in")
+        ]
+    # Order by days from today, so 12月30日 comes before 1月2日 across the new year.
+    upcoming = customers.filter(birth_mmdd__in=birthday_mmdd).select_related("owner")[:200]
+    context["stats"] = {s.key: s.value for s in (*context["customer_stats"], *context["deal_stats"])}
+    context["birthdays"] = sorted(upcoming, key=lambda c: birthday_mmdd.index(c.birth_mmdd))[:10]
+    context["recent_events"] = list(
+        TimelineEvent.objects.filter(customer__in=customers.values("pk"))
+        .select_related("customer", "actor")
+        .order_by("-occurred_at", "-id")[:10]
+    )
+    return context

@@ -1,71 +1,640 @@
-"""Customer and deal pages (placeholder until the UI lands)."""
+"""Customer and deal pages: the list, registration and editing, the 360° page, the
+archive (客户信息档案), consent, reveal, merge and disposal, and deals with milestones.
 
-from django.http import HttpRequest, HttpResponse
+Each view fetches through a selector (so data scope is decided in one place: a customer
+outside it is a 404), binds a form, calls one service and renders or redirects. A
+DomainError from a service is shown on the form field it names.
+"""
 
+from __future__ import annotations
 
-def customer_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-def customer_create(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_bulk(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_detail(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_edit(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_profile(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def family_add(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def note_add(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def reveal(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def consent(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_dispose(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_restore(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
-
-
-def customer_merge(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+from crm.accounts.models import User
+from crm.core.audit import client_ip
+from crm.core.errors import DomainError
+from crm.customers import archive, services
+from crm.customers.filters import PAGE_SIZES, CustomerFilterForm, DealFilterForm, company_of
+from crm.customers.forms import (
+    BULK_ACTIONS,
+    BulkActionForm,
+    ConsentForm,
+    CustomerForm,
+    DealCancelForm,
+    DealCreateForm,
+    DealEditForm,
+    DisposeForm,
+    FamilyMemberForm,
+    MergeForm,
+    NoteForm,
+    ProfileForm,
+    RevealForm,
+    apply_domain_error,
+)
+from crm.customers.models import Channel, Customer, CustomerProfile, Deal, TimelineEvent
+from crm.customers.selectors import (
+    customers_visible_to,
+    get_customer_for_user,
+    get_deal_for_user,
+    timeline_for,
+)
+from crm.lib.mobile import InvalidMobile, normalize_mobile
 
 
-def deal_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+class AuthedRequest(HttpRequest):
+    """LoginRequiredMiddleware guarantees a signed-in staff member on every view here."""
+
+    user: User
 
 
-def deal_create(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+def _require(user: User, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied
 
 
-def deal_detail(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+def _back(request: HttpRequest, default: str) -> str:
+    """The posted "next" URL when it points into this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
 
 
-def deal_cancel(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse('待实现', status=501)
+def _int(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _detail_url(customer: Customer | int, anchor: str = "") -> str:
+    pk = customer if isinstance(customer, int) else customer.pk
+    return reverse("customers:detail", args=[pk]) + (f"#{anchor}" if anchor else "")
+
+
+# ---------------------------------------------------------------- list and bulk actions
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    filters = CustomerFilterForm(request.GET, user=user)
+    customers = filters.queryset().select_related("owner", "project").prefetch_related("tags")
+    page = Paginator(customers, filters.page_size).get_page(request.GET.get("page"))
+    can = {
+        "reassign": user.has_perm("customers.reassign_customer"),
+        "tag": user.has_perm("customers.change_customer"),
+        "archive": user.has_perm("customers.archive_customer"),
+    }
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "sort": filters.sort_key,
+            "bulk": BulkActionForm(user=user) if any(can.values()) else None,
+            "can": can,
+            "can_create": user.has_perm("customers.add_customer"),
+            "can_export": user.has_perm("customers.export_customers"),
+            "can_view_deals": user.has_perm("customers.view_deal"),
+        },
+    )
+
+
+@require_POST
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_bulk(request: AuthedRequest) -> HttpResponse:
+    """Apply one action to the ticked customers; ids outside the user's scope are ignored."""
+    user = request.user
+    back = _back(request, reverse("customers:list"))
+    form = BulkActionForm(request.POST, user=user)
+    action = request.POST.get("action", "")
+    perm = {
+        "reassign": "customers.reassign_customer",
+        "tag": "customers.change_customer",
+        "archive": "customers.archive_customer",
+    }.get(action)
+    if perm is None:
+        messages.error(request, "请选择批量操作")
+        return redirect(back)
+    _require(user, perm)
+    ids = form.selected_ids()
+    if not ids:
+        messages.warning(request, "请先勾选客户")
+        return redirect(back)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, "；".join(errors))
+        return redirect(back)
+    data = form.cleaned_data
+    # Re-read the ticked rows through the scope: a forged id is silently ignored.
+    customers = list(
+        customers_visible_to(user, include_archived=True)
+        .filter(pk__in=ids)
+        .select_related("owner")
+        .prefetch_related("tags")
+        .order_by("pk")
+    )
+    try:
+        with transaction.atomic():
+            if action == "reassign":
+                count = services.reassign_customers(
+                    customers, actor=user, new_owner=data["new_owner"], reason=data.get("reason", "")
+                )
+                done = f"已将 {count} 位客户转给 {data['new_owner']}"
+            elif action == "tag":
+                tag = data["tag"]
+                count = 0
+                for customer in customers:
+                    current = list(customer.tags.all())
+                    if tag not in current:
+                        services.update_customer(customer, actor=user, tags=[*current, tag])
+                        count += 1
+                done = f"已为 {count} 位客户添加标签“{tag}”"
+            else:
+                count = 0
+                for customer in customers:
+                    if not customer.is_archived:
+                        services.archive_customer(
+                            customer, actor=user, reason=data["archive_reason"], note=data.get("archive_note", "")
+                        )
+                        count += 1
+                done = f"已将 {count} 位客户归档为无效客户"
+    except DomainError as exc:
+        messages.error(request, f"{BULK_ACTIONS[action]}失败：{exc.message}")
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- create and edit
+
+
+def _duplicate(user: User, existing: Customer) -> dict[str, Any]:
+    """What the form may say about the record holding the mobile: all of it when the user
+    can see that customer, nothing but "ask your team leader" otherwise."""
+    visible = (
+        customers_visible_to(user, include_archived=True)
+        .filter(pk=existing.pk)
+        .select_related("owner", "project")
+        .first()
+    )
+    return {"customer": visible, "visible": visible is not None}
+
+
+def _merge_intake(request: AuthedRequest, form: CustomerForm) -> HttpResponse:
+    """Fold this registration into the existing record the duplicate check found."""
+    user = request.user
+    pk = _int(request.POST.get("merge_into"))
+    existing = customers_visible_to(user, include_archived=True).filter(pk=pk).first() if pk else None
+    if existing is None:
+        raise Http404("客户不存在或无权查看")
+    numbers = []
+    for key in ("mobile", "mobile2"):
+        try:
+            numbers.append(normalize_mobile(request.POST.get(key, "")))
+        except InvalidMobile:
+            continue
+    holders = {services.find_by_mobile(company_of(user), n) for n in numbers}
+    if existing not in holders:
+        form.is_valid()
+        form.add_error("mobile", "手机号已修改，与所选客户不再重复，请重新提交")
+        return render(request, "customers/form.html", {"form": form, "duplicate": None})
+    channel = request.POST.get("source_channel", "")
+    services.merge_intake(
+        existing,
+        actor=user,
+        name=request.POST.get("name", "").strip()[:50],
+        note=request.POST.get("notes", "").strip()[:200],
+        source_channel=channel if channel in Channel.values else "",
+    )
+    messages.success(request, f"本次登记已合并到客户 {existing.name}（{existing.number}），未新建客户")
+    return redirect(_detail_url(existing, "timeline"))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.add_customer", raise_exception=True)
+def customer_create(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    if user.company is None:
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, user=user)
+    duplicate = None
+    if request.method == "POST":
+        if "merge_into" in request.POST:
+            return _merge_intake(request, form)
+        if form.is_valid():
+            data = form.service_fields()
+            owner = data.pop("owner", None) or user
+            project = data.pop("project")
+            try:
+                customer = services.create_customer(
+                    actor=user, company=user.company, owner=owner, project_id=project.pk, **data
+                )
+            except services.DuplicateCustomer as exc:
+                apply_domain_error(form, exc)
+                duplicate = _duplicate(user, exc.existing)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"已新建客户 {customer.name}（{customer.number}）")
+                return redirect(_detail_url(customer))
+    return render(request, "customers/form.html", {"form": form, "duplicate": duplicate})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.change_customer", raise_exception=True)
+def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
+    customer = get_customer_for_user(user, pk)
+    # The form gets its own copy: validation writes typed values onto its instance.
+    form = CustomerForm(request.POST or None, instance=get_customer_for_user(user, pk), user=user)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        data = form.service_fields()
+        if "project" in data:
+            data["project_id"] = data.pop("project").pk
+        try:
+            services.update_customer(customer, actor=user, **data)
+        except services.DuplicateCustomer as exc:
+            apply_domain_error(form, exc)
+            duplicate = _duplicate(user, exc.existing)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "客户资料已保存")
+            return redirect(_detail_url(customer))
+    return render(request, "customers/form.html", {"form": form, "customer": customer, "duplicate": duplicate})
+
+
+# ---------------------------------------------------------------- the 360° page
+
+
+CONSENT_PURPOSES = (
+    ("notification", "服务通知", "交房、备案等办理进度通知"),
+    ("care", "关怀问候", "生日、节日、入住等温馨速递"),
+    ("marketing", "营销推广", "新盘、活动、优惠等推广信息"),
+)
+
+
+def _detail_context(request: AuthedRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    profile = CustomerProfile.objects.filter(customer=customer).first()
+    filled, total = archive.completeness(customer, profile)
+    summary = [
+        row for _, rows in archive.entries(customer, profile) for row in rows if row.value and not row.on_customer
+    ]
+    return {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "deals": list(customer.deals.select_related("unit__building", "project", "consultant")),
+        "family": list(customer.family.all()),
+        "events": timeline_for(customer),
+        "archive_filled": filled,
+        "archive_total": total,
+        "archive_percent": round(100 * filled / total) if total else 0,
+        "archive_summary": summary[:8],
+        "consents": [
+            {"purpose": key, "label": label, "hint": hint, "granted": getattr(customer, f"consent_{key}")}
+            for key, label, hint in CONSENT_PURPOSES
+        ],
+        "consent_sources": ConsentForm.SOURCES,
+        "note_form": forms.get("note_form") or NoteForm(),
+        "dispose_form": forms.get("dispose_form") or DisposeForm(),
+        "merge_form": forms.get("merge_form") or MergeForm(),
+        "can": {
+            "edit": user.has_perm("customers.change_customer"),
+            "reveal": user.has_perm("customers.reveal_contact"),
+            "archive": user.has_perm("customers.archive_customer"),
+            "merge": user.has_perm("customers.merge_customers"),
+            "add_deal": user.has_perm("customers.add_deal"),
+            "view_deal": user.has_perm("customers.view_deal"),
+        },
+    }
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+@require_POST
+def reveal(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Show one full mobile or ID number in place of the masked one, with a reason (audited)."""
+    _require(request.user, "customers.reveal_contact")
+    customer = get_customer_for_user(request.user, pk)
+    form = RevealForm(request.POST)
+    field = request.POST.get("field", "mobile")
+    context: dict[str, Any] = {"customer": customer, "field": field, "can_reveal": True}
+    if not form.is_valid():
+        context["error"] = "未知字段"
+    else:
+        try:
+            context["value"] = services.reveal_contact(
+                customer,
+                actor=request.user,
+                field=form.cleaned_data["field"],
+                reason=form.cleaned_data["reason"],
+                ip=client_ip(request),
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+            context["reason"] = form.cleaned_data.get("reason", "")
+            context["open"] = True
+    context["masked"] = {
+        "mobile": customer.masked_mobile,
+        "mobile2": customer.masked_mobile2,
+        "id_number": customer.id_number_hint,
+    }.get(field, "")
+    template = "customers/_reveal.html" if getattr(request, "htmx", False) else "customers/reveal_page.html"
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("customers.change_customer", raise_exception=True)
+def note_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_note(customer, actor=request.user, text=form.cleaned_data["text"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    if form.errors:
+        context = _detail_context(request, customer, note_form=form)
+        return render(request, "customers/detail.html", context)
+    messages.success(request, "跟进记录已添加")
+    return redirect(_detail_url(customer, "timeline"))
+
+
+@require_POST
+@permission_required("customers.change_customer", raise_exception=True)
+def consent(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "授权信息不完整，请重试")
+        return redirect(_detail_url(customer, "consent"))
+    data = form.cleaned_data
+    try:
+        record = services.set_consent(
+            customer, actor=request.user, purpose=data["purpose"], granted=data["granted"], source=data["source"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        verb = "已记录客户同意接收" if record.is_granted else "已撤回"
+        messages.success(request, f"{verb}{record.get_purpose_display()}短信，立即生效")
+    return redirect(_detail_url(customer, "consent"))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.change_customer", raise_exception=True)
+def family_add(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    form = FamilyMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.add_family_member(customer, actor=request.user, **form.service_fields())
+        except DomainError as exc:
+            apply_domain_error(form, exc, {"guardian_consent_at": "guardian_consent"})
+        else:
+            messages.success(request, f"已添加家庭成员 {member}")
+            return redirect(_detail_url(customer, "family"))
+    return render(request, "customers/family_form.html", {"customer": customer, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_profile(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The 42-item archive in its six groups; read-only without the right to edit customers."""
+    user = request.user
+    customer = get_customer_for_user(user, pk)
+    can_edit = user.has_perm("customers.change_customer")
+    if request.method == "POST":
+        _require(user, "customers.change_customer")
+    profile = CustomerProfile.objects.filter(customer=customer).first() or CustomerProfile(customer=customer)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(customer, actor=user, **form.service_fields())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "客户信息档案已保存")
+            return redirect(_detail_url(customer, "archive"))
+    groups = []
+    for numeral, (title, names) in zip("一二三四五六", archive.ARCHIVE_GROUPS, strict=True):
+        items = []
+        for name in names:
+            if name in archive.CUSTOMER_FIELDS:
+                value = customer.get_gender_display() if name == "gender" else customer.masked_mobile
+                items.append({"readonly": True, "label": archive.label(name), "value": value})
+            elif name in form.fields:
+                items.append({"field": form[name]})
+        groups.append({"title": f"{numeral}、{title}", "items": items, "is_family": title == "家庭信息"})
+    return render(
+        request,
+        "customers/profile.html",
+        {
+            "customer": customer,
+            "form": form,
+            "groups": groups,
+            "can_edit": can_edit,
+            "sensitive_enabled": archive.sensitive_fields_enabled(),
+            "guardian_field": form["guardian_consent"] if "guardian_consent" in form.fields else None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.archive_customer", raise_exception=True)
+def customer_dispose(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Archive an invalid record with a reason (seed 003: 定期清理无效信息, never deleted)."""
+    customer = get_customer_for_user(request.user, pk)
+    form = DisposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.archive_customer(
+                customer, actor=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"客户 {customer.name} 已归档为无效客户，可随时恢复")
+            return redirect(_detail_url(customer))
+    return render(request, "customers/dispose.html", {"customer": customer, "form": form})
+
+
+@require_POST
+@permission_required("customers.archive_customer", raise_exception=True)
+def customer_restore(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = get_customer_for_user(request.user, pk)
+    try:
+        services.restore_customer(customer, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"客户 {customer.name} 已恢复为有效客户")
+    return redirect(_detail_url(customer))
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.merge_customers", raise_exception=True)
+def customer_merge(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Merge a duplicate into this customer: enter its number, check the preview, confirm."""
+    user = request.user
+    target = get_customer_for_user(user, pk)
+    form = MergeForm(request.POST or None)
+    source = None
+    if request.method == "POST" and form.is_valid():
+        number = form.cleaned_data["number"]
+        source = (
+            customers_visible_to(user, include_archived=True)
+            .filter(number=number)
+            .select_related("owner", "project")
+            .first()
+        )
+        if source is None:
+            form.add_error("number", f"未找到客户编号 {number}，或您无权查看该客户")
+        elif source.pk == target.pk:
+            form.add_error("number", "不能与自身合并")
+            source = None
+        elif source.merged_into_id:
+            form.add_error("number", "该客户已被合并到其他客户")
+            source = None
+        elif form.cleaned_data["confirm"]:
+            try:
+                services.merge_customers(target, source, actor=user)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"已将 {source.name}（{source.number}）合并到当前客户")
+                return redirect(_detail_url(target, "timeline"))
+    preview = None
+    if source is not None and not form.errors:
+        preview = {"deals": source.deals.count(), "events": source.events.count(), "family": source.family.count()}
+    return render(
+        request, "customers/merge.html", {"customer": target, "form": form, "source": source, "preview": preview}
+    )
+
+
+# ---------------------------------------------------------------- deals
+
+
+@require_GET
+@permission_required("customers.view_deal", raise_exception=True)
+def deal_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    filters = DealFilterForm(request.GET, user=user)
+    deals = filters.queryset().select_related("customer", "unit__building", "project", "consultant")
+    per_page = _int(request.GET.get("per_page"))
+    page = Paginator(deals, per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "customers/deal_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "can_export": user.has_perm("customers.export_customers"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.add_deal", raise_exception=True)
+def deal_create(request: AuthedRequest) -> HttpResponse:
+    """认购: pick an available unit of the customer's project and record the dates known so far."""
+    user = request.user
+    customer_id = _int(request.GET.get("customer") or request.POST.get("customer"))
+    if customer_id is None:
+        raise Http404("请从客户页面登记成交")
+    customer = get_customer_for_user(user, customer_id)
+    if customer.is_archived:
+        messages.error(request, "已归档的客户不能登记成交，请先恢复")
+        return redirect(_detail_url(customer))
+    form = DealCreateForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        data = form.service_fields()
+        try:
+            deal = services.create_deal(actor=user, customer=customer, unit=form.cleaned_data["unit"], **data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已登记认购 {deal.unit.label}，客户阶段已更新为成交客户")
+            return redirect("customers:deal_detail", deal.pk)
+    return render(request, "customers/deal_form.html", {"customer": customer, "form": form})
+
+
+def _deal_context(deal: Deal, **forms: Any) -> dict[str, Any]:
+    events = TimelineEvent.objects.filter(source_type="customers.deal", source_id=deal.pk).select_related("actor")
+    return {
+        "deal": deal,
+        "customer": deal.customer,
+        "form": forms.get("form") or DealEditForm(instance=deal),
+        "cancel_form": forms.get("cancel_form") or DealCancelForm(),
+        "events": list(events.order_by("-occurred_at", "-id")[:50]),
+        "is_active": deal.status == Deal.Status.ACTIVE,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("customers.view_deal", raise_exception=True)
+def deal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A deal's milestones; POST records milestone dates (and price, move-in kind)."""
+    user = request.user
+    deal = get_deal_for_user(user, pk)
+    can_edit = user.has_perm("customers.change_deal")
+    form = None
+    if request.method == "POST":
+        _require(user, "customers.change_deal")
+        form = DealEditForm(request.POST, instance=get_deal_for_user(user, pk))
+        if form.is_valid():
+            try:
+                services.update_deal(deal, actor=user, **form.service_fields())
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, "成交节点已保存")
+                return redirect("customers:deal_detail", deal.pk)
+    context = _deal_context(deal, form=form)
+    context["can_edit"] = can_edit
+    return render(request, "customers/deal_detail.html", context)
+
+
+@require_POST
+@permission_required("customers.change_deal", raise_exception=True)
+def deal_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    """退房: the deal stays on record as cancelled and the unit is for sale again."""
+    deal = get_deal_for_user(request.user, pk)
+    form = DealCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_deal(deal, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{deal.unit.label} 已退房，房源恢复可售")
+            return redirect("customers:deal_detail", deal.pk)
+    context = _deal_context(deal, cancel_form=form)
+    context["can_edit"] = True
+    context["cancel_open"] = True
+    return render(request, "customers/deal_detail.html", context)

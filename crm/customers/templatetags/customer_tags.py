@@ -1,0 +1,32 @@
+"""Template helpers of the customer pages: masking and deal milestone progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from crm.customers.models import Deal
+from crm.lib.mobile import mask_mobile
+
+register = template.Library()
+
+
+@register.filter
+def masked(mobile: str) -> str:
+    """138****5678: lists and pages never show a full number (PIPL)."""
+    return mask_mobile(mobile or "")
+
+
+@register.filter
+def milestone_steps(deal: Deal) -> list[dict[str, Any]]:
+    """认购→签约→全款到账→合同备案→交房→入住, each with its date (or None) and whether it is done."""
+    return [
+        {"field": field, "label": label, "on": getattr(deal, field), "done": bool(getattr(deal, field))}
+        for field, label in Deal.MILESTONES
+    ]
+
+
+@register.filter
+def milestone_count(deal: Deal) -> int:
+    return sum(1 for field, _ in Deal.MILESTONES if getattr(deal, field))
