@@ -1,0 +1,1332 @@
+"""Excel import of customers and deals (导入): read, validate every row, then write in bulk.
+
+The flow (pages in crm.customers.io_views):
+1. The upload is checked (size, a real .xlsx, a header row with the required columns) and
+   kept as MEDIA_ROOT/imports/<token>.xlsx beside its validation report (<token>.json); no
+   database row is written for it.
+2. Every row is validated; the report lists each bad row by its Excel line number, its
+   column and a Chinese reason.
+3. On confirmation the file is read and validated again (the database may have changed
+   meanwhile) and written in one transaction: every row, or with "仅导入有效行" only the
+   valid ones. A file with errors imports nothing unless the user chose that.
+
+The writes reuse the rules of crm.customers.services (normalised mobiles, one customer per
+mobile and company, customer numbers, birth_mmdd, an empty archive, a timeline event,
+the unit status and owner stage of a deal) but in bulk: 100,000 rows in a few seconds.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import uuid
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from crm.accounts.roles import Scope
+from crm.core import audit
+from crm.core.errors import DomainError
+from crm.core.scope import assignable_owners_q
+from crm.customers.milestones import milestone_errors
+from crm.customers.models import (
+    Channel,
+    ConsentRecord,
+    Customer,
+    CustomerProfile,
+    Deal,
+    Gender,
+    Grade,
+    MoveInKind,
+    Stage,
+    Tag,
+    TimelineEvent,
+)
+from crm.customers.selectors import customers_visible_to
+from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, birth_mmdd, next_customer_numbers
+from crm.lib.mobile import InvalidMobile, mask_mobile, normalize_mobile
+from crm.projects.models import Project, Unit
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from crm.accounts.models import User
+
+CUSTOMERS = "customers"
+DEALS = "deals"
+KINDS = {CUSTOMERS: "客户资料", DEALS: "成交记录"}
+
+MAX_ROWS = 200_000
+# How far below the first line a header row is looked for (an export has a title line above it).
+HEADER_SEARCH_ROWS = 10
+# A .xlsx is a zip; refuse one that would unpack to more than this many times the upload limit.
+MAX_UNZIP_RATIO = 50
+# Rows written per bulk round; bounds memory and keeps each INSERT reasonable.
+WRITE_CHUNK = 5000
+# Chunk of values per IN (...) lookup: below SQLite's and PostgreSQL's parameter limits.
+LOOKUP_CHUNK = 900
+# The template's example row starts with this mark and is skipped on import.
+EXAMPLE_MARK = "（示例）"
+IMPORT_SOURCE = "Excel导入"
+
+
+class ImportFileError(DomainError):
+    """The file as a whole cannot be imported (not Excel, too large, no header …)."""
+
+
+class ImportBlocked(DomainError):
+    """The file has bad rows and the user did not choose to import only the valid ones."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"文件中有 {report.invalid} 行存在问题，未导入任何数据")
+        self.report = report
+
+
+# ---------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+def _labels(choices: Iterable[tuple[Any, Any]]) -> str:
+    return "、".join(str(label) for value, label in choices if value)
+
+
+CUSTOMER_COLUMNS: tuple[Column, ...] = (
+    Column("姓名", "name", True, ("客户姓名",), "必填，最多50字"),
+    Column("手机号", "mobile", True, ("手机", "手机号码"), "必填；同一公司内一个手机号只能登记一位客户"),
+    Column("备用手机号", "mobile2", False, ("备用手机", "备用电话"), "选填"),
+    Column("性别", "gender", False, (), "男 / 女"),
+    Column("客户阶段", "stage", False, ("阶段",), f"{_labels(Stage.choices)}；不填为潜在客户"),
+    Column("客户等级", "grade", False, ("等级",), "A / B / C（或 A级、B级、C级）；不填为C级"),
+    Column("VIP", "is_vip", False, ("是否VIP",), "是 / 否；不填为否"),
+    Column("意向楼盘", "project", True, ("楼盘",), "必填，楼盘名称或楼盘编码"),
+    Column("来源渠道", "source_channel", True, ("渠道",), f"必填：{_labels(Channel.choices)}"),
+    Column("置业顾问", "owner", False, ("顾问",), "员工用户名或姓名；不填为导入人本人"),
+    Column("生日", "birthday_on", False, ("出生日期",), "日期，如 1985-03-05、1985/3/5、1985年3月5日"),
+    Column("标签", "tags", False, (), "多个标签用逗号分隔，不存在的标签会自动创建"),
+    Column("备注", "notes", False, (), "选填"),
+    Column("同意关怀短信", "consent_care", False, ("关怀短信",), "是 / 否；客户本人同意后才填“是”"),
+)
+
+DEAL_COLUMNS: tuple[Column, ...] = (
+    Column("客户编号", "number", False, (), "客户编号与手机号至少填一项"),
+    Column("手机号", "mobile", False, ("手机", "手机号码", "客户手机号"), "客户的手机号"),
+    Column("楼盘", "project", True, ("项目",), "必填，楼盘名称或编码"),
+    Column("楼栋", "building", True, (), "必填，如 1号楼"),
+    Column("房号", "unit", True, (), "必填，如 1801"),
+    Column("成交总价", "price", False, ("总价", "成交价"), "元；不填取房源总价"),
+    Column("认购日期", "subscribed_on", True, (), "必填"),
+    Column("签约日期", "contracted_on"),
+    Column("全款到账日期", "full_payment_on"),
+    Column("合同备案日期", "filed_on"),
+    Column("计划交房日期", "delivery_planned_on"),
+    Column("实际交房日期", "delivered_on", False, ("交房日期",)),
+    Column("入住日期", "moved_in_on"),
+    Column("入住方式", "move_in_kind", False, (), "集中 / 零星；填了入住日期时必填"),
+)
+
+COLUMNS = {CUSTOMERS: CUSTOMER_COLUMNS, DEALS: DEAL_COLUMNS}
+# The label used in the report when a deal's customer cannot be found by either column.
+CUSTOMER_REF = "客户编号/手机号"
+
+
+def header_of(kind: str, key: str) -> str:
+    return next(c.header for c in COLUMNS[kind] if c.key == key)
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class Report:
+    """What validation found: counts and every bad row (line, column, reason)."""
+
+    kind: str
+    filename: str = ""
+    total: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def invalid_lines(self) -> set[int]:
+        return {e.line for e in self.errors}
+
+    @property
+    def invalid(self) -> int:
+        return len(self.invalid_lines)
+
+    @property
+    def valid(self) -> int:
+        return self.total - self.invalid
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "filename": self.filename,
+            "total": self.total,
+            "errors": [[e.line, e.field, e.message] for e in self.errors],
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        return cls(
+            kind=data["kind"],
+            filename=data.get("filename", ""),
+            total=data["total"],
+            errors=[RowError(*e) for e in data["errors"]],
+            notes=list(data.get("notes", [])),
+        )
+
+
+@dataclass
+class Validation:
+    report: Report
+    rows: list[Any]  # the valid rows, CustomerRow or DealRow
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    imported: int
+    skipped: int
+    first_number: str = ""
+    last_number: str = ""
+
+
+# ---------------------------------------------------------------- the uploaded file
+
+
+def import_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def upload_path(token: str) -> Path:
+    if not _TOKEN.fullmatch(token):
+        raise ImportFileError("导入文件已失效，请重新上传")
+    return import_dir() / f"{token}.xlsx"
+
+
+def store_upload(upload: UploadedFile) -> str:
+    """Check an uploaded file and keep it under MEDIA_ROOT/imports; return its token.
+
+    Refused with a Chinese message: a file over IMPORT_MAX_BYTES, another extension, and
+    content that is not an Excel workbook (a CSV or text file renamed to .xlsx, a legacy
+    or encrypted .xls, a zip that unpacks to an absurd size).
+    """
+    name = upload.name or ""
+    suffix = Path(name).suffix.lower()
+    limit_mb = settings.IMPORT_MAX_BYTES // (1024 * 1024)
+    if suffix == ".csv":
+        raise ImportFileError("不支持 CSV 文件：请用 Excel 打开后“另存为”Excel 工作簿（.xlsx）再上传")
+    if suffix == ".xls":
+        raise ImportFileError("不支持旧版 .xls 文件：请用 Excel 打开后“另存为”Excel 工作簿（.xlsx）再上传")
+    if suffix != ".xlsx":
+        raise ImportFileError("只支持 Excel 工作簿（.xlsx）文件，请下载导入模板填写后上传")
+    if upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+        raise ImportFileError(
+            f"文件过大（{upload.size / 1024 / 1024:.1f} MB），单个文件不能超过 {limit_mb} MB，请拆分后分批导入"
+        )
+    if not upload.size:
+        raise ImportFileError("上传的文件是空的")
+    directory = import_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex
+    path = upload_path(token)
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    try:
+        _check_workbook_file(path)
+    except ImportFileError:
+        path.unlink(missing_ok=True)
+        raise
+    return token
+
+
+def _check_workbook_file(path: Path) -> None:
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("该文件是旧版 .xls 或已加密的 Excel 文件：请取消密码并“另存为”.xlsx 后再上传")
+    if not head.startswith(b"PK\x03\x04"):
+        if _looks_like_text(head):
+            raise ImportFileError(
+                "该文件实际是 CSV/文本文件（只是扩展名改成了 .xlsx）：请用 Excel 打开后“另存为”Excel 工作簿（.xlsx）再上传"
+            )
+        raise ImportFileError("文件内容不是 Excel 工作簿（.xlsx），可能已损坏或格式不对")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError("Excel 文件已损坏，无法打开") from exc
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError("文件内容不是 Excel 工作簿（可能是 Word 等其他文件改了扩展名）")
+    if unpacked > settings.IMPORT_MAX_BYTES * MAX_UNZIP_RATIO:
+        raise ImportFileError("Excel 文件解压后过大，请删除多余的工作表或格式后再上传")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            # Incremental: the head may end in the middle of a multi-byte character.
+            text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return False
+
+
+def save_report(token: str, report: Report) -> None:
+    path = upload_path(token).with_suffix(".json")
+    path.write_text(json.dumps(report.to_dict(), ensure_ascii=False), encoding="utf-8")
+
+
+def load_report(token: str) -> Report | None:
+    path = upload_path(token).with_suffix(".json")
+    if not path.exists() or not upload_path(token).exists():
+        return None
+    return Report.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def discard_upload(token: str) -> None:
+    try:
+        path = upload_path(token)
+    except ImportFileError:
+        return
+    path.unlink(missing_ok=True)
+    path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def purge_stale_uploads(*, now: datetime | None = None, max_age: timedelta = timedelta(days=1)) -> int:
+    """Delete uploads nobody confirmed: they hold customers' personal information (PIPL)."""
+    directory = import_dir()
+    if not directory.is_dir():
+        return 0
+    cutoff = (now or timezone.now()).timestamp() - max_age.total_seconds()
+    removed = 0
+    for path in directory.iterdir():
+        if path.suffix in {".xlsx", ".json"} and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Sheet:
+    """The data rows of the first worksheet, each with its Excel line number."""
+
+    kind: str
+    columns: dict[str, int]
+    rows: list[tuple[int, list[Any]]]
+    notes: list[str] = field(default_factory=list)
+
+    def getter(self, key: str) -> Callable[[list[Any]], Any]:
+        index = self.columns.get(key)
+        if index is None:
+            return lambda cells: ""
+        return lambda cells: cells[index] if index < len(cells) else ""
+
+
+def text(value: Any) -> str:
+    """A cell as trimmed text; integral numbers without ".0" (Excel stores them as floats)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _normalise_header(value: Any) -> str:
+    header = re.sub(r"[（(][^）)]*[）)]", "", text(value))
+    return re.sub(r"[\s*＊]", "", header)
+
+
+def read_sheet(path: Path, kind: str) -> Sheet:
+    """Read the first worksheet with python-calamine and find the header row.
+
+    Line numbers are the ones the user sees in Excel: the first row is line 1.
+    """
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several error types for broken files
+        raise ImportFileError("无法读取该 Excel 文件，文件可能已损坏或已加密") from exc
+    with workbook:
+        index = next(
+            (
+                i
+                for i, meta in enumerate(workbook.sheets_metadata)
+                if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible
+            ),
+            None,
+        )
+        if index is None:
+            raise ImportFileError("文件中没有工作表")
+        try:
+            cells = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise ImportFileError("无法读取该 Excel 文件，文件可能已损坏") from exc
+    if not any(_has_value(row) for row in cells):
+        raise ImportFileError("工作表是空的：请在第一个工作表中填写表头和数据（可下载导入模板）")
+    return _parse_cells(cells, kind)
+
+
+def _has_value(row: Sequence[Any]) -> bool:
+    return any(cell is not None and (not isinstance(cell, str) or cell.strip()) for cell in row)
+
+
+def _parse_cells(cells: list[list[Any]], kind: str) -> Sheet:
+    columns = COLUMNS[kind]
+    canonical: dict[str, str] = {}
+    for column in columns:
+        for name in (column.header, *column.aliases):
+            canonical[name] = column.key
+    header_index = None
+    for i, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
+        if any(_normalise_header(cell) in canonical for cell in row):
+            header_index = i
+            break
+    if header_index is None:
+        expected = "、".join(c.header for c in columns[:4])
+        raise ImportFileError(f"找不到表头行：第一行应为列名（如 {expected}…），请使用导入模板")
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for i, cell in enumerate(cells[header_index]):
+        name = _normalise_header(cell)
+        if not name:
+            continue
+        key = canonical.get(name)
+        if key is None:
+            ignored.append(text(cell))
+        elif key not in found:
+            found[key] = i
+    missing = [c.header for c in columns if c.required and c.key not in found]
+    if kind == DEALS and "number" not in found and "mobile" not in found:
+        missing.insert(0, "客户编号或手机号（至少一列）")
+    if missing:
+        raise ImportFileError(f"表头缺少必填列：{'、'.join(missing)}（请使用导入模板）")
+    notes = [f"已忽略无法识别的列：{'、'.join(ignored)}"] if ignored else []
+    example_key = columns[0].key
+    example_at = found.get(example_key)
+    rows: list[tuple[int, list[Any]]] = []
+    for i in range(header_index + 1, len(cells)):
+        row = cells[i]
+        if not _has_value(row):
+            continue
+        if example_at is not None and example_at < len(row) and text(row[example_at]).startswith(EXAMPLE_MARK):
+            notes.append(f"第 {i + 1} 行是模板中的示例行，已忽略")
+            continue
+        rows.append((i + 1, row))
+    if not rows:
+        raise ImportFileError("表格中没有数据行（只有表头）")
+    if len(rows) > MAX_ROWS:
+        raise ImportFileError(f"单次最多导入 {MAX_ROWS:,} 行，本文件有 {len(rows):,} 行，请拆分后分批导入")
+    return Sheet(kind=kind, columns=found, rows=rows, notes=notes)
+
+
+# ---------------------------------------------------------------- value parsing
+
+_DATE_FORMATS = (
+    re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),
+)
+
+
+def parse_date(value: Any) -> date | None:
+    """An Excel date, or text like 2026-03-05, 2026/3/5, 2026年3月5日, 20260305; ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = text(value)
+    if not raw:
+        return None
+    for pattern in _DATE_FORMATS:
+        match = pattern.fullmatch(raw)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            if not 1900 <= year <= 2100:
+                break
+            return date(year, month, day)
+    raise ValueError(raw)
+
+
+def _choice_map(choices: Iterable[tuple[Any, Any]], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value, label in choices:
+        mapping[str(value).lower()] = value
+        mapping[str(label).lower()] = value
+    for key, value in (extra or {}).items():
+        mapping[key.lower()] = value
+    return mapping
+
+
+STAGES = _choice_map(
+    Stage.choices, {"潜在": Stage.PROSPECT, "意向": Stage.INTERESTED, "成交": Stage.OWNER, "业主": Stage.OWNER}
+)
+GRADES = _choice_map(Grade.choices, {"a类": Grade.A, "b类": Grade.B, "c类": Grade.C})
+CHANNELS = _choice_map(Channel.choices, {"电话": Channel.PHONE, "公众号": Channel.WECHAT, "微信": Channel.WECHAT})
+GENDERS = _choice_map(Gender.choices, {"男性": Gender.MALE, "女性": Gender.FEMALE})
+MOVE_IN_KINDS = _choice_map(MoveInKind.choices, {"集中": MoveInKind.BATCH, "零星": MoveInKind.INDIVIDUAL})
+BOOLEANS = {
+    **dict.fromkeys(("是", "y", "yes", "true", "1", "√", "✓", "同意", "vip"), True),
+    **dict.fromkeys(("否", "n", "no", "false", "0", "×", "不同意"), False),
+}
+
+
+def parse_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    raw = text(value)
+    if not raw:
+        return None
+    found = BOOLEANS.get(raw.lower())
+    if found is None:
+        raise ValueError(raw)
+    return found
+
+
+def parse_price(value: Any) -> Decimal | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        amount = Decimal(str(value))
+    else:
+        raw = text(value).replace(",", "").replace("，", "").replace("元", "").replace("¥", "").replace("￥", "")
+        if not raw:
+            return None
+        factor = Decimal(1)
+        if raw.endswith("万"):
+            raw, factor = raw[:-1], Decimal(10000)
+        try:
+            amount = Decimal(raw) * factor
+        except InvalidOperation as exc:
+            raise ValueError(raw) from exc
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal(10) ** 12:
+        raise ValueError(str(value))
+    return amount.quantize(Decimal("0.01"))
+
+
+_TAG_SPLIT = re.compile(r"[,，、;；\s]+")
+
+
+def _chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ---------------------------------------------------------------- lookups
+
+
+class _Errors:
+    """Collects RowErrors in the order of the columns, one per (line, column)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.by_line: dict[int, dict[str, str]] = defaultdict(dict)
+
+    def add(self, line: int, key_or_label: str, message: str) -> None:
+        label = next((c.header for c in COLUMNS[self.kind] if c.key == key_or_label), key_or_label)
+        self.by_line[line].setdefault(label, message)
+
+    def __contains__(self, line: int) -> bool:
+        return line in self.by_line
+
+    def as_list(self) -> list[RowError]:
+        order = {c.header: i for i, c in enumerate(COLUMNS[self.kind])}
+        order[CUSTOMER_REF] = -1
+        return [
+            RowError(line, label, message)
+            for line in sorted(self.by_line)
+            for label, message in sorted(self.by_line[line].items(), key=lambda item: order.get(item[0], 99))
+        ]
+
+
+def _project_lookup(user: User) -> dict[str, Project]:
+    """Projects of the user's company by name and by code (codes case-insensitively)."""
+    projects = list(Project.objects.filter(company_id=user.company_id))
+    lookup: dict[str, Project] = {}
+    for project in projects:
+        lookup.setdefault(project.code.lower(), project)
+    for project in projects:
+        lookup[project.name] = project
+    return lookup
+
+
+def _find_project(lookup: Mapping[str, Project], raw: str) -> Project | None:
+    return lookup.get(raw) or lookup.get(raw.lower())
+
+
+@dataclass
+class _Owners:
+    by_username: dict[str, int]
+    by_name: dict[str, list[int]]
+    names: dict[int, str]
+    allowed: set[int]
+    may_reassign: bool
+
+
+def _owner_lookup(user: User) -> _Owners:
+    from crm.accounts.models import User as UserModel
+
+    staff = UserModel.objects.filter(company_id=user.company_id, is_active=True).values_list(
+        "id", "username", "display_name"
+    )
+    by_username: dict[str, int] = {}
+    by_name: dict[str, list[int]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for pk, username, display_name in staff:
+        by_username[username.lower()] = pk
+        if display_name:
+            by_name[display_name].append(pk)
+        names[pk] = display_name or username
+    # Owners chosen by a consultant must be themselves unless they may reassign customers.
+    may_reassign = user.has_perm("customers.reassign_customer")
+    if may_reassign:
+        allowed = set(UserModel.objects.filter(assignable_owners_q(user)).values_list("id", flat=True))
+    else:
+        allowed = {user.pk}
+    return _Owners(by_username, by_name, names, allowed, may_reassign)
+
+
+# ---------------------------------------------------------------- customers
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    line: int
+    name: str
+    mobile: str
+    mobile2: str
+    gender: str
+    stage: str
+    grade: str
+    is_vip: bool
+    project_id: int
+    source_channel: str
+    owner_id: int
+    birthday_on: date | None
+    tags: list[str]
+    notes: str
+    consent_care: bool
+
+
+def validate_customers(sheet: Sheet, *, user: User) -> Validation:
+    """Check every row; return the report and the rows that may be imported.
+
+    Duplicates are checked within the file (the later row names the earlier line) and
+    against the company's customers, in bulk: one query per chunk of the file's mobiles.
+    """
+    errors = _Errors(CUSTOMERS)
+    projects = _project_lookup(user)
+    owners = _owner_lookup(user)
+    today = timezone.localdate()
+    get = {c.key: sheet.getter(c.key) for c in CUSTOMER_COLUMNS}
+    restricted_projects: set[int] | None = None
+    if user.data_scope == Scope.PROJECT:
+        restricted_projects = set(user.projects.values_list("id", flat=True))
+
+    rows: list[CustomerRow] = []
+    first_line: dict[str, int] = {}  # mobile -> line where it first appears in the file
+    for line, cells in sheet.rows:
+        name = text(get["name"](cells))
+        if not name:
+            errors.add(line, "name", "姓名不能为空")
+        elif len(name) > 50:
+            errors.add(line, "name", "姓名过长（最多50字）")
+
+        mobile = mobile2 = ""
+        try:
+            mobile = normalize_mobile(get["mobile"](cells))
+        except InvalidMobile as exc:
+            errors.add(line, "mobile", exc.message)
+        raw2 = get["mobile2"](cells)
+        if text(raw2):
+            try:
+                mobile2 = normalize_mobile(raw2)
+            except InvalidMobile as exc:
+                errors.add(line, "mobile2", exc.message)
+        if mobile2 == mobile:
+            mobile2 = ""
+        for key, number in (("mobile", mobile), ("mobile2", mobile2)):
+            if number:
+                earlier = first_line.setdefault(number, line)
+                if earlier != line:
+                    errors.add(line, key, f"手机号 {number} 与第 {earlier} 行重复")
+
+        gender = _choice(errors, line, "gender", get["gender"](cells), GENDERS, Gender.UNKNOWN, "男、女")
+        stage = _choice(errors, line, "stage", get["stage"](cells), STAGES, Stage.PROSPECT, _labels(Stage.choices))
+        grade = _choice(errors, line, "grade", get["grade"](cells), GRADES, Grade.C, "A、B、C")
+        channel = ""
+        if not text(get["source_channel"](cells)):
+            errors.add(line, "source_channel", "来源渠道不能为空")
+        else:
+            channel = _choice(
+                errors, line, "source_channel", get["source_channel"](cells), CHANNELS, "", _labels(Channel.choices)
+            )
+        is_vip = _bool(errors, line, "is_vip", get["is_vip"](cells))
+        consent_care = _bool(errors, line, "consent_care", get["consent_care"](cells))
+
+        project_id = 0
+        raw_project = text(get["project"](cells))
+        if not raw_project:
+            errors.add(line, "project", "意向楼盘不能为空")
+        else:
+            project = _find_project(projects, raw_project)
+            if project is None:
+                errors.add(line, "project", f"楼盘不存在：{raw_project}（请填写本公司楼盘的名称或编码）")
+            elif restricted_projects is not None and project.pk not in restricted_projects:
+                errors.add(line, "project", f"您不属于楼盘 {project.name}，不能向其导入客户")
+            else:
+                project_id = project.pk
+
+        owner_id = user.pk
+        raw_owner = text(get["owner"](cells))
+        if raw_owner:
+            owner_id = _owner(errors, line, raw_owner, owners, user) or 0
+
+        birthday = None
+        try:
+            birthday = parse_date(get["birthday_on"](cells))
+        except ValueError:
+            errors.add(
+                line,
+                "birthday_on",
+                f"日期格式不正确：{text(get['birthday_on'](cells))}（应为 1985-03-05、1985/3/5 或 1985年3月5日）",
+            )
+        if birthday and birthday > today:
+            errors.add(line, "birthday_on", "生日不能晚于今天")
+
+        tags = list(dict.fromkeys(t for t in _TAG_SPLIT.split(text(get["tags"](cells))) if t))
+        long_tags = [t for t in tags if len(t) > 20]
+        if long_tags:
+            errors.add(line, "tags", f"标签过长（每个最多20字）：{long_tags[0]}")
+
+        if line in errors:
+            rows.append(CustomerRow(line, "", mobile, mobile2, "", "", "", False, 0, "", 0, None, [], "", False))
+            continue
+        rows.append(
+            CustomerRow(
+                line=line,
+                name=name,
+                mobile=mobile,
+                mobile2=mobile2,
+                gender=gender,
+                stage=stage,
+                grade=grade,
+                is_vip=bool(is_vip),
+                project_id=project_id,
+                source_channel=channel,
+                owner_id=owner_id,
+                birthday_on=birthday,
+                tags=tags,
+                notes=text(get["notes"](cells)),
+                consent_care=bool(consent_care),
+            )
+        )
+
+    existing = _existing_mobiles(user, [n for r in rows for n in (r.mobile, r.mobile2) if n])
+    for row in rows:
+        for key, number in (("mobile", row.mobile), ("mobile2", row.mobile2)):
+            if number in existing:
+                errors.add(row.line, key, existing[number])
+
+    report = Report(kind=CUSTOMERS, total=len(sheet.rows), errors=errors.as_list(), notes=list(sheet.notes))
+    return Validation(report=report, rows=[r for r in rows if r.line not in errors])
+
+
+def _choice(
+    errors: _Errors, line: int, key: str, raw: Any, mapping: Mapping[str, str], default: str, allowed: str
+) -> str:
+    value = text(raw)
+    if not value:
+        return default
+    found = mapping.get(value.lower())
+    if found is None:
+        errors.add(line, key, f"无法识别：{value}（可填：{allowed}）")
+        return default
+    return found
+
+
+def _bool(errors: _Errors, line: int, key: str, raw: Any) -> bool | None:
+    try:
+        return parse_bool(raw)
+    except ValueError:
+        errors.add(line, key, f"无法识别：{text(raw)}（请填“是”或“否”）")
+        return None
+
+
+def _owner(errors: _Errors, line: int, raw: str, owners: _Owners, user: User) -> int | None:
+    owner_id = owners.by_username.get(raw.lower())
+    if owner_id is None:
+        candidates = owners.by_name.get(raw, [])
+        if len(candidates) > 1:
+            errors.add(line, "owner", f"有多名员工叫“{raw}”，请改填用户名")
+            return None
+        owner_id = candidates[0] if candidates else None
+    if owner_id is None:
+        errors.add(line, "owner", f"置业顾问不存在：{raw}（请填写本公司在职员工的用户名或姓名）")
+        return None
+    if owner_id not in owners.allowed:
+        if owners.may_reassign:
+            errors.add(line, "owner", f"无权把客户分配给 {owners.names[owner_id]}（不在您可分配的范围内）")
+        else:
+            errors.add(line, "owner", f"无权把客户分配给 {owners.names[owner_id]}：置业顾问只能填写您本人")
+        return None
+    return owner_id
+
+
+def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
+    """{mobile: Chinese reason} for the numbers already held by a customer of the company.
+
+    One query per chunk of numbers (main or backup mobile). The holder is named only when
+    the user may see that customer: otherwise the reason says it belongs to another
+    colleague's customer, without revealing whose (data scope).
+    """
+    wanted = sorted(set(mobiles))
+    holders: dict[str, tuple[int, int | None]] = {}
+    for chunk in _chunks(wanted):
+        for pk, mobile, mobile2, merged_into in Customer.objects.filter(
+            Q(mobile__in=chunk) | Q(mobile2__in=chunk), company_id=user.company_id
+        ).values_list("id", "mobile", "mobile2", "merged_into_id"):
+            for number in (mobile, mobile2):
+                if number and number in chunk and number not in holders:
+                    holders[number] = (pk, merged_into)
+    if not holders:
+        return {}
+    # A merged duplicate points at the record that stays (as services.find_by_mobile does).
+    ids = sorted({merged or pk for pk, merged in holders.values()})
+    visible: dict[int, tuple[str, str, bool]] = {}
+    scope = customers_visible_to(user, include_archived=True)
+    for chunk in _chunks(ids):
+        for pk, name, number, archived in scope.filter(pk__in=chunk).values_list("id", "name", "number", "is_archived"):
+            visible[pk] = (name, number, archived)
+    reasons: dict[str, str] = {}
+    for mobile, (pk, merged) in holders.items():
+        holder = visible.get(merged or pk)
+        if holder is None:
+            reasons[mobile] = (
+                f"手机号 {mask_mobile(mobile)} 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"
+            )
+        else:
+            name, number, archived = holder
+            state = "已归档客户" if archived else "客户"
+            reasons[mobile] = f"手机号已存在：{state} {name}（{number}），不能重复登记"
+    return reasons
+
+
+# ---------------------------------------------------------------- deals
+
+DATE_KEYS = DEAL_DATE_FIELDS
+
+
+@dataclass(slots=True)
+class DealRow:
+    line: int
+    customer_id: int
+    customer_stage: str
+    owner_id: int
+    project_id: int
+    project_name: str
+    unit_id: int
+    unit_label: str
+    price: Decimal | None
+    dates: dict[str, date | None]
+    move_in_kind: str
+
+
+@dataclass(slots=True)
+class _CustomerRef:
+    pk: int
+    number: str
+    stage: str
+    owner_id: int
+
+
+@dataclass(slots=True)
+class _UnitRef:
+    pk: int
+    label: str
+    price: Decimal | None
+
+
+def validate_deals(sheet: Sheet, *, user: User) -> Validation:
+    """Check every deal row: the customer (by number or mobile, within the user's scope),
+    the unit (project + building + number, still unsold), the price and milestone dates."""
+    errors = _Errors(DEALS)
+    projects = _project_lookup(user)
+    today = timezone.localdate()
+    get = {c.key: sheet.getter(c.key) for c in DEAL_COLUMNS}
+
+    parsed: list[dict[str, Any]] = []
+    for line, cells in sheet.rows:
+        number = text(get["number"](cells)).upper()
+        mobile = ""
+        raw_mobile = get["mobile"](cells)
+        if text(raw_mobile):
+            try:
+                mobile = normalize_mobile(raw_mobile)
+            except InvalidMobile as exc:
+                errors.add(line, "mobile", exc.message)
+        elif not number:
+            errors.add(line, CUSTOMER_REF, "请填写客户编号或手机号")
+
+        project = None
+        raw_project = text(get["project"](cells))
+        if not raw_project:
+            errors.add(line, "project", "楼盘不能为空")
+        else:
+            project = _find_project(projects, raw_project)
+            if project is None:
+                errors.add(line, "project", f"楼盘不存在：{raw_project}")
+        building = text(get["building"](cells))
+        unit = text(get["unit"](cells))
+        if not building:
+            errors.add(line, "building", "楼栋不能为空")
+        if not unit:
+            errors.add(line, "unit", "房号不能为空")
+
+        price = None
+        try:
+            price = parse_price(get["price"](cells))
+        except ValueError:
+            errors.add(line, "price", f"成交总价格式不正确：{text(get['price'](cells))}（填写金额，单位元）")
+
+        dates: dict[str, date | None] = {}
+        bad_dates = False
+        if not text(get["subscribed_on"](cells)):
+            errors.add(line, "subscribed_on", "认购日期不能为空")
+        for key in DATE_KEYS:
+            raw = get[key](cells)
+            try:
+                dates[key] = parse_date(raw)
+            except ValueError:
+                dates[key] = None
+                bad_dates = True
+                errors.add(line, key, f"日期格式不正确：{text(raw)}（应为 2026-03-05、2026/3/5 或 2026年3月5日）")
+        if not bad_dates:
+            for key, message in milestone_errors(dates, today=today).items():
+                errors.add(line, key, message)
+
+        move_in_kind = _choice(
+            errors, line, "move_in_kind", get["move_in_kind"](cells), MOVE_IN_KINDS, "", "集中、零星"
+        )
+        if dates.get("moved_in_on") and not move_in_kind and not text(get["move_in_kind"](cells)):
+            errors.add(line, "move_in_kind", "填写了入住日期，请填写入住方式（集中/零星）")
+
+        parsed.append(
+            {
+                "line": line,
+                "number": number,
+                "mobile": mobile,
+                "project": project,
+                "building": building,
+                "unit": unit,
+                "price": price,
+                "dates": dates,
+                "move_in_kind": move_in_kind,
+            }
+        )
+
+    by_number, by_mobile = _customer_refs(user, parsed)
+    units = _unit_refs([p["project"].pk for p in parsed if p["project"] is not None])
+    sold = _sold_unit_ids([u.pk for u in units.values()])
+
+    rows: list[DealRow] = []
+    unit_lines: dict[int, int] = {}
+    for p in parsed:
+        line = p["line"]
+        customer = None
+        if p["number"]:
+            customer = by_number.get(p["number"])
+            if customer is None:
+                errors.add(line, "number", f"客户不存在或无权操作：{p['number']}")
+        if p["mobile"]:
+            by_phone = by_mobile.get(p["mobile"])
+            if p["number"]:
+                # Both given: they must name the same customer.
+                if customer is not None and (by_phone is None or by_phone.pk != customer.pk):
+                    errors.add(line, CUSTOMER_REF, f"客户编号 {p['number']} 与手机号不是同一位客户")
+            elif by_phone is None:
+                errors.add(line, "mobile", f"找不到手机号为 {p['mobile']} 的客户（或无权操作）")
+            else:
+                customer = by_phone
+
+        unit_ref = None
+        project = p["project"]
+        if project is not None and p["building"] and p["unit"]:
+            unit_ref = _find_unit(units, project.pk, p["building"], p["unit"])
+            if unit_ref is None:
+                errors.add(line, "unit", f"房源不存在：{project.name} {p['building']} {p['unit']}")
+            elif unit_ref.pk in sold:
+                errors.add(line, "unit", f"房源 {unit_ref.label} 已售出（已有有效的成交记录）")
+            else:
+                earlier = unit_lines.setdefault(unit_ref.pk, line)
+                if earlier != line:
+                    errors.add(line, "unit", f"房源 {unit_ref.label} 与第 {earlier} 行重复")
+
+        if line in errors or customer is None or unit_ref is None or project is None:
+            continue
+        rows.append(
+            DealRow(
+                line=line,
+                customer_id=customer.pk,
+                customer_stage=customer.stage,
+                owner_id=customer.owner_id,
+                project_id=project.pk,
+                project_name=project.name,
+                unit_id=unit_ref.pk,
+                unit_label=unit_ref.label,
+                price=p["price"] if p["price"] is not None else unit_ref.price,
+                dates=p["dates"],
+                move_in_kind=p["move_in_kind"],
+            )
+        )
+    report = Report(kind=DEALS, total=len(sheet.rows), errors=errors.as_list(), notes=list(sheet.notes))
+    return Validation(report=report, rows=rows)
+
+
+def _customer_refs(user: User, parsed: list[dict[str, Any]]) -> tuple[dict[str, _CustomerRef], dict[str, _CustomerRef]]:
+    """The user's visible, unarchived customers named in the file, by number and by mobile."""
+    scope = customers_visible_to(user)
+    fields = ("id", "number", "stage", "owner_id", "mobile", "mobile2")
+    by_number: dict[str, _CustomerRef] = {}
+    by_mobile: dict[str, _CustomerRef] = {}
+    numbers = sorted({p["number"] for p in parsed if p["number"]})
+    for chunk in _chunks(numbers):
+        for pk, number, stage, owner_id, _m, _m2 in scope.filter(number__in=chunk).values_list(*fields):
+            by_number[number] = _CustomerRef(pk, number, stage, owner_id)
+    mobiles = sorted({p["mobile"] for p in parsed if p["mobile"]})
+    for chunk in _chunks(mobiles):
+        qs = scope.filter(Q(mobile__in=chunk) | Q(mobile2__in=chunk)).order_by("id")
+        for pk, number, stage, owner_id, mobile, mobile2 in qs.values_list(*fields):
+            ref = _CustomerRef(pk, number, stage, owner_id)
+            by_mobile.setdefault(mobile, ref)
+            if mobile2:
+                by_mobile.setdefault(mobile2, ref)
+    return by_number, by_mobile
+
+
+def _unit_refs(project_ids: Iterable[int]) -> dict[tuple[int, str, str], _UnitRef]:
+    refs: dict[tuple[int, str, str], _UnitRef] = {}
+    ids = sorted(set(project_ids))
+    for chunk in _chunks(ids):
+        for pk, project_id, building, number, price in Unit.objects.filter(project_id__in=chunk).values_list(
+            "id", "project_id", "building__name", "number", "price"
+        ):
+            refs[(project_id, building, number)] = _UnitRef(pk, f"{building}-{number}", price)
+    return refs
+
+
+def _find_unit(
+    units: Mapping[tuple[int, str, str], _UnitRef], project_id: int, building: str, number: str
+) -> _UnitRef | None:
+    """Exact match first; "1" also finds the building "1号楼"/"1栋"/"1幢"."""
+    for name in (building, f"{building}号楼", f"{building}栋", f"{building}幢"):
+        found = units.get((project_id, name, number))
+        if found is not None:
+            return found
+    return None
+
+
+def _sold_unit_ids(unit_ids: Sequence[int]) -> set[int]:
+    sold: set[int] = set()
+    ids = sorted(set(unit_ids))
+    for chunk in _chunks(ids):
+        sold.update(Deal.objects.filter(unit_id__in=chunk, status=Deal.Status.ACTIVE).values_list("unit_id", flat=True))
+    return sold
+
+
+# ---------------------------------------------------------------- validate / import
+
+
+def validate_file(path: Path, kind: str, *, user: User, filename: str = "") -> Validation:
+    if user.company_id is None:
+        raise ImportFileError("您的账号未关联公司，不能导入")
+    sheet = read_sheet(path, kind)
+    validation = validate_customers(sheet, user=user) if kind == CUSTOMERS else validate_deals(sheet, user=user)
+    validation.report.filename = filename
+    return validation
+
+
+def import_file(
+    path: Path,
+    kind: str,
+    *,
+    user: User,
+    filename: str,
+    batch: str,
+    only_valid: bool = False,
+    ip: str | None = None,
+) -> ImportResult:
+    """Validate the file again and write it in one transaction.
+
+    1. Any bad row blocks the whole file (ImportBlocked) unless ``only_valid`` is set.
+    2. The rows are written in bulk inside ``transaction.atomic``: a failure part-way
+       leaves nothing behind, the reserved customer numbers included.
+    3. One audit row (action import) summarises the batch.
+    """
+    validation = validate_file(path, kind, user=user, filename=filename)
+    report = validation.report
+    if report.errors and not only_valid:
+        raise ImportBlocked(report)
+    if not validation.rows:
+        raise DomainError("没有可导入的有效行")
+    try:
+        with transaction.atomic():
+            if kind == CUSTOMERS:
+                result = _write_customers(validation.rows, actor=user, batch=batch)
+            else:
+                result = _write_deals(validation.rows, actor=user, batch=batch)
+            result.skipped = report.invalid
+            summary = f"Excel导入{KINDS[kind]} {result.imported} 条（{filename}）"
+            if result.skipped:
+                summary += f"，跳过有问题的行 {result.skipped} 条"
+            audit.log(
+                audit.AuditLog.Action.IMPORT,
+                actor=user,
+                target_type="customers.customer" if kind == CUSTOMERS else "customers.deal",
+                target_id=batch,
+                summary=summary,
+                changes={
+                    "kind": kind,
+                    "file": filename,
+                    "batch": batch,
+                    "rows": report.total,
+                    "imported": result.imported,
+                    "skipped": result.skipped,
+                    "only_valid": only_valid,
+                    "numbers": [result.first_number, result.last_number] if result.first_number else [],
+                },
+                ip=ip,
+            )
+    except IntegrityError as exc:
+        # Someone registered the same mobile (or sold the same unit) between validation and write.
+        raise DomainError("导入期间有其他人登记了相同的手机号或房源，本次导入已全部撤销，请重新上传校验") from exc
+    return result
+
+
+def _ensure_tags(company_id: int, names: set[str]) -> dict[str, int]:
+    wanted = sorted(names)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        ids.update(Tag.objects.filter(company_id=company_id, name__in=chunk).values_list("name", "id"))
+    missing = [name for name in wanted if name not in ids]
+    if missing:
+        Tag.objects.bulk_create([Tag(company_id=company_id, name=name) for name in missing], ignore_conflicts=True)
+        for chunk in _chunks(missing):
+            ids.update(Tag.objects.filter(company_id=company_id, name__in=chunk).values_list("name", "id"))
+    return ids
+
+
+def _write_customers(rows: list[CustomerRow], *, actor: User, batch: str) -> ImportResult:
+    company_id = actor.company_id
+    assert company_id is not None
+    numbers = next_customer_numbers(company_id, len(rows))
+    tag_ids = _ensure_tags(company_id, {t for row in rows for t in row.tags})
+    now = timezone.now()
+    for start in range(0, len(rows), WRITE_CHUNK):
+        _write_customer_chunk(
+            rows[start : start + WRITE_CHUNK],
+            numbers[start : start + WRITE_CHUNK],
+            actor=actor,
+            company_id=company_id,
+            tag_ids=tag_ids,
+            now=now,
+            batch=batch,
+        )
+    return ImportResult(kind=CUSTOMERS, imported=len(rows), skipped=0, first_number=numbers[0], last_number=numbers[-1])
+
+
+def _write_customer_chunk(
+    rows: Sequence[CustomerRow],
+    numbers: Sequence[str],
+    *,
+    actor: User,
+    company_id: int,
+    tag_ids: Mapping[str, int],
+    now: datetime,
+    batch: str,
+) -> None:
+    customers = []
+    for row, number in zip(rows, numbers, strict=True):
+        customer = Customer(
+            company_id=company_id,
+            number=number,
+            name=row.name,
+            gender=row.gender,
+            mobile=row.mobile,
+            mobile2=row.mobile2,
+            stage=row.stage,
+            grade=row.grade,
+            is_vip=row.is_vip,
+            owner_id=row.owner_id,
+            project_id=row.project_id,
+            source_channel=row.source_channel,
+            notes=row.notes,
+            birthday_on=row.birthday_on,
+            consent_care=row.consent_care,
+            consent_source=IMPORT_SOURCE if row.consent_care else "",
+            consent_at=now if row.consent_care else None,
+            created_by_id=actor.pk,
+        )
+        customer.birth_mmdd = birth_mmdd(customer)
+        customers.append(customer)
+    Customer.objects.bulk_create(customers)
+    CustomerProfile.objects.bulk_create([CustomerProfile(customer_id=c.pk) for c in customers])
+    through = Customer.tags.through
+    links = [
+        through(customer_id=customer.pk, tag_id=tag_ids[tag])
+        for customer, row in zip(customers, rows, strict=True)
+        for tag in row.tags
+    ]
+    if links:
+        through.objects.bulk_create(links)
+    consents = [
+        ConsentRecord(
+            customer_id=c.pk,
+            purpose=ConsentRecord.Purpose.CARE,
+            is_granted=True,
+            source=IMPORT_SOURCE,
+            recorded_by=actor,
+        )
+        for c in customers
+        if c.consent_care
+    ]
+    if consents:
+        ConsentRecord.objects.bulk_create(consents)
+    channel_labels = dict(Channel.choices)
+    TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                customer_id=c.pk,
+                kind=TimelineEvent.Kind.IMPORTED,
+                occurred_at=now,
+                actor=actor,
+                summary=f"{actor} 通过Excel导入客户（{channel_labels[c.source_channel]}）",
+                data={"batch": batch, "line": row.line},
+            )
+            for c, row in zip(customers, rows, strict=True)
+        ]
+    )
+
+
+def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:
+    """Deals as services.create_deal writes them: unit status, owner stage, timeline events."""
+    company_id = actor.company_id
+    now = timezone.now()
+    Kind = TimelineEvent.Kind
+    deals = [
+        Deal(
+            company_id=company_id,
+            customer_id=row.customer_id,
+            project_id=row.project_id,
+            unit_id=row.unit_id,
+            consultant_id=row.owner_id,
+            price=row.price,
+            move_in_kind=row.move_in_kind,
+            **row.dates,
+        )
+        for row in rows
+    ]
+    for start in range(0, len(deals), WRITE_CHUNK):
+        Deal.objects.bulk_create(deals[start : start + WRITE_CHUNK])
+
+    units_by_status: dict[str, list[int]] = defaultdict(list)
+    for deal in deals:
+        units_by_status[_unit_status_for(deal)].append(deal.unit_id)
+    for status, unit_ids in units_by_status.items():
+        for chunk in _chunks(unit_ids):
+            Unit.objects.filter(pk__in=chunk).update(status=status)
+
+    stage_labels = dict(Stage.choices)
+    promoted: dict[int, str] = {}
+    for row in rows:
+        if row.customer_stage != Stage.OWNER:
+            promoted.setdefault(row.customer_id, row.customer_stage)
+    for chunk in _chunks(list(promoted)):
+        Customer.objects.filter(pk__in=chunk).update(stage=Stage.OWNER, updated_at=now)
+
+    events = [
+        TimelineEvent(
+            customer_id=pk,
+            kind=Kind.STAGE,
+            occurred_at=now,
+            actor=actor,
+            summary=f"阶段：{stage_labels[old]} → 成交客户",
+            data={"batch": batch},
+        )
+        for pk, old in promoted.items()
+    ]
+    for deal, row in zip(deals, rows, strict=True):
+        source = {"source_type": "customers.deal", "source_id": deal.pk, "data": {"batch": batch, "line": row.line}}
+        events.append(
+            TimelineEvent(
+                customer_id=row.customer_id,
+                kind=Kind.DEAL,
+                occurred_at=now,
+                actor=actor,
+                summary=f"认购 {row.project_name} {row.unit_label}（Excel导入）",
+                **source,
+            )
+        )
+        for key, label in Deal.MILESTONES[1:]:
+            value = row.dates.get(key)
+            if value:
+                events.append(
+                    TimelineEvent(
+                        customer_id=row.customer_id,
+                        kind=Kind.MILESTONE,
+                        occurred_at=now,
+                        actor=actor,
+                        summary=f"{label}：{value:%Y-%m-%d}（{row.unit_label}）",
+                        **source,
+                    )
+                )
+    for start in range(0, len(events), WRITE_CHUNK):
+        TimelineEvent.objects.bulk_create(events[start : start + WRITE_CHUNK])
+    return ImportResult(kind=DEALS, imported=len(deals), skipped=0)
