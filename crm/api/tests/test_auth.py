@@ -157,3 +157,13 @@ def test_one_users_lock_leaves_others_alone(api, consultant, teammate, outsider,
     for _ in range(5):
         post_token(api, "consultant", "wrong-password")
     assert post_token(api, other, PASSWORD).status_code == 200
+
+
+def test_a_form_encoded_request_works_and_failures_never_store_the_password(api, consultant):
+    client = api()
+    failed = client.post(TOKEN_URL, {"username": "consultant", "password": "secret-guess-1"})
+    assert failed.status_code == 400
+
+    attempt = AccessAttempt.objects.get(username="consultant")
+    assert "secret-guess-1" not in attempt.post_data
+    assert client.post(TOKEN_URL, {"username": "consultant", "password": PASSWORD}).status_code == 200
