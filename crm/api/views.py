@@ -28,10 +28,6 @@ from crm.projects.models import Project, Unit
 
 from . import filters
 from .scope import projects_visible_to, units_visible_to
-
-if TYPE_CHECKING:
-    from crm.accounts.models import User
-
 from .serializers import (
     CustomerCreateSerializer,
     CustomerSerializer,
@@ -45,6 +41,9 @@ from .serializers import (
     TokenSerializer,
     UnitSerializer,
 )
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
 
 
 def staff(request: Request) -> User:
@@ -95,7 +94,7 @@ class ObtainTokenView(APIView):
         operation_id="auth_token_create",
         summary="获取接口令牌",
         description="用用户名和密码换取令牌，之后的请求带上请求头 `Authorization: Token <令牌>`。"
-        "连续登录失败 5 次（与网页登录合并计算）账号锁定 30 分钟。",
+        "连续登录失败达到上限（默认 5 次，与网页登录合并计算）后账号锁定（默认 30 分钟），锁定期间返回 429。",
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
@@ -107,8 +106,9 @@ class ObtainTokenView(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # The DRF request carries axes' bookkeeping attributes, so the lockout is
-        # answered here in JSON rather than by AxesMiddleware's HTML page.
+        # axes flags the object passed to authenticate(). Passing the DRF request (not
+        # the HttpRequest inside it) keeps AxesMiddleware from swapping this JSON answer
+        # for its HTML lockout page; the failure is counted either way.
         user = authenticate(request, **serializer.validated_data)
         if getattr(request, "axes_locked_out", False):
             minutes = int(cool_off.total_seconds() // 60) if (cool_off := get_cool_off(request)) else 0
