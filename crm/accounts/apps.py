@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -8,8 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self) -> None:
-        from crm.accounts.services import sync_role_groups
+        from crm.accounts.services import record_login, sync_role_groups
 
         # Role groups are configuration derived from roles.py; keep them in step after
         # every migrate, the way Django itself creates permissions.
         post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="sync_role_groups")
+        # Django announces logins (form and API token) with this signal; the audit row is
+        # the record 等保 asks for.
+        user_logged_in.connect(record_login, dispatch_uid="audit_login")

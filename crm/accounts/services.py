@@ -62,3 +62,16 @@ def create_staff(
     if projects:
         user.projects.set(projects)
     return user
+
+
+def record_login(sender: object, request: Any, user: User, **kwargs: object) -> None:
+    """Audit every successful login, web or API (等保: who logged in, when, from where)."""
+    from crm.core import audit
+
+    audit.log(
+        audit.AuditLog.Action.LOGIN,
+        actor=user,
+        target=user,
+        summary=f"{user} 登录",
+        ip=audit.client_ip(request),
+    )

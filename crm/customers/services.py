@@ -66,8 +66,8 @@ TRACKED_FIELDS = [
 
 
 class DuplicateCustomer(DomainError):
-    def __init__(self, existing: Customer, mobile: str) -> None:
-        super().__init__(f"手机号已属于客户 {existing.name}（{existing.number}）", field="mobile")
+    def __init__(self, existing: Customer, mobile: str, *, field: str = "mobile") -> None:
+        super().__init__(f"手机号已属于客户 {existing.name}（{existing.number}）", field=field)
         self.existing = existing
         self.mobile = mobile
 
@@ -164,10 +164,10 @@ def create_customer(
     mobile2 = clean_mobile(fields.pop("mobile2", ""), field="mobile2", required=False)
     if mobile2 == mobile:
         mobile2 = ""
-    for number in filter(None, (mobile, mobile2)):
-        existing = find_by_mobile(company.pk, number)
+    for field, number in (("mobile", mobile), ("mobile2", mobile2)):
+        existing = find_by_mobile(company.pk, number) if number else None
         if existing is not None:
-            raise DuplicateCustomer(existing, number)
+            raise DuplicateCustomer(existing, number, field=field)
     customer = Customer(
         company=company,
         name=name,
@@ -232,7 +232,7 @@ def update_customer(
         if number and number != getattr(customer, field):
             existing = find_by_mobile(customer.company_id, number, exclude_id=customer.pk)
             if existing is not None and existing.pk != customer.pk:
-                raise DuplicateCustomer(existing, number)
+                raise DuplicateCustomer(existing, number, field=field)
     for key, value in changes.items():
         setattr(customer, key, value)
     _fill_lunar(customer)

@@ -75,3 +75,12 @@ def test_the_widest_role_decides_the_scope(make_staff, role, scope):
 
 def test_a_user_with_two_roles_gets_the_wider_scope(make_staff):
     assert make_staff("both", Role.CONSULTANT, Role.DIRECTOR).data_scope == Scope.PROJECT
+
+
+def test_a_login_is_audited_with_the_address(client, consultant):
+    from crm.core.models import AuditLog
+
+    client.post("/login/", {"username": "consultant", "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
+    log = AuditLog.objects.get(action="login")
+    assert log.actor == consultant
+    assert log.ip == "10.1.2.3"

@@ -261,3 +261,9 @@ class TestFamily:
             customer, actor=consultant, relation="spouse", name="李梅", birthday_on=date(1986, 7, 7)
         )
         assert m.birth_mmdd == "0707"
+
+
+def test_a_duplicate_backup_number_is_reported_on_the_backup_field(customer, make_customer):
+    with pytest.raises(services.DuplicateCustomer) as exc:
+        make_customer("李四", mobile="13900000009", mobile2="13812345678")
+    assert exc.value.field == "mobile2"
