@@ -1,0 +1,1 @@
+"""SMS gateway backends: console (default), locmem (tests), aliyun, tencent."""
