@@ -194,6 +194,22 @@ def _duplicate(user: User, existing: Customer) -> dict[str, Any]:
     return {"customer": visible, "visible": visible is not None}
 
 
+def _duplicate_error(form: CustomerForm, user: User, exc: services.DuplicateCustomer) -> dict[str, Any]:
+    """Put the duplicate on the mobile field it concerns, naming the holder only when visible."""
+    duplicate = _duplicate(user, exc.existing)
+    field = "mobile"
+    try:
+        if normalize_mobile(form.cleaned_data.get("mobile2") or "") == exc.mobile:
+            field = "mobile2"
+    except InvalidMobile:
+        pass
+    if duplicate["visible"]:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(field, "该手机号已登记在其他置业顾问名下")
+    return duplicate
+
+
 def _merge_intake(request: AuthedRequest, form: CustomerForm) -> HttpResponse:
     """Fold this registration into the existing record the duplicate check found."""
     user = request.user
@@ -244,8 +260,7 @@ def customer_create(request: AuthedRequest) -> HttpResponse:
                     actor=user, company=user.company, owner=owner, project_id=project.pk, **data
                 )
             except services.DuplicateCustomer as exc:
-                apply_domain_error(form, exc)
-                duplicate = _duplicate(user, exc.existing)
+                duplicate = _duplicate_error(form, user, exc)
             except DomainError as exc:
                 apply_domain_error(form, exc)
             else:
@@ -269,8 +284,7 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         try:
             services.update_customer(customer, actor=user, **data)
         except services.DuplicateCustomer as exc:
-            apply_domain_error(form, exc)
-            duplicate = _duplicate(user, exc.existing)
+            duplicate = _duplicate_error(form, user, exc)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
