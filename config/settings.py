@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "crm.projects",
     "crm.customers",
     "crm.sms",
+    "crm.care",
     "crm.api",
 ]
 

@@ -1,0 +1,245 @@
+"""温馨速递: per-project rules, drafts awaiting approval, the outbox and inbound replies."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from crm.care.rules import Audience, Purpose, Trigger
+
+
+class CareRule(models.Model):
+    """One trigger's rule for one project; defaults come from crm.care.rules.DEFAULT_RULES."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="care_rules", verbose_name="楼盘"
+    )
+    trigger = models.CharField("类型", max_length=20, choices=Trigger.choices)
+    is_enabled = models.BooleanField("启用", default=True)
+    template = models.TextField("短信模板", help_text="占位符如 {公司}、{楼盘}、{签约日期}")
+    purpose = models.CharField("用途", max_length=12, choices=Purpose.choices)
+    audience = models.CharField("发送对象", max_length=30, choices=Audience.choices)
+    window_start = models.TimeField("发送开始")
+    window_end = models.TimeField("发送截止")
+    offset_days = models.SmallIntegerField("相对天数", default=0, help_text="相对触发日期的天数，如认购次日为 1")
+    needs_approval = models.BooleanField("需综合组审批", default=False)
+    gateway_template_code = models.CharField(
+        "网关模板编号", max_length=40, blank=True, help_text="阿里云 SMS_… / 腾讯云模板ID"
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="修改人",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "温馨速递规则"
+        ordering = ["project", "trigger"]
+        constraints = [models.UniqueConstraint(fields=["project", "trigger"], name="uniq_care_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.get_trigger_display()}"
+
+
+class MoveInBatch(models.Model):
+    """A batch move-in (集中入住) period of a project; the greeting goes 3 days after it ends."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="move_in_batches", verbose_name="楼盘"
+    )
+    name = models.CharField("名称", max_length=50)
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "集中入住批次"
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.name}"
+
+
+class Draft(models.Model):
+    """A message awaiting the general-affairs group's approval (综合组审批).
+
+    Construction progress, festival greetings and broadcasts are drafted (by a job the
+    working day before, or by staff) and send nothing until approved. Approval creates the
+    outbox rows; rejection ends the draft.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="care_drafts", verbose_name="楼盘"
+    )
+    rule = models.ForeignKey(CareRule, on_delete=models.PROTECT, related_name="drafts", verbose_name="规则")
+    occasion = models.CharField("场合", max_length=40, help_text="如 2026-09-25、2026-W45")
+    send_on = models.DateField("发送日期")
+    text = models.TextField("短信内容")
+    values = models.JSONField("占位符取值", default=dict, blank=True)
+    audience_filter = models.JSONField("对象筛选", default=dict, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="编写人",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    comment = models.CharField("审批意见", max_length=200, blank=True)
+    recipient_count = models.PositiveIntegerField("收件人数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待审批短信"
+        ordering = ["-send_on", "-id"]
+        constraints = [
+            # A job drafting the same festival twice (two runners, a retry) gets one draft.
+            models.UniqueConstraint(fields=["rule", "occasion"], name="uniq_draft_occasion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.occasion}"
+
+
+class OutboundMessage(models.Model):
+    """One SMS to one customer for one occasion: the outbox row the dispatcher sends.
+
+    Unique per (customer, trigger, occasion, family member): no planning run, second
+    runner or redelivered task can create it twice.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "待发送"
+        SUBMITTING = "submitting", "提交中"
+        SENT = "sent", "已提交网关"
+        DELIVERED = "delivered", "已送达"
+        UNDELIVERED = "undelivered", "未送达"
+        FAILED = "failed", "发送失败"
+        EXPIRED = "expired", "已过期未发"
+        CANCELLED = "cancelled", "已取消"
+
+    OPEN = (Status.SCHEDULED, Status.SUBMITTING)
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="messages", verbose_name="客户"
+    )
+    family_member = models.ForeignKey(
+        "customers.FamilyMember",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="家庭成员",
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="messages", verbose_name="楼盘"
+    )
+    rule = models.ForeignKey(CareRule, on_delete=models.PROTECT, related_name="messages", verbose_name="规则")
+    trigger = models.CharField("类型", max_length=20, choices=Trigger.choices)
+    occasion = models.CharField("场合", max_length=40)
+    draft = models.ForeignKey(
+        Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages", verbose_name="审批单"
+    )
+    purpose = models.CharField("用途", max_length=12, choices=Purpose.choices)
+    text = models.TextField("短信内容")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    scheduled_at = models.DateTimeField("计划发送时间")
+    window_ends_at = models.DateTimeField("最晚发送时间")
+    next_attempt_at = models.DateTimeField("下次尝试时间")
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    claimed_at = models.DateTimeField("领取时间", null=True, blank=True)
+    gateway = models.CharField("网关", max_length=20, blank=True)
+    gateway_message_id = models.CharField("网关消息ID", max_length=80, blank=True)
+    error_code = models.CharField("错误码", max_length=80, blank=True)
+    error = models.CharField("原因", max_length=300, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信发件箱"
+        ordering = ["-scheduled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "trigger", "occasion"],
+                condition=models.Q(family_member__isnull=True),
+                name="uniq_message_occasion",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "trigger", "occasion", "family_member"],
+                condition=models.Q(family_member__isnull=False),
+                name="uniq_family_message_occasion",
+            ),
+        ]
+        indexes = [
+            # send_due_messages: scheduled rows whose next attempt is due.
+            models.Index(fields=["status", "next_attempt_at"], name="message_due"),
+            # settle_submitting: rows left "submitting" (crash or unknown outcome).
+            models.Index(fields=["status", "claimed_at"], name="message_claimed"),
+            # receipts: find the row by the gateway's id.
+            models.Index(fields=["gateway_message_id"], name="message_gateway_id"),
+            # the customer's daily cap and 360° page.
+            models.Index(fields=["customer", "-scheduled_at"], name="message_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} → {self.customer_id} ({self.get_status_display()})"
+
+
+class InboundReply(models.Model):
+    """A reply SMS (上行). Opt-out words (T, TD, R, N, 退订, 拒收) take effect on arrival."""
+
+    mobile = models.CharField("手机号", max_length=20, db_index=True)
+    text = models.CharField("内容", max_length=500)
+    received_at = models.DateTimeField("接收时间")
+    gateway = models.CharField("网关", max_length=20)
+    dedup_key = models.CharField(max_length=120, unique=True)
+    is_opt_out = models.BooleanField("退订", default=False)
+    customers_opted_out = models.PositiveIntegerField("退订客户数", default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信回复"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mobile}: {self.text}"
+
+
+class DeliveryReceipt(models.Model):
+    """A delivery receipt as received (gateways push the same one several times)."""
+
+    dedup_key = models.CharField(max_length=160, unique=True)
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="receipts"
+    )
+    gateway = models.CharField(max_length=20)
+    delivered = models.BooleanField()
+    code = models.CharField(max_length=80, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "送达回执"
+
+    def __str__(self) -> str:
+        return self.dedup_key
