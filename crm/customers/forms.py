@@ -304,9 +304,11 @@ BULK_ACTIONS = {"reassign": "变更置业顾问", "tag": "添加标签", "archiv
 
 class BulkActionForm(forms.Form):
     action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()))
-    new_owner = UserChoiceField(queryset=User.objects.none(), required=False, label="新的置业顾问")
+    new_owner = UserChoiceField(
+        queryset=User.objects.none(), required=False, label="新的置业顾问", empty_label="请选择"
+    )
     reason = forms.CharField(max_length=200, required=False, label="变更原因")
-    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), required=False, label="标签")
+    tag = forms.ModelChoiceField(queryset=Tag.objects.none(), required=False, label="标签", empty_label="请选择标签")
     archive_reason = forms.ChoiceField(choices=ARCHIVE_CHOICES, required=False, label="归档原因")
     archive_note = forms.CharField(max_length=200, required=False, label="说明")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -30,3 +31,20 @@ def milestone_steps(deal: Deal) -> list[dict[str, Any]]:
 @register.filter
 def milestone_count(deal: Deal) -> int:
     return sum(1 for field, _ in Deal.MILESTONES if getattr(deal, field))
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """1,886,742 — the zh-hans locale has no thousands separator, but prices need one."""
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(value):,.0f}"
+
+
+@register.filter
+def wan(value: Any) -> str:
+    """188.67万 — how Chinese sales staff quote a flat's price."""
+    if value in (None, ""):
+        return ""
+    text = f"{Decimal(value) / 10000:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}万"
