@@ -140,7 +140,9 @@ class Receipt:
 
     @property
     def dedup_key(self) -> str:
-        return f"{self.gateway_message_id}:{self.mobile}"
+        """Aliyun: biz_id + number; Tencent: SerialNo (+ number). A status query on Aliyun does
+        not return the BizId, so such receipts fall back to our reference."""
+        return f"{self.gateway_message_id or self.reference}:{self.mobile}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
@@ -101,7 +101,7 @@ class FakeAliyunSms(FakeServer):
             message.send_status = 3 if success else 2
             message.err_code = err_code or ("DELIVERED" if success else "MK:0001")
             message.err_msg = "用户接收成功" if success else "失败"
-            message.reported_at = message.sent_at + timedelta(seconds=3)
+            message.reported_at = datetime.now(tz=CHINA_TZ).replace(microsecond=0)
 
     def receipt_body(self, *messages: AliyunFakeMessage) -> bytes:
         """An SmsReport push (HTTP batch mode) for these messages, as Aliyun POSTs it."""

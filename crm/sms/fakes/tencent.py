@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +116,7 @@ class FakeTencentSms(FakeServer):
             message.report_status = "SUCCESS" if success else "FAIL"
             message.errmsg = errmsg or ("DELIVRD" if success else "MK:0001")
             message.description = "用户短信送达成功" if success else "用户短信未送达"
-            message.received_at = message.sent_at + timedelta(seconds=2)
+            message.received_at = datetime.now(tz=CHINA_TZ).replace(microsecond=0)
 
     def receipt_body(self, *messages: TencentFakeMessage) -> bytes:
         """A status callback as Tencent POSTs it: a JSON array of reports [T-CB]."""
