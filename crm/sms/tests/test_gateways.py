@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
@@ -191,3 +192,13 @@ def test_gateway_times_are_china_time():
     assert parse_china_time("garbage") is None
     assert parse_unix_time(1772328600) == datetime(2026, 3, 1, 9, 30, tzinfo=CHINA_TZ)
     assert parse_unix_time(None) is None
+
+
+def test_env_example_lists_every_sms_variable():
+    listed = {
+        line.split("=", 1)[0]
+        for line in (settings.BASE_DIR / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+
+    assert set(SMS_VARIABLES) <= listed
