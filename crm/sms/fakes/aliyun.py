@@ -216,6 +216,8 @@ class FakeAliyunSms(FakeServer):
             elif self.deliver_at_once:
                 self.deliver(message)
             self._record("SendSms", params, "OK")
+        if behaviour is Behaviour.HANG_UP:
+            return FakeResponse(0, b"")
         body = {"Code": "OK", "Message": "OK", "BizId": message.biz_id, "RequestId": _request_id()}
         delay = self.slow_seconds if behaviour is Behaviour.TIMEOUT else 0.0
         return FakeResponse(200, json.dumps(body).encode(), delay=delay)

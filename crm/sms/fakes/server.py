@@ -31,6 +31,7 @@ class Behaviour(enum.Enum):
     HTTP_500 = "http_500"
     TIMEOUT = "timeout"  # accepted, but the answer comes after the client has given up
     LOST = "lost"  # not accepted, and no answer in time either
+    HANG_UP = "hang_up"  # accepted, then the connection closes without an answer
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class FakeRequest:
 
 @dataclass(frozen=True)
 class FakeResponse:
-    status: int
+    status: int  # 0: close the connection without answering
     body: bytes
     content_type: str = "application/json"
     delay: float = 0.0
@@ -120,6 +121,9 @@ class FakeServer:
                 response = fake.handle(request)
                 if response.delay and fake._state.stopping.wait(response.delay):
                     return  # stopping: drop the answer
+                if response.status == 0:
+                    self.close_connection = True
+                    return  # hang up without a word
                 try:
                     self.send_response(response.status)
                     self.send_header("Content-Type", response.content_type)

@@ -209,6 +209,8 @@ class FakeTencentSms(FakeServer):
             for number in numbers:
                 statuses.append(self._send_one(str(number), payload, params, forced))
             self._record("SendSms", payload, ",".join(s["Code"] for s in statuses))
+        if behaviour is Behaviour.HANG_UP:
+            return FakeResponse(0, b"")
         body = {"Response": {"SendStatusSet": statuses, "RequestId": _request_id()}}
         delay = self.slow_seconds if behaviour is Behaviour.TIMEOUT else 0.0
         return FakeResponse(200, json.dumps(body, ensure_ascii=False).encode(), delay=delay)

@@ -252,6 +252,15 @@ def test_every_third_send_timing_out_leaves_every_message_accepted(fake_aliyun):
     assert [r.reference for r in gateway.query("r3", "13812345678", sent_on)] == ["r3"]
 
 
+def test_a_connection_closed_without_an_answer_is_unknown(aliyun, fake_aliyun):
+    fake_aliyun.script(Behaviour.HANG_UP)
+
+    result = aliyun.send(make_message(reference="h1"))
+
+    assert result.outcome is Outcome.UNKNOWN
+    assert [m.out_id for m in fake_aliyun.messages] == ["h1"]
+
+
 def test_an_unreachable_gateway_is_a_retry(fake_aliyun):
     gateway = aliyun_gateway(fake_aliyun)
     fake_aliyun.stop()  # nothing listens on the port any more

@@ -224,6 +224,15 @@ def test_a_lost_request_is_unknown_and_nothing_was_kept(fake_tencent):
     assert fake_tencent.messages == []
 
 
+def test_a_connection_closed_without_an_answer_is_unknown(tencent, fake_tencent):
+    fake_tencent.script(Behaviour.HANG_UP)
+
+    result = tencent.send(make_message(reference="h1"))
+
+    assert result.outcome is Outcome.UNKNOWN
+    assert [m.session_context for m in fake_tencent.messages] == ["h1"]
+
+
 def test_an_unreachable_gateway_is_a_retry(fake_tencent):
     gateway = tencent_gateway(fake_tencent)
     fake_tencent.stop()
