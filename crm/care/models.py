@@ -160,6 +160,7 @@ class OutboundMessage(models.Model):
     )
     purpose = models.CharField("用途", max_length=12, choices=Purpose.choices)
     text = models.TextField("短信内容")
+    params = models.JSONField("模板参数", default=dict, blank=True, help_text="网关模板变量（按模板顺序）")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     scheduled_at = models.DateTimeField("计划发送时间")
     window_ends_at = models.DateTimeField("最晚发送时间")
@@ -243,3 +244,19 @@ class DeliveryReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.dedup_key
+
+
+class GatewayState(models.Model):
+    """A paused gateway (balance, daily cap, template not approved…): nothing is sent
+    through it until ``paused_until`` or an administrator resumes it."""
+
+    gateway = models.CharField("网关", max_length=20, unique=True)
+    paused_until = models.DateTimeField("暂停至", null=True, blank=True)
+    reason = models.CharField("原因", max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网关状态"
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.reason}"

@@ -65,3 +65,14 @@ def new_years_eve(year: int) -> date:
     from datetime import timedelta
 
     return spring_festival(year) - timedelta(days=1)
+
+
+def lunar_date_of(day: date) -> tuple[int, int, int, bool]:
+    """(lunar year, month, day, is leap month) of a solar date."""
+    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+    return lunar.getYear(), abs(lunar.getMonth()), lunar.getDay(), lunar.getMonth() < 0
+
+
+def leap_month(lunar_year: int) -> int:
+    """The leap month of a lunar year (0 when it has none)."""
+    return int(LunarYear.fromYear(lunar_year).getLeapMonth())

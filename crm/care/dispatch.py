@@ -1,0 +1,367 @@
+"""Dispatch: send due outbox rows through the gateway exactly once, and settle the rest.
+
+The race this module is built around: a worker may die (SIGKILL, deploy, power) after the
+gateway accepted a message but before the row says so. Therefore:
+1. A row is claimed (scheduled → submitting, ``claimed_at``) in its own committed
+   transaction *before* the gateway is called, so no other worker can take it.
+2. The outbox id travels to the gateway as its reference (Aliyun OutId, Tencent
+   SessionContext) and comes back in receipts and status queries.
+3. A row left "submitting" (crash, or a timeout whose outcome is unknown) is settled by
+   ``settle_submitting`` from the gateway's status query or a receipt — never by sending
+   again blindly. Only when the gateway's own query has not known the reference for
+   SETTLE_GRACE is it returned to the queue: the gateway never received it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.care import services, timing
+from crm.care.audience import CONSENT_FIELD
+from crm.care.models import DeliveryReceipt, GatewayState, InboundReply, OutboundMessage
+from crm.care.rules import Purpose, Trigger
+from crm.customers import timeline
+from crm.customers.models import Customer, Deal, TimelineEvent
+from crm.sms.base import Gateway, Outcome, QueryError, Receipt, SmsMessage
+from crm.sms.base import InboundReply as Reply
+from crm.sms.gateways import get_gateway
+
+log = logging.getLogger("crm.care.dispatch")
+Status = OutboundMessage.Status
+
+MAX_ATTEMPTS = 6
+LEASE = timedelta(minutes=2)  # a "submitting" row older than this is looked up by settle
+SETTLE_GRACE = timedelta(minutes=10)  # the gateway's query has not known it this long: never received
+CLAIM_BATCH = 20
+
+
+def daily_cap() -> int:
+    """Per-customer messages per day, below the gateways' own per-number limits."""
+    return int(getattr(settings, "CARE_DAILY_CAP", 3))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: 30 s, 1 min, 2 min, 4 min … (capped at 30 min)."""
+    base = min(30 * 2 ** max(attempts - 1, 0), 1800)
+    return timedelta(seconds=base * (0.8 + 0.4 * random.random()))  # jitter, not security
+
+
+# ----------------------------------------------------------------------------- claiming
+
+
+def claim(now: datetime, limit: int) -> list[int]:
+    """Move up to ``limit`` due rows from scheduled to submitting; return their ids.
+
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED lets workers take disjoint rows without
+    waiting. SQLite (one writer at a time): compare-and-set UPDATE … WHERE status =
+    'scheduled' claims a row only if no one else did first.
+    """
+    due = OutboundMessage.objects.filter(status=Status.SCHEDULED, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "id"
+    )
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            if ids:
+                _mark_claimed(OutboundMessage.objects.filter(pk__in=ids), now)
+        return ids
+    claimed = []
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        if _mark_claimed(OutboundMessage.objects.filter(pk=pk, status=Status.SCHEDULED), now):
+            claimed.append(pk)
+    return claimed
+
+
+def _mark_claimed(qs: object, now: datetime) -> int:
+    from django.db.models import F
+
+    return qs.update(  # type: ignore[attr-defined]
+        status=Status.SUBMITTING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+
+
+def _paused(gateway_name: str, now: datetime) -> GatewayState | None:
+    return GatewayState.objects.filter(gateway=gateway_name, paused_until__gt=now).first()
+
+
+# ----------------------------------------------------------------------------- sending
+
+
+def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | None = None) -> int:
+    """Send up to ``limit`` due messages; returns how many the gateway accepted."""
+    gateway = gateway or get_gateway()
+    accepted = 0
+    handled = 0
+    while handled < limit:
+        if _paused(gateway.name, now):
+            break
+        ids = claim(now, min(CLAIM_BATCH, limit - handled))
+        if not ids:
+            break
+        for message in OutboundMessage.objects.filter(pk__in=ids).select_related(
+            "customer", "rule", "project__company"
+        ):
+            handled += 1
+            if _send_one(message, gateway, now):
+                accepted += 1
+    return accepted
+
+
+def _blocked(message: OutboundMessage, now: datetime) -> tuple[str, str] | None:
+    """(new status, reason) when the message must not go now; None when it may."""
+    customer = message.customer
+    if now > message.window_ends_at:
+        return Status.EXPIRED, "已过发送时段，不再补发"
+    if customer.has_opted_out:
+        return Status.CANCELLED, "客户已退订"
+    if customer.is_archived:
+        return Status.CANCELLED, "客户已归档"
+    if not getattr(customer, CONSENT_FIELD[Purpose(message.purpose)]):
+        return Status.CANCELLED, f"客户未同意接收{Purpose(message.purpose).label}短信"
+    if message.occasion.startswith("deal:"):
+        deal = Deal.objects.filter(pk=int(message.occasion[5:])).values("status", "contracted_on").first()
+        if deal is None or deal["status"] != Deal.Status.ACTIVE:
+            return Status.CANCELLED, "成交已取消"
+        if message.trigger == Trigger.SIGNING_REMINDER and deal["contracted_on"]:
+            return Status.CANCELLED, "客户已签约，无需提醒"
+    return None
+
+
+def _reschedule(message: OutboundMessage, when: datetime, reason: str, *, refund_attempt: bool = True) -> None:
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+        status=Status.SCHEDULED,
+        next_attempt_at=when,
+        error=reason[:300],
+        attempts=message.attempts - 1 if refund_attempt else message.attempts,
+        claimed_at=None,
+        updated_at=timezone.now(),
+    )
+
+
+def _finish(message: OutboundMessage, status: str, reason: str, code: str = "") -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=status, error=reason[:300], error_code=code[:80], claimed_at=None, updated_at=timezone.now()
+    )
+
+
+def _sent_today(customer_id: int, now: datetime) -> int:
+    local_midnight = timing.at(timezone.localtime(now, timing.SHANGHAI).date(), datetime.min.time())
+    return OutboundMessage.objects.filter(
+        customer_id=customer_id,
+        status__in=[Status.SENT, Status.DELIVERED, Status.UNDELIVERED],
+        submitted_at__gte=local_midnight,
+    ).count()
+
+
+def _send_one(message: OutboundMessage, gateway: Gateway, now: datetime) -> bool:
+    blocked = _blocked(message, now)
+    if blocked:
+        _finish(message, *blocked)
+        return False
+    if timing.in_quiet_hours(now, message.purpose):
+        # 工信部令第31号: no care/marketing SMS 20:00–08:00; the window check expires it if too late.
+        _reschedule(message, timing.quiet_hours_end(now), "夜间免打扰时段，推迟到 08:00")
+        return False
+    if _sent_today(message.customer_id, now) >= daily_cap():
+        _reschedule(message, timing.quiet_hours_end(now + timedelta(hours=12)), f"已达每日 {daily_cap()} 条上限，顺延")
+        return False
+    company = message.project.company
+    result = gateway.send(
+        SmsMessage(
+            reference=str(message.pk),
+            mobile=message.customer.mobile,
+            sign_name=company.sms_signature or company.name,
+            template_code=message.rule.gateway_template_code,
+            params={k: str(v) for k, v in (message.params or {}).items()},
+            text=message.text,
+        )
+    )
+    outcome = result.outcome
+    if outcome is Outcome.ACCEPTED:
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=Status.SENT,
+            gateway=gateway.name,
+            gateway_message_id=result.gateway_message_id[:80],
+            submitted_at=now,
+            claimed_at=None,
+            error="",
+            error_code="",
+            updated_at=timezone.now(),
+        )
+        timeline.record(
+            message.customer_id,
+            TimelineEvent.Kind.MESSAGE,
+            f"温馨速递·{message.rule.get_trigger_display()}：{message.text[:60]}",
+            at=now,
+            source=message,
+        )
+        return True
+    if outcome is Outcome.UNKNOWN:
+        # Stays "submitting": settle_submitting asks the gateway instead of resending.
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            gateway=gateway.name, error=f"结果未知，待核对：{result.detail}"[:300], error_code=result.code[:80]
+        )
+        return False
+    if outcome is Outcome.OPTED_OUT:
+        _finish(message, Status.FAILED, result.detail, result.code)
+        services.opt_out(message.customer, actor=None, source=f"网关黑名单 {result.code}")
+        return False
+    if outcome is Outcome.FAILED or message.attempts >= MAX_ATTEMPTS:
+        _finish(message, Status.FAILED, result.detail, result.code)
+        return False
+    if outcome is Outcome.PAUSE:
+        GatewayState.objects.update_or_create(
+            gateway=gateway.name, defaults={"paused_until": now + timedelta(minutes=30), "reason": result.detail[:300]}
+        )
+        log.error("SMS gateway %s paused: %s %s", gateway.name, result.code, result.detail)
+        _reschedule(message, now + timedelta(minutes=30), result.detail)
+        return False
+    if outcome is Outcome.DEFER:
+        _reschedule(message, timing.quiet_hours_end(now), result.detail)
+        return False
+    delay = timedelta(seconds=result.retry_after) if result.retry_after else backoff(message.attempts)
+    _reschedule(message, now + delay, result.detail, refund_attempt=False)
+    return False
+
+
+# ----------------------------------------------------------------------------- settling
+
+
+def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: int = 500) -> int:
+    """Settle rows left "submitting" for longer than LEASE, from the gateway's status query."""
+    gateway = gateway or get_gateway()
+    settled = 0
+    stuck = OutboundMessage.objects.filter(status=Status.SUBMITTING, claimed_at__lt=now - LEASE).select_related(
+        "customer"
+    )
+    for message in stuck[:limit]:
+        claimed_at = message.claimed_at or now
+        try:
+            receipts = gateway.query(
+                str(message.pk), message.customer.mobile, timezone.localtime(claimed_at, timing.SHANGHAI).date()
+            )
+        except QueryError as exc:
+            log.warning("status query for message %s failed: %s", message.pk, exc)
+            continue
+        mine = [r for r in receipts if r.reference == str(message.pk)]
+        if mine:
+            _apply_receipt(message, mine[0], now)
+            settled += 1
+        elif claimed_at < now - SETTLE_GRACE:
+            # The gateway's own records never showed it: it was not received; queue it again.
+            OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+                status=Status.SCHEDULED,
+                next_attempt_at=now,
+                claimed_at=None,
+                error="网关未收到，重新排队",
+                updated_at=now,
+            )
+            settled += 1
+    return settled
+
+
+def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) -> None:
+    was_open = message.status == Status.SUBMITTING
+    final = Status.DELIVERED if receipt.delivered else Status.UNDELIVERED
+    status = final if receipt.is_final else Status.SENT
+    updates: dict[str, object] = {"status": status, "claimed_at": None, "updated_at": now}
+    if receipt.gateway_message_id:
+        updates["gateway_message_id"] = receipt.gateway_message_id[:80]
+    if was_open:
+        updates["submitted_at"] = message.claimed_at or now
+        updates["error"] = ""
+    if receipt.is_final:
+        updates["delivered_at"] = receipt.reported_at or now
+        if not receipt.delivered:
+            updates["error"] = f"未送达：{receipt.detail or receipt.code}"[:300]
+            updates["error_code"] = receipt.code[:80]
+    OutboundMessage.objects.filter(pk=message.pk).update(**updates)
+    if was_open:
+        timeline.record(
+            message.customer_id,
+            TimelineEvent.Kind.MESSAGE,
+            f"温馨速递·{message.get_trigger_display()}：{message.text[:60]}",
+            at=message.claimed_at or now,
+            source=message,
+        )
+    if receipt.has_opted_out:
+        services.opt_out(message.customer, actor=None, source="网关回执：黑名单/退订")
+
+
+def expire_overdue(*, now: datetime) -> int:
+    """Scheduled messages past their window expire instead of arriving late."""
+    return OutboundMessage.objects.filter(status=Status.SCHEDULED, window_ends_at__lt=now).update(
+        status=Status.EXPIRED, error="已过发送时段，不再补发", updated_at=now
+    )
+
+
+# ----------------------------------------------------------------------------- callbacks
+
+
+def record_receipts(receipts: Iterable[Receipt], *, gateway_name: str, now: datetime | None = None) -> int:
+    """Apply pushed receipts once each (gateways push the same receipt several times)."""
+    now = now or timezone.now()
+    applied = 0
+    for receipt in receipts:
+        with transaction.atomic():
+            _, created = DeliveryReceipt.objects.get_or_create(
+                dedup_key=f"{gateway_name}:{receipt.dedup_key}",
+                defaults={
+                    "gateway": gateway_name,
+                    "delivered": receipt.delivered,
+                    "code": receipt.code[:80],
+                    "reported_at": receipt.reported_at,
+                },
+            )
+            if not created:
+                continue
+            lookup = Q(gateway_message_id=receipt.gateway_message_id) if receipt.gateway_message_id else Q(pk__in=[])
+            if receipt.reference.isdigit():
+                lookup |= Q(pk=int(receipt.reference))
+            message = OutboundMessage.objects.select_for_update().filter(lookup).select_related("customer").first()
+            if message is None:
+                log.warning("receipt for unknown message %s/%s", receipt.reference, receipt.gateway_message_id)
+                continue
+            DeliveryReceipt.objects.filter(dedup_key=f"{gateway_name}:{receipt.dedup_key}").update(message=message)
+            _apply_receipt(message, receipt, now)
+            applied += 1
+    return applied
+
+
+def record_replies(replies: Iterable[Reply], *, gateway_name: str, now: datetime | None = None) -> int:
+    """Store replies; an opt-out word opts out every customer with that number at once."""
+    now = now or timezone.now()
+    opted = 0
+    for reply in replies:
+        received = reply.received_at or now
+        key = f"{gateway_name}:{reply.mobile}:{received.isoformat()}:{reply.text}"[:120]
+        with transaction.atomic():
+            record, created = InboundReply.objects.get_or_create(
+                dedup_key=key,
+                defaults={
+                    "mobile": reply.mobile,
+                    "text": reply.text[:500],
+                    "received_at": received,
+                    "gateway": gateway_name,
+                    "is_opt_out": reply.is_opt_out,
+                },
+            )
+            if not created or not reply.is_opt_out:
+                continue
+            customers = list(
+                Customer.objects.filter(Q(mobile=reply.mobile) | Q(mobile2=reply.mobile), has_opted_out=False)
+            )
+            for customer in customers:
+                services.opt_out(customer, actor=None, source=f"短信回复“{reply.text}”")
+            record.customers_opted_out = len(customers)
+            record.save(update_fields=["customers_opted_out"])
+            opted += len(customers)
+    return opted

@@ -1,0 +1,316 @@
+"""Writes for 温馨速递: rules, drafts and approval, broadcasts, opt-out.
+
+Rules enforced here:
+1. A message needing approval (construction progress, festivals, broadcasts) exists only
+   as a Draft until an approver of the general-affairs group approves it; approving
+   creates the outbox rows, rejecting ends it. An unapproved draft never sends.
+2. Opt-out (reply or staff) takes effect at once: the customer is marked and every
+   open message to them is cancelled in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.accounts.roles import Role
+from crm.care import audience as audiences
+from crm.care import templating, timing
+from crm.care.models import CareRule, Draft, OutboundMessage
+from crm.care.rules import DEFAULT_RULES, Audience, Trigger
+from crm.core import audit
+from crm.core.errors import DomainError
+from crm.customers import timeline
+from crm.customers.models import Customer, TimelineEvent
+from crm.projects.models import Project
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+RULE_FIELDS = [
+    "is_enabled",
+    "template",
+    "window_start",
+    "window_end",
+    "offset_days",
+    "needs_approval",
+    "gateway_template_code",
+]
+
+
+def ensure_rules(project: Project) -> list[CareRule]:
+    """Create the project's missing rules from the defaults (idempotent)."""
+    existing = set(CareRule.objects.filter(project=project).values_list("trigger", flat=True))
+    CareRule.objects.bulk_create(
+        [
+            CareRule(
+                project=project,
+                trigger=trigger,
+                template=spec.template,
+                purpose=spec.purpose,
+                audience=spec.audience,
+                window_start=spec.window_start,
+                window_end=spec.window_end,
+                offset_days=spec.offset_days,
+                needs_approval=spec.needs_approval,
+            )
+            for trigger, spec in DEFAULT_RULES.items()
+            if trigger not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    return list(CareRule.objects.filter(project=project))
+
+
+def rule_for(project_id: int, trigger: str) -> CareRule:
+    rule = CareRule.objects.filter(project_id=project_id, trigger=trigger).first()
+    if rule is None:
+        ensure_rules(Project.objects.get(pk=project_id))
+        rule = CareRule.objects.get(project_id=project_id, trigger=trigger)
+    return rule
+
+
+def base_values(project: Project) -> dict[str, object]:
+    return {
+        "公司": project.company.sms_signature or project.company.name,
+        "楼盘": project.name,
+        "客服电话": project.sales_phone,
+        "物业电话": project.sales_phone,
+    }
+
+
+@transaction.atomic
+def update_rule(rule: CareRule, *, actor: User, **changes: Any) -> CareRule:
+    if "template" in changes:
+        templating.check_template(changes["template"])
+    if changes.get("window_start") and changes.get("window_end") and changes["window_start"] >= changes["window_end"]:
+        raise DomainError("发送截止时间应晚于开始时间", field="window_end")
+    before = audit.snapshot(rule, RULE_FIELDS)
+    for key, value in changes.items():
+        if key not in RULE_FIELDS:
+            raise DomainError(f"不能修改字段 {key}")
+        setattr(rule, key, value)
+    rule.updated_by = actor
+    rule.save()
+    changed = audit.diff(rule, before, RULE_FIELDS)
+    if changed:
+        audit.log(
+            audit.AuditLog.Action.UPDATE, actor=actor, target=rule, changes=changed, summary=f"修改温馨速递规则 {rule}"
+        )
+    return rule
+
+
+def preview(rule: CareRule, customer: Customer | None = None, values: dict[str, object] | None = None) -> str:
+    """The rule's text rendered for a sample customer (placeholders without values stay visible)."""
+    merged: dict[str, object] = base_values(rule.project)
+    if customer is not None:
+        merged["客户"] = customer.name
+    merged.update(values or {})
+    return templating.render(rule.template, merged, purpose=rule.purpose, strict=False)
+
+
+# ------------------------------------------------------------------ drafts and approval
+
+
+@transaction.atomic
+def create_draft(
+    rule: CareRule,
+    *,
+    occasion: str,
+    send_on: date,
+    actor: User | None = None,
+    values: dict[str, object] | None = None,
+    audience_filter: dict[str, Any] | None = None,
+) -> Draft:
+    """A draft for approval; the same rule and occasion give the same draft (idempotent)."""
+    merged = base_values(rule.project) | (values or {})
+    text = templating.render(rule.template, merged, purpose=rule.purpose, strict=False)
+    draft, created = Draft.objects.get_or_create(
+        rule=rule,
+        occasion=occasion,
+        defaults={
+            "project": rule.project,
+            "send_on": send_on,
+            "text": text,
+            "values": {k: str(v) for k, v in merged.items()},
+            "audience_filter": audience_filter or {},
+            "created_by": actor,
+        },
+    )
+    if created:
+        draft.recipient_count = recipients_for_draft(draft).count()
+        draft.save(update_fields=["recipient_count"])
+    return draft
+
+
+def recipients_for_draft(draft: Draft) -> Any:
+    qs = audiences.audience_customers(draft.rule.audience, draft.project_id, draft.rule.purpose)
+    flt = draft.audience_filter or {}
+    if flt.get("stage"):
+        qs = qs.filter(stage__in=flt["stage"])
+    if flt.get("grade"):
+        qs = qs.filter(grade__in=flt["grade"])
+    if flt.get("tag"):
+        qs = qs.filter(tags__name__in=flt["tag"]).distinct()
+    return qs
+
+
+@transaction.atomic
+def edit_draft(draft: Draft, *, actor: User, text: str) -> Draft:
+    draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != Draft.Status.PENDING:
+        raise DomainError("只有待审批的短信可以修改")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("短信内容不能为空", field="text")
+    draft.text = text
+    draft.save(update_fields=["text"])
+    return draft
+
+
+def _check_approver(actor: User) -> None:
+    if not (actor.has_role(Role.APPROVER, Role.ADMIN) or actor.is_superuser):
+        raise DomainError("只有综合组审批人可以审批温馨速递")
+
+
+@transaction.atomic
+def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = None) -> int:
+    """Approve and queue: one outbox row per reachable recipient. Returns the number queued."""
+    _check_approver(actor)
+    draft = Draft.objects.select_for_update().select_related("rule", "project").get(pk=draft.pk)
+    if draft.status != Draft.Status.PENDING:
+        raise DomainError("该短信已审批")
+    leftover = templating.missing_values(draft.text)
+    if leftover:
+        raise DomainError(f"短信中还有未填写的内容：{'、'.join('{' + n + '}' for n in leftover)}", field="text")
+    now = now or timezone.now()
+    start, end = timing.window(draft.send_on, draft.rule.window_start, draft.rule.window_end)
+    if end <= now:
+        raise DomainError("已过发送时间，不能再批准")
+    draft.status = Draft.Status.APPROVED
+    draft.decided_by = actor
+    draft.decided_at = now
+    draft.comment = comment
+    draft.save()
+    start = max(start, now)
+    customer_rows = recipients_for_draft(draft).values_list("pk", "project_id")
+    rows = [
+        OutboundMessage(
+            customer_id=pk,
+            project_id=draft.project_id,
+            rule=draft.rule,
+            trigger=draft.rule.trigger,
+            occasion=draft.occasion,
+            draft=draft,
+            purpose=draft.rule.purpose,
+            text=draft.text,
+            params=templating.template_params(draft.rule.template, draft.values),
+            scheduled_at=start,
+            next_attempt_at=start,
+            window_ends_at=end,
+        )
+        for pk, _project in customer_rows.iterator()
+    ]
+    OutboundMessage.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    draft.recipient_count = len(rows)
+    draft.save(update_fields=["recipient_count"])
+    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"批准温馨速递 {draft}，{len(rows)} 人")
+    return len(rows)
+
+
+@transaction.atomic
+def reject_draft(draft: Draft, *, actor: User, comment: str) -> Draft:
+    _check_approver(actor)
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainError("驳回时请填写意见", field="comment")
+    draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != Draft.Status.PENDING:
+        raise DomainError("该短信已审批")
+    draft.status = Draft.Status.REJECTED
+    draft.decided_by = actor
+    draft.decided_at = timezone.now()
+    draft.comment = comment
+    draft.save()
+    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"驳回温馨速递 {draft}", reason=comment)
+    return draft
+
+
+BROADCAST_TRIGGERS = (Trigger.SHOW_FLAT_OPEN, Trigger.SHOW_FLAT_CLOSE, Trigger.EVENT, Trigger.BAD_WEATHER)
+
+
+@transaction.atomic
+def compose_broadcast(
+    project: Project,
+    *,
+    actor: User,
+    trigger: str,
+    send_on: date,
+    values: dict[str, object],
+    audience_filter: dict[str, Any] | None = None,
+) -> Draft:
+    """Staff compose an ad-hoc message (show flat, event, bad weather): a draft with its
+    recipient count and rendered text, queued once approved (or at once when the rule
+    needs no approval and the author may send)."""
+    if trigger not in BROADCAST_TRIGGERS:
+        raise DomainError("不支持的群发类型", field="trigger")
+    rule = rule_for(project.pk, trigger)
+    if not rule.is_enabled:
+        raise DomainError("该类型短信已停用", field="trigger")
+    if rule.audience == Audience.CUSTOMER:
+        raise DomainError("该规则只针对单个客户")
+    occasion = f"{send_on:%Y-%m-%d}-{timezone.now():%H%M%S}"
+    draft = create_draft(
+        rule, occasion=occasion, send_on=send_on, actor=actor, values=values, audience_filter=audience_filter
+    )
+    if templating.missing_values(draft.text):
+        missing = "、".join(templating.missing_values(draft.text))
+        raise DomainError(f"请填写：{missing}", field="values")
+    return draft
+
+
+# ------------------------------------------------------------------ opt-out
+
+
+def cancel_open_messages(customer_ids: list[int], reason: str) -> int:
+    return OutboundMessage.objects.filter(customer_id__in=customer_ids, status=OutboundMessage.Status.SCHEDULED).update(
+        status=OutboundMessage.Status.CANCELLED, error=reason[:300], updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def opt_out(customer: Customer, *, actor: User | None, source: str) -> int:
+    """Stop every SMS to this customer at once (reply TD/R…, or staff on the customer's request)."""
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(has_opted_out=True, opted_out_at=now, updated_at=now)
+    cancelled = cancel_open_messages([customer.pk], f"客户已退订（{source}）")
+    timeline.record(
+        customer, TimelineEvent.Kind.CONSENT, f"退订短信（{source}），取消待发短信 {cancelled} 条", actor=actor
+    )
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        summary=f"退订短信：{source}",
+    )
+    return cancelled
+
+
+@transaction.atomic
+def opt_in_again(customer: Customer, *, actor: User, source: str) -> None:
+    source = (source or "").strip()
+    if not source:
+        raise DomainError("请填写客户重新同意的方式", field="source")
+    Customer.objects.filter(pk=customer.pk).update(has_opted_out=False, opted_out_at=None, updated_at=timezone.now())
+    timeline.record(customer, TimelineEvent.Kind.CONSENT, f"恢复接收短信（{source}）", actor=actor)
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=customer,
+        customer_id=customer.pk,
+        summary=f"恢复接收短信：{source}",
+    )
