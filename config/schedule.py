@@ -17,6 +17,30 @@ class ScheduledJob:
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(
+        name="plan_care_messages",
+        func="crm.care.jobs.plan_messages",
+        every=timedelta(minutes=10),
+        why="Turn today's birthdays, milestones and festivals into outbox rows and approval drafts.",
+    ),
+    ScheduledJob(
+        name="send_due_messages",
+        func="crm.care.jobs.send_due_messages",
+        every=timedelta(seconds=10),
+        why="Send due outbox rows inside their windows; each row is claimed before the gateway call.",
+    ),
+    ScheduledJob(
+        name="settle_submitting",
+        func="crm.care.jobs.settle_submitting",
+        every=timedelta(minutes=2),
+        why="Settle rows a crash or a timeout left 'submitting' from the gateway's status query.",
+    ),
+    ScheduledJob(
+        name="expire_overdue_messages",
+        func="crm.care.jobs.expire_overdue",
+        every=timedelta(minutes=5),
+        why="A message that missed its window expires instead of arriving late.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

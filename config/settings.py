@@ -212,4 +212,10 @@ LOGGING = {
 }
 
 # The in-process job runner's poll interval (seconds) for `manage.py runjobs`.
-JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 30)
+JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 5)
+
+# Care messages: at most this many SMS per customer per day (below the gateways' own
+# per-number limits: Aliyun 50/day per template, Tencent 10/day by default).
+CARE_DAILY_CAP = env_int("CARE_DAILY_CAP", 3)
+# Days after subscription by which the contract must be signed (the signing reminder's date).
+CARE_SIGNING_DEADLINE_DAYS = env_int("CARE_SIGNING_DEADLINE_DAYS", 7)

@@ -1,0 +1,25 @@
+"""The care-message jobs as config/schedule.py lists them: each takes ``now``, returns a count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm.care import dispatch, planning
+
+
+def plan_messages(*, now: datetime) -> int:
+    """Today's occasions → outbox rows and approval drafts (idempotent; runs many times a day
+    so that a customer registered at 09:00 with today's birthday is still greeted)."""
+    return planning.plan_today(now=now)
+
+
+def send_due_messages(*, now: datetime) -> int:
+    return dispatch.send_due_messages(now=now)
+
+
+def settle_submitting(*, now: datetime) -> int:
+    return dispatch.settle_submitting(now=now)
+
+
+def expire_overdue(*, now: datetime) -> int:
+    return dispatch.expire_overdue(now=now)
