@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from crm.sms.backends.aliyun import AliyunGateway
+from crm.sms.backends.aliyun import ALIYUN_ERRORS, AliyunGateway
 from crm.sms.backends.console import ConsoleGateway
 from crm.sms.backends.locmem import LocmemGateway
-from crm.sms.backends.tencent import TencentGateway
+from crm.sms.backends.tencent import TENCENT_ERRORS, TencentGateway
 from crm.sms.base import Gateway, Outcome, Receipt, is_opt_out_text
 from crm.sms.conf import sms_settings
 from crm.sms.formats import CHINA_TZ, canonical_mobile, parse_china_time, parse_unix_time
@@ -202,3 +202,11 @@ def test_env_example_lists_every_sms_variable():
     }
 
     assert set(SMS_VARIABLES) <= listed
+
+
+def test_the_docs_list_every_code_of_both_tables_with_its_outcome():
+    docs = (settings.BASE_DIR / "docs" / "sms.md").read_text(encoding="utf-8")
+
+    for table in (ALIYUN_ERRORS, TENCENT_ERRORS):
+        for code, rule in table.items():
+            assert f"| `{code}` | {rule.outcome.name} |" in docs, code
