@@ -217,5 +217,7 @@ JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 5)
 # Care messages: at most this many SMS per customer per day (below the gateways' own
 # per-number limits: Aliyun 50/day per template, Tencent 10/day by default).
 CARE_DAILY_CAP = env_int("CARE_DAILY_CAP", 3)
+# Secret part of the SMS gateways' receipt/reply callback URLs; empty switches callbacks off.
+SMS_CALLBACK_TOKEN = env_str("SMS_CALLBACK_TOKEN", "")
 # Days after subscription by which the contract must be signed (the signing reminder's date).
 CARE_SIGNING_DEADLINE_DAYS = env_int("CARE_SIGNING_DEADLINE_DAYS", 7)

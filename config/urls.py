@@ -18,5 +18,6 @@ urlpatterns = [
     path("audit/", core_views.audit_log, name="audit_log"),
     path("customers/", include("crm.customers.urls")),
     path("api/", include("crm.api.urls")),
+    path("sms/", include("crm.care.urls")),
     path("admin/", admin.site.urls),
 ]
