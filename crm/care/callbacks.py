@@ -42,7 +42,7 @@ def gateway_callback(request: HttpRequest, gateway_name: str, kind: str, token: 
         gateway = get_gateway(gateway_name)
     except ImproperlyConfigured as exc:
         raise Http404 from exc
-    headers = {k: v for k, v in request.headers.items()}
+    headers = dict(request.headers.items())
     try:
         if kind == "receipts":
             dispatch.record_receipts(gateway.parse_receipts(request.body, headers), gateway_name=gateway.name)
