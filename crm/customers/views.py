@@ -368,8 +368,11 @@ def reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     form = RevealForm(request.POST)
     field = request.POST.get("field", "mobile")
     context: dict[str, Any] = {"customer": customer, "field": field, "can_reveal": True}
+    registered = {"mobile": customer.mobile, "mobile2": customer.mobile2, "id_number": customer.id_number_hash}
     if not form.is_valid():
         context["error"] = "未知字段"
+    elif not registered[form.cleaned_data["field"]]:
+        context["error"] = "该客户未登记此项"
     else:
         try:
             context["value"] = services.reveal_contact(

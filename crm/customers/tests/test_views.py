@@ -814,3 +814,24 @@ def test_garbage_input_never_causes_a_server_error(login, admin_user, customer, 
     customer.refresh_from_db()
     assert customer.name == "张三"
     assert customer.mobile == "13812345678"
+
+
+def test_revealing_an_unregistered_id_number_writes_no_audit_row(login, consultant, customer):
+    response = login(consultant).post(
+        reverse("customers:reveal", args=[customer.pk]),
+        {"field": "id_number", "reason": "核对"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "该客户未登记此项" in response.content.decode()
+    assert not AuditLog.objects.filter(action=AuditLog.Action.REVEAL).exists()
+
+
+def test_revealing_the_id_number_decrypts_it(login, consultant, make_customer):
+    customer = make_customer("有证件", id_number="11010519491231002X")
+    response = login(consultant).post(
+        reverse("customers:reveal", args=[customer.pk]),
+        {"field": "id_number", "reason": "办理网签"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "11010519491231002X" in response.content.decode()
+    assert AuditLog.objects.get(action=AuditLog.Action.REVEAL).changes == {"field": "id_number"}
