@@ -53,6 +53,13 @@ def post(url: str, *, headers: dict[str, str], body: bytes, timeouts: Timeouts) 
                 content_type=response.headers.get("Content-Type", ""),
                 body=response.content,
             )
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.InvalidHeader,
+    ) as exc:
+        raise NotSent(f"request not built: {exc}") from exc
     except requests.exceptions.ConnectTimeout as exc:
         raise NotSent(f"connect timeout: {exc}") from exc
     except requests.exceptions.SSLError as exc:

@@ -253,7 +253,8 @@ class AliyunGateway:
             )
         gateway_text = str(data.get("Message") or "")
         if code == "OK":
-            return SendResult(Outcome.ACCEPTED, gateway_message_id=str(data.get("BizId") or ""), code=code)
+            accepted = ALIYUN_ERRORS["OK"]
+            return SendResult(accepted.outcome, str(data.get("BizId") or ""), code, accepted.detail)
         rule = classify(code, ALIYUN_ERRORS, _PREFIXES)
         retry_after = rule.retry_after
         if code == "isv.BUSINESS_LIMIT_CONTROL":

@@ -272,7 +272,8 @@ class TencentGateway:
         status = statuses[0]
         code = text(status, "Code")
         if code == "Ok":
-            return SendResult(Outcome.ACCEPTED, gateway_message_id=text(status, "SerialNo"), code=code)
+            accepted = TENCENT_ERRORS["Ok"]
+            return SendResult(accepted.outcome, text(status, "SerialNo"), code, accepted.detail)
         return self._failure(code, text(status, "Message"))
 
     @staticmethod

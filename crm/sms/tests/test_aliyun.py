@@ -261,6 +261,15 @@ def test_a_connection_closed_without_an_answer_is_unknown(aliyun, fake_aliyun):
     assert [m.out_id for m in fake_aliyun.messages] == ["h1"]
 
 
+def test_a_proxy_timeout_is_unknown_but_other_5xx_retry(aliyun: AliyunGateway, fake_aliyun):
+    fake_aliyun.script(FakeError("GatewayTimeout", http_status=504), FakeError("ServiceUnavailable", http_status=503))
+
+    first, second = (aliyun.send(make_message(reference=f"r{i}")) for i in range(2))
+
+    assert first.outcome is Outcome.UNKNOWN
+    assert second.outcome is Outcome.RETRY
+
+
 def test_an_unreachable_gateway_is_a_retry(fake_aliyun):
     gateway = aliyun_gateway(fake_aliyun)
     fake_aliyun.stop()  # nothing listens on the port any more
