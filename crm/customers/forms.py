@@ -372,7 +372,10 @@ class ProfileForm(forms.ModelForm):
         return data
 
     def service_fields(self) -> dict[str, Any]:
-        return {name: value for name, value in self.cleaned_data.items() if name != "guardian_consent"}
+        fields = {name: value for name, value in self.cleaned_data.items() if name != "guardian_consent"}
+        if self.cleaned_data.get("guardian_consent"):
+            fields["children_consent_at"] = timezone.now()
+        return fields
 
 
 class UnitChoiceField(forms.ModelChoiceField):

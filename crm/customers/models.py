@@ -247,6 +247,8 @@ class CustomerProfile(models.Model):
     personal_goal_short = models.CharField("个人目标(短期)", max_length=200, blank=True)
     proudest_thing = models.CharField("自认为最得意的事", max_length=200, blank=True)
     independence = models.CharField("主见", max_length=100, blank=True, help_text="是否有主见，对外来意见的接受程度")
+    # PIPL art. 31: children's information only with the guardian's separate consent.
+    children_consent_at = models.DateTimeField("子女信息监护人同意时间", null=True, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

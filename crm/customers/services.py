@@ -271,7 +271,13 @@ def _label(field: str) -> str:
 
 @transaction.atomic
 def update_profile(customer: Customer, *, actor: User, **fields: Any) -> CustomerProfile:
+    """Fill in archive items. Children's information needs the guardian's separate consent
+    (``children_consent_at``), recorded once and kept with the archive."""
     profile, _ = CustomerProfile.objects.select_for_update().get_or_create(customer=customer)
+    if fields.get("children_status") and not (fields.get("children_consent_at") or profile.children_consent_at):
+        raise DomainError("记录子女信息需要监护人单独同意", field="children_status")
+    if fields.get("children_consent_at") is None:
+        fields.pop("children_consent_at", None)
     names = list(fields)
     before = audit.snapshot(profile, names)
     for key, value in fields.items():
@@ -338,6 +344,27 @@ def reassign_customers(customers: Iterable[Customer], *, actor: User, new_owner:
 
 
 @transaction.atomic
+def tag_customers(customers: Iterable[Customer], *, actor: User, tag: Any) -> int:
+    """Add a tag to customers (bulk); each addition is audited and on the timeline."""
+    through = Customer.tags.through
+    added = 0
+    for customer in customers:
+        _, created = through.objects.get_or_create(customer_id=customer.pk, tag_id=tag.pk)
+        if not created:
+            continue
+        audit.log(
+            audit.AuditLog.Action.UPDATE,
+            actor=actor,
+            target=customer,
+            customer_id=customer.pk,
+            changes={"tags": ["", tag.name]},
+        )
+        timeline.record(customer, Kind.EDITED, f"添加标签：{tag.name}", actor=actor)
+        added += 1
+    return added
+
+
+@transaction.atomic
 def archive_customer(customer: Customer, *, actor: User, reason: str, note: str = "") -> Customer:
     if reason not in ArchiveReason.values:
         raise DomainError("请选择归档原因", field="reason")
@@ -374,7 +401,11 @@ def restore_customer(customer: Customer, *, actor: User) -> Customer:
     return customer
 
 
-PROFILE_FIELDS = [f.name for f in CustomerProfile._meta.concrete_fields if f.name not in {"customer", "updated_at"}]
+PROFILE_FIELDS = [
+    f.name
+    for f in CustomerProfile._meta.concrete_fields
+    if f.name not in {"customer", "updated_at", "children_consent_at"}
+]
 
 
 @transaction.atomic

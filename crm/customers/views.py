@@ -156,12 +156,7 @@ def customer_bulk(request: AuthedRequest) -> HttpResponse:
                 done = f"已将 {count} 位客户转给 {data['new_owner']}"
             elif action == "tag":
                 tag = data["tag"]
-                count = 0
-                for customer in customers:
-                    current = list(customer.tags.all())
-                    if tag not in current:
-                        services.update_customer(customer, actor=user, tags=[*current, tag])
-                        count += 1
+                count = services.tag_customers(customers, actor=user, tag=tag)
                 done = f"已为 {count} 位客户添加标签“{tag}”"
             else:
                 count = 0

@@ -267,3 +267,27 @@ def test_a_duplicate_backup_number_is_reported_on_the_backup_field(customer, mak
     with pytest.raises(services.DuplicateCustomer) as exc:
         make_customer("李四", mobile="13900000009", mobile2="13812345678")
     assert exc.value.field == "mobile2"
+
+
+def test_bulk_tagging_is_audited_and_skips_customers_already_tagged(make_customer, leader, company):
+    from crm.customers.models import Tag
+
+    tag = Tag.objects.create(company=company, name="学区需求")
+    a, b = make_customer("甲"), make_customer("乙")
+    a.tags.add(tag)
+    assert services.tag_customers([a, b], actor=leader, tag=tag) == 1
+    assert set(b.tags.values_list("name", flat=True)) == {"学区需求"}
+    assert AuditLog.objects.filter(action="update", customer_id=b.pk).exists()
+    assert not AuditLog.objects.filter(action="update", customer_id=a.pk).exists()
+
+
+def test_childrens_information_needs_the_guardians_consent(customer, consultant):
+    from django.utils import timezone
+
+    with pytest.raises(DomainError, match="监护人"):
+        services.update_profile(customer, actor=consultant, children_status="女儿8岁，就读实验小学")
+    profile = services.update_profile(
+        customer, actor=consultant, children_status="女儿8岁，就读实验小学", children_consent_at=timezone.now()
+    )
+    assert profile.children_consent_at is not None
+    services.update_profile(customer, actor=consultant, children_status="女儿9岁")  # consent already on file
