@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Field, Q
 from django.utils import timezone
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -55,7 +56,7 @@ from crm.customers.models import (
     TimelineEvent,
 )
 from crm.customers.selectors import customers_visible_to
-from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, birth_mmdd, next_customer_numbers
+from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, next_customer_numbers
 from crm.lib.mobile import InvalidMobile, mask_mobile, normalize_mobile
 from crm.projects.models import Project, Unit
 
@@ -147,6 +148,8 @@ DEAL_COLUMNS: tuple[Column, ...] = (
 COLUMNS = {CUSTOMERS: CUSTOMER_COLUMNS, DEALS: DEAL_COLUMNS}
 # The label used in the report when a deal's customer cannot be found by either column.
 CUSTOMER_REF = "客户编号/手机号"
+STAGE_LABELS = _labels(Stage.choices)
+CHANNEL_LABELS = _labels(Channel.choices)
 
 
 def header_of(kind: str, key: str) -> str:
@@ -351,18 +354,15 @@ def purge_stale_uploads(*, now: datetime | None = None, max_age: timedelta = tim
 
 @dataclass
 class Sheet:
-    """The data rows of the first worksheet, each with its Excel line number."""
+    """The data rows of the first worksheet: (Excel line number, the cells in COLUMNS order).
+
+    A column missing from the file reads as "" in every row.
+    """
 
     kind: str
     columns: dict[str, int]
-    rows: list[tuple[int, list[Any]]]
+    rows: list[tuple[int, tuple[Any, ...]]]
     notes: list[str] = field(default_factory=list)
-
-    def getter(self, key: str) -> Callable[[list[Any]], Any]:
-        index = self.columns.get(key)
-        if index is None:
-            return lambda cells: ""
-        return lambda cells: cells[index] if index < len(cells) else ""
 
 
 def text(value: Any) -> str:
@@ -451,17 +451,20 @@ def _parse_cells(cells: list[list[Any]], kind: str) -> Sheet:
     if missing:
         raise ImportFileError(f"表头缺少必填列：{'、'.join(missing)}（请使用导入模板）")
     notes = [f"已忽略无法识别的列：{'、'.join(ignored)}"] if ignored else []
-    example_key = columns[0].key
-    example_at = found.get(example_key)
-    rows: list[tuple[int, list[Any]]] = []
+    # calamine pads every row to the sheet's width; one more "" stands in for missing columns.
+    width = max(len(row) for row in cells)
+    pick = itemgetter(*(found.get(c.key, width) for c in columns))
+    rows: list[tuple[int, tuple[Any, ...]]] = []
     for i in range(header_index + 1, len(cells)):
         row = cells[i]
         if not _has_value(row):
             continue
-        if example_at is not None and example_at < len(row) and text(row[example_at]).startswith(EXAMPLE_MARK):
+        row.extend([""] * (width + 1 - len(row)))
+        values = pick(row)
+        if text(values[0]).startswith(EXAMPLE_MARK):
             notes.append(f"第 {i + 1} 行是模板中的示例行，已忽略")
             continue
-        rows.append((i + 1, row))
+        rows.append((i + 1, values))
     if not rows:
         raise ImportFileError("表格中没有数据行（只有表头）")
     if len(rows) > MAX_ROWS:
@@ -567,11 +570,11 @@ class _Errors:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.labels = {c.key: c.header for c in COLUMNS[kind]}
         self.by_line: dict[int, dict[str, str]] = defaultdict(dict)
 
     def add(self, line: int, key_or_label: str, message: str) -> None:
-        label = next((c.header for c in COLUMNS[self.kind] if c.key == key_or_label), key_or_label)
-        self.by_line[line].setdefault(label, message)
+        self.by_line[line].setdefault(self.labels.get(key_or_label, key_or_label), message)
 
     def __contains__(self, line: int) -> bool:
         return line in self.by_line
@@ -665,15 +668,29 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
     projects = _project_lookup(user)
     owners = _owner_lookup(user)
     today = timezone.localdate()
-    get = {c.key: sheet.getter(c.key) for c in CUSTOMER_COLUMNS}
     restricted_projects: set[int] | None = None
     if user.data_scope == Scope.PROJECT:
         restricted_projects = set(user.projects.values_list("id", flat=True))
 
     rows: list[CustomerRow] = []
     first_line: dict[str, int] = {}  # mobile -> line where it first appears in the file
-    for line, cells in sheet.rows:
-        name = text(get["name"](cells))
+    for line, (
+        raw_name,
+        raw_mobile,
+        raw_mobile2,
+        raw_gender,
+        raw_stage,
+        raw_grade,
+        raw_vip,
+        raw_project,
+        raw_channel,
+        raw_owner,
+        raw_birthday,
+        raw_tags,
+        raw_notes,
+        raw_consent,
+    ) in sheet.rows:
+        name = text(raw_name)
         if not name:
             errors.add(line, "name", "姓名不能为空")
         elif len(name) > 50:
@@ -681,13 +698,12 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
 
         mobile = mobile2 = ""
         try:
-            mobile = normalize_mobile(get["mobile"](cells))
+            mobile = normalize_mobile(raw_mobile)
         except InvalidMobile as exc:
             errors.add(line, "mobile", exc.message)
-        raw2 = get["mobile2"](cells)
-        if text(raw2):
+        if text(raw_mobile2):
             try:
-                mobile2 = normalize_mobile(raw2)
+                mobile2 = normalize_mobile(raw_mobile2)
             except InvalidMobile as exc:
                 errors.add(line, "mobile2", exc.message)
         if mobile2 == mobile:
@@ -698,21 +714,19 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
                 if earlier != line:
                     errors.add(line, key, f"手机号 {number} 与第 {earlier} 行重复")
 
-        gender = _choice(errors, line, "gender", get["gender"](cells), GENDERS, Gender.UNKNOWN, "男、女")
-        stage = _choice(errors, line, "stage", get["stage"](cells), STAGES, Stage.PROSPECT, _labels(Stage.choices))
-        grade = _choice(errors, line, "grade", get["grade"](cells), GRADES, Grade.C, "A、B、C")
+        gender = _choice(errors, line, "gender", raw_gender, GENDERS, Gender.UNKNOWN, "男、女")
+        stage = _choice(errors, line, "stage", raw_stage, STAGES, Stage.PROSPECT, STAGE_LABELS)
+        grade = _choice(errors, line, "grade", raw_grade, GRADES, Grade.C, "A、B、C")
         channel = ""
-        if not text(get["source_channel"](cells)):
+        if not text(raw_channel):
             errors.add(line, "source_channel", "来源渠道不能为空")
         else:
-            channel = _choice(
-                errors, line, "source_channel", get["source_channel"](cells), CHANNELS, "", _labels(Channel.choices)
-            )
-        is_vip = _bool(errors, line, "is_vip", get["is_vip"](cells))
-        consent_care = _bool(errors, line, "consent_care", get["consent_care"](cells))
+            channel = _choice(errors, line, "source_channel", raw_channel, CHANNELS, "", CHANNEL_LABELS)
+        is_vip = _bool(errors, line, "is_vip", raw_vip)
+        consent_care = _bool(errors, line, "consent_care", raw_consent)
 
         project_id = 0
-        raw_project = text(get["project"](cells))
+        raw_project = text(raw_project)
         if not raw_project:
             errors.add(line, "project", "意向楼盘不能为空")
         else:
@@ -725,23 +739,24 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
                 project_id = project.pk
 
         owner_id = user.pk
-        raw_owner = text(get["owner"](cells))
+        raw_owner = text(raw_owner)
         if raw_owner:
             owner_id = _owner(errors, line, raw_owner, owners, user) or 0
 
         birthday = None
         try:
-            birthday = parse_date(get["birthday_on"](cells))
+            birthday = parse_date(raw_birthday)
         except ValueError:
             errors.add(
                 line,
                 "birthday_on",
-                f"日期格式不正确：{text(get['birthday_on'](cells))}（应为 1985-03-05、1985/3/5 或 1985年3月5日）",
+                f"日期格式不正确：{text(raw_birthday)}（应为 1985-03-05、1985/3/5 或 1985年3月5日）",
             )
         if birthday and birthday > today:
             errors.add(line, "birthday_on", "生日不能晚于今天")
 
-        tags = list(dict.fromkeys(t for t in _TAG_SPLIT.split(text(get["tags"](cells))) if t))
+        tag_text = text(raw_tags)
+        tags = list(dict.fromkeys(t for t in _TAG_SPLIT.split(tag_text) if t)) if tag_text else []
         long_tags = [t for t in tags if len(t) > 20]
         if long_tags:
             errors.add(line, "tags", f"标签过长（每个最多20字）：{long_tags[0]}")
@@ -764,7 +779,7 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
                 owner_id=owner_id,
                 birthday_on=birthday,
                 tags=tags,
-                notes=text(get["notes"](cells)),
+                notes=text(raw_notes),
                 consent_care=bool(consent_care),
             )
         )
@@ -900,13 +915,14 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
     errors = _Errors(DEALS)
     projects = _project_lookup(user)
     today = timezone.localdate()
-    get = {c.key: sheet.getter(c.key) for c in DEAL_COLUMNS}
+    keys = [c.key for c in DEAL_COLUMNS]
 
     parsed: list[dict[str, Any]] = []
-    for line, cells in sheet.rows:
-        number = text(get["number"](cells)).upper()
+    for line, values in sheet.rows:
+        cells = dict(zip(keys, values, strict=True))
+        number = text(cells["number"]).upper()
         mobile = ""
-        raw_mobile = get["mobile"](cells)
+        raw_mobile = cells["mobile"]
         if text(raw_mobile):
             try:
                 mobile = normalize_mobile(raw_mobile)
@@ -916,15 +932,15 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
             errors.add(line, CUSTOMER_REF, "请填写客户编号或手机号")
 
         project = None
-        raw_project = text(get["project"](cells))
+        raw_project = text(cells["project"])
         if not raw_project:
             errors.add(line, "project", "楼盘不能为空")
         else:
             project = _find_project(projects, raw_project)
             if project is None:
                 errors.add(line, "project", f"楼盘不存在：{raw_project}")
-        building = text(get["building"](cells))
-        unit = text(get["unit"](cells))
+        building = text(cells["building"])
+        unit = text(cells["unit"])
         if not building:
             errors.add(line, "building", "楼栋不能为空")
         if not unit:
@@ -932,16 +948,16 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
 
         price = None
         try:
-            price = parse_price(get["price"](cells))
+            price = parse_price(cells["price"])
         except ValueError:
-            errors.add(line, "price", f"成交总价格式不正确：{text(get['price'](cells))}（填写金额，单位元）")
+            errors.add(line, "price", f"成交总价格式不正确：{text(cells['price'])}（填写金额，单位元）")
 
         dates: dict[str, date | None] = {}
         bad_dates = False
-        if not text(get["subscribed_on"](cells)):
+        if not text(cells["subscribed_on"]):
             errors.add(line, "subscribed_on", "认购日期不能为空")
         for key in DATE_KEYS:
-            raw = get[key](cells)
+            raw = cells[key]
             try:
                 dates[key] = parse_date(raw)
             except ValueError:
@@ -952,10 +968,8 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
             for key, message in milestone_errors(dates, today=today).items():
                 errors.add(line, key, message)
 
-        move_in_kind = _choice(
-            errors, line, "move_in_kind", get["move_in_kind"](cells), MOVE_IN_KINDS, "", "集中、零星"
-        )
-        if dates.get("moved_in_on") and not move_in_kind and not text(get["move_in_kind"](cells)):
+        move_in_kind = _choice(errors, line, "move_in_kind", cells["move_in_kind"], MOVE_IN_KINDS, "", "集中、零星")
+        if dates.get("moved_in_on") and not move_in_kind and not text(cells["move_in_kind"]):
             errors.add(line, "move_in_kind", "填写了入住日期，请填写入住方式（集中/零星）")
 
         parsed.append(
@@ -1192,67 +1206,180 @@ def _write_customer_chunk(
     now: datetime,
     batch: str,
 ) -> None:
-    customers = []
+    """Write one chunk: customers, their empty archives, tags, care consents, timeline events."""
+    customer_rows = []
     for row, number in zip(rows, numbers, strict=True):
-        customer = Customer(
-            company_id=company_id,
-            number=number,
-            name=row.name,
-            gender=row.gender,
-            mobile=row.mobile,
-            mobile2=row.mobile2,
-            stage=row.stage,
-            grade=row.grade,
-            is_vip=row.is_vip,
-            owner_id=row.owner_id,
-            project_id=row.project_id,
-            source_channel=row.source_channel,
-            notes=row.notes,
-            birthday_on=row.birthday_on,
-            consent_care=row.consent_care,
-            consent_source=IMPORT_SOURCE if row.consent_care else "",
-            consent_at=now if row.consent_care else None,
-            created_by_id=actor.pk,
-        )
-        customer.birth_mmdd = birth_mmdd(customer)
-        customers.append(customer)
-    Customer.objects.bulk_create(customers)
-    CustomerProfile.objects.bulk_create([CustomerProfile(customer_id=c.pk) for c in customers])
-    through = Customer.tags.through
-    links = [
-        through(customer_id=customer.pk, tag_id=tag_ids[tag])
-        for customer, row in zip(customers, rows, strict=True)
-        for tag in row.tags
-    ]
-    if links:
-        through.objects.bulk_create(links)
-    consents = [
-        ConsentRecord(
-            customer_id=c.pk,
-            purpose=ConsentRecord.Purpose.CARE,
-            is_granted=True,
-            source=IMPORT_SOURCE,
-            recorded_by=actor,
-        )
-        for c in customers
-        if c.consent_care
-    ]
-    if consents:
-        ConsentRecord.objects.bulk_create(consents)
-    channel_labels = dict(Channel.choices)
-    TimelineEvent.objects.bulk_create(
-        [
-            TimelineEvent(
-                customer_id=c.pk,
-                kind=TimelineEvent.Kind.IMPORTED,
-                occurred_at=now,
-                actor=actor,
-                summary=f"{actor} 通过Excel导入客户（{channel_labels[c.source_channel]}）",
-                data={"batch": batch, "line": row.line},
+        customer_rows.append(
+            (
+                number,
+                row.name,
+                row.gender,
+                row.mobile,
+                row.mobile2,
+                row.stage,
+                row.grade,
+                row.is_vip,
+                row.owner_id,
+                row.project_id,
+                row.source_channel,
+                row.notes,
+                row.birthday_on,
+                # services.birth_mmdd for a solar birthday (imports carry no lunar ones).
+                row.birthday_on.strftime("%m%d") if row.birthday_on else "",
+                row.consent_care,
+                IMPORT_SOURCE if row.consent_care else "",
+                now if row.consent_care else None,
             )
-            for c, row in zip(customers, rows, strict=True)
-        ]
+        )
+    insert_rows(
+        Customer,
+        CUSTOMER_INSERT_FIELDS,
+        customer_rows,
+        fixed={"company_id": company_id, "created_by_id": actor.pk},
+        now=now,
     )
+    ids: dict[str, int] = {}
+    for chunk in _chunks(numbers):
+        ids.update(Customer.objects.filter(company_id=company_id, number__in=chunk).values_list("number", "id"))
+    customer_ids = [ids[number] for number in numbers]
+    insert_rows(CustomerProfile, ("customer_id",), [(pk,) for pk in customer_ids], now=now)
+    links = [(pk, tag_ids[tag]) for pk, row in zip(customer_ids, rows, strict=True) for tag in row.tags]
+    if links:
+        insert_rows(Customer.tags.through, ("customer_id", "tag_id"), links, now=now)
+    consents = [(pk,) for pk, row in zip(customer_ids, rows, strict=True) if row.consent_care]
+    if consents:
+        insert_rows(
+            ConsentRecord,
+            ("customer_id",),
+            consents,
+            fixed={
+                "purpose": ConsentRecord.Purpose.CARE,
+                "is_granted": True,
+                "source": IMPORT_SOURCE,
+                "recorded_by_id": actor.pk,
+            },
+            now=now,
+        )
+    channel_labels = dict(Channel.choices)
+    insert_rows(
+        TimelineEvent,
+        ("customer_id", "summary", "data"),
+        [
+            (
+                pk,
+                f"{actor} 通过Excel导入客户（{channel_labels[row.source_channel]}）",
+                {"batch": batch, "line": row.line},
+            )
+            for pk, row in zip(customer_ids, rows, strict=True)
+        ],
+        fixed={"kind": TimelineEvent.Kind.IMPORTED, "occurred_at": now, "actor_id": actor.pk},
+        now=now,
+    )
+
+
+CUSTOMER_INSERT_FIELDS = (
+    "number",
+    "name",
+    "gender",
+    "mobile",
+    "mobile2",
+    "stage",
+    "grade",
+    "is_vip",
+    "owner_id",
+    "project_id",
+    "source_channel",
+    "notes",
+    "birthday_on",
+    "birth_mmdd",
+    "consent_care",
+    "consent_source",
+    "consent_at",
+)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    now: datetime,
+    fixed: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT many rows of plain Python values.
+
+    ``fields`` name the per-row values (attnames: "owner_id"); ``fixed`` values are the same
+    for every row; every other concrete field gets its default, auto_now(_add) fields get
+    ``now``. Why not bulk_create: it prepares each value through its field (about 10 µs a
+    value), which for 100,000 customers × 40 columns plus archives and events is the better
+    part of a minute. Here only dates, datetimes, decimals and JSON are converted, per
+    column, and fixed and default values once. SQLite gets one prepared statement run for
+    every row (executemany, in C); PostgreSQL several hundred rows per statement, which
+    saves round trips.
+    """
+    meta = model._meta
+    quote = connection.ops.quote_name
+    given = [meta.get_field(name) for name in fields]
+    fixed = dict(fixed or {})
+    constant_fields: list[Field[Any, Any]] = []
+    constants: list[Any] = []
+    for name, value in fixed.items():
+        f = meta.get_field(name)
+        constant_fields.append(f)
+        constants.append(f.get_db_prep_save(value, connection))
+    named = {f.attname for f in (*given, *constant_fields)}
+    for f in meta.concrete_fields:
+        if f.primary_key or f.attname in named:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
+        else:
+            value = f.get_default()
+        constant_fields.append(f)
+        constants.append(f.get_db_prep_save(value, connection))
+    converters = [(i, conv) for i, f in enumerate(given) if (conv := _db_converter(f)) is not None]
+    tail = tuple(constants)
+
+    def params(row: Sequence[Any]) -> tuple[Any, ...]:
+        if converters:
+            row = list(row)
+            for i, convert in converters:
+                row[i] = convert(row[i])
+        return (*row, *tail)
+
+    columns = ", ".join(quote(f.column) for f in (*given, *constant_fields))
+    width = len(given) + len(constant_fields)
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+    placeholder = f"({', '.join(['%s'] * width)})"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(head + placeholder, [params(row) for row in rows])
+            return
+        per_statement = max(1, min(1000, (connection.features.max_query_params or 65535) // width))
+        batch: list[Any] = []
+        count = 0
+        for row in rows:
+            batch.extend(params(row))
+            count += 1
+            if count == per_statement:
+                cursor.execute(head + ", ".join([placeholder] * count), batch)
+                batch, count = [], 0
+        if count:
+            cursor.execute(head + ", ".join([placeholder] * count), batch)
+
+
+def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How a Python value of this field becomes a database parameter; None: as it is."""
+    ops = connection.ops
+    if isinstance(f, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(f, models.DateField):
+        return ops.adapt_datefield_value
+    if isinstance(f, models.DecimalField):
+        return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+    if isinstance(f, models.JSONField):
+        return lambda v: f.get_db_prep_save(v, connection)
+    return None
 
 
 def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:

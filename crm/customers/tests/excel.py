@@ -91,8 +91,6 @@ def sheet_names(content: bytes) -> list[str]:
 
 
 def response_bytes(response: Any) -> bytes:
-    """The body of a (file) response; closing it deletes the temporary file behind it."""
-    try:
-        return b"".join(response.streaming_content) if response.streaming else response.content
-    finally:
-        response.close()
+    """The body of a (file) response. Reading a streamed one to the end closes it (the test
+    client's wrapper does, as a WSGI server would), which deletes the temporary file."""
+    return b"".join(response.streaming_content) if response.streaming else response.content

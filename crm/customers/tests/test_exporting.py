@@ -153,7 +153,7 @@ def test_export_needs_the_export_permission(login, approver):
     client = login(approver)
     assert client.get(EXPORT_URL).status_code == 403
     assert client.get(DEAL_EXPORT_URL).status_code == 403
-    assert not AuditLog.objects.exists()
+    assert not AuditLog.objects.filter(action=AuditLog.Action.EXPORT).exists()
 
 
 # ---------------------------------------------------------------- deals
