@@ -111,7 +111,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                     importing.discard_upload(token)
                 form.add_error("file", exc.message)
             else:
-                importing.save_report(token, validation.report)
+                importing.save_report(token, validation.report, validation.rows)
                 pk = _remember(
                     request,
                     {
@@ -169,9 +169,10 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponse:
                 batch=entry["token"],
                 only_valid=only_valid,
                 ip=client_ip(request),
+                prevalidated=importing.load_validation(entry["token"]),
             )
         except importing.ImportBlocked as exc:
-            importing.save_report(entry["token"], exc.report)
+            importing.save_report(entry["token"], exc.report, exc.valid_rows)
             messages.error(request, f"{exc.message}：文件中的数据与现有数据有冲突，请查看下面的问题清单")
             return redirect("customers:import_review", pk=pk)
         except DomainError as exc:

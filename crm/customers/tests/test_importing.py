@@ -365,6 +365,30 @@ def test_a_mobile_registered_after_validation_blocks_the_import(login, consultan
     assert "手机号已存在：客户 抢先登记" in page
 
 
+def test_an_owner_who_left_after_validation_blocks_the_import(login, leader, teammate):
+    client = login(leader)
+    response = upload(client, build_xlsx([customer_row(手机号="13900000001", 置业顾问="teammate")]))
+    assert "确认导入 1 条" in client.get(response.url).content.decode()
+    teammate.is_active = False
+    teammate.save()
+    result = client.post(response.url, {"action": "import"})
+    assert Customer.objects.count() == 0
+    page = client.get(result.url).content.decode()
+    assert "该置业顾问已停用或您已无权分配，请重新上传" in page
+
+
+def test_confirming_reuses_the_uploads_validation_without_reading_the_file_again(login, consultant, monkeypatch):
+    client = login(consultant)
+    response = upload(client, build_xlsx([customer_row(手机号="13900000001", 生日="1985/3/5")]))
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the file was parsed again")
+
+    monkeypatch.setattr(importing, "read_sheet", unread)
+    client.post(response.url, {"action": "import"})
+    assert Customer.objects.get().birthday_on == date(1985, 3, 5)
+
+
 def test_the_review_page_belongs_to_the_uploader(login, client, consultant, teammate):
     login(consultant)
     response = upload(client, build_xlsx([customer_row(手机号="13900000001")]))
