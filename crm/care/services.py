@@ -10,6 +10,7 @@ Rules enforced here:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from crm.care import templating, timing
 from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import DEFAULT_RULES, Audience, Trigger
 from crm.core import audit
-from crm.core.errors import DomainError
+from crm.core.errors import DomainError, PermissionDenied
 from crm.customers import timeline
 from crm.customers.models import Customer, TimelineEvent
 from crm.projects.models import Project
@@ -314,3 +315,98 @@ def opt_in_again(customer: Customer, *, actor: User, source: str) -> None:
         customer_id=customer.pk,
         summary=f"恢复接收短信：{source}",
     )
+
+
+# ------------------------------------------------------------------ who may do what
+
+# 客服专员, 客服中心主任 and administrators run care messages (DESIGN 3.8); the
+# general-affairs group (综合组) approves them.
+CARE_STAFF_ROLES = (Role.SERVICE, Role.DIRECTOR, Role.ADMIN)
+APPROVER_ROLES = (Role.APPROVER, Role.ADMIN)
+
+
+def is_care_staff(user: User) -> bool:
+    """Composes broadcasts, fills and cancels messages, edits drafts of their projects."""
+    return user.is_superuser or user.has_role(*CARE_STAFF_ROLES)
+
+
+def may_approve(user: User) -> bool:
+    return user.is_superuser or user.has_role(*APPROVER_ROLES)
+
+
+def may_edit_rules(user: User) -> bool:
+    """Rules are configuration: administrators only (the admin persona is staff)."""
+    return user.is_superuser or user.is_staff or user.has_role(Role.ADMIN)
+
+
+# ------------------------------------------------------------------ outbox and previews
+
+
+@transaction.atomic
+def cancel_message(message: OutboundMessage, *, actor: User, reason: str) -> OutboundMessage:
+    """Staff stop one scheduled message (wrong text, the customer asked on the phone …).
+
+    1. Only care staff may cancel, and they must give a reason (audited).
+    2. Only a scheduled row can be cancelled: once claimed ("submitting") the gateway may
+       already have it. The compare-and-set UPDATE … WHERE status='scheduled' settles the
+       race with a dispatcher claiming the same row at the same moment.
+    """
+    if not is_care_staff(actor):
+        raise PermissionDenied("只有客服人员可以取消短信")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写取消原因", field="reason")
+    cancelled = OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SCHEDULED).update(
+        status=OutboundMessage.Status.CANCELLED, error=f"人工取消：{reason}"[:300], updated_at=timezone.now()
+    )
+    if not cancelled:
+        raise DomainError("该短信已不是待发送状态，不能取消")
+    message.refresh_from_db()
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=message,
+        customer_id=message.customer_id,
+        summary=f"取消短信 {message.get_trigger_display()}（{message.occasion}）",
+        reason=reason,
+    )
+    return message
+
+
+SMS_UNIT_CHARS = 70  # one SMS (signature included)
+SMS_PART_CHARS = 67  # each part of a longer, split message
+
+
+def sms_size(text: str, signature: str) -> tuple[int, int]:
+    """(characters including 【签名】, billed SMS units): 70 per unit, 67 per part when split."""
+    length = len(text) + (len(signature) + 2 if signature else 0)
+    if length <= SMS_UNIT_CHARS:
+        return length, 1
+    return length, -(-length // SMS_PART_CHARS)
+
+
+def signature_of(project: Project) -> str:
+    return project.company.sms_signature or project.company.name
+
+
+@dataclass(frozen=True)
+class BroadcastPreview:
+    rule: CareRule
+    text: str
+    recipients: int
+    missing: list[str]
+
+
+def preview_broadcast(
+    project: Project, *, trigger: str, values: dict[str, object], audience_filter: dict[str, Any] | None = None
+) -> BroadcastPreview:
+    """What compose_broadcast would draft, without writing anything: the rendered text,
+    the placeholders still blank and how many customers it would reach today."""
+    if trigger not in BROADCAST_TRIGGERS:
+        raise DomainError("不支持的群发类型", field="trigger")
+    rule = rule_for(project.pk, trigger)
+    if not rule.is_enabled:
+        raise DomainError("该类型短信已停用", field="trigger")
+    text = preview(rule, values=values)
+    unsaved = Draft(rule=rule, project=project, audience_filter=audience_filter or {})
+    return BroadcastPreview(rule, text, recipients_for_draft(unsaved).count(), templating.missing_values(text))

@@ -7,12 +7,19 @@ applies (crm.customers.filters), so the number on the card and the rows behind i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.accounts.roles import Scope
+from crm.care import services as care_services
+from crm.care.forms import day_range_q, status_q
+from crm.care.models import Draft
+from crm.care.selectors import drafts_visible_to, messages_visible_to
+from crm.core.calendar import missing_next_year
 from crm.customers.filters import DEAL_MILESTONES, local_midnight, upcoming_mmdd, week_start
 from crm.customers.models import Deal, Grade, TimelineEvent
 from crm.customers.selectors import customers_visible_to, deals_visible_to
@@ -34,6 +41,7 @@ class Stat:
     label: str
     value: int
     url: str
+    warn: bool = False
 
 
 def workbench_for(user: User) -> dict[str, Any]:
@@ -49,6 +57,7 @@ def workbench_for(user: User) -> dict[str, Any]:
         "sees_customers": scope > Scope.NONE and user.has_perm("customers.view_customer"),
         "can_create": user.has_perm("customers.add_customer"),
         "can_import": user.has_perm("customers.import_customers"),
+        **_care_and_calendar(user, today),
     }
     if not context["sees_customers"]:
         return context
@@ -94,3 +103,42 @@ def workbench_for(user: User) -> dict[str, Any]:
         .order_by("-occurred_at", "-id")[:10]
     )
     return context
+
+
+def _care_and_calendar(user: User, today: date) -> dict[str, Any]:
+    """温馨速递 counts and the calendar warning; each count uses the filter of the list it links to.
+
+    Approvers: drafts waiting for them. Care staff: today's outbox (scheduled / sent /
+    failed). Administrators, from 1 November: next year's work calendar still missing.
+    """
+    stats: list[Stat] = []
+    if care_services.may_approve(user):
+        pending = drafts_visible_to(user).filter(status=Draft.Status.PENDING).count()
+        stats.append(Stat("pending_drafts", "待审批短信", pending, reverse("care:approvals"), warn=pending > 0))
+    if care_services.is_care_staff(user) and user.data_scope > Scope.NONE:
+        keys = (("scheduled", "今日待发"), ("sent_any", "今日已发"), ("failed_any", "今日发送失败"))
+        counts = (
+            messages_visible_to(user)
+            .filter(day_range_q(today, today))
+            .aggregate(**{key: Count("pk", filter=status_q(key)) for key, _ in keys})
+        )
+        outbox = reverse("care:outbox")
+        day = today.isoformat()
+        stats += [
+            Stat(
+                f"outbox_{key}",
+                label,
+                counts[key],
+                f"{outbox}?status={key}&date_from={day}&date_to={day}",
+                warn=key == "failed_any" and counts[key] > 0,
+            )
+            for key, label in keys
+        ]
+    missing_year = None
+    if user.is_staff and user.has_perm("core.add_calendaryear"):
+        missing_year = missing_next_year(today)
+    return {
+        "care_stats": stats,
+        "calendar_missing_year": missing_year,
+        "calendar_admin_url": reverse("admin:core_calendaryear_changelist"),
+    }

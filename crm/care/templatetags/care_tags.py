@@ -1,0 +1,25 @@
+"""Template helpers shared with other apps' pages: the opt-out block of the 360° page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from crm.care.forms import OPT_OUT_SOURCES
+
+register = template.Library()
+
+
+@register.inclusion_tag("care/_optout_block.html", takes_context=True)
+def optout_block(context: template.Context, customer: Any, *, can_change: bool) -> dict[str, Any]:
+    """Opt the customer out on their request, or restore with how they agreed again (no queries)."""
+    request = context.get("request")
+    next_url = f"{request.path}#optout" if request is not None else ""
+    return {
+        "customer": customer,
+        "can_change": can_change,
+        "sources": OPT_OUT_SOURCES,
+        "next": next_url,
+        "csrf_token": context.get("csrf_token"),
+    }
