@@ -163,9 +163,11 @@ def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:
     today = timezone.localdate()
     channels = list(Channel.values)
     customers = []
+    created_times = []
     for i in range(count):
         code = "JHY" if i % 5 < 3 else "BJYF"
         created = now - timedelta(days=rng.randint(0, 720), minutes=rng.randint(0, 1440))
+        created_times.append(created)
         birthday = date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28))
         gender = rng.choice(["M", "F"])
         consent = rng.random() < 0.8
@@ -192,10 +194,11 @@ def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:
             )
         )
     Customer.objects.bulk_create(customers, batch_size=1000)
-    # auto_now_add ignores the value given; set the spread-out creation times explicitly.
+    # auto_now_add overwrites the value given (on the instances too); set the spread-out
+    # creation times explicitly afterwards.
     saved = list(Customer.objects.filter(company=company).order_by("id"))
-    for customer, original in zip(saved, customers, strict=True):
-        customer.created_at = original.created_at
+    for customer, created in zip(saved, created_times, strict=True):
+        customer.created_at = created
     Customer.objects.bulk_update(saved, ["created_at"], batch_size=1000)
     CustomerProfile.objects.bulk_create([CustomerProfile(customer=c) for c in saved], batch_size=1000)
     through = Customer.tags.through

@@ -105,3 +105,10 @@ def test_the_menu_shows_only_what_the_role_uses(client, approver, supervisor):
     labels = [item["label"] for item in client.get("/").context["menu"]]
     assert "客户" in labels
     assert "审计日志" in labels
+
+
+def test_demo_customers_were_registered_over_two_years(demo_world):
+    from django.db.models import Max, Min
+
+    span = Customer.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert (span["last"] - span["first"]).days > 300
