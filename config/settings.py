@@ -221,3 +221,22 @@ CARE_DAILY_CAP = env_int("CARE_DAILY_CAP", 3)
 SMS_CALLBACK_TOKEN = env_str("SMS_CALLBACK_TOKEN", "")
 # Days after subscription by which the contract must be signed (the signing reminder's date).
 CARE_SIGNING_DEADLINE_DAYS = env_int("CARE_SIGNING_DEADLINE_DAYS", 7)
+# Dispatch timing (crm/care/dispatch.py): a claimed row is left alone for the lease before
+# settle_submitting asks the gateway about it (longer than one gateway call), and queued
+# again only when the gateway's query has not known it for the grace.
+CARE_LEASE_SECONDS = env_int("CARE_LEASE_SECONDS", 120)
+CARE_SETTLE_GRACE_SECONDS = env_int("CARE_SETTLE_GRACE_SECONDS", 600)
+
+# ------------------------------------------------------------------------------------------
+# Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery
+# (beyond one machine)"). Read only by `celery -A config worker` / `beat`; the embedded
+# default runs the same jobs with `manage.py runjobs` and needs no Redis.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task whose worker died unacknowledged goes back to the queue after this many seconds.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    # How often a worker looks for such tasks (seconds).
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_throttle": 1,
+}

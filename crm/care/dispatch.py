@@ -8,20 +8,31 @@ gateway accepted a message but before the row says so. Therefore:
    SessionContext) and comes back in receipts and status queries.
 3. A row left "submitting" (crash, or a timeout whose outcome is unknown) is settled by
    ``settle_submitting`` from the gateway's status query or a receipt — never by sending
-   again blindly. Only when the gateway's own query has not known the reference for
-   SETTLE_GRACE is it returned to the queue: the gateway never received it.
+   again blindly. Only when the gateway's own query has not known the reference for the
+   settle grace is it returned to the queue: the gateway never received it.
+4. A claim is stamped with when it happened (the job's ``now`` advanced by the time the
+   job has run), re-taken by compare-and-set on ``claimed_at`` just before the gateway call,
+   and settle returns a row to the queue only by the same compare-and-set. A worker that
+   stalled past the grace therefore finds its claim gone and does not send; a row settle
+   returned to the queue is sent by exactly one worker.
+
+Timing settings (``CARE_LEASE_SECONDS``, ``CARE_SETTLE_GRACE_SECONDS``): the lease must be
+longer than one gateway call (SMS_CONNECT_TIMEOUT_SECONDS + SMS_TIMEOUT_SECONDS), or settle
+would query rows still in flight; the grace longer than the lease plus the gateway's delay in
+listing a message in its status query.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from crm.care import services, timing
@@ -38,9 +49,33 @@ log = logging.getLogger("crm.care.dispatch")
 Status = OutboundMessage.Status
 
 MAX_ATTEMPTS = 6
-LEASE = timedelta(minutes=2)  # a "submitting" row older than this is looked up by settle
-SETTLE_GRACE = timedelta(minutes=10)  # the gateway's query has not known it this long: never received
+LEASE = timedelta(minutes=2)  # default: a "submitting" row older than this is looked up by settle
+SETTLE_GRACE = timedelta(minutes=10)  # default: the gateway's query has not known it this long: never received
 CLAIM_BATCH = 20
+Clock = Callable[[], datetime]
+
+
+def lease() -> timedelta:
+    """How long a claim is left alone before settle looks it up (CARE_LEASE_SECONDS)."""
+    return timedelta(seconds=getattr(settings, "CARE_LEASE_SECONDS", LEASE.total_seconds()))
+
+
+def settle_grace() -> timedelta:
+    """How long the gateway's query must not know a claimed row before it is queued again
+    (CARE_SETTLE_GRACE_SECONDS)."""
+    return timedelta(seconds=getattr(settings, "CARE_SETTLE_GRACE_SECONDS", SETTLE_GRACE.total_seconds()))
+
+
+def job_clock(now: datetime) -> Clock:
+    """``now`` advanced by the time the job has been running.
+
+    A batch can take minutes when the gateway is slow; stamping every claim with the job's
+    start would make settle_submitting (running beside it under Celery) take rows still
+    waiting for their turn for abandoned ones, return them to the queue, and let a second
+    worker send them while this one does too.
+    """
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def daily_cap() -> int:
@@ -80,12 +115,8 @@ def claim(now: datetime, limit: int) -> list[int]:
     return claimed
 
 
-def _mark_claimed(qs: object, now: datetime) -> int:
-    from django.db.models import F
-
-    return qs.update(  # type: ignore[attr-defined]
-        status=Status.SUBMITTING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
+def _mark_claimed(qs: QuerySet[OutboundMessage], now: datetime) -> int:
+    return qs.update(status=Status.SUBMITTING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
 
 
 def _paused(gateway_name: str, now: datetime) -> GatewayState | None:
@@ -98,19 +129,20 @@ def _paused(gateway_name: str, now: datetime) -> GatewayState | None:
 def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | None = None) -> int:
     """Send up to ``limit`` due messages; returns how many the gateway accepted."""
     gateway = gateway or get_gateway()
+    clock = job_clock(now)
     accepted = 0
     handled = 0
     while handled < limit:
-        if _paused(gateway.name, now):
+        if _paused(gateway.name, clock()):
             break
-        ids = claim(now, min(CLAIM_BATCH, limit - handled))
+        ids = claim(clock(), min(CLAIM_BATCH, limit - handled))
         if not ids:
             break
         for message in OutboundMessage.objects.filter(pk__in=ids).select_related(
             "customer", "rule", "project__company"
         ):
             handled += 1
-            if _send_one(message, gateway, now):
+            if _send_one(message, gateway, clock):
                 accepted += 1
     return accepted
 
@@ -161,7 +193,27 @@ def _sent_today(customer_id: int, now: datetime) -> int:
     ).count()
 
 
-def _send_one(message: OutboundMessage, gateway: Gateway, now: datetime) -> bool:
+def _retake_claim(message: OutboundMessage, now: datetime) -> bool:
+    """Compare-and-set a claim that has aged before its turn came, just before the gateway call.
+
+    The race it prevents: this worker stalled (a batch of slow gateway calls, a paused VM)
+    past the settle grace, settle returned the row to the queue and another worker claimed or
+    sent it. Then the row's ``claimed_at`` (or status) is no longer the one we loaded, and we
+    must not send. A claim younger than a quarter of the lease cannot have been settled yet,
+    so the common case costs no query.
+    """
+    if message.claimed_at is not None and now - message.claimed_at < lease() / 4:
+        return True
+    retaken = OutboundMessage.objects.filter(
+        pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
+    ).update(claimed_at=now)
+    if retaken:
+        message.claimed_at = now
+    return bool(retaken)
+
+
+def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
+    now = clock()
     blocked = _blocked(message, now)
     if blocked:
         _finish(message, *blocked)
@@ -172,6 +224,9 @@ def _send_one(message: OutboundMessage, gateway: Gateway, now: datetime) -> bool
         return False
     if _sent_today(message.customer_id, now) >= daily_cap():
         _reschedule(message, timing.quiet_hours_end(now + timedelta(hours=12)), f"已达每日 {daily_cap()} 条上限，顺延")
+        return False
+    if not _retake_claim(message, now):
+        log.warning("message %s: claim taken over before sending; not sent by this worker", message.pk)
         return False
     company = message.project.company
     result = gateway.send(
@@ -186,28 +241,34 @@ def _send_one(message: OutboundMessage, gateway: Gateway, now: datetime) -> bool
     )
     outcome = result.outcome
     if outcome is Outcome.ACCEPTED:
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            status=Status.SENT,
-            gateway=gateway.name,
-            gateway_message_id=result.gateway_message_id[:80],
-            submitted_at=now,
-            claimed_at=None,
-            error="",
-            error_code="",
-            updated_at=timezone.now(),
-        )
-        timeline.record(
-            message.customer_id,
-            TimelineEvent.Kind.MESSAGE,
-            f"温馨速递·{message.rule.get_trigger_display()}：{message.text[:60]}",
-            at=now,
-            source=message,
-        )
+        with transaction.atomic():
+            # Still ours unless settle already applied a receipt (a call longer than the lease).
+            marked = OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+                status=Status.SENT,
+                gateway=gateway.name,
+                gateway_message_id=result.gateway_message_id[:80],
+                submitted_at=now,
+                claimed_at=None,
+                error="",
+                error_code="",
+                updated_at=timezone.now(),
+            )
+            if marked:
+                timeline.record(
+                    message.customer_id,
+                    TimelineEvent.Kind.MESSAGE,
+                    f"温馨速递·{message.rule.get_trigger_display()}：{message.text[:60]}",
+                    at=now,
+                    source=message,
+                )
         return True
     if outcome is Outcome.UNKNOWN:
         # Stays "submitting": settle_submitting asks the gateway instead of resending.
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            gateway=gateway.name, error=f"结果未知，待核对：{result.detail}"[:300], error_code=result.code[:80]
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+            gateway=gateway.name,
+            error=f"结果未知，待核对：{result.detail}"[:300],
+            error_code=result.code[:80],
+            updated_at=timezone.now(),
         )
         return False
     if outcome is Outcome.OPTED_OUT:
@@ -236,39 +297,53 @@ def _send_one(message: OutboundMessage, gateway: Gateway, now: datetime) -> bool
 
 
 def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: int = 500) -> int:
-    """Settle rows left "submitting" for longer than LEASE, from the gateway's status query."""
+    """Settle rows left "submitting" for longer than the lease, from the gateway's status query."""
     gateway = gateway or get_gateway()
     settled = 0
-    stuck = OutboundMessage.objects.filter(status=Status.SUBMITTING, claimed_at__lt=now - LEASE).select_related(
+    stuck = OutboundMessage.objects.filter(status=Status.SUBMITTING, claimed_at__lt=now - lease()).select_related(
         "customer"
     )
-    for message in stuck[:limit]:
+    for message in stuck.order_by("claimed_at", "id")[:limit]:
         claimed_at = message.claimed_at or now
         try:
-            receipts = gateway.query(
-                str(message.pk), message.customer.mobile, timezone.localtime(claimed_at, timing.SHANGHAI).date()
-            )
+            mine = [
+                receipt
+                for sent_on in _query_dates(claimed_at)
+                for receipt in gateway.query(str(message.pk), message.customer.mobile, sent_on)
+                if receipt.reference == str(message.pk)
+            ]
         except QueryError as exc:
             log.warning("status query for message %s failed: %s", message.pk, exc)
             continue
-        mine = [r for r in receipts if r.reference == str(message.pk)]
         if mine:
-            _apply_receipt(message, mine[0], now)
-            settled += 1
-        elif claimed_at < now - SETTLE_GRACE:
+            if _apply_receipt(message, mine[0], now):
+                settled += 1
+        elif claimed_at < now - settle_grace():
             # The gateway's own records never showed it: it was not received; queue it again.
-            OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
+            # Compare-and-set on the claim we looked at: a worker that re-took it meanwhile wins.
+            settled += OutboundMessage.objects.filter(
+                pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
+            ).update(
                 status=Status.SCHEDULED,
                 next_attempt_at=now,
                 claimed_at=None,
                 error="网关未收到，重新排队",
                 updated_at=now,
             )
-            settled += 1
     return settled
 
 
-def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) -> None:
+def _query_dates(claimed_at: datetime) -> list[date]:
+    """The gateway files a message under the day it received it (Asia/Shanghai): a claim just
+    before midnight may be filed under the next day, and missing it there would resend it."""
+    first = timezone.localtime(claimed_at, timing.SHANGHAI).date()
+    last = timezone.localtime(claimed_at + lease(), timing.SHANGHAI).date()
+    return [first] if last == first else [first, last]
+
+
+def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) -> bool:
+    """Apply a receipt to its message; returns False when a concurrent settle or callback
+    already closed the row this one saw open (it then changes nothing)."""
     was_open = message.status == Status.SUBMITTING
     final = Status.DELIVERED if receipt.delivered else Status.UNDELIVERED
     status = final if receipt.is_final else Status.SENT
@@ -283,17 +358,23 @@ def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) ->
         if not receipt.delivered:
             updates["error"] = f"未送达：{receipt.detail or receipt.code}"[:300]
             updates["error_code"] = receipt.code[:80]
-    OutboundMessage.objects.filter(pk=message.pk).update(**updates)
-    if was_open:
-        timeline.record(
-            message.customer_id,
-            TimelineEvent.Kind.MESSAGE,
-            f"温馨速递·{message.get_trigger_display()}：{message.text[:60]}",
-            at=message.claimed_at or now,
-            source=message,
-        )
+    with transaction.atomic():
+        rows = OutboundMessage.objects.filter(pk=message.pk)
+        # Two settle runs (two beats, a redelivered task) or a settle and a callback may hold
+        # the same open row: only the first closes it and writes the timeline event.
+        if not (rows.filter(status=Status.SUBMITTING) if was_open else rows).update(**updates):
+            return False
+        if was_open:
+            timeline.record(
+                message.customer_id,
+                TimelineEvent.Kind.MESSAGE,
+                f"温馨速递·{message.get_trigger_display()}：{message.text[:60]}",
+                at=message.claimed_at or now,
+                source=message,
+            )
     if receipt.has_opted_out:
         services.opt_out(message.customer, actor=None, source="网关回执：黑名单/退订")
+    return True
 
 
 def expire_overdue(*, now: datetime) -> int:
@@ -331,8 +412,8 @@ def record_receipts(receipts: Iterable[Receipt], *, gateway_name: str, now: date
                 log.warning("receipt for unknown message %s/%s", receipt.reference, receipt.gateway_message_id)
                 continue
             DeliveryReceipt.objects.filter(dedup_key=f"{gateway_name}:{receipt.dedup_key}").update(message=message)
-            _apply_receipt(message, receipt, now)
-            applied += 1
+            if _apply_receipt(message, receipt, now):
+                applied += 1
     return applied
 
 

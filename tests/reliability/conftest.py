@@ -1,0 +1,35 @@
+"""Fixtures of the reliability tests (PostgreSQL; see tests/reliability/harness.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from crm.sms.fakes.aliyun import FakeAliyunSms
+
+from .harness import Processes
+
+
+@pytest.fixture
+def start_fake() -> Iterator[Callable[..., FakeAliyunSms]]:
+    """Start the Aliyun protocol fake (a real HTTP server on a free port) with options."""
+    fakes: list[FakeAliyunSms] = []
+
+    def start(**options: Any) -> FakeAliyunSms:
+        fake = FakeAliyunSms(**options).start()
+        fakes.append(fake)
+        return fake
+
+    yield start
+    for fake in fakes:
+        fake.stop()
+
+
+@pytest.fixture
+def processes(transactional_db: None, tmp_path: Any) -> Iterator[Processes]:
+    """Worker processes, all killed before the test database is flushed."""
+    procs = Processes(tmp_path)
+    yield procs
+    procs.stop_all()
