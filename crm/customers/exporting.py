@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from crm.core import audit
-from crm.customers.filters import CustomerFilterForm, DealFilterForm
+from crm.customers.filters import CustomerFilterForm, DealFilterForm, company_of
 from crm.customers.importing import CUSTOMER_COLUMNS, CUSTOMERS, DEAL_COLUMNS, DEALS, EXAMPLE_MARK, Report
 from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage
 from crm.lib.mobile import mask_mobile
@@ -345,7 +345,7 @@ def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None
 
 
 def _example_row(kind: str, user: User) -> list[Any]:
-    project = Project.objects.filter(company_id=user.company_id).order_by("id").first()
+    project = Project.objects.filter(company_id=company_of(user)).order_by("id").first()
     project_name = project.name if project else "锦华苑"
     if kind == CUSTOMERS:
         return [

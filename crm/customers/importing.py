@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -41,6 +43,7 @@ from crm.accounts.roles import Scope
 from crm.core import audit
 from crm.core.errors import DomainError
 from crm.core.scope import assignable_owners_q
+from crm.customers.filters import company_of
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
     Channel,
@@ -366,6 +369,22 @@ def discard_upload(token: str) -> None:
     path.with_suffix(".json").unlink(missing_ok=True)
 
 
+@contextmanager
+def claim_upload(token: str) -> Iterator[None]:
+    """Only one confirmation of an upload at a time: a double click must not import twice
+    (on SQLite the second would also wait for the first's write lock and time out)."""
+    lock = upload_path(token).with_suffix(".lock")
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError as exc:
+        raise DomainError("该文件正在导入，请稍候，不要重复提交") from exc
+    os.close(fd)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def purge_stale_uploads(*, now: datetime | None = None, max_age: timedelta = timedelta(days=1)) -> int:
     """Delete uploads nobody confirmed: they hold customers' personal information (PIPL)."""
     directory = import_dir()
@@ -374,7 +393,7 @@ def purge_stale_uploads(*, now: datetime | None = None, max_age: timedelta = tim
     cutoff = (now or timezone.now()).timestamp() - max_age.total_seconds()
     removed = 0
     for path in directory.iterdir():
-        if path.suffix in {".xlsx", ".json"} and path.stat().st_mtime < cutoff:
+        if path.suffix in {".xlsx", ".json", ".lock"} and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -624,7 +643,7 @@ class _Errors:
 
 def _project_lookup(user: User) -> dict[str, Project]:
     """Projects of the user's company by name and by code (codes case-insensitively)."""
-    projects = list(Project.objects.filter(company_id=user.company_id))
+    projects = list(Project.objects.filter(company_id=company_of(user)))
     lookup: dict[str, Project] = {}
     for project in projects:
         lookup.setdefault(project.code.lower(), project)
@@ -649,7 +668,7 @@ class _Owners:
 def _owner_lookup(user: User) -> _Owners:
     from crm.accounts.models import User as UserModel
 
-    staff = UserModel.objects.filter(company_id=user.company_id, is_active=True).values_list(
+    staff = UserModel.objects.filter(company_id=company_of(user), is_active=True).values_list(
         "id", "username", "display_name"
     )
     by_username: dict[str, int] = {}
@@ -842,7 +861,7 @@ def recheck_customers(validation: Validation, *, user: User) -> Validation:
     """
     report = validation.report
     errors = _Errors(CUSTOMERS, report.errors)
-    projects = set(Project.objects.filter(company_id=user.company_id).values_list("id", flat=True))
+    projects = set(Project.objects.filter(company_id=company_of(user)).values_list("id", flat=True))
     if user.data_scope == Scope.PROJECT:
         projects &= set(user.projects.values_list("id", flat=True))
     owners = _owner_lookup(user)
@@ -914,7 +933,7 @@ def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
     holders: dict[str, tuple[int, int | None]] = {}
     for chunk in _chunks(wanted):
         for pk, mobile, mobile2, merged_into in Customer.objects.filter(
-            Q(mobile__in=chunk) | Q(mobile2__in=chunk), company_id=user.company_id
+            Q(mobile__in=chunk) | Q(mobile2__in=chunk), company_id=company_of(user)
         ).values_list("id", "mobile", "mobile2", "merged_into_id"):
             for number in (mobile, mobile2):
                 if number and number in chunk and number not in holders:
@@ -1167,7 +1186,7 @@ def _sold_unit_ids(unit_ids: Sequence[int]) -> set[int]:
 
 
 def validate_file(path: Path, kind: str, *, user: User, filename: str = "") -> Validation:
-    if user.company_id is None:
+    if not company_of(user):
         raise ImportFileError("您的账号未关联公司，不能导入")
     sheet = read_sheet(path, kind)
     validation = validate_customers(sheet, user=user) if kind == CUSTOMERS else validate_deals(sheet, user=user)
@@ -1252,8 +1271,7 @@ def _ensure_tags(company_id: int, names: set[str]) -> dict[str, int]:
 
 
 def _write_customers(rows: list[CustomerRow], *, actor: User, batch: str) -> ImportResult:
-    company_id = actor.company_id
-    assert company_id is not None
+    company_id = company_of(actor)
     numbers = next_customer_numbers(company_id, len(rows))
     tag_ids = _ensure_tags(company_id, {t for row in rows for t in row.tags})
     now = timezone.now()
@@ -1406,12 +1424,12 @@ def insert_rows(
     """
     meta = model._meta
     quote = connection.ops.quote_name
-    given = [meta.get_field(name) for name in fields]
+    given = [_concrete_field(model, name) for name in fields]
     fixed = dict(fixed or {})
     constant_fields: list[Field[Any, Any]] = []
     constants: list[Any] = []
     for name, value in fixed.items():
-        f = meta.get_field(name)
+        f = _concrete_field(model, name)
         constant_fields.append(f)
         constants.append(f.get_db_prep_save(value, connection))
     named = {f.attname for f in (*given, *constant_fields)}
@@ -1435,7 +1453,7 @@ def insert_rows(
         return (*row, *tail)
 
     table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in (*given, *constant_fields))
+    columns = ", ".join(quote(str(f.column)) for f in (*given, *constant_fields))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: PostgreSQL's bulk load, several times faster than any INSERT. Errors are
@@ -1446,6 +1464,13 @@ def insert_rows(
             return
         placeholders = ", ".join(["%s"] * (len(given) + len(constant_fields)))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [params(row) for row in rows])
+
+
+def _concrete_field(model: type[models.Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete:
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field
 
 
 def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
@@ -1464,7 +1489,7 @@ def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
 
 def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:
     """Deals as services.create_deal writes them: unit status, owner stage, timeline events."""
-    company_id = actor.company_id
+    company_id = company_of(actor)
     now = timezone.now()
     Kind = TimelineEvent.Kind
     deals = [

@@ -16,11 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm.accounts.models import User
 from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.customers import exporting, importing
@@ -31,6 +33,12 @@ SESSION_SEQ = "customer_imports_seq"
 KEEP_UPLOADS = 5
 # Bad rows listed on the report page; the full list is a download.
 SHOWN_ERRORS = 500
+
+
+class AuthedRequest(HttpRequest):
+    """LoginRequiredMiddleware guarantees a signed-in staff member on every view here."""
+
+    user: User
 
 
 class ImportUploadForm(forms.Form):
@@ -91,7 +99,7 @@ def _may_import(user: Any, kind: str) -> bool:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthedRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"kind": importing.CUSTOMERS})
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
@@ -140,7 +148,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def import_review(request: HttpRequest, pk: int) -> HttpResponse:
+def import_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
     entry = _entry(request, pk)
     report = importing.load_report(entry["token"]) if entry else None
     if entry is None or report is None:
@@ -161,16 +169,17 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponse:
         if action not in {"import", "import_valid"} or not _may_import(request.user, kind):
             raise PermissionDenied
         try:
-            result = importing.import_file(
-                importing.upload_path(entry["token"]),
-                kind,
-                user=request.user,
-                filename=entry["filename"],
-                batch=entry["token"],
-                only_valid=only_valid,
-                ip=client_ip(request),
-                prevalidated=importing.load_validation(entry["token"]),
-            )
+            with importing.claim_upload(entry["token"]):
+                result = importing.import_file(
+                    importing.upload_path(entry["token"]),
+                    kind,
+                    user=request.user,
+                    filename=entry["filename"],
+                    batch=entry["token"],
+                    only_valid=only_valid,
+                    ip=client_ip(request),
+                    prevalidated=importing.load_validation(entry["token"]),
+                )
         except importing.ImportBlocked as exc:
             importing.save_report(entry["token"], exc.report, exc.valid_rows)
             messages.error(request, f"{exc.message}：文件中的数据与现有数据有冲突，请查看下面的问题清单")
@@ -204,7 +213,7 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_GET
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthedRequest, kind: str) -> HttpResponseBase:
     if kind not in importing.KINDS:
         raise Http404("没有这种导入模板")
     return xlsx_response(exporting.build_template(kind, request.user))
@@ -212,11 +221,11 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 @permission_required("customers.export_customers", raise_exception=True)
 @require_GET
-def export_customers(request: HttpRequest) -> HttpResponse:
+def export_customers(request: AuthedRequest) -> HttpResponseBase:
     return xlsx_response(exporting.export_customers(request.user, request.GET, ip=client_ip(request)))
 
 
 @permission_required("customers.export_customers", raise_exception=True)
 @require_GET
-def export_deals(request: HttpRequest) -> HttpResponse:
+def export_deals(request: AuthedRequest) -> HttpResponseBase:
     return xlsx_response(exporting.export_deals(request.user, request.GET, ip=client_ip(request)))

@@ -389,6 +389,18 @@ def test_confirming_reuses_the_uploads_validation_without_reading_the_file_again
     assert Customer.objects.get().birthday_on == date(1985, 3, 5)
 
 
+def test_a_second_confirmation_while_importing_is_refused(login, consultant, media):
+    client = login(consultant)
+    response = upload(client, build_xlsx([customer_row(手机号="13900000001")]))
+    token = next(name for name in uploaded_files(media) if name.endswith(".xlsx"))[:32]
+    with importing.claim_upload(token):
+        result = client.post(response.url, {"action": "import"})
+    assert Customer.objects.count() == 0
+    assert "该文件正在导入，请稍候，不要重复提交" in client.get(result.url).content.decode()
+    client.post(response.url, {"action": "import"})
+    assert Customer.objects.count() == 1
+
+
 def test_the_review_page_belongs_to_the_uploader(login, client, consultant, teammate):
     login(consultant)
     response = upload(client, build_xlsx([customer_row(手机号="13900000001")]))
