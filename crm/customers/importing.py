@@ -156,10 +156,6 @@ STAGE_LABELS = _labels(Stage.choices)
 CHANNEL_LABELS = _labels(Channel.choices)
 
 
-def header_of(kind: str, key: str) -> str:
-    return next(c.header for c in COLUMNS[kind] if c.key == key)
-
-
 # ---------------------------------------------------------------- report
 
 
@@ -963,8 +959,6 @@ def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- deals
 
-DATE_KEYS = DEAL_DATE_FIELDS
-
 
 @dataclass(slots=True)
 class DealRow:
@@ -1043,7 +1037,7 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
         bad_dates = False
         if not text(cells["subscribed_on"]):
             errors.add(line, "subscribed_on", "认购日期不能为空")
-        for key in DATE_KEYS:
+        for key in DEAL_DATE_FIELDS:
             raw = cells[key]
             try:
                 dates[key] = parse_date(raw)
