@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1311,7 +1312,7 @@ def _write_customer_chunk(
                 row.notes,
                 row.birthday_on,
                 # services.birth_mmdd for a solar birthday (imports carry no lunar ones).
-                row.birthday_on.strftime("%m%d") if row.birthday_on else "",
+                f"{row.birthday_on.month:02d}{row.birthday_on.day:02d}" if row.birthday_on else "",
                 row.consent_care,
                 IMPORT_SOURCE if row.consent_care else "",
                 now if row.consent_care else None,
@@ -1477,7 +1478,7 @@ def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
     if isinstance(f, models.DecimalField):
         return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
     if isinstance(f, models.JSONField):
-        return lambda v: f.get_db_prep_save(v, connection)
+        return partial(ops.adapt_json_value, encoder=f.encoder)
     return None
 
 
