@@ -793,7 +793,7 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
         owner_id = user.pk
         raw_owner = text(raw_owner)
         if raw_owner:
-            owner_id = _owner(errors, line, raw_owner, owners, user) or 0
+            owner_id = _owner(errors, line, raw_owner, owners) or 0
 
         birthday = None
         try:
@@ -899,7 +899,7 @@ def _bool(errors: _Errors, line: int, key: str, raw: Any) -> bool | None:
         return None
 
 
-def _owner(errors: _Errors, line: int, raw: str, owners: _Owners, user: User) -> int | None:
+def _owner(errors: _Errors, line: int, raw: str, owners: _Owners) -> int | None:
     owner_id = owners.by_username.get(raw.lower())
     if owner_id is None:
         candidates = owners.by_name.get(raw, [])
@@ -927,26 +927,48 @@ def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
     colleague's customer, without revealing whose (data scope).
     """
     wanted = sorted(set(mobiles))
-    holders: dict[str, tuple[int, int | None]] = {}
+    company_id = company_of(user)
+    holders: dict[str, int] = {}
+    merged_into: dict[int, int] = {}
     for chunk in _chunks(wanted):
-        for pk, mobile, mobile2, merged_into in Customer.objects.filter(
-            Q(mobile__in=chunk) | Q(mobile2__in=chunk), company_id=company_of(user)
-        ).values_list("id", "mobile", "mobile2", "merged_into_id"):
+        numbers = set(chunk)
+        # Unarchived holders first, as services.find_by_mobile prefers them.
+        qs = Customer.objects.filter(Q(mobile__in=chunk) | Q(mobile2__in=chunk), company_id=company_id)
+        for pk, mobile, mobile2, merged in qs.order_by("is_archived", "id").values_list(
+            "id", "mobile", "mobile2", "merged_into_id"
+        ):
             for number in (mobile, mobile2):
-                if number and number in chunk and number not in holders:
-                    holders[number] = (pk, merged_into)
+                if number in numbers and number not in holders:
+                    holders[number] = pk
+            if merged:
+                merged_into[pk] = merged
     if not holders:
         return {}
-    # A merged duplicate points at the record that stays (as services.find_by_mobile does).
-    ids = sorted({merged or pk for pk, merged in holders.values()})
+    # A merged duplicate points at the record that stays, following chains of merges.
+    pending = set(merged_into.values()) - set(merged_into)
+    while pending:
+        found = dict(
+            Customer.objects.filter(pk__in=pending, merged_into__isnull=False).values_list("id", "merged_into_id")
+        )
+        merged_into.update(found)
+        pending = set(found.values()) - set(merged_into)
+
+    def final(pk: int) -> int:
+        seen = set()
+        while pk in merged_into and pk not in seen:
+            seen.add(pk)
+            pk = merged_into[pk]
+        return pk
+
+    ids = sorted({final(pk) for pk in holders.values()})
     visible: dict[int, tuple[str, str, bool]] = {}
     scope = customers_visible_to(user, include_archived=True)
     for chunk in _chunks(ids):
         for pk, name, number, archived in scope.filter(pk__in=chunk).values_list("id", "name", "number", "is_archived"):
             visible[pk] = (name, number, archived)
     reasons: dict[str, str] = {}
-    for mobile, (pk, merged) in holders.items():
-        holder = visible.get(merged or pk)
+    for mobile, pk in holders.items():
+        holder = visible.get(final(pk))
         if holder is None:
             reasons[mobile] = (
                 f"手机号 {mask_mobile(mobile)} 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"

@@ -137,6 +137,11 @@ def test_a_merged_duplicate_points_at_the_record_that_stays(tmp_path, admin_user
     validation = validate(tmp_path, admin_user, [customer_row(手机号="13900000041")])
     assert errors_of(validation) == [(2, "手机号", f"手机号已存在：客户 留下的（{target.number}），不能重复登记")]
 
+    final = make_customer("最终的", mobile="13900000042")
+    merge_customers(final, target, actor=admin_user)
+    validation = validate(tmp_path, admin_user, [customer_row(手机号="13900000041")])
+    assert errors_of(validation) == [(2, "手机号", f"手机号已存在：客户 最终的（{final.number}），不能重复登记")]
+
 
 def test_dates_are_accepted_as_excel_dates_and_in_the_usual_chinese_forms(tmp_path, consultant):
     forms = [date(1985, 3, 5), "1985-03-05", "1985/3/5", "1985年3月5日", "1985.3.5", "19850305"]
