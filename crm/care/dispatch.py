@@ -275,10 +275,11 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
         _finish(message, Status.FAILED, result.detail, result.code)
         services.opt_out(message.customer, actor=None, source=f"网关黑名单 {result.code}")
         return False
-    if outcome is Outcome.FAILED or message.attempts >= MAX_ATTEMPTS:
+    if outcome is Outcome.FAILED:
         _finish(message, Status.FAILED, result.detail, result.code)
         return False
     if outcome is Outcome.PAUSE:
+        # The account cannot send at all: not this message's fault, so no attempt is used up.
         GatewayState.objects.update_or_create(
             gateway=gateway.name, defaults={"paused_until": now + timedelta(minutes=30), "reason": result.detail[:300]}
         )
@@ -287,6 +288,9 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
         return False
     if outcome is Outcome.DEFER:
         _reschedule(message, timing.quiet_hours_end(now), result.detail)
+        return False
+    if message.attempts >= MAX_ATTEMPTS:
+        _finish(message, Status.FAILED, f"重试 {message.attempts} 次仍失败：{result.detail}", result.code)
         return False
     delay = timedelta(seconds=result.retry_after) if result.retry_after else backoff(message.attempts)
     _reschedule(message, now + delay, result.detail, refund_attempt=False)
@@ -318,6 +322,19 @@ def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: i
         if mine:
             if _apply_receipt(message, mine[0], now):
                 settled += 1
+        elif not query_is_authoritative(gateway):
+            # Tencent's query lists only messages that already have a delivery report, so
+            # "not listed" proves nothing: wait for a receipt, and after a day hand the row
+            # to a person instead of risking a duplicate.
+            if claimed_at < now - UNCONFIRMED_AFTER:
+                settled += OutboundMessage.objects.filter(
+                    pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
+                ).update(
+                    status=Status.FAILED,
+                    claimed_at=None,
+                    error="无法确认是否已发出（网关未返回回执），未自动重发，请人工核对",
+                    updated_at=now,
+                )
         elif claimed_at < now - settle_grace():
             # The gateway's own records never showed it: it was not received; queue it again.
             # Compare-and-set on the claim we looked at: a worker that re-took it meanwhile wins.
@@ -331,6 +348,15 @@ def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: i
                 updated_at=now,
             )
     return settled
+
+
+UNCONFIRMED_AFTER = timedelta(hours=24)
+
+
+def query_is_authoritative(gateway: Gateway) -> bool:
+    """Whether the gateway's status query lists every message it accepted (Aliyun, the
+    test backends) or only those with a delivery report (Tencent)."""
+    return bool(getattr(gateway, "query_is_authoritative", gateway.name != "tencent"))
 
 
 def _query_dates(claimed_at: datetime) -> list[date]:

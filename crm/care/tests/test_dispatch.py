@@ -217,3 +217,41 @@ def test_an_opt_out_arriving_while_a_batch_dispatches_stops_the_rest(make_custom
     dispatch.send_due_messages(now=local(BIRTHDAY, 10, 2), gateway=gateway)
     assert customers[4].mobile not in [m.mobile for m in locmem.outbox]
     assert len(locmem.outbox) == 4
+
+
+def test_a_paused_gateway_does_not_use_up_the_messages_attempts(birthday_message, gateway):
+    OutboundMessage.objects.filter(pk=birthday_message.pk).update(attempts=dispatch.MAX_ATTEMPTS)
+    locmem.script(Outcome.PAUSE)
+    dispatch.send_due_messages(now=local(BIRTHDAY, 10, 1), gateway=gateway)
+    birthday_message.refresh_from_db()
+    assert birthday_message.status == Status.SCHEDULED
+    assert birthday_message.attempts == dispatch.MAX_ATTEMPTS
+
+
+def test_the_last_retry_fails_with_a_reason(birthday_message, gateway):
+    OutboundMessage.objects.filter(pk=birthday_message.pk).update(attempts=dispatch.MAX_ATTEMPTS - 1)
+    locmem.script(Outcome.RETRY)
+    dispatch.send_due_messages(now=local(BIRTHDAY, 10, 1), gateway=gateway)
+    birthday_message.refresh_from_db()
+    assert birthday_message.status == Status.FAILED
+    assert birthday_message.error.startswith(f"重试 {dispatch.MAX_ATTEMPTS} 次仍失败")
+
+
+class QuietTencent(LocmemGateway):
+    """A gateway whose status query lists only messages that have a receipt (Tencent)."""
+
+    name = "tencent"
+
+    def query(self, reference, mobile, sent_on):
+        return []
+
+
+def test_an_unlisted_message_on_tencent_is_never_resent_but_handed_to_a_person(birthday_message):
+    gateway = QuietTencent()
+    dispatch.claim(local(BIRTHDAY, 10, 1), 10)
+    assert dispatch.settle_submitting(now=local(BIRTHDAY, 10, 30), gateway=gateway) == 0
+    assert status_of(birthday_message) == Status.SUBMITTING
+    assert dispatch.settle_submitting(now=local(BIRTHDAY + timedelta(days=1), 10, 2), gateway=gateway) == 1
+    assert status_of(birthday_message) == Status.FAILED
+    assert "人工核对" in birthday_message.error
+    assert locmem.outbox == []
