@@ -224,7 +224,8 @@ def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:
         if not pool:
             continue
         unit = pool.pop()
-        sub = today - timedelta(days=rng.randint(1, 700))
+        registered = timezone.localtime(c.created_at).date()
+        sub = registered + timedelta(days=rng.randint(0, max((today - registered).days, 0)))
         step = rng.randint(0, 6)
         contracted = sub + timedelta(days=rng.randint(2, 10)) if step >= 1 else None
         full = contracted + timedelta(days=rng.randint(5, 60)) if step >= 2 and contracted else None

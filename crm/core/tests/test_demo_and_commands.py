@@ -112,3 +112,8 @@ def test_demo_customers_were_registered_over_two_years(demo_world):
 
     span = Customer.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
     assert (span["last"] - span["first"]).days > 300
+
+
+def test_demo_deals_come_after_the_customers_registration(demo_world):
+    for deal in Deal.objects.select_related("customer"):
+        assert deal.subscribed_on >= timezone.localtime(deal.customer.created_at).date()
