@@ -8,12 +8,15 @@ Celery task a no-op. Consent is filtered here and checked again at send time.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from crm.care import templating, timing
@@ -44,54 +47,108 @@ def _rules(trigger: str) -> list[CareRule]:
     )
 
 
-def _queue(
-    rule: CareRule, day: date, rows: Iterable[Row], *, occasion: str | None = None, occasion_of: Any = None
-) -> int:
-    """Insert one scheduled message per row in the rule's window on ``day``; existing ones stay.
+def _grouped(rows: Iterable[tuple[int, int, int | None, dict[str, object]]]) -> dict[int, list[Row]]:
+    """(project id, customer id, member id, values) rows → the rows of each project."""
+    by_project: dict[int, list[Row]] = defaultdict(list)
+    for project_id, customer_id, member_id, values in rows:
+        by_project[project_id].append((customer_id, member_id, values))
+    return by_project
 
-    Rows already planned are skipped before the insert (for the count); the unique key with
-    ``ignore_conflicts`` still settles a race with a concurrent runner.
+
+def not_planned(trigger: str, occasion: Any, *, customer: str = "pk", member: str | None = None) -> Q:
+    """No message of ``trigger`` for this occasion yet: an anti-join the unique key's index
+    answers, so a planner's query returns only what is new (every run after the day's first
+    is then a read)."""
+    planned = OutboundMessage.objects.filter(customer_id=OuterRef(customer), trigger=trigger, occasion=occasion)
+    if member is None:
+        planned = planned.filter(family_member__isnull=True)
+    else:
+        planned = planned.filter(family_member_id=OuterRef(member))
+    return ~Q(Exists(planned))
+
+
+DEAL_OCCASION = Concat(Value("deal:"), Cast(OuterRef("pk"), output_field=CharField()))
+
+
+def _queue(
+    rules: list[CareRule],
+    day: date,
+    rows: dict[int, list[Row]],
+    *,
+    occasion: str | None = None,
+    occasion_of: Any = None,
+) -> int:
+    """Insert one scheduled message per row (``rows`` by project) in its project's rule window
+    on ``day``; returns how many.
+
+    The planners' queries leave out what is already planned (``not_planned``), so the rows
+    are new but for a concurrent runner's, which the unique key with ``ignore_conflicts``
+    settles. One multi-row INSERT in one transaction; a text is rendered once per rule and
+    distinct set of the values its template uses (for most rules: once).
     """
-    start, end = timing.window(day, rule.window_start, rule.window_end)
-    base = base_values(rule.project)
-    keyed = [
+    keyed = {
         (
             customer_id,
             member_id,
-            values,
             occasion if occasion is not None else occasion_of(customer_id, member_id, values),
-        )
-        for customer_id, member_id, values in rows
-    ]
+        ): (rule, values)
+        for rule in rules
+        for customer_id, member_id, values in rows.get(rule.project_id, ())
+    }
     if not keyed:
         return 0
-    existing = set(
-        OutboundMessage.objects.filter(
-            trigger=rule.trigger,
-            customer_id__in={k[0] for k in keyed},
-            occasion__in={k[3] for k in keyed},
-        ).values_list("customer_id", "family_member_id", "occasion")
-    )
-    messages = [
-        OutboundMessage(
-            customer_id=customer_id,
-            family_member_id=member_id,
-            project_id=rule.project_id,
-            rule=rule,
-            trigger=rule.trigger,
-            occasion=key,
-            purpose=rule.purpose,
-            text=templating.render(rule.template, base | values, purpose=rule.purpose, strict=False),
-            params=templating.template_params(rule.template, base | values),
-            scheduled_at=start,
-            next_attempt_at=start,
-            window_ends_at=end,
+    texts = _Texts(day)
+    messages = []
+    for (customer_id, member_id, key), (rule, values) in keyed.items():
+        text, params = texts.render(rule, values)
+        start, end = texts.window(rule)
+        messages.append(
+            OutboundMessage(
+                customer_id=customer_id,
+                family_member_id=member_id,
+                project_id=rule.project_id,
+                rule=rule,
+                trigger=rule.trigger,
+                occasion=key,
+                purpose=rule.purpose,
+                text=text,
+                params=params,
+                scheduled_at=start,
+                next_attempt_at=start,
+                window_ends_at=end,
+            )
         )
-        for customer_id, member_id, values, key in keyed
-        if (customer_id, member_id, key) not in existing
-    ]
-    OutboundMessage.objects.bulk_create(messages, batch_size=1000, ignore_conflicts=True)
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(messages, batch_size=2000, ignore_conflicts=True)
     return len(messages)
+
+
+class _Texts:
+    """Texts, gateway parameters and windows, computed once per rule and per distinct set of
+    the values its template uses."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self._windows: dict[int, tuple[datetime, datetime]] = {}
+        self._rendered: dict[tuple[object, ...], tuple[str, dict[str, str]]] = {}
+        self._used: dict[int, list[str]] = {}
+
+    def window(self, rule: CareRule) -> tuple[datetime, datetime]:
+        if rule.pk not in self._windows:
+            self._windows[rule.pk] = timing.window(self.day, rule.window_start, rule.window_end)
+        return self._windows[rule.pk]
+
+    def render(self, rule: CareRule, values: dict[str, object]) -> tuple[str, dict[str, str]]:
+        if rule.pk not in self._used:
+            self._used[rule.pk] = templating.placeholders(rule.template)
+        key = (rule.pk, *(values.get(name) for name in self._used[rule.pk]))
+        if key not in self._rendered:
+            merged = base_values(rule.project) | values
+            self._rendered[key] = (
+                templating.render(rule.template, merged, purpose=rule.purpose, strict=False),
+                templating.template_params(rule.template, merged),
+            )
+        return self._rendered[key]
 
 
 def lunar_birthday_q(day: date, prefix: str = "") -> Q:
@@ -110,48 +167,81 @@ def lunar_birthday_q(day: date, prefix: str = "") -> Q:
     return born  # no leap month of this number this year: leap-born celebrate in the regular one
 
 
+# Each planner reads its candidates for every project in one query (a scan of the customers
+# or deals per trigger, not per project) and inserts per rule; see docs/performance.md.
+
+
+@transaction.atomic  # one commit for both triggers
 def plan_birthdays(*, now: datetime) -> int:
     """Owners' birthdays (solar or lunar) today, 10:00–10:30; family members' where consented."""
     day = _today(now)
     mmdd = day.strftime("%m%d")
     created = 0
-    for rule in _rules(Trigger.BIRTHDAY):
-        owners = reachable(Customer.objects.filter(project_id=rule.project_id, stage=Stage.OWNER), Purpose.CARE)
-        ids = owners.filter(Q(birth_mmdd=mmdd) | lunar_birthday_q(day)).values_list("pk", flat=True)
-        created += _queue(rule, day, ((pk, None, {}) for pk in ids.iterator()), occasion=day.isoformat())
-    for rule in _rules(Trigger.FAMILY_BIRTHDAY):
-        members = FamilyMember.objects.filter(
+    rules = _rules(Trigger.BIRTHDAY)
+    owners = reachable(
+        Customer.objects.filter(project_id__in=[r.project_id for r in rules], stage=Stage.OWNER), Purpose.CARE
+    ).filter(Q(birth_mmdd=mmdd) | lunar_birthday_q(day), not_planned(Trigger.BIRTHDAY, day.isoformat()))
+    rows = _grouped((project_id, pk, None, {}) for project_id, pk in owners.order_by().values_list("project_id", "pk"))
+    created += _queue(rules, day, rows, occasion=day.isoformat())
+    rules = _rules(Trigger.FAMILY_BIRTHDAY)
+    members = (
+        FamilyMember.objects.filter(
             Q(birth_mmdd=mmdd) | lunar_birthday_q(day),
+            not_planned(Trigger.FAMILY_BIRTHDAY, day.isoformat(), customer="customer_id", member="pk"),
             consent_care=True,
-            customer__project_id=rule.project_id,
+            customer__project_id__in=[r.project_id for r in rules],
             customer__stage=Stage.OWNER,
             customer__consent_care=True,
             customer__has_opted_out=False,
             customer__is_archived=False,
-        ).values_list("customer_id", "pk", "name")
-        rows: list[Row] = [(cid, mid, {"家人": name}) for cid, mid, name in members.iterator()]
-        created += _queue(rule, day, rows, occasion=day.isoformat())
-    return created
-
-
-def _deal_rows(deals: Any, purpose: str) -> list[Row]:
-    customers = set(
-        reachable(Customer.objects.filter(pk__in=deals.values("customer_id")), purpose).values_list("pk", flat=True)
+        )
+        .order_by()
+        .values_list("customer__project_id", "customer_id", "pk", "name")
     )
-    return [(d.customer_id, None, {"_deal": d.pk, **_deal_values(d)}) for d in deals if d.customer_id in customers]
+    rows = _grouped((project_id, cid, mid, {"家人": name}) for project_id, cid, mid, name in members)
+    return created + _queue(rules, day, rows, occasion=day.isoformat())
 
 
-def _deal_values(deal: Deal) -> dict[str, object]:
+DEAL_FIELDS = ("project_id", "pk", "customer_id", "subscribed_on", "contracted_on", "unit__layout")
+
+
+def _deal_rows(deals: Any, purpose: str, trigger: str, occasion: Any = DEAL_OCCASION) -> dict[int, list[Row]]:
+    """Rows of the deals not yet planned whose customer may receive a message of ``purpose``,
+    by project (the occasion is the deal unless given)."""
+    reachable_customer = reachable(Customer.objects.filter(pk=OuterRef("customer_id")), purpose)
+    deals = deals.filter(Exists(reachable_customer), not_planned(trigger, occasion, customer="customer_id"))
+    deals = deals.order_by().values_list(*DEAL_FIELDS)
     deadline_days = getattr(settings, "CARE_SIGNING_DEADLINE_DAYS", 7)
-    due = deal.subscribed_on + timedelta(days=deadline_days)
-    values: dict[str, object] = {"签约日期": f"{due.year}年{due.month}月{due.day}日", "户型": deal.unit.layout}
-    if deal.contracted_on:
-        values["_contracted_year"] = deal.contracted_on.year
+    return _grouped(
+        (project_id, customer_id, None, _deal_values(pk, subscribed_on, contracted_on, layout, deadline_days))
+        for project_id, pk, customer_id, subscribed_on, contracted_on, layout in deals
+    )
+
+
+def _deal_values(
+    pk: int, subscribed_on: date, contracted_on: date | None, layout: str, deadline_days: int
+) -> dict[str, object]:
+    due = subscribed_on + timedelta(days=deadline_days)
+    values: dict[str, object] = {"_deal": pk, "签约日期": f"{due.year}年{due.month}月{due.day}日", "户型": layout}
+    if contracted_on:
+        values["_contracted_year"] = contracted_on.year
     return values
 
 
 def _by_deal(customer_id: int, member_id: int | None, values: dict[str, object]) -> str:
     return f"deal:{values['_deal']}"
+
+
+def _per_offset(rules: list[CareRule], condition: Any) -> Q:
+    """One query for rules whose offset (days after the trigger date) differs by project:
+    ``condition(offset_days)`` for the projects of each distinct offset, OR-ed."""
+    projects: dict[int, list[int]] = defaultdict(list)
+    for rule in rules:
+        projects[rule.offset_days].append(rule.project_id)
+    q = Q(pk__in=[])
+    for offset_days, project_ids in projects.items():
+        q |= Q(project_id__in=project_ids) & condition(offset_days)
+    return q
 
 
 def plan_subscription_congratulations(*, now: datetime, cal: WorkCalendar | None = None) -> int:
@@ -161,84 +251,82 @@ def plan_subscription_congratulations(*, now: datetime, cal: WorkCalendar | None
     span = timing.subscription_range(day, cal)
     if span is None:
         return 0
-    created = 0
-    for rule in _rules(Trigger.SUBSCRIPTION):
-        deals = Deal.objects.filter(
-            project_id=rule.project_id, status=Deal.Status.ACTIVE, subscribed_on__range=span
-        ).select_related("unit")
-        created += _queue(rule, day, _deal_rows(deals, rule.purpose), occasion_of=_by_deal)
-    return created
+    rules = _rules(Trigger.SUBSCRIPTION)
+    deals = Deal.objects.filter(
+        project_id__in=[r.project_id for r in rules], status=Deal.Status.ACTIVE, subscribed_on__range=span
+    )
+    purpose = rules[0].purpose if rules else Purpose.CARE
+    return _queue(rules, day, _deal_rows(deals, purpose, Trigger.SUBSCRIPTION), occasion_of=_by_deal)
 
 
 def plan_signing_reminders(*, now: datetime) -> int:
     """Day 5 after subscription at 16:00, only while the contract is unsigned (checked again at send)."""
     day = _today(now)
-    created = 0
-    for rule in _rules(Trigger.SIGNING_REMINDER):
-        deals = Deal.objects.filter(
-            project_id=rule.project_id,
-            status=Deal.Status.ACTIVE,
-            contracted_on__isnull=True,
-            subscribed_on=day - timedelta(days=rule.offset_days),
-        ).select_related("unit")
-        created += _queue(rule, day, _deal_rows(deals, rule.purpose), occasion_of=_by_deal)
-    return created
+    rules = _rules(Trigger.SIGNING_REMINDER)
+    deals = Deal.objects.filter(
+        _per_offset(rules, lambda offset: Q(subscribed_on=day - timedelta(days=offset))),
+        status=Deal.Status.ACTIVE,
+        contracted_on__isnull=True,
+    )
+    purpose = rules[0].purpose if rules else Purpose.NOTIFICATION
+    return _queue(rules, day, _deal_rows(deals, purpose, Trigger.SIGNING_REMINDER), occasion_of=_by_deal)
 
 
 CATCH_UP_DAYS = 7  # a milestone entered late is still announced, once
 
 
+@transaction.atomic  # one commit for both triggers
 def plan_milestone_notices(*, now: datetime) -> int:
     """Full payment received and contract filed: the next day at 10:00."""
     day = _today(now)
     created = 0
     for trigger, field in ((Trigger.FULL_PAYMENT, "full_payment_on"), (Trigger.FILING, "filed_on")):
-        for rule in _rules(trigger):
-            latest = day - timedelta(days=rule.offset_days)
-            deals = Deal.objects.filter(
-                project_id=rule.project_id,
-                status=Deal.Status.ACTIVE,
-                **{f"{field}__lte": latest, f"{field}__gt": latest - timedelta(days=CATCH_UP_DAYS)},
-            ).select_related("unit")
-            created += _queue(rule, day, _deal_rows(deals, rule.purpose), occasion_of=_by_deal)
+        rules = _rules(trigger)
+
+        def announced(offset: int, field: str = field) -> Q:
+            latest = day - timedelta(days=offset)
+            return Q(**{f"{field}__lte": latest, f"{field}__gt": latest - timedelta(days=CATCH_UP_DAYS)})
+
+        deals = Deal.objects.filter(_per_offset(rules, announced), status=Deal.Status.ACTIVE)
+        purpose = rules[0].purpose if rules else Purpose.NOTIFICATION
+        created += _queue(rules, day, _deal_rows(deals, purpose, trigger), occasion_of=_by_deal)
     return created
 
 
 def plan_move_in_greetings(*, now: datetime) -> int:
     """Batch move-in: the 3rd day after the batch ends; individual: the 7th day after moving in."""
     day = _today(now)
-    created = 0
-    for rule in _rules(Trigger.MOVE_IN):
-        batches = MoveInBatch.objects.filter(project_id=rule.project_id, ends_on=day - timedelta(days=3))
-        batch_q = Q()
-        for batch in batches:
-            batch_q |= Q(moved_in_on__range=(batch.starts_on, batch.ends_on), move_in_kind=MoveInKind.BATCH)
-        individual = Q(moved_in_on=day - timedelta(days=7), move_in_kind=MoveInKind.INDIVIDUAL)
-        deals = Deal.objects.filter(
-            individual | batch_q if batches else individual, project_id=rule.project_id, status=Deal.Status.ACTIVE
-        ).select_related("unit")
-        created += _queue(rule, day, _deal_rows(deals, rule.purpose), occasion_of=_by_deal)
-    return created
+    rules = _rules(Trigger.MOVE_IN)
+    projects = [r.project_id for r in rules]
+    moved_in = Q(moved_in_on=day - timedelta(days=7), move_in_kind=MoveInKind.INDIVIDUAL)
+    for batch in MoveInBatch.objects.filter(project_id__in=projects, ends_on=day - timedelta(days=3)):
+        moved_in |= Q(
+            project_id=batch.project_id,
+            moved_in_on__range=(batch.starts_on, batch.ends_on),
+            move_in_kind=MoveInKind.BATCH,
+        )
+    deals = Deal.objects.filter(moved_in, project_id__in=projects, status=Deal.Status.ACTIVE)
+    purpose = rules[0].purpose if rules else Purpose.CARE
+    return _queue(rules, day, _deal_rows(deals, purpose, Trigger.MOVE_IN), occasion_of=_by_deal)
 
 
 def plan_anniversaries(*, now: datetime) -> int:
     """Owners on the anniversary of signing (seed 003: 购房周年)."""
     day = _today(now)
-    created = 0
-    for rule in _rules(Trigger.ANNIVERSARY):
-        deals = Deal.objects.filter(
-            project_id=rule.project_id,
-            status=Deal.Status.ACTIVE,
-            contracted_on__month=day.month,
-            contracted_on__day=day.day,
-            contracted_on__lt=day.replace(day=1, month=1),
-        ).select_related("unit")
-        rows = [
-            (c, m, v | {"年数": day.year - int(str(v["_contracted_year"]))})
-            for c, m, v in _deal_rows(deals, rule.purpose)
-        ]
-        created += _queue(rule, day, rows, occasion=str(day.year))
-    return created
+    rules = _rules(Trigger.ANNIVERSARY)
+    deals = Deal.objects.filter(
+        project_id__in=[r.project_id for r in rules],
+        status=Deal.Status.ACTIVE,
+        contracted_on__month=day.month,
+        contracted_on__day=day.day,
+        contracted_on__lt=day.replace(day=1, month=1),
+    )
+    purpose = rules[0].purpose if rules else Purpose.CARE
+    rows = {
+        project_id: [(c, m, v | {"年数": day.year - int(str(v["_contracted_year"]))}) for c, m, v in project_rows]
+        for project_id, project_rows in _deal_rows(deals, purpose, Trigger.ANNIVERSARY, str(day.year)).items()
+    }
+    return _queue(rules, day, rows, occasion=str(day.year))
 
 
 def draft_approval_messages(*, now: datetime, cal: WorkCalendar | None = None) -> int:
