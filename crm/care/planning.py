@@ -8,6 +8,7 @@ Celery task a no-op. Consent is filtered here and checked again at send time.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -29,6 +30,8 @@ from crm.customers.models import Customer, Deal, FamilyMember, MoveInKind, Stage
 from crm.lib.lunar import leap_month, lunar_date_of
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.projects.models import Project
+
+log = logging.getLogger("crm.care.planning")
 
 Row = tuple[int, int | None, dict[str, object]]  # (customer id, family member id, values)
 
@@ -380,8 +383,19 @@ PLANNERS = (
 
 
 def plan_today(*, now: datetime) -> int:
-    """Every planner for today; safe to run any number of times a day."""
-    return sum(planner(now=now) for planner in PLANNERS) + draft_approval_messages(now=now)
+    """Every planner for today; safe to run any number of times a day.
+
+    A planner that needs the work calendar of a year nobody has entered yet (CalendarUnknown)
+    plans nothing and is logged; the others still run (birthdays need no work calendar).
+    Administrators are warned on the workbench from 1 November.
+    """
+    total = 0
+    for planner in (*PLANNERS, draft_approval_messages):
+        try:
+            total += planner(now=now)
+        except CalendarUnknown as exc:
+            log.error("%s skipped: %s", planner.__name__, exc.message)
+    return total
 
 
 __all__ = ["PLANNERS", "Audience", "draft_approval_messages", "plan_today"]

@@ -178,3 +178,12 @@ class TestDrafts:
 
 def test_owners_who_are_prospects_in_another_project_are_still_owners(owner):
     assert owner.stage == Stage.OWNER
+
+
+def test_an_unknown_work_calendar_stops_only_the_planners_that_need_it(owner, consultant, caplog):
+    # 2027-01-04: subscription congratulations need the 2027 work calendar (not entered);
+    # a birthday on that day is planned all the same.
+    customer_services.update_customer(owner, actor=consultant, birthday_on=date(1980, 1, 4))
+    assert planning.plan_today(now=local(date(2027, 1, 4), 8)) == 1
+    assert planned(Trigger.BIRTHDAY)[0].customer == owner
+    assert "2027 年的法定节假日安排尚未录入" in caplog.text
