@@ -71,9 +71,22 @@ def projects_for(user: User) -> QuerySet[Project]:
 
 
 def owners_in_scope(user: User) -> QuerySet[User]:
-    """Consultants who own at least one customer the user can see."""
-    owner_ids = customers_visible_to(user, include_archived=True).values("owner_id")
-    return User.objects.filter(pk__in=owner_ids).order_by("display_name", "username")
+    """Staff whose customers the user can see, chosen from the staff side of the scope.
+
+    Deriving them from the customers (owner_id IN (SELECT … FROM customers)) reads every
+    customer in scope: 0.9–1.6 s per list page at 1,000,000 customers (docs/performance.md).
+    """
+    staff = User.objects.filter(company_id=company_of(user))
+    scope = user.data_scope
+    if scope >= Scope.COMPANY:
+        pass
+    elif scope == Scope.PROJECT:
+        staff = staff.filter(projects__in=user.projects.all()).distinct()
+    elif scope == Scope.TEAM and user.team_id is not None:
+        staff = staff.filter(team_id=user.team_id)
+    else:
+        staff = staff.filter(pk=user.pk)
+    return staff.order_by("display_name", "username")
 
 
 def _choices(choices: list[tuple[str, str]], empty: str) -> list[tuple[str, str]]:

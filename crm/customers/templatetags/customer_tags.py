@@ -48,3 +48,25 @@ def wan(value: Any) -> str:
         return ""
     text = f"{Decimal(value) / 10000:,.2f}".rstrip("0").rstrip(".")
     return f"{text}万"
+
+
+@register.simple_tag
+def select(field: Any) -> str:
+    """A bound ChoiceField/ModelChoiceField as <select>, built in Python.
+
+    Django renders each <option> of a widget through two templates (~0.1 ms each): the
+    list page's owner and reassignment dropdowns (100–220 staff) cost more than its SQL.
+    """
+    from django.forms.utils import flatatt
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    value = field.value()
+    chosen = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v not in (None, "")}
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in field.field.choices),
+    )
+    attrs = field.build_widget_attrs({**field.field.widget.attrs, "id": field.auto_id})
+    return format_html('<select name="{}"{}>{}</select>', field.html_name, flatatt(attrs), options)

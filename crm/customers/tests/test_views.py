@@ -839,3 +839,16 @@ def test_revealing_the_id_number_decrypts_it(login, consultant, make_customer):
     )
     assert "11010519491231002X" in response.content.decode()
     assert AuditLog.objects.get(action=AuditLog.Action.REVEAL).changes == {"field": "id_number"}
+
+
+def test_a_long_list_counts_at_most_a_thousand_and_says_so(login, consultant, make_customer, settings):
+    from crm.customers.views import CappedPaginator
+
+    for i in range(4):
+        make_customer(f"客户{i}")
+    CappedPaginator.CAP, cap = 3, CappedPaginator.CAP
+    try:
+        response = login(consultant).get("/customers/")
+    finally:
+        CappedPaginator.CAP = cap
+    assert "共 3+ 位" in response.content.decode()
