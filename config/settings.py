@@ -97,7 +97,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend reading roles and permissions in one query (docs/performance.md, fix D).
+    "crm.accounts.backends.AccessBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

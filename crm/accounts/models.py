@@ -12,6 +12,11 @@ from crm.accounts.roles import ROLE_SPECS, Role, Scope, group_name
 _ROLE_BY_GROUP = {group_name(role): role for role in Role}
 
 
+def role_for_group(name: str) -> Role | None:
+    """The role a group stands for; None for a group that is not a role."""
+    return _ROLE_BY_GROUP.get(name)
+
+
 class Company(models.Model):
     name = models.CharField("公司名称", max_length=100, unique=True)
     sms_signature = models.CharField("短信签名", max_length=30, blank=True, help_text="替换模板中的“XXX”")
@@ -73,8 +78,15 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[Role]:
-        names = self.groups.values_list("name", flat=True)
-        return frozenset(_ROLE_BY_GROUP[name] for name in names if name in _ROLE_BY_GROUP)
+        # Read with the permissions in one query (crm.accounts.backends, docs/performance.md).
+        from crm.accounts.backends import load_access
+
+        return load_access(self)
+
+    @cached_property
+    def project_ids(self) -> list[int]:
+        """Ids of the projects the user belongs to, read once per request (scope, dropdowns)."""
+        return list(self.projects.values_list("id", flat=True))
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

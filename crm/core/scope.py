@@ -35,8 +35,7 @@ def customer_scope_q(user: User, *, prefix: str = "") -> Q:
     if scope == Scope.COMPANY:
         return company
     if scope == Scope.PROJECT:
-        project_ids = list(user.projects.values_list("id", flat=True))
-        return company & Q(**{f"{prefix}project_id__in": project_ids})
+        return company & Q(**{f"{prefix}project_id__in": user.project_ids})
     if scope == Scope.TEAM and user.team_id is not None:
         from crm.accounts.models import User as UserModel
 

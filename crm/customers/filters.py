@@ -65,9 +65,13 @@ def company_of(user: User) -> int:
 
 def projects_for(user: User) -> QuerySet[Project]:
     """Projects a user works on: every project of the company for company-wide roles."""
+    projects = Project.objects.filter(company_id=company_of(user))
     if user.data_scope >= Scope.COMPANY:
-        return Project.objects.filter(company_id=company_of(user))
-    return user.projects.filter(company_id=company_of(user))
+        return projects
+    if user.data_scope == Scope.PROJECT:
+        # The data scope reads these ids anyway (crm.core.scope): once per request.
+        return projects.filter(pk__in=user.project_ids)
+    return projects.filter(staff=user)
 
 
 def owners_in_scope(user: User) -> QuerySet[User]:
@@ -81,7 +85,7 @@ def owners_in_scope(user: User) -> QuerySet[User]:
     if scope >= Scope.COMPANY:
         pass
     elif scope == Scope.PROJECT:
-        staff = staff.filter(projects__in=user.projects.all()).distinct()
+        staff = staff.filter(projects__in=user.project_ids).distinct()
     elif scope == Scope.TEAM and user.team_id is not None:
         staff = staff.filter(team_id=user.team_id)
     else:

@@ -133,6 +133,28 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def list_options(request: AuthedRequest, field: str) -> HttpResponse:
+    """The <option>s of one of the list page's staff or tag dropdowns, fetched by hx-get when
+    the dropdown is first reached for (customers/list.html, docs/performance.md fix C). The
+    select's own value comes with the request and stays selected."""
+    from crm.customers.templatetags.customer_tags import option_tags
+
+    user = request.user
+    if field in ("owner", "tag"):
+        form_field = CustomerFilterForm(None, user=user).fields[field]
+        name = field
+    elif field == "new_owner" and user.has_perm("customers.reassign_customer"):
+        form_field, name = BulkActionForm(user=user).fields["new_owner"], "new_owner"
+    elif field == "bulk_tag" and user.has_perm("customers.change_customer"):
+        form_field, name = BulkActionForm(user=user).fields["tag"], "tag"
+    else:
+        raise Http404
+    chosen = request.GET.get(name, "")
+    return HttpResponse(option_tags(cast("Any", form_field).choices, {chosen} if chosen else set()))
+
+
 @require_POST
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_bulk(request: AuthedRequest) -> HttpResponse:

@@ -114,3 +114,32 @@ def test_the_phone_menu_opens_from_the_hamburger(phone_page, sign_in, consultant
     page.locator(".sidebar").get_by_role("link", name="客户").click()
     page.wait_for_url("**/customers/")
     expect(page.locator("h1")).to_have_text("客户")
+
+
+def test_the_owner_filter_and_bulk_reassign_load_their_staff_when_reached_for(
+    page, sign_in, leader, consultant, teammate, make_customer
+):
+    make_customer("顾问的")
+    make_customer("同组的", owner=teammate)
+    sign_in(page, leader)
+    page.goto("/customers/")
+    owner = page.locator(".filters select[name=owner]")
+    expect(owner.locator("option")).to_have_count(1)  # only 全部顾问 until reached for
+    owner.hover()
+    expect(owner.locator("option", has_text="李同组")).to_have_count(1)
+    owner.select_option(label="李同组")
+    page.get_by_role("button", name="筛选").click()
+    rows = page.locator("table.customers tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("同组的")
+    expect(page.locator(".filters select[name=owner] option:checked")).to_have_text("李同组")
+
+    page.goto("/customers/")
+    page.get_by_label("选择 顾问的").check()
+    page.get_by_text("变更置业顾问").click()
+    new_owner = page.locator("select[name=new_owner]")
+    expect(new_owner.locator("option", has_text="李同组")).to_have_count(1)
+    new_owner.select_option(label="李同组")
+    page.locator("input[name=reason]").fill("顾问休假")
+    page.get_by_role("button", name="确认变更").click()
+    expect(page.locator(".msg.success")).to_contain_text("已将 1 位客户转给 李同组")

@@ -50,6 +50,26 @@ def wan(value: Any) -> str:
     return f"{text}万"
 
 
+def _select_html(field: Any, options: str, **extra: str) -> str:
+    from django.forms.utils import flatatt
+    from django.utils.html import format_html
+
+    attrs = field.build_widget_attrs({**field.field.widget.attrs, **extra, "id": field.auto_id})
+    return format_html('<select name="{}"{}>{}</select>', field.html_name, flatatt(attrs), options)
+
+
+def option_tags(choices: Any, chosen: set[str]) -> str:
+    """``<option>`` elements for (value, label) pairs, those in ``chosen`` selected."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in choices),
+    )
+
+
 @register.simple_tag
 def select(field: Any) -> str:
     """A bound ChoiceField/ModelChoiceField as <select>, built in Python.
@@ -57,16 +77,26 @@ def select(field: Any) -> str:
     Django renders each <option> of a widget through two templates (~0.1 ms each): the
     list page's owner and reassignment dropdowns (100–220 staff) cost more than its SQL.
     """
-    from django.forms.utils import flatatt
-    from django.utils.html import format_html, format_html_join
-    from django.utils.safestring import mark_safe
-
     value = field.value()
     chosen = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v not in (None, "")}
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in field.field.choices),
+    return _select_html(field, option_tags(field.field.choices, chosen))
+
+
+@register.simple_tag
+def lazy_select(field: Any, url: str, trigger: str) -> str:
+    """A ModelChoiceField as <select> holding only its empty option and the chosen one; the
+    others are fetched from ``url`` (hx-get, which sends the select's own value) on the first
+    ``trigger`` or focus. Staff and tag lists then cost no query on the pages, searches and
+    keystrokes that never open them (docs/performance.md, fix C)."""
+    model_field = field.field
+    choices: list[tuple[Any, str]] = []
+    if model_field.empty_label is not None:
+        choices.append(("", model_field.empty_label))
+    # Cleaned by the bound form already (one query, only when this filter is in use).
+    chosen = getattr(field.form, "cleaned_data", {}).get(field.name)
+    if chosen is not None:
+        choices.append((chosen.pk, model_field.label_from_instance(chosen)))
+    options = option_tags(choices, {str(chosen.pk)} if chosen is not None else set())
+    return _select_html(
+        field, options, **{"hx-get": url, "hx-trigger": f"{trigger}, focus once", "hx-swap": "innerHTML"}
     )
-    attrs = field.build_widget_attrs({**field.field.widget.attrs, "id": field.auto_id})
-    return format_html('<select name="{}"{}>{}</select>', field.html_name, flatatt(attrs), options)
