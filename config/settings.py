@@ -213,6 +213,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
+WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)
+
 # The in-process job runner's poll interval (seconds) for `manage.py runjobs`.
 JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 5)
 

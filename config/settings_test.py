@@ -17,3 +17,5 @@ from config.settings import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 MEDIA_ROOT = VAR_DIR / "test-media"
+
+WORKBENCH_CACHE_SECONDS = 0  # counts must reflect each test's own data

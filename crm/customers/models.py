@@ -431,6 +431,8 @@ class TimelineEvent(models.Model):
         indexes = [
             # The 360° page: one customer's events, newest first.
             models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_customer"),
+            # The workbench's latest events across a scope, newest first.
+            models.Index(fields=["-occurred_at", "-id"], name="timeline_recent"),
         ]
 
     def __str__(self) -> str:

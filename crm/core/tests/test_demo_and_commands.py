@@ -117,3 +117,30 @@ def test_demo_customers_were_registered_over_two_years(demo_world):
 def test_demo_deals_come_after_the_customers_registration(demo_world):
     for deal in Deal.objects.select_related("customer"):
         assert deal.subscribed_on >= timezone.localtime(deal.customer.created_at).date()
+
+
+def test_a_directors_workbench_counts_are_cached_and_a_consultants_are_fresh(
+    client, director, consultant, make_customer, settings
+):
+    settings.WORKBENCH_CACHE_SECONDS = 300
+    from django.core.cache import cache
+
+    cache.clear()
+    make_customer("甲")
+    client.force_login(director)
+    assert client.get("/").context["stats"]["customers"] == 1
+    make_customer("乙")
+    assert client.get("/").context["stats"]["customers"] == 1  # cached for the wide scope
+    client.force_login(consultant)
+    assert client.get("/").context["stats"]["customers"] == 2  # own scope: always fresh
+    cache.clear()
+
+
+def test_the_workbench_lists_the_latest_events_of_the_scope_only(
+    client, consultant, outsider, make_customer, project_b
+):
+    mine = make_customer("自己的")
+    make_customer("外组的", owner=outsider, project=project_b)
+    client.force_login(consultant)
+    events = client.get("/").context["recent_events"]
+    assert {e.customer_id for e in events} == {mine.pk}

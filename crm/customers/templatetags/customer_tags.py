@@ -100,3 +100,65 @@ def lazy_select(field: Any, url: str, trigger: str) -> str:
     return _select_html(
         field, options, **{"hx-get": url, "hx-trigger": f"{trigger}, focus once", "hx-swap": "innerHTML"}
     )
+
+
+@register.simple_tag
+def customer_rows(page: Any, bulk: bool) -> str:
+    """The customer list's rows, built in Python.
+
+    Rendering 25–100 rows through the template engine (a URL, labels, badges, tags and a
+    date per row) was four fifths of the list page's time at 1,000,000 customers
+    (docs/performance.md); the same HTML built here costs a fraction of it.
+    """
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    rows = []
+    for c in page:
+        check = (
+            format_html(
+                '<td class="check"><input type="checkbox" name="ids" value="{}" aria-label="选择 {}"></td>',
+                c.pk,
+                c.name,
+            )
+            if bulk
+            else ""
+        )
+        badges = mark_safe(' <span class="badge vip">VIP</span>' if c.is_vip else "") + mark_safe(
+            ' <span class="badge c">已归档</span>' if c.is_archived else ""
+        )
+        tags = format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in c.tags.all()))
+        rows.append(
+            format_html(
+                "<tr{}>{}"
+                '<td><a href="{}"><b>{}</b></a>{}</td>'
+                '<td class="mono hide-mobile">{}</td>'
+                '<td class="mono">{}</td>'
+                '<td><span class="badge {}">{}</span></td>'
+                '<td><span class="badge {}">{}</span></td>'
+                '<td class="hide-mobile">{}</td>'
+                '<td class="hide-mobile">{}</td>'
+                '<td class="hide-mobile">{}</td>'
+                '<td class="hide-mobile">{}</td>'
+                '<td class="hide-mobile muted">{}</td></tr>',
+                mark_safe(' class="archived"') if c.is_archived else "",
+                check,
+                reverse("customers:detail", args=[c.pk]),
+                c.name,
+                badges,
+                c.number,
+                c.masked_mobile,
+                c.stage,
+                c.get_stage_display(),
+                c.grade.lower(),
+                c.grade,
+                c.project.name,
+                c.owner,
+                c.get_source_channel_display(),
+                tags,
+                timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return mark_safe("\n".join(rows))
