@@ -16,6 +16,12 @@ gateway accepted a message but before the row says so. Therefore:
    stalled past the grace therefore finds its claim gone and does not send; a row settle
    returned to the queue is sent by exactly one worker.
 
+Throughput: a claimed batch is read with what its checks need in one query each (the
+messages, the per-customer daily counts, the deals), and the messages the gateway accepted
+are marked sent together, in one transaction, when the batch is done. A worker killed
+mid-batch therefore leaves up to a batch accepted but still "submitting"; settle finds them
+in the gateway's status query like any other unknown outcome (point 3), and never resends.
+
 Timing settings (``CARE_LEASE_SECONDS``, ``CARE_SETTLE_GRACE_SECONDS``): the lease must be
 longer than one gateway call (SMS_CONNECT_TIMEOUT_SECONDS + SMS_TIMEOUT_SECONDS), or settle
 would query rows still in flight; the grace longer than the lease plus the gateway's delay in
@@ -27,12 +33,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, CharField, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.care import services, timing
@@ -138,17 +146,81 @@ def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | Non
         ids = claim(clock(), min(CLAIM_BATCH, limit - handled))
         if not ids:
             break
-        for message in OutboundMessage.objects.filter(pk__in=ids).select_related(
-            "customer", "rule", "project__company"
-        ):
-            handled += 1
-            if _send_one(message, gateway, clock):
-                accepted += 1
+        messages = list(
+            OutboundMessage.objects.filter(pk__in=ids)
+            .select_related("customer", "rule", "project__company")
+            .order_by("next_attempt_at", "id")
+        )
+        batch = _Batch.load(messages, clock())
+        try:
+            for message in messages:
+                handled += 1
+                if _send_one(message, gateway, clock, batch):
+                    accepted += 1
+        finally:
+            # Also when a send raised: what the gateway accepted is marked, not left to settle.
+            _mark_sent(batch.accepted, gateway.name)
     return accepted
 
 
-def _blocked(message: OutboundMessage, now: datetime) -> tuple[str, str] | None:
-    """(new status, reason) when the message must not go now; None when it may."""
+@dataclass
+class _Accepted:
+    message: OutboundMessage
+    gateway_message_id: str
+    at: datetime
+
+
+@dataclass
+class _Batch:
+    """What the checks of one claimed batch need, read once, and what the gateway accepted.
+
+    The deals are read when the batch is loaded: a deal cancelled while the batch is being
+    sent (a few seconds; at worst 20 gateway timeouts) is noticed by the next batch.
+    """
+
+    day: date  # Asia/Shanghai day the counts are for
+    sent_today: Counter[int]
+    deals: dict[int, Mapping[str, object]]
+    accepted: list[_Accepted] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, messages: list[OutboundMessage], now: datetime) -> _Batch:
+        customer_ids = {m.customer_id for m in messages}
+        counts = (
+            OutboundMessage.objects.filter(
+                customer_id__in=customer_ids,
+                status__in=SENT_STATUSES,
+                submitted_at__gte=_local_midnight(now),
+            )
+            .values_list("customer_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        deal_ids = {deal_id for m in messages if (deal_id := _deal_id(m)) is not None}
+        deals: dict[int, Mapping[str, object]] = (
+            {d["pk"]: d for d in Deal.objects.filter(pk__in=deal_ids).values("pk", "status", "contracted_on")}
+            if deal_ids
+            else {}
+        )
+        return cls(day=_local_day(now), sent_today=Counter(dict(counts)), deals=deals)
+
+    def sent_today_for(self, customer_id: int, now: datetime) -> int:
+        """Messages sent to the customer today: those counted at load plus those this batch
+        sent; a batch running past midnight counts afresh."""
+        if _local_day(now) != self.day:
+            return _sent_today(customer_id, now)
+        return self.sent_today[customer_id]
+
+
+def _deal_id(message: OutboundMessage) -> int | None:
+    return int(message.occasion[5:]) if message.occasion.startswith("deal:") else None
+
+
+def _blocked(
+    message: OutboundMessage, now: datetime, deals: dict[int, Mapping[str, object]] | None = None
+) -> tuple[str, str] | None:
+    """(new status, reason) when the message must not go now; None when it may. ``deals``:
+    the batch's deals by id, read at once (else the message's deal is read here)."""
     customer = message.customer
     if now > message.window_ends_at:
         return Status.EXPIRED, "已过发送时段，不再补发"
@@ -158,8 +230,12 @@ def _blocked(message: OutboundMessage, now: datetime) -> tuple[str, str] | None:
         return Status.CANCELLED, "客户已归档"
     if not getattr(customer, CONSENT_FIELD[Purpose(message.purpose)]):
         return Status.CANCELLED, f"客户未同意接收{Purpose(message.purpose).label}短信"
-    if message.occasion.startswith("deal:"):
-        deal = Deal.objects.filter(pk=int(message.occasion[5:])).values("status", "contracted_on").first()
+    deal_id = _deal_id(message)
+    if deal_id is not None:
+        if deals is not None:
+            deal: Mapping[str, object] | None = deals.get(deal_id)
+        else:
+            deal = Deal.objects.filter(pk=deal_id).values("status", "contracted_on").first()
         if deal is None or deal["status"] != Deal.Status.ACTIVE:
             return Status.CANCELLED, "成交已取消"
         if message.trigger == Trigger.SIGNING_REMINDER and deal["contracted_on"]:
@@ -184,13 +260,70 @@ def _finish(message: OutboundMessage, status: str, reason: str, code: str = "") 
     )
 
 
+SENT_STATUSES = [Status.SENT, Status.DELIVERED, Status.UNDELIVERED]
+
+
+def _local_day(now: datetime) -> date:
+    return timezone.localtime(now, timing.SHANGHAI).date()
+
+
+def _local_midnight(now: datetime) -> datetime:
+    return timing.at(_local_day(now), datetime.min.time())
+
+
 def _sent_today(customer_id: int, now: datetime) -> int:
-    local_midnight = timing.at(timezone.localtime(now, timing.SHANGHAI).date(), datetime.min.time())
     return OutboundMessage.objects.filter(
-        customer_id=customer_id,
-        status__in=[Status.SENT, Status.DELIVERED, Status.UNDELIVERED],
-        submitted_at__gte=local_midnight,
+        customer_id=customer_id, status__in=SENT_STATUSES, submitted_at__gte=_local_midnight(now)
     ).count()
+
+
+def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
+    """Mark what the gateway accepted as sent, with its timeline events, in one transaction.
+
+    Only rows still "submitting" are marked: settle may already have applied a receipt (a
+    batch that ran longer than the lease), and then wrote the timeline event itself. The
+    rows are locked first, so a settle or callback running now waits and then finds them
+    closed.
+    """
+    if not accepted:
+        return
+    by_pk = {a.message.pk: a for a in accepted}
+    with transaction.atomic():
+        still_open = list(
+            OutboundMessage.objects.select_for_update()
+            .filter(pk__in=by_pk, status=Status.SUBMITTING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not still_open:
+            return
+        mine = [by_pk[pk] for pk in still_open]
+        OutboundMessage.objects.filter(pk__in=still_open, status=Status.SUBMITTING).update(
+            status=Status.SENT,
+            gateway=gateway_name,
+            gateway_message_id=Case(
+                *(When(pk=a.message.pk, then=Value(a.gateway_message_id[:80])) for a in mine),
+                output_field=CharField(),
+            ),
+            submitted_at=Case(*(When(pk=a.message.pk, then=Value(a.at)) for a in mine), output_field=DateTimeField()),
+            claimed_at=None,
+            error="",
+            error_code="",
+            updated_at=timezone.now(),
+        )
+        source_type = OutboundMessage._meta.label_lower
+        TimelineEvent.objects.bulk_create(
+            TimelineEvent(
+                customer_id=a.message.customer_id,
+                kind=TimelineEvent.Kind.MESSAGE,
+                summary=f"温馨速递·{a.message.rule.get_trigger_display()}：{a.message.text[:60]}"[:300],
+                occurred_at=a.at,
+                data={},
+                source_type=source_type,
+                source_id=a.message.pk,
+            )
+            for a in mine
+        )
 
 
 def _retake_claim(message: OutboundMessage, now: datetime) -> bool:
@@ -212,9 +345,9 @@ def _retake_claim(message: OutboundMessage, now: datetime) -> bool:
     return bool(retaken)
 
 
-def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
+def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _Batch) -> bool:
     now = clock()
-    blocked = _blocked(message, now)
+    blocked = _blocked(message, now, batch.deals)
     if blocked:
         _finish(message, *blocked)
         return False
@@ -222,7 +355,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
         # 工信部令第31号: no care/marketing SMS 20:00–08:00; the window check expires it if too late.
         _reschedule(message, timing.quiet_hours_end(now), "夜间免打扰时段，推迟到 08:00")
         return False
-    if _sent_today(message.customer_id, now) >= daily_cap():
+    if batch.sent_today_for(message.customer_id, now) >= daily_cap():
         _reschedule(message, timing.quiet_hours_end(now + timedelta(hours=12)), f"已达每日 {daily_cap()} 条上限，顺延")
         return False
     if not _retake_claim(message, now):
@@ -241,26 +374,9 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock) -> bool:
     )
     outcome = result.outcome
     if outcome is Outcome.ACCEPTED:
-        with transaction.atomic():
-            # Still ours unless settle already applied a receipt (a call longer than the lease).
-            marked = OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
-                status=Status.SENT,
-                gateway=gateway.name,
-                gateway_message_id=result.gateway_message_id[:80],
-                submitted_at=now,
-                claimed_at=None,
-                error="",
-                error_code="",
-                updated_at=timezone.now(),
-            )
-            if marked:
-                timeline.record(
-                    message.customer_id,
-                    TimelineEvent.Kind.MESSAGE,
-                    f"温馨速递·{message.rule.get_trigger_display()}：{message.text[:60]}",
-                    at=now,
-                    source=message,
-                )
+        # Marked sent with the rest of the batch (_mark_sent), still only if still ours.
+        batch.accepted.append(_Accepted(message, result.gateway_message_id, now))
+        batch.sent_today[message.customer_id] += 1
         return True
     if outcome is Outcome.UNKNOWN:
         # Stays "submitting": settle_submitting asks the gateway instead of resending.

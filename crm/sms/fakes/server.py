@@ -4,11 +4,19 @@ A fake decides each answer in ``handle``; an answer may carry a delay, spent *af
 fake has acted on the request (a message accepted, then the answer late: the ambiguous case a
 client timeout produces). Delays wait on an event that ``stop`` sets, so stopping never
 waits for a slow answer and every handler thread is joined before ``stop`` returns.
+
+It speaks HTTP/1.1 with keep-alive, as the real gateways do, so a client's pooled connections
+are exercised: every answer carries its Content-Length; a late (delayed) answer closes the
+connection after it (the client that timed out has dropped its end); a hang-up closes it
+without a word. ``stop`` shuts the kept-alive connections down, so handler threads waiting
+for a next request end and the client sees the close before its next request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +79,7 @@ class FakeResponse:
 @dataclass
 class _State:
     stopping: threading.Event = field(default_factory=threading.Event)
+    connections: set[socket.socket] = field(default_factory=set)
 
 
 class FakeServer:
@@ -83,6 +92,7 @@ class FakeServer:
         self._state = _State()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.connections_opened = 0
 
     def handle(self, request: FakeRequest) -> FakeResponse:
         raise NotImplementedError
@@ -99,8 +109,36 @@ class FakeServer:
 
     def start(self) -> Self:
         fake = self
+        state = _State()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive
+            # Headers and body go out in two writes; with Nagle's algorithm the second waits
+            # for the client's delayed ACK (40 ms) on a kept-alive connection.
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    state.connections.add(self.connection)
+                    fake.connections_opened += 1
+                if state.stopping.is_set():
+                    self.close_connection = True
+
+            def finish(self) -> None:
+                with fake.lock:
+                    state.connections.discard(self.connection)
+                with contextlib.suppress(OSError):  # the client reset the connection
+                    super().finish()
+
+            def handle_one_request(self) -> None:
+                try:
+                    super().handle_one_request()
+                except OSError:
+                    self.close_connection = True  # the client gave up (its timeout) and reset
+                if state.stopping.is_set():
+                    self.close_connection = True
+
             def do_POST(self) -> None:
                 self._dispatch("POST")
 
@@ -119,8 +157,11 @@ class FakeServer:
                     body=body,
                 )
                 response = fake.handle(request)
-                if response.delay and fake._state.stopping.wait(response.delay):
-                    return  # stopping: drop the answer
+                if response.delay:
+                    # The client may well have timed out and dropped its end: answer, then close.
+                    self.close_connection = True
+                    if state.stopping.wait(response.delay):
+                        return  # stopping: drop the answer
                 if response.status == 0:
                     self.close_connection = True
                     return  # hang up without a word
@@ -128,10 +169,13 @@ class FakeServer:
                     self.send_response(response.status)
                     self.send_header("Content-Type", response.content_type)
                     self.send_header("Content-Length", str(len(response.body)))
+                    if self.close_connection:
+                        self.send_header("Connection", "close")
                     self.end_headers()
                     self.wfile.write(response.body)
+                    self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (its timeout): that is the point
+                    self.close_connection = True  # the client gave up waiting (its timeout): the point
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -139,7 +183,7 @@ class FakeServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = False
         server.block_on_close = True  # server_close joins the handler threads
-        self._state = _State()
+        self._state = state
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -150,11 +194,20 @@ class FakeServer:
             return
         self._state.stopping.set()
         self._server.shutdown()
+        self.close_connections()  # wakes the handlers waiting for a next request
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
+
+    def close_connections(self) -> None:
+        """Close the kept-alive connections, as a server does with idle ones."""
+        with self.lock:
+            connections = list(self._state.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -270,6 +270,44 @@ def test_a_proxy_timeout_is_unknown_but_other_5xx_retry(aliyun: AliyunGateway, f
     assert second.outcome is Outcome.RETRY
 
 
+def test_sends_share_one_kept_alive_connection(aliyun: AliyunGateway, fake_aliyun):
+    results = [aliyun.send(make_message(reference=f"k{i}")) for i in range(3)]
+
+    assert [r.outcome for r in results] == [Outcome.ACCEPTED] * 3
+    assert fake_aliyun.connections_opened == 1
+
+
+def test_a_kept_alive_connection_the_gateway_closed_is_replaced_not_unknown(aliyun: AliyunGateway, fake_aliyun):
+    aliyun.send(make_message(reference="c1"))
+    fake_aliyun.close_connections()  # the gateway drops the idle connection
+    time.sleep(0.05)
+
+    result = aliyun.send(make_message(reference="c2"))
+
+    assert result.outcome is Outcome.ACCEPTED
+    assert fake_aliyun.connections_opened == 2
+    assert [m.out_id for m in fake_aliyun.messages] == ["c1", "c2"]
+
+
+def test_after_a_timeout_the_next_send_gets_a_fresh_connection(fake_aliyun):
+    gateway = aliyun_gateway(fake_aliyun, timeouts=SHORT_TIMEOUTS)
+    fake_aliyun.script(Behaviour.TIMEOUT)
+
+    first, second = (gateway.send(make_message(reference=f"t{i}")) for i in range(2))
+
+    assert (first.outcome, second.outcome) == (Outcome.UNKNOWN, Outcome.ACCEPTED)
+    assert [m.out_id for m in fake_aliyun.messages] == ["t0", "t1"]
+
+
+def test_a_gateway_gone_after_a_send_is_a_retry_not_unknown(aliyun: AliyunGateway, fake_aliyun):
+    aliyun.send(make_message(reference="g1"))
+    fake_aliyun.stop()  # the kept-alive connection is closed and nothing listens any more
+
+    result = aliyun.send(make_message(reference="g2"))
+
+    assert (result.outcome, result.code) == (Outcome.RETRY, "CONNECT_ERROR")
+
+
 def test_an_unreachable_gateway_is_a_retry(fake_aliyun):
     gateway = aliyun_gateway(fake_aliyun)
     fake_aliyun.stop()  # nothing listens on the port any more
