@@ -28,6 +28,7 @@ test: install browser ## Run the whole test suite (SQLite unless DATABASE_URL is
 	$(PY) -m pytest
 
 check: install browser ## Lint, type-check, migrations check and the whole test suite
+	@mkdir -p var
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
