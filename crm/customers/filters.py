@@ -20,6 +20,7 @@ from crm.accounts.roles import Scope
 from crm.customers.models import Channel, Customer, Deal, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, deals_visible_to, search_customers
 from crm.projects.models import Project
+from crm.projects.selectors import projects_visible_to
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,14 +65,8 @@ def company_of(user: User) -> int:
 
 
 def projects_for(user: User) -> QuerySet[Project]:
-    """Projects a user works on: every project of the company for company-wide roles."""
-    projects = Project.objects.filter(company_id=company_of(user))
-    if user.data_scope >= Scope.COMPANY:
-        return projects
-    if user.data_scope == Scope.PROJECT:
-        # The data scope reads these ids anyway (crm.core.scope): once per request.
-        return projects.filter(pk__in=user.project_ids)
-    return projects.filter(staff=user)
+    """Projects a user works on (crm.projects.selectors: the same rule as the API)."""
+    return projects_visible_to(user)
 
 
 def owners_in_scope(user: User) -> QuerySet[User]:
