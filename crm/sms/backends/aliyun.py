@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from crm.lib.mobile import mask_mobile
-
 from ..base import (
     CallbackAck,
     ErrorRule,
@@ -33,6 +31,7 @@ from ..base import (
 )
 from ..formats import canonical_mobile, classify, json_items, load_json, parse_china_time, text
 from ..http import DEFAULT_TIMEOUTS, HttpAnswer, NoAnswer, NotSent, Timeouts, post
+from ..sending import send_via
 
 logger = logging.getLogger("crm.sms.aliyun")
 
@@ -202,29 +201,9 @@ class AliyunGateway:
         }
         if message.params:
             query["TemplateParam"] = template_param(message.params)
-        try:
-            answer = self._call("SendSms", query)
-        except NotSent as exc:
-            result = SendResult(
-                Outcome.RETRY, code="CONNECT_ERROR", detail=f"无法连接阿里云短信服务，稍后重试（{exc}）"
-            )
-        except NoAnswer as exc:
-            result = SendResult(
-                Outcome.UNKNOWN,
-                code="TIMEOUT",
-                detail=f"阿里云未在限定时间内应答，短信可能已发出，须查询状态后再决定（{exc}）",
-            )
-        else:
-            result = self._send_result(answer)
-        logger.info(
-            "aliyun send ref=%s to=%s outcome=%s code=%s id=%s",
-            message.reference,
-            mask_mobile(message.mobile),
-            result.outcome,
-            result.code,
-            result.gateway_message_id,
+        return send_via(
+            lambda: self._call("SendSms", query), self._send_result, service="阿里云", message=message, logger=logger
         )
-        return result
 
     def _send_result(self, answer: HttpAnswer) -> SendResult:
         data = _json_object(answer.body)

@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from crm.lib.mobile import mask_mobile
-
 from ..base import (
     CallbackAck,
     ErrorRule,
@@ -42,6 +40,7 @@ from ..formats import (
     text,
 )
 from ..http import DEFAULT_TIMEOUTS, HttpAnswer, NoAnswer, NotSent, Timeouts, post
+from ..sending import send_via
 
 logger = logging.getLogger("crm.sms.tencent")
 
@@ -221,29 +220,9 @@ class TencentGateway:
         if message.params:
             # {1}{2}…: only the order of the values counts.
             payload["TemplateParamSet"] = [str(value) for value in message.params.values()]
-        try:
-            answer = self._call("SendSms", payload)
-        except NotSent as exc:
-            result = SendResult(
-                Outcome.RETRY, code="CONNECT_ERROR", detail=f"无法连接腾讯云短信服务，稍后重试（{exc}）"
-            )
-        except NoAnswer as exc:
-            result = SendResult(
-                Outcome.UNKNOWN,
-                code="TIMEOUT",
-                detail=f"腾讯云未在限定时间内应答，短信可能已发出，须查询状态后再决定（{exc}）",
-            )
-        else:
-            result = self._send_result(answer)
-        logger.info(
-            "tencent send ref=%s to=%s outcome=%s code=%s id=%s",
-            message.reference,
-            mask_mobile(message.mobile),
-            result.outcome,
-            result.code,
-            result.gateway_message_id,
+        return send_via(
+            lambda: self._call("SendSms", payload), self._send_result, service="腾讯云", message=message, logger=logger
         )
-        return result
 
     def _send_result(self, answer: HttpAnswer) -> SendResult:
         if answer.status != 200:
