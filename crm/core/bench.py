@@ -556,12 +556,21 @@ def _generate_postgresql(company: Company, n: int, write: Write) -> None:
         "family", _insert_select(FamilyMember, family_exprs, f"{own} AND c.stage = 'owner' AND random() < 0.5", params)
     )
 
+    # Statistics first: on a new database the planner knows nothing of the rows just
+    # inserted, guesses a few, and joins buyers to units by nested loop (hours at 1M).
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {_table(Customer)}, {_table(Unit)}")
+
     # Deals: the n-th buyer of a project gets the n-th unit of that project.
     deal_source = (
         f"FROM (SELECT b.id AS customer_id, b.project_id, b.owner_id, u.id AS unit_id, u.price,"
-        " least(%(today)s::date - 1, (b.created_at AT TIME ZONE 'Asia/Shanghai')::date + floor(random() * 90)::int) AS sub,"
+        # Subscribed within 90 days of registering and before today: the draw is bounded by
+        # the days left (clamping instead piled every recent buyer onto yesterday).
+        " least(%(today)s::date - 1, b.created_on + floor(random()"
+        " * least(90, greatest(1, %(today)s::date - b.created_on)))::int) AS sub,"
         " floor(random() * 7)::int AS step, random() AS r_kind"
-        f" FROM (SELECT id, project_id, owner_id, created_at, row_number() OVER (PARTITION BY project_id ORDER BY id) AS rn"
+        f" FROM (SELECT id, project_id, owner_id, (created_at AT TIME ZONE 'Asia/Shanghai')::date AS created_on,"
+        " row_number() OVER (PARTITION BY project_id ORDER BY id) AS rn"
         f" {own.replace('c.', '')} AND stage = 'owner') b"
         f" JOIN (SELECT id, project_id, price, row_number() OVER (PARTITION BY project_id ORDER BY id) AS rn"
         f" FROM {_table(Unit)} WHERE project_id = ANY(%(projects)s::bigint[])) u"
@@ -589,6 +598,8 @@ def _generate_postgresql(company: Company, n: int, write: Write) -> None:
         "updated_at": "(x.sub + time '10:00') AT TIME ZONE 'Asia/Shanghai'",
     }
     timed("deals", _insert_select(Deal, deal_exprs, deal_source, params))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {_table(Deal)}, {_table(Building)}, {_table(Project)}, {_table(User)}")
     timed(
         "unit status",
         f"UPDATE {_table(Unit)} u SET status = CASE WHEN d.delivered_on IS NOT NULL THEN 'delivered'"
@@ -847,7 +858,9 @@ def _generate_orm(company: Company, n: int) -> None:
         )
     for c in buyers:
         unit = units[c.project_id].pop(0)
-        sub = min(today - timedelta(days=1), timezone.localdate(c.created_at) + timedelta(days=rng.randrange(90)))
+        created_on = timezone.localdate(c.created_at)
+        span = min(90, max(1, (today - created_on).days))  # as the SQL generator: no pile on yesterday
+        sub = min(today - timedelta(days=1), created_on + timedelta(days=rng.randrange(span)))
         stage = rng.randrange(7)
         contracted = sub + timedelta(days=7) if stage >= 1 and sub + timedelta(days=7) <= today else None
         deals.append(

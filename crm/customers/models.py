@@ -174,6 +174,13 @@ class Customer(BirthdayFields):
             models.Index(fields=["company", "-created_at"], name="customer_company_created"),
             models.Index(fields=["mobile2"], name="customer_mobile2"),
             models.Index(fields=["name"], name="customer_name"),
+            # Today's lunar birthdays (care planning): with birth_mmdd's index the planner's
+            # "solar OR lunar" becomes a BitmapOr instead of a scan of every customer.
+            models.Index(
+                fields=["lunar_month", "lunar_day"],
+                name="customer_lunar_birthday",
+                condition=models.Q(birthday_is_lunar=True),
+            ),
         ]
 
     def __str__(self) -> str:
