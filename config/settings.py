@@ -213,6 +213,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# A user's permissions, roles and projects are cached under a stamp that any change to them
+# replaces (crm.accounts.backends); the time only bounds the memory of users gone idle.
+ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 600)
+
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)
 

@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self) -> None:
+        from crm.accounts import signals
         from crm.accounts.services import record_login, sync_role_groups
+
+        # A change of anyone's permissions, roles or projects renews their access stamp.
+        signals.connect()
 
         # Role groups are configuration derived from roles.py; keep them in step after
         # every migrate, the way Django itself creates permissions.

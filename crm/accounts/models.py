@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
@@ -10,6 +11,10 @@ from django.db import models
 from crm.accounts.roles import ROLE_SPECS, Role, Scope, group_name
 
 _ROLE_BY_GROUP = {group_name(role): role for role in Role}
+
+
+def new_access_stamp() -> str:
+    return secrets.token_hex(8)
 
 
 def role_for_group(name: str) -> Role | None:
@@ -69,6 +74,9 @@ class User(AbstractUser):
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="staff", verbose_name="所属楼盘")
     display_name = models.CharField("姓名", max_length=30, blank=True)
     mobile = models.CharField("手机号", max_length=20, blank=True)
+    # Names the user's cached permissions, roles and projects (crm.accounts.access): replaced
+    # whenever any of them changes, so every process sees the change on the next request.
+    access_stamp = models.CharField(max_length=16, default=new_access_stamp, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "员工"
@@ -78,15 +86,17 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[Role]:
-        # Read with the permissions in one query (crm.accounts.backends, docs/performance.md).
+        # Read with the permissions and projects (crm.accounts.backends, docs/performance.md).
         from crm.accounts.backends import load_access
 
-        return load_access(self)
+        return load_access(self).roles
 
     @cached_property
     def project_ids(self) -> list[int]:
-        """Ids of the projects the user belongs to, read once per request (scope, dropdowns)."""
-        return list(self.projects.values_list("id", flat=True))
+        """Ids of the projects the user belongs to (scope, dropdowns), read with the roles."""
+        from crm.accounts.backends import load_access
+
+        return list(load_access(self).project_ids)
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

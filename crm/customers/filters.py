@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from crm.accounts.models import User
 from crm.accounts.roles import Scope
+from crm.core.forms import ListedModelChoiceField
 from crm.customers.models import Channel, Customer, Deal, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, deals_visible_to, search_customers
 from crm.projects.models import Project
@@ -99,7 +100,7 @@ class CustomerFilterForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="全部顾问", label="置业顾问"
     )
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         queryset=Project.objects.none(), required=False, empty_label="全部楼盘", label="楼盘"
     )
     source_channel = forms.ChoiceField(required=False, choices=_choices(Channel.choices, "全部渠道"), label="来源渠道")
@@ -179,7 +180,7 @@ class CustomerFilterForm(forms.Form):
 
 class DealFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=50, label="客户姓名")
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         queryset=Project.objects.none(), required=False, empty_label="全部楼盘", label="楼盘"
     )
     milestone = forms.ChoiceField(

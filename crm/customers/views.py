@@ -46,9 +46,11 @@ from crm.customers.forms import (
 )
 from crm.customers.models import Channel, Customer, CustomerProfile, Deal, TimelineEvent
 from crm.customers.selectors import (
+    LIST_COLUMNS,
     customers_visible_to,
     get_customer_for_user,
     get_deal_for_user,
+    list_rows,
     timeline_for,
 )
 from crm.lib.mobile import InvalidMobile, normalize_mobile
@@ -109,8 +111,8 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 def customer_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filters = CustomerFilterForm(request.GET, user=user)
-    customers = filters.queryset().select_related("owner", "project").prefetch_related("tags")
-    page = CappedPaginator(customers, filters.page_size).get_page(request.GET.get("page"))
+    page = CappedPaginator(filters.queryset(), filters.page_size).get_page(request.GET.get("page"))
+    page.object_list = list_rows(cast("QuerySet[Customer]", page.object_list).values_list(*LIST_COLUMNS))
     can = {
         "reassign": user.has_perm("customers.reassign_customer"),
         "tag": user.has_perm("customers.change_customer"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from crm.customers.models import Deal
+from crm.customers.models import Channel, Deal, Stage
+from crm.customers.selectors import ListRow
 from crm.lib.mobile import mask_mobile
 
 register = template.Library()
@@ -102,9 +105,13 @@ def lazy_select(field: Any, url: str, trigger: str) -> str:
     )
 
 
+_STAGES = dict(Stage.choices)
+_CHANNELS = dict(Channel.choices)
+
+
 @register.simple_tag
-def customer_rows(page: Any, bulk: bool) -> str:
-    """The customer list's rows, built in Python.
+def customer_rows(rows: Iterable[ListRow], bulk: bool) -> str:
+    """The customer list's rows, built in Python from plain values (selectors.list_rows).
 
     Rendering 25–100 rows through the template engine (a URL, labels, badges, tags and a
     date per row) was four fifths of the list page's time at 1,000,000 customers
@@ -112,25 +119,23 @@ def customer_rows(page: Any, bulk: bool) -> str:
     """
     from django.urls import reverse
     from django.utils import timezone
-    from django.utils.html import format_html, format_html_join
-    from django.utils.safestring import mark_safe
+    from django.utils.html import escape, format_html
 
-    rows = []
-    for c in page:
+    # One reverse() for the page: the detail URL with a placeholder id, filled per row.
+    detail = reverse("customers:detail", args=[0]).replace("/0/", "/{}/")
+    html = []
+    for c in rows:
+        name = escape(c.name)
         check = (
-            format_html(
-                '<td class="check"><input type="checkbox" name="ids" value="{}" aria-label="选择 {}"></td>',
-                c.pk,
-                c.name,
-            )
+            f'<td class="check"><input type="checkbox" name="ids" value="{c.pk}" aria-label="选择 {name}"></td>'
             if bulk
             else ""
         )
-        badges = mark_safe(' <span class="badge vip">VIP</span>' if c.is_vip else "") + mark_safe(
+        badges = (' <span class="badge vip">VIP</span>' if c.is_vip else "") + (
             ' <span class="badge c">已归档</span>' if c.is_archived else ""
         )
-        tags = format_html_join("", '<span class="tag">{}</span>', ((t.name,) for t in c.tags.all()))
-        rows.append(
+        tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in c.tags)
+        html.append(
             format_html(
                 "<tr{}>{}"
                 '<td><a href="{}"><b>{}</b></a>{}</td>'
@@ -144,21 +149,21 @@ def customer_rows(page: Any, bulk: bool) -> str:
                 '<td class="hide-mobile">{}</td>'
                 '<td class="hide-mobile muted">{}</td></tr>',
                 mark_safe(' class="archived"') if c.is_archived else "",
-                check,
-                reverse("customers:detail", args=[c.pk]),
-                c.name,
-                badges,
+                mark_safe(check),
+                detail.format(int(c.pk)),
+                mark_safe(name),
+                mark_safe(badges),
                 c.number,
-                c.masked_mobile,
+                mask_mobile(c.mobile),
                 c.stage,
-                c.get_stage_display(),
+                _STAGES.get(c.stage, c.stage),
                 c.grade.lower(),
                 c.grade,
-                c.project.name,
+                c.project_name,
                 c.owner,
-                c.get_source_channel_display(),
-                tags,
+                _CHANNELS.get(c.source_channel, c.source_channel),
+                mark_safe(tags),
                 timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
             )
         )
-    return mark_safe("\n".join(rows))
+    return mark_safe("\n".join(html))

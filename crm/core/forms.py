@@ -1,0 +1,30 @@
+"""Form fields shared by the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.forms.models import ModelChoiceIterator
+
+
+class ListedChoiceIterator(ModelChoiceIterator):
+    """Options from one ordinary query, kept for the form's life.
+
+    Django's iterator reads the queryset with ``.iterator()``, which on PostgreSQL is a
+    server-side cursor: DECLARE, FETCH and CLOSE, three round trips for a dozen projects,
+    and again each time the options are listed.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:  # evaluated once, then the queryset's own cache
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField for short lists (projects, sizes of a few dozen) shown on busy pages."""
+
+    iterator = ListedChoiceIterator
