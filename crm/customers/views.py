@@ -380,13 +380,20 @@ def _detail_context(request: AuthedRequest, customer: Customer, **forms: Any) ->
 
 
 def _customer_for_360(user: User, pk: int) -> Customer:
-    """get_customer_for_user plus the archive in the same query (the page's query budget is 12)."""
-    customer = (
+    """get_customer_for_user plus the archive in the same query (the page's query budget is 12).
+
+    The referrer and the record merged into are left to a query of their own, made only for
+    the few customers that have one: two more self-joins cost PostgreSQL ~2 ms of planning on
+    every view of the page, four times the query's execution (docs/performance.md).
+    No ORDER BY: the key matches one row at most.
+    """
+    found = (
         customers_visible_to(user, include_archived=True)
-        .select_related("owner", "advisor", "project", "referrer", "merged_into", "profile")
+        .select_related("owner", "advisor", "project", "profile")
         .filter(pk=pk)
-        .first()
+        .order_by()[:1]
     )
+    customer = next(iter(found), None)
     if customer is None:
         raise Http404("客户不存在或无权查看")
     return customer
