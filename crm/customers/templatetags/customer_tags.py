@@ -167,3 +167,31 @@ def customer_rows(rows: Iterable[ListRow], bulk: bool) -> str:
             )
         )
     return mark_safe("\n".join(html))
+
+
+@register.simple_tag
+def timeline_items(events: Iterable[Any]) -> str:
+    """The 360° page's timeline entries (up to 100), built in Python.
+
+    Through the template each entry cost two ``|date`` filters (~60 µs each: a DateFormat
+    and a time-zone conversion per call) and a display lookup: about a third of the page.
+    """
+    from django.utils import timezone
+    from django.utils.html import format_html
+
+    html = []
+    for e in events:
+        at = timezone.localtime(e.occurred_at)
+        html.append(
+            format_html(
+                '<li class="kind-{}"><div class="kind">{} · {} · <time datetime="{}">{}</time></div>'
+                '<div class="summary">{}</div></li>',
+                e.kind,
+                e.get_kind_display(),
+                e.actor or "系统",
+                at.isoformat(timespec="seconds"),
+                at.strftime("%Y-%m-%d %H:%M"),
+                e.summary,
+            )
+        )
+    return mark_safe("\n".join(html))
