@@ -24,7 +24,7 @@ import re
 import uuid
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -82,9 +82,9 @@ MAX_UNZIP_RATIO = 50
 WRITE_CHUNK = 5000
 # Chunk of values per IN (...) lookup: below SQLite's and PostgreSQL's parameter limits.
 LOOKUP_CHUNK = 900
-# Numbers per duplicate lookup: with 900, PostgreSQL's planner may leave the btree index for
-# a scan or for the trigram GIN index (docs/performance.md); 300 keep it on the btree.
-MOBILE_LOOKUP_CHUNK = 300
+# Numbers per mobile lookup on PostgreSQL, passed as one array (_mobile_holders); SQLite
+# takes them LOOKUP_CHUNK at a time in IN (...).
+MOBILE_ARRAY_CHUNK = 20_000
 # The template's example row starts with this mark and is skipped on import.
 EXAMPLE_MARK = "（示例）"
 IMPORT_SOURCE = "Excel导入"
@@ -727,8 +727,38 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
     if user.data_scope == Scope.PROJECT:
         restricted_projects = set(user.projects.values_list("id", flat=True))
 
+    def project_of(raw: Any) -> tuple[int, str]:
+        name = text(raw)
+        if not name:
+            return 0, "意向楼盘不能为空"
+        project = _find_project(projects, name)
+        if project is None:
+            return 0, f"楼盘不存在：{name}（请填写本公司楼盘的名称或编码）"
+        if restricted_projects is not None and project.pk not in restricted_projects:
+            return 0, f"您不属于楼盘 {project.name}，不能向其导入客户"
+        return project.pk, ""
+
+    def owner_of(raw: Any) -> tuple[int, str]:
+        name = text(raw)
+        return _owner_outcome(name, owners) if name else (user.pk, "")
+
+    def channel_of(raw: Any) -> tuple[str, str]:
+        if not text(raw):
+            return "", "来源渠道不能为空"
+        return _choice_outcome(raw, CHANNELS, "", CHANNEL_LABELS)
+
+    # Cells that repeat from row to row, each distinct value worked out once.
+    genders = _PerValue(partial(_choice_outcome, mapping=GENDERS, default=Gender.UNKNOWN, allowed="男、女"))
+    stages = _PerValue(partial(_choice_outcome, mapping=STAGES, default=Stage.PROSPECT, allowed=STAGE_LABELS))
+    grades = _PerValue(partial(_choice_outcome, mapping=GRADES, default=Grade.C, allowed="A、B、C"))
+    channels = _PerValue(channel_of)
+    booleans = _PerValue(_bool_outcome)
+    project_ids = _PerValue(project_of)
+    owner_ids = _PerValue(owner_of)
+
     rows: list[CustomerRow] = []
     first_line: dict[str, int] = {}  # mobile -> line where it first appears in the file
+    bad_lines = errors.by_line
     for line, (
         raw_name,
         raw_mobile,
@@ -763,40 +793,35 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
                 errors.add(line, "mobile2", exc.message)
         if mobile2 == mobile:
             mobile2 = ""
-        for key, number in (("mobile", mobile), ("mobile2", mobile2)):
-            if number:
-                earlier = first_line.setdefault(number, line)
-                if earlier != line:
-                    errors.add(line, key, f"手机号 {number} 与第 {earlier} 行重复")
+        if mobile and (earlier := first_line.setdefault(mobile, line)) != line:
+            errors.add(line, "mobile", f"手机号 {mobile} 与第 {earlier} 行重复")
+        if mobile2 and (earlier := first_line.setdefault(mobile2, line)) != line:
+            errors.add(line, "mobile2", f"手机号 {mobile2} 与第 {earlier} 行重复")
 
-        gender = _choice(errors, line, "gender", raw_gender, GENDERS, Gender.UNKNOWN, "男、女")
-        stage = _choice(errors, line, "stage", raw_stage, STAGES, Stage.PROSPECT, STAGE_LABELS)
-        grade = _choice(errors, line, "grade", raw_grade, GRADES, Grade.C, "A、B、C")
-        channel = ""
-        if not text(raw_channel):
-            errors.add(line, "source_channel", "来源渠道不能为空")
-        else:
-            channel = _choice(errors, line, "source_channel", raw_channel, CHANNELS, "", CHANNEL_LABELS)
-        is_vip = _bool(errors, line, "is_vip", raw_vip)
-        consent_care = _bool(errors, line, "consent_care", raw_consent)
-
-        project_id = 0
-        raw_project = text(raw_project)
-        if not raw_project:
-            errors.add(line, "project", "意向楼盘不能为空")
-        else:
-            project = _find_project(projects, raw_project)
-            if project is None:
-                errors.add(line, "project", f"楼盘不存在：{raw_project}（请填写本公司楼盘的名称或编码）")
-            elif restricted_projects is not None and project.pk not in restricted_projects:
-                errors.add(line, "project", f"您不属于楼盘 {project.name}，不能向其导入客户")
-            else:
-                project_id = project.pk
-
-        owner_id = user.pk
-        raw_owner = text(raw_owner)
-        if raw_owner:
-            owner_id = _owner(errors, line, raw_owner, owners) or 0
+        gender, problem = genders(raw_gender)
+        if problem:
+            errors.add(line, "gender", problem)
+        stage, problem = stages(raw_stage)
+        if problem:
+            errors.add(line, "stage", problem)
+        grade, problem = grades(raw_grade)
+        if problem:
+            errors.add(line, "grade", problem)
+        channel, problem = channels(raw_channel)
+        if problem:
+            errors.add(line, "source_channel", problem)
+        is_vip, problem = booleans(raw_vip)
+        if problem:
+            errors.add(line, "is_vip", problem)
+        consent_care, problem = booleans(raw_consent)
+        if problem:
+            errors.add(line, "consent_care", problem)
+        project_id, problem = project_ids(raw_project)
+        if problem:
+            errors.add(line, "project", problem)
+        owner_id, problem = owner_ids(raw_owner)
+        if problem:
+            errors.add(line, "owner", problem)
 
         birthday = None
         try:
@@ -816,26 +841,26 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
         if long_tags:
             errors.add(line, "tags", f"标签过长（每个最多20字）：{long_tags[0]}")
 
-        if line in errors:
+        if line in bad_lines:
             rows.append(CustomerRow(line, "", mobile, mobile2, "", "", "", False, 0, "", 0, None, [], "", False))
             continue
         rows.append(
             CustomerRow(
-                line=line,
-                name=name,
-                mobile=mobile,
-                mobile2=mobile2,
-                gender=gender,
-                stage=stage,
-                grade=grade,
-                is_vip=bool(is_vip),
-                project_id=project_id,
-                source_channel=channel,
-                owner_id=owner_id,
-                birthday_on=birthday,
-                tags=tags,
-                notes=text(raw_notes),
-                consent_care=bool(consent_care),
+                line,
+                name,
+                mobile,
+                mobile2,
+                gender,
+                stage,
+                grade,
+                is_vip,
+                project_id,
+                channel,
+                owner_id,
+                birthday,
+                tags,
+                text(raw_notes),
+                consent_care,
             )
         )
 
@@ -877,81 +902,146 @@ def recheck_customers(validation: Validation, *, user: User) -> Validation:
     return Validation(report=fresh, rows=[r for r in validation.rows if r.line not in errors])
 
 
+class _PerValue:
+    """A cell's outcome, (value, Chinese problem or ""), worked out once per distinct value:
+    a file of 100,000 rows holds a handful of genders, stages, channels, projects, owners."""
+
+    def __init__(self, outcome: Callable[[Any], tuple[Any, str]]) -> None:
+        self.outcome = outcome
+        self.known: dict[tuple[type, Any], tuple[Any, str]] = {}
+
+    def __call__(self, raw: Any) -> tuple[Any, str]:
+        key = (raw.__class__, raw)  # the class too: True == 1 == 1.0, but they read differently
+        try:
+            return self.known[key]
+        except KeyError:
+            found = self.known[key] = self.outcome(raw)
+            return found
+        except TypeError:  # unhashable
+            return self.outcome(raw)
+
+
+def _choice_outcome(raw: Any, mapping: Mapping[str, str], default: str, allowed: str) -> tuple[str, str]:
+    if raw == "" or raw is None:
+        return default, ""
+    value = text(raw)
+    if not value:
+        return default, ""
+    found = mapping.get(value.lower())
+    if found is None:
+        return default, f"无法识别：{value}（可填：{allowed}）"
+    return found, ""
+
+
 def _choice(
     errors: _Errors, line: int, key: str, raw: Any, mapping: Mapping[str, str], default: str, allowed: str
 ) -> str:
-    if raw == "" or raw is None:
-        return default
-    value = text(raw)
-    if not value:
-        return default
-    found = mapping.get(value.lower())
-    if found is None:
-        errors.add(line, key, f"无法识别：{value}（可填：{allowed}）")
-        return default
-    return found
+    value, problem = _choice_outcome(raw, mapping, default, allowed)
+    if problem:
+        errors.add(line, key, problem)
+    return value
 
 
-def _bool(errors: _Errors, line: int, key: str, raw: Any) -> bool | None:
+def _bool_outcome(raw: Any) -> tuple[bool, str]:
+    """True/False for 是/否 and the like; False for an empty cell."""
     if raw == "" or raw is None:
-        return None
+        return False, ""
     try:
-        return parse_bool(raw)
+        return bool(parse_bool(raw)), ""
     except ValueError:
-        errors.add(line, key, f"无法识别：{text(raw)}（请填“是”或“否”）")
-        return None
+        return False, f"无法识别：{text(raw)}（请填“是”或“否”）"
 
 
-def _owner(errors: _Errors, line: int, raw: str, owners: _Owners) -> int | None:
+def _owner_outcome(raw: str, owners: _Owners) -> tuple[int, str]:
+    """The owner's id for a username or display name; 0 and the reason when not allowed."""
     owner_id = owners.by_username.get(raw.lower())
     if owner_id is None:
         candidates = owners.by_name.get(raw, [])
         if len(candidates) > 1:
-            errors.add(line, "owner", f"有多名员工叫“{raw}”，请改填用户名")
-            return None
+            return 0, f"有多名员工叫“{raw}”，请改填用户名"
         owner_id = candidates[0] if candidates else None
     if owner_id is None:
-        errors.add(line, "owner", f"置业顾问不存在：{raw}（请填写本公司在职员工的用户名或姓名）")
-        return None
+        return 0, f"置业顾问不存在：{raw}（请填写本公司在职员工的用户名或姓名）"
     if owner_id not in owners.allowed:
         if owners.may_reassign:
-            errors.add(line, "owner", f"无权把客户分配给 {owners.names[owner_id]}（不在您可分配的范围内）")
-        else:
-            errors.add(line, "owner", f"无权把客户分配给 {owners.names[owner_id]}：置业顾问只能填写您本人")
-        return None
-    return owner_id
+            return 0, f"无权把客户分配给 {owners.names[owner_id]}（不在您可分配的范围内）"
+        return 0, f"无权把客户分配给 {owners.names[owner_id]}：置业顾问只能填写您本人"
+    return owner_id, ""
+
+
+def _mobile_holders(company_id: int, numbers: Iterable[str], fields: Sequence[str]) -> set[tuple[Any, ...]]:
+    """``fields`` of each customer of the company whose main or backup mobile is one of ``numbers``.
+
+    ``numbers`` are normalised mobiles (normalize_mobile: digits and "+"). One lookup per
+    column, so that each is answered by its btree index (``uniq_customer_mobile`` on company
+    + mobile, ``customer_mobile2``). PostgreSQL answers "mobile IN (…) OR mobile2 IN (…)" by
+    scanning the table (0.7 s per 900 numbers at 1,000,000 customers), and one column's long
+    IN list or "= ANY(array)" with the pg_trgm GIN index, which also serves equality, as soon
+    as its estimate beats the btree's: at 1,000,000 customers from about 2,000 backup mobiles
+    (2 s for those 2,000) or 10,000 main mobiles (minutes). Chunks of 300 numbers kept the
+    btree but took ~700 queries for 100,000 rows, each planning its 300-value list.
+
+    On PostgreSQL the numbers go as one comma-separated text per MOBILE_ARRAY_CHUNK, split
+    into rows by the server, each joined LATERAL to a subquery that cannot be flattened
+    (OFFSET 0): the planner must run it once per number, an equality on one value, which
+    the btree answers (1-3 µs a number at 1,000,000 customers) whatever the size of the
+    chunk and the column's statistics. JIT is off meanwhile: the estimated cost grows with
+    the chunk and crosses jit_above_cost, and compiling took longer than the lookup (0.4-2 s
+    more per 100,000 numbers, depending on the chunk size). SQLite, which has no arrays,
+    gets IN (...) lists of LOOKUP_CHUNK numbers, for which it uses the btree indexes.
+    """
+    wanted = sorted(set(numbers))
+    found: set[tuple[Any, ...]] = set()
+    if connection.vendor != "postgresql":
+        for chunk in _chunks(wanted, LOOKUP_CHUNK):
+            for column in ("mobile", "mobile2"):
+                found.update(
+                    Customer.objects.filter(company_id=company_id, **{f"{column}__in": chunk}).values_list(*fields)
+                )
+        return found
+    if any("," in number for number in wanted):
+        raise ValueError("a mobile number with a comma cannot be looked up")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(_concrete_field(Customer, name).column)) for name in fields)
+    table = quote(Customer._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit')")
+        (jit,) = cursor.fetchone()
+        cursor.execute("SET LOCAL jit = off")
+        for column in ("mobile", "mobile2"):
+            sql = (
+                f"SELECT held.* FROM unnest(string_to_array(%s, ',')) AS wanted(number) CROSS JOIN LATERAL"
+                f" (SELECT {columns} FROM {table} WHERE company_id = %s AND {quote(column)} = wanted.number"
+                f" OFFSET 0) AS held"
+            )
+            for chunk in _chunks(wanted, MOBILE_ARRAY_CHUNK):
+                cursor.execute(sql, [",".join(chunk), company_id])
+                found.update(cursor.fetchall())
+        # Back to the setting before, for the rest of an enclosing transaction.
+        cursor.execute("SELECT set_config('jit', %s, true)", [jit])
+    return found
 
 
 def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
     """{mobile: Chinese reason} for the numbers already held by a customer of the company.
 
-    One query per chunk of numbers (main or backup mobile). The holder is named only when
-    the user may see that customer: otherwise the reason says it belongs to another
-    colleague's customer, without revealing whose (data scope).
+    Held as main or backup mobile, by any customer of the company (archived and merged
+    ones included: the number stays taken). The holder is named only when the user may
+    see that customer: otherwise the reason says it belongs to another colleague's
+    customer, without revealing whose (data scope).
     """
-    wanted = sorted(set(mobiles))
+    wanted = set(mobiles)
     company_id = company_of(user)
     holders: dict[str, int] = {}
     merged_into: dict[int, int] = {}
-    for chunk in _chunks(wanted, MOBILE_LOOKUP_CHUNK):
-        numbers = set(chunk)
-        # One lookup per column, each answered by its own index: PostgreSQL answers
-        # "mobile IN (…) OR mobile2 IN (…)" by scanning the table, 0.7 s a chunk at 1,000,000
-        # customers, against ~1.5 ms for each half alone.
-        holding: set[tuple[bool, int, str, str, int | None]] = set()
-        for column in ("mobile", "mobile2"):
-            holding.update(
-                Customer.objects.filter(company_id=company_id, **{f"{column}__in": chunk}).values_list(
-                    "is_archived", "id", "mobile", "mobile2", "merged_into_id"
-                )
-            )
-        # Unarchived holders first, as services.find_by_mobile prefers them.
-        for _, pk, mobile, mobile2, merged in sorted(holding):
-            for number in (mobile, mobile2):
-                if number in numbers and number not in holders:
-                    holders[number] = pk
-            if merged:
-                merged_into[pk] = merged
+    holding = _mobile_holders(company_id, wanted, ("is_archived", "id", "mobile", "mobile2", "merged_into_id"))
+    # Unarchived holders first, then the oldest, as services.find_by_mobile prefers them.
+    for _, pk, mobile, mobile2, merged in sorted(holding):
+        for number in (mobile, mobile2):
+            if number in wanted and number not in holders:
+                holders[number] = pk
+        if merged:
+            merged_into[pk] = merged
     if not holders:
         return {}
     # A merged duplicate points at the record that stays, following chains of merges.
@@ -1168,19 +1258,18 @@ def _customer_refs(user: User, parsed: list[dict[str, Any]]) -> tuple[dict[str, 
     for chunk in _chunks(numbers):
         for pk, number, stage, owner_id, _m, _m2 in scope.filter(number__in=chunk).values_list(*fields):
             by_number[number] = _CustomerRef(pk, number, stage, owner_id)
-    mobiles = sorted({p["mobile"] for p in parsed if p["mobile"]})
-    for chunk in _chunks(mobiles, MOBILE_LOOKUP_CHUNK):
-        # One lookup per column, each on its own btree index (see _existing_mobiles).
-        rows = {
-            row
-            for column in ("mobile", "mobile2")
-            for row in scope.filter(**{f"{column}__in": chunk}).values_list(*fields)
-        }
-        for pk, number, stage, owner_id, mobile, mobile2 in sorted(rows):
-            ref = _CustomerRef(pk, number, stage, owner_id)
-            by_mobile.setdefault(mobile, ref)
-            if mobile2:
-                by_mobile.setdefault(mobile2, ref)
+    mobiles = {p["mobile"] for p in parsed if p["mobile"]}
+    # The company's holders of the numbers (see _mobile_holders), then those the user sees.
+    held = sorted({pk for pk, _, _ in _mobile_holders(company_of(user), mobiles, ("id", "mobile", "mobile2"))})
+    visible: list[tuple[Any, ...]] = []
+    for chunk in _chunks(held):
+        visible.extend(scope.filter(pk__in=chunk).values_list(*fields))
+    # The oldest visible holder of a number, as main or backup mobile.
+    for pk, number, stage, owner_id, mobile, mobile2 in sorted(visible):
+        ref = _CustomerRef(pk, number, stage, owner_id)
+        for held_number in (mobile, mobile2):
+            if held_number in mobiles:
+                by_mobile.setdefault(held_number, ref)
     return by_number, by_mobile
 
 
@@ -1307,10 +1396,12 @@ def _write_customers(rows: list[CustomerRow], *, actor: User, batch: str) -> Imp
     numbers = next_customer_numbers(company_id, len(rows))
     tag_ids = _ensure_tags(company_id, {t for row in rows for t in row.tags})
     now = timezone.now()
+    ids = _reserve_ids(Customer, len(rows))
     for start in range(0, len(rows), WRITE_CHUNK):
         _write_customer_chunk(
             rows[start : start + WRITE_CHUNK],
             numbers[start : start + WRITE_CHUNK],
+            None if ids is None else ids[start : start + WRITE_CHUNK],
             actor=actor,
             company_id=company_id,
             tag_ids=tag_ids,
@@ -1323,6 +1414,7 @@ def _write_customers(rows: list[CustomerRow], *, actor: User, batch: str) -> Imp
 def _write_customer_chunk(
     rows: Sequence[CustomerRow],
     numbers: Sequence[str],
+    ids: Sequence[int] | None,
     *,
     actor: User,
     company_id: int,
@@ -1330,76 +1422,95 @@ def _write_customer_chunk(
     now: datetime,
     batch: str,
 ) -> None:
-    """Write one chunk: customers, their empty archives, tags, care consents, timeline events."""
-    customer_rows = []
-    for row, number in zip(rows, numbers, strict=True):
-        customer_rows.append(
-            (
-                number,
-                row.name,
-                row.gender,
-                row.mobile,
-                row.mobile2,
-                row.stage,
-                row.grade,
-                row.is_vip,
-                row.owner_id,
-                row.project_id,
-                row.source_channel,
-                row.notes,
-                row.birthday_on,
-                # services.birth_mmdd for a solar birthday (imports carry no lunar ones).
-                f"{row.birthday_on.month:02d}{row.birthday_on.day:02d}" if row.birthday_on else "",
-                row.consent_care,
-                IMPORT_SOURCE if row.consent_care else "",
-                now if row.consent_care else None,
-            )
+    """Write one chunk: customers, their empty archives, tags, care consents, timeline events.
+
+    ``ids``: the customers' primary keys when reserved beforehand (PostgreSQL), else None:
+    the database assigns them and they are read back by number.
+    """
+    # Generators: on PostgreSQL the rows are built while the server works through the COPY.
+    customer_rows = (
+        (
+            number,
+            row.name,
+            row.gender,
+            row.mobile,
+            row.mobile2,
+            row.stage,
+            row.grade,
+            row.is_vip,
+            row.owner_id,
+            row.project_id,
+            row.source_channel,
+            row.notes,
+            row.birthday_on,
+            # services.birth_mmdd for a solar birthday (imports carry no lunar ones).
+            f"{row.birthday_on.month:02d}{row.birthday_on.day:02d}" if row.birthday_on else "",
+            row.consent_care,
+            IMPORT_SOURCE if row.consent_care else "",
+            now if row.consent_care else None,
         )
-    insert_rows(
-        Customer,
-        CUSTOMER_INSERT_FIELDS,
-        customer_rows,
-        fixed={"company_id": company_id, "created_by_id": actor.pk},
-        now=now,
+        for row, number in zip(rows, numbers, strict=True)
     )
-    customer_ids = _ids_by_number(company_id, numbers)
-    insert_rows(CustomerProfile, ("customer_id",), [(pk,) for pk in customer_ids], now=now)
+    fixed = {"company_id": company_id, "created_by_id": actor.pk}
+    customer_ids: Sequence[int]
+    if ids is None:
+        insert_rows(Customer, CUSTOMER_INSERT_FIELDS, customer_rows, fixed=fixed, now=now)
+        customer_ids = _ids_by_number(company_id, numbers)
+    else:
+        with_ids = ((pk, *values) for pk, values in zip(ids, customer_rows, strict=True))
+        insert_rows(Customer, ("id", *CUSTOMER_INSERT_FIELDS), with_ids, fixed=fixed, now=now)
+        customer_ids = ids
+    insert_for_ids(CustomerProfile, "customer_id", customer_ids, now=now)
     links = [(pk, tag_ids[tag]) for pk, row in zip(customer_ids, rows, strict=True) for tag in row.tags]
     if links:
         insert_rows(Customer.tags.through, ("customer_id", "tag_id"), links, now=now)
-    consents = [(pk,) for pk, row in zip(customer_ids, rows, strict=True) if row.consent_care]
-    if consents:
-        insert_rows(
-            ConsentRecord,
-            ("customer_id",),
-            consents,
-            fixed={
-                "purpose": ConsentRecord.Purpose.CARE,
-                "is_granted": True,
-                "source": IMPORT_SOURCE,
-                "recorded_by_id": actor.pk,
-            },
-            now=now,
-        )
-    channel_labels = dict(Channel.choices)
+    insert_for_ids(
+        ConsentRecord,
+        "customer_id",
+        [pk for pk, row in zip(customer_ids, rows, strict=True) if row.consent_care],
+        fixed={
+            "purpose": ConsentRecord.Purpose.CARE,
+            "is_granted": True,
+            "source": IMPORT_SOURCE,
+            "recorded_by_id": actor.pk,
+        },
+        now=now,
+    )
+    summaries = {channel: f"{actor} 通过Excel导入客户（{label}）" for channel, label in Channel.choices}
+    # The event's data, {"batch": …, "line": …}, serialised as json.dumps would.
+    data = f'{{"batch": {json.dumps(batch)}, "line": '
     insert_rows(
         TimelineEvent,
         ("customer_id", "summary", "data"),
-        [
-            (
-                pk,
-                f"{actor} 通过Excel导入客户（{channel_labels[row.source_channel]}）",
-                {"batch": batch, "line": row.line},
-            )
+        (
+            (pk, summaries[row.source_channel], f"{data}{row.line}}}")
             for pk, row in zip(customer_ids, rows, strict=True)
-        ],
+        ),
         fixed={"kind": TimelineEvent.Kind.IMPORTED, "occurred_at": now, "actor_id": actor.pk},
         now=now,
+        as_is={"data"},
     )
 
 
+def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """``count`` new primary keys from the table's sequence on PostgreSQL; None elsewhere.
+
+    Rows written with their keys need not be read back to learn them (20 queries reading
+    5,000 fresh rows each for 100,000 customers, 0.3 s).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), str(model._meta.pk.column), count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def _ids_by_number(company_id: int, numbers: Sequence[str]) -> list[int]:
-    """The new customers' ids, in the order of their (consecutive) numbers.
+    """The new customers' ids, in the order of their (consecutive) numbers (SQLite; on
+    PostgreSQL they are reserved beforehand, _reserve_ids).
 
     One range query over the (company, number) index: a list of thousands of numbers in
     IN (...) would need many queries, and on a table PostgreSQL has not analysed since the
@@ -1443,6 +1554,7 @@ def insert_rows(
     *,
     now: datetime,
     fixed: Mapping[str, Any] | None = None,
+    as_is: Collection[str] = (),
 ) -> None:
     """INSERT many rows of plain Python values.
 
@@ -1451,30 +1563,17 @@ def insert_rows(
     ``now``. Why not bulk_create: it prepares each value through its field (about 10 µs a
     value), which for 100,000 customers × 40 columns plus archives and events is the better
     part of a minute. Here only dates, datetimes, decimals and JSON are converted, per
-    column, and fixed and default values once. SQLite runs one prepared statement for every
-    row (executemany, in C); PostgreSQL loads the rows with COPY.
+    column (not the ``as_is`` fields, whose values are already what the database takes,
+    such as JSON as text), and fixed and default values once. SQLite runs one prepared
+    statement for every row (executemany, in C); PostgreSQL loads the rows with COPY.
     """
     meta = model._meta
     quote = connection.ops.quote_name
     given = [_concrete_field(model, name) for name in fields]
-    fixed = dict(fixed or {})
-    constant_fields: list[Field[Any, Any]] = []
-    constants: list[Any] = []
-    for name, value in fixed.items():
-        f = _concrete_field(model, name)
-        constant_fields.append(f)
-        constants.append(f.get_db_prep_save(value, connection))
-    named = {f.attname for f in (*given, *constant_fields)}
-    for f in meta.concrete_fields:
-        if f.primary_key or f.attname in named:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
-        else:
-            value = f.get_default()
-        constant_fields.append(f)
-        constants.append(f.get_db_prep_save(value, connection))
-    converters = [(i, conv) for i, f in enumerate(given) if (conv := _db_converter(f)) is not None]
+    constant_fields, constants = _constants(model, {f.attname for f in given}, fixed or {}, now)
+    converters = [
+        (i, conv) for i, f in enumerate(given) if f.attname not in as_is and (conv := _db_converter(f)) is not None
+    ]
     tail = tuple(constants)
 
     def params(row: Sequence[Any]) -> tuple[Any, ...]:
@@ -1496,6 +1595,64 @@ def insert_rows(
             return
         placeholders = ", ".join(["%s"] * (len(given) + len(constant_fields)))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [params(row) for row in rows])
+
+
+def insert_for_ids(
+    model: type[models.Model],
+    field: str,
+    ids: Sequence[int],
+    *,
+    now: datetime,
+    fixed: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT one row per id, ``field`` holding the id, the other fields as insert_rows fills them.
+
+    One statement: the ids travel as a single parameter that the database splits into rows,
+    every other value once. For rows that differ only in a foreign key (a customer's empty
+    archive: 45 columns) this spares formatting every value of every row for COPY, 0.3 s of
+    Python for 100,000 archives.
+    """
+    if not ids:
+        return
+    target = _concrete_field(model, field)
+    constant_fields, constants = _constants(model, {target.attname}, fixed or {}, now)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in (target, *constant_fields))
+    if connection.vendor == "postgresql":
+        values = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in constant_fields)
+        source = "SELECT CAST(n AS bigint) AS id FROM unnest(string_to_array(%s, ',')) AS n"
+        listed = ",".join(map(str, ids))
+    else:
+        values = ", ".join(["%s"] * len(constant_fields))
+        source = "SELECT value AS id FROM json_each(%s)"
+        listed = f"[{','.join(map(str, ids))}]"
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT ids.id, {values} FROM ({source}) AS ids"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*constants, listed])
+
+
+def _constants(
+    model: type[models.Model], named: Collection[str], fixed: Mapping[str, Any], now: datetime
+) -> tuple[list[Field[Any, Any]], list[Any]]:
+    """The concrete fields not ``named`` (but the primary key) and their database values:
+    ``fixed``, else ``now`` for auto_now(_add), else the default."""
+    constant_fields: list[Field[Any, Any]] = []
+    constants: list[Any] = []
+    for name, value in fixed.items():
+        f = _concrete_field(model, name)
+        constant_fields.append(f)
+        constants.append(f.get_db_prep_save(value, connection))
+    done = {*named, *(f.attname for f in constant_fields)}
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.attname in done:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
+        else:
+            value = f.get_default()
+        constant_fields.append(f)
+        constants.append(f.get_db_prep_save(value, connection))
+    return constant_fields, constants
 
 
 def _concrete_field(model: type[models.Model], name: str) -> Field[Any, Any]:

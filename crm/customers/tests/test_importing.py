@@ -143,6 +143,156 @@ def test_a_merged_duplicate_points_at_the_record_that_stays(tmp_path, admin_user
     assert errors_of(validation) == [(2, "手机号", f"手机号已存在：客户 最终的（{final.number}），不能重复登记")]
 
 
+@pytest.fixture(params=[None, 2], ids=["one-lookup", "chunks-of-2"])
+def lookup_chunk(request, monkeypatch):
+    """The mobile lookups as configured, and split into chunks of two numbers."""
+    if request.param:
+        monkeypatch.setattr(importing, "MOBILE_ARRAY_CHUNK", request.param)
+        monkeypatch.setattr(importing, "LOOKUP_CHUNK", request.param)
+    return request.param
+
+
+@pytest.fixture
+def holders(admin_user, outsider, make_customer, project_b):
+    """Customers holding numbers 13900000101-109 in every way a number can be taken."""
+    from crm.customers.models import ArchiveReason
+    from crm.customers.services import archive_customer, merge_customers
+
+    found = {
+        "both": make_customer("双号", mobile="13900000101", mobile2="13900000102"),
+        "archived": make_customer("已归档", mobile="13900000103"),
+        "stays": make_customer("留下的", mobile="13900000104", mobile2="13900000199"),
+        "merged": make_customer("被合并的", mobile="13900000105"),
+        "foreign": make_customer(
+            "外组", owner=outsider, project=project_b, mobile="13900000106", mobile2="13900000107"
+        ),
+        "old": make_customer("旧档", mobile="13900000108"),
+        "newer": make_customer("新档", mobile="13900000109"),
+    }
+    archive_customer(found["archived"], actor=admin_user, reason=ArchiveReason.LOST)
+    # The stayer keeps its own backup mobile: the merged number is held by the merged record only.
+    merge_customers(found["stays"], found["merged"], actor=admin_user)
+    archive_customer(found["old"], actor=admin_user, reason=ArchiveReason.LOST)
+    # Older data: an archived customer's number also a current customer's backup mobile.
+    Customer.objects.filter(pk=found["newer"].pk).update(mobile2="13900000108")
+    for customer in found.values():
+        customer.refresh_from_db()
+    return found
+
+
+def taken(holder):
+    state = "已归档客户" if holder.is_archived else "客户"
+    return f"手机号已存在：{state} {holder.name}（{holder.number}），不能重复登记"
+
+
+def hidden(masked):
+    return f"手机号 {masked} 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"
+
+
+def test_every_duplicate_is_reported_whichever_column_and_holder(tmp_path, consultant, holders, lookup_chunk):
+    rows = [
+        customer_row(手机号="13900000101"),  # 2 someone's main mobile
+        customer_row(手机号="13900000201", 备用手机号="13900000102"),  # 3 someone's backup mobile
+        customer_row(手机号="139 0000 0103"),  # 4 an archived customer's
+        customer_row(手机号="13900000105"),  # 5 a merged record's: names the one that stays
+        customer_row(手机号="13900000202", 备用手机号="13900000107"),  # 6 another team's customer
+        customer_row(手机号="13900000108"),  # 7 archived main, current backup: the current one
+        customer_row(手机号="13900000203"),  # 8 new
+        customer_row(手机号="13900000204", 备用手机号="13900000203"),  # 9 repeats line 8
+        customer_row(手机号="13900000106", 备用手机号="13900000199"),  # 10 both numbers taken
+        customer_row(手机号="13900000205", 备用手机号="13900000206"),  # 11 new
+    ]
+    validation = validate(tmp_path, consultant, rows)
+    assert errors_of(validation) == [
+        (2, "手机号", taken(holders["both"])),
+        (3, "备用手机号", taken(holders["both"])),
+        (4, "手机号", taken(holders["archived"])),
+        (5, "手机号", taken(holders["stays"])),
+        (6, "备用手机号", hidden("139****0107")),
+        (7, "手机号", taken(holders["newer"])),
+        (9, "备用手机号", "手机号 13900000203 与第 8 行重复"),
+        (10, "手机号", hidden("139****0106")),
+        (10, "备用手机号", taken(holders["stays"])),
+    ]
+    assert [row.line for row in validation.rows] == [8, 11]
+
+
+def test_the_confirm_step_finds_numbers_taken_since_validation(
+    tmp_path, consultant, admin_user, make_customer, lookup_chunk
+):
+    from crm.customers.models import ArchiveReason
+    from crm.customers.services import archive_customer
+
+    numbers = [f"139000003{i:02d}" for i in range(1, 8)]
+    validation = validate(
+        tmp_path,
+        consultant,
+        [customer_row(手机号=numbers[i], 备用手机号=numbers[i + 1]) for i in range(0, 6, 2)]
+        + [customer_row(手机号=numbers[6])],
+    )
+    assert not validation.report.errors
+    main = make_customer("抢先登记", mobile=numbers[0])
+    backup = make_customer("备用号", mobile="13900000399", mobile2=numbers[3])
+    archived = archive_customer(make_customer("已归档", mobile=numbers[4]), actor=admin_user, reason=ArchiveReason.LOST)
+
+    fresh = importing.recheck_customers(validation, user=consultant)
+    assert errors_of(fresh) == [
+        (2, "手机号", taken(main)),
+        (3, "备用手机号", taken(backup)),
+        (4, "手机号", taken(archived)),
+    ]
+    assert [row.line for row in fresh.rows] == [5]
+
+
+def test_a_large_file_is_checked_in_few_queries(consultant, make_customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    held = make_customer("库里已有", mobile="13900009999", mobile2="13900000000")
+    numbers = [f"1390000{i:04d}" for i in range(10_000)]
+    with CaptureQueriesContext(connection) as queries:
+        found = importing._existing_mobiles(consultant, numbers)
+    assert found == {"13900009999": taken(held), "13900000000": taken(held)}
+    lookups = [q["sql"] for q in queries if "customers_customer" in q["sql"]]
+    # PostgreSQL: one query per column; SQLite: one per column and 900 numbers; then one to name the holder.
+    expected = 2 if connection.vendor == "postgresql" else 2 * 12
+    assert len(lookups) == expected + 1, lookups
+
+
+@pytest.mark.needs_postgres
+def test_the_lookup_leaves_the_sessions_jit_setting_as_it_was(consultant):
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+        importing._existing_mobiles(consultant, ["13900000001"])
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("on",)
+
+
+def test_repeated_cell_values_are_judged_alike_on_every_line(tmp_path, consultant):
+    rows = [
+        customer_row(手机号="13900000501", 性别=True, VIP=True, 意向楼盘="不存在的楼盘"),  # 2
+        customer_row(手机号="13900000502", 性别=1, VIP=1, 意向楼盘="不存在的楼盘"),  # 3: 1 == True, read apart
+        customer_row(手机号="13900000503", 性别="男", VIP="是", 置业顾问="nobody"),  # 4
+        customer_row(手机号="13900000504", 性别="男", VIP="否", 置业顾问="nobody"),  # 5
+        customer_row(手机号="13900000505", 性别=True, VIP="maybe"),  # 6
+    ]
+    validation = validate(tmp_path, consultant, rows)
+    unknown_project = "楼盘不存在：不存在的楼盘（请填写本公司楼盘的名称或编码）"
+    unknown_owner = "置业顾问不存在：nobody（请填写本公司在职员工的用户名或姓名）"
+    assert errors_of(validation) == [
+        (2, "性别", "无法识别：是（可填：男、女）"),
+        (2, "意向楼盘", unknown_project),
+        (3, "性别", "无法识别：1（可填：男、女）"),
+        (3, "意向楼盘", unknown_project),
+        (4, "置业顾问", unknown_owner),
+        (5, "置业顾问", unknown_owner),
+        (6, "性别", "无法识别：是（可填：男、女）"),
+        (6, "VIP", "无法识别：maybe（请填“是”或“否”）"),
+    ]
+
+
 def test_dates_are_accepted_as_excel_dates_and_in_the_usual_chinese_forms(tmp_path, consultant):
     forms = [date(1985, 3, 5), "1985-03-05", "1985/3/5", "1985年3月5日", "1985.3.5", "19850305"]
     rows = [customer_row(手机号=f"139000001{i:02d}", 生日=value) for i, value in enumerate(forms)]
@@ -323,6 +473,47 @@ def test_a_clean_import_creates_numbered_customers_with_archive_tags_consent_tim
     assert AuditLog.objects.exclude(action=AuditLog.Action.LOGIN).count() == 1
     assert uploaded_files(media) == []
     assert "已导入客户资料 2 条（客户编号 KH00000001 – KH00000002）" in client.get(result.url).content.decode()
+
+
+def test_archives_consents_and_events_are_written_as_the_orm_would(tmp_path, consultant):
+    path = tmp_path / "upload.xlsx"
+    rows = [
+        customer_row(姓名="甲", 手机号="13900000001", 同意关怀短信="是", 来源渠道="来电"),
+        customer_row(姓名="乙", 手机号="13900000002", 来源渠道="老带新"),
+        customer_row(姓名="丙", 手机号="13900000003", 同意关怀短信="是", 来源渠道="活动现场"),
+    ]
+    path.write_bytes(build_xlsx(rows))
+    batch = "0123456789abcdef" * 2
+    importing.import_file(path, importing.CUSTOMERS, user=consultant, filename="x.xlsx", batch=batch)
+
+    customers = list(Customer.objects.order_by("number"))
+    assert [c.name for c in customers] == ["甲", "乙", "丙"]
+    blank = CustomerProfile()
+    for customer in customers:
+        profile = CustomerProfile.objects.get(customer=customer)
+        for f in CustomerProfile._meta.concrete_fields:
+            if f.name not in {"customer", "updated_at"}:
+                assert getattr(profile, f.attname) == getattr(blank, f.attname), f.name
+        assert profile.updated_at == customer.created_at
+    consents = ConsentRecord.objects.order_by("customer__number")
+    assert [
+        (r.customer_id, r.purpose, r.is_granted, r.source, r.recorded_by_id, r.notice_version, r.recorded_at)
+        for r in consents
+    ] == [
+        (c.pk, "care", True, "Excel导入", consultant.pk, ConsentRecord().notice_version, c.created_at)
+        for c in (customers[0], customers[2])
+    ]
+    events = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.IMPORTED).order_by("customer__number")
+    assert [(e.customer_id, e.summary, e.data, e.actor_id, e.occurred_at) for e in events] == [
+        (
+            c.pk,
+            f"{consultant} 通过Excel导入客户（{label}）",
+            {"batch": batch, "line": line},
+            consultant.pk,
+            c.created_at,
+        )
+        for c, label, line in zip(customers, ["来电", "老带新", "活动现场"], [2, 3, 4], strict=True)
+    ]
 
 
 def test_customer_numbers_continue_after_existing_customers(login, consultant, customer):
@@ -682,6 +873,31 @@ def test_every_bad_deal_row_is_reported_with_its_line(
         (18, "签约日期", "实际发生的日期不能晚于今天"),
     ]
     assert [row.line for row in validation.rows] == [2]
+
+
+def test_deal_rows_find_customers_by_main_or_backup_mobile_within_the_users_scope(
+    tmp_path, consultant, holders, make_customer, units, lookup_chunk
+):
+    mine = make_customer("我的", mobile="13900000401", mobile2="13900000402")
+    rows = [
+        deal_row(手机号="13900000401", 房号="1801", 认购日期="2025-03-05"),  # 2 main mobile
+        deal_row(手机号="13900000402", 房号="1802", 认购日期="2025-03-05"),  # 3 backup mobile
+        deal_row(手机号="13900000106", 房号="1803", 认购日期="2025-03-05"),  # 4 another team's customer
+        deal_row(手机号="13900000103", 房号="1805", 认购日期="2025-03-05"),  # 5 archived
+        deal_row(手机号="13900000102", 房号="1806", 认购日期="2025-03-05"),  # 6 backup of a visible one
+        deal_row(手机号="13900000108", 房号="1807", 认购日期="2025-03-05"),  # 7 archived main, current backup
+    ]
+    validation = validate(tmp_path, consultant, rows, kind=importing.DEALS)
+    assert errors_of(validation) == [
+        (4, "手机号", "找不到手机号为 13900000106 的客户（或无权操作）"),
+        (5, "手机号", "找不到手机号为 13900000103 的客户（或无权操作）"),
+    ]
+    assert [(row.line, row.customer_id) for row in validation.rows] == [
+        (2, mine.pk),
+        (3, mine.pk),
+        (6, holders["both"].pk),
+        (7, holders["newer"].pk),
+    ]
 
 
 def test_deal_import_accepts_prices_in_wan(tmp_path, consultant, customer, units):
