@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from datetime import time as dtime
@@ -497,8 +497,10 @@ def dispatch_lines(*, messages: int = 4000, workers: int = 2, write: Write = pri
 
     token = f"bench-dispatch-{int(time.time())}"
     write(f"Care dispatch: {messages:,} messages, {workers} worker processes, Aliyun fake…")
-    with _scratch(), _template_codes(), FakeAliyunSms() as fake:
+    # The rules may be created by _bench_messages (a new database): template codes after them.
+    with _scratch(), FakeAliyunSms() as fake, ExitStack() as stack:
         ids = _bench_messages(messages, token)
+        stack.enter_context(_template_codes())
         env = {
             **os.environ,
             "SMS_GATEWAY": "aliyun",
