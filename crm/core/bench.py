@@ -68,6 +68,7 @@ from crm.customers.models import (
     Tag,
     TimelineEvent,
 )
+from crm.customers.views import CappedPaginator
 from crm.lib.mobile import mask_mobile
 from crm.projects.models import Building, Project, Unit
 
@@ -933,12 +934,16 @@ class Floor:
     each for the customer, its tags, deals, family, timeline and archive.
     """
 
-    kind: str  # "list" or "detail"
+    kind: str  # "list", "count" (the list's total, fetched after its rows) or "detail"
     queries: list[tuple[str, list[Any]]]
     rows: int = 0  # a list's page size
 
     def fetch(self) -> dict[str, Any]:
         with connection.cursor() as cursor:
+            if self.kind == "count":
+                sql, params = self.queries[0]
+                cursor.execute(sql, params)
+                return {"count": cursor.fetchone()[0]}
             if self.kind == "list":
                 sql, params = self.queries[0]
                 cursor.execute(sql, params)
@@ -1047,6 +1052,16 @@ def _list_floor(
     return Floor("list", [(sql, [*params, False, *match_params])], rows)
 
 
+def _count_floor(user: User, dataset: Dataset) -> Floor:
+    """The list's capped total (crm.customers.views.CappedPaginator) as one hand-written statement."""
+    scope, params = _scope_sql(user, dataset)
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {_table(Customer)} c WHERE {scope} AND c.is_archived = %s"
+        f" LIMIT {CappedPaginator.CAP + 1}) s"
+    )
+    return Floor("count", [(sql, [*params, False])])
+
+
 def _ids_sql(user: User, dataset: Dataset, match: str, match_params: Sequence[Any]) -> tuple[str, list[Any]]:
     scope, params = _scope_sql(user, dataset)
     return (
@@ -1140,6 +1155,13 @@ def build_scenarios(dataset: Dataset, *, page_size_param: str = "per_page") -> l
             LIST_TARGET,
         ),
         Scenario(
+            "list_total_own",
+            "list total (hx-get after the rows) · consultant",
+            consultant,
+            "/customers/count/",
+            _count_floor(consultant, dataset),
+        ),
+        Scenario(
             "list_project",
             "list p1 · director (PROJECT)",
             director,
@@ -1210,6 +1232,9 @@ _TEMPLATES = {
         '<td>{{ r.created|date:"Y-m-d H:i" }}</td></tr>{% endfor %}</table>'
         '{% if has_next %}<a href="?page=2">下一页</a>{% endif %}'
     ),
+    "count": _ENGINE.from_string(
+        '<span id="total">共 {% if count > cap %}{{ cap }}+{% else %}{{ count }}{% endif %} 位</span>'
+    ),
     "detail": _ENGINE.from_string(
         "<!DOCTYPE html><title>{{ c.2 }}</title><h1>{{ c.2 }} {{ c.1 }} {{ stage }} {{ c.7 }}</h1>"
         "{% for t in tags %}<span>{{ t }}</span>{% endfor %}"
@@ -1234,7 +1259,9 @@ def _local(value: datetime) -> datetime:
 def floor_view(request: HttpRequest, key: str) -> HttpResponse:
     floor = _FLOORS[key]
     data = floor.fetch()
-    if floor.kind == "list":
+    if floor.kind == "count":
+        context = {"count": data["count"], "cap": CappedPaginator.CAP}
+    elif floor.kind == "list":
         rows = data["rows"]
         context = {
             "rows": [

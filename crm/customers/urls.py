@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
     path("bulk/", views.customer_bulk, name="bulk"),
+    path("count/", views.customer_list_count, name="list_count"),
     path("options/<str:field>/", views.list_options, name="list_options"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),

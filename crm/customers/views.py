@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -69,9 +69,57 @@ class CappedPaginator(Paginator):
         rows = cast("QuerySet[Any]", self.object_list)
         return rows.order_by()[: self.CAP + 1].count()
 
+    exact = False  # counted from the last page itself, however many there are
+
     @property
     def is_capped(self) -> bool:
-        return self.count > self.CAP
+        return not self.exact and self.count > self.CAP
+
+    @property
+    def is_counted(self) -> bool:
+        return "count" in self.__dict__
+
+    def peek(self, number: Any) -> Page:
+        """Page ``number`` read before anything is counted: ``per_page + 1`` rows from its offset.
+
+        The extra row says whether a next page exists. On the last page the total follows
+        from the page itself; otherwise it stays uncounted (``count_pending``) and the list
+        fetches it after showing the rows (``customer_list_count``): the capped count reads
+        up to 1,001 rows, as much as the page itself for a consultant at 1,000,000 customers
+        (docs/performance.md). A number past the end falls back to counting, as get_page does.
+        """
+        text = str(number or "1")
+        wanted = int(text) if text.isdigit() and int(text) >= 1 else 1
+        bottom = (wanted - 1) * self.per_page
+        rows = list(cast("QuerySet[Any]", self.object_list)[bottom : bottom + self.per_page + 1])
+        if not rows and wanted > 1:
+            return self.get_page(number)
+        has_next = len(rows) > self.per_page
+        if not has_next:
+            self.__dict__["count"] = bottom + len(rows)
+            self.exact = True
+        return PeekedPage(rows[: self.per_page], wanted, self, has_next=has_next)
+
+
+class PeekedPage(Page):
+    """A Page that knows whether another follows without the paginator's count."""
+
+    def __init__(self, object_list: Any, number: int, paginator: CappedPaginator, *, has_next: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+        self.count_pending = not paginator.is_counted
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
 
 class AuthedRequest(HttpRequest):
@@ -111,8 +159,10 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 def customer_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filters = CustomerFilterForm(request.GET, user=user)
-    page = CappedPaginator(filters.queryset(), filters.page_size).get_page(request.GET.get("page"))
-    page.object_list = list_rows(cast("QuerySet[Customer]", page.object_list).values_list(*LIST_COLUMNS))
+    page = CappedPaginator(filters.queryset().values_list(*LIST_COLUMNS), filters.page_size).peek(
+        request.GET.get("page")
+    )
+    page.object_list = list_rows(page.object_list)
     can = {
         "reassign": user.has_perm("customers.reassign_customer"),
         "tag": user.has_perm("customers.change_customer"),
@@ -133,6 +183,17 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
             "can_view_deals": user.has_perm("customers.view_deal"),
         },
     )
+
+
+@require_GET
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_list_count(request: AuthedRequest) -> HttpResponse:
+    """The list's total for its current filters (capped), fetched by the list page once its
+    rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
+    filters = CustomerFilterForm(request.GET, user=request.user)
+    paginator = CappedPaginator(filters.queryset(), filters.page_size)
+    context = {"paginator": paginator, "filters": filters, "capped_pages": max(1, paginator.CAP // paginator.per_page)}
+    return render(request, "customers/_list_count.html", context)
 
 
 @require_GET

@@ -143,3 +143,18 @@ def test_the_owner_filter_and_bulk_reassign_load_their_staff_when_reached_for(
     page.locator("input[name=reason]").fill("顾问休假")
     page.get_by_role("button", name="确认变更").click()
     expect(page.locator(".msg.success")).to_contain_text("已将 1 位客户转给 李同组")
+
+
+def test_a_long_list_fills_in_its_total_and_page_count_after_the_rows(page, sign_in, consultant, make_customer):
+    for i in range(30):
+        make_customer(f"客户{i:02d}")
+    sign_in(page, consultant)
+    page.goto("/customers/")
+    expect(page.locator("table.customers tbody tr")).to_have_count(25)
+    # Fetched by the page itself once its rows are shown (hx-get on load), with the pager's count.
+    expect(page.locator("#list-total")).to_have_text("共 30 位")
+    expect(page.locator(".pager")).to_contain_text("第 1 / 2 页")
+    page.locator(".pager").get_by_role("link", name="下一页").click()
+    expect(page.locator("table.customers tbody tr")).to_have_count(5)
+    expect(page.locator("#list-total")).to_have_text("共 30 位")
+    expect(page.locator(".pager")).to_contain_text("第 2 / 2 页")

@@ -16,6 +16,7 @@ from crm.customers.models import Customer
 
 SCENARIOS = (
     "list p1 · consultant (OWN)",
+    "list total (hx-get after the rows) · consultant",
     "list p1 · director (PROJECT)",
     "list p1 · director · 100 rows",
     "search mobile '",
@@ -56,7 +57,7 @@ def test_a_second_run_reuses_the_dataset_of_the_same_size_and_regenerates_anothe
 
     bench.ensure_dataset(300, write=said.append)
 
-    assert said == ["Reusing the generated dataset of 300 customers (marker bench:dataset:v2)."]
+    assert said == [f"Reusing the generated dataset of 300 customers (marker {bench.MARKER_KEY})."]
     assert set(Customer.objects.values_list("id", flat=True)) == first_ids
 
     bench.ensure_dataset(400, write=said.append)

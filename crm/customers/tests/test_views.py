@@ -841,14 +841,75 @@ def test_revealing_the_id_number_decrypts_it(login, consultant, make_customer):
     assert AuditLog.objects.get(action=AuditLog.Action.REVEAL).changes == {"field": "id_number"}
 
 
-def test_a_long_list_counts_at_most_a_thousand_and_says_so(login, consultant, make_customer, settings):
+def _counted(queries: CaptureQueriesContext) -> bool:
+    return any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+
+
+def test_a_short_list_shows_its_total_without_counting(login, consultant, make_customer):
+    for i in range(3):
+        make_customer(f"客户{i}")
+    client = login(consultant)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/customers/").content.decode()
+    assert "共 3 位" in html
+    assert "第 1 / 1 页" in html
+    assert "/customers/count/" not in html
+    assert not _counted(queries)
+
+
+def test_a_long_list_shows_its_rows_first_and_fetches_its_capped_total_after(
+    login, consultant, make_customer, monkeypatch
+):
     from crm.customers.views import CappedPaginator
 
-    for i in range(4):
+    for i in range(27):
+        make_customer(f"客户{i}", grade="A" if i % 9 else "B")
+    monkeypatch.setattr(CappedPaginator, "CAP", 20)
+    client = login(consultant)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/customers/?grade=A&page=1").content.decode()
+    assert not _counted(queries)
+    assert html.count('name="ids"') == 24  # 24 customers of grade A, all on page 1
+    assert "共 24 位" in html  # ... so the page itself is the last one and tells the total
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/customers/").content.decode()
+    assert not _counted(queries)
+    assert html.count('name="ids"') == 25
+    assert 'hx-get="/customers/count/"' in html
+    assert 'hx-trigger="load"' in html
+    assert '<span id="pager-total"></span>' in html
+    assert "下一页" in html
+
+    total = client.get("/customers/count/", HTTP_HX_REQUEST="true").content.decode()
+    assert "共 20+ 位" in total
+    assert 'id="pager-total" hx-swap-oob="true"> / 1+' in total  # CAP // 25 pages, and more
+
+
+def test_the_total_keeps_the_filters_and_the_scope(login, consultant, outsider, make_customer):
+    for i in range(3):
+        make_customer(f"甲{i}", grade="A")
+    make_customer("乙", grade="B")
+    for i in range(5):
+        make_customer(f"外{i}", owner=outsider, grade="A")
+    client = login(consultant)
+    assert "共 4 位" in client.get("/customers/count/").content.decode()
+    assert "共 3 位" in client.get("/customers/count/?grade=A&page=7").content.decode()
+    assert "共 5 位" in login(outsider).get("/customers/count/?grade=A").content.decode()
+
+
+def test_the_last_page_and_a_page_past_it_know_the_total(login, consultant, make_customer):
+    for i in range(27):
         make_customer(f"客户{i}")
-    CappedPaginator.CAP, cap = 3, CappedPaginator.CAP
-    try:
-        response = login(consultant).get("/customers/")
-    finally:
-        CappedPaginator.CAP = cap
-    assert "共 3+ 位" in response.content.decode()
+    client = login(consultant)
+    html = client.get("/customers/?page=2").content.decode()
+    assert html.count('name="ids"') == 2
+    assert "共 27 位" in html
+    assert "第 2 / 2 页" in html
+    assert "/customers/count/" not in html
+    html = client.get("/customers/?page=9").content.decode()
+    assert html.count('name="ids"') == 2
+    assert "第 2 / 2 页" in html
+    html = client.get("/customers/?page=abc").content.decode()
+    assert html.count('name="ids"') == 25
+    assert "第 1" in html
