@@ -199,13 +199,13 @@ def customer_list_count(request: AuthedRequest) -> HttpResponse:
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def list_options(request: AuthedRequest, field: str) -> HttpResponse:
-    """The <option>s of one of the list page's staff or tag dropdowns, fetched by hx-get when
+    """The <option>s of one of the list page's staff, project or tag dropdowns, fetched by hx-get when
     the dropdown is first reached for (customers/list.html, docs/performance.md fix C). The
     select's own value comes with the request and stays selected."""
     from crm.customers.templatetags.customer_tags import option_tags
 
     user = request.user
-    if field in ("owner", "tag"):
+    if field in ("owner", "project", "tag"):
         form_field = CustomerFilterForm(None, user=user).fields[field]
         name = field
     elif field == "new_owner" and user.has_perm("customers.reassign_customer"):

@@ -1,8 +1,9 @@
 """The customer list's query budget (docs/performance.md: ≤ 8 queries, whatever the page size).
 
 Every query of a request counts: session, user, roles and permissions (one query,
-crm.accounts.backends), the project ids of a PROJECT scope, the capped count, the project
-dropdown, the page and its tags. The staff and tag dropdowns load on demand (list_options).
+crm.accounts.backends, then cached), the project ids of a PROJECT scope, the page and its
+tags. The staff, project and tag dropdowns load on demand (list_options), the capped total
+after the rows (list_count).
 """
 
 from __future__ import annotations
@@ -105,3 +106,20 @@ def test_a_chosen_owner_stays_shown_before_the_options_load(login, leader, teamm
 def test_new_owner_options_need_the_reassign_permission(login, consultant):
     response = login(consultant).get(reverse("customers:list_options", args=["new_owner"]))
     assert response.status_code == 404
+
+
+def test_the_project_options_load_on_demand_within_the_users_projects(
+    login, consultant, director, project, project_b, make_customer
+):
+    make_customer("甲")
+    body = login(consultant).get(LIST).content.decode()
+    assert reverse("customers:list_options", args=["project"]) in body
+    assert f'<option value="{project.pk}"' not in body
+    options = login(consultant).get(reverse("customers:list_options", args=["project"])).content.decode()
+    assert f'<option value="{project.pk}">{project.name}</option>' in options
+    assert f'value="{project_b.pk}"' not in options  # not one of the consultant's projects
+    chosen = login(director).get(reverse("customers:list_options", args=["project"]), {"project": project_b.pk})
+    assert f'<option value="{project_b.pk}" selected>{project_b.name}</option>' in chosen.content.decode()
+    # A chosen project stays shown (and selected) before its options load.
+    body = login(director).get(LIST, {"project": project_b.pk}).content.decode()
+    assert f'<option value="{project_b.pk}" selected>{project_b.name}</option>' in body

@@ -913,3 +913,17 @@ def test_the_last_page_and_a_page_past_it_know_the_total(login, consultant, make
     html = client.get("/customers/?page=abc").content.decode()
     assert html.count('name="ids"') == 25
     assert "第 1" in html
+
+
+def test_list_rows_and_options_escape_what_staff_typed(login, consultant, make_customer, company, project):
+    customer = make_customer('<img src=x onerror="alert(1)">')
+    tag = Tag.objects.create(company=company, name="<b>重点</b>")
+    customer.tags.add(tag)
+    project.name = "山水&<i>苑</i>"
+    project.save()
+    html = login(consultant).get(LIST).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert '<span class="tag">&lt;b&gt;重点&lt;/b&gt;</span>' in html
+    assert "山水&amp;&lt;i&gt;苑&lt;/i&gt;" in html  # in its row and in the project dropdown
+    assert "<i>苑</i>" not in html
