@@ -1113,6 +1113,7 @@ def _one(sql: str, params: Sequence[Any]) -> Any:
     return row[0] if row else None
 
 
+IMPORT_TARGET_S = 10.0
 LIST_TARGET = Target(15, 8)
 SEARCH_TARGET = Target(20)
 SHORT_SEARCH_TARGET = Target(50)
@@ -1467,6 +1468,14 @@ def time_import(dataset: Dataset, rows: int, *, write: Write) -> list[str]:
                 path, importing.CUSTOMERS, user=user, filename=path.name, batch=uuid.uuid4().hex, **extra
             )
             imported = time.perf_counter() - t0
+            # The foreign keys are DEFERRABLE INITIALLY DEFERRED: a committed import checks
+            # them at COMMIT (about a million checks for 100,000 rows). Run them here, timed,
+            # before the rollback that keeps the dataset at its size.
+            t0 = time.perf_counter()
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            checked = time.perf_counter() - t0
             transaction.set_rollback(True)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
@@ -1474,10 +1483,15 @@ def time_import(dataset: Dataset, rows: int, *, write: Write) -> list[str]:
             # figures come from) the rolled-back rows would otherwise stay in their indexes.
             written = (Customer, CustomerProfile, Customer.tags.through, ConsentRecord, TimelineEvent)
             cursor.execute(f"VACUUM (ANALYZE) {', '.join(_table(m) for m in written)}")
+    total = validated + imported + checked
+    verdict = f"; whole import {total:.1f} s, target ≤ {IMPORT_TARGET_S:g} s per 100,000 rows" + (
+        f": {'PASS' if total <= IMPORT_TARGET_S else 'MISS'}" if rows == 100_000 else ""
+    )
     line = (
         f"import {rows:,} rows: validate_file {validated:.1f} s ({report.valid:,} valid, {report.invalid:,} invalid);"
         f" import_file ({'write, reusing that validation' if reuse else 'read + validate + write'}) {imported:.1f} s"
-        f" = {result.imported / imported:,.0f} rows/s (rolled back)"
+        f" + deferred foreign-key checks {checked:.1f} s (run at COMMIT) = {result.imported / (imported + checked):,.0f}"
+        f" rows/s (rolled back){verdict}"
     )
     write(f"  {line}")
     return [line]

@@ -11,7 +11,7 @@ The flow (pages in crm.customers.io_views):
    valid ones. A file with errors imports nothing unless the user chose that.
 
 The writes reuse the rules of crm.customers.services (normalised mobiles, one customer per
-mobile and company, customer numbers, birth_mmdd, an empty archive, a timeline event,
+mobile and company, customer numbers, birth_mmdd, a timeline event,
 the unit status and owner stage of a deal) but in bulk: 100,000 rows in a few seconds.
 """
 
@@ -50,7 +50,6 @@ from crm.customers.models import (
     Channel,
     ConsentRecord,
     Customer,
-    CustomerProfile,
     Deal,
     Gender,
     Grade,
@@ -1008,11 +1007,12 @@ def _mobile_holders(company_id: int, numbers: Iterable[str], fields: Sequence[st
         cursor.execute("SELECT current_setting('jit')")
         (jit,) = cursor.fetchone()
         cursor.execute("SET LOCAL jit = off")
-        for column in ("mobile", "mobile2"):
+        for column, nonempty in (("mobile", ""), ("mobile2", " AND mobile2 <> ''")):
+            # customer_mobile2 indexes only the non-empty backup mobiles: say so for the planner.
             sql = (
                 f"SELECT held.* FROM unnest(string_to_array(%s, ',')) AS wanted(number) CROSS JOIN LATERAL"
                 f" (SELECT {columns} FROM {table} WHERE company_id = %s AND {quote(column)} = wanted.number"
-                f" OFFSET 0) AS held"
+                f"{nonempty} OFFSET 0) AS held"
             )
             for chunk in _chunks(wanted, MOBILE_ARRAY_CHUNK):
                 cursor.execute(sql, [",".join(chunk), company_id])
@@ -1460,7 +1460,6 @@ def _write_customer_chunk(
         with_ids = ((pk, *values) for pk, values in zip(ids, customer_rows, strict=True))
         insert_rows(Customer, ("id", *CUSTOMER_INSERT_FIELDS), with_ids, fixed=fixed, now=now)
         customer_ids = ids
-    insert_for_ids(CustomerProfile, "customer_id", customer_ids, now=now)
     links = [(pk, tag_ids[tag]) for pk, row in zip(customer_ids, rows, strict=True) for tag in row.tags]
     if links:
         insert_rows(Customer.tags.through, ("customer_id", "tag_id"), links, now=now)
@@ -1501,10 +1500,13 @@ def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
+        # The sequence's name once: pg_get_serial_sequence per row cost 0.23 s per 100,000.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(model._meta.db_table), str(model._meta.pk.column), count],
+            "SELECT pg_get_serial_sequence(%s, %s)",
+            [connection.ops.quote_name(model._meta.db_table), str(model._meta.pk.column)],
         )
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
         return [pk for (pk,) in cursor.fetchall()]
 
 

@@ -71,15 +71,20 @@ class BirthdayFields(models.Model):
     lunar_month = models.PositiveSmallIntegerField("农历月", null=True, blank=True)
     lunar_day = models.PositiveSmallIntegerField("农历日", null=True, blank=True)
     lunar_is_leap = models.BooleanField("闰月", default=False)
-    birth_mmdd = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    # Indexed by each concrete model's Meta (a plain index: db_index on a CharField also
+    # builds a LIKE-pattern index on PostgreSQL, which equality lookups never use).
+    birth_mmdd = models.CharField(max_length=4, blank=True, editable=False)
 
     class Meta:
         abstract = True
 
 
 class Customer(BirthdayFields):
+    # Foreign keys whose own index a composite index below already leads with, or that are
+    # mostly NULL (a partial index), go without one: every index costs each insert, and an
+    # import writes 100,000 rows at a time (docs/performance.md, import).
     company = models.ForeignKey(
-        "accounts.Company", on_delete=models.PROTECT, related_name="customers", verbose_name="公司"
+        "accounts.Company", on_delete=models.PROTECT, related_name="customers", verbose_name="公司", db_index=False
     )
     number = models.CharField("客户编号", max_length=20)
     name = models.CharField("姓名", max_length=50)
@@ -90,7 +95,11 @@ class Customer(BirthdayFields):
     grade = models.CharField("客户等级", max_length=1, choices=Grade.choices, default=Grade.C)
     is_vip = models.BooleanField("VIP", default=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_customers", verbose_name="置业顾问"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+        verbose_name="置业顾问",
+        db_index=False,
     )
     advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,9 +108,10 @@ class Customer(BirthdayFields):
         blank=True,
         related_name="advised_customers",
         verbose_name="VIP专属顾问",
+        db_index=False,
     )
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.PROTECT, related_name="customers", verbose_name="意向楼盘"
+        "projects.Project", on_delete=models.PROTECT, related_name="customers", verbose_name="意向楼盘", db_index=False
     )
     source_channel = models.CharField("来源渠道", max_length=14, choices=Channel.choices)
     referrer = models.ForeignKey(
@@ -111,13 +121,14 @@ class Customer(BirthdayFields):
         blank=True,
         related_name="referrals",
         verbose_name="推荐人(老客户)",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name="标签")
     notes = models.TextField("备注", blank=True)
 
     # Sensitive personal information (PIPL art. 28): encrypted at rest, exact-match blind index.
     id_number_encrypted = models.TextField(blank=True, editable=False)
-    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     id_number_hint = models.CharField("身份证号", max_length=18, blank=True, editable=False)
 
     # SMS consent per purpose (工信部令第31号: care and marketing messages need consent).
@@ -134,7 +145,13 @@ class Customer(BirthdayFields):
     archived_note = models.CharField("归档说明", max_length=200, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="已合并到"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="已合并到",
+        db_index=False,
     )
 
     created_by = models.ForeignKey(
@@ -144,6 +161,8 @@ class Customer(BirthdayFields):
         blank=True,
         related_name="+",
         verbose_name="录入人",
+        # Never looked up by; staff are deactivated, not deleted (and owners are PROTECTed).
+        db_index=False,
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -172,8 +191,19 @@ class Customer(BirthdayFields):
             models.Index(fields=["project", "-created_at"], name="customer_project_created"),
             # Company-wide list, newest first.
             models.Index(fields=["company", "-created_at"], name="customer_company_created"),
-            models.Index(fields=["mobile2"], name="customer_mobile2"),
             models.Index(fields=["name"], name="customer_name"),
+            # Mostly empty or NULL: only the rows that have a value are indexed (lookups are
+            # always for a value, which PostgreSQL sees implies the index's condition).
+            models.Index(fields=["mobile2"], name="customer_mobile2", condition=~models.Q(mobile2="")),
+            models.Index(fields=["birth_mmdd"], name="customer_birth_mmdd", condition=~models.Q(birth_mmdd="")),
+            models.Index(
+                fields=["id_number_hash"], name="customer_id_number_hash", condition=~models.Q(id_number_hash="")
+            ),
+            models.Index(fields=["advisor"], name="customer_advisor", condition=models.Q(advisor__isnull=False)),
+            models.Index(fields=["referrer"], name="customer_referrer", condition=models.Q(referrer__isnull=False)),
+            models.Index(
+                fields=["merged_into"], name="customer_merged_into", condition=models.Q(merged_into__isnull=False)
+            ),
             # Today's lunar birthdays (care planning): with birth_mmdd's index the planner's
             # "solar OR lunar" becomes a BitmapOr instead of a scan of every customer.
             models.Index(
@@ -285,6 +315,7 @@ class FamilyMember(BirthdayFields):
     class Meta:
         verbose_name = verbose_name_plural = "家庭成员"
         ordering = ["customer", "relation", "id"]
+        indexes = [models.Index(fields=["birth_mmdd"], name="family_birth_mmdd", condition=~models.Q(birth_mmdd=""))]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relation_display()}）"
@@ -416,7 +447,10 @@ class TimelineEvent(models.Model):
         CONSULTATION = "consultation", "咨询"
         REFERRAL = "referral", "老带新"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", verbose_name="客户")
+    # Indexed by timeline_customer below, which leads with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="events", verbose_name="客户", db_index=False
+    )
     kind = models.CharField("类型", max_length=14, choices=Kind.choices)
     occurred_at = models.DateTimeField("时间")
     actor = models.ForeignKey(

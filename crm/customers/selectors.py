@@ -73,8 +73,36 @@ def get_deal_for_user(user: User, pk: int) -> Deal:
     return deal
 
 
-def timeline_for(customer: Customer, *, limit: int = 100) -> list[TimelineEvent]:
-    return list(customer.events.select_related("actor").order_by("-occurred_at", "-id")[:limit])
+@dataclass(slots=True)
+class TimelineRow:
+    """One entry of the 360° timeline as plain values (up to 100 a page: an event and its
+    actor as model instances cost more than their query)."""
+
+    kind: str
+    summary: str
+    occurred_at: datetime
+    actor_display_name: str | None
+    actor_username: str | None
+
+    @property
+    def kind_label(self) -> str:
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def actor(self) -> str:
+        """The actor as str(User) shows them; "系统" for what no one did by hand."""
+        return self.actor_display_name or self.actor_username or "系统"
+
+
+_KIND_LABELS = {value: str(label) for value, label in TimelineEvent.Kind.choices}
+
+
+def timeline_for(customer: Customer, *, limit: int = 100) -> list[TimelineRow]:
+    """The customer's latest events, newest first (index timeline_customer)."""
+    rows = customer.events.order_by("-occurred_at", "-id").values_list(
+        "kind", "summary", "occurred_at", "actor__display_name", "actor__username"
+    )[:limit]
+    return [TimelineRow(*values) for values in rows]
 
 
 @dataclass(slots=True)

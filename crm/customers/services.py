@@ -195,7 +195,7 @@ def create_customer(
         raise
     if tags:
         customer.tags.set(tags)
-    CustomerProfile.objects.create(customer=customer)
+    # No empty archive row: update_profile creates it when something is first recorded.
     for purpose in ("care", "marketing"):
         if getattr(customer, f"consent_{purpose}"):
             ConsentRecord.objects.create(

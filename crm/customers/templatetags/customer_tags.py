@@ -11,7 +11,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from crm.customers.models import Channel, Deal, Stage
-from crm.customers.selectors import ListRow
+from crm.customers.selectors import ListRow, TimelineRow
 from crm.lib.mobile import mask_mobile
 
 register = template.Library()
@@ -158,28 +158,21 @@ def customer_rows(rows: Iterable[ListRow], bulk: bool) -> str:
 
 
 @register.simple_tag
-def timeline_items(events: Iterable[Any]) -> str:
-    """The 360° page's timeline entries (up to 100), built in Python.
+def timeline_items(events: Iterable[TimelineRow]) -> str:
+    """The 360° page's timeline entries (up to 100, selectors.timeline_for), built in Python.
 
     Through the template each entry cost two ``|date`` filters (~60 µs each: a DateFormat
     and a time-zone conversion per call) and a display lookup: about a third of the page.
+    Every value from the database goes through ``html.escape``.
     """
     from django.utils import timezone
-    from django.utils.html import format_html
 
     html = []
     for e in events:
         at = timezone.localtime(e.occurred_at)
         html.append(
-            format_html(
-                '<li class="kind-{}"><div class="kind">{} · {} · <time datetime="{}">{}</time></div>'
-                '<div class="summary">{}</div></li>',
-                e.kind,
-                e.get_kind_display(),
-                e.actor or "系统",
-                at.isoformat(timespec="seconds"),
-                at.strftime("%Y-%m-%d %H:%M"),
-                e.summary,
-            )
+            f'<li class="kind-{escape(e.kind)}"><div class="kind">{escape(e.kind_label)} · {escape(e.actor)}'
+            f' · <time datetime="{at.isoformat(timespec="seconds")}">{at.strftime("%Y-%m-%d %H:%M")}</time></div>'
+            f'<div class="summary">{escape(e.summary)}</div></li>'
         )
     return mark_safe("\n".join(html))

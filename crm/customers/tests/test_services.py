@@ -7,7 +7,7 @@ import pytest
 from crm.core.errors import DomainError
 from crm.core.models import AuditLog
 from crm.customers import services
-from crm.customers.models import ArchiveReason, Customer, Deal, FamilyMember, Stage, TimelineEvent
+from crm.customers.models import ArchiveReason, Customer, CustomerProfile, Deal, FamilyMember, Stage, TimelineEvent
 from crm.lib import crypto
 from crm.projects.models import Unit
 
@@ -19,12 +19,15 @@ def kinds(customer):
 
 
 class TestCreate:
-    def test_a_new_customer_gets_a_number_an_archive_an_audit_row_and_a_timeline_event(self, customer, consultant):
+    def test_a_new_customer_gets_a_number_an_audit_row_and_a_timeline_event(self, customer, consultant):
         assert customer.number == "KH00000001"
         assert customer.mobile == "13812345678"
-        assert customer.profile is not None
         assert kinds(customer) == [Kind.CREATED]
         assert AuditLog.objects.filter(action="create", customer_id=customer.pk, actor=consultant).exists()
+        # The archive row is written with the first item recorded in it, not empty beforehand.
+        assert not CustomerProfile.objects.filter(customer=customer).exists()
+        services.update_profile(customer, actor=consultant, address="郑州市金水区花园路88号")
+        assert CustomerProfile.objects.get(customer=customer).address == "郑州市金水区花园路88号"
 
     def test_numbers_keep_counting_per_company(self, make_customer):
         numbers = [make_customer(f"客户{i}").number for i in range(3)]
