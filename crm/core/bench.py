@@ -1144,7 +1144,7 @@ def build_scenarios(dataset: Dataset, *, page_size_param: str = "per_page") -> l
         f" WHERE {o_scope} AND c.is_archived = %s GROUP BY e.customer_id ORDER BY count(*) DESC, e.customer_id LIMIT 1",
         [*o_params, False],
     ) or _one(f"SELECT c.id FROM {table} c WHERE {o_scope} ORDER BY c.id LIMIT 1", o_params)
-    mobile_match = "AND (c.mobile LIKE %s OR c.mobile2 LIKE %s)"
+    mobile_match = "AND (c.mobile LIKE %s OR (c.mobile2 LIKE %s AND c.mobile2 <> ''))"
     name_match = "AND c.name LIKE %s"
     scenarios = [
         Scenario(

@@ -53,7 +53,8 @@ def search_customers(qs: QuerySet[Customer], text: str) -> QuerySet[Customer]:
         return qs.filter(number__startswith=text.upper())
     if _DIGITS.fullmatch(text):
         digits = re.sub(r"\D", "", text)
-        return qs.filter(Q(mobile__contains=digits) | Q(mobile2__contains=digits))
+        # "mobile2 <> ''": the backup mobile's trigram index covers only non-empty ones (0007).
+        return qs.filter(Q(mobile__contains=digits) | (Q(mobile2__contains=digits) & ~Q(mobile2="")))
     return qs.filter(name__contains=text)
 
 

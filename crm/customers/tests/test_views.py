@@ -83,6 +83,14 @@ def test_search_finds_a_customer_by_mobile_fragment_surname_or_number(login, con
     assert names_in(response) == {"张三"}
 
 
+def test_search_finds_a_backup_mobile_fragment_and_not_customers_without_one(login, consultant, make_customer):
+    make_customer("王五", mobile="13811110000", mobile2="15922226789")
+    make_customer("赵六", mobile="13933330000")
+    client = login(consultant)
+    assert names_in(client.get(LIST, {"q": "6789"})) == {"王五"}
+    assert names_in(client.get(LIST, {"q": "0000"})) == {"王五", "赵六"}
+
+
 def test_the_list_shows_masked_mobiles_only(login, consultant, customer):
     body = login(consultant).get(LIST).content.decode()
     assert "138****5678" in body
