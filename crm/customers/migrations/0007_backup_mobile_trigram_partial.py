@@ -8,6 +8,8 @@ can use the partial index.
 
 from django.db import migrations
 
+from crm.core.migration_ops import postgresql_only
+
 FORWARD = [
     "DROP INDEX IF EXISTS customer_mobile2_trgm",
     "CREATE INDEX customer_mobile2_trgm ON customers_customer USING gin (mobile2 gin_trgm_ops) WHERE mobile2 <> ''",
@@ -18,18 +20,6 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in FORWARD:
-            schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in BACKWARD:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0006_leaner_indexes")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
