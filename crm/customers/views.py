@@ -76,6 +76,11 @@ class CappedPaginator(Paginator):
         return not self.exact and self.count > self.CAP
 
     @property
+    def capped_pages(self) -> int:
+        """The pages the first CAP rows fill (shown as "40+" when the count is capped)."""
+        return max(1, self.CAP // self.per_page)
+
+    @property
     def is_counted(self) -> bool:
         return "count" in self.__dict__
 
@@ -192,8 +197,7 @@ def customer_list_count(request: AuthedRequest) -> HttpResponse:
     rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
     filters = CustomerFilterForm(request.GET, user=request.user)
     paginator = CappedPaginator(filters.queryset(), filters.page_size)
-    context = {"paginator": paginator, "filters": filters, "capped_pages": max(1, paginator.CAP // paginator.per_page)}
-    return render(request, "customers/_list_count.html", context)
+    return render(request, "customers/_list_count.html", {"paginator": paginator, "filters": filters})
 
 
 @require_GET
