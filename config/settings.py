@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "crm.sms",
     "crm.care",
     "crm.api",
+    "crm.workbench",
+    "crm.demo",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm.core.context_processors.navigation",
+                "crm.workbench.context_processors.navigation",
             ],
         },
     },

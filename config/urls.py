@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm.core import views as core_views
+from crm.workbench import views as workbench_views
 
 admin.site.site_header = "EstateCRM 系统设置"
 admin.site.site_title = "EstateCRM"
 admin.site.index_title = "配置管理"
 
 urlpatterns = [
-    path("", core_views.workbench, name="workbench"),
+    path("", workbench_views.workbench, name="workbench"),
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

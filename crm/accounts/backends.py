@@ -114,7 +114,7 @@ def load_access(user: User) -> Access:
 
 def forget_access(user: User) -> None:
     """Drop what this instance holds of its access (after its stamp was replaced)."""
-    for name in ("_access", "roles", "project_ids", "data_scope"):
+    for name in ("_access", "roles", "project_ids", "_team_member_ids"):
         user.__dict__.pop(name, None)
     for name in ("_user_perm_cache", "_group_perm_cache", "_perm_cache"):
         if hasattr(user, name):

@@ -8,7 +8,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from crm.accounts.roles import ROLE_SPECS, Role, Scope, group_name
+from crm.accounts.roles import Role, group_name
 
 _ROLE_BY_GROUP = {group_name(role): role for role in Role}
 
@@ -100,12 +100,6 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
-
-    @cached_property
-    def data_scope(self) -> Scope:
-        if self.is_superuser:
-            return Scope.COMPANY
-        return max((ROLE_SPECS[role].scope for role in self.roles), default=Scope.NONE)
 
     @property
     def role_labels(self) -> str:

@@ -1,7 +1,7 @@
 """Roles (as Django groups), their Chinese labels, data scope and permissions.
 
-A role grants permissions; the *widest* data scope among a user's roles decides what
-customer data the user can read (see crm.core.scope).
+A role grants permissions and a data scope; a user with several roles has the union of
+their permissions and of their scopes (crm.accounts.access decides every row filter).
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ class RoleSpec:
 
 
 _VIEW = ("projects.view_project", "projects.view_unit", "customers.view_customer", "customers.view_deal")
+# 温馨速递: 客服专员, 客服中心主任 and administrators compose broadcasts, fill and cancel
+# messages and edit drafts; 综合组 approves them (DESIGN 3.8); rules are configuration.
+_CARE_WORK = ("care.manage_messages",)
+_CARE_APPROVE = ("care.approve_draft",)
+_CARE_RULES = ("care.change_carerule",)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -73,7 +78,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
         ),
     ),
     Role.SERVICE: RoleSpec(
-        Scope.PROJECT, (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers")
+        Scope.PROJECT,
+        (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers", *_CARE_WORK),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact")),
     Role.DIRECTOR: RoleSpec(
@@ -87,11 +93,12 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_customers",
             "customers.export_contact",
             "customers.archive_customer",
+            *_CARE_WORK,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
     Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
-    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project",)),
+    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit")),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -112,6 +119,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "projects.change_unit",
             "projects.add_building",
             "projects.change_building",
+            *_CARE_WORK,
+            *_CARE_APPROVE,
+            *_CARE_RULES,
         ),
     ),
 }

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from crm.core.scope import assignable_owners_q
+from crm.accounts.access import assignable_owners_q
 from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage, Tag
 from crm.customers.selectors import customers_visible_to
 from crm.projects.models import Project, Unit

@@ -49,6 +49,7 @@ from crm.care.models import DeliveryReceipt, GatewayState, InboundReply, Outboun
 from crm.care.rules import Purpose, Trigger
 from crm.customers import timeline
 from crm.customers.models import Customer, Deal, TimelineEvent
+from crm.lib.dates import local_day, local_midnight
 from crm.sms.base import Gateway, Outcome, QueryError, Receipt, SmsMessage
 from crm.sms.base import InboundReply as Reply
 from crm.sms.gateways import get_gateway
@@ -202,12 +203,12 @@ class _Batch:
             if deal_ids
             else {}
         )
-        return cls(day=_local_day(now), sent_today=Counter(dict(counts)), deals=deals)
+        return cls(day=local_day(now), sent_today=Counter(dict(counts)), deals=deals)
 
     def sent_today_for(self, customer_id: int, now: datetime) -> int:
         """Messages sent to the customer today: those counted at load plus those this batch
         sent; a batch running past midnight counts afresh."""
-        if _local_day(now) != self.day:
+        if local_day(now) != self.day:
             return _sent_today(customer_id, now)
         return self.sent_today[customer_id]
 
@@ -263,12 +264,8 @@ def _finish(message: OutboundMessage, status: str, reason: str, code: str = "") 
 SENT_STATUSES = [Status.SENT, Status.DELIVERED, Status.UNDELIVERED]
 
 
-def _local_day(now: datetime) -> date:
-    return timezone.localtime(now, timing.SHANGHAI).date()
-
-
 def _local_midnight(now: datetime) -> datetime:
-    return timing.at(_local_day(now), datetime.min.time())
+    return local_midnight(local_day(now))
 
 
 def _sent_today(customer_id: int, now: datetime) -> int:
@@ -478,8 +475,8 @@ def query_is_authoritative(gateway: Gateway) -> bool:
 def _query_dates(claimed_at: datetime) -> list[date]:
     """The gateway files a message under the day it received it (Asia/Shanghai): a claim just
     before midnight may be filed under the next day, and missing it there would resend it."""
-    first = timezone.localtime(claimed_at, timing.SHANGHAI).date()
-    last = timezone.localtime(claimed_at + lease(), timing.SHANGHAI).date()
+    first = local_day(claimed_at)
+    last = local_day(claimed_at + lease())
     return [first] if last == first else [first, last]
 
 

@@ -13,15 +13,18 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.accounts.access import company_of
 from crm.accounts.models import User
 from crm.care import services, templating
 from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import Trigger
 from crm.care.selectors import care_projects, messages_visible_to
-from crm.customers.filters import PAGE_SIZES, company_of, local_midnight, projects_for
+from crm.core.forms import PAGE_SIZES
 from crm.customers.models import Customer, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, search_customers
+from crm.lib.dates import local_midnight
 from crm.projects.models import Project
+from crm.projects.selectors import projects_visible_to
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -73,7 +76,7 @@ class OutboxFilterForm(forms.Form):
         super().__init__(data or {})
         self.user = user
         fields: Any = self.fields
-        fields["project"].queryset = projects_for(user)
+        fields["project"].queryset = projects_visible_to(user)
 
     def value(self, name: str) -> Any:
         """The cleaned value, or None when absent or invalid (a hand-edited URL never breaks the page)."""

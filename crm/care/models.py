@@ -110,6 +110,7 @@ class Draft(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "待审批短信"
         ordering = ["-send_on", "-id"]
+        permissions = [("approve_draft", "审批温馨速递（综合组）")]
         constraints = [
             # A job drafting the same festival twice (two runners, a retry) gets one draft.
             models.UniqueConstraint(fields=["rule", "occasion"], name="uniq_draft_occasion"),
@@ -179,6 +180,7 @@ class OutboundMessage(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "短信发件箱"
         ordering = ["-scheduled_at", "-id"]
+        permissions = [("manage_messages", "编写、补填和取消温馨速递")]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "trigger", "occasion"],

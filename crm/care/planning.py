@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
 
 from crm.care import outbox, templating, timing
 from crm.care.audience import reachable
@@ -28,6 +27,7 @@ from crm.care.rules import FESTIVALS, Audience, Purpose, Trigger
 from crm.care.services import base_values, create_draft, ensure_rules
 from crm.core.calendar import work_calendar
 from crm.customers.models import Customer, Deal, FamilyMember, MoveInKind, Stage
+from crm.lib.dates import local_day
 from crm.lib.lunar import leap_month, lunar_date_of
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.projects.models import Project
@@ -35,10 +35,6 @@ from crm.projects.models import Project
 log = logging.getLogger("crm.care.planning")
 
 Row = tuple[int, int | None, dict[str, object]]  # (customer id, family member id, values)
-
-
-def _today(now: datetime) -> date:
-    return timezone.localtime(now, timing.SHANGHAI).date()
 
 
 def _rules(trigger: str) -> list[CareRule]:
@@ -159,7 +155,7 @@ def lunar_birthday_q(day: date, prefix: str = "") -> Q:
 @transaction.atomic  # one commit for both triggers
 def plan_birthdays(*, now: datetime) -> int:
     """Owners' birthdays (solar or lunar) today, 10:00–10:30; family members' where consented."""
-    day = _today(now)
+    day = local_day(now)
     mmdd = day.strftime("%m%d")
     created = 0
     rules = _rules(Trigger.BIRTHDAY)
@@ -238,7 +234,7 @@ def _per_offset(rules: list[CareRule], condition: Any) -> Q:
 
 def plan_subscription_congratulations(*, now: datetime, cal: WorkCalendar | None = None) -> int:
     """Working days 10:00–10:30: customers who subscribed since the previous working day."""
-    day = _today(now)
+    day = local_day(now)
     cal = cal or work_calendar()
     span = timing.subscription_range(day, cal)
     if span is None:
@@ -253,7 +249,7 @@ def plan_subscription_congratulations(*, now: datetime, cal: WorkCalendar | None
 
 def plan_signing_reminders(*, now: datetime) -> int:
     """Day 5 after subscription at 16:00, only while the contract is unsigned (checked again at send)."""
-    day = _today(now)
+    day = local_day(now)
     rules = _rules(Trigger.SIGNING_REMINDER)
     deals = Deal.objects.filter(
         _per_offset(rules, lambda offset: Q(subscribed_on=day - timedelta(days=offset))),
@@ -270,7 +266,7 @@ CATCH_UP_DAYS = 7  # a milestone entered late is still announced, once
 @transaction.atomic  # one commit for both triggers
 def plan_milestone_notices(*, now: datetime) -> int:
     """Full payment received and contract filed: the next day at 10:00."""
-    day = _today(now)
+    day = local_day(now)
     created = 0
     for trigger, field in ((Trigger.FULL_PAYMENT, "full_payment_on"), (Trigger.FILING, "filed_on")):
         rules = _rules(trigger)
@@ -287,7 +283,7 @@ def plan_milestone_notices(*, now: datetime) -> int:
 
 def plan_move_in_greetings(*, now: datetime) -> int:
     """Batch move-in: the 3rd day after the batch ends; individual: the 7th day after moving in."""
-    day = _today(now)
+    day = local_day(now)
     rules = _rules(Trigger.MOVE_IN)
     projects = [r.project_id for r in rules]
     moved_in = Q(moved_in_on=day - timedelta(days=7), move_in_kind=MoveInKind.INDIVIDUAL)
@@ -304,7 +300,7 @@ def plan_move_in_greetings(*, now: datetime) -> int:
 
 def plan_anniversaries(*, now: datetime) -> int:
     """Owners on the anniversary of signing (seed 003: 购房周年)."""
-    day = _today(now)
+    day = local_day(now)
     rules = _rules(Trigger.ANNIVERSARY)
     deals = Deal.objects.filter(
         project_id__in=[r.project_id for r in rules],
@@ -324,7 +320,7 @@ def plan_anniversaries(*, now: datetime) -> int:
 def draft_approval_messages(*, now: datetime, cal: WorkCalendar | None = None) -> int:
     """The working day before a festival or a construction-progress Thursday, draft the
     message for the general-affairs group's approval (seed 001: 前一工作日编写…上报审批)."""
-    day = _today(now)
+    day = local_day(now)
     cal = cal or work_calendar()
     try:
         if not cal.is_working_day(day):

@@ -1,7 +1,7 @@
 """Reads of 温馨速递 data, scoped to the user.
 
 Messages, opt-outs and replies are customer data: they go through the customer scope
-(crm.core.scope), so a message to another team's customer is a 404 like the customer.
+(crm.accounts.access), so a message to another team's customer is a 404 like the customer.
 Drafts carry no customer data (a text and a count): approvers see every draft of their
 company, care staff those of their projects.
 """
@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
-from crm.accounts.roles import Scope
+from crm.accounts.access import NOTHING, project_q
 from crm.care import services
 from crm.care.models import Draft, InboundReply, OutboundMessage
-from crm.core.scope import customer_scope_q
 from crm.customers.models import Customer, TimelineEvent
-from crm.customers.selectors import customers_visible_to
+from crm.customers.selectors import customer_scope_q, customers_visible_to
 from crm.projects.models import Project
 
 if TYPE_CHECKING:
@@ -27,18 +26,14 @@ if TYPE_CHECKING:
 
 def care_projects(user: User) -> QuerySet[Project]:
     """Projects whose rules, drafts and broadcasts the user works on."""
-    company = Project.objects.filter(company_id=user.company_id or 0)
-    if user.data_scope >= Scope.COMPANY or services.may_approve(user) or services.may_edit_rules(user):
-        return company
-    return company.filter(pk__in=user.projects.values("pk"))
+    return Project.objects.filter(project_q(user, wide_permissions=(services.APPROVE, services.EDIT_RULES)))
 
 
 def drafts_visible_to(user: User) -> QuerySet[Draft]:
-    if services.may_approve(user):
-        return Draft.objects.filter(project__company_id=user.company_id or 0)
-    if services.is_care_staff(user):
-        return Draft.objects.filter(project__in=care_projects(user))
-    return Draft.objects.none()
+    """Approvers: every draft of the company; care staff: their projects' drafts."""
+    if not (services.may_approve(user) or services.is_care_staff(user)):
+        return Draft.objects.filter(NOTHING)
+    return Draft.objects.filter(project_q(user, path="project__", wide_permissions=(services.APPROVE,)))
 
 
 def get_draft_for_user(user: User, pk: int) -> Draft:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from crm.care.rules import Purpose, Trigger
+from crm.lib.dates import CHINA_TZ as SHANGHAI
+from crm.lib.dates import at
 from crm.lib.lunar import lantern_festival, mid_autumn, spring_festival
 from crm.lib.workcalendar import WorkCalendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 QUIET_START = time(20, 0)  # 工信部令第31号 / gateways: no promotional SMS 20:00–08:00
 QUIET_END = time(8, 0)
-
-
-def at(day: date, moment: time) -> datetime:
-    return datetime.combine(day, moment, tzinfo=SHANGHAI)
 
 
 def window(day: date, start: time, end: time) -> tuple[datetime, datetime]:

@@ -21,9 +21,10 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.accounts.access import widest_scope
+from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.accounts.roles import Scope
 from crm.care import selectors, services, templating
@@ -40,9 +41,8 @@ from crm.care.forms import (
 from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import DEFAULT_RULES, OPT_OUT_LINE, Purpose, Trigger
 from crm.core.errors import DomainError
-from crm.core.http import AuthedHttpRequest
-from crm.customers.filters import PAGE_SIZES
-from crm.customers.forms import apply_domain_error
+from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.http import back_url
 from crm.customers.models import Customer, Grade, Stage
 from crm.customers.selectors import customers_visible_to, get_customer_for_user, search_customers
 from crm.lib.mobile import mask_mobile
@@ -68,19 +68,12 @@ def _day(day: date) -> str:
 
 
 def _sees_customers(user: User) -> bool:
-    return user.data_scope > Scope.NONE and user.has_perm("customers.view_customer")
+    return widest_scope(user) > Scope.NONE and user.has_perm("customers.view_customer")
 
 
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
-
-
-def _back(request: AuthedHttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _tabs(user: User, active: str) -> list[dict[str, Any]]:
@@ -530,7 +523,7 @@ def opt_out_lookup(request: AuthedHttpRequest) -> HttpResponse:
 def opt_out(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """On the customer's request (phone, visit, letter): stop every SMS at once."""
     customer = get_customer_for_user(request.user, pk)
-    back = _back(request, reverse("customers:detail", args=[customer.pk]) + "#optout")
+    back = back_url(request, reverse("customers:detail", args=[customer.pk]) + "#optout")
     form = OptOutForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择客户告知方式")
@@ -547,7 +540,7 @@ def opt_out(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def opt_in(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Restore SMS after an opt-out, recording how the customer agreed again."""
     customer = get_customer_for_user(request.user, pk)
-    back = _back(request, reverse("customers:detail", args=[customer.pk]) + "#optout")
+    back = back_url(request, reverse("customers:detail", args=[customer.pk]) + "#optout")
     form = OptInForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写客户重新同意的方式，再恢复接收短信")

@@ -55,7 +55,6 @@ from django.utils import timezone
 from config.urls import urlpatterns as site_urlpatterns
 from crm.accounts.models import Company, Department, Team, User
 from crm.accounts.roles import Role, group_name
-from crm.core.demo import MOBILE_PREFIXES, demo_mobile
 from crm.core.models import Counter
 from crm.customers.models import (
     Channel,
@@ -69,6 +68,7 @@ from crm.customers.models import (
     TimelineEvent,
 )
 from crm.customers.views import CappedPaginator
+from crm.demo.foundation import MOBILE_PREFIXES, demo_mobile
 from crm.lib.mobile import mask_mobile
 from crm.projects.models import Building, Project, Unit
 

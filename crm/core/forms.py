@@ -1,4 +1,4 @@
-"""Form fields shared by the apps."""
+"""Form helpers shared by the apps: list page sizes, short choice lists, business errors on forms."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+
+from crm.core.errors import DomainError
 
 
 class ListedChoiceIterator(ModelChoiceIterator):
@@ -28,3 +30,16 @@ class ListedModelChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField for short lists (projects, sizes of a few dozen) shown on busy pages."""
 
     iterator = ListedChoiceIterator
+
+
+# Page sizes every list offers (customers, deals, the outbox …).
+PAGE_SIZES = (25, 50, 100)
+
+
+def apply_domain_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's DomainError on the form field it names, or above the form."""
+    field = (aliases or {}).get(exc.field or "", exc.field)
+    if field and field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)

@@ -1,4 +1,4 @@
-"""Workbench, health check and the audit log."""
+"""Health check and the audit log."""
 
 from __future__ import annotations
 
@@ -10,13 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from crm.core.http import AuthedHttpRequest
 from crm.core.models import AuditLog
-from crm.core.workbench import workbench_for
-
-
-def workbench(request: AuthedHttpRequest) -> HttpResponse:
-    return render(request, "core/workbench.html", workbench_for(request.user))
 
 
 @login_not_required

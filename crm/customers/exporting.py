@@ -22,8 +22,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from crm.accounts.access import company_of
 from crm.core import audit
-from crm.customers.filters import CustomerFilterForm, DealFilterForm, company_of
+from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.importing import CUSTOMER_COLUMNS, CUSTOMERS, DEAL_COLUMNS, DEALS, EXAMPLE_MARK, Report
 from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage
 from crm.lib.mobile import mask_mobile

@@ -8,25 +8,24 @@ ignored rather than an error, so a hand-edited URL never breaks the page.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from crm.accounts.access import company_of, staff_in_scope_q
 from crm.accounts.models import User
-from crm.accounts.roles import Scope
-from crm.core.forms import ListedModelChoiceField
+from crm.core.forms import PAGE_SIZES, ListedModelChoiceField
 from crm.customers.models import Channel, Customer, Deal, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, deals_visible_to, search_customers
+from crm.lib.dates import local_midnight, week_start
 from crm.projects.models import Project
 from crm.projects.selectors import projects_visible_to
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-PAGE_SIZES = (25, 50, 100)
 
 CUSTOMER_SORTS: dict[str, tuple[str, ...]] = {
     "-created_at": ("-created_at", "-id"),
@@ -48,45 +47,13 @@ DEAL_MILESTONES: dict[str, tuple[str, Q]] = {
 }
 
 
-def week_start(today: date) -> date:
-    return today - timedelta(days=today.weekday())
-
-
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def upcoming_mmdd(today: date, days: int) -> list[str]:
     return [(today + timedelta(days=i)).strftime("%m%d") for i in range(days)]
 
 
-def company_of(user: User) -> int:
-    """The user's company id; 0 (matching nothing) for an account without a company."""
-    return user.company_id or 0
-
-
-def projects_for(user: User) -> QuerySet[Project]:
-    """Projects a user works on (crm.projects.selectors: the same rule as the API)."""
-    return projects_visible_to(user)
-
-
 def owners_in_scope(user: User) -> QuerySet[User]:
-    """Staff whose customers the user can see, chosen from the staff side of the scope.
-
-    Deriving them from the customers (owner_id IN (SELECT … FROM customers)) reads every
-    customer in scope: 0.9–1.6 s per list page at 1,000,000 customers (docs/performance.md).
-    """
-    staff = User.objects.filter(company_id=company_of(user))
-    scope = user.data_scope
-    if scope >= Scope.COMPANY:
-        pass
-    elif scope == Scope.PROJECT:
-        staff = staff.filter(projects__in=user.project_ids).distinct()
-    elif scope == Scope.TEAM and user.team_id is not None:
-        staff = staff.filter(team_id=user.team_id)
-    else:
-        staff = staff.filter(pk=user.pk)
-    return staff.order_by("display_name", "username")
+    """Staff whose customers the user can see (crm.accounts.access.staff_in_scope_q)."""
+    return User.objects.filter(staff_in_scope_q(user)).distinct().order_by("display_name", "username")
 
 
 def _choices(choices: list[tuple[str, str]], empty: str) -> list[tuple[str, str]]:
@@ -132,7 +99,7 @@ class CustomerFilterForm(forms.Form):
         self.user = user
         fields: Any = self.fields
         fields["owner"].queryset = owners_in_scope(user)
-        fields["project"].queryset = projects_for(user)
+        fields["project"].queryset = projects_visible_to(user)
         fields["tag"].queryset = Tag.objects.filter(company_id=company_of(user))
 
     def value(self, name: str) -> Any:
@@ -199,7 +166,7 @@ class DealFilterForm(forms.Form):
         super().__init__(data or {})
         self.user = user
         fields: Any = self.fields
-        fields["project"].queryset = projects_for(user)
+        fields["project"].queryset = projects_visible_to(user)
         consultant_ids = deals_visible_to(user).values("consultant_id")
         fields["consultant"].queryset = User.objects.filter(pk__in=consultant_ids).order_by("display_name", "username")
 

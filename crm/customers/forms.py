@@ -9,11 +9,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from crm.accounts.access import assignable_owners_q, company_of
 from crm.accounts.models import User
-from crm.core.errors import DomainError
-from crm.core.scope import assignable_owners_q
 from crm.customers import archive
-from crm.customers.filters import company_of, projects_for
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
     ArchiveReason,
@@ -29,17 +27,9 @@ from crm.customers.models import (
 from crm.customers.selectors import customers_visible_to
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 from crm.projects.models import Unit
+from crm.projects.selectors import projects_visible_to
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def apply_domain_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Show a service's DomainError on the form field it names, or above the form."""
-    field = (aliases or {}).get(exc.field or "", exc.field)
-    if field and field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.message)
 
 
 def _check_mobile(value: str, *, required: bool) -> str:
@@ -144,9 +134,9 @@ class CustomerForm(forms.ModelForm):
         fields["mobile"].error_messages["required"] = "请填写手机号"
         fields["source_channel"].choices = [("", "请选择来源渠道"), *Channel.choices]
         fields["source_channel"].error_messages["required"] = "请选择来源渠道"
-        projects = projects_for(user).filter(is_active=True)
+        projects = projects_visible_to(user).filter(is_active=True)
         if self.is_edit:
-            projects = projects | projects_for(user).model.objects.filter(pk=self.instance.project_id)
+            projects = projects | projects_visible_to(user).model.objects.filter(pk=self.instance.project_id)
         fields["project"].queryset = projects.distinct().order_by("name")
         fields["project"].empty_label = None
         fields["tags"].queryset = Tag.objects.filter(company_id=company_of(user))

@@ -40,11 +40,10 @@ from django.db.models import Field
 from django.utils import timezone
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+from crm.accounts.access import assignable_owners_q, company_of, widest_scope
 from crm.accounts.roles import Scope
 from crm.core import audit
 from crm.core.errors import DomainError
-from crm.core.scope import assignable_owners_q
-from crm.customers.filters import company_of
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
     Channel,
@@ -723,7 +722,7 @@ def validate_customers(sheet: Sheet, *, user: User) -> Validation:
     owners = _owner_lookup(user)
     today = timezone.localdate()
     restricted_projects: set[int] | None = None
-    if user.data_scope == Scope.PROJECT:
+    if widest_scope(user) == Scope.PROJECT:
         restricted_projects = set(user.projects.values_list("id", flat=True))
 
     def project_of(raw: Any) -> tuple[int, str]:
@@ -886,7 +885,7 @@ def recheck_customers(validation: Validation, *, user: User) -> Validation:
     report = validation.report
     errors = _Errors(CUSTOMERS, report.errors)
     projects = set(Project.objects.filter(company_id=company_of(user)).values_list("id", flat=True))
-    if user.data_scope == Scope.PROJECT:
+    if widest_scope(user) == Scope.PROJECT:
         projects &= set(user.projects.values_list("id", flat=True))
     owners = _owner_lookup(user)
     for row in validation.rows:

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.accounts.models import User
+from crm.accounts.http import AuthedHttpRequest
 from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.customers import exporting, importing
@@ -33,12 +33,6 @@ SESSION_SEQ = "customer_imports_seq"
 KEEP_UPLOADS = 5
 # Bad rows listed on the report page; the full list is a download.
 SHOWN_ERRORS = 500
-
-
-class AuthedRequest(HttpRequest):
-    """LoginRequiredMiddleware guarantees a signed-in staff member on every view here."""
-
-    user: User
 
 
 class ImportUploadForm(forms.Form):
@@ -99,7 +93,7 @@ def _may_import(user: Any, kind: str) -> bool:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def import_upload(request: AuthedRequest) -> HttpResponse:
+def import_upload(request: AuthedHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None, initial={"kind": importing.CUSTOMERS})
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
@@ -148,7 +142,7 @@ def import_upload(request: AuthedRequest) -> HttpResponse:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def import_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
+def import_review(request: AuthedHttpRequest, pk: int) -> HttpResponseBase:
     entry = _entry(request, pk)
     report = importing.load_report(entry["token"]) if entry else None
     if entry is None or report is None:
@@ -213,7 +207,7 @@ def import_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 @permission_required("customers.import_customers", raise_exception=True)
 @require_GET
-def import_template(request: AuthedRequest, kind: str) -> HttpResponseBase:
+def import_template(request: AuthedHttpRequest, kind: str) -> HttpResponseBase:
     if kind not in importing.KINDS:
         raise Http404("没有这种导入模板")
     return xlsx_response(exporting.build_template(kind, request.user))
@@ -221,11 +215,11 @@ def import_template(request: AuthedRequest, kind: str) -> HttpResponseBase:
 
 @permission_required("customers.export_customers", raise_exception=True)
 @require_GET
-def export_customers(request: AuthedRequest) -> HttpResponseBase:
+def export_customers(request: AuthedHttpRequest) -> HttpResponseBase:
     return xlsx_response(exporting.export_customers(request.user, request.GET, ip=client_ip(request)))
 
 
 @permission_required("customers.export_customers", raise_exception=True)
 @require_GET
-def export_deals(request: AuthedRequest) -> HttpResponseBase:
+def export_deals(request: AuthedHttpRequest) -> HttpResponseBase:
     return xlsx_response(exporting.export_deals(request.user, request.GET, ip=client_ip(request)))

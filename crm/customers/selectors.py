@@ -1,4 +1,4 @@
-"""Reads of customer data, always scoped to the user (crm.core.scope)."""
+"""Reads of customer data, always scoped to the user (crm.accounts.access)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from crm.core.scope import customer_scope_q
+from crm.accounts import access
 from crm.customers.models import Customer, Deal, TimelineEvent
 
 if TYPE_CHECKING:
@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 
 _DIGITS = re.compile(r"[\d\s\-]+")
 _NUMBER = re.compile(r"KH\d+", re.IGNORECASE)
+
+
+def customer_scope_q(user: User, *, prefix: str = "") -> Q:
+    """The access rule over Customer (or, with ``prefix="customer__"``, over a model
+    pointing at one): the customer's company, owner, VIP advisor and project."""
+    return access.scope_q(
+        user,
+        company=f"{prefix}company",
+        owner=f"{prefix}owner",
+        advisor=f"{prefix}advisor",
+        project=f"{prefix}project",
+    )
 
 
 def customers_visible_to(user: User, *, include_archived: bool = False) -> QuerySet[Customer]:

@@ -16,18 +16,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm.accounts.access import company_of
+from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.core.audit import client_ip
 from crm.core.errors import DomainError
+from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.http import back_url
 from crm.customers import archive, services
-from crm.customers.filters import PAGE_SIZES, CustomerFilterForm, DealFilterForm, company_of
+from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.forms import (
     BULK_ACTIONS,
     BulkActionForm,
@@ -42,7 +45,6 @@ from crm.customers.forms import (
     NoteForm,
     ProfileForm,
     RevealForm,
-    apply_domain_error,
 )
 from crm.customers.models import Channel, Customer, CustomerProfile, Deal, TimelineEvent
 from crm.customers.selectors import (
@@ -127,23 +129,9 @@ class PeekedPage(Page):
         return self.number - 1
 
 
-class AuthedRequest(HttpRequest):
-    """LoginRequiredMiddleware guarantees a signed-in staff member on every view here."""
-
-    user: User
-
-
 def _require(user: User, perm: str) -> None:
     if not user.has_perm(perm):
         raise PermissionDenied
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """The posted "next" URL when it points into this site, else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _int(value: Any) -> int | None:
@@ -161,7 +149,7 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_list(request: AuthedRequest) -> HttpResponse:
+def customer_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     filters = CustomerFilterForm(request.GET, user=user)
     page = CappedPaginator(filters.queryset().values_list(*LIST_COLUMNS), filters.page_size).peek(
@@ -192,7 +180,7 @@ def customer_list(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_list_count(request: AuthedRequest) -> HttpResponse:
+def customer_list_count(request: AuthedHttpRequest) -> HttpResponse:
     """The list's total for its current filters (capped), fetched by the list page once its
     rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
     filters = CustomerFilterForm(request.GET, user=request.user)
@@ -202,7 +190,7 @@ def customer_list_count(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
-def list_options(request: AuthedRequest, field: str) -> HttpResponse:
+def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
     """The <option>s of one of the list page's staff, project or tag dropdowns, fetched by hx-get when
     the dropdown is first reached for (customers/list.html, docs/performance.md fix C). The
     select's own value comes with the request and stays selected."""
@@ -224,10 +212,10 @@ def list_options(request: AuthedRequest, field: str) -> HttpResponse:
 
 @require_POST
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_bulk(request: AuthedRequest) -> HttpResponse:
+def customer_bulk(request: AuthedHttpRequest) -> HttpResponse:
     """Apply one action to the ticked customers; ids outside the user's scope are ignored."""
     user = request.user
-    back = _back(request, reverse("customers:list"))
+    back = back_url(request, reverse("customers:list"))
     form = BulkActionForm(request.POST, user=user)
     action = request.POST.get("action", "")
     perm = {
@@ -314,7 +302,7 @@ def _duplicate_error(form: CustomerForm, user: User, exc: services.DuplicateCust
     return duplicate
 
 
-def _merge_intake(request: AuthedRequest, form: CustomerForm) -> HttpResponse:
+def _merge_intake(request: AuthedHttpRequest, form: CustomerForm) -> HttpResponse:
     """Fold this registration into the existing record the duplicate check found."""
     user = request.user
     pk = _int(request.POST.get("merge_into"))
@@ -346,7 +334,7 @@ def _merge_intake(request: AuthedRequest, form: CustomerForm) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer", raise_exception=True)
-def customer_create(request: AuthedRequest) -> HttpResponse:
+def customer_create(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     if user.company is None:
         raise PermissionDenied
@@ -375,7 +363,7 @@ def customer_create(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer", raise_exception=True)
-def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     customer = get_customer_for_user(user, pk)
     # The form gets its own copy: validation writes typed values onto its instance.
@@ -407,7 +395,7 @@ CONSENT_PURPOSES = (
 )
 
 
-def _detail_context(request: AuthedRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
+def _detail_context(request: AuthedHttpRequest, customer: Customer, **forms: Any) -> dict[str, Any]:
     user = request.user
     # Fetched with the customer on the 360° page; one query otherwise (no profile yet is None).
     profile = getattr(customer, "profile", None)
@@ -466,13 +454,13 @@ def _customer_for_360(user: User, pk: int) -> Customer:
 
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = _customer_for_360(request.user, pk)
     return render(request, "customers/detail.html", _detail_context(request, customer))
 
 
 @require_POST
-def reveal(request: AuthedRequest, pk: int) -> HttpResponse:
+def reveal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Show one full mobile or ID number in place of the masked one, with a reason (audited)."""
     _require(request.user, "customers.reveal_contact")
     customer = get_customer_for_user(request.user, pk)
@@ -508,7 +496,7 @@ def reveal(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
-def note_add(request: AuthedRequest, pk: int) -> HttpResponse:
+def note_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
@@ -525,7 +513,7 @@ def note_add(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("customers.change_customer", raise_exception=True)
-def consent(request: AuthedRequest, pk: int) -> HttpResponse:
+def consent(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk)
     form = ConsentForm(request.POST)
     if not form.is_valid():
@@ -546,7 +534,7 @@ def consent(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer", raise_exception=True)
-def family_add(request: AuthedRequest, pk: int) -> HttpResponse:
+def family_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk)
     form = FamilyMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -562,7 +550,7 @@ def family_add(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.view_customer", raise_exception=True)
-def customer_profile(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_profile(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The 42-item archive in its six groups; read-only without the right to edit customers."""
     user = request.user
     customer = get_customer_for_user(user, pk)
@@ -608,7 +596,7 @@ def customer_profile(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.archive_customer", raise_exception=True)
-def customer_dispose(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_dispose(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Archive an invalid record with a reason (seed 003: 定期清理无效信息, never deleted)."""
     customer = get_customer_for_user(request.user, pk)
     form = DisposeForm(request.POST or None)
@@ -627,7 +615,7 @@ def customer_dispose(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("customers.archive_customer", raise_exception=True)
-def customer_restore(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_restore(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for_user(request.user, pk)
     try:
         services.restore_customer(customer, actor=request.user)
@@ -640,7 +628,7 @@ def customer_restore(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.merge_customers", raise_exception=True)
-def customer_merge(request: AuthedRequest, pk: int) -> HttpResponse:
+def customer_merge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Merge a duplicate into this customer: enter its number, check the preview, confirm."""
     user = request.user
     target = get_customer_for_user(user, pk)
@@ -683,7 +671,7 @@ def customer_merge(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("customers.view_deal", raise_exception=True)
-def deal_list(request: AuthedRequest) -> HttpResponse:
+def deal_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     filters = DealFilterForm(request.GET, user=user)
     deals = filters.queryset().select_related("customer", "unit__building", "project", "consultant")
@@ -703,7 +691,7 @@ def deal_list(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_deal", raise_exception=True)
-def deal_create(request: AuthedRequest) -> HttpResponse:
+def deal_create(request: AuthedHttpRequest) -> HttpResponse:
     """认购: pick an available unit of the customer's project and record the dates known so far."""
     user = request.user
     customer_id = _int(request.GET.get("customer") or request.POST.get("customer"))
@@ -740,7 +728,7 @@ def _deal_context(deal: Deal, **forms: Any) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.view_deal", raise_exception=True)
-def deal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+def deal_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """A deal's milestones; POST records milestone dates (and price, move-in kind)."""
     user = request.user
     deal = get_deal_for_user(user, pk)
@@ -764,7 +752,7 @@ def deal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("customers.change_deal", raise_exception=True)
-def deal_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+def deal_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """退房: the deal stays on record as cancelled and the unit is for sale again."""
     deal = get_deal_for_user(request.user, pk)
     form = DealCancelForm(request.POST)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from crm.lib.dates import CHINA_TZ
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 
 from .base import CallbackError, ErrorRule, Outcome
 
 # Both gateways report wall-clock times in China Standard Time, whatever TIME_ZONE says.
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = ["CHINA_TZ"]
 
 
 def load_json(body: bytes) -> Any:
@@ -56,10 +56,6 @@ def parse_unix_time(value: Any) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return datetime.fromtimestamp(seconds, tz=UTC).astimezone(CHINA_TZ)
-
-
-def china_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=CHINA_TZ)
 
 
 def canonical_mobile(raw: str, country_code: str = "") -> str:

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from conftest import PASSWORD
+from crm.accounts.access import scopes_of, widest_scope
 from crm.accounts.roles import ROLE_SPECS, Role, Scope, group_name
 
 
@@ -69,12 +70,14 @@ def test_every_role_has_its_group_with_its_permissions(db):
         (Role.SUPERVISOR, Scope.COMPANY),
     ],
 )
-def test_the_widest_role_decides_the_scope(make_staff, role, scope):
-    assert make_staff(f"u_{role}", role).data_scope == scope
+def test_each_role_grants_its_scope(make_staff, role, scope):
+    assert scopes_of(make_staff(f"u_{role}", role)) == {scope}
 
 
-def test_a_user_with_two_roles_gets_the_wider_scope(make_staff):
-    assert make_staff("both", Role.CONSULTANT, Role.DIRECTOR).data_scope == Scope.PROJECT
+def test_a_user_with_two_roles_has_both_scopes(make_staff):
+    user = make_staff("both", Role.CONSULTANT, Role.DIRECTOR)
+    assert scopes_of(user) == {Scope.OWN, Scope.PROJECT}
+    assert widest_scope(user) == Scope.PROJECT
 
 
 def test_a_login_is_audited_with_the_address(client, consultant):

@@ -498,7 +498,7 @@ def test_the_approver_sees_the_pending_drafts_on_the_workbench(login, approver, 
     services.create_draft(rule, occasion="2099", send_on=timezone.localdate() + timedelta(days=5))
     client = login(approver)
     response = client.get("/")
-    [stat] = response.context["care_stats"]
+    [stat] = response.context["card"]["care"].stats
     assert (stat.key, stat.value, stat.url) == ("pending_drafts", 2, APPROVALS)
     assert "待审批短信" in response.content.decode()
     assert len(client.get(stat.url).context["pending"]) == 2
@@ -512,7 +512,7 @@ def test_service_staff_see_todays_outbox_counts_matching_the_list(login, service
     queue(make_customer("失败"), status=Status.FAILED, when=now)
     queue(make_customer("昨天"), status=Status.FAILED, when=now - timedelta(days=1))
     client = login(service)
-    stats = {s.key: s for s in client.get("/").context["care_stats"]}
+    stats = {s.key: s for s in client.get("/").context["card"]["care"].stats}
     assert {k: s.value for k, s in stats.items()} == {
         "outbox_scheduled": 1,
         "outbox_sent_any": 2,
@@ -533,7 +533,7 @@ def test_administrators_are_warned_from_november_when_next_years_calendar_is_mis
 
 def test_a_consultant_gets_no_care_counts(login, consultant, owner):
     queue(owner)
-    assert login(consultant).get("/").context["care_stats"] == []
+    assert "care" not in login(consultant).get("/").context["card"]
 
 
 # ---------------------------------------------------------------- admin

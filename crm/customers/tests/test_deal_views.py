@@ -254,7 +254,7 @@ def test_the_outsider_sees_none_of_the_consultants_deals(login, outsider, deals)
 
 def test_workbench_deal_counts_match_the_deal_list(login, consultant, deals):
     client = login(consultant)
-    stats = client.get("/").context["deal_stats"]
+    stats = client.get("/").context["card"]["deals"].stats
     assert [s.value for s in stats] == [1, 1, 1]
     for stat in stats:
         assert client.get(stat.url).context["page"].paginator.count == stat.value

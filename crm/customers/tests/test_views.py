@@ -723,7 +723,7 @@ def test_every_workbench_count_matches_the_list_it_links_to(login, consultant, m
     old = make_customer("老客户", grade="A")
     Customer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
     client = login(consultant)
-    stats = client.get("/").context["customer_stats"]
+    stats = client.get("/").context["card"]["customers"].stats
     assert [s.value for s in stats][:4] == [3, 2, 2, 1]
     for stat in stats:
         assert client.get(stat.url).context["page"].paginator.count == stat.value, stat.label
@@ -731,7 +731,7 @@ def test_every_workbench_count_matches_the_list_it_links_to(login, consultant, m
 
 def test_an_approver_sees_no_customer_counts(login, approver, customer):
     response = login(approver).get("/")
-    assert response.context["customer_stats"] == []
+    assert response.context["card"].get("customers") is None
     assert "您的角色不查看客户资料" in response.content.decode()
 
 

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from crm.lib.dates import local_midnight
+
 from ..base import (
     CallbackAck,
     ErrorRule,
@@ -31,7 +33,6 @@ from ..base import (
 )
 from ..formats import (
     canonical_mobile,
-    china_day_start,
     classify,
     json_items,
     load_json,
@@ -264,7 +265,7 @@ class TencentGateway:
     # -- status query ------------------------------------------------------------------------
 
     def query(self, reference: str, mobile: str, sent_on: date) -> list[Receipt]:
-        begin = china_day_start(sent_on)
+        begin = local_midnight(sent_on)
         end = min(begin + _QUERY_SPAN, datetime.fromtimestamp(self.clock(), tz=UTC))
         receipts: list[Receipt] = []
         offset = 0

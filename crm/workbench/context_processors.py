@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from crm.core.navigation import menu_for
+from crm.workbench.navigation import menu_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

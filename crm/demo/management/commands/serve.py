@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from crm.accounts.models import Company
-from crm.core.demo import DEMO_USERS
+from crm.demo.foundation import DEMO_USERS
 
 
 class Command(BaseCommand):

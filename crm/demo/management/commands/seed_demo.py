@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from crm.accounts.models import Company
-from crm.core import demo
+from crm.demo import seed as demo
 
 
 class Command(BaseCommand):

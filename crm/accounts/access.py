@@ -1,0 +1,204 @@
+"""The one access rule: which rows a user may see or change.
+
+Every decision "may this user see or change these rows" is made here, driven by the role
+table (crm.accounts.roles) and Django permissions. This module knows no other app's
+models: an app's selectors name the field paths of their model that lead to the company,
+the owning consultant, the VIP advisor and the project, and get back a ``Q``::
+
+    scope_q(user, company="customer__company", owner="customer__owner",
+            advisor="customer__advisor", project="customer__project")
+
+so a new app gets the same rule by naming its paths (docs/architecture.md, decision 0002).
+
+Each role grants a data scope (roles.py); a user with several roles sees the **union** of
+their scopes, not only the widest one (a consultant also made 客服专员 keeps their own
+customers in other projects):
+
+    OWN      rows the user owns or advises (VIP 专属顾问)
+    TEAM     rows owned or advised by a member of the user's team, and OWN
+    PROJECT  rows of the user's projects, rows advised by a member of the user's team, and OWN
+    COMPANY  every row of the user's company
+
+A row outside the scope is a 404, never a 403, so the existence of other teams' customers
+is not revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from crm.accounts.roles import ROLE_SPECS, Scope
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+NOTHING = Q(pk__in=[])
+
+SCOPE_LABELS = {
+    Scope.OWN: "我的客户",
+    Scope.TEAM: "本组客户",
+    Scope.PROJECT: "所辖楼盘客户",
+    Scope.COMPANY: "全公司客户",
+}
+
+
+def company_of(user: User) -> int:
+    """The user's company id; 0 (matching nothing) for an account without a company."""
+    return user.company_id or 0
+
+
+def scopes_of(user: User) -> frozenset[Scope]:
+    """The data scopes the user's roles grant (a superuser: the company)."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset({Scope.COMPANY})
+    return frozenset(ROLE_SPECS[role].scope for role in user.roles) - {Scope.NONE}
+
+
+def widest_scope(user: User) -> Scope:
+    """The widest of the user's scopes: what the workbench calls "my customers"."""
+    return max(scopes_of(user), default=Scope.NONE)
+
+
+def sees_company(user: User) -> bool:
+    return Scope.COMPANY in scopes_of(user)
+
+
+def team_member_ids(user: User) -> list[int]:
+    """Ids of the user's team members (the user included), read once per request."""
+    cached = user.__dict__.get("_team_member_ids")
+    if cached is not None:
+        return list(cached)
+    if user.team_id is None:
+        ids = [user.pk]
+    else:
+        from crm.accounts.models import User as UserModel
+
+        ids = list(UserModel.objects.filter(team_id=user.team_id).values_list("id", flat=True))
+    user.__dict__["_team_member_ids"] = tuple(ids)
+    return ids
+
+
+def scope_q(
+    user: User,
+    *,
+    company: str = "company",
+    owner: str | None = None,
+    advisor: str | None = None,
+    project: str | None = None,
+) -> Q:
+    """A Q over any model whose rows belong to a company and, optionally, to an owner, a VIP
+    advisor and a project, given the paths to those fields.
+
+    A path left out makes that part of the rule match nothing: a model with only a project
+    (a care draft) is seen by PROJECT and COMPANY scopes, not by OWN or TEAM.
+    """
+    scopes = scopes_of(user)
+    if not scopes:
+        return NOTHING
+    in_company = Q(**{f"{company}_id": user.company_id})
+    if Scope.COMPANY in scopes:
+        return in_company
+    parts: list[Q] = []
+    team = team_member_ids(user) if (Scope.TEAM in scopes or Scope.PROJECT in scopes) else [user.pk]
+    if Scope.TEAM in scopes:
+        parts += _people_q(owner, team) + _people_q(advisor, team)
+    if Scope.PROJECT in scopes:
+        if project is not None:
+            parts.append(Q(**{f"{project}_id__in": user.project_ids}))
+        parts += _people_q(advisor, team)
+    # Every scope includes the user's own rows.
+    parts += _people_q(owner, [user.pk]) + _people_q(advisor, [user.pk])
+    if not parts:
+        return NOTHING
+    return in_company & _any(parts)
+
+
+def _people_q(path: str | None, ids: list[int]) -> list[Q]:
+    if path is None:
+        return []
+    if len(ids) == 1:
+        return [Q(**{f"{path}_id": ids[0]})]
+    return [Q(**{f"{path}_id__in": ids})]
+
+
+def _any(parts: Iterable[Q]) -> Q:
+    combined = Q()
+    seen: list[Q] = []
+    for part in parts:
+        if part in seen:
+            continue
+        seen.append(part)
+        combined |= part
+    return combined
+
+
+def may_see_row(
+    user: User, *, company_id: int | None, owner_id: int | None, advisor_id: int | None, project_id: int | None
+) -> bool:
+    """The same rule as ``scope_q`` for one row whose keys are already read (no query
+    beyond the user's team): e.g. whether to name the holder of a duplicate mobile."""
+    scopes = scopes_of(user)
+    if not scopes or company_id != user.company_id:
+        return False
+    if Scope.COMPANY in scopes:
+        return True
+    people = {owner_id, advisor_id} - {None}
+    if user.pk in people:
+        return True
+    team = set(team_member_ids(user)) if (Scope.TEAM in scopes or Scope.PROJECT in scopes) else set()
+    if Scope.TEAM in scopes and people & team:
+        return True
+    return Scope.PROJECT in scopes and (project_id in user.project_ids or advisor_id in team)
+
+
+# ---------------------------------------------------------------- staff and projects
+
+
+def staff_in_scope_q(user: User) -> Q:
+    """Staff whose customers the user can see (the owner filter of the lists), decided from
+    the staff side: deriving them from the customers reads every customer in scope
+    (0.9–1.6 s a page at 1,000,000 customers, docs/performance.md)."""
+    scopes = scopes_of(user)
+    if not scopes:
+        return NOTHING
+    in_company = Q(company_id=user.company_id)
+    if Scope.COMPANY in scopes:
+        return in_company
+    parts = [Q(pk=user.pk)]
+    if Scope.TEAM in scopes or Scope.PROJECT in scopes:
+        parts.append(Q(pk__in=team_member_ids(user)))
+    if Scope.PROJECT in scopes:
+        parts.append(Q(projects__in=user.project_ids))
+    return in_company & _any(parts)
+
+
+def assignable_owners_q(user: User) -> Q:
+    """Staff a user may hand customers to: active staff of the same company, and of the
+    same team unless one of the user's roles sees whole projects."""
+    scopes = scopes_of(user)
+    if not scopes:
+        return Q(pk=user.pk)
+    active = Q(company_id=user.company_id, is_active=True)
+    if Scope.COMPANY in scopes or Scope.PROJECT in scopes:
+        return active
+    if Scope.TEAM in scopes and user.team_id is not None:
+        return active & Q(team_id=user.team_id)
+    return Q(pk=user.pk)
+
+
+def project_q(user: User, *, path: str = "", wide_permissions: Iterable[str] = ()) -> Q:
+    """Projects (or, with ``path="project__"``, rows of a project) the user works on: every
+    project of the company for company-wide roles and for holders of any of
+    ``wide_permissions`` (e.g. 综合组 approves every project's messages), else the
+    projects the user belongs to."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    in_company = Q(**{f"{path}company_id": user.company_id})
+    if sees_company(user) or any(user.has_perm(perm) for perm in wide_permissions):
+        return in_company
+    return in_company & Q(**{f"{path}pk__in" if not path else f"{path}id__in": user.project_ids})

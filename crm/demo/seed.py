@@ -1,0 +1,23 @@
+"""The demo data of every app, in order: each app adds its rows as one step here.
+
+The foundation (company, projects, staff of every role, customers and deals) comes first;
+a later app (visits, complaints …) adds a module beside it and a step to ``STEPS`` that
+takes the company the foundation created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crm.accounts.models import Company
+from crm.demo import foundation
+
+# Steps after the foundation: (name, function taking the company and a seed value).
+STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = ()
+
+
+def seed(*, customers: int = 3000, seed_value: int = 20261123, password: str | None = None) -> Company:
+    company = foundation.seed(customers=customers, seed_value=seed_value, password=password)
+    for _name, step in STEPS:
+        step(company, seed_value)
+    return company

@@ -1,0 +1,63 @@
+"""Demo data and its command."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from crm.accounts.models import User
+from crm.accounts.roles import Role
+from crm.customers.models import Customer, Deal
+from crm.demo import seed as demo
+from crm.lib.mobile import normalize_mobile
+
+
+@pytest.fixture
+def demo_world(db, settings):
+    settings.DEMO_PASSWORD = "demo-pass-1"
+    return demo.seed(customers=200)
+
+
+def test_demo_has_a_user_of_every_role_who_can_log_in(demo_world, client):
+    for role in Role:
+        assert User.objects.filter(groups__name=str(role.label)).exists(), role
+    for username in ("admin", "consultant1", "consultant2", "service1", "director1", "approver1"):
+        response = client.post("/login/", {"username": username, "password": "demo-pass-1"})
+        assert response.status_code == 302, username
+
+
+def test_demo_consultants_one_and_two_are_in_different_teams(demo_world):
+    one, two = User.objects.get(username="consultant1"), User.objects.get(username="consultant2")
+    assert one.team_id != two.team_id
+
+
+def test_demo_customers_have_valid_unique_mobiles_and_deals_at_every_milestone(demo_world):
+    mobiles = list(Customer.objects.values_list("mobile", flat=True))
+    assert len(mobiles) == 200
+    assert len(set(mobiles)) == 200
+    assert all(normalize_mobile(m) == m for m in mobiles)
+    deals = Deal.objects.all()
+    assert deals.filter(contracted_on__isnull=True).exists()
+    assert deals.filter(contracted_on__isnull=False, delivered_on__isnull=True).exists()
+    assert deals.filter(moved_in_on__isnull=False).exists()
+    assert all(d.customer.stage == "owner" for d in deals.select_related("customer"))
+
+
+def test_seed_demo_command_does_not_run_twice(demo_world):
+    out = StringIO()
+    call_command("seed_demo", customers=10, stdout=out)
+    assert "跳过" in out.getvalue()
+    assert Customer.objects.count() == 200
+
+
+def test_demo_customers_were_registered_over_two_years(demo_world):
+    from django.db.models import Max, Min
+
+    span = Customer.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert (span["last"] - span["first"]).days > 300
+
+
+def test_demo_deals_come_after_the_customers_registration(demo_world):
+    for deal in Deal.objects.select_related("customer"):
+        assert deal.subscribed_on >= timezone.localtime(deal.customer.created_at).date()
