@@ -1,4 +1,4 @@
-"""The benchmark behind `make bench` (`manage.py bench`): a generated dataset and the customer pages timed.
+"""The customers benchmark (`python -m bench customers`): a generated dataset and the customer pages timed.
 
 1. ``ensure_dataset`` fills the database with a company of N generated customers (and
    its projects, units, 200 consultants in 20 teams, deals and timeline events). On
@@ -13,10 +13,10 @@
 3. ``measure`` warms up, times and counts queries; ``check_results`` walks every page of
    each search and compares the customers listed with raw SQL; ``time_import`` times
    crm.customers.importing on 100,000 new customers and rolls them back. The command
-   (crm/core/management/commands/bench.py) prints the table with the targets.
+   line (bench/cli.py) prints the table with the targets.
 
 The URLconf of this module (the site's plus the floor view) is installed only while the
-benchmark runs. ``ensure_dataset`` is also the dataset of ``manage.py care_bench``.
+benchmark runs. ``ensure_dataset`` is also the dataset of ``python -m bench care``.
 Figures and analysis: docs/performance.md.
 """
 
@@ -52,6 +52,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import path
 from django.utils import timezone
 
+from bench import BenchError
 from config.urls import urlpatterns as site_urlpatterns
 from crm.accounts.models import Company, Department, Team, User
 from crm.accounts.roles import Role, group_name
@@ -142,10 +143,6 @@ JOB_TITLES = ("教师", "医生", "工程师", "经理", "公务员", "个体老
 LAYOUTS = (("两室两厅一卫", 89), ("三室两厅两卫", 118), ("四室两厅两卫", 143))
 CHANNEL_LABELS = {value: str(label) for value, label in Channel.choices}
 STAGE_LABELS = {value: str(label) for value, label in Stage.choices}
-
-
-class BenchError(Exception):
-    """The benchmark cannot run (e.g. the database holds other data); the message says why."""
 
 
 # --------------------------------------------------------------------------- dataset
