@@ -90,10 +90,11 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
     from django.db import connection
 
     from bench import care, customers
+    from bench.dataset import ensure_dataset
 
     if settings.DEBUG:
         write("DEBUG is on: every query is kept in memory and times are inflated.")
-    dataset = customers.ensure_dataset(args.customers, force=args.force, regenerate=args.regenerate, write=write)
+    dataset = ensure_dataset(args.customers, force=args.force, regenerate=args.regenerate, write=write)
     if args.import_only:
         facts = [
             *customers.machine_lines(),
@@ -142,10 +143,11 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
 
 
 def run_care(args: argparse.Namespace, *, write: Write) -> None:
-    from bench import care, customers
+    from bench import care
+    from bench.dataset import ensure_dataset
 
     if args.customers:
-        customers.ensure_dataset(args.customers, write=write)
+        ensure_dataset(args.customers, write=write)
     lines = care.run(write=write, day=args.day, repeat=args.repeat, messages=args.messages, workers=args.workers)
     write("")
     for line in lines:

@@ -6,7 +6,7 @@ scenario is measured and that the searches list exactly the customers raw SQL fi
 
 import pytest
 
-from bench import BenchError, cli, customers
+from bench import BenchError, cli, dataset
 from crm.accounts.models import Company
 from crm.customers.models import Customer
 
@@ -43,21 +43,21 @@ def test_bench_measures_every_scenario_and_checks_the_search_results():
     assert "WRONG RESULT" not in output
     assert "N+1 check (page size 25 vs 100)" in output
     assert "import 20 rows: validate_file" in output
-    assert Customer.objects.filter(company__name=customers.BENCH_COMPANY).count() == 600
+    assert Customer.objects.filter(company__name=dataset.BENCH_COMPANY).count() == 600
 
 
 @pytest.mark.django_db
 def test_a_second_run_reuses_the_dataset_of_the_same_size_and_regenerates_another():
-    customers.ensure_dataset(300, write=lambda line: None)
+    dataset.ensure_dataset(300, write=lambda line: None)
     first_ids = set(Customer.objects.values_list("id", flat=True))
     said = []
 
-    customers.ensure_dataset(300, write=said.append)
+    dataset.ensure_dataset(300, write=said.append)
 
-    assert said == [f"Reusing the generated dataset of 300 customers (marker {customers.MARKER_KEY})."]
+    assert said == [f"Reusing the generated dataset of 300 customers (marker {dataset.MARKER_KEY})."]
     assert set(Customer.objects.values_list("id", flat=True)) == first_ids
 
-    customers.ensure_dataset(400, write=said.append)
+    dataset.ensure_dataset(400, write=said.append)
 
     assert Customer.objects.count() == 400
 
