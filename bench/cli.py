@@ -26,7 +26,7 @@ write: Write = functools.partial(print, flush=True)
 def _customer_count(value: str) -> int:
     count = int(value)
     if count < 50:
-        raise argparse.ArgumentTypeError("--customers must be at least 50")
+        raise argparse.ArgumentTypeError("must be at least 50")
     return count
 
 

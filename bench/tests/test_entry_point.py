@@ -35,7 +35,7 @@ def test_a_dataset_too_small_is_refused_before_django_starts():
     done = run_module("customers", "--customers", "49")
 
     assert done.returncode == 2
-    assert "--customers must be at least 50" in done.stderr
+    assert "argument --customers: must be at least 50" in done.stderr
 
 
 def test_the_options_of_the_former_management_commands_parse():
