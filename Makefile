@@ -43,8 +43,11 @@ fmt: install ## Format and autofix
 browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
 	@bash scripts/ensure-browser.sh
 
-bench: install ## Benchmark at CUSTOMERS (default 100000) customers; needs DATABASE_URL for PostgreSQL
-	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py bench --customers $(CUSTOMERS)
+bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000); needs DATABASE_URL for PostgreSQL
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench customers --customers $(CUSTOMERS)
+
+bench-care: install ## Benchmark care planning and dispatch on the same dataset (CUSTOMERS, DATABASE_URL)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench care --customers $(CUSTOMERS)
 
 lock: ## Re-resolve requirements*.in into the lock files
 	rm -rf /tmp/estatecrm-lock && $(PYTHON) -m venv /tmp/estatecrm-lock
@@ -53,4 +56,4 @@ lock: ## Re-resolve requirements*.in into the lock files
 	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements-dev.in
 	/tmp/estatecrm-lock/bin/pip freeze | grep -v -x -F -f requirements.lock | sed '1i -r requirements.lock' > requirements-dev.lock
 
-.PHONY: help install run test check fmt browser bench lock
+.PHONY: help install run test check fmt browser bench bench-care lock

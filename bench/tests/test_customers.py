@@ -1,17 +1,13 @@
-"""`manage.py bench` end to end at a tiny size, on whatever database the test run uses.
+"""`python -m bench customers` end to end at a tiny size, on whatever database the test run uses.
 
 Timings are not asserted: they depend on the machine. What is checked is that every
 scenario is measured and that the searches list exactly the customers raw SQL finds.
 """
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
+from bench import BenchError, cli, dataset
 from crm.accounts.models import Company
-from crm.core import bench
 from crm.customers.models import Customer
 
 SCENARIOS = (
@@ -27,10 +23,11 @@ SCENARIOS = (
 )
 
 
-def run_bench(**options):
-    out = StringIO()
-    call_command("bench", customers=600, requests=2, warmup=1, import_rows=20, stdout=out, **options)
-    return out.getvalue()
+def run_bench(*options):
+    argv = ["customers", "--customers", "600", "--requests", "2", "--warmup", "1", "--import-rows", "20", *options]
+    out = []
+    cli.run(cli.parser().parse_args(argv), write=out.append)
+    return "\n".join(out)
 
 
 @pytest.mark.django_db
@@ -46,21 +43,21 @@ def test_bench_measures_every_scenario_and_checks_the_search_results():
     assert "WRONG RESULT" not in output
     assert "N+1 check (page size 25 vs 100)" in output
     assert "import 20 rows: validate_file" in output
-    assert Customer.objects.filter(company__name=bench.BENCH_COMPANY).count() == 600
+    assert Customer.objects.filter(company__name=dataset.BENCH_COMPANY).count() == 600
 
 
 @pytest.mark.django_db
 def test_a_second_run_reuses_the_dataset_of_the_same_size_and_regenerates_another():
-    bench.ensure_dataset(300, write=lambda line: None)
+    dataset.ensure_dataset(300, write=lambda line: None)
     first_ids = set(Customer.objects.values_list("id", flat=True))
     said = []
 
-    bench.ensure_dataset(300, write=said.append)
+    dataset.ensure_dataset(300, write=said.append)
 
-    assert said == [f"Reusing the generated dataset of 300 customers (marker {bench.MARKER_KEY})."]
+    assert said == [f"Reusing the generated dataset of 300 customers (marker {dataset.MARKER_KEY})."]
     assert set(Customer.objects.values_list("id", flat=True)) == first_ids
 
-    bench.ensure_dataset(400, write=said.append)
+    dataset.ensure_dataset(400, write=said.append)
 
     assert Customer.objects.count() == 400
 
@@ -69,6 +66,6 @@ def test_a_second_run_reuses_the_dataset_of_the_same_size_and_regenerates_anothe
 def test_bench_refuses_a_database_holding_other_data():
     Company.objects.create(name="真实置业")
 
-    with pytest.raises(CommandError, match="--force"):
+    with pytest.raises(BenchError, match="--force"):
         run_bench()
     assert not Customer.objects.exists()

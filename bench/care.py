@@ -1,10 +1,10 @@
 """The care-message benchmark: one day's planning beside hand-written SQL floors, and dispatch
 throughput through the Aliyun protocol fake with worker processes.
 
-``run`` works on whatever customers the database holds (the dataset of ``manage.py bench``,
-crm/core/bench.py); ``manage.py care_bench`` runs it on its own. Everything it writes (outbox
-rows, drafts, timeline events) is removed again, except a one-off outbox history
-(``ensure_history``: two years of delivered messages, so the outbox has a real size).
+``run`` works on whatever customers the database holds (the dataset of ``python -m bench
+customers``, bench/customers.py); ``python -m bench care`` runs it on its own. Everything it
+writes (outbox rows, drafts, timeline events) is removed again, except a one-off outbox
+history (``ensure_history``: two years of delivered messages, so the outbox has a real size).
 
 1. Planning (``plan_lines``): each planner of crm.care.planning is timed for one day, and
    beside it its *floor*: the same rows inserted by one hand-written ``INSERT … SELECT … ON

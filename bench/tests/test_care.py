@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.care import bench, planning
+from bench import care
+from crm.care import planning
 from crm.care.models import Draft, OutboundMessage
 from crm.care.tests.conftest import local
 from crm.care.tests.test_planning_reruns import DAY, a_busy_day  # noqa: F401 (a fixture)
@@ -15,7 +16,7 @@ pytestmark = [pytest.mark.needs_postgres, pytest.mark.django_db]
 
 @pytest.mark.usefixtures("a_busy_day")
 def test_each_floor_inserts_the_rows_its_planner_inserts():
-    results, whole, rerun = bench.plan_timings(DAY, repeat=1, write=lambda line: None)
+    results, whole, rerun = care.plan_timings(DAY, repeat=1, write=lambda line: None)
     floors = {r.label: (r.rows, r.floor_rows) for r in results}
     assert floors.pop("plan_move_in_greetings") == (1, None)  # timed without a floor
     assert floors == {

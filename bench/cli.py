@@ -1,0 +1,154 @@
+"""The command line of ``python -m bench`` (bench/__main__.py): two benchmarks.
+
+- ``customers``: generate N customers (or reuse a dataset of that size) and time the customer
+  pages against their floors, then the import (bench/customers.py);
+- ``care``: one day's care planning against its floors and dispatch throughput through the
+  Aliyun protocol fake (bench/care.py), on the dataset ``customers`` generates.
+
+``parser`` needs no Django; ``run`` needs it set up. Figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Callable
+from datetime import date
+
+from bench import BenchError
+
+Write = Callable[[str], None]
+
+# Progress lines show as they happen, also when the output goes to a pipe or `tee`.
+write: Write = functools.partial(print, flush=True)
+
+
+def _customer_count(value: str) -> int:
+    count = int(value)
+    if count < 50:
+        raise argparse.ArgumentTypeError("must be at least 50")
+    return count
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"无法解析日期：{value}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="性能基准（docs/performance.md）")
+    benches = parser.add_subparsers(dest="bench", required=True, metavar="{customers,care}")
+
+    customers = benches.add_parser(
+        "customers",
+        help="customer list, searches, 360° page and import",
+        description="性能基准：生成 N 位客户（已生成同样规模时复用），测量客户列表、搜索与360°页面的服务端耗时",
+    )
+    customers.add_argument(
+        "--customers", type=_customer_count, default=100_000, help="customers to generate (default 100000)"
+    )
+    customers.add_argument("--requests", type=int, default=200, help="timed requests per scenario (default 200)")
+    customers.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
+    customers.add_argument(
+        "--budget", type=float, default=120, help="seconds of timed requests per scenario at most (default 120)"
+    )
+    customers.add_argument("--force", action="store_true", help="run even if the database holds other data")
+    customers.add_argument("--regenerate", action="store_true", help="regenerate even if a dataset of this size exists")
+    customers.add_argument("--page-size-param", default="per_page", help="query parameter of the list's page size")
+    customers.add_argument("--care", action="store_true", help="also run the care-message benchmark (bench.care)")
+    customers.add_argument("--import-only", action="store_true", help="time only the import (no page scenarios)")
+    customers.add_argument("--import-rows", type=int, default=100_000, help="rows for the import timing (0 skips it)")
+    customers.add_argument(
+        "-v", "--verbosity", type=int, choices=range(4), default=1, help="2 or more: print every query of each page"
+    )
+
+    care = benches.add_parser(
+        "care",
+        help="care planning and dispatch throughput",
+        description="温馨速递性能基准：一天的计划（对照手写 SQL 下限）与两进程发送吞吐",
+    )
+    care.add_argument("--customers", type=int, help="generate or reuse the customers benchmark's dataset of this size")
+    care.add_argument("--day", type=_day, help="plan this day (YYYY-MM-DD; default today in Asia/Shanghai)")
+    care.add_argument("--repeat", type=int, default=3, help="timed runs per planner (median reported)")
+    care.add_argument("--messages", type=int, default=4000, help="messages for the dispatch run (0 skips it)")
+    care.add_argument("--workers", type=int, default=2, help="dispatch worker processes")
+    return parser
+
+
+def run(args: argparse.Namespace, *, write: Write = write) -> None:
+    """Run the benchmark ``args`` name; a BenchError says why it cannot run or what it found wrong."""
+    if args.bench == "customers":
+        run_customers(args, write=write)
+    else:
+        run_care(args, write=write)
+
+
+def run_customers(args: argparse.Namespace, *, write: Write) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    from bench import care, customers
+    from bench.dataset import ensure_dataset
+
+    if settings.DEBUG:
+        write("DEBUG is on: every query is kept in memory and times are inflated.")
+    dataset = ensure_dataset(args.customers, force=args.force, regenerate=args.regenerate, write=write)
+    if args.import_only:
+        facts = [
+            *customers.machine_lines(),
+            customers.load_line("before the import"),
+            *customers.dataset_lines(dataset),
+        ]
+        for line in [*customers.time_import(dataset, args.import_rows, write=write), "", *facts]:
+            write(line)
+        return
+    scenarios = customers.build_scenarios(dataset, page_size_param=args.page_size_param)
+    load_before = customers.load_line("before measuring")
+    write(f"Measuring {len(scenarios)} scenarios ({args.warmup} warm-up + {args.requests} timed each)…")
+    results = customers.measure(
+        scenarios, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write
+    )
+    load_after = customers.load_line("after measuring")
+    checks = customers.check_results(scenarios, page_size_param=args.page_size_param, write=write)
+    facts = [*customers.machine_lines(), load_before, load_after, *customers.dataset_lines(dataset)]
+    import_lines = (
+        customers.time_import(dataset, args.import_rows, write=write)
+        if args.import_rows
+        else ["import: SKIPPED (--import-rows 0)"]
+    )
+    write("")
+    for line in facts:
+        write(line)
+    if dataset.generated_in_s is not None:
+        write(f"generation: {dataset.generated_in_s:.1f} s")
+    write("")
+    for line in [*customers.table_lines(results, requests=args.requests), ""]:
+        write(line)
+    for line in [customers.n_plus_one_line(results), *checks, *import_lines]:
+        write(line)
+    if args.care:
+        write("")
+        for line in care.run(write=write):
+            write(line)
+    if args.verbosity >= 2:
+        write("")
+        for line in customers.query_lines(results):
+            write(line)
+    if dataset.customers != 1_000_000 or connection.vendor != "postgresql":
+        write("Targets are set for 1,000,000 customers on PostgreSQL; at this size or database they are indicative.")
+    if any("WRONG RESULT" in line for line in checks):
+        raise BenchError("A search listed different customers than the raw SQL: see the result checks above.")
+
+
+def run_care(args: argparse.Namespace, *, write: Write) -> None:
+    from bench import care
+    from bench.dataset import ensure_dataset
+
+    if args.customers:
+        ensure_dataset(args.customers, write=write)
+    lines = care.run(write=write, day=args.day, repeat=args.repeat, messages=args.messages, workers=args.workers)
+    write("")
+    for line in lines:
+        write(line)
