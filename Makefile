@@ -27,11 +27,12 @@ run: install ## Set up, load demo data on first start, and start web server + jo
 test: install browser ## Run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest
 
-check: install browser ## Lint, type-check, migrations check and the whole test suite
+check: install browser ## Lint, type-check, layer contracts, migrations check and the whole test suite
 	@mkdir -p var
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings_test DEBUG=0 SECURE_SSL=1 $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest

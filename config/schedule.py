@@ -1,18 +1,12 @@
-"""Time → jobs: every periodic job, its interval and why. Both runners read this list:
-``manage.py runjobs`` (embedded default) and Celery beat (production, later)."""
+"""Time → jobs: every periodic job, its interval and why. Both runners read this list
+through the ``JOB_SCHEDULE`` setting: ``manage.py runjobs`` (embedded default) and Celery
+beat (production)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    name: str
-    func: str  # dotted path to `def job(*, now: datetime) -> int`
-    every: timedelta
-    why: str
+from crm.core.schedule import ScheduledJob
 
 
 SCHEDULE: tuple[ScheduledJob, ...] = (

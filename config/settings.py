@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from crm.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -233,6 +233,9 @@ WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)
 
 # The in-process job runner's poll interval (seconds) for `manage.py runjobs`.
 JOBS_POLL_SECONDS = env_int("JOBS_POLL_SECONDS", 5)
+# The periodic jobs both runners read (runjobs, Celery beat): a dotted path to a tuple of
+# crm.core.schedule.ScheduledJob.
+JOB_SCHEDULE = "config.schedule.SCHEDULE"
 
 # Care messages: at most this many SMS per customer per day (below the gateways' own
 # per-number limits: Aliyun 50/day per template, Tencent 10/day by default).

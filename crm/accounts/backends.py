@@ -53,8 +53,7 @@ def access_key(user: User) -> str:
 
 
 def _read_access(user: User) -> Access:
-    from crm.accounts.models import role_for_group
-    from crm.projects.models import Project
+    from crm.accounts.models import User, role_for_group
 
     # order_by(): no ORDER BY inside a UNION (Permission has a default ordering).
     own = (
@@ -68,10 +67,11 @@ def _read_access(user: User) -> Access:
         .values_list(_kind(_GROUP_PERM), F("content_type__app_label"), F("codename"))
     )
     groups = Group.objects.filter(user=user).order_by().values_list(_kind(_GROUP), F("name"), _kind(""))
+    # The link rows, not the projects: accounts stands below projects.
     projects = (
-        Project.objects.filter(staff=user)
+        User.projects.through.objects.filter(user_id=user.pk)
         .order_by()
-        .values_list(_kind(_PROJECT), Cast("id", output_field=CharField()), _kind(""))
+        .values_list(_kind(_PROJECT), Cast("project_id", output_field=CharField()), _kind(""))
     )
     user_perms: set[str] = set()
     group_perms: set[str] = set()

@@ -17,7 +17,6 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from crm.accounts.backends import forget_access
 from crm.accounts.models import User, new_access_stamp
-from crm.projects.models import Project
 
 
 def renew_access(users: Q) -> None:
@@ -41,7 +40,9 @@ def _user_link_changed(
         return
     # group.user_set.add(...), project.staff.clear(), ...: the users are in pk_set, or for
     # clear() only known before it runs.
-    field = {Group: "groups", Permission: "user_permissions", Project: "projects"}.get(type(instance))
+    field = {"auth.group": "groups", "auth.permission": "user_permissions", "projects.project": "projects"}.get(
+        instance._meta.label_lower
+    )
     if field is None:
         return
     if action in ("post_add", "post_remove") and pk_set:
@@ -77,7 +78,7 @@ def _permission_deleted(sender: Any, instance: Permission, **kwargs: Any) -> Non
     renew_access(Q(user_permissions=instance) | Q(groups__permissions=instance))
 
 
-def _project_deleted(sender: Any, instance: Project, **kwargs: Any) -> None:
+def _project_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     renew_access(Q(projects=instance))
 
 
@@ -90,4 +91,5 @@ def connect() -> None:
     post_save.connect(_group_saved, sender=Group, dispatch_uid="access_group_saved")
     pre_delete.connect(_group_deleted, sender=Group, dispatch_uid="access_group_deleted")
     pre_delete.connect(_permission_deleted, sender=Permission, dispatch_uid="access_permission_deleted")
-    pre_delete.connect(_project_deleted, sender=Project, dispatch_uid="access_project_deleted")
+    # A lazy reference: accounts stands below projects (docs/architecture.md).
+    pre_delete.connect(_project_deleted, sender="projects.Project", dispatch_uid="access_project_deleted")

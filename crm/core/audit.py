@@ -9,9 +9,9 @@ from django.db import models
 from crm.core.models import AuditLog
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
     from django.http import HttpRequest
-
-    from crm.accounts.models import User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -23,7 +23,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def log(
     action: str,
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",

@@ -1,6 +1,6 @@
 """Celery tasks (deployments beyond one machine; config/celery.py builds the beat schedule).
 
-One generic task: ``run_job(name)`` runs a job of config/schedule.py as of now, exactly as
+One generic task: ``run_job(name)`` runs a job of the schedule (settings.JOB_SCHEDULE) as of now, exactly as
 ``manage.py runjobs`` does. It takes a name, not data: the job finds its due rows in the
 database, so a duplicate or redelivered task finds them already planned, claimed or sent.
 """
@@ -13,18 +13,18 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.schedule import SCHEDULE
+from crm.core.schedule import load_schedule
 
 log = logging.getLogger("crm.jobs")
-JOBS = {job.name: job for job in SCHEDULE}
 
 
 @shared_task(name="crm.core.tasks.run_job", ignore_result=True)
 def run_job(name: str) -> int:
     """Run the job called ``name`` with ``now=timezone.now()``; returns its count."""
-    job = JOBS.get(name)
+    jobs = {job.name: job for job in load_schedule()}
+    job = jobs.get(name)
     if job is None:
-        raise ValueError(f"unknown job {name!r}; config/schedule.py lists {', '.join(JOBS)}")
+        raise ValueError(f"unknown job {name!r}; the schedule lists {', '.join(jobs)}")
     count = int(import_string(job.func)(now=timezone.now()))
     log.info("job %s: %s", name, count)
     return count

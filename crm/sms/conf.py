@@ -1,4 +1,4 @@
-"""SMS settings, read from environment variables through ``config.env`` (listed in .env.example).
+"""SMS settings, read from environment variables through ``crm.lib.env`` (listed in .env.example).
 
 A Django setting of the same name wins over the environment, so ``override_settings`` works
 in tests and the values can move into ``config/settings.py`` later without touching callers.
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_str
+from crm.lib.env import env_str
 
 from .backends.aliyun import DEFAULT_ENDPOINT as ALIYUN_DEFAULT_ENDPOINT
 from .backends.tencent import DEFAULT_ENDPOINT as TENCENT_DEFAULT_ENDPOINT

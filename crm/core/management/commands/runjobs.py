@@ -1,4 +1,4 @@
-"""Run the periodic jobs of config/schedule.py in-process (the embedded default runner)."""
+"""Run the periodic jobs (settings.JOB_SCHEDULE, config/schedule.py) in-process: the embedded default runner."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from config.schedule import SCHEDULE, ScheduledJob
+from crm.core.schedule import ScheduledJob, load_schedule
 
 
 def run_job(job: ScheduledJob, now: datetime) -> int:
@@ -50,9 +50,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         last_run: dict[str, float] = {}
-        self.stdout.write(f"定时任务已启动：{len(SCHEDULE)} 个任务")
+        schedule = load_schedule()
+        self.stdout.write(f"定时任务已启动：{len(schedule)} 个任务")
         while not stopping:
-            for job in SCHEDULE:
+            for job in schedule:
                 due = last_run.get(job.name, 0) + job.every.total_seconds()
                 if time.monotonic() >= due:
                     close_old_connections()
@@ -70,6 +71,6 @@ class Command(BaseCommand):
                 time.sleep(1)
 
     def _run_all(self, now: datetime) -> None:
-        for job in SCHEDULE:
+        for job in load_schedule():
             count = run_job(job, now)
             self.stdout.write(f"{job.name}: {count}")

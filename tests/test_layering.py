@@ -1,0 +1,69 @@
+"""The layer order is complete and the capability apps talk only through services and
+selectors (what import-linter's contracts in pyproject.toml cannot say by themselves)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+LAYERS = next(c for c in CONFIG["contracts"] if c["id"] == "layers")["layers"]
+# The apps that carry one capability each (DESIGN 4); they share the layer above customers.
+CAPABILITY_APPS = ("crm.care", "crm.visits", "crm.complaints", "crm.service")
+PUBLIC = ("services", "selectors")
+
+
+def listed_apps() -> set[str]:
+    return {name.strip("() ") for layer in LAYERS for name in re.split(r"[|:]", layer)}
+
+
+def test_every_app_under_crm_is_in_the_layer_order():
+    apps = {f"crm.{p.name}" for p in (ROOT / "crm").iterdir() if (p / "__init__.py").exists()}
+    assert apps - listed_apps() == set(), "add the new app to [tool.importlinter] layers in pyproject.toml"
+
+
+def test_the_capability_apps_share_one_layer():
+    layer = next(layer for layer in LAYERS if "crm.care" in layer)
+    present = [app for app in CAPABILITY_APPS if (ROOT / app.replace(".", "/")).exists()]
+    assert set(present) <= {name.strip("() ") for name in re.split(r"[|:]", layer)}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph("crm", include_external_packages=False)
+
+
+def test_capability_apps_call_each_other_only_through_services_and_selectors(graph):
+    present = [app for app in CAPABILITY_APPS if app in graph.modules]
+    wrong = []
+    for importer_app in present:
+        for imported_app in present:
+            if importer_app == imported_app:
+                continue
+            for imp in graph.find_matching_direct_imports(import_expression=f"{importer_app}.** -> {imported_app}.**"):
+                if ".tests" in imp["importer"]:
+                    continue
+                if imp["imported"].split(".")[2] not in PUBLIC:
+                    wrong.append(f"{imp['importer']} -> {imp['imported']}")
+    assert wrong == []
+
+
+def test_no_import_cycle_between_apps(graph):
+    apps = sorted({".".join(m.split(".")[:2]) for m in graph.modules if m.count(".") >= 1})
+    edges = {
+        (a, b)
+        for a in apps
+        for b in apps
+        if a != b
+        and any(
+            ".tests" not in imp["importer"]
+            for imp in graph.find_matching_direct_imports(import_expression=f"{a}.** -> {b}.**")
+        )
+    }
+    cycles = sorted(f"{a} <-> {b}" for a, b in edges if (b, a) in edges and a < b)
+    assert cycles == []
