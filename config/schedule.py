@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from crm.core.schedule import ScheduledJob
 
-
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(
         name="plan_care_messages",

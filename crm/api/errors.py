@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.core.errors import DomainError
-from crm.customers.selectors import customers_visible_to
+from crm.customers.selectors import visible_holders
 from crm.customers.services import DuplicateCustomer
 
 
@@ -42,7 +42,7 @@ def _duplicate_response(exc: DuplicateCustomer, context: dict[str, Any]) -> Resp
     user = getattr(request, "user", None)
     existing = exc.existing
     field = exc.field or "mobile"
-    if user is not None and customers_visible_to(user, include_archived=True).filter(pk=existing.pk).exists():
+    if user is not None and visible_holders(user, [existing.pk]).exists():
         return Response(
             {field: [exc.message], "existing_customer": {"id": existing.pk, "number": existing.number}}, status=400
         )

@@ -40,6 +40,14 @@ def customers_visible_to(user: User, *, include_archived: bool = False) -> Query
     return qs
 
 
+def visible_holders(user: User, ids: Iterable[int]) -> QuerySet[Customer]:
+    """The one rule for naming the holder of a mobile someone registers again (form, API,
+    import): of these customers, those the user may see, archived ones included (their
+    number stays taken). A message may name only these; anyone else learns only that the
+    number is taken."""
+    return customers_visible_to(user, include_archived=True).filter(pk__in=list(ids))
+
+
 def get_customer_for_user(user: User, pk: int) -> Customer:
     """The customer, or 404 when it does not exist or lies outside the user's scope."""
     customer = (

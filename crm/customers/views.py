@@ -54,6 +54,7 @@ from crm.customers.selectors import (
     get_deal_for_user,
     list_rows,
     timeline_for,
+    visible_holders,
 )
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 
@@ -277,12 +278,7 @@ def customer_bulk(request: AuthedHttpRequest) -> HttpResponse:
 def _duplicate(user: User, existing: Customer) -> dict[str, Any]:
     """What the form may say about the record holding the mobile: all of it when the user
     can see that customer, nothing but "ask your team leader" otherwise."""
-    visible = (
-        customers_visible_to(user, include_archived=True)
-        .filter(pk=existing.pk)
-        .select_related("owner", "project")
-        .first()
-    )
+    visible = visible_holders(user, [existing.pk]).select_related("owner", "project").first()
     return {"customer": visible, "visible": visible is not None}
 
 
