@@ -7,48 +7,35 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
-from crm.accounts.roles import Role
-
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
 
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry. With ``permission`` and/or ``roles`` set, a user needs that permission
-    or one of those roles (superusers have every role); with neither, everyone sees it."""
+    """A menu entry. With ``permissions`` set, a user needs any one of them (the role table,
+    crm.accounts.roles, grants them); without, everyone sees it."""
 
     label: str
     url_name: str
     icon: str
-    permission: str | None = None
+    permissions: tuple[str, ...] = ()
     staff_only: bool = False
     match: tuple[str, ...] = field(default_factory=tuple)
-    roles: tuple[Role, ...] = ()
 
     def allows(self, user: User) -> bool:
         if self.staff_only and not user.is_staff:
             return False
-        if self.permission is None and not self.roles:
-            return True
-        if self.permission is not None and user.has_perm(self.permission):
-            return True
-        return bool(self.roles) and (user.is_superuser or user.has_role(*self.roles))
+        return not self.permissions or any(user.has_perm(perm) for perm in self.permissions)
 
 
 MENU: tuple[NavItem, ...] = (
     NavItem("工作台", "workbench", "home"),
-    NavItem("客户", "customers:list", "users", "customers.view_customer", match=("/customers/",)),
-    NavItem("成交", "customers:deal_list", "key", "customers.view_deal", match=("/customers/deals",)),
-    NavItem(
-        "温馨速递",
-        "care:home",
-        "message",
-        roles=(Role.SERVICE, Role.DIRECTOR, Role.APPROVER, Role.ADMIN),
-        match=("/sms/",),
-    ),
-    NavItem("导入导出", "customers:import", "upload", "customers.import_customers", match=("/customers/import",)),
-    NavItem("审计日志", "audit_log", "shield", "customers.view_audit", match=("/audit/",)),
+    NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",)),
+    NavItem("成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",)),
+    NavItem("温馨速递", "care:home", "message", ("care.manage_messages", "care.approve_draft"), match=("/sms/",)),
+    NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
+    NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",)),
 )
 
