@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 
 from crm.lib.env import env_bool, env_int, env_list, env_str
+
+# Admin, form and queryset classes accept type arguments at run time (mypy --strict).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))

@@ -94,7 +94,7 @@ def load_access(user: User) -> Access:
     cached; the permissions are also kept on the user as ModelBackend does (active
     non-superusers only: a superuser has every permission, an inactive user none)."""
     cached = user.__dict__.get("_access")
-    if cached is not None:
+    if isinstance(cached, Access):
         return cached
     key = access_key(user)
     access = cache.get(key)

@@ -1,10 +1,13 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from crm.core.models import AuditLog, CalendarDay, CalendarYear
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(admin.ModelAdmin[AuditLog]):
     list_display = ["at", "actor", "action", "target_type", "target_id", "summary"]
     list_filter = ["action", "target_type"]
     search_fields = ["summary", "target_id"]
@@ -20,18 +23,18 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
     list_display = ["year", "source", "entered_by", "entered_at"]
     readonly_fields = ["entered_by", "entered_at"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
         if not change:
             obj.entered_by = request.user
         super().save_model(request, obj, form, change)
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_display = ["day", "is_working_day", "name"]
     list_filter = ["is_working_day"]
     date_hierarchy = "day"

@@ -18,7 +18,7 @@ from crm.core.schedule import load_schedule
 log = logging.getLogger("crm.jobs")
 
 
-@shared_task(name="crm.core.tasks.run_job", ignore_result=True)
+@shared_task(name="crm.core.tasks.run_job", ignore_result=True)  # type: ignore[untyped-decorator]
 def run_job(name: str) -> int:
     """Run the job called ``name`` with ``now=timezone.now()``; returns its count."""
     jobs = {job.name: job for job in load_schedule()}

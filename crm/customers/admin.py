@@ -4,6 +4,6 @@ from crm.customers.models import Tag
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(admin.ModelAdmin[Tag]):
     list_display = ["name", "company"]
     search_fields = ["name"]

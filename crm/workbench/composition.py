@@ -60,7 +60,10 @@ def workbench_for(user: User, *, today: date) -> Workbench:
     actions: list[Action] = []
     for provider in providers():
         for part in provider(user, today=today):
-            (cards if isinstance(part, Card) else actions).append(part)
+            if isinstance(part, Card):
+                cards.append(part)
+            else:
+                actions.append(part)
     cards.sort(key=lambda c: c.order)
     actions.sort(key=lambda a: a.order)
     return Workbench(today=today, cards=cards, actions=actions)
