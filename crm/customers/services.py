@@ -33,7 +33,7 @@ from crm.customers.models import (
     Stage,
     TimelineEvent,
 )
-from crm.lib import crypto
+from crm.lib import crypto, lunar
 from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
 from crm.projects.models import Unit
 
@@ -107,12 +107,7 @@ def birth_mmdd(obj: Customer | FamilyMember) -> str:
 def _fill_lunar(obj: Customer | FamilyMember) -> None:
     """A lunar birthday entered as a solar birth date gets its lunar month/day derived."""
     if obj.birthday_is_lunar and obj.birthday_on and not obj.lunar_month:
-        from lunar_python import Solar
-
-        lunar = Solar.fromYmd(obj.birthday_on.year, obj.birthday_on.month, obj.birthday_on.day).getLunar()
-        obj.lunar_month = abs(lunar.getMonth())
-        obj.lunar_day = lunar.getDay()
-        obj.lunar_is_leap = lunar.getMonth() < 0
+        obj.lunar_month, obj.lunar_day, obj.lunar_is_leap = lunar.solar_to_lunar(obj.birthday_on)
     if obj.birthday_is_lunar and not (obj.lunar_month and obj.lunar_day):
         raise DomainError("按农历过生日时，请填写出生日期或农历月、日", field="birthday_on")
     if obj.lunar_month and not 1 <= obj.lunar_month <= 12:

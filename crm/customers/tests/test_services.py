@@ -67,6 +67,20 @@ class TestCreate:
         assert (c.lunar_month, c.lunar_day, c.lunar_is_leap) == (1, 1, False)
         assert c.birth_mmdd == ""
 
+    def test_a_lunar_birthday_born_in_a_leap_month_keeps_the_leap_month(self, make_customer, customer, consultant):
+        # 2023-04-01 was 闰二月十一.
+        c = make_customer("闰月", birthday_on=date(2023, 4, 1), birthday_is_lunar=True)
+        assert (c.lunar_month, c.lunar_day, c.lunar_is_leap) == (2, 11, True)
+        member = services.add_family_member(
+            customer,
+            actor=consultant,
+            relation=FamilyMember.Relation.SPOUSE,
+            name="李梅",
+            birthday_on=date(2023, 4, 1),
+            birthday_is_lunar=True,
+        )
+        assert (member.lunar_month, member.lunar_day, member.lunar_is_leap) == (2, 11, True)
+
     def test_a_solar_birthday_is_indexed_by_month_and_day(self, make_customer):
         assert make_customer("孙八", birthday_on=date(1985, 9, 23)).birth_mmdd == "0923"
 
