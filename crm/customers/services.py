@@ -383,6 +383,22 @@ def archive_customer(customer: Customer, *, actor: User, reason: str, note: str 
 
 
 @transaction.atomic
+def archive_customers(customers: Iterable[Customer], *, actor: User, reason: str, note: str = "") -> int:
+    """Archive customers in bulk with one reason; those already archived are skipped.
+
+    All or none: a refused one (e.g. an unknown reason) leaves every other unarchived.
+    Returns how many were archived.
+    """
+    archived = 0
+    for customer in customers:
+        if customer.is_archived:
+            continue
+        archive_customer(customer, actor=actor, reason=reason, note=note)
+        archived += 1
+    return archived
+
+
+@transaction.atomic
 def restore_customer(customer: Customer, *, actor: User) -> Customer:
     if not customer.is_archived or customer.merged_into_id:
         raise DomainError("只有未合并的归档客户可以恢复")

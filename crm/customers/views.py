@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -257,25 +256,20 @@ def customer_bulk(request: AuthedRequest) -> HttpResponse:
         .order_by("pk")
     )
     try:
-        with transaction.atomic():
-            if action == "reassign":
-                count = services.reassign_customers(
-                    customers, actor=user, new_owner=data["new_owner"], reason=data.get("reason", "")
-                )
-                done = f"已将 {count} 位客户转给 {data['new_owner']}"
-            elif action == "tag":
-                tag = data["tag"]
-                count = services.tag_customers(customers, actor=user, tag=tag)
-                done = f"已为 {count} 位客户添加标签“{tag}”"
-            else:
-                count = 0
-                for customer in customers:
-                    if not customer.is_archived:
-                        services.archive_customer(
-                            customer, actor=user, reason=data["archive_reason"], note=data.get("archive_note", "")
-                        )
-                        count += 1
-                done = f"已将 {count} 位客户归档为无效客户"
+        if action == "reassign":
+            count = services.reassign_customers(
+                customers, actor=user, new_owner=data["new_owner"], reason=data.get("reason", "")
+            )
+            done = f"已将 {count} 位客户转给 {data['new_owner']}"
+        elif action == "tag":
+            tag = data["tag"]
+            count = services.tag_customers(customers, actor=user, tag=tag)
+            done = f"已为 {count} 位客户添加标签“{tag}”"
+        else:
+            count = services.archive_customers(
+                customers, actor=user, reason=data["archive_reason"], note=data.get("archive_note", "")
+            )
+            done = f"已将 {count} 位客户归档为无效客户"
     except DomainError as exc:
         messages.error(request, f"{BULK_ACTIONS[action]}失败：{exc.message}")
     else:

@@ -122,6 +122,27 @@ class TestReassignArchiveMerge:
         with pytest.raises(DomainError, match="已归档"):
             services.archive_customer(customer, actor=leader, reason=ArchiveReason.OTHER)
 
+    def test_bulk_archiving_skips_customers_already_archived(self, make_customer, leader):
+        archived = services.archive_customer(make_customer("旧档"), actor=leader, reason=ArchiveReason.LOST)
+        fresh = [make_customer(f"客户{i}") for i in range(2)]
+        count = services.archive_customers(
+            [archived, *fresh], actor=leader, reason=ArchiveReason.WRONG_NUMBER, note="空号"
+        )
+        assert count == 2
+        for c in fresh:
+            c.refresh_from_db()
+            assert (c.is_archived, c.archived_reason, c.archived_note) == (True, "wrong_number", "空号")
+            assert kinds(c)[-1] == Kind.ARCHIVED
+        archived.refresh_from_db()
+        assert archived.archived_reason == ArchiveReason.LOST
+        assert AuditLog.objects.filter(action="archive", actor=leader).count() == 3
+
+    def test_bulk_archiving_with_an_unknown_reason_archives_none(self, make_customer, leader):
+        customers = [make_customer(f"客户{i}") for i in range(2)]
+        with pytest.raises(DomainError, match="归档原因"):
+            services.archive_customers(customers, actor=leader, reason="whatever")
+        assert not Customer.objects.filter(is_archived=True).exists()
+
     def test_archive_needs_a_known_reason(self, customer, leader):
         with pytest.raises(DomainError, match="归档原因"):
             services.archive_customer(customer, actor=leader, reason="whatever")
