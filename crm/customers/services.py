@@ -25,6 +25,7 @@ from crm.customers import timeline
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
     ArchiveReason,
+    Channel,
     ConsentRecord,
     Customer,
     CustomerProfile,
@@ -517,13 +518,36 @@ def _move_related_elsewhere(source: Customer, target: Customer) -> None:
 
 @transaction.atomic
 def merge_intake(
-    existing: Customer, *, actor: User, name: str = "", note: str = "", source_channel: str = ""
+    existing: Customer,
+    *,
+    actor: User,
+    mobiles: Iterable[str],
+    name: str = "",
+    note: str = "",
+    source_channel: str = "",
 ) -> Customer:
-    """A duplicate registration folded into the existing record instead of a new one."""
-    parts = [f"重复登记已合并（{name or existing.name}"]
-    if source_channel:
-        from crm.customers.models import Channel
+    """A duplicate registration folded into the existing record instead of a new one.
 
+    1. One of the registration's mobiles (as typed; unreadable ones are ignored) must still
+       belong to ``existing``: the form may have been changed since the duplicate was found,
+       and then nothing is merged (DomainError on the mobile).
+    2. The name and note are kept to their lengths on the form (50, 200); an unknown channel
+       is left out.
+    3. A "合并" timeline event on ``existing`` and an audit row record the registration; no
+       customer is created.
+    """
+    numbers = []
+    for raw in mobiles:
+        try:
+            numbers.append(normalize_mobile(raw))
+        except InvalidMobile:
+            continue
+    if existing not in {find_by_mobile(existing.company_id, number) for number in numbers}:
+        raise DomainError("手机号已修改，与所选客户不再重复，请重新提交", field="mobile")
+    name = (name or "").strip()[:50]
+    note = (note or "").strip()[:200]
+    parts = [f"重复登记已合并（{name or existing.name}"]
+    if source_channel in Channel.values:
         parts.append(f"，渠道：{Channel(source_channel).label}")
     parts.append("）")
     if note:

@@ -26,7 +26,7 @@ from crm.accounts.models import User
 from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.customers import archive, services
-from crm.customers.filters import PAGE_SIZES, CustomerFilterForm, DealFilterForm, company_of
+from crm.customers.filters import PAGE_SIZES, CustomerFilterForm, DealFilterForm
 from crm.customers.forms import (
     BULK_ACTIONS,
     BulkActionForm,
@@ -43,7 +43,7 @@ from crm.customers.forms import (
     RevealForm,
     apply_domain_error,
 )
-from crm.customers.models import Channel, Customer, CustomerProfile, Deal, TimelineEvent
+from crm.customers.models import Customer, CustomerProfile, Deal, TimelineEvent
 from crm.customers.selectors import (
     LIST_COLUMNS,
     customers_visible_to,
@@ -315,25 +315,19 @@ def _merge_intake(request: AuthedRequest, form: CustomerForm) -> HttpResponse:
     existing = customers_visible_to(user, include_archived=True).filter(pk=pk).first() if pk else None
     if existing is None:
         raise Http404("客户不存在或无权查看")
-    numbers = []
-    for key in ("mobile", "mobile2"):
-        try:
-            numbers.append(normalize_mobile(request.POST.get(key, "")))
-        except InvalidMobile:
-            continue
-    holders = {services.find_by_mobile(company_of(user), n) for n in numbers}
-    if existing not in holders:
+    try:
+        services.merge_intake(
+            existing,
+            actor=user,
+            mobiles=[request.POST.get("mobile", ""), request.POST.get("mobile2", "")],
+            name=request.POST.get("name", ""),
+            note=request.POST.get("notes", ""),
+            source_channel=request.POST.get("source_channel", ""),
+        )
+    except DomainError as exc:
         form.is_valid()
-        form.add_error("mobile", "手机号已修改，与所选客户不再重复，请重新提交")
+        apply_domain_error(form, exc)
         return render(request, "customers/form.html", {"form": form, "duplicate": None})
-    channel = request.POST.get("source_channel", "")
-    services.merge_intake(
-        existing,
-        actor=user,
-        name=request.POST.get("name", "").strip()[:50],
-        note=request.POST.get("notes", "").strip()[:200],
-        source_channel=channel if channel in Channel.values else "",
-    )
     messages.success(request, f"本次登记已合并到客户 {existing.name}（{existing.number}），未新建客户")
     return redirect(_detail_url(existing, "timeline"))
 

@@ -183,6 +183,34 @@ class TestReassignArchiveMerge:
             make_customer("张三", mobile="13912345678")
         assert exc.value.existing == target
 
+    def test_a_duplicate_registration_is_folded_into_the_existing_record(self, customer, consultant):
+        services.merge_intake(
+            customer,
+            actor=consultant,
+            mobiles=["not a number", "+86 138-1234-5678"],
+            name=" 张三丰 ",
+            note="活动现场" + "。" * 300,
+            source_channel="event",
+        )
+        assert Customer.objects.count() == 1
+        event = customer.events.get(kind=Kind.MERGED)
+        assert event.summary.startswith("重复登记已合并（张三丰，渠道：")
+        assert len(event.summary) < 230  # the note is kept to the form's 200 characters
+        assert AuditLog.objects.filter(action="merge", customer_id=customer.pk, actor=consultant).exists()
+
+    def test_an_unknown_channel_is_left_out_of_the_merged_registration(self, customer, consultant):
+        services.merge_intake(customer, actor=consultant, mobiles=["13812345678"], source_channel="carrier pigeon")
+        assert customer.events.get(kind=Kind.MERGED).summary == "重复登记已合并（张三）"
+
+    def test_a_registration_whose_mobiles_no_longer_match_is_not_merged(self, customer, make_customer, consultant):
+        other = make_customer("李四")
+        for mobiles in ([other.mobile], ["13900000000", ""], []):
+            with pytest.raises(DomainError, match="不再重复") as exc:
+                services.merge_intake(customer, actor=consultant, mobiles=mobiles, name="张三丰")
+            assert exc.value.field == "mobile"
+        assert not customer.events.filter(kind=Kind.MERGED).exists()
+        assert not AuditLog.objects.filter(action="merge").exists()
+
     def test_a_customer_cannot_be_merged_with_itself(self, customer, director):
         with pytest.raises(DomainError, match="自身"):
             services.merge_customers(customer, customer, actor=director)
