@@ -36,7 +36,7 @@ from crm.customers.models import (
 )
 from crm.lib import crypto, lunar
 from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
-from crm.projects.models import Unit
+from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
     from crm.accounts.models import Company, User
@@ -136,23 +136,36 @@ def set_id_number(customer: Customer, raw: str) -> None:
 def create_customer(
     *,
     actor: User,
-    company: Company,
     name: str,
     mobile: str,
-    owner: User,
-    project_id: int,
     source_channel: str,
+    project: Project | None = None,
+    project_id: int | None = None,
+    owner: User | None = None,
+    company: Company | None = None,
     id_number: str = "",
     tags: Iterable[Any] = (),
+    default_consent_source: str = "",
     **fields: Any,
 ) -> Customer:
-    """Register a customer (any channel).
+    """Register a customer (any channel: the registration page, the API, fixtures).
 
-    1. Normalise the mobile(s); a number already in the company raises DuplicateCustomer.
-    2. Assign the next customer number (KH00000001…).
-    3. Write the customer, its empty archive, a consent record, an audit row and the
+    1. Defaults, the same for every caller: the owner is the registering user, the company
+       is theirs; the project is given as ``project`` or ``project_id``. Consent given
+       without a source is recorded as coming from ``default_consent_source`` (the API: 接口).
+    2. Normalise the mobile(s); a number already in the company raises DuplicateCustomer.
+    3. Assign the next customer number (KH00000001…).
+    4. Write the customer, a consent record per purpose consented to, an audit row and the
        "新建客户" timeline event.
     """
+    company = company or actor.company
+    if company is None:
+        raise DomainError("您的账号未关联公司，不能录入客户")
+    owner = owner or actor
+    if project is not None:
+        project_id = project.pk
+    if project_id is None:
+        raise DomainError("请选择意向楼盘", field="project")
     name = (name or "").strip()
     if not name:
         raise DomainError("姓名不能为空", field="name")
@@ -178,6 +191,7 @@ def create_customer(
     customer.number = next_customer_numbers(company.pk)[0]
     if customer.consent_care or customer.consent_marketing:
         customer.consent_at = customer.consent_at or timezone.now()
+        customer.consent_source = customer.consent_source or default_consent_source
     _fill_lunar(customer)
     set_id_number(customer, id_number)
     try:

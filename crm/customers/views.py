@@ -344,13 +344,8 @@ def customer_create(request: AuthedRequest) -> HttpResponse:
         if "merge_into" in request.POST:
             return _merge_intake(request, form)
         if form.is_valid():
-            data = form.service_fields()
-            owner = data.pop("owner", None) or user
-            project = data.pop("project")
             try:
-                customer = services.create_customer(
-                    actor=user, company=user.company, owner=owner, project_id=project.pk, **data
-                )
+                customer = services.create_customer(actor=user, **form.service_fields())
             except services.DuplicateCustomer as exc:
                 duplicate = _duplicate_error(form, user, exc)
             except DomainError as exc:
@@ -370,11 +365,8 @@ def customer_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=get_customer_for_user(user, pk), user=user)
     duplicate = None
     if request.method == "POST" and form.is_valid():
-        data = form.service_fields()
-        if "project" in data:
-            data["project_id"] = data.pop("project").pk
         try:
-            services.update_customer(customer, actor=user, **data)
+            services.update_customer(customer, actor=user, **form.service_fields())
         except services.DuplicateCustomer as exc:
             duplicate = _duplicate_error(form, user, exc)
         except DomainError as exc:

@@ -29,6 +29,35 @@ class TestCreate:
         services.update_profile(customer, actor=consultant, address="郑州市金水区花园路88号")
         assert CustomerProfile.objects.get(customer=customer).address == "郑州市金水区花园路88号"
 
+    def test_the_registering_user_is_the_default_owner_and_their_company_the_company(self, consultant, project):
+        c = services.create_customer(
+            actor=consultant, name="周一", mobile="13900000001", project=project, source_channel="visit"
+        )
+        assert (c.owner, c.company, c.project, c.created_by) == (consultant, consultant.company, project, consultant)
+
+    def test_consent_without_a_source_is_recorded_with_the_callers_default(self, consultant, project):
+        given = {"name": "周二", "project": project, "source_channel": "visit", "consent_care": True}
+        c = services.create_customer(actor=consultant, mobile="13900000002", default_consent_source="接口", **given)
+        assert c.consent_source == "接口"
+        assert c.consents.get(purpose="care").source == "接口"
+        stated = services.create_customer(
+            actor=consultant, mobile="13900000003", default_consent_source="接口", consent_source="登记表", **given
+        )
+        assert stated.consent_source == "登记表"
+        unconsented = services.create_customer(
+            actor=consultant, mobile="13900000004", default_consent_source="接口", **given | {"consent_care": False}
+        )
+        assert unconsented.consent_source == ""
+
+    def test_registering_needs_a_project_and_a_company(self, consultant, django_user_model):
+        with pytest.raises(DomainError, match="意向楼盘") as exc:
+            services.create_customer(actor=consultant, name="周三", mobile="13900000005", source_channel="visit")
+        assert exc.value.field == "project"
+        homeless = django_user_model.objects.create(username="homeless")
+        with pytest.raises(DomainError, match="未关联公司"):
+            services.create_customer(actor=homeless, name="周三", mobile="13900000005", source_channel="visit")
+        assert not Customer.objects.exists()
+
     def test_numbers_keep_counting_per_company(self, make_customer):
         numbers = [make_customer(f"客户{i}").number for i in range(3)]
         assert numbers == ["KH00000001", "KH00000002", "KH00000003"]
