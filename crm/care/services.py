@@ -161,10 +161,14 @@ def recipients_for_draft(draft: Draft) -> Any:
 
 @transaction.atomic
 def edit_draft(draft: Draft, *, actor: User, text: str) -> Draft:
+    """Replace a pending draft's text (blanks such as {进度} filled in); an unchanged text
+    writes nothing."""
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    text = (text or "").strip()
+    if text and text == draft.text:
+        return draft
     if draft.status != Draft.Status.PENDING:
         raise DomainError("只有待审批的短信可以修改")
-    text = (text or "").strip()
     if not text:
         raise DomainError("短信内容不能为空", field="text")
     draft.text = text
@@ -221,6 +225,16 @@ def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = No
     draft.save(update_fields=["recipient_count"])
     audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"批准温馨速递 {draft}，{queued} 人")
     return queued
+
+
+@transaction.atomic
+def edit_and_approve_draft(draft: Draft, *, actor: User, text: str, comment: str = "", now: Any = None) -> int:
+    """The approver's last edit and the approval as one decision: a refused approval (blanks
+    left, past the send window, already decided) also undoes the edit. Returns the number
+    queued."""
+    _check_approver(actor)
+    edited = edit_draft(draft, actor=actor, text=text)
+    return approve_draft(edited, actor=actor, comment=comment, now=now)
 
 
 @transaction.atomic
