@@ -11,7 +11,7 @@ Rules enforced here (and nowhere else):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -598,6 +598,20 @@ def set_consent(
         customer, Kind.CONSENT, f"{'同意' if granted else '撤回'}接收{label}短信（{source or '系统'}）", actor=actor
     )
     return record
+
+
+def mark_opted_out(customer: Customer | int, *, at: datetime) -> int:
+    """Flag the customer as having opted out of every SMS, from ``at``: the flag that planning
+    and sending check (crm.care). The caller records why (timeline, audit) and cancels what
+    is queued. One UPDATE; returns the rows changed."""
+    pk = customer if isinstance(customer, int) else customer.pk
+    return Customer.objects.filter(pk=pk).update(has_opted_out=True, opted_out_at=at, updated_at=at)
+
+
+def clear_opt_out(customer: Customer | int, *, at: datetime) -> int:
+    """Lift an opt-out (the customer agreed again, as the caller records). One UPDATE."""
+    pk = customer if isinstance(customer, int) else customer.pk
+    return Customer.objects.filter(pk=pk).update(has_opted_out=False, opted_out_at=None, updated_at=at)
 
 
 def reveal_contact(customer: Customer, *, actor: User, field: str, reason: str, ip: str | None = None) -> str:

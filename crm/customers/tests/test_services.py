@@ -1,8 +1,9 @@
 """Customer and deal services: dedup, merge, reassignment, archive, consent, reveal, milestones."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from crm.core.errors import DomainError
 from crm.core.models import AuditLog
@@ -273,6 +274,22 @@ class TestConsentAndReveal:
         assert (
             services.reveal_contact(c, actor=consultant, field="id_number", reason="签约核对") == "11010519491231002X"
         )
+
+
+class TestOptOutFlag:
+    def test_marking_an_opt_out_sets_the_flag_and_its_time_and_nothing_else(self, customer):
+        at = timezone.now() - timedelta(minutes=5)
+        assert services.mark_opted_out(customer, at=at) == 1
+        customer.refresh_from_db()
+        assert (customer.has_opted_out, customer.opted_out_at, customer.updated_at) == (True, at, at)
+        assert kinds(customer) == [Kind.CREATED]  # why it happened is the caller's to record
+
+    def test_clearing_an_opt_out_by_id(self, customer):
+        services.mark_opted_out(customer.pk, at=timezone.now())
+        assert services.clear_opt_out(customer.pk, at=timezone.now()) == 1
+        customer.refresh_from_db()
+        assert (customer.has_opted_out, customer.opted_out_at) == (False, None)
+        assert services.mark_opted_out(0, at=timezone.now()) == 0
 
 
 class TestDeals:
