@@ -24,6 +24,7 @@ from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import DEFAULT_RULES, Audience, Trigger
 from crm.core import audit
 from crm.core.errors import DomainError, PermissionDenied
+from crm.customers import services as customer_services
 from crm.customers import timeline
 from crm.customers.models import Customer, TimelineEvent
 from crm.projects.models import Project
@@ -300,8 +301,7 @@ def cancel_open_messages(customer_ids: list[int], reason: str) -> int:
 @transaction.atomic
 def opt_out(customer: Customer, *, actor: User | None, source: str) -> int:
     """Stop every SMS to this customer at once (reply TD/R…, or staff on the customer's request)."""
-    now = timezone.now()
-    Customer.objects.filter(pk=customer.pk).update(has_opted_out=True, opted_out_at=now, updated_at=now)
+    customer_services.mark_opted_out(customer, at=timezone.now())
     cancelled = cancel_open_messages([customer.pk], f"客户已退订（{source}）")
     timeline.record(
         customer, TimelineEvent.Kind.CONSENT, f"退订短信（{source}），取消待发短信 {cancelled} 条", actor=actor
@@ -321,7 +321,7 @@ def opt_in_again(customer: Customer, *, actor: User, source: str) -> None:
     source = (source or "").strip()
     if not source:
         raise DomainError("请填写客户重新同意的方式", field="source")
-    Customer.objects.filter(pk=customer.pk).update(has_opted_out=False, opted_out_at=None, updated_at=timezone.now())
+    customer_services.clear_opt_out(customer, at=timezone.now())
     timeline.record(customer, TimelineEvent.Kind.CONSENT, f"恢复接收短信（{source}）", actor=actor)
     audit.log(
         audit.AuditLog.Action.UPDATE,
