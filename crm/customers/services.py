@@ -677,7 +677,10 @@ def _unit_status_for(deal: Deal) -> str:
 def create_deal(
     *, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any
 ) -> Deal:
-    """A customer subscribes to a unit (认购). The unit must be free; the customer becomes an owner."""
+    """A customer subscribes to a unit (认购). The customer must not be archived (restore them
+    first) and the unit must be free; the customer becomes an owner."""
+    if customer.is_archived:
+        raise DomainError("已归档的客户不能登记成交，请先恢复", field="customer")
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if unit.project.company_id != customer.company_id:
         raise DomainError("房源不属于本公司", field="unit")

@@ -302,6 +302,14 @@ class TestDeals:
         assert deal.price == unit.price
         assert kinds(customer)[-2:] == [Kind.STAGE, Kind.DEAL]
 
+    def test_an_archived_customer_cannot_subscribe(self, customer, consultant, leader, unit):
+        services.archive_customer(customer, actor=leader, reason=ArchiveReason.LOST)
+        with pytest.raises(DomainError, match="请先恢复"):
+            services.create_deal(actor=consultant, customer=customer, unit=unit, subscribed_on=date(2026, 1, 5))
+        assert not Deal.objects.exists()
+        unit.refresh_from_db()
+        assert unit.status == Unit.Status.AVAILABLE
+
     def test_a_unit_cannot_be_sold_twice(self, customer, make_customer, consultant, unit):
         services.create_deal(actor=consultant, customer=customer, unit=unit, subscribed_on=date(2026, 11, 20))
         with pytest.raises(DomainError, match="已被认购") as exc:
