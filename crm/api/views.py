@@ -200,14 +200,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise exceptions.PermissionDenied("您的账号未关联公司，不能录入客户。")
         serializer = CustomerCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        owner = data.pop("owner", user)
-        project = data.pop("project")
-        if (data.get("consent_care") or data.get("consent_marketing")) and not data.get("consent_source"):
-            data["consent_source"] = "接口"
-        customer = services.create_customer(
-            actor=user, company=user.company, owner=owner, project_id=project.pk, **data
-        )
+        customer = services.create_customer(actor=user, default_consent_source="接口", **serializer.validated_data)
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

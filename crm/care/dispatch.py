@@ -308,16 +308,13 @@ def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
             error_code="",
             updated_at=timezone.now(),
         )
-        source_type = OutboundMessage._meta.label_lower
-        TimelineEvent.objects.bulk_create(
-            TimelineEvent(
-                customer_id=a.message.customer_id,
-                kind=TimelineEvent.Kind.MESSAGE,
-                summary=f"温馨速递·{a.message.rule.get_trigger_display()}：{a.message.text[:60]}"[:300],
-                occurred_at=a.at,
-                data={},
-                source_type=source_type,
-                source_id=a.message.pk,
+        timeline.record_many(
+            timeline.Entry(
+                a.message.customer_id,
+                TimelineEvent.Kind.MESSAGE,
+                f"温馨速递·{a.message.rule.get_trigger_display()}：{a.message.text[:60]}",
+                at=a.at,
+                source=a.message,
             )
             for a in mine
         )

@@ -23,6 +23,7 @@ from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import DEFAULT_RULES, Audience, Trigger
 from crm.core import audit
 from crm.core.errors import DomainError, PermissionDenied
+from crm.customers import services as customer_services
 from crm.customers import timeline
 from crm.customers.models import Customer, TimelineEvent
 from crm.projects.models import Project
@@ -160,10 +161,14 @@ def recipients_for_draft(draft: Draft) -> Any:
 
 @transaction.atomic
 def edit_draft(draft: Draft, *, actor: User, text: str) -> Draft:
+    """Replace a pending draft's text (blanks such as {进度} filled in); an unchanged text
+    writes nothing."""
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    text = (text or "").strip()
+    if text and text == draft.text:
+        return draft
     if draft.status != Draft.Status.PENDING:
         raise DomainError("只有待审批的短信可以修改")
-    text = (text or "").strip()
     if not text:
         raise DomainError("短信内容不能为空", field="text")
     draft.text = text
@@ -220,6 +225,16 @@ def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = No
     draft.save(update_fields=["recipient_count"])
     audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"批准温馨速递 {draft}，{queued} 人")
     return queued
+
+
+@transaction.atomic
+def edit_and_approve_draft(draft: Draft, *, actor: User, text: str, comment: str = "", now: Any = None) -> int:
+    """The approver's last edit and the approval as one decision: a refused approval (blanks
+    left, past the send window, already decided) also undoes the edit. Returns the number
+    queued."""
+    _check_approver(actor)
+    edited = edit_draft(draft, actor=actor, text=text)
+    return approve_draft(edited, actor=actor, comment=comment, now=now)
 
 
 @transaction.atomic
@@ -285,8 +300,7 @@ def cancel_open_messages(customer_ids: list[int], reason: str) -> int:
 @transaction.atomic
 def opt_out(customer: Customer, *, actor: User | None, source: str) -> int:
     """Stop every SMS to this customer at once (reply TD/R…, or staff on the customer's request)."""
-    now = timezone.now()
-    Customer.objects.filter(pk=customer.pk).update(has_opted_out=True, opted_out_at=now, updated_at=now)
+    customer_services.mark_opted_out(customer, at=timezone.now())
     cancelled = cancel_open_messages([customer.pk], f"客户已退订（{source}）")
     timeline.record(
         customer, TimelineEvent.Kind.CONSENT, f"退订短信（{source}），取消待发短信 {cancelled} 条", actor=actor
@@ -306,7 +320,7 @@ def opt_in_again(customer: Customer, *, actor: User, source: str) -> None:
     source = (source or "").strip()
     if not source:
         raise DomainError("请填写客户重新同意的方式", field="source")
-    Customer.objects.filter(pk=customer.pk).update(has_opted_out=False, opted_out_at=None, updated_at=timezone.now())
+    customer_services.clear_opt_out(customer, at=timezone.now())
     timeline.record(customer, TimelineEvent.Kind.CONSENT, f"恢复接收短信（{source}）", actor=actor)
     audit.log(
         audit.AuditLog.Action.UPDATE,

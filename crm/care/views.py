@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -262,22 +261,18 @@ def draft_decide(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             if action == "reject":
                 services.reject_draft(draft, actor=user, comment=form.cleaned_data["comment"])
                 done = f"已驳回：{draft.rule.get_trigger_display()}（{draft.project.name}）"
+            elif action == "approve":
+                # A refused approval also undoes the edit; the form below shows what was typed.
+                queued = services.edit_and_approve_draft(
+                    draft, actor=user, text=form.filled_text(), comment=form.cleaned_data["comment"]
+                )
+                done = (
+                    f"已批准：{draft.rule.get_trigger_display()}（{draft.project.name}），"
+                    f"已排入发件箱 {queued} 条，{_day(draft.send_on)}按时段发送"
+                )
             else:
-                # One transaction: a refused approval also undoes the edit, and the form
-                # below shows what was typed.
-                with transaction.atomic():
-                    text = form.filled_text()
-                    if text != draft.text:
-                        draft = services.edit_draft(draft, actor=user, text=text)
-                    if action == "approve":
-                        queued = services.approve_draft(draft, actor=user, comment=form.cleaned_data["comment"])
-                if action == "approve":
-                    done = (
-                        f"已批准：{draft.rule.get_trigger_display()}（{draft.project.name}），"
-                        f"已排入发件箱 {queued} 条，{_day(draft.send_on)}按时段发送"
-                    )
-                else:
-                    done = "修改已保存，仍待审批"
+                services.edit_draft(draft, actor=user, text=form.filled_text())
+                done = "修改已保存，仍待审批"
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:

@@ -11,7 +11,7 @@ Rules enforced here (and nowhere else):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -25,6 +25,7 @@ from crm.customers import timeline
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
     ArchiveReason,
+    Channel,
     ConsentRecord,
     Customer,
     CustomerProfile,
@@ -33,9 +34,9 @@ from crm.customers.models import (
     Stage,
     TimelineEvent,
 )
-from crm.lib import crypto
+from crm.lib import crypto, lunar
 from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
-from crm.projects.models import Unit
+from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
     from crm.accounts.models import Company, User
@@ -107,12 +108,7 @@ def birth_mmdd(obj: Customer | FamilyMember) -> str:
 def _fill_lunar(obj: Customer | FamilyMember) -> None:
     """A lunar birthday entered as a solar birth date gets its lunar month/day derived."""
     if obj.birthday_is_lunar and obj.birthday_on and not obj.lunar_month:
-        from lunar_python import Solar
-
-        lunar = Solar.fromYmd(obj.birthday_on.year, obj.birthday_on.month, obj.birthday_on.day).getLunar()
-        obj.lunar_month = abs(lunar.getMonth())
-        obj.lunar_day = lunar.getDay()
-        obj.lunar_is_leap = lunar.getMonth() < 0
+        obj.lunar_month, obj.lunar_day, obj.lunar_is_leap = lunar.solar_to_lunar(obj.birthday_on)
     if obj.birthday_is_lunar and not (obj.lunar_month and obj.lunar_day):
         raise DomainError("按农历过生日时，请填写出生日期或农历月、日", field="birthday_on")
     if obj.lunar_month and not 1 <= obj.lunar_month <= 12:
@@ -140,23 +136,36 @@ def set_id_number(customer: Customer, raw: str) -> None:
 def create_customer(
     *,
     actor: User,
-    company: Company,
     name: str,
     mobile: str,
-    owner: User,
-    project_id: int,
     source_channel: str,
+    project: Project | None = None,
+    project_id: int | None = None,
+    owner: User | None = None,
+    company: Company | None = None,
     id_number: str = "",
     tags: Iterable[Any] = (),
+    default_consent_source: str = "",
     **fields: Any,
 ) -> Customer:
-    """Register a customer (any channel).
+    """Register a customer (any channel: the registration page, the API, fixtures).
 
-    1. Normalise the mobile(s); a number already in the company raises DuplicateCustomer.
-    2. Assign the next customer number (KH00000001…).
-    3. Write the customer, its empty archive, a consent record, an audit row and the
+    1. Defaults, the same for every caller: the owner is the registering user, the company
+       is theirs; the project is given as ``project`` or ``project_id``. Consent given
+       without a source is recorded as coming from ``default_consent_source`` (the API: 接口).
+    2. Normalise the mobile(s); a number already in the company raises DuplicateCustomer.
+    3. Assign the next customer number (KH00000001…).
+    4. Write the customer, a consent record per purpose consented to, an audit row and the
        "新建客户" timeline event.
     """
+    company = company or actor.company
+    if company is None:
+        raise DomainError("您的账号未关联公司，不能录入客户")
+    owner = owner or actor
+    if project is not None:
+        project_id = project.pk
+    if project_id is None:
+        raise DomainError("请选择意向楼盘", field="project")
     name = (name or "").strip()
     if not name:
         raise DomainError("姓名不能为空", field="name")
@@ -182,6 +191,7 @@ def create_customer(
     customer.number = next_customer_numbers(company.pk)[0]
     if customer.consent_care or customer.consent_marketing:
         customer.consent_at = customer.consent_at or timezone.now()
+        customer.consent_source = customer.consent_source or default_consent_source
     _fill_lunar(customer)
     set_id_number(customer, id_number)
     try:
@@ -388,6 +398,22 @@ def archive_customer(customer: Customer, *, actor: User, reason: str, note: str 
 
 
 @transaction.atomic
+def archive_customers(customers: Iterable[Customer], *, actor: User, reason: str, note: str = "") -> int:
+    """Archive customers in bulk with one reason; those already archived are skipped.
+
+    All or none: a refused one (e.g. an unknown reason) leaves every other unarchived.
+    Returns how many were archived.
+    """
+    archived = 0
+    for customer in customers:
+        if customer.is_archived:
+            continue
+        archive_customer(customer, actor=actor, reason=reason, note=note)
+        archived += 1
+    return archived
+
+
+@transaction.atomic
 def restore_customer(customer: Customer, *, actor: User) -> Customer:
     if not customer.is_archived or customer.merged_into_id:
         raise DomainError("只有未合并的归档客户可以恢复")
@@ -506,13 +532,36 @@ def _move_related_elsewhere(source: Customer, target: Customer) -> None:
 
 @transaction.atomic
 def merge_intake(
-    existing: Customer, *, actor: User, name: str = "", note: str = "", source_channel: str = ""
+    existing: Customer,
+    *,
+    actor: User,
+    mobiles: Iterable[str],
+    name: str = "",
+    note: str = "",
+    source_channel: str = "",
 ) -> Customer:
-    """A duplicate registration folded into the existing record instead of a new one."""
-    parts = [f"重复登记已合并（{name or existing.name}"]
-    if source_channel:
-        from crm.customers.models import Channel
+    """A duplicate registration folded into the existing record instead of a new one.
 
+    1. One of the registration's mobiles (as typed; unreadable ones are ignored) must still
+       belong to ``existing``: the form may have been changed since the duplicate was found,
+       and then nothing is merged (DomainError on the mobile).
+    2. The name and note are kept to their lengths on the form (50, 200); an unknown channel
+       is left out.
+    3. A "合并" timeline event on ``existing`` and an audit row record the registration; no
+       customer is created.
+    """
+    numbers = []
+    for raw in mobiles:
+        try:
+            numbers.append(normalize_mobile(raw))
+        except InvalidMobile:
+            continue
+    if existing not in {find_by_mobile(existing.company_id, number) for number in numbers}:
+        raise DomainError("手机号已修改，与所选客户不再重复，请重新提交", field="mobile")
+    name = (name or "").strip()[:50]
+    note = (note or "").strip()[:200]
+    parts = [f"重复登记已合并（{name or existing.name}"]
+    if source_channel in Channel.values:
         parts.append(f"，渠道：{Channel(source_channel).label}")
     parts.append("）")
     if note:
@@ -549,6 +598,20 @@ def set_consent(
         customer, Kind.CONSENT, f"{'同意' if granted else '撤回'}接收{label}短信（{source or '系统'}）", actor=actor
     )
     return record
+
+
+def mark_opted_out(customer: Customer | int, *, at: datetime) -> int:
+    """Flag the customer as having opted out of every SMS, from ``at``: the flag that planning
+    and sending check (crm.care). The caller records why (timeline, audit) and cancels what
+    is queued. One UPDATE; returns the rows changed."""
+    pk = customer if isinstance(customer, int) else customer.pk
+    return Customer.objects.filter(pk=pk).update(has_opted_out=True, opted_out_at=at, updated_at=at)
+
+
+def clear_opt_out(customer: Customer | int, *, at: datetime) -> int:
+    """Lift an opt-out (the customer agreed again, as the caller records). One UPDATE."""
+    pk = customer if isinstance(customer, int) else customer.pk
+    return Customer.objects.filter(pk=pk).update(has_opted_out=False, opted_out_at=None, updated_at=at)
 
 
 def reveal_contact(customer: Customer, *, actor: User, field: str, reason: str, ip: str | None = None) -> str:
@@ -614,7 +677,10 @@ def _unit_status_for(deal: Deal) -> str:
 def create_deal(
     *, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any
 ) -> Deal:
-    """A customer subscribes to a unit (认购). The unit must be free; the customer becomes an owner."""
+    """A customer subscribes to a unit (认购). The customer must not be archived (restore them
+    first) and the unit must be free; the customer becomes an owner."""
+    if customer.is_archived:
+        raise DomainError("已归档的客户不能登记成交，请先恢复", field="customer")
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if unit.project.company_id != customer.company_id:
         raise DomainError("房源不属于本公司", field="unit")

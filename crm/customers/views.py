@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,6 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.accounts.access import company_of
 from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.core.audit import client_ip
@@ -46,7 +44,7 @@ from crm.customers.forms import (
     ProfileForm,
     RevealForm,
 )
-from crm.customers.models import Channel, Customer, CustomerProfile, Deal, TimelineEvent
+from crm.customers.models import Customer, CustomerProfile, Deal, TimelineEvent
 from crm.customers.selectors import (
     LIST_COLUMNS,
     customers_visible_to,
@@ -246,25 +244,20 @@ def customer_bulk(request: AuthedHttpRequest) -> HttpResponse:
         .order_by("pk")
     )
     try:
-        with transaction.atomic():
-            if action == "reassign":
-                count = services.reassign_customers(
-                    customers, actor=user, new_owner=data["new_owner"], reason=data.get("reason", "")
-                )
-                done = f"已将 {count} 位客户转给 {data['new_owner']}"
-            elif action == "tag":
-                tag = data["tag"]
-                count = services.tag_customers(customers, actor=user, tag=tag)
-                done = f"已为 {count} 位客户添加标签“{tag}”"
-            else:
-                count = 0
-                for customer in customers:
-                    if not customer.is_archived:
-                        services.archive_customer(
-                            customer, actor=user, reason=data["archive_reason"], note=data.get("archive_note", "")
-                        )
-                        count += 1
-                done = f"已将 {count} 位客户归档为无效客户"
+        if action == "reassign":
+            count = services.reassign_customers(
+                customers, actor=user, new_owner=data["new_owner"], reason=data.get("reason", "")
+            )
+            done = f"已将 {count} 位客户转给 {data['new_owner']}"
+        elif action == "tag":
+            tag = data["tag"]
+            count = services.tag_customers(customers, actor=user, tag=tag)
+            done = f"已为 {count} 位客户添加标签“{tag}”"
+        else:
+            count = services.archive_customers(
+                customers, actor=user, reason=data["archive_reason"], note=data.get("archive_note", "")
+            )
+            done = f"已将 {count} 位客户归档为无效客户"
     except DomainError as exc:
         messages.error(request, f"{BULK_ACTIONS[action]}失败：{exc.message}")
     else:
@@ -305,25 +298,19 @@ def _merge_intake(request: AuthedHttpRequest, form: CustomerForm) -> HttpRespons
     existing = customers_visible_to(user, include_archived=True).filter(pk=pk).first() if pk else None
     if existing is None:
         raise Http404("客户不存在或无权查看")
-    numbers = []
-    for key in ("mobile", "mobile2"):
-        try:
-            numbers.append(normalize_mobile(request.POST.get(key, "")))
-        except InvalidMobile:
-            continue
-    holders = {services.find_by_mobile(company_of(user), n) for n in numbers}
-    if existing not in holders:
+    try:
+        services.merge_intake(
+            existing,
+            actor=user,
+            mobiles=[request.POST.get("mobile", ""), request.POST.get("mobile2", "")],
+            name=request.POST.get("name", ""),
+            note=request.POST.get("notes", ""),
+            source_channel=request.POST.get("source_channel", ""),
+        )
+    except DomainError as exc:
         form.is_valid()
-        form.add_error("mobile", "手机号已修改，与所选客户不再重复，请重新提交")
+        apply_domain_error(form, exc)
         return render(request, "customers/form.html", {"form": form, "duplicate": None})
-    channel = request.POST.get("source_channel", "")
-    services.merge_intake(
-        existing,
-        actor=user,
-        name=request.POST.get("name", "").strip()[:50],
-        note=request.POST.get("notes", "").strip()[:200],
-        source_channel=channel if channel in Channel.values else "",
-    )
     messages.success(request, f"本次登记已合并到客户 {existing.name}（{existing.number}），未新建客户")
     return redirect(_detail_url(existing, "timeline"))
 
@@ -340,13 +327,8 @@ def customer_create(request: AuthedHttpRequest) -> HttpResponse:
         if "merge_into" in request.POST:
             return _merge_intake(request, form)
         if form.is_valid():
-            data = form.service_fields()
-            owner = data.pop("owner", None) or user
-            project = data.pop("project")
             try:
-                customer = services.create_customer(
-                    actor=user, company=user.company, owner=owner, project_id=project.pk, **data
-                )
+                customer = services.create_customer(actor=user, **form.service_fields())
             except services.DuplicateCustomer as exc:
                 duplicate = _duplicate_error(form, user, exc)
             except DomainError as exc:
@@ -366,11 +348,8 @@ def customer_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, instance=get_customer_for_user(user, pk), user=user)
     duplicate = None
     if request.method == "POST" and form.is_valid():
-        data = form.service_fields()
-        if "project" in data:
-            data["project_id"] = data.pop("project").pk
         try:
-            services.update_customer(customer, actor=user, **data)
+            services.update_customer(customer, actor=user, **form.service_fields())
         except services.DuplicateCustomer as exc:
             duplicate = _duplicate_error(form, user, exc)
         except DomainError as exc:

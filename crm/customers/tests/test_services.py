@@ -1,8 +1,9 @@
 """Customer and deal services: dedup, merge, reassignment, archive, consent, reveal, milestones."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from crm.core.errors import DomainError
 from crm.core.models import AuditLog
@@ -28,6 +29,35 @@ class TestCreate:
         assert not CustomerProfile.objects.filter(customer=customer).exists()
         services.update_profile(customer, actor=consultant, address="郑州市金水区花园路88号")
         assert CustomerProfile.objects.get(customer=customer).address == "郑州市金水区花园路88号"
+
+    def test_the_registering_user_is_the_default_owner_and_their_company_the_company(self, consultant, project):
+        c = services.create_customer(
+            actor=consultant, name="周一", mobile="13900000001", project=project, source_channel="visit"
+        )
+        assert (c.owner, c.company, c.project, c.created_by) == (consultant, consultant.company, project, consultant)
+
+    def test_consent_without_a_source_is_recorded_with_the_callers_default(self, consultant, project):
+        given = {"name": "周二", "project": project, "source_channel": "visit", "consent_care": True}
+        c = services.create_customer(actor=consultant, mobile="13900000002", default_consent_source="接口", **given)
+        assert c.consent_source == "接口"
+        assert c.consents.get(purpose="care").source == "接口"
+        stated = services.create_customer(
+            actor=consultant, mobile="13900000003", default_consent_source="接口", consent_source="登记表", **given
+        )
+        assert stated.consent_source == "登记表"
+        unconsented = services.create_customer(
+            actor=consultant, mobile="13900000004", default_consent_source="接口", **given | {"consent_care": False}
+        )
+        assert unconsented.consent_source == ""
+
+    def test_registering_needs_a_project_and_a_company(self, consultant, django_user_model):
+        with pytest.raises(DomainError, match="意向楼盘") as exc:
+            services.create_customer(actor=consultant, name="周三", mobile="13900000005", source_channel="visit")
+        assert exc.value.field == "project"
+        homeless = django_user_model.objects.create(username="homeless")
+        with pytest.raises(DomainError, match="未关联公司"):
+            services.create_customer(actor=homeless, name="周三", mobile="13900000005", source_channel="visit")
+        assert not Customer.objects.exists()
 
     def test_numbers_keep_counting_per_company(self, make_customer):
         numbers = [make_customer(f"客户{i}").number for i in range(3)]
@@ -66,6 +96,20 @@ class TestCreate:
         c = make_customer("钱七", birthday_on=date(1980, 2, 16), birthday_is_lunar=True)
         assert (c.lunar_month, c.lunar_day, c.lunar_is_leap) == (1, 1, False)
         assert c.birth_mmdd == ""
+
+    def test_a_lunar_birthday_born_in_a_leap_month_keeps_the_leap_month(self, make_customer, customer, consultant):
+        # 2023-04-01 was 闰二月十一.
+        c = make_customer("闰月", birthday_on=date(2023, 4, 1), birthday_is_lunar=True)
+        assert (c.lunar_month, c.lunar_day, c.lunar_is_leap) == (2, 11, True)
+        member = services.add_family_member(
+            customer,
+            actor=consultant,
+            relation=FamilyMember.Relation.SPOUSE,
+            name="李梅",
+            birthday_on=date(2023, 4, 1),
+            birthday_is_lunar=True,
+        )
+        assert (member.lunar_month, member.lunar_day, member.lunar_is_leap) == (2, 11, True)
 
     def test_a_solar_birthday_is_indexed_by_month_and_day(self, make_customer):
         assert make_customer("孙八", birthday_on=date(1985, 9, 23)).birth_mmdd == "0923"
@@ -108,6 +152,27 @@ class TestReassignArchiveMerge:
         with pytest.raises(DomainError, match="已归档"):
             services.archive_customer(customer, actor=leader, reason=ArchiveReason.OTHER)
 
+    def test_bulk_archiving_skips_customers_already_archived(self, make_customer, leader):
+        archived = services.archive_customer(make_customer("旧档"), actor=leader, reason=ArchiveReason.LOST)
+        fresh = [make_customer(f"客户{i}") for i in range(2)]
+        count = services.archive_customers(
+            [archived, *fresh], actor=leader, reason=ArchiveReason.WRONG_NUMBER, note="空号"
+        )
+        assert count == 2
+        for c in fresh:
+            c.refresh_from_db()
+            assert (c.is_archived, c.archived_reason, c.archived_note) == (True, "wrong_number", "空号")
+            assert kinds(c)[-1] == Kind.ARCHIVED
+        archived.refresh_from_db()
+        assert archived.archived_reason == ArchiveReason.LOST
+        assert AuditLog.objects.filter(action="archive", actor=leader).count() == 3
+
+    def test_bulk_archiving_with_an_unknown_reason_archives_none(self, make_customer, leader):
+        customers = [make_customer(f"客户{i}") for i in range(2)]
+        with pytest.raises(DomainError, match="归档原因"):
+            services.archive_customers(customers, actor=leader, reason="whatever")
+        assert not Customer.objects.filter(is_archived=True).exists()
+
     def test_archive_needs_a_known_reason(self, customer, leader):
         with pytest.raises(DomainError, match="归档原因"):
             services.archive_customer(customer, actor=leader, reason="whatever")
@@ -148,6 +213,34 @@ class TestReassignArchiveMerge:
             make_customer("张三", mobile="13912345678")
         assert exc.value.existing == target
 
+    def test_a_duplicate_registration_is_folded_into_the_existing_record(self, customer, consultant):
+        services.merge_intake(
+            customer,
+            actor=consultant,
+            mobiles=["not a number", "+86 138-1234-5678"],
+            name=" 张三丰 ",
+            note="活动现场" + "。" * 300,
+            source_channel="event",
+        )
+        assert Customer.objects.count() == 1
+        event = customer.events.get(kind=Kind.MERGED)
+        assert event.summary.startswith("重复登记已合并（张三丰，渠道：")
+        assert len(event.summary) < 230  # the note is kept to the form's 200 characters
+        assert AuditLog.objects.filter(action="merge", customer_id=customer.pk, actor=consultant).exists()
+
+    def test_an_unknown_channel_is_left_out_of_the_merged_registration(self, customer, consultant):
+        services.merge_intake(customer, actor=consultant, mobiles=["13812345678"], source_channel="carrier pigeon")
+        assert customer.events.get(kind=Kind.MERGED).summary == "重复登记已合并（张三）"
+
+    def test_a_registration_whose_mobiles_no_longer_match_is_not_merged(self, customer, make_customer, consultant):
+        other = make_customer("李四")
+        for mobiles in ([other.mobile], ["13900000000", ""], []):
+            with pytest.raises(DomainError, match="不再重复") as exc:
+                services.merge_intake(customer, actor=consultant, mobiles=mobiles, name="张三丰")
+            assert exc.value.field == "mobile"
+        assert not customer.events.filter(kind=Kind.MERGED).exists()
+        assert not AuditLog.objects.filter(action="merge").exists()
+
     def test_a_customer_cannot_be_merged_with_itself(self, customer, director):
         with pytest.raises(DomainError, match="自身"):
             services.merge_customers(customer, customer, actor=director)
@@ -183,6 +276,22 @@ class TestConsentAndReveal:
         )
 
 
+class TestOptOutFlag:
+    def test_marking_an_opt_out_sets_the_flag_and_its_time_and_nothing_else(self, customer):
+        at = timezone.now() - timedelta(minutes=5)
+        assert services.mark_opted_out(customer, at=at) == 1
+        customer.refresh_from_db()
+        assert (customer.has_opted_out, customer.opted_out_at, customer.updated_at) == (True, at, at)
+        assert kinds(customer) == [Kind.CREATED]  # why it happened is the caller's to record
+
+    def test_clearing_an_opt_out_by_id(self, customer):
+        services.mark_opted_out(customer.pk, at=timezone.now())
+        assert services.clear_opt_out(customer.pk, at=timezone.now()) == 1
+        customer.refresh_from_db()
+        assert (customer.has_opted_out, customer.opted_out_at) == (False, None)
+        assert services.mark_opted_out(0, at=timezone.now()) == 0
+
+
 class TestDeals:
     def test_subscribing_reserves_the_unit_and_makes_the_customer_an_owner(self, customer, consultant, unit):
         deal = services.create_deal(actor=consultant, customer=customer, unit=unit, subscribed_on=date(2026, 11, 20))
@@ -192,6 +301,14 @@ class TestDeals:
         assert customer.stage == Stage.OWNER
         assert deal.price == unit.price
         assert kinds(customer)[-2:] == [Kind.STAGE, Kind.DEAL]
+
+    def test_an_archived_customer_cannot_subscribe(self, customer, consultant, leader, unit):
+        services.archive_customer(customer, actor=leader, reason=ArchiveReason.LOST)
+        with pytest.raises(DomainError, match="请先恢复"):
+            services.create_deal(actor=consultant, customer=customer, unit=unit, subscribed_on=date(2026, 1, 5))
+        assert not Deal.objects.exists()
+        unit.refresh_from_db()
+        assert unit.status == Unit.Status.AVAILABLE
 
     def test_a_unit_cannot_be_sold_twice(self, customer, make_customer, consultant, unit):
         services.create_deal(actor=consultant, customer=customer, unit=unit, subscribed_on=date(2026, 11, 20))

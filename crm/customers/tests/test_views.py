@@ -297,6 +297,14 @@ def test_merging_a_duplicate_registration_adds_to_the_existing_record(login, con
     assert "活动现场" in event.summary
 
 
+def test_merging_after_changing_the_mobile_shows_the_form_again(login, consultant, customer):
+    data = {"merge_into": customer.pk, "name": "张三丰", "mobile": "13900000000", "source_channel": "event"}
+    response = login(consultant).post(CREATE, data)
+    assert response.status_code == 200
+    assert "手机号已修改，与所选客户不再重复，请重新提交" in response.content.decode()
+    assert not customer.events.filter(kind=TimelineEvent.Kind.MERGED).exists()
+
+
 def test_merge_intake_into_an_invisible_customer_is_a_404(login, outsider, customer):
     response = login(outsider).post(CREATE, {"merge_into": customer.pk, "name": "x", "mobile": "13812345678"})
     assert response.status_code == 404

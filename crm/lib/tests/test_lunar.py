@@ -37,6 +37,12 @@ def test_a_lunar_birthday_moves_between_solar_years():
     assert lunar_birthday_in(2027, 8, 15) == date(2027, 9, 15)
 
 
+def test_a_date_in_a_leap_month_says_so():
+    # 2023 had a leap second month (闰二月): 2023-04-01 was 闰二月十一, 2023-03-01 二月初十.
+    assert solar_to_lunar(date(2023, 4, 1)) == (2, 11, True)
+    assert solar_to_lunar(date(2023, 3, 1)) == (2, 10, False)
+
+
 def test_a_lunar_birthday_in_the_twelfth_month_can_fall_in_the_next_solar_year():
     # 腊月二十 of lunar 2026 is 2027-01-27; the one inside solar 2026 is lunar 2025's (2026-02-07).
     assert lunar_birthday_in(2027, 12, 20) == date(2027, 1, 27)
