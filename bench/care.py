@@ -46,6 +46,7 @@ from crm.care.rules import Purpose, Trigger
 from crm.care.services import base_values, ensure_rules
 from crm.core.calendar import work_calendar
 from crm.customers.models import Customer, Deal, FamilyMember, TimelineEvent
+from crm.lib.dates import CHINA_TZ, at
 from crm.lib.lunar import leap_month, lunar_date_of
 from crm.projects.models import Project, Unit
 
@@ -320,7 +321,7 @@ def plan_timings(
     day: date, *, repeat: int = 3, write: Write = print
 ) -> tuple[list[PlanTiming], PlanTiming, PlanTiming]:
     """(per planner, whole day on an empty day, whole day again with everything planned)."""
-    now = timing.at(day, dtime(1, 0))
+    now = at(day, dtime(1, 0))
     floors = connection.vendor == "postgresql"
     results: list[PlanTiming] = []
     with _scratch() as reset:
@@ -435,7 +436,7 @@ def ensure_history(day: date, *, write: Write = print) -> int:
         cursor.execute(f"ANALYZE {outbox}")
     Counter.objects.create(key=HISTORY_KEY, value=rows)
     write(f"  {rows:,} historical messages in {time.perf_counter() - started:.1f} s")
-    return rows
+    return int(rows)
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -550,7 +551,7 @@ def run(
     *, write: Write = print, day: date | None = None, repeat: int = 3, messages: int = 4000, workers: int = 2
 ) -> list[str]:
     """The whole care benchmark; returns the report lines (progress goes to ``write``)."""
-    day = day or timezone.localtime(timezone.now(), timing.SHANGHAI).date()
+    day = day or timezone.localtime(timezone.now(), CHINA_TZ).date()
     history = ensure_history(day, write=write)
     lines = plan_lines(day, repeat=repeat, write=write)
     lines.insert(1, f"outbox history: {history:,} delivered messages (two years)")

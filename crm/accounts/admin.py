@@ -5,7 +5,7 @@ from crm.accounts.models import Company, Department, Team, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "display_name", "team", "is_active", "last_login"]
     list_filter = ["groups", "team", "is_active"]
     search_fields = ["username", "display_name"]

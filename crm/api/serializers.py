@@ -24,7 +24,7 @@ from .scope import projects_visible_to, units_visible_to
 User = get_user_model()
 
 
-def _caller(serializer: serializers.Serializer) -> Any:
+def _caller(serializer: serializers.Serializer[Any]) -> Any:
     """The requesting user; None while the schema generator inspects the serializer."""
     request = serializer.context.get("request")
     return getattr(request, "user", None)
@@ -35,29 +35,29 @@ def _limit(field: Any, queryset: QuerySet[Any]) -> None:
     getattr(field, "child_relation", field).queryset = queryset
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(label="用户名", max_length=150)
     password = serializers.CharField(
         label="密码", max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(read_only=True)
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(read_only=True)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(serializers.ModelSerializer[Project]):
     class Meta:
         model = Project
         fields = ["id", "name", "code", "city", "address", "sales_phone", "is_active"]
         read_only_fields = fields
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(serializers.ModelSerializer[Unit]):
     building = serializers.CharField(source="building.name", read_only=True)
 
     class Meta:
@@ -66,7 +66,7 @@ class UnitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(serializers.ModelSerializer[Customer]):
     """A customer as every reader sees it: contact numbers masked."""
 
     mobile = serializers.CharField(source="masked_mobile", read_only=True)
@@ -99,7 +99,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TagNameField(serializers.SlugRelatedField):
+class TagNameField(serializers.SlugRelatedField[Tag]):
     """A tag given by name; text PostgreSQL would refuse is a 400, not a database error."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -108,7 +108,7 @@ class TagNameField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class _CustomerWriteSerializer(serializers.Serializer):
+class _CustomerWriteSerializer(serializers.Serializer[Any]):
     """Fields a caller may set on a customer; the request's user decides the choices."""
 
     name = serializers.CharField(label="姓名", max_length=50)
@@ -176,7 +176,7 @@ class CustomerUpdateSerializer(_CustomerWriteSerializer):
         return attrs
 
 
-class DealSerializer(serializers.ModelSerializer):
+class DealSerializer(serializers.ModelSerializer[Deal]):
     unit_label = serializers.CharField(source="unit.label", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     current_milestone = serializers.CharField(read_only=True)
@@ -208,7 +208,7 @@ class DealSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DealUpdateSerializer(serializers.Serializer):
+class DealUpdateSerializer(serializers.Serializer[Any]):
     """Milestone dates, price and move-in kind; the order of the dates is checked by the service."""
 
     price = serializers.DecimalField(

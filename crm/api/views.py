@@ -68,7 +68,8 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
     def _queryset(self, view: Any) -> QuerySet[Any]:
         # Only the model is needed; get_queryset() would run the scope queries again.
-        return view.queryset
+        queryset: QuerySet[Any] = view.queryset
+        return queryset
 
 
 class AccountLocked(exceptions.APIException):
@@ -126,7 +127,7 @@ class ObtainTokenView(APIView):
     list=extend_schema(summary="楼盘列表", description="本公司中当前用户所属的楼盘（公司级角色可见全部楼盘）。"),
     retrieve=extend_schema(summary="楼盘详情", description="不在可见范围内的楼盘返回 404。"),
 )
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet[Project]):
     """Projects (楼盘) of the caller's company that the caller works on."""
 
     queryset = Project.objects.none()
@@ -142,7 +143,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(summary="房源列表", description="可见楼盘的房源，可按楼盘和状态筛选。"),
     retrieve=extend_schema(summary="房源详情", description="不在可见范围内的房源返回 404。"),
 )
-class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+class UnitViewSet(viewsets.ReadOnlyModelViewSet[Unit]):
     queryset = Unit.objects.none()
     serializer_class = UnitSerializer
     permission_classes = (ModelPermissions,)
@@ -177,7 +178,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: CustomerSerializer},
     ),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Customer]):
     """Customers in the caller's data scope; mobiles are always masked."""
 
     queryset = Customer.objects.none()
@@ -229,7 +230,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={200: DealSerializer},
     ),
 )
-class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Deal]):
     """Deals (成交) of customers in the caller's data scope and their milestone dates."""
 
     queryset = Deal.objects.none()

@@ -19,7 +19,7 @@ from crm.core.errors import DomainError
 from crm.lib.mobile import mask_mobile
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -30,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CareRuleForm(forms.ModelForm):
+class CareRuleForm(forms.ModelForm[CareRule]):
     class Meta:
         model = CareRule
         fields = [
@@ -57,7 +57,7 @@ class CareRuleForm(forms.ModelForm):
 
 
 @admin.register(CareRule)
-class CareRuleAdmin(admin.ModelAdmin):
+class CareRuleAdmin(admin.ModelAdmin[CareRule]):
     form = CareRuleForm
     list_display = [
         "project",
@@ -91,7 +91,7 @@ class CareRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(MoveInBatch)
-class MoveInBatchAdmin(admin.ModelAdmin):
+class MoveInBatchAdmin(admin.ModelAdmin[MoveInBatch]):
     list_display = ["project", "name", "starts_on", "ends_on"]
     list_filter = ["project"]
     date_hierarchy = "starts_on"
@@ -139,7 +139,7 @@ class InboundReplyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(GatewayState)
-class GatewayStateAdmin(admin.ModelAdmin):
+class GatewayStateAdmin(admin.ModelAdmin[GatewayState]):
     list_display = ["gateway", "paused_until", "reason", "updated_at"]
     actions = ["resume"]
 

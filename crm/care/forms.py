@@ -204,7 +204,7 @@ class DraftForm(forms.Form):
 
     def filled_text(self) -> str:
         """The posted text with every filled placeholder replaced by its value."""
-        text = self.cleaned_data["text"]
+        text = str(self.cleaned_data["text"])
         for name in self.missing:
             value = (self.cleaned_data.get(_fill_name(name)) or "").strip()
             if value:
@@ -358,7 +358,7 @@ class OptOutLookupForm(OptOutForm):
         self.found: Customer | None = None
 
     def clean_customer(self) -> str:
-        text = self.cleaned_data["customer"].strip()
+        text = str(self.cleaned_data["customer"]).strip()
         visible = customers_visible_to(self.user, include_archived=True)
         digits = "".join(ch for ch in text if ch.isdigit())
         matches = list(

@@ -29,7 +29,7 @@ class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
 
     def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
         if not change:
-            obj.entered_by = request.user
+            obj.entered_by_id = request.user.pk
         super().save_model(request, obj, form, change)
 
 

@@ -8,6 +8,8 @@ from django.db import models
 
 from crm.core.models import AuditLog
 
+__all__ = ["AuditLog", "client_ip", "diff", "log", "snapshot"]
+
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
@@ -38,7 +40,7 @@ def log(
         target_id = target.pk
     return AuditLog.objects.create(
         action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         target_type=target_type,
         target_id=str(target_id),
         customer_id=customer_id,

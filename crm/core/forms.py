@@ -11,7 +11,7 @@ from django.forms.models import ModelChoiceIterator
 from crm.core.errors import DomainError
 
 
-class ListedChoiceIterator(ModelChoiceIterator):
+class ListedChoiceIterator(ModelChoiceIterator[Any]):
     """Options from one ordinary query, kept for the form's life.
 
     Django's iterator reads the queryset with ``.iterator()``, which on PostgreSQL is a
@@ -26,7 +26,7 @@ class ListedChoiceIterator(ModelChoiceIterator):
             yield self.choice(obj)
 
 
-class ListedModelChoiceField(forms.ModelChoiceField):
+class ListedModelChoiceField(forms.ModelChoiceField[Any]):
     """A ModelChoiceField for short lists (projects, sizes of a few dozen) shown on busy pages."""
 
     iterator = ListedChoiceIterator

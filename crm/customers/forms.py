@@ -43,12 +43,12 @@ def _check_mobile(value: str, *, required: bool) -> str:
     return value
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(forms.ModelChoiceField[Any]):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj)
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(forms.ModelForm[Customer]):
     """The main record of a customer, for both registration and editing.
 
     On edit the mobiles and the ID number start blank ("留空则不修改"): the form never
@@ -166,7 +166,7 @@ class CustomerForm(forms.ModelForm):
                 self.fields["clear_mobile2"] = forms.BooleanField(required=False, label="清除备用手机号")
             if self.instance.id_number_hint:
                 fields["id_number"].help_text = f"已登记 {self.instance.id_number_hint}；留空则不修改"
-            if self.instance.referrer_id:
+            if self.instance.referrer is not None:
                 self.initial["referrer_number"] = self.instance.referrer.number
         else:
             fields["project"].initial = fields["project"].queryset.values_list("pk", flat=True).first()
@@ -206,7 +206,7 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class FamilyMemberForm(forms.ModelForm):
+class FamilyMemberForm(forms.ModelForm[FamilyMember]):
     guardian_consent = forms.BooleanField(
         required=False,
         label="已取得监护人单独同意",
@@ -286,7 +286,7 @@ class MergeForm(forms.Form):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_number(self) -> str:
-        return self.cleaned_data["number"].strip().upper()
+        return str(self.cleaned_data["number"]).strip().upper()
 
 
 BULK_ACTIONS = {"reassign": "变更置业顾问", "tag": "添加标签", "archive": "归档为无效"}
@@ -326,7 +326,7 @@ class BulkActionForm(forms.Form):
         return data
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(forms.ModelForm[CustomerProfile]):
     """The archive editor; fields and their order come from crm.customers.archive."""
 
     guardian_consent = forms.BooleanField(required=False, label="子女信息已取得监护人单独同意")
@@ -368,7 +368,7 @@ class ProfileForm(forms.ModelForm):
         return fields
 
 
-class UnitChoiceField(forms.ModelChoiceField):
+class UnitChoiceField(forms.ModelChoiceField[Any]):
     def label_from_instance(self, obj: Any) -> str:
         parts = [obj.label]
         if obj.layout:
@@ -380,7 +380,7 @@ class UnitChoiceField(forms.ModelChoiceField):
         return " · ".join(parts)
 
 
-class DealDatesMixin(forms.ModelForm):
+class DealDatesMixin(forms.ModelForm[Deal]):
     """Checks the milestone order on the form, so every wrong date shows on its own field."""
 
     def clean(self) -> dict[str, Any]:

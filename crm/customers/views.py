@@ -57,7 +57,7 @@ from crm.customers.selectors import (
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(Paginator[Any]):
     """Counts at most CAP + 1 rows: a full COUNT(*) over a director's 500,000 customers
     takes ~200 ms on PostgreSQL, a capped one ~1 ms (docs/performance.md). The page then
     shows "1000+" and offers the first CAP rows' pages; filters narrow the rest."""
@@ -85,7 +85,7 @@ class CappedPaginator(Paginator):
     def is_counted(self) -> bool:
         return "count" in self.__dict__
 
-    def peek(self, number: Any) -> Page:
+    def peek(self, number: Any) -> Page[Any]:
         """Page ``number`` read before anything is counted: ``per_page + 1`` rows from its offset.
 
         The extra row says whether a next page exists. On the last page the total follows
@@ -107,7 +107,7 @@ class CappedPaginator(Paginator):
         return PeekedPage(rows[: self.per_page], wanted, self, has_next=has_next)
 
 
-class PeekedPage(Page):
+class PeekedPage(Page[Any]):
     """A Page that knows whether another follows without the paginator's count."""
 
     def __init__(self, object_list: Any, number: int, paginator: CappedPaginator, *, has_next: bool) -> None:

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -153,7 +154,15 @@ def seed(*, customers: int = 3000, seed_value: int = 20261123, password: str | N
     return company
 
 
-def _seed_customers(company, users, projects, tags, count, rng, fake) -> None:
+def _seed_customers(
+    company: Company,
+    users: dict[str, User],
+    projects: dict[str, Project],
+    tags: list[Tag],
+    count: int,
+    rng: random.Random,
+    fake: Any,
+) -> None:
     owners_by_project = {
         "JHY": [users["consultant1"], users["consultant3"], users["leader1"]],
         "BJYF": [users["consultant2"], users["leader2"]],

@@ -20,10 +20,10 @@ from django.utils import timezone
 from config.celery import RUN_JOB
 from crm.care.models import OutboundMessage
 from crm.care.rules import Trigger
-from crm.care.timing import SHANGHAI
 from crm.core.calendar import work_calendar
 from crm.core.models import CalendarYear
 from crm.customers.models import Channel, Customer, Stage
+from crm.lib.dates import CHINA_TZ as SHANGHAI
 
 from .harness import (
     DONE,

@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 
 import pytest
 
-from crm.care.timing import SHANGHAI
+from crm.lib.dates import CHINA_TZ as SHANGHAI
 from crm.sms.backends import locmem
 
 
