@@ -136,6 +136,9 @@ class OutboundMessage(models.Model):
         FAILED = "failed", "发送失败"
         EXPIRED = "expired", "已过期未发"
         CANCELLED = "cancelled", "已取消"
+        # Not sent because something must be fixed first (a missing project phone, a
+        # placeholder without a value); ``error`` says what, in Chinese.
+        HELD = "held", "暂缓发送（待处理）"
 
     OPEN = (Status.SCHEDULED, Status.SUBMITTING)
 
