@@ -59,7 +59,7 @@ from crm.customers.models import (
     TimelineEvent,
 )
 from crm.customers.selectors import customers_visible_to
-from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, next_customer_numbers
+from crm.customers.services import DEAL_DATE_FIELDS, next_customer_numbers, unit_status_for
 from crm.lib.mobile import InvalidMobile, mask_mobile, normalize_mobile
 from crm.projects.models import Project, Unit
 
@@ -1712,7 +1712,7 @@ def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResul
 
     units_by_status: dict[str, list[int]] = defaultdict(list)
     for deal in deals:
-        units_by_status[_unit_status_for(deal)].append(deal.unit_id)
+        units_by_status[unit_status_for(deal)].append(deal.unit_id)
     for status, unit_ids in units_by_status.items():
         for chunk in _chunks(unit_ids):
             Unit.objects.filter(pk__in=chunk).update(status=status)
