@@ -24,7 +24,7 @@ import re
 import uuid
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -41,7 +41,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from crm.accounts.roles import Scope
-from crm.core import audit
+from crm.core import audit, bulk
 from crm.core.errors import DomainError
 from crm.core.scope import assignable_owners_q
 from crm.customers.filters import company_of
@@ -1396,7 +1396,7 @@ def _write_customers(rows: list[CustomerRow], *, actor: User, batch: str) -> Imp
     numbers = next_customer_numbers(company_id, len(rows))
     tag_ids = _ensure_tags(company_id, {t for row in rows for t in row.tags})
     now = timezone.now()
-    ids = _reserve_ids(Customer, len(rows))
+    ids = bulk.reserve_ids(Customer, len(rows))
     for start in range(0, len(rows), WRITE_CHUNK):
         _write_customer_chunk(
             rows[start : start + WRITE_CHUNK],
@@ -1422,7 +1422,7 @@ def _write_customer_chunk(
     now: datetime,
     batch: str,
 ) -> None:
-    """Write one chunk: customers, their empty archives, tags, care consents, timeline events.
+    """Write one chunk: customers, their tags, care consents and timeline events.
 
     ``ids``: the customers' primary keys when reserved beforehand (PostgreSQL), else None:
     the database assigns them and they are read back by number.
@@ -1454,20 +1454,20 @@ def _write_customer_chunk(
     fixed = {"company_id": company_id, "created_by_id": actor.pk}
     customer_ids: Sequence[int]
     if ids is None:
-        insert_rows(Customer, CUSTOMER_INSERT_FIELDS, customer_rows, fixed=fixed, now=now)
+        bulk.insert_rows(Customer, CUSTOMER_INSERT_FIELDS, customer_rows, constants=fixed, now=now)
         customer_ids = _ids_by_number(company_id, numbers)
     else:
         with_ids = ((pk, *values) for pk, values in zip(ids, customer_rows, strict=True))
-        insert_rows(Customer, ("id", *CUSTOMER_INSERT_FIELDS), with_ids, fixed=fixed, now=now)
+        bulk.insert_rows(Customer, ("id", *CUSTOMER_INSERT_FIELDS), with_ids, constants=fixed, now=now)
         customer_ids = ids
     links = [(pk, tag_ids[tag]) for pk, row in zip(customer_ids, rows, strict=True) for tag in row.tags]
     if links:
-        insert_rows(Customer.tags.through, ("customer_id", "tag_id"), links, now=now)
-    insert_for_ids(
+        bulk.insert_rows(Customer.tags.through, ("customer_id", "tag_id"), links, now=now)
+    bulk.insert_for_each(
         ConsentRecord,
         "customer_id",
         [pk for pk, row in zip(customer_ids, rows, strict=True) if row.consent_care],
-        fixed={
+        constants={
             "purpose": ConsentRecord.Purpose.CARE,
             "is_granted": True,
             "source": IMPORT_SOURCE,
@@ -1478,52 +1478,22 @@ def _write_customer_chunk(
     summaries = {channel: f"{actor} 通过Excel导入客户（{label}）" for channel, label in Channel.choices}
     # The event's data, {"batch": …, "line": …}, serialised as json.dumps would.
     data = f'{{"batch": {json.dumps(batch)}, "line": '
-    insert_rows(
+    bulk.insert_rows(
         TimelineEvent,
         ("customer_id", "summary", "data"),
         (
             (pk, summaries[row.source_channel], f"{data}{row.line}}}")
             for pk, row in zip(customer_ids, rows, strict=True)
         ),
-        fixed={"kind": TimelineEvent.Kind.IMPORTED, "occurred_at": now, "actor_id": actor.pk},
+        constants={"kind": TimelineEvent.Kind.IMPORTED, "occurred_at": now, "actor_id": actor.pk},
         now=now,
-        as_is={"data"},
+        prepared={"data"},  # already JSON text
     )
-
-
-def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
-    """``count`` new primary keys from the table's sequence on PostgreSQL; None elsewhere.
-
-    Rows written with their keys need not be read back to learn them (20 queries reading
-    5,000 fresh rows each for 100,000 customers, 0.3 s).
-    """
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        # The sequence's name once: pg_get_serial_sequence per row cost 0.23 s per 100,000.
-        cursor.execute(
-            "SELECT pg_get_serial_sequence(%s, %s)",
-            [connection.ops.quote_name(model._meta.db_table), str(model._meta.pk.column)],
-        )
-        (sequence,) = cursor.fetchone()
-        # Usually the values drawn form one unbroken run (nextval never hands out a value
-        # twice, so a run as long as the count is all ours): its two ends instead of 100,000
-        # rows. If another session drew meanwhile, those values stay unused (gaps in ids are
-        # harmless) and a second draw is read value by value.
-        cursor.execute(
-            "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) AS drawn",
-            [sequence, count],
-        )
-        low, high = cursor.fetchone()
-        if high - low + 1 == count:
-            return list(range(low, high + 1))
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
-        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _ids_by_number(company_id: int, numbers: Sequence[str]) -> list[int]:
     """The new customers' ids, in the order of their (consecutive) numbers (SQLite; on
-    PostgreSQL they are reserved beforehand, _reserve_ids).
+    PostgreSQL they are reserved beforehand, bulk.reserve_ids).
 
     One range query over the (company, number) index: a list of thousands of numbers in
     IN (...) would need many queries, and on a table PostgreSQL has not analysed since the
@@ -1560,133 +1530,11 @@ CUSTOMER_INSERT_FIELDS = (
 )
 
 
-def insert_rows(
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    *,
-    now: datetime,
-    fixed: Mapping[str, Any] | None = None,
-    as_is: Collection[str] = (),
-) -> None:
-    """INSERT many rows of plain Python values.
-
-    ``fields`` name the per-row values (attnames: "owner_id"); ``fixed`` values are the same
-    for every row; every other concrete field gets its default, auto_now(_add) fields get
-    ``now``. Why not bulk_create: it prepares each value through its field (about 10 µs a
-    value), which for 100,000 customers × 40 columns plus archives and events is the better
-    part of a minute. Here only dates, datetimes, decimals and JSON are converted, per
-    column (not the ``as_is`` fields, whose values are already what the database takes,
-    such as JSON as text), and fixed and default values once. SQLite runs one prepared
-    statement for every row (executemany, in C); PostgreSQL loads the rows with COPY.
-    """
-    meta = model._meta
-    quote = connection.ops.quote_name
-    given = [_concrete_field(model, name) for name in fields]
-    constant_fields, constants = _constants(model, {f.attname for f in given}, fixed or {}, now)
-    converters = [
-        (i, conv) for i, f in enumerate(given) if f.attname not in as_is and (conv := _db_converter(f)) is not None
-    ]
-    tail = tuple(constants)
-
-    def params(row: Sequence[Any]) -> tuple[Any, ...]:
-        if converters:
-            row = list(row)
-            for i, convert in converters:
-                row[i] = convert(row[i])
-        return (*row, *tail)
-
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in (*given, *constant_fields))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: PostgreSQL's bulk load, several times faster than any INSERT. Errors are
-            # wrapped so a unique violation still arrives as django.db.IntegrityError.
-            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(params(row))
-            return
-        placeholders = ", ".join(["%s"] * (len(given) + len(constant_fields)))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [params(row) for row in rows])
-
-
-def insert_for_ids(
-    model: type[models.Model],
-    field: str,
-    ids: Sequence[int],
-    *,
-    now: datetime,
-    fixed: Mapping[str, Any] | None = None,
-) -> None:
-    """INSERT one row per id, ``field`` holding the id, the other fields as insert_rows fills them.
-
-    One statement: the ids travel as a single parameter that the database splits into rows,
-    every other value once. For rows that differ only in a foreign key (a customer's empty
-    archive: 45 columns) this spares formatting every value of every row for COPY, 0.3 s of
-    Python for 100,000 archives.
-    """
-    if not ids:
-        return
-    target = _concrete_field(model, field)
-    constant_fields, constants = _constants(model, {target.attname}, fixed or {}, now)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in (target, *constant_fields))
-    if connection.vendor == "postgresql":
-        values = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in constant_fields)
-        source = "SELECT CAST(n AS bigint) AS id FROM unnest(string_to_array(%s, ',')) AS n"
-        listed = ",".join(map(str, ids))
-    else:
-        values = ", ".join(["%s"] * len(constant_fields))
-        source = "SELECT value AS id FROM json_each(%s)"
-        listed = f"[{','.join(map(str, ids))}]"
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT ids.id, {values} FROM ({source}) AS ids"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*constants, listed])
-
-
-def _constants(
-    model: type[models.Model], named: Collection[str], fixed: Mapping[str, Any], now: datetime
-) -> tuple[list[Field[Any, Any]], list[Any]]:
-    """The concrete fields not ``named`` (but the primary key) and their database values:
-    ``fixed``, else ``now`` for auto_now(_add), else the default."""
-    constant_fields: list[Field[Any, Any]] = []
-    constants: list[Any] = []
-    for name, value in fixed.items():
-        f = _concrete_field(model, name)
-        constant_fields.append(f)
-        constants.append(f.get_db_prep_save(value, connection))
-    done = {*named, *(f.attname for f in constant_fields)}
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in done:
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
-        else:
-            value = f.get_default()
-        constant_fields.append(f)
-        constants.append(f.get_db_prep_save(value, connection))
-    return constant_fields, constants
-
-
 def _concrete_field(model: type[models.Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     if not isinstance(field, Field) or not field.concrete:
         raise TypeError(f"{model.__name__}.{name} is not a concrete field")
     return field
-
-
-def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
-    """How a Python value of this field becomes a database parameter; None: as it is."""
-    ops = connection.ops
-    if isinstance(f, models.DateTimeField):
-        return ops.adapt_datetimefield_value
-    if isinstance(f, models.DateField):
-        return ops.adapt_datefield_value
-    if isinstance(f, models.DecimalField):
-        return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
-    if isinstance(f, models.JSONField):
-        return partial(ops.adapt_json_value, encoder=f.encoder)
-    return None
 
 
 def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:
