@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crm.customers.models import Channel, Gender, Grade, MoveInKind, Stage
+from crm.lib.mobile import InvalidMobile, normalize_mobile
 
 
 def text(value: Any) -> str:
@@ -113,15 +114,20 @@ def parse_price(value: Any) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
+# ---------------------------------------------------------------- outcomes
+
+Outcome = tuple[Any, str]  # (the value, the Chinese problem with the cell or "")
+
+
 class PerValue:
     """A cell's outcome, (value, Chinese problem or ""), worked out once per distinct value:
     a file of 100,000 rows holds a handful of genders, stages, channels, projects, owners."""
 
-    def __init__(self, outcome: Callable[[Any], tuple[Any, str]]) -> None:
+    def __init__(self, outcome: Callable[[Any], Outcome]) -> None:
         self.outcome = outcome
-        self.known: dict[tuple[type, Any], tuple[Any, str]] = {}
+        self.known: dict[tuple[type, Any], Outcome] = {}
 
-    def __call__(self, raw: Any) -> tuple[Any, str]:
+    def __call__(self, raw: Any) -> Outcome:
         key = (raw.__class__, raw)  # the class too: True == 1 == 1.0, but they read differently
         try:
             return self.known[key]
@@ -132,7 +138,12 @@ class PerValue:
             return self.outcome(raw)
 
 
+def text_outcome(raw: Any) -> Outcome:
+    return text(raw), ""
+
+
 def choice_outcome(raw: Any, mapping: Mapping[str, str], default: str, allowed: str) -> tuple[str, str]:
+    """The choice a cell names (by value, label or an alias in ``mapping``); ``default`` when empty."""
     if raw == "" or raw is None:
         return default, ""
     value = text(raw)
@@ -152,3 +163,28 @@ def bool_outcome(raw: Any) -> tuple[bool, str]:
         return bool(parse_bool(raw)), ""
     except ValueError:
         return False, f"无法识别：{text(raw)}（请填“是”或“否”）"
+
+
+def mobile_outcome(raw: Any) -> tuple[str, str]:
+    """The normalised mobile; "" and normalize_mobile's reason when it is not one (or empty)."""
+    try:
+        return normalize_mobile(raw), ""
+    except InvalidMobile as exc:
+        return "", exc.message
+
+
+def optional_mobile_outcome(raw: Any) -> tuple[str, str]:
+    """As mobile_outcome, but "" for an empty cell."""
+    if raw == "" or not text(raw):
+        return "", ""
+    return mobile_outcome(raw)
+
+
+def date_outcome(raw: Any, *, examples: str) -> tuple[date | None, str]:
+    """The date (parse_date), None for an empty cell; the problem gives ``examples`` of the formats."""
+    if raw == "":
+        return None, ""
+    try:
+        return parse_date(raw), ""
+    except ValueError:
+        return None, f"日期格式不正确：{text(raw)}（应为 {examples}）"
