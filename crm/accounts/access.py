@@ -191,6 +191,15 @@ def assignable_owners_q(user: User) -> Q:
     return Q(pk=user.pk)
 
 
+def importable_project_ids(user: User) -> set[int] | None:
+    """Projects a user may import customers into, or None for every project of the company:
+    a user whose widest scope is the project (客服专员, 值班, 客服中心主任) keeps to their
+    own projects; the others may register a customer for any project of the company."""
+    if widest_scope(user) == Scope.PROJECT:
+        return set(user.project_ids)
+    return None
+
+
 def project_q(user: User, *, path: str = "", wide_permissions: Iterable[str] = ()) -> Q:
     """Projects (or, with ``path="project__"``, rows of a project) the user works on: every
     project of the company for company-wide roles and for holders of any of

@@ -1,26 +1,22 @@
 """Fast inserts of outbox rows (OutboundMessage) for planning and approval.
 
-Why not ``bulk_create``: for each row it builds a model instance and prepares each of the 24
-values through its field (``get_db_prep_save``), and on PostgreSQL psycopg then dumps one
-array per column; for the 6,000 rows of a busy planning day that was ~90% of the planner's
-time. Here the rows are mostly the same: what differs per row is only the recipient
+The rows of a planning run are mostly the same: what differs per row is only the recipient
 (customer, family member) and the occasion, and everything else (rule, text, window…) is one
-of a few *specs*. So:
+of a few *specs*. So both functions write through crm.core.bulk, one statement per chunk,
+which prepares the per-row values per column and every spec value once (bulk_create would
+prepare each of the 24 values of every row through its field: ~90% of a 6,000-row planning
+day's time):
 
 - ``queue(rows, specs)``: ``rows`` are ``(customer_id, family_member_id, occasion, k)``
   with ``k`` the index of the row's spec in ``specs`` (a mapping of attname → value, the
-  same keys in every spec). PostgreSQL: one ``INSERT … SELECT`` joining the rows (four
-  arrays) to the specs (one array per column); SQLite: one prepared statement run for every
-  row (``executemany``, in C).
+  same keys in every spec): the specs are bulk's variants.
 - ``queue_for(customers, spec)``: one row per customer of a queryset (an approved draft's
   recipients), as ``INSERT … SELECT`` from the queryset's own SQL: no customer travels
   through Python.
 
-Every column neither given per row nor in the spec gets its model default, auto_now(_add)
-fields the current time, computed once per statement, and every constant is prepared by its
-field (``get_db_prep_save``), so the rows are the ones the ORM would write (datetimes in
-SQLite's text format, JSON as Django encodes it). Defaults are evaluated once per statement:
-fine for this model's (``dict``, constants), not for a default that must differ per row.
+Every other column follows crm.core.bulk's rule: model defaults evaluated once per
+statement (fine for this model's ``dict`` and constants), auto_now(_add) fields the
+current time, computed once per call.
 
 Both insert with ``ON CONFLICT DO NOTHING`` without a conflict target, which covers both
 partial unique keys (uniq_message_occasion, uniq_family_message_occasion): a second run, a
@@ -32,19 +28,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
-from django.db.models import Field, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from crm.care.models import OutboundMessage
+from crm.core import bulk
 
 Row = tuple[int, int | None, str, int]  # (customer id, family member id, occasion, spec index)
 ROW_FIELDS = ("customer_id", "family_member_id", "occasion")
 CHUNK = 20_000  # rows per statement: bounds the size of one query, not its speed
-
-_FIELDS: dict[str, Field[Any, Any]] = {
-    f.attname: f for f in OutboundMessage._meta.concrete_fields if not f.primary_key and isinstance(f, Field)
-}
 
 
 def queue(rows: Sequence[Row], specs: Sequence[Mapping[str, Any]]) -> int:
@@ -52,128 +43,15 @@ def queue(rows: Sequence[Row], specs: Sequence[Mapping[str, Any]]) -> int:
     values of ``specs[k]``; returns how many were inserted (conflicts are skipped)."""
     if not rows:
         return 0
-    spec_names = list(specs[0])
-    _check(ROW_FIELDS, spec_names, specs)
-    spec_fields = [_FIELDS[name] for name in spec_names]
-    prepared = [[f.get_db_prep_save(spec[f.attname], connection) for f in spec_fields] for spec in specs]
-    const_fields, constants = _constants({*ROW_FIELDS, *spec_names})
-    row_fields = [_FIELDS[name] for name in ROW_FIELDS]
-    columns = _columns([*row_fields, *spec_fields, *const_fields])
-    inserted = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    *_unnest_insert(columns, row_fields, spec_fields, const_fields, chunk, prepared, constants)
-                )
-                inserted += cursor.rowcount
-            else:
-                marks = ", ".join(["%s"] * (len(row_fields) + len(spec_fields) + len(const_fields)))
-                cursor.executemany(
-                    f"INSERT INTO {_table()} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                    [(c, m, o, *prepared[k], *constants) for c, m, o, k in chunk],
-                )
-                inserted += cursor.rowcount
-    return inserted
-
-
-def _unnest_insert(
-    columns: str,
-    row_fields: list[Field[Any, Any]],
-    spec_fields: list[Field[Any, Any]],
-    const_fields: list[Field[Any, Any]],
-    rows: Sequence[Row],
-    prepared: list[list[Any]],
-    constants: list[Any],
-) -> tuple[str, list[Any]]:
-    """PostgreSQL: the rows as four arrays joined to the specs as one array per column (the
-    spec of row r is the (r.k + 1)th: ordinality counts from 1). Every parameter is cast to
-    its column's type; an untyped one in a SELECT list would be text."""
-    row_arrays = [list(values) for values in zip(*rows, strict=True)]  # customer, member, occasion, k
-    spec_arrays = [list(values) for values in zip(*prepared, strict=True)]
-    spec_names = [f"s{i}" for i in range(len(spec_fields))]
-    select = [
-        "r.customer_id",
-        "r.family_member_id",
-        "r.occasion",
-        *(f"t.{name}" for name in spec_names),
-        *(f"%s::{_type(f)}" for f in const_fields),
-    ]
-    rows_sql = ", ".join(f"%s::{_type(f)}[]" for f in row_fields) + ", %s::int[]"
-    specs_sql = ", ".join(f"%s::{_type(f)}[]" for f in spec_fields)
-    sql = (
-        f"INSERT INTO {_table()} ({columns}) SELECT {', '.join(select)}"
-        f" FROM unnest({rows_sql}) AS r(customer_id, family_member_id, occasion, k)"
-        f" JOIN unnest({specs_sql}) WITH ORDINALITY AS t({', '.join(spec_names)}, k) ON t.k = r.k + 1"
-        " ON CONFLICT DO NOTHING"
-    )
-    return sql, [*constants, *row_arrays, *spec_arrays]
+    return bulk.insert_rows(OutboundMessage, ROW_FIELDS, rows, variants=specs, skip_conflicts=True, chunk=CHUNK)
 
 
 def queue_for(customers: QuerySet[Any], spec: Mapping[str, Any]) -> int:
     """Insert one outbox row per customer of ``customers`` with the values of ``spec``
     (everything but ``customer_id``), as one ``INSERT … SELECT`` from the queryset's SQL;
     returns how many were inserted (conflicts are skipped)."""
-    names = list(spec)
-    _check(("customer_id",), names, [spec])
-    spec_fields = [_FIELDS[name] for name in names]
-    const_fields, constants = _constants({"customer_id", *names})
-    fields = [*spec_fields, *const_fields]
-    values = [*(f.get_db_prep_save(spec[f.attname], connection) for f in spec_fields), *constants]
-    query = customers.order_by().values("pk").query  # one column (Django names it "pk" or not)
-    sub_sql, sub_params = query.get_compiler(connection=connection).as_sql()
-    postgres = connection.vendor == "postgresql"
-    select = ", ".join(f"%s::{_type(f)}" if postgres else "%s" for f in fields)
-    # "s.*": the subquery's one column, the customer id. "WHERE true": SQLite would read
-    # "ON CONFLICT" after a FROM as a join's ON otherwise.
-    sql = (
-        f"INSERT INTO {_table()} ({_columns([_FIELDS['customer_id'], *fields])})"
-        f" SELECT s.*, {select} FROM ({sub_sql}) AS s WHERE true ON CONFLICT DO NOTHING"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *sub_params])
-        return int(cursor.rowcount)
-
-
-def _check(given: Sequence[str], spec_names: Sequence[str], specs: Sequence[Mapping[str, Any]]) -> None:
-    unknown = [name for name in spec_names if name not in _FIELDS or name in given]
-    if unknown:
-        raise ValueError(f"not a spec column of OutboundMessage: {', '.join(unknown)}")
-    if any(list(spec) != list(spec_names) for spec in specs):
-        raise ValueError("every spec must give the same columns in the same order")
-
-
-def _constants(named: set[str]) -> tuple[list[Field[Any, Any]], list[Any]]:
-    """Every other concrete column (a database default excepted) and its prepared value."""
-    now = timezone.now()
-    fields: list[Field[Any, Any]] = []
-    values: list[Any] = []
-    for attname, f in _FIELDS.items():
-        if attname in named or f.has_db_default():
-            continue
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value: Any = now if isinstance(f, models.DateTimeField) else timezone.localdate(now)
-        else:
-            value = f.get_default()
-        fields.append(f)
-        values.append(f.get_db_prep_save(value, connection))
-    return fields, values
-
-
-def _type(field: Field[Any, Any]) -> str:
-    db_type = field.db_type(connection)
-    if db_type is None:
-        raise TypeError(f"{field.name} has no database type")
-    return db_type
-
-
-def _table() -> str:
-    return connection.ops.quote_name(OutboundMessage._meta.db_table)
-
-
-def _columns(fields: Sequence[Field[Any, Any]]) -> str:
-    return ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    recipients = customers.order_by().values("pk")  # one column (Django names it "pk" or not)
+    return bulk.insert_for_each(OutboundMessage, "customer_id", recipients, constants=spec, skip_conflicts=True)
 
 
 __all__ = ["Row", "queue", "queue_for"]

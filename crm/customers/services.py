@@ -663,7 +663,7 @@ def _check_dates(dates: dict[str, date | None]) -> None:
         raise DomainError(message, field=field)
 
 
-def _unit_status_for(deal: Deal) -> str:
+def unit_status_for(deal: Deal) -> str:
     if deal.status == Deal.Status.CANCELLED:
         return Unit.Status.AVAILABLE
     if deal.delivered_on:
@@ -699,7 +699,7 @@ def create_deal(
         **values,
     )
     deal.save()
-    unit.status = _unit_status_for(deal)
+    unit.status = unit_status_for(deal)
     unit.save(update_fields=["status"])
     if customer.stage != Stage.OWNER:
         old = customer.get_stage_display()
@@ -734,7 +734,7 @@ def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
     if deal.moved_in_on and not deal.move_in_kind:
         raise DomainError("请选择入住方式（集中/零星）", field="move_in_kind")
     deal.save()
-    Unit.objects.filter(pk=deal.unit_id).update(status=_unit_status_for(deal))
+    Unit.objects.filter(pk=deal.unit_id).update(status=unit_status_for(deal))
     changed = audit.diff(deal, before, fields)
     if changed:
         audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=deal, customer_id=deal.customer_id, changes=changed)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from crm.accounts.roles import Role
 from crm.core.models import AuditLog, Counter
 from crm.customers import importing
+from crm.customers.importing import validating, writing
 from crm.customers.models import ConsentRecord, Customer, CustomerProfile, Deal, Stage, Tag, TimelineEvent
 from crm.customers.tests.excel import (
     CUSTOMER_HEADERS,
@@ -147,8 +148,8 @@ def test_a_merged_duplicate_points_at_the_record_that_stays(tmp_path, admin_user
 def lookup_chunk(request, monkeypatch):
     """The mobile lookups as configured, and split into chunks of two numbers."""
     if request.param:
-        monkeypatch.setattr(importing, "MOBILE_ARRAY_CHUNK", request.param)
-        monkeypatch.setattr(importing, "LOOKUP_CHUNK", request.param)
+        monkeypatch.setattr(validating, "MOBILE_ARRAY_CHUNK", request.param)
+        monkeypatch.setattr(validating, "LOOKUP_CHUNK", request.param)
     return request.param
 
 
@@ -251,7 +252,7 @@ def test_a_large_file_is_checked_in_few_queries(consultant, make_customer):
     held = make_customer("库里已有", mobile="13900009999", mobile2="13900000000")
     numbers = [f"1390000{i:04d}" for i in range(10_000)]
     with CaptureQueriesContext(connection) as queries:
-        found = importing._existing_mobiles(consultant, numbers)
+        found = validating._existing_mobiles(consultant, numbers)
     assert found == {"13900009999": taken(held), "13900000000": taken(held)}
     lookups = [q["sql"] for q in queries if "customers_customer" in q["sql"]]
     # PostgreSQL: one query per column; SQLite: one per column and 900 numbers; then one to name the holder.
@@ -265,7 +266,7 @@ def test_the_lookup_leaves_the_sessions_jit_setting_as_it_was(consultant):
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = on")
-        importing._existing_mobiles(consultant, ["13900000001"])
+        validating._existing_mobiles(consultant, ["13900000001"])
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("on",)
 
@@ -524,7 +525,7 @@ def test_a_crash_mid_import_rolls_back_everything(tmp_path, consultant, customer
     path.write_bytes(build_xlsx(rows))
     counter_before = Counter.objects.get(key=f"customer:{consultant.company_id}").value
     calls = []
-    real_chunk = importing._write_customer_chunk
+    real_chunk = writing._write_customer_chunk
 
     def crash_on_second_chunk(*args, **kwargs):
         calls.append(1)
@@ -532,8 +533,8 @@ def test_a_crash_mid_import_rolls_back_everything(tmp_path, consultant, customer
             raise RuntimeError("disk full")
         return real_chunk(*args, **kwargs)
 
-    monkeypatch.setattr(importing, "WRITE_CHUNK", 2)
-    monkeypatch.setattr(importing, "_write_customer_chunk", crash_on_second_chunk)
+    monkeypatch.setattr(writing, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(writing, "_write_customer_chunk", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         importing.import_file(path, importing.CUSTOMERS, user=consultant, filename="big.xlsx", batch="b" * 32)
 
@@ -575,7 +576,7 @@ def test_confirming_reuses_the_uploads_validation_without_reading_the_file_again
     def unread(*args, **kwargs):
         raise AssertionError("the file was parsed again")
 
-    monkeypatch.setattr(importing, "read_sheet", unread)
+    monkeypatch.setattr(validating, "read_sheet", unread)
     client.post(response.url, {"action": "import"})
     assert Customer.objects.get().birthday_on == date(1985, 3, 5)
 
