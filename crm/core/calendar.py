@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm.core.models import CalendarDay, CalendarYear
+from crm.lib.holiday_notice import WEEKDAYS
 from crm.lib.workcalendar import WorkCalendar, library_day_name, library_knows
 
 
@@ -53,6 +54,18 @@ class CalendarCell:
     @property
     def is_weekend(self) -> bool:
         return self.day.weekday() >= 5
+
+    @property
+    def label(self) -> str:
+        """The festival as the small cell shows it: 春节 (the 班 mark already says 调休)."""
+        return self.name.removesuffix("调休") or self.name
+
+    @property
+    def description(self) -> str:
+        """What the cell says to a screen reader and in its tooltip."""
+        state = "上班，点击改为休息" if self.is_working_day else "休息，点击改为上班"
+        name = f" {self.name}" if self.name else ""
+        return f"{self.day.month}月{self.day.day}日 {WEEKDAYS[self.day.weekday()]}{name}：{state}"
 
     @property
     def kind(self) -> str:
