@@ -206,7 +206,8 @@ class _Reader:
                 if clause in _HARMLESS:
                     continue
                 if total := _TOTAL.match(clause):
-                    if last is None or len(last.days) != int(total["n"]):
+                    # Without a readable range before it, the range's own reason says enough.
+                    if (last is None and not reasons) or (last is not None and len(last.days) != int(total["n"])):
                         reasons.append(f"“{clause}”与放假日期不符")
                     continue
                 known = len(reasons)
