@@ -56,7 +56,7 @@ _WEEKDAY_INDEX = {c: i for i, c in enumerate("一二三四五六日")} | {"天":
 _TITLE = re.compile(r"关于(?P<y>\d{4})年部分节假日安排的通知")
 _BOILERPLATE = (
     re.compile(r"^国办发(?:明电)?[〔\[(]\d{4}[〕\])]\d+号$"),  # document number
-    re.compile(r"^各省.*人民政府.*:$"),  # addressees
+    re.compile(r"^各省.{0,40}人民政府.{0,60}:$"),  # addressees
     re.compile(r"^(?:经.{0,12}批准|按照上述原则|现将)"),  # preamble
     re.compile(r"^(?:节假日期间|鼓励单位和个人)"),  # closing paragraph
     re.compile(r"^国务院办公厅$"),  # signature
