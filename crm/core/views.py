@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -63,10 +63,9 @@ CALENDAR_PERMISSION = "core.add_calendaryear"
 _YEARS = range(2004, 2101)  # chinese-calendar's first year to a far future
 
 
-def _checked_year(year: int) -> int:
+def _checked_year(year: int) -> None:
     if year not in _YEARS:
         raise Http404("没有这一年的工作日历")
-    return year
 
 
 def _md(day: date) -> str:
@@ -133,13 +132,12 @@ def _review_context(year: int, notice: Notice, form: NoticeForm) -> dict[str, An
     library_differs: list[date] = []
     if library_knows(year):
         library = WorkCalendar()
-        days = [cell.day for cell in year_days(year)]
+        days = (date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days))
         library_differs = [d for d in days if notice.is_working_day(d) != library.is_working_day(d)]
     return {
         "year": year,
         "notice": notice,
         "form": form,
-        "weekdays": WEEKDAYS,
         "kept": kept,
         "new_days": len(named) - len(existing),
         "changed_days": changed,
