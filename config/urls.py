@@ -17,6 +17,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", core_views.audit_log, name="audit_log"),
+    path("settings/calendar/", include("crm.core.urls")),
     path("customers/", include("crm.customers.urls")),
     path("api/", include("crm.api.urls")),
     path("sms/", include("crm.care.urls")),

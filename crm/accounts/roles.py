@@ -119,6 +119,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "projects.change_unit",
             "projects.add_building",
             "projects.change_building",
+            "core.add_calendaryear",  # 工作日历: next year's holidays (crm.core.views)
             *_CARE_WORK,
             *_CARE_APPROVE,
             *_CARE_RULES,

@@ -72,7 +72,7 @@ def workbench_cards(user: Any, *, today: date) -> list[Card | Action]:
         Card(
             "calendar_missing",
             template="core/cards/calendar_missing.html",
-            context={"year": year, "url": reverse("admin:core_calendaryear_changelist")},
+            context={"year": year, "url": reverse("core:calendar_year", args=[year])},
             order=10,
         )
     ]

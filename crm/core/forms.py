@@ -43,3 +43,27 @@ def apply_domain_error(form: forms.BaseForm, exc: DomainError, aliases: dict[str
         form.add_error(field, exc.message)
     else:
         form.add_error(None, exc.message)
+
+
+class NoticeForm(forms.Form):
+    """The State Council's holiday notice, pasted as text (工作日历)."""
+
+    text = forms.CharField(
+        label="通知全文",
+        max_length=20_000,
+        widget=forms.Textarea(
+            attrs={"rows": 10, "placeholder": "一、元旦：1月1日（周五）至3日（周日）放假，共3天。\n二、春节：……"}
+        ),
+        error_messages={"required": "请粘贴通知全文"},
+        help_text="从中国政府网复制“国务院办公厅关于某年部分节假日安排的通知”全文粘贴到这里。",
+    )
+
+
+class NoticeApplyForm(NoticeForm):
+    problems_acknowledged = forms.BooleanField(
+        label="我已核对上面标红的内容：它们不会被录入，需要时保存后在日历上逐日点选", required=False
+    )
+
+
+class CalendarDayForm(forms.Form):
+    day = forms.DateField()

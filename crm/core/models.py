@@ -25,6 +25,7 @@ class AuditLog(models.Model):
         ARCHIVE = "archive", "归档"
         RESTORE = "restore", "恢复"
         LOGIN = "login", "登录"
+        CALENDAR = "calendar", "工作日历"
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -109,3 +109,24 @@ class WorkCalendar:
         while not self.is_working_day(current - timedelta(days=1)):
             current -= timedelta(days=1)
         return current
+
+
+# chinese-calendar names 清明, 端午 and 中秋 without 节; the notices say 清明节.
+_FESTIVAL_NAMES = {"清明": "清明节", "端午": "端午节", "中秋": "中秋节"}
+
+
+def library_knows(year: int) -> bool:
+    """Whether chinese-calendar has the State Council's arrangement for ``year``."""
+    return year in _LIBRARY_YEARS
+
+
+def library_day_name(day: date) -> str:
+    """The festival a holiday or a make-up working day belongs to in chinese-calendar
+    ("春节"), or "" for an ordinary day or a year the library lacks."""
+    if day.year not in _LIBRARY_YEARS:
+        return ""
+    english = chinese_calendar.constants.holidays.get(day) or chinese_calendar.constants.workdays.get(day)
+    if not english:
+        return ""
+    chinese = str(chinese_calendar.constants.Holiday(english).chinese)
+    return _FESTIVAL_NAMES.get(chinese, chinese)

@@ -36,6 +36,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("温馨速递", "care:home", "message", ("care.manage_messages", "care.approve_draft"), match=("/sms/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
+    NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),
     NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",)),
 )
 

@@ -528,7 +528,7 @@ def test_administrators_are_warned_from_november_when_next_years_calendar_is_mis
         response = login(admin_user).get("/")
     body = response.content.decode()
     assert ("2027 年工作日历尚未录入" in body) is warned
-    assert (reverse("admin:core_calendaryear_changelist") in body) is warned
+    assert (reverse("core:calendar_year", args=[2027]) in body) is warned
 
 
 def test_a_consultant_gets_no_care_counts(login, consultant, owner):

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar, library_day_name, library_knows
 
 cal = WorkCalendar()
 
@@ -79,3 +79,13 @@ def test_an_entered_year_follows_the_weekday_rule_and_its_overrides():
 def test_overrides_win_over_the_library():
     patched = WorkCalendar(overrides={date(2026, 11, 23): False})
     assert not patched.is_working_day(date(2026, 11, 23))
+
+
+def test_the_library_names_holidays_and_make_up_days_in_chinese():
+    assert library_day_name(date(2026, 2, 17)) == "春节"
+    assert library_day_name(date(2026, 2, 14)) == "春节"  # 调休上班
+    assert library_day_name(date(2025, 10, 6)) == "中秋节"
+    assert library_day_name(date(2026, 3, 3)) == ""
+    assert library_day_name(date(2027, 2, 8)) == ""
+    assert library_knows(2026)
+    assert not library_knows(2027)
