@@ -103,16 +103,13 @@ def scope_q(
     in_company = Q(**{f"{company}_id": user.company_id})
     if Scope.COMPANY in scopes:
         return in_company
-    parts: list[Q] = []
-    team = team_member_ids(user) if (Scope.TEAM in scopes or Scope.PROJECT in scopes) else [user.pk]
-    if Scope.TEAM in scopes:
-        parts += _people_q(owner, team) + _people_q(advisor, team)
-    if Scope.PROJECT in scopes:
-        if project is not None:
-            parts.append(Q(**{f"{project}_id__in": user.project_ids}))
-        parts += _people_q(advisor, team)
-    # Every scope includes the user's own rows.
-    parts += _people_q(owner, [user.pk]) + _people_q(advisor, [user.pk])
+    # Each part once, at its widest: the team includes the user, so "own" adds nothing to a
+    # team scope; a project scope adds the team's VIP advisors.
+    team_wide = Scope.TEAM in scopes or Scope.PROJECT in scopes
+    team = team_member_ids(user) if team_wide else [user.pk]
+    parts = _people_q(owner, team if Scope.TEAM in scopes else [user.pk]) + _people_q(advisor, team)
+    if Scope.PROJECT in scopes and project is not None:
+        parts.append(Q(**{f"{project}_id__in": user.project_ids}))
     if not parts:
         return NOTHING
     return in_company & _any(parts)
@@ -128,11 +125,7 @@ def _people_q(path: str | None, ids: list[int]) -> list[Q]:
 
 def _any(parts: Iterable[Q]) -> Q:
     combined = Q()
-    seen: list[Q] = []
     for part in parts:
-        if part in seen:
-            continue
-        seen.append(part)
         combined |= part
     return combined
 
