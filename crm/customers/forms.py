@@ -25,6 +25,7 @@ from crm.customers.models import (
     Tag,
 )
 from crm.customers.selectors import customers_visible_to
+from crm.customers.services import DEAL_DATE_FIELDS
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 from crm.projects.models import Unit
 from crm.projects.selectors import projects_visible_to
@@ -398,17 +399,6 @@ class DealDatesMixin(forms.ModelForm[Deal]):
         return {name: self.cleaned_data.get(name) for name in self.fields if name != "unit"} | {
             "move_in_kind": self.cleaned_data.get("move_in_kind") or ""
         }
-
-
-DEAL_DATE_FIELDS = (
-    "subscribed_on",
-    "contracted_on",
-    "full_payment_on",
-    "filed_on",
-    "delivery_planned_on",
-    "delivered_on",
-    "moved_in_on",
-)
 
 
 class DealCreateForm(DealDatesMixin):
