@@ -87,22 +87,27 @@ def resend_window(start_at: Any, end_at: Any, now: datetime) -> tuple[datetime, 
     return timing.window(today + timedelta(days=1), start_at, end_at)
 
 
-def fix_hint(message: OutboundMessage) -> str:
-    """What staff do about a message that did not go, in Chinese ("" when nothing to do)."""
+def fix_hint(message: OutboundMessage, *, brief: bool = False) -> str:
+    """What staff do about a message that did not go, in Chinese ("" when nothing to do);
+    ``brief`` for a list row, the whole sentence for the message page."""
     status = message.status
     if status == Status.HELD:
         missing = list(dict.fromkeys(templating.missing_values(message.text)))
+        if missing and brief:
+            return f"待填写：{'、'.join(missing)}，填好后补发"
         if missing:
             places = "、".join(WHERE_TO_FIX.get(name, f"短信中的“{{{name}}}”") for name in missing)
             return f"请先填写{places}，然后点“补发”：系统重新填入后检查，无缺项才会发送。"
-        return "处理上述问题后点“补发”：系统重新检查后按发送时段发送。"
+        return "处理后补发" if brief else "处理上述问题后点“补发”：系统重新检查后按发送时段发送。"
     if status == Status.EXPIRED:
-        return "可以补发：按该类短信的发送时段，今天或下一天发送。"
+        return "可以补发" if brief else "可以补发：按该类短信的发送时段，今天或下一天发送。"
     if status == Status.FAILED:
         if outcome_unknown(message):
-            return "发送结果不明，客户可能已收到：请先核实，确认未收到后再补发。"
-        return "核实手机号或失败原因后可以补发。"
+            return "结果不明，核实后补发" if brief else "发送结果不明，客户可能已收到：请先核实，确认未收到后再补发。"
+        return "核实后可以补发" if brief else "核实手机号或失败原因后可以补发。"
     if status == Status.UNDELIVERED:
+        if brief:
+            return "不能补发，请联系客户"
         return "网关已受理但未能送达（如关机、停机、空号），不能补发；请核实号码后联系客户。"
     return ""
 
@@ -126,7 +131,7 @@ def refusal(message: OutboundMessage, *, confirmed: bool = False) -> str:
         places = "、".join(WHERE_TO_FIX.get(name, f"“{{{name}}}”") for name in missing)
         return f"短信中还有未填写的内容：{'、'.join('{' + n + '}' for n in missing)}，请先填写{places}"
     if outcome_unknown(message) and not confirmed:
-        return "发送结果不明，客户可能已收到：请先核实，确认未收到后勾选“已核实”再补发"
+        return "发送结果不明，客户可能已收到：请先核实，确认客户未收到后注明“已核实”再补发"
     return ""
 
 

@@ -159,7 +159,7 @@ def outbox(request: AuthedHttpRequest) -> HttpResponse:
             "message": m,
             "occasion": labels[m.pk],
             "reason": m.error if m.status in WITH_REASON else "",
-            "hint": resend.fix_hint(m),
+            "hint": _hint(m, can_resend, brief=True),
             "resendable": can_resend and resend.is_resendable(m),
         }
         for m in page
@@ -179,6 +179,15 @@ def outbox(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
+def _hint(message: OutboundMessage, can_resend: bool, *, brief: bool = False) -> str:
+    """What to do about a message that did not go; who may not resend is told who can."""
+    if can_resend or message.status in (OutboundMessage.Status.HELD, OutboundMessage.Status.UNDELIVERED):
+        return resend.fix_hint(message, brief=brief)
+    if resend.is_resendable(message):
+        return "可请客服人员补发"
+    return ""
+
+
 def _message_context(request: AuthedHttpRequest, message: OutboundMessage, **extra: Any) -> dict[str, Any]:
     user = request.user
     occasion = selectors.occasion_labels([message])[message.pk]
@@ -196,7 +205,7 @@ def _message_context(request: AuthedHttpRequest, message: OutboundMessage, **ext
         "can_cancel": services.is_care_staff(user) and message.status == OutboundMessage.Status.SCHEDULED,
         "cancel_form": extra.get("cancel_form") or CancelMessageForm(),
         "cancel_open": extra.get("cancel_open", False),
-        "hint": resend.fix_hint(message),
+        "hint": _hint(message, resend.may_resend(user)),
         "can_resend": resend.may_resend(user) and resend.is_resendable(message),
         "needs_check": resend.outcome_unknown(message),
         "resend_form": extra.get("resend_form") or ResendForm(),

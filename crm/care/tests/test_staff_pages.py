@@ -120,7 +120,7 @@ def test_the_list_shows_why_a_message_did_not_go_and_what_to_do(login, service, 
     response = login(service).get(OUTBOX)
     body = response.content.decode()
     assert "楼盘未设置客服电话，暂缓发送" in body
-    assert "请先填写楼盘设置中的“客服电话”" in body
+    assert "待填写：客服电话、物业电话，填好后补发" in body
     assert "可以补发" in body
     items = {item["message"].customer.name: item for item in response.context["items"]}
     assert items["待电话"]["resendable"]
@@ -135,6 +135,8 @@ def test_a_consultant_sees_the_reasons_but_no_resend(login, consultant, customer
     queue(customer, status=Status.EXPIRED, error="已过发送时段")
     body = login(consultant).get(OUTBOX).content.decode()
     assert "已过发送时段" in body
+    assert "可请客服人员补发" in body
+    assert "可以补发" not in body
     assert 'name="ids"' not in body
     assert "补发所选" not in body
 
