@@ -150,7 +150,7 @@ WITH_REASON = (*resend.RESENDABLE, OutboundMessage.Status.UNDELIVERED, OutboundM
 @permission_required("customers.view_customer", raise_exception=True)
 def outbox(request: AuthedHttpRequest) -> HttpResponse:
     filters = OutboxFilterForm(request.GET, user=request.user)
-    rows = filters.queryset().select_related("customer", "project", "rule")
+    rows = filters.queryset().select_related("customer", "project")
     page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
     can_resend = resend.may_resend(request.user)
     labels = selectors.occasion_labels(page)
@@ -173,7 +173,6 @@ def outbox(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "items": items,
             "page_sizes": PAGE_SIZES,
-            "can_resend": can_resend,
             "any_resendable": any(item["resendable"] for item in items),
         },
     )
