@@ -45,6 +45,11 @@ _VIEW = ("projects.view_project", "projects.view_unit", "customers.view_customer
 # 温馨速递: 客服专员, 客服中心主任 and administrators compose broadcasts, fill and cancel
 # messages and edit drafts; 综合组 approves them (DESIGN 3.8); rules are configuration.
 _CARE_WORK = ("care.manage_messages",)
+# 补发 (resending a failed, expired or held message): the same people who run the messages.
+# 客服专员 included: the morning's expired and failed messages are their daily work, a
+# resend adds no new text and reaches only the customer it was planned for, once per
+# occasion, and each one is audited; waiting for the director would delay the notices.
+_CARE_RESEND = ("care.resend_message",)
 _CARE_APPROVE = ("care.approve_draft",)
 _CARE_RULES = ("care.change_carerule",)
 _EDIT_CUSTOMERS = (
@@ -79,7 +84,14 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
     ),
     Role.SERVICE: RoleSpec(
         Scope.PROJECT,
-        (*_VIEW, "customers.change_customer", "customers.reveal_contact", "customers.export_customers", *_CARE_WORK),
+        (
+            *_VIEW,
+            "customers.change_customer",
+            "customers.reveal_contact",
+            "customers.export_customers",
+            *_CARE_WORK,
+            *_CARE_RESEND,
+        ),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact")),
     Role.DIRECTOR: RoleSpec(
@@ -94,6 +106,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_contact",
             "customers.archive_customer",
             *_CARE_WORK,
+            *_CARE_RESEND,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
@@ -121,6 +134,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "projects.change_building",
             "core.add_calendaryear",  # 工作日历: next year's holidays (crm.core.views)
             *_CARE_WORK,
+            *_CARE_RESEND,
             *_CARE_APPROVE,
             *_CARE_RULES,
         ),

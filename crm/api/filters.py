@@ -12,6 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
+from crm.care import selectors as care_selectors
+from crm.care.models import CareRule, Draft, OutboundMessage
+from crm.care.rules import Trigger
 from crm.customers import selectors
 from crm.customers.models import Customer, Deal, Grade, Stage
 from crm.projects.models import Project, Unit
@@ -84,3 +87,59 @@ class DealFilter(filters.FilterSet):
     class Meta:
         model = Deal
         fields = ["customer", "project", "status"]
+
+
+# ---------------------------------------------------------------- 温馨速递
+
+
+class MessageFilter(filters.FilterSet):
+    customer = filters.ModelChoiceFilter(label="客户", queryset=_visible_customers)
+    status = filters.ChoiceFilter(
+        label="状态",
+        method="filter_status",
+        choices=[
+            *OutboundMessage.Status.choices,
+            *((key, label) for key, (label, _) in care_selectors.STATUS_GROUPS.items()),
+        ],
+        help_text="一个状态，或分组：planned 待发送（含提交中）、sent_any 已发出、failed_any 失败或未送达、"
+        "attention 待处理（失败、过期、暂缓）",
+    )
+    trigger = filters.ChoiceFilter(label="类型", choices=Trigger.choices)
+    project = filters.ModelChoiceFilter(label="楼盘", queryset=_visible_projects)
+    date = filters.DateFilter(label="计划发送日期", method="filter_date")
+    date_from = filters.DateFilter(label="计划发送日期从", method="filter_date_from")
+    date_to = filters.DateFilter(label="计划发送日期至", method="filter_date_to")
+
+    class Meta:
+        model = OutboundMessage
+        fields = ["customer", "status", "trigger", "project", "date", "date_from", "date_to"]
+
+    def filter_status(self, queryset: QuerySet[OutboundMessage], name: str, value: str) -> QuerySet[OutboundMessage]:
+        return queryset.filter(care_selectors.status_q(value))
+
+    def filter_date(self, queryset: QuerySet[OutboundMessage], name: str, value: Any) -> QuerySet[OutboundMessage]:
+        return queryset.filter(care_selectors.day_range_q(value, value))
+
+    def filter_date_from(self, queryset: QuerySet[OutboundMessage], name: str, value: Any) -> QuerySet[OutboundMessage]:
+        return queryset.filter(care_selectors.day_range_q(value, None))
+
+    def filter_date_to(self, queryset: QuerySet[OutboundMessage], name: str, value: Any) -> QuerySet[OutboundMessage]:
+        return queryset.filter(care_selectors.day_range_q(None, value))
+
+
+class RuleFilter(filters.FilterSet):
+    project = filters.ModelChoiceFilter(label="楼盘", queryset=_visible_projects)
+    trigger = filters.ChoiceFilter(label="类型", choices=Trigger.choices)
+
+    class Meta:
+        model = CareRule
+        fields = ["project", "trigger"]
+
+
+class DraftFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(label="状态", choices=Draft.Status.choices)
+    project = filters.ModelChoiceFilter(label="楼盘", queryset=_visible_projects)
+
+    class Meta:
+        model = Draft
+        fields = ["status", "project"]

@@ -1,16 +1,20 @@
-"""API routes under /api/: token, resources (DefaultRouter), OpenAPI schema and Swagger UI."""
+"""API routes under /api/: token, resources (DefaultRouter; 温馨速递 under care/), OpenAPI schema and Swagger UI."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import care, views
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
 router.register("units", views.UnitViewSet, basename="api-unit")
 router.register("customers", views.CustomerViewSet, basename="api-customer")
 router.register("deals", views.DealViewSet, basename="api-deal")
+router.register("care/messages", care.MessageViewSet, basename="api-care-message")
+router.register("care/rules", care.RuleViewSet, basename="api-care-rule")
+router.register("care/drafts", care.DraftViewSet, basename="api-care-draft")
+router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

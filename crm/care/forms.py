@@ -18,39 +18,16 @@ from crm.accounts.models import User
 from crm.care import services, templating
 from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import Trigger
-from crm.care.selectors import care_projects, messages_visible_to
+from crm.care.selectors import STATUS_GROUPS, care_projects, day_range_q, messages_visible_to, status_q
 from crm.core.forms import PAGE_SIZES
 from crm.customers.models import Customer, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, search_customers
-from crm.lib.dates import local_midnight
 from crm.projects.models import Project
 from crm.projects.selectors import projects_visible_to
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 Status = OutboundMessage.Status
-
-# Status filters of the outbox: each status, plus the groups the workbench counts link to.
-STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sent_any": ("已发出（含已送达）", (Status.SENT, Status.DELIVERED)),
-    "failed_any": ("发送失败或未送达", (Status.FAILED, Status.UNDELIVERED)),
-}
-
-
-def status_q(value: str) -> Q:
-    if value in STATUS_GROUPS:
-        return Q(status__in=STATUS_GROUPS[value][1])
-    return Q(status=value)
-
-
-def day_range_q(start: date | None, end: date | None) -> Q:
-    """Scheduled on local days ``start``..``end`` (either may be open)."""
-    q = Q()
-    if start:
-        q &= Q(scheduled_at__gte=local_midnight(start))
-    if end:
-        q &= Q(scheduled_at__lt=local_midnight(end + timedelta(days=1)))
-    return q
 
 
 class OutboxFilterForm(forms.Form):
@@ -114,6 +91,10 @@ class CancelMessageForm(forms.Form):
         error_messages={"required": "请填写取消原因"},
         widget=forms.TextInput(attrs={"placeholder": "如 客户来电说明已不需要"}),
     )
+
+
+class ResendForm(forms.Form):
+    confirmed = forms.BooleanField(required=False, label="已核实客户没有收到这条短信（发送结果不明的短信补发前须核实）")
 
 
 # ------------------------------------------------------------------ rules
@@ -225,8 +206,11 @@ EXAMPLES = {
 }
 
 
+VALUE_PREFIX = "val_"
+
+
 def _value_name(placeholder: str) -> str:
-    return f"val_{placeholder}"
+    return f"{VALUE_PREFIX}{placeholder}"
 
 
 class BroadcastForm(forms.Form):
@@ -255,8 +239,17 @@ class BroadcastForm(forms.Form):
         label="标签", required=False, queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, data: Mapping[str, Any] | None = None, *, user: User) -> None:
-        super().__init__(data, initial={"send_on": timezone.localdate() + timedelta(days=1)})
+    def __init__(
+        self, data: Mapping[str, Any] | None = None, *, user: User, typed: Mapping[str, Any] | None = None
+    ) -> None:
+        """``data``: a submitted form (validated). ``typed``: what is in the boxes while the
+        user is still choosing 楼盘 and 类型 (HTMX): shown as typed, never validated, so no
+        error appears before the user submits."""
+        typed = typed if data is None and typed is not None else None
+        initial: dict[str, Any] = {"send_on": timezone.localdate() + timedelta(days=1)}
+        if typed is not None:
+            initial |= {name: typed.get(name) for name in typed if name.startswith(VALUE_PREFIX)}
+        super().__init__(data, initial=initial)
         self.user = user
         fields: Any = self.fields
         projects = care_projects(user).filter(is_active=True).select_related("company").order_by("name")
@@ -267,7 +260,8 @@ class BroadcastForm(forms.Form):
             fields[name].widget.attrs.update(
                 {"hx-get": reverse("care:broadcast"), "hx-target": "#values", "hx-include": "#broadcast-form"}
             )
-        self.rule = self._chosen_rule(projects)
+        chosen = data if data is not None else (typed or {})
+        self.rule = self._chosen_rule(projects, chosen)
         self.placeholders: list[str] = []
         if self.rule is not None:
             base = set(services.base_values(self.rule.project)) | {"客户"}
@@ -282,15 +276,23 @@ class BroadcastForm(forms.Form):
                 widget=forms.TextInput(attrs={"placeholder": EXAMPLES.get(name, "")}),
                 help_text="" if templating.KNOWN.get(name, name) == name else templating.KNOWN[name],
             )
+        # Values typed for another type's boxes ride along hidden, so switching 类型 back
+        # and forth loses nothing.
+        shown = {_value_name(name) for name in self.placeholders}
+        self.carried = [
+            (name, str(value))
+            for name, value in chosen.items()
+            if name.startswith(VALUE_PREFIX) and name not in shown and str(value or "").strip()
+        ]
 
-    def _chosen_rule(self, projects: QuerySet[Any]) -> CareRule | None:
-        """The rule the value boxes follow: the posted project and type, else the first ones."""
-        raw_project = str(self.data.get("project") or "")
+    def _chosen_rule(self, projects: QuerySet[Any], chosen: Mapping[str, Any]) -> CareRule | None:
+        """The rule the value boxes follow: the chosen project and type, else the first ones."""
+        raw_project = str(chosen.get("project") or "")
         project = projects.filter(pk=int(raw_project)).first() if raw_project.isdigit() else None
         project = project or projects.first()
         if project is None:
             return None
-        trigger = str(self.data.get("trigger") or "")
+        trigger = str(chosen.get("trigger") or "")
         if trigger not in services.BROADCAST_TRIGGERS:
             trigger = services.BROADCAST_TRIGGERS[0]
         return services.rule_for(project.pk, trigger)

@@ -183,7 +183,10 @@ class OutboundMessage(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "短信发件箱"
         ordering = ["-scheduled_at", "-id"]
-        permissions = [("manage_messages", "编写、补填和取消温馨速递")]
+        permissions = [
+            ("manage_messages", "编写、补填和取消温馨速递"),
+            ("resend_message", "补发发送失败、过期或暂缓的温馨速递"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "trigger", "occasion"],

@@ -262,7 +262,7 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         Audience.OWNERS,
         TEN,
         HALF_PAST,
-        when="每年签约纪念日 10:00-10:30（seed 003）",
+        when="每年签约纪念日 10:00-10:30",
     ),
 }
 

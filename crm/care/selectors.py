@@ -8,6 +8,9 @@ company, care staff those of their projects.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -15,9 +18,12 @@ from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q
 from crm.care import services
-from crm.care.models import Draft, InboundReply, OutboundMessage
-from crm.customers.models import Customer, TimelineEvent
+from crm.care.models import CareRule, Draft, InboundReply, OutboundMessage
+from crm.care.rules import Trigger
+from crm.core.models import AuditLog
+from crm.customers.models import Customer, Deal, TimelineEvent
 from crm.customers.selectors import customer_scope_q, customers_visible_to
+from crm.lib.dates import local_midnight
 from crm.projects.models import Project
 
 if TYPE_CHECKING:
@@ -43,6 +49,14 @@ def get_draft_for_user(user: User, pk: int) -> Draft:
     return draft
 
 
+def rules_visible_to(user: User) -> QuerySet[CareRule]:
+    """Rules of the projects the user works on, for care staff, approvers and the
+    administrators who change them (the 发送规则 page)."""
+    if not (services.is_care_staff(user) or services.may_approve(user) or services.may_edit_rules(user)):
+        return CareRule.objects.filter(NOTHING)
+    return CareRule.objects.filter(project__in=care_projects(user))
+
+
 def messages_visible_to(user: User) -> QuerySet[OutboundMessage]:
     """Outbox rows of customers the user may see (archived customers' history included)."""
     return OutboundMessage.objects.filter(customer_scope_q(user, prefix="customer__"))
@@ -58,6 +72,15 @@ def get_message_for_user(user: User, pk: int) -> OutboundMessage:
     if message is None:
         raise Http404("短信不存在或无权查看")
     return message
+
+
+def message_history(message: OutboundMessage) -> QuerySet[AuditLog]:
+    """What staff did to a message (cancelled, resent), newest first."""
+    return (
+        AuditLog.objects.filter(target_type=OutboundMessage._meta.label_lower, target_id=str(message.pk))
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
 
 
 def opted_out_customers(user: User) -> QuerySet[Customer]:
@@ -82,3 +105,97 @@ def replies_visible_to(user: User) -> QuerySet[InboundReply]:
     return InboundReply.objects.filter(
         Q(mobile__in=customers.values("mobile")) | Q(mobile__in=customers.exclude(mobile2="").values("mobile2"))
     ).order_by("-received_at", "-id")
+
+
+# ------------------------------------------------------------------ outbox filters
+
+Status = OutboundMessage.Status
+
+# Status filters of the outbox (page and API): each status, plus the groups the workbench
+# counts link to. A count and the list behind it use the same Q, so they always agree.
+STATUS_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "planned": ("待发送（含提交中）", (Status.SCHEDULED, Status.SUBMITTING)),
+    "sent_any": ("已发出（含已送达）", (Status.SENT, Status.DELIVERED)),
+    "failed_any": ("发送失败或未送达", (Status.FAILED, Status.UNDELIVERED)),
+    "attention": ("待处理（失败、过期、暂缓）", (Status.FAILED, Status.EXPIRED, Status.HELD)),
+}
+
+
+def status_q(value: str) -> Q:
+    if value in STATUS_GROUPS:
+        return Q(status__in=STATUS_GROUPS[value][1])
+    return Q(status=value)
+
+
+def day_range_q(start: date | None, end: date | None) -> Q:
+    """Planned (scheduled) on local days ``start``..``end`` (either may be open)."""
+    q = Q()
+    if start:
+        q &= Q(scheduled_at__gte=local_midnight(start))
+    if end:
+        q &= Q(scheduled_at__lt=local_midnight(end + timedelta(days=1)))
+    return q
+
+
+# ------------------------------------------------------------------ what a message is for
+
+# The milestone a deal's message is about, as staff name it.
+DEAL_MILESTONES: dict[str, str] = {
+    Trigger.SUBSCRIPTION: "认购",
+    Trigger.SIGNING_REMINDER: "认购待签约",
+    Trigger.FULL_PAYMENT: "全款到账",
+    Trigger.FILING: "合同备案",
+    Trigger.MOVE_IN: "入住",
+}
+DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+YEAR = re.compile(r"^(\d{4})$")
+BROADCAST = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d{2})(\d{2})\d{2}$")
+
+
+def occasion_labels(messages: Iterable[OutboundMessage]) -> dict[int, str]:
+    """What each message is for, in business words (one query for the deals of a page):
+    "成交 锦华苑 1号楼-1301 · 认购" rather than the outbox's key "deal:605", "2026年11月23日"
+    rather than "2026-11-23"."""
+    messages = list(messages)
+    deal_ids = {deal_id for m in messages if (deal_id := _deal_id(m.occasion)) is not None}
+    deals = (
+        {d.pk: d for d in Deal.objects.filter(pk__in=deal_ids).select_related("project", "unit__building")}
+        if deal_ids
+        else {}
+    )
+    return {m.pk: occasion_label(m.occasion, m.trigger, deals) for m in messages}
+
+
+def occasion_label(occasion: str, trigger: str, deals: dict[int, Deal]) -> str:
+    deal_id = _deal_id(occasion)
+    if deal_id is not None:
+        deal = deals.get(deal_id)
+        milestone = DEAL_MILESTONES.get(trigger, "成交")
+        if deal is None:
+            return f"成交（已删除） · {milestone}"
+        return f"成交 {deal.project.name} {deal.unit.label} · {milestone}"
+    if match := BROADCAST.match(occasion):
+        y, m, d, hh, mm = (int(g) for g in match.groups())
+        return f"{y}年{m}月{d}日 群发（{hh:02d}:{mm:02d} 编写）"
+    if match := DAY.match(occasion):
+        y, m, d = (int(g) for g in match.groups())
+        return f"{y}年{m}月{d}日"
+    if match := YEAR.match(occasion):
+        return f"{match.group(1)}年"
+    return occasion
+
+
+def _deal_id(occasion: str) -> int | None:
+    prefix, _, rest = occasion.partition(":")
+    return int(rest) if prefix == "deal" and rest.isdigit() else None
+
+
+# ------------------------------------------------------------------ opt-outs
+
+OPT_OUT_SUMMARY = re.compile(r"^退订短信（(.*?)）(?:，|$)")
+
+
+def opt_out_source(summary: str) -> str:
+    """ "短信回复“TD”" out of the timeline's "退订短信（短信回复“TD”），取消待发短信 1 条"."""
+    match = OPT_OUT_SUMMARY.match(summary)
+    return match.group(1) if match else summary

@@ -12,7 +12,7 @@ PLACEHOLDER = re.compile(r"\{([^{}\s]{1,10})\}")
 
 # Placeholders staff may use, with what each means (shown in the rule editor).
 KNOWN: dict[str, str] = {
-    "公司": "公司短信签名（替换种子模板中的“XXX”）",
+    "公司": "公司短信签名",
     "楼盘": "楼盘名称",
     "客户": "客户姓名",
     "家人": "家庭成员姓名",

@@ -8,7 +8,6 @@ redirects. A DomainError from a service is shown on the form field it names.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -20,13 +19,14 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.accounts.access import widest_scope
 from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.accounts.roles import Scope
-from crm.care import selectors, services, templating
+from crm.care import resend, selectors, services, templating
 from crm.care.forms import (
     BroadcastForm,
     CancelMessageForm,
@@ -35,6 +35,7 @@ from crm.care.forms import (
     OptOutForm,
     OptOutLookupForm,
     OutboxFilterForm,
+    ResendForm,
     RuleForm,
 )
 from crm.care.models import CareRule, Draft, OutboundMessage
@@ -141,28 +142,73 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- outbox
 
 
+# Statuses whose reason (``error``) the outbox list shows under the status.
+WITH_REASON = (*resend.RESENDABLE, OutboundMessage.Status.UNDELIVERED, OutboundMessage.Status.CANCELLED)
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def outbox(request: AuthedHttpRequest) -> HttpResponse:
     filters = OutboxFilterForm(request.GET, user=request.user)
     rows = filters.queryset().select_related("customer", "project")
     page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    can_resend = resend.may_resend(request.user)
+    labels = selectors.occasion_labels(page)
+    items = [
+        {
+            "message": m,
+            "occasion": labels[m.pk],
+            "reason": m.error if m.status in WITH_REASON else "",
+            "hint": _hint(m, can_resend, brief=True),
+            "resendable": can_resend and resend.is_resendable(m),
+        }
+        for m in page
+    ]
     return _render(
         request,
         "care/outbox.html",
         "outbox",
-        {"filters": filters, "page": page, "page_sizes": PAGE_SIZES},
+        {
+            "filters": filters,
+            "page": page,
+            "items": items,
+            "page_sizes": PAGE_SIZES,
+            "any_resendable": any(item["resendable"] for item in items),
+        },
     )
 
 
+def _hint(message: OutboundMessage, can_resend: bool, *, brief: bool = False) -> str:
+    """What to do about a message that did not go; who may not resend is told who can."""
+    if can_resend or message.status in (OutboundMessage.Status.HELD, OutboundMessage.Status.UNDELIVERED):
+        return resend.fix_hint(message, brief=brief)
+    if resend.is_resendable(message):
+        return "可请客服人员补发"
+    return ""
+
+
 def _message_context(request: AuthedHttpRequest, message: OutboundMessage, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    occasion = selectors.occasion_labels([message])[message.pk]
+    # Audit summaries name the outbox's key of the occasion; staff read what it stands for.
+    history = [
+        {"at": h.at, "actor": h.actor, "summary": h.summary.replace(message.occasion, occasion), "reason": h.reason}
+        for h in selectors.message_history(message)[:20]
+    ]
     return {
         "message": message,
         "customer": message.customer,
+        "occasion": occasion,
         "receipts": list(message.receipts.order_by("-created_at")[:20]),
-        "can_cancel": services.is_care_staff(request.user) and message.status == OutboundMessage.Status.SCHEDULED,
+        "history": history,
+        "can_cancel": services.is_care_staff(user) and message.status == OutboundMessage.Status.SCHEDULED,
         "cancel_form": extra.get("cancel_form") or CancelMessageForm(),
         "cancel_open": extra.get("cancel_open", False),
+        "hint": _hint(message, resend.may_resend(user)),
+        "can_resend": resend.may_resend(user) and resend.is_resendable(message),
+        "needs_check": resend.outcome_unknown(message),
+        "resend_form": extra.get("resend_form") or ResendForm(),
+        "fix_settings": user.is_staff and message.status == OutboundMessage.Status.HELD,
         "sms": _sms(message.text, services.signature_of(message.project)),
     }
 
@@ -193,6 +239,60 @@ def message_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return redirect("care:message", message.pk)
     context = _message_context(request, message, cancel_form=form, cancel_open=True)
     return _render(request, "care/message.html", "outbox", context)
+
+
+@require_POST
+@permission_required(resend.RESEND, raise_exception=True)
+def message_resend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """补发 one failed, expired or held message (the same row, a fresh window)."""
+    message = selectors.get_message_for_user(request.user, pk)
+    form = ResendForm(request.POST)
+    form.is_valid()
+    try:
+        message = resend.resend_message(
+            message, actor=request.user, confirmed=form.cleaned_data.get("confirmed", False)
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"已补发：发给 {message.customer.name} 的{message.get_trigger_display()}短信"
+            f"将于 {_when(message.scheduled_at)} 按时段发送",
+        )
+    return redirect("care:message", message.pk)
+
+
+@require_POST
+@permission_required(resend.RESEND, raise_exception=True)
+def outbox_resend(request: AuthedHttpRequest) -> HttpResponse:
+    """补发 the messages ticked on the outbox list; each refused one is named with its reason."""
+    back = back_url(request, reverse("care:outbox"))
+    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()][: resend.BULK_LIMIT]
+    chosen = list(
+        selectors.messages_visible_to(request.user)
+        .filter(pk__in=ids)
+        .select_related("customer", "rule", "project__company")
+        .order_by("scheduled_at", "id")
+    )
+    if not chosen:
+        messages.error(request, "请先勾选要补发的短信")
+        return redirect(back)
+    result = resend.resend_messages(chosen, actor=request.user)
+    if result.resent:
+        first = min(m.scheduled_at for m in result.resent)
+        messages.success(request, f"已补发 {len(result.resent)} 条短信，最早于 {_when(first)} 按时段发送")
+    if result.refused:
+        shown = "；".join(f"{m.customer.name}（{m.get_trigger_display()}）：{why}" for m, why in result.refused[:5])
+        more = f"等 {len(result.refused)} 条" if len(result.refused) > 5 else ""
+        messages.error(request, f"未补发{more}：{shown}")
+    return redirect(back)
+
+
+def _when(moment: Any) -> str:
+    local = timezone.localtime(moment)
+    day = "今天" if local.date() == timezone.localdate() else _day(local.date())
+    return f"{day} {local:%H:%M}"
 
 
 # ---------------------------------------------------------------- approvals
@@ -291,8 +391,9 @@ def broadcast(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
     _require(services.is_care_staff(user))
     if request.method == "GET" and getattr(request, "htmx", False) and "project" in request.GET:
-        # The value boxes follow the chosen project and type.
-        form = BroadcastForm(request.GET, user=user)
+        # The value boxes follow the chosen project and type, keeping what was typed and
+        # showing no error before the user submits.
+        form = BroadcastForm(user=user, typed=request.GET)
         return render(request, "care/_broadcast_values.html", {"form": form})
     form = BroadcastForm(request.POST if request.method == "POST" else None, user=user)
     result = None
@@ -455,15 +556,6 @@ def rule_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- opt-outs
 
 
-OPT_OUT_SUMMARY = re.compile(r"^退订短信（(.*?)）(?:，|$)")
-
-
-def _opt_out_source(summary: str) -> str:
-    """ "短信回复“TD”" out of the timeline's "退订短信（短信回复“TD”），取消待发短信 1 条"."""
-    match = OPT_OUT_SUMMARY.match(summary)
-    return match.group(1) if match else summary
-
-
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def optouts(request: AuthedHttpRequest) -> HttpResponse:
@@ -487,7 +579,9 @@ def _optouts_context(request: AuthedHttpRequest, lookup: OptOutLookupForm | None
             holders[c.mobile] = c
     return {
         "page": page,
-        "rows": [{"customer": c, "source": _opt_out_source(getattr(c, "opt_out_source", "") or "")} for c in page],
+        "rows": [
+            {"customer": c, "source": selectors.opt_out_source(getattr(c, "opt_out_source", "") or "")} for c in page
+        ],
         "page_sizes": (25,),
         "q": q,
         "replies": [{"reply": r, "masked": mask_mobile(r.mobile), "customer": holders.get(r.mobile)} for r in replies],

@@ -33,7 +33,15 @@ MENU: tuple[NavItem, ...] = (
     NavItem("工作台", "workbench", "home"),
     NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",)),
     NavItem("成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",)),
-    NavItem("温馨速递", "care:home", "message", ("care.manage_messages", "care.approve_draft"), match=("/sms/",)),
+    # Whoever sees customers sees their messages (发件箱) and opt-outs (退订管理): a
+    # consultant their own customers', a manager the company's (crm.care.views._tabs).
+    NavItem(
+        "温馨速递",
+        "care:home",
+        "message",
+        ("care.manage_messages", "care.approve_draft", "care.change_carerule", "customers.view_customer"),
+        match=("/sms/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),

@@ -89,7 +89,7 @@ def test_the_approval_inbox_and_the_outbox_fit_a_phone(
     filled = construction_draft.text.replace("{进度}", "完成主体结构封顶")
     services.approve_draft(services.edit_draft(construction_draft, actor=approver, text=filled), actor=approver)
     page = sign_in(phone_page, service)
-    expect(page.locator("a.stat[data-stat=outbox_scheduled]")).to_be_visible()
+    expect(page.locator("a.stat[data-stat=outbox_planned]")).to_be_visible()
     page.goto("/sms/outbox/")
     expect(page.locator("table.outbox tbody tr")).to_have_count(2)
     expect(page.locator("table.outbox")).to_contain_text("工程进度")

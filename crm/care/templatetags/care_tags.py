@@ -1,4 +1,4 @@
-"""Template helpers shared with other apps' pages: the opt-out block of the 360° page."""
+"""Template helpers of the care pages, and the opt-out block of the 360° page."""
 
 from __future__ import annotations
 
@@ -23,3 +23,21 @@ def optout_block(context: template.Context, customer: Any, *, can_change: bool) 
         "next": next_url,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+# Gateways by their business names: staff see which channel carried a message, not the
+# adapter's code name.
+GATEWAY_LABELS = {
+    "aliyun": "阿里云短信",
+    "tencent": "腾讯云短信",
+    "console": "本机测试通道（未真实发出）",
+    "locmem": "测试通道（未真实发出）",
+}
+
+
+@register.filter
+def gateway_label(name: str) -> str:
+    """ "阿里云短信" for "aliyun"; "" stays "" (the template shows —)."""
+    if not name:
+        return ""
+    return GATEWAY_LABELS.get(name, "其他短信通道")
