@@ -43,6 +43,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from crm.accounts.access import assignable_owners_q, company_of, widest_scope
 from crm.accounts.roles import Scope
 from crm.core import audit
+from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.customers.milestones import milestone_errors
 from crm.customers.models import (
@@ -58,8 +59,9 @@ from crm.customers.models import (
     TimelineEvent,
 )
 from crm.customers.selectors import customers_visible_to
-from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, next_customer_numbers
+from crm.customers.services import DEAL_DATE_FIELDS, _unit_status_for, default_signing_deadline, next_customer_numbers
 from crm.lib.mobile import InvalidMobile, mask_mobile, normalize_mobile
+from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -1688,11 +1690,20 @@ def _db_converter(f: Field[Any, Any]) -> Callable[[Any], Any] | None:
     return None
 
 
+def _deadline(dates: dict[str, date | None], cal: WorkCalendar) -> date | None:
+    """The signing deadline of a deal still to be signed (as services.create_deal records it)."""
+    subscribed_on = dates.get("subscribed_on")
+    if subscribed_on is None or dates.get("contracted_on"):
+        return None
+    return default_signing_deadline(subscribed_on, cal)
+
+
 def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:
     """Deals as services.create_deal writes them: unit status, owner stage, timeline events."""
     company_id = company_of(actor)
     now = timezone.now()
     Kind = TimelineEvent.Kind
+    cal = work_calendar()
     deals = [
         Deal(
             company_id=company_id,
@@ -1702,6 +1713,7 @@ def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResul
             consultant_id=row.owner_id,
             price=row.price,
             move_in_kind=row.move_in_kind,
+            signing_deadline_on=_deadline(row.dates, cal),
             **row.dates,
         )
         for row in rows
