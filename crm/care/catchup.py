@@ -77,4 +77,27 @@ def reschedule_overdue(*, now: datetime, due_only: bool = False) -> int:
     return handled
 
 
-__all__ = ["reschedule_overdue"]
+def next_slot(message: OutboundMessage, now: datetime, cal: WorkCalendar | None = None) -> timing.Slot | None:
+    """The window ``message`` may still go in as of ``now`` (its own while open, else a
+    later one within its rule's catch-up period, never on or after its event); None when
+    it must expire. For the dispatcher, which finds a claimed row past its window: move
+    it here instead of expiring it. Raises CalendarUnknown like ``send_slot``."""
+    rule = message.rule
+    if rule.working_days_only and cal is None:
+        cal = work_calendar()
+    slot = timing.send_slot(
+        local_day(message.scheduled_at),
+        rule.window_start,
+        rule.window_end,
+        now=now,
+        catch_up_days=rule.catch_up_days,
+        working_days_only=rule.working_days_only,
+        cal=cal,
+    )
+    event_on = message.draft.event_on if message.draft_id is not None and message.draft else None
+    if slot is not None and event_on is not None and slot.day >= event_on:
+        return None
+    return slot
+
+
+__all__ = ["next_slot", "reschedule_overdue"]

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm.care import dispatch, jobs, planning, services
+from crm.care import catchup, dispatch, jobs, planning, services
 from crm.care.models import CareRule, OutboundMessage
 from crm.care.rules import Trigger
 from crm.care.tests.conftest import local
@@ -215,3 +215,11 @@ class TestEventNotices:
         assert jobs.expire_overdue(now=local(date(2026, 12, 19), 11)) == 1
         message.refresh_from_db()
         assert message.status == Status.EXPIRED
+
+
+def test_the_dispatcher_can_ask_where_a_late_row_goes(owner):
+    planning.plan_birthdays(now=local(date(2026, 11, 23), 1))
+    message = only(Trigger.BIRTHDAY)
+    assert catchup.next_slot(message, local(date(2026, 11, 23), 10, 5)).starts_at == local(date(2026, 11, 23), 10)
+    assert catchup.next_slot(message, local(date(2026, 11, 23), 10, 31)).starts_at == local(date(2026, 11, 24), 10)
+    assert catchup.next_slot(message, local(date(2026, 11, 24), 10, 31)) is None
