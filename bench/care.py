@@ -155,6 +155,13 @@ def _birthday_sql(alias: str, day: date) -> tuple[str, dict[str, Any]]:
     return sql, {"mmdd": day.strftime("%m%d"), "l_month": month, "l_days": days}
 
 
+def _offset_and_catch_up(trigger: str, default_offset: int) -> tuple[int, int]:
+    """The (offset, catch-up days) of the trigger's rules (the floors assume one set; the
+    benchmark runs at 01:00, when today's window is still ahead)."""
+    found = CareRule.objects.filter(trigger=trigger).values_list("offset_days", "catch_up_days").first()
+    return (found[0] or default_offset, found[1]) if found else (default_offset, 0)
+
+
 def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str, dict[str, Any]]]:
     """The hand-written INSERT … SELECT statements that insert what ``planner`` inserts."""
     customers, families, deals, units = _table(Customer), _table(FamilyMember), _table(Deal), _table(Unit)
@@ -195,7 +202,7 @@ def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str,
         statements = []
         for trigger, field in ((Trigger.FULL_PAYMENT, "full_payment_on"), (Trigger.FILING, "filed_on")):
             params = _rule_params(trigger, day)
-            offset = CareRule.objects.filter(trigger=trigger).values_list("offset_days", flat=True).first() or 1
+            offset, catch_up = _offset_and_catch_up(trigger, 1)
             latest = day - timedelta(days=offset)
             statements.append(
                 (
@@ -203,10 +210,10 @@ def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str,
                         _values("d.customer_id", "NULL", by_deal, "r.text", "r.params::jsonb")
                         + f" FROM {deals} d JOIN {RULES} ON d.project_id = r.project_id"
                         f" JOIN {customers} c ON c.id = d.customer_id"
-                        f" WHERE d.status = 'active' AND d.{field} <= %(latest)s AND d.{field} > %(earliest)s"
+                        f" WHERE d.status = 'active' AND d.{field} BETWEEN %(earliest)s AND %(latest)s"
                         f" AND {_reachable('c', params['purpose'])}"
                     ),
-                    params | {"latest": latest, "earliest": latest - timedelta(days=planning.CATCH_UP_DAYS)},
+                    params | {"latest": latest, "earliest": latest - timedelta(days=catch_up)},
                 )
             )
         return statements
@@ -241,11 +248,13 @@ def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str,
         ]
     if planner is planning.plan_signing_reminders:
         params = _rule_params(Trigger.SIGNING_REMINDER, day)
-        reminder_offset = (
-            CareRule.objects.filter(trigger=Trigger.SIGNING_REMINDER).values_list("offset_days", flat=True).first()
-        )
+        reminder_offset, catch_up = _offset_and_catch_up(Trigger.SIGNING_REMINDER, 5)
         deadline = int(getattr(settings, "CARE_SIGNING_DEADLINE_DAYS", 7))
-        signing_date = 'to_char(d.subscribed_on + %(deadline)s, \'YYYY"年"FMMM"月"FMDD"日"\')'
+        # The deadline recorded at subscription (the planner computes a missing one with the
+        # work calendar; the floor adds the days: the same rows, a text off on holidays).
+        signing_date = (
+            'to_char(coalesce(d.signing_deadline_on, d.subscribed_on + %(deadline)s), \'YYYY"年"FMMM"月"FMDD"日"\')'
+        )
         return [
             (
                 _insert(
@@ -258,16 +267,26 @@ def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str,
                     )
                     + f" FROM {deals} d JOIN {RULES} ON d.project_id = r.project_id"
                     f" JOIN {customers} c ON c.id = d.customer_id JOIN {units} u ON u.id = d.unit_id"
-                    " WHERE d.status = 'active' AND d.contracted_on IS NULL AND d.subscribed_on = %(subscribed)s"
+                    " WHERE d.status = 'active' AND d.contracted_on IS NULL"
+                    " AND d.subscribed_on BETWEEN %(first)s AND %(subscribed)s"
                     f" AND {_reachable('c', params['purpose'])}"
                 ),
-                params | {"subscribed": day - timedelta(days=reminder_offset or 5), "deadline": deadline},
+                params
+                | {
+                    "subscribed": day - timedelta(days=reminder_offset),
+                    "first": day - timedelta(days=reminder_offset + catch_up),
+                    "deadline": deadline,
+                },
             )
         ]
     if planner is planning.plan_subscription_congratulations:
-        span = timing.subscription_range(day, work_calendar())
+        cal = work_calendar()
+        span = timing.subscription_range(day, cal)
         if span is None:
             return []
+        _, catch_up = _offset_and_catch_up(Trigger.SUBSCRIPTION, 1)
+        # Late entries: back over the catch-up period (in working days), as the planner does.
+        first = min(span[0], cal.previous_working_day(cal.add_working_days(day, -catch_up)))
         params = _rule_params(Trigger.SUBSCRIPTION, day)
         return [
             (
@@ -278,7 +297,7 @@ def _floor_statements(planner: Callable[..., int], day: date) -> list[tuple[str,
                     " WHERE d.status = 'active' AND d.subscribed_on BETWEEN %(first)s AND %(last)s"
                     f" AND {_reachable('c', params['purpose'])}"
                 ),
-                params | {"first": span[0], "last": span[1]},
+                params | {"first": first, "last": span[1]},
             )
         ]
     return []  # move-in greetings: batches are per project; timed without a floor

@@ -44,6 +44,8 @@ class CareRuleForm(forms.ModelForm[CareRule]):
             "window_end",
             "offset_days",
             "needs_approval",
+            "catch_up_days",
+            "working_days_only",
             "gateway_template_code",
         ]
 

@@ -43,7 +43,7 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from crm.care import services, timing
+from crm.care import catchup, services, timing
 from crm.care.audience import CONSENT_FIELD
 from crm.care.models import DeliveryReceipt, GatewayState, InboundReply, OutboundMessage
 from crm.care.rules import Purpose, Trigger
@@ -513,11 +513,10 @@ def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) ->
     return True
 
 
-def expire_overdue(*, now: datetime) -> int:
-    """Scheduled messages past their window expire instead of arriving late."""
-    return OutboundMessage.objects.filter(status=Status.SCHEDULED, window_ends_at__lt=now).update(
-        status=Status.EXPIRED, error="已过发送时段，不再补发", updated_at=now
-    )
+def expire_overdue(*, now: datetime, due_only: bool = False) -> int:
+    """Scheduled messages past their window go in the next allowed window while their
+    rule's catch-up period lasts, and expire with the reason past it (crm.care.catchup)."""
+    return catchup.reschedule_overdue(now=now, due_only=due_only)
 
 
 # ----------------------------------------------------------------------------- callbacks

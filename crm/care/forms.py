@@ -217,7 +217,8 @@ class BroadcastForm(forms.Form):
     """群发: project, type, send date, the values the rule's template needs and an audience filter.
 
     The value boxes follow the chosen rule's template: {户型}/{面积}/{日期} for show flats,
-    {活动}/{时间} for events, {原因} for bad weather.
+    {活动}/{时间} for events, {原因} for bad weather. An event notice asks for the event's
+    date instead of a send date: it goes the rule's offset before it (活动前三天).
     """
 
     project = forms.ModelChoiceField(
@@ -226,8 +227,15 @@ class BroadcastForm(forms.Form):
     trigger = forms.ChoiceField(label="群发类型", choices=[(t.value, t.label) for t in services.BROADCAST_TRIGGERS])
     send_on = forms.DateField(
         label="发送日期",
+        required=False,
         widget=DATE,
-        error_messages={"required": "请选择发送日期", "invalid": "请填写正确的日期"},
+        error_messages={"invalid": "请填写正确的日期"},
+    )
+    event_on = forms.DateField(
+        label="活动日期",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "请填写正确的日期"},
     )
     stage = forms.MultipleChoiceField(
         label="客户阶段", required=False, choices=Stage.choices, widget=forms.CheckboxSelectMultiple
@@ -262,6 +270,13 @@ class BroadcastForm(forms.Form):
             )
         chosen = data if data is not None else (typed or {})
         self.rule = self._chosen_rule(projects, chosen)
+        self.is_event = self.rule is not None and self.rule.trigger == Trigger.EVENT
+        if self.rule is not None and self.is_event:
+            rule = self.rule
+            fields["event_on"].help_text = (
+                f"通知在活动前 {-rule.offset_days} 天 {rule.window_start:%H:%M}–{rule.window_end:%H:%M} 发送，"
+                "活动改期时随之调整"
+            )
         self.placeholders: list[str] = []
         if self.rule is not None:
             base = set(services.base_values(self.rule.project)) | {"客户"}
@@ -301,11 +316,27 @@ class BroadcastForm(forms.Form):
     def value_fields(self) -> list[forms.BoundField]:
         return [self[_value_name(name)] for name in self.placeholders]
 
-    def clean_send_on(self) -> date:
-        send_on: date = self.cleaned_data["send_on"]
-        if send_on < timezone.localdate():
+    def clean_send_on(self) -> date | None:
+        send_on: date | None = self.cleaned_data["send_on"]
+        if send_on is not None and send_on < timezone.localdate():
             raise forms.ValidationError("发送日期不能早于今天")
         return send_on
+
+    def clean_event_on(self) -> date | None:
+        event_on: date | None = self.cleaned_data["event_on"]
+        if event_on is not None and event_on <= timezone.localdate():
+            raise forms.ValidationError("活动日期应晚于今天")
+        return event_on
+
+    def clean(self) -> dict[str, Any]:
+        """An event needs its date; every other type its send date."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("trigger") == Trigger.EVENT:
+            if not cleaned.get("event_on") and "event_on" not in self.errors:
+                self.add_error("event_on", "请填写活动日期")
+        elif not cleaned.get("send_on") and "send_on" not in self.errors:
+            self.add_error("send_on", "请选择发送日期")
+        return cleaned
 
     def values(self) -> dict[str, object]:
         return {name: self.cleaned_data[_value_name(name)].strip() for name in self.placeholders}

@@ -14,6 +14,10 @@ def plan_messages(*, now: datetime) -> int:
 
 
 def send_due_messages(*, now: datetime) -> int:
+    """Send what is due. First, due messages whose window has passed (the server was down
+    at 10:00 and starts at 11:13) are moved to their next window or expired: the dispatcher
+    must not take them for ones that may not go late."""
+    dispatch.expire_overdue(now=now, due_only=True)
     return dispatch.send_due_messages(now=now)
 
 
@@ -22,4 +26,6 @@ def settle_submitting(*, now: datetime) -> int:
 
 
 def expire_overdue(*, now: datetime) -> int:
+    """Messages whose window passed unsent: the next window within the catch-up period, or
+    expired with the reason."""
     return dispatch.expire_overdue(now=now)

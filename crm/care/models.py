@@ -23,6 +23,13 @@ class CareRule(models.Model):
     window_end = models.TimeField("发送截止")
     offset_days = models.SmallIntegerField("相对天数", default=0, help_text="相对触发日期的天数，如认购次日为 1")
     needs_approval = models.BooleanField("需综合组审批", default=False)
+    catch_up_days = models.PositiveSmallIntegerField(
+        "补发期限（天）",
+        default=0,
+        help_text="错过发送时段的短信（如登记晚了、系统暂停），在计划日之后这么多天内的下一个发送时段补发一次；"
+        "超过即过期不发。0 表示不补发；仅工作日发送的规则按工作日计",
+    )
+    working_days_only = models.BooleanField("仅工作日发送", default=False, help_text="补发时顺延到下一个工作日")
     gateway_template_code = models.CharField(
         "网关模板编号", max_length=40, blank=True, help_text="阿里云 SMS_… / 腾讯云模板ID"
     )
@@ -82,6 +89,9 @@ class Draft(models.Model):
     rule = models.ForeignKey(CareRule, on_delete=models.PROTECT, related_name="drafts", verbose_name="规则")
     occasion = models.CharField("场合", max_length=40, help_text="如 2026-09-25、2026-W45")
     send_on = models.DateField("发送日期")
+    event_on = models.DateField(
+        "活动日期", null=True, blank=True, help_text="活动通知按活动日期计划发送（默认活动前三天），改期时随之调整"
+    )
     text = models.TextField("短信内容")
     values = models.JSONField("占位符取值", default=dict, blank=True)
     audience_filter = models.JSONField("对象筛选", default=dict, blank=True)

@@ -8,6 +8,14 @@ Purposes decide consent (工信部令第31号, DESIGN 3.7): birthday and festiva
 member care, which gateways classify as promotional (推广短信): they need care consent and
 end with the opt-out line. Milestone notices about the customer's own purchase are
 notifications.
+
+Approval follows seed 001: construction progress and festival greetings are drafted and go
+to the general-affairs group (发前须征求综合组意见); show flats, events and bad weather go
+out as staff compose them, unless an administrator sets ``needs_approval`` on the rule.
+
+Catch-up: a text that says "today" cannot go a day late, so the family-birthday and
+anniversary texts do not say it; greetings bound to their day (festivals, bad weather's
+"明日") and construction progress (drafted for its Thursday) have no catch-up.
 """
 
 from __future__ import annotations
@@ -78,6 +86,11 @@ class RuleDefault:
     offset_days: int = 0
     needs_approval: bool = False
     when: str = ""  # the seed's timing, shown to administrators
+    # A message that missed its window (entered late, or the server was down) goes out once
+    # in the next allowed window up to this many days after the day it was planned for;
+    # past that it expires. Working days for a rule sent on working days only.
+    catch_up_days: int = 0
+    working_days_only: bool = False
 
 
 T = Trigger
@@ -91,14 +104,16 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         TEN,
         HALF_PAST,
         when="生日当天 10:00-10:30",
+        catch_up_days=1,
     ),
     T.FAMILY_BIRTHDAY: RuleDefault(
-        "温馨速递 亲爱的客户您好！今天是您的家人{家人}的生日，{公司}祝{家人}生日快乐，阖家幸福！{公司}敬上。",
+        "温馨速递 亲爱的客户您好！{公司}祝您的家人{家人}生日快乐，阖家幸福！{公司}敬上。",
         Purpose.CARE,
         Audience.OWNERS,
         TEN,
         HALF_PAST,
         when="家人生日当天 10:00-10:30（客户同意时）",
+        catch_up_days=1,
     ),
     T.SUBSCRIPTION: RuleDefault(
         "温馨速递 亲爱的业主您好，恭喜您成功认购{楼盘}，感谢您对我们的信任与支持，我们会一如既往为您服务。{公司}敬上。",
@@ -108,6 +123,8 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         HALF_PAST,
         offset_days=1,
         when="认购次日 10:00-10:30（上一工作日认购的客户）",
+        catch_up_days=3,
+        working_days_only=True,
     ),
     T.SIGNING_REMINDER: RuleDefault(
         "温馨速递 亲爱的业主您好！您应于{签约日期}办理房屋签约手续，为了您能快捷顺利的办理各项业务，"
@@ -118,6 +135,7 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         time(17, 0),
         offset_days=5,
         when="认购后第5天 16:00，仍未签约时",
+        catch_up_days=1,
     ),
     T.CONSTRUCTION: RuleDefault(
         "温馨速递 亲爱的客户您好！您的房屋已{进度}，请您持续关注。{公司}敬上。",
@@ -134,8 +152,8 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         Audience.INTERESTED_AND_OWNERS,
         TEN,
         time(18, 0),
-        needs_approval=True,
         when="公布的开放日期前",
+        catch_up_days=1,
     ),
     T.SHOW_FLAT_CLOSE: RuleDefault(
         "温馨速递 尊敬的客户您好！由于新样板间施工需要，{楼盘}{户型}户型样板间（{面积}平米）定于{日期}起关闭，敬请留意。{公司}敬上。",
@@ -143,8 +161,8 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         Audience.INTERESTED_AND_OWNERS,
         TEN,
         time(18, 0),
-        needs_approval=True,
         when="公布的关闭日期前",
+        catch_up_days=1,
     ),
     T.EVENT: RuleDefault(
         "温馨速递 亲爱的业主您好！{公司}举办“{活动}”邀请您于{时间}光临参加。{公司}敬上。",
@@ -153,8 +171,8 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         TEN,
         HALF_PAST,
         offset_days=-3,
-        needs_approval=True,
         when="活动前三天 10:00-10:30",
+        catch_up_days=2,  # at the latest the day before the event
     ),
     T.SPRING_FESTIVAL: RuleDefault(
         "温馨速递 亲爱的业主您好！提前恭祝您新春佳节愉快！万事如意！{公司}全体同仁祈祝您及家人永远健康、快乐、幸福！{公司}敬上。",
@@ -237,6 +255,7 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         time(11, 0),
         offset_days=1,
         when="全款到账次日 10:00",
+        catch_up_days=7,
     ),
     T.FILING: RuleDefault(
         "温馨速递 尊敬的客户您好！您的合同已经完成备案过程，您随时可以领取商品房买卖合同复印件，领取时间请您提前和销售代表预约。{公司}敬上。",
@@ -246,6 +265,7 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         time(11, 0),
         offset_days=1,
         when="备案完成次日 10:00",
+        catch_up_days=7,
     ),
     T.MOVE_IN: RuleDefault(
         "温馨速递 亲爱的业主您好！恭喜您乔迁新居，加入{公司}的大家庭。入住以后您对我们的服务不满意或者有好的建议，"
@@ -255,14 +275,16 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         TEN,
         time(11, 0),
         when="集中入住结束后第3天 10:00；零星入住第7天 10:00",
+        catch_up_days=7,
     ),
     T.ANNIVERSARY: RuleDefault(
-        "温馨速递 亲爱的业主您好！{年数}年前的今天，您成为{楼盘}的业主，感谢您一路相伴。{公司}敬上。",
+        "温馨速递 亲爱的业主您好！{年数}年前的这个时候，您成为{楼盘}的业主，感谢您一路相伴。{公司}敬上。",
         Purpose.CARE,
         Audience.OWNERS,
         TEN,
         HALF_PAST,
         when="每年签约纪念日 10:00-10:30",
+        catch_up_days=3,
     ),
 }
 

@@ -1,17 +1,24 @@
 """Writes for 温馨速递: rules, drafts and approval, broadcasts, opt-out.
 
 Rules enforced here:
-1. A message needing approval (construction progress, festivals, broadcasts) exists only
-   as a Draft until an approver of the general-affairs group approves it; approving
-   creates the outbox rows, rejecting ends it. An unapproved draft never sends.
-2. Opt-out (reply or staff) takes effect at once: the customer is marked and every
+1. Approval follows the rule (``needs_approval``; seed 001: construction progress and
+   festivals). Such a message exists only as a Draft until an approver of the
+   general-affairs group approves it; approving creates the outbox rows, rejecting ends
+   it. An unapproved draft never sends. A broadcast whose rule needs no approval (show
+   flats, events, bad weather by default) is queued as staff submit it.
+2. An event notice is planned from the event's date (the rule's offset: 3 days before)
+   and moves with it (``move_event``).
+3. A draft queued after its window closed goes in the next window within the rule's
+   catch-up period (crm.care.timing.send_slot); past it, it can no longer be approved.
+4. Opt-out (reply or staff) takes effect at once: the customer is marked and every
    open message to them is cancelled in the same transaction.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -20,8 +27,11 @@ from django.utils import timezone
 from crm.care import audience as audiences
 from crm.care import outbox, templating, timing
 from crm.care.models import CareRule, Draft, OutboundMessage
+from crm.care.rendering import base_values as base_values
+from crm.care.rendering import hold_reason
 from crm.care.rules import DEFAULT_RULES, Audience, Trigger
 from crm.core import audit
+from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError, PermissionDenied
 from crm.customers import services as customer_services
 from crm.customers import timeline
@@ -38,6 +48,8 @@ RULE_FIELDS = [
     "window_end",
     "offset_days",
     "needs_approval",
+    "catch_up_days",
+    "working_days_only",
     "gateway_template_code",
 ]
 
@@ -57,6 +69,8 @@ def ensure_rules(project: Project) -> list[CareRule]:
                 window_end=spec.window_end,
                 offset_days=spec.offset_days,
                 needs_approval=spec.needs_approval,
+                catch_up_days=spec.catch_up_days,
+                working_days_only=spec.working_days_only,
             )
             for trigger, spec in DEFAULT_RULES.items()
             if trigger not in existing
@@ -72,15 +86,6 @@ def rule_for(project_id: int, trigger: str) -> CareRule:
         ensure_rules(Project.objects.get(pk=project_id))
         rule = CareRule.objects.get(project_id=project_id, trigger=trigger)
     return rule
-
-
-def base_values(project: Project) -> dict[str, object]:
-    return {
-        "公司": project.company.sms_signature or project.company.name,
-        "楼盘": project.name,
-        "客服电话": project.sales_phone,
-        "物业电话": project.sales_phone,
-    }
 
 
 @transaction.atomic
@@ -125,6 +130,7 @@ def create_draft(
     actor: User | None = None,
     values: dict[str, object] | None = None,
     audience_filter: dict[str, Any] | None = None,
+    event_on: date | None = None,
 ) -> Draft:
     """A draft for approval; the same rule and occasion give the same draft (idempotent)."""
     merged = base_values(rule.project) | (values or {})
@@ -135,6 +141,7 @@ def create_draft(
         defaults={
             "project": rule.project,
             "send_on": send_on,
+            "event_on": event_on,
             "text": text,
             "values": {k: str(v) for k, v in merged.items()},
             "audience_filter": audience_filter or {},
@@ -181,30 +188,44 @@ def _check_approver(actor: User) -> None:
         raise DomainError("只有综合组审批人可以审批温馨速递")
 
 
-@transaction.atomic
-def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = None) -> int:
-    """Approve and queue: one outbox row per reachable recipient. Returns the number queued."""
-    _check_approver(actor)
-    draft = Draft.objects.select_for_update().select_related("rule", "project").get(pk=draft.pk)
-    if draft.status != Draft.Status.PENDING:
-        raise DomainError("该短信已审批")
+def draft_slot(draft: Draft, now: datetime) -> timing.Slot | None:
+    """The window a draft's messages go in if queued at ``now``: its send day's, or a later
+    one within the rule's catch-up period (an event notice: never on or after the event);
+    None when it is too late."""
+    rule = draft.rule
+    slot = timing.send_slot(
+        draft.send_on,
+        rule.window_start,
+        rule.window_end,
+        now=now,
+        catch_up_days=rule.catch_up_days,
+        working_days_only=rule.working_days_only,
+        cal=work_calendar() if rule.working_days_only else None,
+    )
+    if slot is not None and draft.event_on is not None and slot.day >= draft.event_on:
+        return None
+    return slot
+
+
+def _refuse_blanks(draft: Draft) -> None:
     leftover = templating.missing_values(draft.text)
-    if leftover:
-        raise DomainError(f"短信中还有未填写的内容：{'、'.join('{' + n + '}' for n in leftover)}", field="text")
-    now = now or timezone.now()
-    start, end = timing.window(draft.send_on, draft.rule.window_start, draft.rule.window_end)
-    if end <= now:
-        raise DomainError("已过发送时间，不能再批准")
-    draft.status = Draft.Status.APPROVED
-    draft.decided_by = actor
-    draft.decided_at = now
-    draft.comment = comment
-    draft.save()
-    start = max(start, now)
-    # One INSERT … SELECT from the recipients' query: at 1M customers a festival greeting is
-    # 100,000+ rows, none of which needs to pass through Python. A recipient who already has
-    # this trigger's message for the occasion (another project's draft) is skipped, so the
-    # count is of messages really queued.
+    if not leftover:
+        return
+    settings_missing = [name for name in leftover if name in base_values(draft.project)]
+    if settings_missing:
+        raise DomainError(hold_reason(settings_missing, draft.project), field="text")
+    raise DomainError(f"短信中还有未填写的内容：{'、'.join('{' + n + '}' for n in leftover)}", field="text")
+
+
+def _queue_draft(draft: Draft, slot: timing.Slot, now: datetime) -> int:
+    """One outbox row per reachable recipient of the draft, in ``slot``; returns how many.
+
+    One INSERT … SELECT from the recipients' query: at 1M customers a festival greeting is
+    100,000+ rows, none of which needs to pass through Python. A recipient who already has
+    this trigger's message for the occasion (another project's draft) is skipped, so the
+    count is of messages really queued.
+    """
+    start = max(slot.starts_at, now)
     queued = outbox.queue_for(
         recipients_for_draft(draft),
         {
@@ -216,13 +237,38 @@ def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = No
             "purpose": draft.rule.purpose,
             "text": draft.text,
             "params": templating.template_params(draft.rule.template, draft.values),
+            "error": timing.late_note(slot) if slot.is_late else "",
             "scheduled_at": start,
             "next_attempt_at": start,
-            "window_ends_at": end,
+            "window_ends_at": slot.ends_at,
         },
     )
     draft.recipient_count = queued
     draft.save(update_fields=["recipient_count"])
+    return queued
+
+
+@transaction.atomic
+def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = None) -> int:
+    """Approve and queue: one outbox row per reachable recipient. Returns the number queued.
+
+    Approved after its window closed, it goes in the next window within the rule's
+    catch-up period; past that it can no longer be approved."""
+    _check_approver(actor)
+    draft = Draft.objects.select_for_update().select_related("rule", "project__company").get(pk=draft.pk)
+    if draft.status != Draft.Status.PENDING:
+        raise DomainError("该短信已审批")
+    _refuse_blanks(draft)
+    now = now or timezone.now()
+    slot = draft_slot(draft, now)
+    if slot is None:
+        raise DomainError("已过发送时间，不能再批准")
+    draft.status = Draft.Status.APPROVED
+    draft.decided_by = actor
+    draft.decided_at = now
+    draft.comment = comment
+    draft.save()
+    queued = _queue_draft(draft, slot, now)
     audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"批准温馨速递 {draft}，{queued} 人")
     return queued
 
@@ -256,6 +302,23 @@ def reject_draft(draft: Draft, *, actor: User, comment: str) -> Draft:
 
 
 BROADCAST_TRIGGERS = (Trigger.SHOW_FLAT_OPEN, Trigger.SHOW_FLAT_CLOSE, Trigger.EVENT, Trigger.BAD_WEATHER)
+DIRECT_COMMENT = "该类短信无需审批，提交即排入发件箱"
+
+
+def event_send_on(rule: CareRule, event_on: date | None) -> date:
+    """The day an event notice is due: the rule's offset from the event (seed 001: 活动前三天)."""
+    if event_on is None:
+        raise DomainError("请填写活动日期", field="event_on")
+    return event_on + timedelta(days=rule.offset_days)
+
+
+def _broadcast_rule(project: Project, trigger: str) -> CareRule:
+    if trigger not in BROADCAST_TRIGGERS:
+        raise DomainError("不支持的群发类型", field="trigger")
+    rule = rule_for(project.pk, trigger)
+    if not rule.is_enabled:
+        raise DomainError("该类型短信已停用", field="trigger")
+    return rule
 
 
 @transaction.atomic
@@ -264,28 +327,177 @@ def compose_broadcast(
     *,
     actor: User,
     trigger: str,
-    send_on: date,
     values: dict[str, object],
+    send_on: date | None = None,
+    event_on: date | None = None,
     audience_filter: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Draft:
-    """Staff compose an ad-hoc message (show flat, event, bad weather): a draft with its
-    recipient count and rendered text, queued once approved (or at once when the rule
-    needs no approval and the author may send)."""
-    if trigger not in BROADCAST_TRIGGERS:
-        raise DomainError("不支持的群发类型", field="trigger")
-    rule = rule_for(project.pk, trigger)
-    if not rule.is_enabled:
-        raise DomainError("该类型短信已停用", field="trigger")
+    """Staff compose an ad-hoc message (show flat, event, bad weather).
+
+    1. An event notice's send day is computed from the event's date (``event_on``, the
+       rule's offset: 3 days before); the others go on ``send_on``.
+    2. Every placeholder needs a value.
+    3. When the rule needs approval (``needs_approval``), the result is a pending draft
+       for the general-affairs group; otherwise the draft is recorded as decided by the
+       author and its messages are queued at once. Either way the send day's window, or
+       a later one within the catch-up period, must still be ahead (an event notice's
+       before the event).
+    """
+    if not is_care_staff(actor):
+        raise PermissionDenied("只有客服人员可以群发短信")
+    rule = _broadcast_rule(project, trigger)
     if rule.audience == Audience.CUSTOMER:
         raise DomainError("该规则只针对单个客户")
-    occasion = f"{send_on:%Y-%m-%d}-{timezone.now():%H%M%S}"
+    now = now or timezone.now()
+    if trigger == Trigger.EVENT:
+        send_on = event_send_on(rule, event_on)
+    elif send_on is None:
+        raise DomainError("请选择发送日期", field="send_on")
+    else:
+        event_on = None
+    occasion = f"{send_on:%Y-%m-%d}-{timezone.localtime(now):%H%M%S}"
     draft = create_draft(
-        rule, occasion=occasion, send_on=send_on, actor=actor, values=values, audience_filter=audience_filter
+        rule,
+        occasion=occasion,
+        send_on=send_on,
+        event_on=event_on,
+        actor=actor,
+        values=values,
+        audience_filter=audience_filter,
     )
-    if templating.missing_values(draft.text):
-        missing = "、".join(templating.missing_values(draft.text))
-        raise DomainError(f"请填写：{missing}", field="values")
+    missing = templating.missing_values(draft.text)
+    if missing:
+        settings_missing = [name for name in missing if name in base_values(project)]
+        if settings_missing:
+            raise DomainError(hold_reason(settings_missing, project), field="values")
+        raise DomainError(f"请填写：{'、'.join(missing)}", field="values")
+    slot = draft_slot(draft, now)
+    if slot is None:
+        raise DomainError(_too_late(draft), field="event_on" if event_on else "send_on")
+    if rule.needs_approval:
+        return draft
+    draft.status = Draft.Status.APPROVED
+    draft.decided_by = actor
+    draft.decided_at = now
+    draft.comment = DIRECT_COMMENT
+    draft.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    queued = _queue_draft(draft, slot, now)
+    audit.log(
+        audit.AuditLog.Action.CREATE,
+        actor=actor,
+        target=draft,
+        summary=f"群发温馨速递 {draft}，{queued} 人（无需审批）",
+    )
     return draft
+
+
+def _too_late(draft: Draft) -> str:
+    if draft.event_on is not None:
+        return "活动日期太近，已来不及在活动前发出通知，请核对活动日期"
+    return "所选发送日期的发送时段已过，请改选以后的日期"
+
+
+# Messages the gateway has (or may have): they cannot be recalled.
+HANDED_OVER = [
+    OutboundMessage.Status.SUBMITTING,
+    OutboundMessage.Status.SENT,
+    OutboundMessage.Status.DELIVERED,
+    OutboundMessage.Status.UNDELIVERED,
+]
+
+
+@dataclass(frozen=True)
+class EventMove:
+    draft: Draft
+    moved: int  # queued messages moved to the new send day
+    already_sent: int  # messages already handed to the gateway with the old date
+
+
+_WEEKDAY = re.compile(r"(?P<open>[（(]?)(?P<word>周|星期)[一二三四五六日天](?P<close>[）)]?)")
+_WEEKDAYS = "一二三四五六日"
+
+
+def _redate(text: str, old: date, new: date) -> str:
+    """``text`` with the event's old date (“9月20日”, and a weekday right after it) written
+    as the new one."""
+    old_md, new_md = f"{old.month}月{old.day}日", f"{new.month}月{new.day}日"
+
+    def weekday(match: re.Match[str]) -> str:
+        day = match.group("word") + _WEEKDAYS[new.weekday()]
+        return f"{new_md}{match.group('open')}{day}{match.group('close')}"
+
+    text = re.sub(re.escape(old_md) + _WEEKDAY.pattern, weekday, text)
+    return text.replace(old_md, new_md)
+
+
+@transaction.atomic
+def move_event(
+    draft: Draft,
+    *,
+    actor: User,
+    event_on: date,
+    values: dict[str, object] | None = None,
+    now: datetime | None = None,
+) -> EventMove:
+    """The event moved to ``event_on``: its notice moves with it (the rule's offset from the
+    new date) and the date written in it (“9月20日（周六）”) is rewritten.
+
+    1. Only care staff move events, and only an event notice not rejected.
+    2. ``values`` (new placeholder values) re-render the text; allowed while the draft is
+       pending, or when the rule needs no approval: an approved text is not changed
+       behind the approver's back (the date excepted).
+    3. Queued messages (scheduled or held) move to the new day's window and text; those
+       already handed to the gateway cannot be recalled and are counted.
+    """
+    if not is_care_staff(actor):
+        raise PermissionDenied("只有客服人员可以修改活动日期")
+    draft = Draft.objects.select_for_update().select_related("rule", "project__company").get(pk=draft.pk)
+    rule = draft.rule
+    if rule.trigger != Trigger.EVENT or draft.event_on is None:
+        raise DomainError("只有活动通知可以改期")
+    if draft.status == Draft.Status.REJECTED:
+        raise DomainError("该活动通知已驳回")
+    if values is not None and draft.status == Draft.Status.APPROVED and rule.needs_approval:
+        raise DomainError("已批准的活动通知只能改期；修改内容请重新编写并提交审批", field="values")
+    now = now or timezone.now()
+    old_on = draft.event_on
+    before = {"event_on": str(old_on), "send_on": str(draft.send_on)}
+    draft.event_on = event_on
+    draft.send_on = event_send_on(rule, event_on)
+    if values is not None:
+        draft.values = {k: str(v) for k, v in (base_values(draft.project) | draft.values | values).items()}
+        draft.text = templating.render(rule.template, draft.values, purpose=rule.purpose, strict=False)
+    else:
+        draft.values = {k: _redate(str(v), old_on, event_on) for k, v in draft.values.items()}
+        draft.text = _redate(draft.text, old_on, event_on)
+    if templating.missing_values(draft.text):
+        raise DomainError(f"请填写：{'、'.join(templating.missing_values(draft.text))}", field="values")
+    slot = draft_slot(draft, now)
+    if slot is None:
+        raise DomainError(_too_late(draft), field="event_on")
+    draft.save(update_fields=["event_on", "send_on", "values", "text"])
+    queued = OutboundMessage.objects.filter(
+        draft=draft, status__in=[OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD]
+    )
+    start = max(slot.starts_at, now)
+    moved = queued.update(
+        text=draft.text,
+        params=templating.template_params(rule.template, draft.values),
+        scheduled_at=start,
+        next_attempt_at=start,
+        window_ends_at=slot.ends_at,
+        updated_at=now,
+    )
+    sent = OutboundMessage.objects.filter(draft=draft, status__in=HANDED_OVER).count()
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=draft,
+        changes={"event_on": [before["event_on"], str(event_on)], "send_on": [before["send_on"], str(draft.send_on)]},
+        summary=f"活动改期 {draft}：{old_on:%Y-%m-%d} → {event_on:%Y-%m-%d}，调整待发短信 {moved} 条",
+    )
+    return EventMove(draft, moved, sent)
 
 
 # ------------------------------------------------------------------ opt-out
@@ -410,18 +622,30 @@ class BroadcastPreview:
     text: str
     recipients: int
     missing: list[str]
+    send_on: date | None = None  # an event notice's: computed from the event's date
+    needs_approval: bool = False  # submitted for approval, or queued at once
 
 
 def preview_broadcast(
-    project: Project, *, trigger: str, values: dict[str, object], audience_filter: dict[str, Any] | None = None
+    project: Project,
+    *,
+    trigger: str,
+    values: dict[str, object],
+    audience_filter: dict[str, Any] | None = None,
+    event_on: date | None = None,
 ) -> BroadcastPreview:
     """What compose_broadcast would draft, without writing anything: the rendered text,
-    the placeholders still blank and how many customers it would reach today."""
-    if trigger not in BROADCAST_TRIGGERS:
-        raise DomainError("不支持的群发类型", field="trigger")
-    rule = rule_for(project.pk, trigger)
-    if not rule.is_enabled:
-        raise DomainError("该类型短信已停用", field="trigger")
+    the placeholders still blank, how many customers it would reach today, the send day
+    of an event notice and whether it goes to approval."""
+    rule = _broadcast_rule(project, trigger)
+    send_on = event_send_on(rule, event_on) if trigger == Trigger.EVENT and event_on else None
     text = preview(rule, values=values)
     unsaved = Draft(rule=rule, project=project, audience_filter=audience_filter or {})
-    return BroadcastPreview(rule, text, recipients_for_draft(unsaved).count(), templating.missing_values(text))
+    return BroadcastPreview(
+        rule,
+        text,
+        recipients_for_draft(unsaved).count(),
+        templating.missing_values(text),
+        send_on=send_on,
+        needs_approval=rule.needs_approval,
+    )

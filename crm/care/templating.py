@@ -1,8 +1,17 @@
-"""Rendering care-message templates: named placeholders such as {公司} and {楼盘}."""
+"""Rendering care-message templates: named placeholders such as {公司} and {楼盘}.
+
+Pure. Two rules keep a customer from ever reading a wrong text:
+1. Every placeholder is checked before a message is planned (``missing``): one without a
+   value holds the message with the reason (crm.care.holds), never sends “{物业电话}”.
+2. Values that customers supplied (their names, their family's) are cleaned
+   (``customer_value``) of 【】 (the gateways' signature brackets: a name can fake a sender),
+   links and control characters, and capped in length, before they enter a message.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from crm.care.rules import OPT_OUT_LINE, Purpose
@@ -65,6 +74,36 @@ def render(template: str, values: Mapping[str, object], *, purpose: str, strict:
 
 def missing_values(text: str) -> list[str]:
     return placeholders(text)
+
+
+def missing(template: str, values: Mapping[str, object]) -> list[str]:
+    """The template's placeholders without a value, each once, in order."""
+    return [name for name in dict.fromkeys(placeholders(template)) if values.get(name) in (None, "")]
+
+
+NAME_LIMIT = 12  # characters of a customer-supplied name in a message (Chinese names are 2–4)
+
+# Brackets that frame a sender's signature (【】, and their look-alikes) and the braces of a
+# placeholder: none of them belongs in a name.
+_BRACKETS = dict.fromkeys(map(ord, "【】〖〗〘〙〚〛[]{}"))
+# Links, with or without a scheme: http://x.cn, www.x.cn, x.cn/abc (after NFKC, so
+# full-width ｈｔｔｐ：／／ is caught too).
+_LINK = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)[!-~]*|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/:?#][!-~]*)?",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s+")
+
+
+def customer_value(value: object, *, limit: int = NAME_LIMIT) -> str:
+    """A value a customer supplied, fit to enter a message: NFKC-normalised; links, 【】
+    and other brackets, control and format characters (zero-width, bidi overrides, line
+    breaks) removed; spaces collapsed; at most ``limit`` characters. May be empty: the
+    message is then held, not sent with a blank."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch)[0] != "C" or ch.isspace())
+    text = _LINK.sub(" ", text).translate(_BRACKETS)
+    return _SPACES.sub(" ", text).strip()[:limit].strip()
 
 
 def template_params(template: str, values: Mapping[str, object]) -> dict[str, str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from crm.care.rules import Purpose, Trigger
 from crm.lib.dates import CHINA_TZ as SHANGHAI
-from crm.lib.dates import at
+from crm.lib.dates import at, local_day
 from crm.lib.lunar import lantern_festival, mid_autumn, spring_festival
 from crm.lib.workcalendar import WorkCalendar
 
@@ -16,6 +17,78 @@ QUIET_END = time(8, 0)
 
 def window(day: date, start: time, end: time) -> tuple[datetime, datetime]:
     return at(day, start), at(day, end)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The window a message goes out in."""
+
+    starts_at: datetime
+    ends_at: datetime
+    is_late: bool = False  # a later day's window: the due day's had closed
+
+    @property
+    def day(self) -> date:
+        return local_day(self.starts_at)
+
+
+def catch_up_until(due_on: date, catch_up_days: int, *, working_days_only: bool, cal: WorkCalendar | None) -> date:
+    """The last day a message due on ``due_on`` may still go out: ``catch_up_days`` days
+    later, counted in working days for a rule that sends on working days only."""
+    if working_days_only:
+        return _calendar(cal).add_working_days(due_on, catch_up_days)
+    return due_on + timedelta(days=catch_up_days)
+
+
+def send_slot(
+    due_on: date,
+    start: time,
+    end: time,
+    *,
+    now: datetime,
+    catch_up_days: int = 0,
+    working_days_only: bool = False,
+    cal: WorkCalendar | None = None,
+) -> Slot | None:
+    """The window a message due on ``due_on`` goes out in, as of ``now``.
+
+    1. The due day's own window while it is still open (a window already begun counts).
+    2. Once it has closed (a milestone entered in the afternoon, a server that was down),
+       the window of the next day, or of the next working day when the rule sends on
+       working days only, as long as that day is within the catch-up period.
+    3. None past the catch-up period: the message expires.
+
+    Raises CalendarUnknown when a working day must be found in a year nobody entered.
+    """
+    last = catch_up_until(due_on, catch_up_days, working_days_only=working_days_only, cal=cal)
+    day = max(due_on, local_day(now))
+    while day <= last:
+        if not working_days_only or _calendar(cal).is_working_day(day):
+            starts_at, ends_at = window(day, start, end)
+            if ends_at > now:
+                return Slot(starts_at, ends_at, is_late=day > due_on)
+        day += timedelta(days=1)
+    return None
+
+
+def late_note(slot: Slot) -> str:
+    """Said (in the outbox's reason) of a message that goes in a later day's window."""
+    start, end = slot.starts_at.astimezone(SHANGHAI), slot.ends_at.astimezone(SHANGHAI)
+    return f"已过原定发送时段，顺延至 {start.month}月{start.day}日 {start:%H:%M}–{end:%H:%M} 补发"
+
+
+def expired_reason(catch_up_days: int, *, working_days_only: bool = False) -> str:
+    """Why a message that missed its window is not sent."""
+    if catch_up_days == 0:
+        return "已过发送时段，该类短信不补发"
+    unit = "个工作日" if working_days_only else "天"
+    return f"已过发送时段，且超过补发期限（{catch_up_days}{unit}），不再发送"
+
+
+def _calendar(cal: WorkCalendar | None) -> WorkCalendar:
+    if cal is None:
+        raise ValueError("a rule that sends on working days only needs the work calendar")
+    return cal
 
 
 def in_quiet_hours(now: datetime, purpose: str) -> bool:

@@ -405,7 +405,8 @@ def broadcast(request: AuthedHttpRequest) -> HttpResponse:
                     data["project"],
                     actor=user,
                     trigger=data["trigger"],
-                    send_on=data["send_on"],
+                    send_on=data.get("send_on"),
+                    event_on=data.get("event_on"),
                     values=form.values(),
                     audience_filter=form.audience_filter(),
                 )
@@ -415,11 +416,19 @@ def broadcast(request: AuthedHttpRequest) -> HttpResponse:
                     trigger=data["trigger"],
                     values=form.values(),
                     audience_filter=form.audience_filter(),
+                    event_on=data.get("event_on"),
                 )
         except DomainError as exc:
             apply_domain_error(form, exc)
             result = None
         else:
+            if result is None and draft.status != Draft.Status.PENDING:
+                messages.success(
+                    request,
+                    f"已排入发件箱：{draft.rule.get_trigger_display()}（{draft.project.name}，"
+                    f"{_day(draft.send_on)}，{draft.recipient_count} 人）。该类短信无需审批。",
+                )
+                return redirect(reverse("care:outbox"))
             if result is None:
                 messages.success(
                     request,
@@ -435,6 +444,8 @@ def broadcast(request: AuthedHttpRequest) -> HttpResponse:
             "recipients": result.recipients,
             "sms": _sms(result.text, services.signature_of(rule.project)),
             "window": f"{rule.window_start:%H:%M}–{rule.window_end:%H:%M}",
+            "send_on": result.send_on or form.cleaned_data.get("send_on"),
+            "needs_approval": result.needs_approval,
             "filters": _audience_filter_labels(form.audience_filter()),
         }
     return _render(request, "care/broadcast.html", "broadcast", {"form": form, "preview": preview})

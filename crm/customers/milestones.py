@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+from crm.lib.workcalendar import WorkCalendar
 
 # (later, earlier, message): a milestone may not come before the one it depends on.
 # Filing (备案) and full payment are independent of each other: with a mortgage the
@@ -47,3 +49,20 @@ def milestone_errors(dates: dict[str, date | None], *, today: date | None = None
             if value and value > today:
                 errors.setdefault(field, "实际发生的日期不能晚于今天")
     return errors
+
+
+def signing_deadline(subscribed_on: date, *, days: int, cal: WorkCalendar) -> date:
+    """The date by which a subscription must be signed (签约截止日): ``days`` calendar days
+    after subscribing, moved to the first working day after a statutory holiday it lands
+    on (2026-09-18 + 7 is 中秋 2026-09-25: the deadline is Monday 09-28). A plain weekend
+    is kept, since sales offices sign on weekends; a weekend inside a holiday is not.
+
+    Raises CalendarUnknown when the deadline's year has no work calendar yet.
+    """
+    due = subscribed_on + timedelta(days=days)
+    if cal.is_working_day(due):
+        return due
+    first = cal.holiday_start(due)
+    after = cal.next_working_day(due)
+    run = (first + timedelta(days=i) for i in range((after - first).days))
+    return after if any(day.weekday() < 5 for day in run) else due

@@ -375,6 +375,9 @@ class Deal(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     subscribed_on = models.DateField("认购日期")
     contracted_on = models.DateField("签约日期", null=True, blank=True)
+    # Recorded at subscription (CARE_SIGNING_DEADLINE_DAYS later, moved off statutory
+    # holidays): the date the signing reminder names.
+    signing_deadline_on = models.DateField("签约截止日", null=True, blank=True)
     full_payment_on = models.DateField("全款到账日期", null=True, blank=True)
     filed_on = models.DateField("合同备案日期", null=True, blank=True)
     delivery_planned_on = models.DateField("计划交房日期", null=True, blank=True)

@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.core import audit
+from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.numbering import reserve
 from crm.customers import timeline
-from crm.customers.milestones import milestone_errors
+from crm.customers.milestones import milestone_errors, signing_deadline
 from crm.customers.models import (
     ArchiveReason,
     Channel,
@@ -36,6 +38,7 @@ from crm.customers.models import (
 )
 from crm.lib import crypto, lunar
 from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -663,6 +666,22 @@ def _check_dates(dates: dict[str, date | None]) -> None:
         raise DomainError(message, field=field)
 
 
+def default_signing_deadline(subscribed_on: date, cal: WorkCalendar | None = None) -> date | None:
+    """The 签约截止日 recorded at subscription: CARE_SIGNING_DEADLINE_DAYS after it, off
+    statutory holidays; None while that year's work calendar is not entered (the signing
+    reminder is then held with the reason, not sent with a guessed date)."""
+    days = int(getattr(settings, "CARE_SIGNING_DEADLINE_DAYS", 7))
+    try:
+        return signing_deadline(subscribed_on, days=days, cal=cal or work_calendar())
+    except CalendarUnknown:
+        return None
+
+
+def _check_signing_deadline(deal: Deal) -> None:
+    if deal.signing_deadline_on and deal.subscribed_on and deal.signing_deadline_on < deal.subscribed_on:
+        raise DomainError("签约截止日不能早于认购日期", field="signing_deadline_on")
+
+
 def unit_status_for(deal: Deal) -> str:
     if deal.status == Deal.Status.CANCELLED:
         return Unit.Status.AVAILABLE
@@ -675,10 +694,19 @@ def unit_status_for(deal: Deal) -> str:
 
 @transaction.atomic
 def create_deal(
-    *, actor: User, customer: Customer, unit: Unit, consultant: User | None = None, price: Any = None, **dates: Any
+    *,
+    actor: User,
+    customer: Customer,
+    unit: Unit,
+    consultant: User | None = None,
+    price: Any = None,
+    signing_deadline_on: date | None = None,
+    **dates: Any,
 ) -> Deal:
     """A customer subscribes to a unit (认购). The customer must not be archived (restore them
-    first) and the unit must be free; the customer becomes an owner."""
+    first) and the unit must be free; the customer becomes an owner. The signing deadline
+    (签约截止日) is recorded now: the one given, else the configured number of days after
+    subscribing, moved off statutory holidays (``default_signing_deadline``)."""
     if customer.is_archived:
         raise DomainError("已归档的客户不能登记成交，请先恢复", field="customer")
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
@@ -688,6 +716,9 @@ def create_deal(
         raise DomainError(f"房源 {unit.label} 已被认购", field="unit")
     values = {name: dates.get(name) for name in DEAL_DATE_FIELDS}
     _check_dates(values)
+    subscribed_on = values["subscribed_on"]
+    if signing_deadline_on is None and subscribed_on is not None and not values.get("contracted_on"):
+        signing_deadline_on = default_signing_deadline(subscribed_on)
     deal = Deal(
         company_id=customer.company_id,
         customer=customer,
@@ -696,8 +727,10 @@ def create_deal(
         consultant=consultant or customer.owner,
         price=price if price is not None else unit.price,
         move_in_kind=dates.get("move_in_kind", ""),
+        signing_deadline_on=signing_deadline_on,
         **values,
     )
+    _check_signing_deadline(deal)
     deal.save()
     unit.status = unit_status_for(deal)
     unit.save(update_fields=["status"])
@@ -720,17 +753,23 @@ def create_deal(
 
 @transaction.atomic
 def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
-    """Record milestone dates (and price/move-in kind); the unit status follows the deal."""
+    """Record milestone dates (and price/move-in kind, the signing deadline); the unit
+    status follows the deal. A changed subscription date moves the signing deadline with
+    it unless a deadline is given too."""
     deal = Deal.objects.select_for_update().get(pk=deal.pk)
     if deal.status == Deal.Status.CANCELLED:
         raise DomainError("已退房的成交不能再修改")
-    fields = [*DEAL_DATE_FIELDS, "price", "move_in_kind"]
+    fields = [*DEAL_DATE_FIELDS, "price", "move_in_kind", "signing_deadline_on"]
     before = audit.snapshot(deal, fields)
     for key, value in changes.items():
         if key not in fields:
             raise DomainError(f"不能修改字段 {key}")
         setattr(deal, key, value)
+    moved = deal.subscribed_on != before["subscribed_on"]
+    if moved and "signing_deadline_on" not in changes and deal.subscribed_on and not deal.contracted_on:
+        deal.signing_deadline_on = default_signing_deadline(deal.subscribed_on)
     _check_dates({name: getattr(deal, name) for name in DEAL_DATE_FIELDS})
+    _check_signing_deadline(deal)
     if deal.moved_in_on and not deal.move_in_kind:
         raise DomainError("请选择入住方式（集中/零星）", field="move_in_kind")
     deal.save()
@@ -738,7 +777,7 @@ def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
     changed = audit.diff(deal, before, fields)
     if changed:
         audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=deal, customer_id=deal.customer_id, changes=changed)
-        labels = dict(Deal.MILESTONES) | {"delivery_planned_on": "计划交房"}
+        labels = dict(Deal.MILESTONES) | {"delivery_planned_on": "计划交房", "signing_deadline_on": "签约截止日"}
         for field in changed:
             if field in labels:
                 value = getattr(deal, field)

@@ -14,6 +14,10 @@ class Project(models.Model):
     city = models.CharField("城市", max_length=30, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     sales_phone = models.CharField("销售热线", max_length=30, blank=True)
+    # The move-in greeting names both (seed 001: 项目客服电话, 项目物业管理处电话); a
+    # message whose phone is blank is held until it is filled in, never sent with a gap.
+    service_phone = models.CharField("客服电话", max_length=30, blank=True, help_text="客户关系中心电话")
+    property_phone = models.CharField("物业电话", max_length=30, blank=True, help_text="物业管理中心电话")
     is_active = models.BooleanField("在售", default=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm.care import services
-from crm.care.models import Draft, OutboundMessage
+from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import Trigger
 from crm.customers.models import Stage
 from crm.customers.services import create_deal
@@ -106,6 +106,9 @@ def test_the_approval_inbox_and_the_outbox_fit_a_phone(
 def test_service_staff_preview_a_broadcast_before_submitting_it(page, sign_in, service, make_customer, project):
     make_customer("意向甲", stage=Stage.INTERESTED, consent_marketing=True)
     make_customer("意向乙", stage=Stage.INTERESTED, consent_marketing=True)
+    # Show flats need no approval by default (seed 001); here an administrator asked for it.
+    services.ensure_rules(project)
+    CareRule.objects.filter(project=project, trigger=Trigger.SHOW_FLAT_OPEN).update(needs_approval=True)
     sign_in(page, service)
     page.goto("/sms/broadcast/")
     page.select_option("select[name=trigger]", Trigger.EVENT)

@@ -52,8 +52,12 @@ def test_a_birthday_greeting_never_goes_a_day_late(birthday_message, gateway):
     assert locmem.outbox == []
 
 
-def test_expire_overdue_closes_messages_nobody_dispatched(birthday_message):
+def test_expire_overdue_catches_up_once_then_closes_messages_nobody_dispatched(birthday_message):
+    # The birthday rule's catch-up period is one day: the next morning's window, then no more.
     assert dispatch.expire_overdue(now=local(BIRTHDAY + timedelta(days=1), 8)) == 1
+    assert status_of(birthday_message) == Status.SCHEDULED
+    assert birthday_message.next_attempt_at == local(BIRTHDAY + timedelta(days=1), 10)
+    assert dispatch.expire_overdue(now=local(BIRTHDAY + timedelta(days=1), 11)) == 1
     assert status_of(birthday_message) == Status.EXPIRED
 
 

@@ -376,7 +376,7 @@ def test_the_broadcast_preview_shows_count_and_text_and_writes_nothing(login, se
     assert "<b>2</b> 位客户将收到" in body
     assert "锦华苑A1户型样板间（118平米）定于5月1日起开放" in body
     assert "拒收请回复R" in body
-    assert "确认提交综合组审批" in body
+    assert "确认发送" in body  # show flats need no approval (seed 001)
     assert not Draft.objects.exists()
     assert not OutboundMessage.objects.exists()
 
@@ -387,6 +387,9 @@ def test_the_audience_filter_narrows_the_count(login, service, project, show_fla
 
 
 def test_submitting_a_broadcast_creates_only_a_pending_draft(login, service, project, show_flat_audience):
+    # Show flats need no approval by default (seed 001); here an administrator asked for it.
+    services.ensure_rules(project)
+    CareRule.objects.filter(project=project, trigger=Trigger.SHOW_FLAT_OPEN).update(needs_approval=True)
     response = login(service).post(BROADCAST, broadcast_data(project, action="submit"), follow=True)
     [draft] = Draft.objects.all()
     assert draft.status == Draft.Status.PENDING
@@ -395,6 +398,14 @@ def test_submitting_a_broadcast_creates_only_a_pending_draft(login, service, pro
     assert not OutboundMessage.objects.exists()
     assert "已提交综合组审批" in response.content.decode()
     assert response.redirect_chain[-1][0].startswith(APPROVALS)
+
+
+def test_a_broadcast_whose_rule_needs_no_approval_is_queued_at_once(login, service, project, show_flat_audience):
+    response = login(service).post(BROADCAST, broadcast_data(project, action="submit"), follow=True)
+    [draft] = Draft.objects.all()
+    assert (draft.status, draft.decided_by) == (Draft.Status.APPROVED, service)
+    assert OutboundMessage.objects.filter(draft=draft).count() == 2
+    assert "已排入发件箱" in response.content.decode()
 
 
 def test_a_broadcast_missing_a_value_keeps_what_was_typed(login, service, project, show_flat_audience):
