@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.care import services, templating, timing
+from crm.care import rendering, templating, timing
 from crm.care.audience import CONSENT_FIELD
 from crm.care.models import OutboundMessage
 from crm.care.rules import Purpose
@@ -142,15 +142,10 @@ def _refilled(message: OutboundMessage) -> tuple[str, dict[str, str], list[str]]
     A text without blanks is returned as it is, with its parameters: what was planned and
     checked is what goes.
     """
-    params = dict(message.params or {})
     if not templating.missing_values(message.text):
-        return message.text, params, []
-    current = {k: v for k, v in services.base_values(message.project).items() if v not in (None, "")}
-    values: dict[str, object] = {**params, **current}
-    text = templating.PLACEHOLDER.sub(
-        lambda m: str(values[m.group(1)]) if values.get(m.group(1)) not in (None, "") else m.group(0), message.text
-    )
-    return text, templating.template_params(message.rule.template, values), templating.missing_values(text)
+        return message.text, dict(message.params or {}), []
+    rendered = rendering.render_message(message)
+    return rendered.text, rendered.params, templating.missing_values(rendered.text)
 
 
 def _move(message: OutboundMessage, to: str, *, now: datetime, **fields: Any) -> bool:

@@ -9,12 +9,13 @@ import pytest
 
 from crm.accounts.roles import Role
 from crm.care import dispatch, planning, resend, services
-from crm.care.models import OutboundMessage
+from crm.care.models import CareRule, OutboundMessage
 from crm.care.rules import Trigger
 from crm.care.tests.conftest import local
 from crm.core.errors import DomainError, PermissionDenied
 from crm.core.models import AuditLog
 from crm.customers import services as customer_services
+from crm.projects.models import Project
 from crm.sms.backends import locmem
 from crm.sms.backends.locmem import LocmemGateway
 from crm.sms.base import Outcome
@@ -39,6 +40,8 @@ def set_status(message, status, **fields):
 
 @pytest.fixture
 def expired(birthday):
+    # A rule without catch-up: the greeting expires when its window closes unsent.
+    CareRule.objects.filter(pk=birthday.rule_id).update(catch_up_days=0)
     dispatch.expire_overdue(now=local(BIRTHDAY, 11, 28))
     birthday.refresh_from_db()
     assert birthday.status == Status.EXPIRED
@@ -174,22 +177,19 @@ def test_the_status_write_is_a_compare_and_set_on_the_status_read(expired):
 
 # ---------------------------------------------------------------- held messages
 
-BASE_VALUES = services.base_values
 
-
-def phones(service_phone, property_phone):
-    """The project's values as services.base_values gives them, with these phones (whatever
-    project fields hold them)."""
-    return lambda project: BASE_VALUES(project) | {"客服电话": service_phone, "物业电话": property_phone}
+def set_phones(project_id, service_phone, property_phone):
+    """The project's 客服电话 and 物业电话 settings."""
+    Project.objects.filter(pk=project_id).update(service_phone=service_phone, property_phone=property_phone)
 
 
 @pytest.fixture
-def held_greeting(owner, monkeypatch):
+def held_greeting(owner):
     """A move-in greeting held because the project has no 客服电话 and 物业电话 yet."""
     rule = services.rule_for(owner.project_id, Trigger.MOVE_IN)
     text = services.preview(rule)
     assert "{客服电话}" in text
-    monkeypatch.setattr(services, "base_values", phones("", ""))
+    set_phones(owner.project_id, "", "")
     return OutboundMessage.objects.create(
         customer=owner,
         project_id=owner.project_id,
@@ -214,8 +214,8 @@ def test_a_held_message_says_what_to_fix_and_stays_held_until_it_is(held_greetin
     assert OutboundMessage.objects.get(pk=held_greeting.pk).status == Status.HELD
 
 
-def test_a_held_message_goes_with_the_phones_once_they_are_set(held_greeting, service, monkeypatch):
-    monkeypatch.setattr(services, "base_values", phones("0371-6000 1234", "0371-6000 5678"))
+def test_a_held_message_goes_with_the_phones_once_they_are_set(held_greeting, service):
+    set_phones(held_greeting.project_id, "0371-6000 1234", "0371-6000 5678")
     message = resend.resend_message(held_greeting, actor=service, now=local(BIRTHDAY, 10, 5))
     assert message.status == Status.SCHEDULED
     assert "客户关系中心（0371-6000 1234）或物业管理中心（0371-6000 5678）" in message.text

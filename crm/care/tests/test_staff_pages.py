@@ -17,6 +17,7 @@ from crm.care.models import OutboundMessage
 from crm.care.rules import Trigger
 from crm.core.models import AuditLog
 from crm.customers.models import Deal
+from crm.projects.models import Project
 
 Status = OutboundMessage.Status
 OUTBOX = reverse("care:outbox")
@@ -183,7 +184,7 @@ def test_the_message_page_names_the_occasion_and_the_channel_in_business_words(l
     assert "console" not in body
 
 
-def test_a_held_message_is_resent_from_its_page_once_fixed(login, service, owner, monkeypatch):
+def test_a_held_message_is_resent_from_its_page_once_fixed(login, service, owner):
     message = queue(owner, Trigger.MOVE_IN, status=Status.HELD, error="楼盘未设置客服电话、物业电话，暂缓发送")
     url = reverse("care:message", args=[message.pk])
     client = login(service)
@@ -196,8 +197,7 @@ def test_a_held_message_is_resent_from_its_page_once_fixed(login, service, owner
     assert "短信中还有未填写的内容：{客服电话}、{物业电话}" in response.content.decode()
     assert OutboundMessage.objects.get(pk=message.pk).status == Status.HELD
 
-    real = services.base_values
-    monkeypatch.setattr(services, "base_values", lambda p: real(p) | {"客服电话": "0371-1111", "物业电话": "0371-2222"})
+    Project.objects.filter(pk=message.project_id).update(service_phone="0371-1111", property_phone="0371-2222")
     response = client.post(reverse("care:message_resend", args=[message.pk]), follow=True)
     message.refresh_from_db()
     assert message.status == Status.SCHEDULED
