@@ -19,7 +19,7 @@ from crm.care import services, templating
 from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import Trigger
 from crm.care.selectors import STATUS_GROUPS, care_projects, day_range_q, messages_visible_to, status_q
-from crm.core.forms import PAGE_SIZES
+from crm.core.forms import ListFilterForm
 from crm.customers.models import Customer, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, search_customers
 from crm.projects.models import Project
@@ -30,7 +30,7 @@ TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 Status = OutboundMessage.Status
 
 
-class OutboxFilterForm(forms.Form):
+class OutboxFilterForm(ListFilterForm):
     q = forms.CharField(required=False, max_length=50, label="客户")
     status = forms.ChoiceField(
         required=False,
@@ -47,27 +47,12 @@ class OutboxFilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, label="计划发送日期从", widget=DATE)
     date_to = forms.DateField(required=False, label="至", widget=DATE)
-    per_page = forms.TypedChoiceField(required=False, coerce=int, choices=[(n, f"每页 {n} 条") for n in PAGE_SIZES])
 
     def __init__(self, data: Mapping[str, Any] | None, *, user: User) -> None:
         super().__init__(data or {})
         self.user = user
         fields: Any = self.fields
         fields["project"].queryset = projects_visible_to(user)
-
-    def value(self, name: str) -> Any:
-        """The cleaned value, or None when absent or invalid (a hand-edited URL never breaks the page)."""
-        if not hasattr(self, "cleaned_data"):
-            self.is_valid()
-        return self.cleaned_data.get(name) or None
-
-    @property
-    def page_size(self) -> int:
-        return self.value("per_page") or PAGE_SIZES[0]
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.value(name) for name in self.fields if name != "per_page")
 
     def queryset(self) -> QuerySet[OutboundMessage]:
         qs = messages_visible_to(self.user)

@@ -67,3 +67,30 @@ class NoticeApplyForm(NoticeForm):
 
 class CalendarDayForm(forms.Form):
     day = forms.DateField()
+
+
+class ListFilterForm(forms.Form):
+    """A list page's filters, read from the query string: an invalid value is ignored
+    rather than an error, so a hand-edited URL never breaks the page."""
+
+    per_page = forms.TypedChoiceField(required=False, coerce=int, choices=[(n, f"每页 {n} 条") for n in PAGE_SIZES])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The page size comes last, after the filters a subclass declares.
+        self.fields["per_page"] = self.fields.pop("per_page")
+
+    def value(self, name: str) -> Any:
+        """The cleaned value, or None when absent or invalid."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+    @property
+    def page_size(self) -> int:
+        size: int = self.value("per_page") or PAGE_SIZES[0]
+        return size
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.value(name) for name in self.fields if name != "per_page")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from crm.accounts.access import company_of, staff_in_scope_q
 from crm.accounts.models import User
-from crm.core.forms import PAGE_SIZES, ListedModelChoiceField
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.customers.models import Channel, Customer, Deal, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, deals_visible_to, search_customers
 from crm.lib.dates import local_midnight, week_start
@@ -60,7 +60,7 @@ def _choices(choices: list[tuple[str, str]], empty: str) -> list[tuple[str, str]
     return [("", empty), *choices]
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(ListFilterForm):
     q = forms.CharField(required=False, max_length=50, label="搜索")
     stage = forms.ChoiceField(required=False, choices=_choices(Stage.choices, "全部阶段"), label="阶段")
     grade = forms.ChoiceField(required=False, choices=_choices(Grade.choices, "全部等级"), label="等级")
@@ -92,7 +92,6 @@ class CustomerFilterForm(forms.Form):
         ],
         label="排序",
     )
-    per_page = forms.TypedChoiceField(required=False, coerce=int, choices=[(n, f"每页 {n} 条") for n in PAGE_SIZES])
 
     def __init__(self, data: Mapping[str, Any] | None, *, user: User) -> None:
         super().__init__(data or {})
@@ -101,16 +100,6 @@ class CustomerFilterForm(forms.Form):
         fields["owner"].queryset = owners_in_scope(user)
         fields["project"].queryset = projects_visible_to(user)
         fields["tag"].queryset = Tag.objects.filter(company_id=company_of(user))
-
-    def value(self, name: str) -> Any:
-        """The cleaned value, or the field's empty value when absent or invalid."""
-        if not hasattr(self, "cleaned_data"):
-            self.is_valid()
-        return self.cleaned_data.get(name) or None
-
-    @property
-    def page_size(self) -> int:
-        return self.value("per_page") or PAGE_SIZES[0]
 
     @property
     def sort_key(self) -> str:
@@ -145,7 +134,7 @@ class CustomerFilterForm(forms.Form):
         return qs.order_by(*CUSTOMER_SORTS[self.sort_key])
 
 
-class DealFilterForm(forms.Form):
+class DealFilterForm(ListFilterForm):
     q = forms.CharField(required=False, max_length=50, label="客户姓名")
     project = ListedModelChoiceField(
         queryset=Project.objects.none(), required=False, empty_label="全部楼盘", label="楼盘"
@@ -169,11 +158,6 @@ class DealFilterForm(forms.Form):
         fields["project"].queryset = projects_visible_to(user)
         consultant_ids = deals_visible_to(user).values("consultant_id")
         fields["consultant"].queryset = User.objects.filter(pk__in=consultant_ids).order_by("display_name", "username")
-
-    def value(self, name: str) -> Any:
-        if not hasattr(self, "cleaned_data"):
-            self.is_valid()
-        return self.cleaned_data.get(name) or None
 
     def queryset(self) -> QuerySet[Deal]:
         qs = deals_visible_to(self.user)
