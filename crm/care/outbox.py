@@ -225,7 +225,8 @@ def move_all(
 
     1. Refused (``IllegalMove``, nothing written) unless the table allows ``frm`` → ``to``.
     2. Out of "submitting", ``claims`` (id → the ``claimed_at`` the caller holds) is required
-       and only rows whose claim is still that one move.
+       and only rows whose claim is still that one move; into it from elsewhere (a claim),
+       ``claimed_at`` is.
     3. ``only_if``: a further condition checked in the same statement (dispatch: the customer
        is still reachable when a row is handed to the gateway).
     4. A row leaving "submitting" loses its claim; a row going back to the queue loses its
@@ -240,6 +241,8 @@ def move_all(
             raise ValueError("a move out of 'submitting' must name the claims it holds")
         held = (Q(pk=pk, claimed_at=at) for pk, at in claims.items())
         rows = rows.filter(functools.reduce(operator.or_, held, Q(pk__in=[])))  # no claims: no rows
+    if target == Status.SUBMITTING and source != Status.SUBMITTING and fields.get("claimed_at") is None:
+        raise ValueError("a claim must be stamped with its claimed_at")
     if only_if is not None:
         rows = rows.filter(only_if)
     if target != Status.SUBMITTING:

@@ -204,3 +204,10 @@ def test_a_delivered_message_is_never_resent(make_message):
     with pytest.raises(outbox.IllegalMove):
         outbox.resend(message.pk, frm=Status.DELIVERED, scheduled_at=local(DAY, 11), window_ends_at=local(DAY, 12))
     assert snapshot(message)["status"] == Status.DELIVERED
+
+
+def test_a_claim_is_stamped_with_when_it_was_taken(make_message):
+    message = make_message(Status.SCHEDULED)
+    with pytest.raises(ValueError, match="claimed_at"):
+        outbox.move(message.pk, frm=Status.SCHEDULED, to=Status.SUBMITTING)
+    assert snapshot(message)["status"] == Status.SCHEDULED
