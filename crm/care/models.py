@@ -144,8 +144,8 @@ class OutboundMessage(models.Model):
 
     OPEN = (Status.SCHEDULED, Status.SUBMITTING)
 
-    # The outbox as a state machine: every status write goes through crm.care.outbox.move,
-    # which refuses a move not in this table and compares status (and, out of "submitting",
+    # The outbox as a state machine: status writes go through crm.care.outbox.move, which
+    # refuses a move not in this table and compares status (and, out of "submitting",
     # the claim) in the same UPDATE. Self-loops are writes that keep the status: a scheduled
     # row moved to another window, a claim re-taken or stamped as handed to the gateway.
     ALLOWED_MOVES: ClassVar[dict[Status, frozenset[Status]]] = {
