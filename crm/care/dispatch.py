@@ -1,26 +1,41 @@
 """Dispatch: send due outbox rows through the gateway exactly once, and settle the rest.
 
-The race this module is built around: a worker may die (SIGKILL, deploy, power) after the
-gateway accepted a message but before the row says so. Therefore:
+The race this module is built around: a worker may die (SIGKILL, deploy, power) or stall (a
+paused VM, a batch of slow gateway calls) after it claimed rows, after it handed one to the
+gateway, or after the gateway accepted it but before the row says so. Therefore:
 1. A row is claimed (scheduled → submitting, ``claimed_at``) in its own committed
    transaction *before* the gateway is called, so no other worker can take it.
-2. The outbox id travels to the gateway as its reference (Aliyun OutId, Tencent
+2. Every later write of the row is a move through ``crm.care.outbox.move`` that compares the
+   status *and the claim this worker holds* in the same UPDATE (the table of allowed moves is
+   ``OutboundMessage.ALLOWED_MOVES``). A worker that stalled past the lease, whose row settle
+   has since returned to the queue and another worker claimed, rescheduled or sent, finds its
+   claim gone: its late writes (window, quiet hours, daily cap, outcome) change nothing.
+3. Just before the gateway call the claim is re-taken and the row stamped ``handed_at`` in one
+   compare-and-set, which also requires the customer to be still reachable (not opted out,
+   consent for the purpose, not archived): an opt-out arriving while a batch is being sent
+   stops the rest of it. Only a worker whose hand-off succeeded calls the gateway.
+4. The outbox id travels to the gateway as its reference (Aliyun OutId, Tencent
    SessionContext) and comes back in receipts and status queries.
-3. A row left "submitting" (crash, or a timeout whose outcome is unknown) is settled by
-   ``settle_submitting`` from the gateway's status query or a receipt — never by sending
-   again blindly. Only when the gateway's own query has not known the reference for the
-   settle grace is it returned to the queue: the gateway never received it.
-4. A claim is stamped with when it happened (the job's ``now`` advanced by the time the
-   job has run), re-taken by compare-and-set on ``claimed_at`` just before the gateway call,
-   and settle returns a row to the queue only by the same compare-and-set. A worker that
-   stalled past the grace therefore finds its claim gone and does not send; a row settle
-   returned to the queue is sent by exactly one worker.
+5. ``settle_submitting`` takes rows whose claim is older than the lease. One never handed to
+   the gateway (a crash between claim and send: up to a batch) goes back to the queue at
+   once, whatever the gateway, its attempt given back. One handed over is looked up in the
+   gateway's status query and settled from it or from a receipt — never sent again blindly;
+   only when an authoritative query (Aliyun, console, locmem) has not known it for the settle
+   grace is it queued again: the gateway never received it. Tencent's query lists only
+   reported messages, so an unlisted row is handed to a person after a day instead.
+
+Timing and order: a row is claimed only while its window is open, the earliest window end
+first, so a large broadcast never starves a personal message whose window closes sooner. A
+row whose window closes while claimed goes back to the queue unsent; whether it still goes
+later (catch-up) or expires is ``expire_overdue``'s decision, not dispatch's. Dispatch never
+sends late.
 
 Throughput: a claimed batch is read with what its checks need in one query each (the
-messages, the per-customer daily counts, the deals), and the messages the gateway accepted
-are marked sent together, in one transaction, when the batch is done. A worker killed
-mid-batch therefore leaves up to a batch accepted but still "submitting"; settle finds them
-in the gateway's status query like any other unknown outcome (point 3), and never resends.
+messages, the per-customer daily counts, the deals), each message costs one UPDATE before
+its gateway call (the hand-off), and the messages the gateway accepted are marked sent
+together, in one transaction, when the batch is done. A worker killed mid-batch therefore
+leaves up to a batch accepted but still "submitting"; settle finds them in the gateway's
+status query like any other unknown outcome (point 5), and never resends.
 
 Timing settings (``CARE_LEASE_SECONDS``, ``CARE_SETTLE_GRACE_SECONDS``): the lease must be
 longer than one gateway call (SMS_CONNECT_TIMEOUT_SECONDS + SMS_TIMEOUT_SECONDS), or settle
@@ -37,14 +52,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from crm.care import catchup, services, timing
-from crm.care.audience import CONSENT_FIELD
+from crm.care import catchup, outbox, services, templating, timing
+from crm.care.audience import CONSENT_FIELD, reachable
 from crm.care.models import DeliveryReceipt, GatewayState, InboundReply, OutboundMessage
 from crm.care.rules import Purpose, Trigger
 from crm.customers import timeline
@@ -61,7 +77,10 @@ MAX_ATTEMPTS = 6
 LEASE = timedelta(minutes=2)  # default: a "submitting" row older than this is looked up by settle
 SETTLE_GRACE = timedelta(minutes=10)  # default: the gateway's query has not known it this long: never received
 CLAIM_BATCH = 20
+PAUSE = timedelta(minutes=30)  # a gateway that cannot send at all is left alone this long
 Clock = Callable[[], datetime]
+# Claim order: the earliest window end first (index message_due_by_deadline).
+DUE_ORDER = ("window_ends_at", "next_attempt_at", "id")
 
 
 def lease() -> timedelta:
@@ -80,8 +99,8 @@ def job_clock(now: datetime) -> Clock:
 
     A batch can take minutes when the gateway is slow; stamping every claim with the job's
     start would make settle_submitting (running beside it under Celery) take rows still
-    waiting for their turn for abandoned ones, return them to the queue, and let a second
-    worker send them while this one does too.
+    waiting for their turn for abandoned ones and return them to the queue, so that this
+    worker's hand-off fails and another worker sends them: correct, but churn.
     """
     started = time.monotonic()
     return lambda: now + timedelta(seconds=time.monotonic() - started)
@@ -101,6 +120,14 @@ def backoff(attempts: int) -> timedelta:
 # ----------------------------------------------------------------------------- claiming
 
 
+def due(now: datetime) -> QuerySet[OutboundMessage]:
+    """Rows ready to go: scheduled, due, and their window still open, the earliest window
+    end first. A row past its window is left for ``expire_overdue`` (catch up or expire)."""
+    return OutboundMessage.objects.filter(
+        status=Status.SCHEDULED, next_attempt_at__lte=now, window_ends_at__gt=now
+    ).order_by(*DUE_ORDER)
+
+
 def claim(now: datetime, limit: int) -> list[int]:
     """Move up to ``limit`` due rows from scheduled to submitting; return their ids.
 
@@ -108,24 +135,18 @@ def claim(now: datetime, limit: int) -> list[int]:
     waiting. SQLite (one writer at a time): compare-and-set UPDATE … WHERE status =
     'scheduled' claims a row only if no one else did first.
     """
-    due = OutboundMessage.objects.filter(status=Status.SCHEDULED, next_attempt_at__lte=now).order_by(
-        "next_attempt_at", "id"
-    )
+    claimed: dict[str, Any] = {"claimed_at": now, "handed_at": None, "attempts": F("attempts") + 1}
     if connection.vendor == "postgresql":
         with transaction.atomic():
-            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            ids = list(due(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
             if ids:
-                _mark_claimed(OutboundMessage.objects.filter(pk__in=ids), now)
+                outbox.move_all(Q(pk__in=ids), frm=Status.SCHEDULED, to=Status.SUBMITTING, now=now, **claimed)
         return ids
-    claimed = []
-    for pk in due.values_list("pk", flat=True)[:limit]:
-        if _mark_claimed(OutboundMessage.objects.filter(pk=pk, status=Status.SCHEDULED), now):
-            claimed.append(pk)
-    return claimed
-
-
-def _mark_claimed(qs: QuerySet[OutboundMessage], now: datetime) -> int:
-    return qs.update(status=Status.SUBMITTING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    return [
+        pk
+        for pk in due(now).values_list("pk", flat=True)[:limit]
+        if outbox.move(pk, frm=Status.SCHEDULED, to=Status.SUBMITTING, now=now, **claimed)
+    ]
 
 
 def _paused(gateway_name: str, now: datetime) -> GatewayState | None:
@@ -135,10 +156,15 @@ def _paused(gateway_name: str, now: datetime) -> GatewayState | None:
 # ----------------------------------------------------------------------------- sending
 
 
-def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | None = None) -> int:
-    """Send up to ``limit`` due messages; returns how many the gateway accepted."""
+def send_due_messages(
+    *, now: datetime, limit: int = 500, gateway: Gateway | None = None, clock: Clock | None = None
+) -> int:
+    """Send up to ``limit`` due messages; returns how many the gateway accepted.
+
+    ``clock``: the time as the job runs (default: ``now`` advanced by the time elapsed).
+    """
     gateway = gateway or get_gateway()
-    clock = job_clock(now)
+    clock = clock or job_clock(now)
     accepted = 0
     handled = 0
     while handled < limit:
@@ -150,13 +176,16 @@ def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | Non
         messages = list(
             OutboundMessage.objects.filter(pk__in=ids)
             .select_related("customer", "rule", "project__company")
-            .order_by("next_attempt_at", "id")
+            .order_by(*DUE_ORDER)
         )
         batch = _Batch.load(messages, clock())
         try:
             for message in messages:
                 handled += 1
-                if _send_one(message, gateway, clock, batch):
+                if batch.paused_until is not None:
+                    # The gateway refused the account: the rest of the batch waits with it.
+                    _reschedule(message, batch.paused_until, batch.pause_reason, now=clock())
+                elif _send_one(message, gateway, clock, batch):
                     accepted += 1
         finally:
             # Also when a send raised: what the gateway accepted is marked, not left to settle.
@@ -167,6 +196,7 @@ def send_due_messages(*, now: datetime, limit: int = 500, gateway: Gateway | Non
 @dataclass
 class _Accepted:
     message: OutboundMessage
+    claim: datetime  # the claim the hand-off took: the row is marked sent only if still ours
     gateway_message_id: str
     at: datetime
 
@@ -176,13 +206,16 @@ class _Batch:
     """What the checks of one claimed batch need, read once, and what the gateway accepted.
 
     The deals are read when the batch is loaded: a deal cancelled while the batch is being
-    sent (a few seconds; at worst 20 gateway timeouts) is noticed by the next batch.
+    sent (a few seconds; at worst 20 gateway timeouts) is noticed by the next batch. The
+    customer's opt-out and consent are checked again at each hand-off.
     """
 
     day: date  # Asia/Shanghai day the counts are for
     sent_today: Counter[int]
     deals: dict[int, Mapping[str, object]]
     accepted: list[_Accepted] = field(default_factory=list)
+    paused_until: datetime | None = None
+    pause_reason: str = ""
 
     @classmethod
     def load(cls, messages: list[OutboundMessage], now: datetime) -> _Batch:
@@ -220,11 +253,9 @@ def _deal_id(message: OutboundMessage) -> int | None:
 def _blocked(
     message: OutboundMessage, now: datetime, deals: dict[int, Mapping[str, object]] | None = None
 ) -> tuple[str, str] | None:
-    """(new status, reason) when the message must not go now; None when it may. ``deals``:
-    the batch's deals by id, read at once (else the message's deal is read here)."""
+    """(new status, reason) when the message must not go; None when it may. ``deals``: the
+    batch's deals by id, read at once (else the message's deal is read here)."""
     customer = message.customer
-    if now > message.window_ends_at:
-        return Status.EXPIRED, "已过发送时段，不再补发"
     if customer.has_opted_out:
         return Status.CANCELLED, "客户已退订"
     if customer.is_archived:
@@ -241,23 +272,41 @@ def _blocked(
             return Status.CANCELLED, "成交已取消"
         if message.trigger == Trigger.SIGNING_REMINDER and deal["contracted_on"]:
             return Status.CANCELLED, "客户已签约，无需提醒"
+    unfilled = [name for name in templating.placeholders(message.text) if name in templating.KNOWN]
+    if unfilled:
+        # The last guard against a placeholder reaching a customer: a person fills it first.
+        return Status.HELD, f"短信中还有未填写的内容：{'、'.join('{' + n + '}' for n in unfilled)}"
     return None
 
 
-def _reschedule(message: OutboundMessage, when: datetime, reason: str, *, refund_attempt: bool = True) -> None:
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
-        status=Status.SCHEDULED,
+def _reschedule(
+    message: OutboundMessage, when: datetime, reason: str, *, now: datetime, refund_attempt: bool = True
+) -> bool:
+    """Back to the queue, if the claim is still ours; ``refund_attempt``: the gateway was not
+    (or could not be) asked, so the attempt does not count."""
+    extra: dict[str, Any] = {"attempts": F("attempts") - 1} if refund_attempt else {}
+    return outbox.move(
+        message.pk,
+        frm=Status.SUBMITTING,
+        to=Status.SCHEDULED,
+        claim=message.claimed_at,
+        now=now,
         next_attempt_at=when,
         error=reason[:300],
-        attempts=message.attempts - 1 if refund_attempt else message.attempts,
-        claimed_at=None,
-        updated_at=timezone.now(),
+        **extra,
     )
 
 
-def _finish(message: OutboundMessage, status: str, reason: str, code: str = "") -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=status, error=reason[:300], error_code=code[:80], claimed_at=None, updated_at=timezone.now()
+def _finish(message: OutboundMessage, status: str, reason: str, code: str = "", *, now: datetime) -> bool:
+    """Close a claimed row (failed, cancelled, held), if the claim is still ours."""
+    return outbox.move(
+        message.pk,
+        frm=Status.SUBMITTING,
+        to=status,
+        claim=message.claimed_at,
+        now=now,
+        error=reason[:300],
+        error_code=code[:80],
     )
 
 
@@ -277,36 +326,41 @@ def _sent_today(customer_id: int, now: datetime) -> int:
 def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
     """Mark what the gateway accepted as sent, with its timeline events, in one transaction.
 
-    Only rows still "submitting" are marked: settle may already have applied a receipt (a
-    batch that ran longer than the lease), and then wrote the timeline event itself. The
-    rows are locked first, so a settle or callback running now waits and then finds them
-    closed.
+    Only rows still "submitting" under the claim their hand-off took are marked: settle may
+    already have applied a receipt (a batch that ran longer than the lease), and then wrote
+    the timeline event itself. The rows are locked first, so a settle or callback running
+    now waits and then finds them closed.
     """
     if not accepted:
         return
     by_pk = {a.message.pk: a for a in accepted}
+    claims = {a.message.pk: a.claim for a in accepted}
+    held = Q(pk__in=[])
+    for pk, at in claims.items():
+        held |= Q(pk=pk, claimed_at=at)
     with transaction.atomic():
         still_open = list(
             OutboundMessage.objects.select_for_update()
-            .filter(pk__in=by_pk, status=Status.SUBMITTING)
+            .filter(held, status=Status.SUBMITTING)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         if not still_open:
             return
         mine = [by_pk[pk] for pk in still_open]
-        OutboundMessage.objects.filter(pk__in=still_open, status=Status.SUBMITTING).update(
-            status=Status.SENT,
+        outbox.move_all(
+            Q(pk__in=still_open),
+            frm=Status.SUBMITTING,
+            to=Status.SENT,
+            claims={pk: claims[pk] for pk in still_open},
             gateway=gateway_name,
             gateway_message_id=Case(
                 *(When(pk=a.message.pk, then=Value(a.gateway_message_id[:80])) for a in mine),
                 output_field=CharField(),
             ),
             submitted_at=Case(*(When(pk=a.message.pk, then=Value(a.at)) for a in mine), output_field=DateTimeField()),
-            claimed_at=None,
             error="",
             error_code="",
-            updated_at=timezone.now(),
         )
         timeline.record_many(
             timeline.Entry(
@@ -320,41 +374,75 @@ def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
         )
 
 
-def _retake_claim(message: OutboundMessage, now: datetime) -> bool:
-    """Compare-and-set a claim that has aged before its turn came, just before the gateway call.
+def _still_reachable(message: OutboundMessage) -> Exists:
+    """The customer may still receive this message: checked in the hand-off's own UPDATE."""
+    return Exists(reachable(Customer.objects.filter(pk=OuterRef("customer_id")), message.purpose))
 
-    The race it prevents: this worker stalled (a batch of slow gateway calls, a paused VM)
-    past the settle grace, settle returned the row to the queue and another worker claimed or
-    sent it. Then the row's ``claimed_at`` (or status) is no longer the one we loaded, and we
-    must not send. A claim younger than a quarter of the lease cannot have been settled yet,
-    so the common case costs no query.
+
+def _hand(message: OutboundMessage, now: datetime, gateway_name: str) -> bool:
+    """Re-take the claim and stamp the row as handed to the gateway, in one compare-and-set.
+
+    The races it settles: this worker stalled past the lease and settle returned the row to
+    the queue (another worker may have claimed or sent it) — the claim is no longer the one
+    we hold; or the customer opted out or withdrew consent since the batch was read — the
+    EXISTS fails. Either way nothing is sent. Committed before the gateway call, so settle
+    knows from ``handed_at`` which claimed rows the gateway may have.
     """
-    if message.claimed_at is not None and now - message.claimed_at < lease() / 4:
-        return True
-    retaken = OutboundMessage.objects.filter(
-        pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
-    ).update(claimed_at=now)
-    if retaken:
-        message.claimed_at = now
-    return bool(retaken)
+    handed = outbox.move(
+        message.pk,
+        frm=Status.SUBMITTING,
+        to=Status.SUBMITTING,
+        claim=message.claimed_at,
+        only_if=_still_reachable(message),
+        now=now,
+        claimed_at=now,
+        handed_at=now,
+        gateway=gateway_name,
+    )
+    if handed:
+        message.claimed_at = message.handed_at = now
+    return handed
+
+
+def _not_handed(message: OutboundMessage, now: datetime, batch: _Batch) -> None:
+    """The hand-off failed: the claim is gone (nothing to do), or the customer changed."""
+    fresh = (
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at)
+        .select_related("customer")
+        .first()
+    )
+    if fresh is None:
+        log.warning("message %s: claim taken over before sending; not sent by this worker", message.pk)
+        return
+    blocked = _blocked(fresh, now, batch.deals)
+    if blocked:
+        _finish(fresh, *blocked, now=now)
+    else:  # consent given back meanwhile: the next claim checks again
+        _reschedule(fresh, now, "客户状态有变化，稍后发送", now=now)
 
 
 def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _Batch) -> bool:
     now = clock()
+    if now >= message.window_ends_at:
+        # Never late: back to the queue, where expire_overdue decides (catch up or expire).
+        _reschedule(message, message.next_attempt_at, "已过发送时段", now=now)
+        return False
     blocked = _blocked(message, now, batch.deals)
     if blocked:
-        _finish(message, *blocked)
+        _finish(message, *blocked, now=now)
         return False
     if timing.in_quiet_hours(now, message.purpose):
-        # 工信部令第31号: no care/marketing SMS 20:00–08:00; the window check expires it if too late.
-        _reschedule(message, timing.quiet_hours_end(now), "夜间免打扰时段，推迟到 08:00")
+        # 工信部令第31号: no care/marketing SMS 20:00–08:00; past its window it is not claimed again.
+        _reschedule(message, timing.quiet_hours_end(now), "夜间免打扰时段，推迟到 08:00", now=now)
         return False
     if batch.sent_today_for(message.customer_id, now) >= daily_cap():
-        _reschedule(message, timing.quiet_hours_end(now + timedelta(hours=12)), f"已达每日 {daily_cap()} 条上限，顺延")
+        later = timing.quiet_hours_end(now + timedelta(hours=12))
+        _reschedule(message, later, f"已达每日 {daily_cap()} 条上限，顺延", now=now)
         return False
-    if not _retake_claim(message, now):
-        log.warning("message %s: claim taken over before sending; not sent by this worker", message.pk)
+    if not _hand(message, now, gateway.name):
+        _not_handed(message, now, batch)
         return False
+    handed_at = now  # also the claim now held
     company = message.project.company
     result = gateway.send(
         SmsMessage(
@@ -367,43 +455,49 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
         )
     )
     outcome = result.outcome
+    now = clock()
     if outcome is Outcome.ACCEPTED:
         # Marked sent with the rest of the batch (_mark_sent), still only if still ours.
-        batch.accepted.append(_Accepted(message, result.gateway_message_id, now))
+        batch.accepted.append(_Accepted(message, handed_at, result.gateway_message_id, handed_at))
         batch.sent_today[message.customer_id] += 1
         return True
     if outcome is Outcome.UNKNOWN:
         # Stays "submitting": settle_submitting asks the gateway instead of resending.
-        OutboundMessage.objects.filter(pk=message.pk, status=Status.SUBMITTING).update(
-            gateway=gateway.name,
+        outbox.move(
+            message.pk,
+            frm=Status.SUBMITTING,
+            to=Status.SUBMITTING,
+            claim=message.claimed_at,
+            now=now,
             error=f"结果未知，待核对：{result.detail}"[:300],
             error_code=result.code[:80],
-            updated_at=timezone.now(),
         )
         return False
     if outcome is Outcome.OPTED_OUT:
-        _finish(message, Status.FAILED, result.detail, result.code)
+        _finish(message, Status.FAILED, result.detail, result.code, now=now)
         services.opt_out(message.customer, actor=None, source=f"网关黑名单 {result.code}")
         return False
     if outcome is Outcome.FAILED:
-        _finish(message, Status.FAILED, result.detail, result.code)
+        _finish(message, Status.FAILED, result.detail, result.code, now=now)
         return False
     if outcome is Outcome.PAUSE:
         # The account cannot send at all: not this message's fault, so no attempt is used up.
+        until = now + PAUSE
         GatewayState.objects.update_or_create(
-            gateway=gateway.name, defaults={"paused_until": now + timedelta(minutes=30), "reason": result.detail[:300]}
+            gateway=gateway.name, defaults={"paused_until": until, "reason": result.detail[:300]}
         )
         log.error("SMS gateway %s paused: %s %s", gateway.name, result.code, result.detail)
-        _reschedule(message, now + timedelta(minutes=30), result.detail)
+        _reschedule(message, until, result.detail, now=now)
+        batch.paused_until, batch.pause_reason = until, result.detail
         return False
     if outcome is Outcome.DEFER:
-        _reschedule(message, timing.quiet_hours_end(now), result.detail)
+        _reschedule(message, timing.quiet_hours_end(now), result.detail, now=now)
         return False
     if message.attempts >= MAX_ATTEMPTS:
-        _finish(message, Status.FAILED, f"重试 {message.attempts} 次仍失败：{result.detail}", result.code)
+        _finish(message, Status.FAILED, f"重试 {message.attempts} 次仍失败：{result.detail}", result.code, now=now)
         return False
     delay = timedelta(seconds=result.retry_after) if result.retry_after else backoff(message.attempts)
-    _reschedule(message, now + delay, result.detail, refund_attempt=False)
+    _reschedule(message, now + delay, result.detail, now=now, refund_attempt=False)
     return False
 
 
@@ -411,7 +505,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
 
 
 def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: int = 500) -> int:
-    """Settle rows left "submitting" for longer than the lease, from the gateway's status query."""
+    """Settle rows left "submitting" for longer than the lease (see the module docstring, 5)."""
     gateway = gateway or get_gateway()
     settled = 0
     stuck = OutboundMessage.objects.filter(status=Status.SUBMITTING, claimed_at__lt=now - lease()).select_related(
@@ -419,6 +513,22 @@ def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: i
     )
     for message in stuck.order_by("claimed_at", "id")[:limit]:
         claimed_at = message.claimed_at or now
+        if message.handed_at is None:
+            # Claimed but never handed to the gateway (a crash between claim and send, a batch
+            # stalled before its turn): no gateway can have it, so it is queued again at once.
+            # The compare-and-set on the claim and the empty stamp loses to a hand-off.
+            settled += outbox.move(
+                message.pk,
+                frm=Status.SUBMITTING,
+                to=Status.SCHEDULED,
+                claim=message.claimed_at,
+                only_if=Q(handed_at__isnull=True),
+                now=now,
+                next_attempt_at=now,
+                attempts=F("attempts") - 1,
+                error="上次未发出，已重新排队",
+            )
+            continue
         try:
             mine = [
                 receipt
@@ -437,25 +547,25 @@ def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: i
             # "not listed" proves nothing: wait for a receipt, and after a day hand the row
             # to a person instead of risking a duplicate.
             if claimed_at < now - UNCONFIRMED_AFTER:
-                settled += OutboundMessage.objects.filter(
-                    pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
-                ).update(
-                    status=Status.FAILED,
-                    claimed_at=None,
+                settled += outbox.move(
+                    message.pk,
+                    frm=Status.SUBMITTING,
+                    to=Status.FAILED,
+                    claim=message.claimed_at,
+                    now=now,
                     error="无法确认是否已发出（网关未返回回执），未自动重发，请人工核对",
-                    updated_at=now,
                 )
         elif claimed_at < now - settle_grace():
             # The gateway's own records never showed it: it was not received; queue it again.
             # Compare-and-set on the claim we looked at: a worker that re-took it meanwhile wins.
-            settled += OutboundMessage.objects.filter(
-                pk=message.pk, status=Status.SUBMITTING, claimed_at=message.claimed_at
-            ).update(
-                status=Status.SCHEDULED,
+            settled += outbox.move(
+                message.pk,
+                frm=Status.SUBMITTING,
+                to=Status.SCHEDULED,
+                claim=message.claimed_at,
+                now=now,
                 next_attempt_at=now,
-                claimed_at=None,
                 error="网关未收到，重新排队",
-                updated_at=now,
             )
     return settled
 
@@ -465,7 +575,8 @@ UNCONFIRMED_AFTER = timedelta(hours=24)
 
 def query_is_authoritative(gateway: Gateway) -> bool:
     """Whether the gateway's status query lists every message it accepted (Aliyun, the
-    test backends) or only those with a delivery report (Tencent)."""
+    console with its record, the test backends) or only those with a delivery report
+    (Tencent)."""
     return bool(getattr(gateway, "query_is_authoritative", gateway.name != "tencent"))
 
 
@@ -477,17 +588,26 @@ def _query_dates(claimed_at: datetime) -> list[date]:
     return [first] if last == first else [first, last]
 
 
+# Rows a receipt finds not yet recorded as sent: the receipt stamps them and writes the
+# customer's timeline event.
+_NOT_RECORDED_AS_SENT = (Status.SCHEDULED, Status.SUBMITTING, Status.FAILED)
+
+
 def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) -> bool:
-    """Apply a receipt to its message; returns False when a concurrent settle or callback
-    already closed the row this one saw open (it then changes nothing)."""
-    was_open = message.status == Status.SUBMITTING
+    """Apply a receipt to its message; returns False when the row moved on since it was read
+    (a concurrent settle or callback closed it, another worker holds it now) or the receipt
+    says nothing new (a second report of a delivered message): it then changes nothing."""
+    frm = Status(message.status)
     final = Status.DELIVERED if receipt.delivered else Status.UNDELIVERED
-    status = final if receipt.is_final else Status.SENT
-    updates: dict[str, object] = {"status": status, "claimed_at": None, "updated_at": now}
+    to = final if receipt.is_final else Status.SENT
+    if not outbox.allowed(frm, to):
+        return False
+    first = frm in _NOT_RECORDED_AS_SENT
+    updates: dict[str, Any] = {}
     if receipt.gateway_message_id:
         updates["gateway_message_id"] = receipt.gateway_message_id[:80]
-    if was_open:
-        updates["submitted_at"] = message.claimed_at or now
+    if first:
+        updates["submitted_at"] = message.handed_at or message.claimed_at or now
         updates["error"] = ""
     if receipt.is_final:
         updates["delivered_at"] = receipt.reported_at or now
@@ -495,17 +615,16 @@ def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) ->
             updates["error"] = f"未送达：{receipt.detail or receipt.code}"[:300]
             updates["error_code"] = receipt.code[:80]
     with transaction.atomic():
-        rows = OutboundMessage.objects.filter(pk=message.pk)
         # Two settle runs (two beats, a redelivered task) or a settle and a callback may hold
-        # the same open row: only the first closes it and writes the timeline event.
-        if not (rows.filter(status=Status.SUBMITTING) if was_open else rows).update(**updates):
+        # the same open row: only the first moves it and writes the timeline event.
+        if not outbox.move(message.pk, frm=frm, to=to, claim=message.claimed_at, now=now, **updates):
             return False
-        if was_open:
+        if first:
             timeline.record(
                 message.customer_id,
                 TimelineEvent.Kind.MESSAGE,
                 f"温馨速递·{message.get_trigger_display()}：{message.text[:60]}",
-                at=message.claimed_at or now,
+                at=message.handed_at or message.claimed_at or now,
                 source=message,
             )
     if receipt.has_opted_out:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -152,6 +154,53 @@ class OutboundMessage(models.Model):
 
     OPEN = (Status.SCHEDULED, Status.SUBMITTING)
 
+    # The outbox as a state machine: status writes go through crm.care.outbox.move, which
+    # refuses a move not in this table and compares status (and, out of "submitting",
+    # the claim) in the same UPDATE. Self-loops are writes that keep the status: a scheduled
+    # row moved to another window, a claim re-taken or stamped as handed to the gateway.
+    ALLOWED_MOVES: ClassVar[dict[Status, frozenset[Status]]] = {
+        Status.SCHEDULED: frozenset(
+            {
+                Status.SCHEDULED,  # rescheduled (the next window)
+                Status.SUBMITTING,  # claimed by a dispatch worker
+                Status.CANCELLED,  # opt-out, or staff cancel it
+                Status.EXPIRED,  # its window (and catch-up period) passed
+                Status.HELD,  # something must be fixed first
+                # A receipt proves the gateway has it: never send it again.
+                Status.SENT,
+                Status.DELIVERED,
+                Status.UNDELIVERED,
+            }
+        ),
+        Status.SUBMITTING: frozenset(
+            {
+                Status.SUBMITTING,  # claim re-taken; handed to the gateway; outcome unknown
+                Status.SCHEDULED,  # back to the queue (quiet hours, cap, retry, never handed)
+                Status.SENT,
+                Status.DELIVERED,
+                Status.UNDELIVERED,
+                Status.FAILED,
+                Status.CANCELLED,  # opted out, no consent, archived, deal cancelled
+                Status.HELD,  # a placeholder left unfilled
+            }
+        ),
+        Status.SENT: frozenset({Status.DELIVERED, Status.UNDELIVERED}),
+        Status.DELIVERED: frozenset(),
+        Status.UNDELIVERED: frozenset({Status.DELIVERED}),  # a carrier's later report
+        Status.FAILED: frozenset(
+            {
+                Status.SCHEDULED,  # resent (补发) by staff
+                # A late receipt: the gateway had it after all (a row handed to a person).
+                Status.SENT,
+                Status.DELIVERED,
+                Status.UNDELIVERED,
+            }
+        ),
+        Status.EXPIRED: frozenset({Status.SCHEDULED}),  # resent (补发) by staff
+        Status.CANCELLED: frozenset(),
+        Status.HELD: frozenset({Status.SCHEDULED, Status.CANCELLED, Status.EXPIRED}),
+    }
+
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="messages", verbose_name="客户"
     )
@@ -181,6 +230,9 @@ class OutboundMessage(models.Model):
     next_attempt_at = models.DateTimeField("下次尝试时间")
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     claimed_at = models.DateTimeField("领取时间", null=True, blank=True)
+    # Set (with the claim re-taken) just before the gateway call: a claimed row without it
+    # was never handed over, so the gateway cannot have it and it goes back to the queue.
+    handed_at = models.DateTimeField("交给网关时间", null=True, blank=True)
     gateway = models.CharField("网关", max_length=20, blank=True)
     gateway_message_id = models.CharField("网关消息ID", max_length=80, blank=True)
     error_code = models.CharField("错误码", max_length=80, blank=True)
@@ -210,8 +262,11 @@ class OutboundMessage(models.Model):
             ),
         ]
         indexes = [
-            # send_due_messages: scheduled rows whose next attempt is due.
+            # the dispatch command's count of due rows.
             models.Index(fields=["status", "next_attempt_at"], name="message_due"),
+            # send_due_messages: due rows, the earliest window end first (a broadcast never
+            # starves a personal message whose window closes sooner).
+            models.Index(fields=["status", "window_ends_at", "next_attempt_at", "id"], name="message_due_by_deadline"),
             # settle_submitting: rows left "submitting" (crash or unknown outcome).
             models.Index(fields=["status", "claimed_at"], name="message_claimed"),
             # receipts: find the row by the gateway's id.

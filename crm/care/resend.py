@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.care import rendering, templating, timing
+from crm.care import outbox, rendering, templating, timing
 from crm.care.audience import CONSENT_FIELD
 from crm.care.models import OutboundMessage
 from crm.care.rules import Purpose
@@ -149,13 +149,12 @@ def _refilled(message: OutboundMessage) -> tuple[str, dict[str, str], list[str]]
 
 
 def _move(message: OutboundMessage, to: str, *, now: datetime, **fields: Any) -> bool:
-    """The one status write of this module: compare-and-set from the status we read.
+    """The one status write of this module, through the outbox's guarded mover
+    (crm.care.outbox.move: the allowed moves, compare-and-set from the status we read).
 
     Returns False when the row is no longer in that status (someone else resent it).
     """
-    return bool(
-        OutboundMessage.objects.filter(pk=message.pk, status=message.status).update(status=to, updated_at=now, **fields)
-    )
+    return outbox.move(message.pk, frm=message.status, to=to, now=now, **fields)
 
 
 @transaction.atomic

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .backends.aliyun import AliyunGateway
@@ -24,7 +27,7 @@ def get_gateway(name: str | None = None) -> Gateway:
     conf = sms_settings()
     chosen = (name or conf.gateway).lower()
     if chosen == "console":
-        return ConsoleGateway(file=conf.console_file or None)
+        return ConsoleGateway(file=conf.console_file or None, ledger=console_ledger())
     if chosen == "locmem":
         return LocmemGateway()
     if chosen == "aliyun":
@@ -55,6 +58,13 @@ def get_gateway(name: str | None = None) -> Gateway:
             timeouts=_timeouts(conf),
         )
     raise ImproperlyConfigured(f"SMS_GATEWAY must be one of {', '.join(GATEWAY_NAMES)}, got {chosen!r}")
+
+
+def console_ledger() -> Path:
+    """Where the console records what it printed when SMS_CONSOLE_FILE is not set (its status
+    query reads it after a crash; masked numbers only)."""
+    var_dir = getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var"
+    return Path(var_dir) / "sms-console-ledger.jsonl"
 
 
 def _timeouts(conf: SmsSettings) -> Timeouts:

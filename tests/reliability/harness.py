@@ -2,7 +2,9 @@
 
 The processes are real (``manage.py dispatch``, ``manage.py runjobs``, ``celery worker``)
 and work on the test database, so the data they need is committed (transactional tests)
-and they are all stopped before the test database is flushed.
+and they are all stopped before the test database is flushed. On SQLite the test database
+lives in memory, where no other process can reach it: ``SharedDatabase`` copies it to a
+file for the workers and back when they are done.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import collections
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -68,18 +71,58 @@ def raw_connection() -> psycopg.Connection[Any]:
     )
 
 
-def worker_env(fake: FakeAliyunSms, **overrides: object) -> dict[str, str]:
-    """The environment of a worker process: the test database, the real Aliyun adapter
-    pointed at the fake, and dispatch timings short enough for a test."""
+class SharedDatabase:
+    """The test database as worker processes reach it.
+
+    PostgreSQL: the test database itself. SQLite: pytest-django's test database is in
+    memory, so ``publish`` copies it to a file (SQLite's online backup) before the workers
+    start, and ``collect`` copies the file back once they have stopped, so that the test
+    reads what they wrote through the ORM as usual.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.file = directory / "shared.sqlite3"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return connection.vendor == "sqlite"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.file}" if self.is_sqlite else database_url()
+
+    def publish(self) -> None:
+        if self.is_sqlite:
+            connection.ensure_connection()
+            with contextlib.closing(sqlite3.connect(self.file)) as target:
+                connection.connection.backup(target)
+
+    def collect(self) -> None:
+        if self.is_sqlite:
+            with contextlib.closing(sqlite3.connect(self.file)) as source:
+                source.backup(connection.connection)
+
+
+def worker_env(fake: FakeAliyunSms | None, *, database: str | None = None, **overrides: object) -> dict[str, str]:
+    """The environment of a worker process: the test database (or ``database``, a URL), the
+    real Aliyun adapter pointed at the fake (the console without one), and dispatch timings
+    short enough for a test."""
+    gateway = (
+        {
+            "SMS_GATEWAY": "aliyun",
+            "ALIYUN_SMS_ACCESS_KEY_ID": fake.access_key_id,
+            "ALIYUN_SMS_ACCESS_KEY_SECRET": fake.access_key_secret,
+            "ALIYUN_SMS_ENDPOINT": fake.endpoint,
+        }
+        if fake is not None
+        else {"SMS_GATEWAY": "console", "SMS_CONSOLE_FILE": ""}
+    )
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database or database_url(),
         "DB_CONN_MAX_AGE": "0",
-        "SMS_GATEWAY": "aliyun",
-        "ALIYUN_SMS_ACCESS_KEY_ID": fake.access_key_id,
-        "ALIYUN_SMS_ACCESS_KEY_SECRET": fake.access_key_secret,
-        "ALIYUN_SMS_ENDPOINT": fake.endpoint,
+        **gateway,
         # Lease > one gateway call (connect + read); grace > lease (crm/care/dispatch.py).
         "SMS_TIMEOUT_SECONDS": "1",
         "SMS_CONNECT_TIMEOUT_SECONDS": "0.5",

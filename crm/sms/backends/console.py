@@ -1,8 +1,19 @@
 """The default backend: shows each message instead of sending it.
 
-Each message is printed (mobile masked) and logged; when ``SMS_CONSOLE_FILE`` is set it is
-also appended there as one JSON line with the full number, so a developer or a browser test
-can read what "was sent", and ``query`` answers from that file like a real status query.
+Each message is printed (mobile masked) and logged. So that its status query is truthful
+(dispatch settles a message left "submitting" after a crash from the status query, and an
+authoritative query that does not know a message makes dispatch send it again), the console
+first records every message it is about to print:
+
+- with ``SMS_CONSOLE_FILE`` set, in that file, one JSON line with the full number and text,
+  so a developer or a browser test can read what "was sent";
+- otherwise in its ledger (``get_gateway`` puts it in ``VAR_DIR``): reference, masked
+  number, id and time only.
+
+``query`` answers from that record like a real status query. The record is written before
+the print: a crash between the two leaves a message recorded but not shown, never one shown
+twice. Without a file or a ledger (``ConsoleGateway()``) the query knows nothing and says
+so (``query_is_authoritative`` is False), so nothing is sent again on its word.
 """
 
 from __future__ import annotations
@@ -28,15 +39,52 @@ logger = logging.getLogger("crm.sms.console")
 class ConsoleGateway:
     name = "console"
 
-    def __init__(self, *, file: Path | str | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, *, file: Path | str | None = None, ledger: Path | str | None = None, stream: TextIO | None = None
+    ) -> None:
         self.file = Path(file) if file else None
+        self.ledger = Path(ledger) if ledger else None
         self.stream = stream
+
+    @property
+    def record(self) -> Path | None:
+        """Where printed messages are recorded: the developer's file, else the ledger."""
+        return self.file or self.ledger
+
+    @property
+    def query_is_authoritative(self) -> bool:
+        """The query lists every message printed only when they are recorded somewhere."""
+        return self.record is not None
 
     def send(self, message: SmsMessage) -> SendResult:
         if not message.reference:
             raise ValueError("reference is required")
         gateway_message_id = f"console-{uuid.uuid4().hex}"
         sent_at = datetime.now(tz=CHINA_TZ)
+        if self.file:
+            self._append(
+                self.file,
+                {
+                    "reference": message.reference,
+                    "gateway_message_id": gateway_message_id,
+                    "mobile": message.mobile,
+                    "sign_name": message.sign_name,
+                    "template_code": message.template_code,
+                    "params": message.params,
+                    "text": message.text,
+                    "sent_at": sent_at.isoformat(),
+                },
+            )
+        elif self.ledger:
+            self._append(
+                self.ledger,
+                {
+                    "reference": message.reference,
+                    "gateway_message_id": gateway_message_id,
+                    "mobile": mask_mobile(message.mobile),
+                    "sent_at": sent_at.isoformat(),
+                },
+            )
         stream = self.stream or sys.stdout  # looked up per call, so pytest's capsys sees it
         print(
             f"[短信·控制台] 【{message.sign_name}】{message.text}\n"
@@ -52,44 +100,38 @@ class ConsoleGateway:
             message.template_code,
             gateway_message_id,
         )
-        if self.file:
-            record = {
-                "reference": message.reference,
-                "gateway_message_id": gateway_message_id,
-                "mobile": message.mobile,
-                "sign_name": message.sign_name,
-                "template_code": message.template_code,
-                "params": message.params,
-                "text": message.text,
-                "sent_at": sent_at.isoformat(),
-            }
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            # One write per line in append mode: lines from several processes do not interleave.
-            with self.file.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         return SendResult(
             Outcome.ACCEPTED, gateway_message_id=gateway_message_id, code="OK", detail="控制台模拟发送，未真正发出"
         )
 
+    @staticmethod
+    def _append(path: Path, record: dict[str, object]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write per line in append mode: lines from several processes do not interleave.
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
     def query(self, reference: str, mobile: str, sent_on: date) -> list[Receipt]:
-        """Every line of the console file for this reference and number is "delivered"."""
-        if not self.file or not self.file.exists():
+        """Every recorded message for this reference and number is "delivered"."""
+        record = self.record
+        if record is None or not record.exists():
             return []
+        numbers = {mobile, mask_mobile(mobile)}  # the ledger keeps the number masked
         receipts = []
-        for line in self.file.read_text(encoding="utf-8").splitlines():
+        for line in record.read_text(encoding="utf-8").splitlines():
             try:
-                record = json.loads(line)
+                entry = json.loads(line)
             except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+            if entry.get("reference") != reference or entry.get("mobile") not in numbers:
                 continue
-            if record.get("reference") != reference or record.get("mobile") != mobile:
-                continue
-            sent_at = datetime.fromisoformat(record["sent_at"])
+            sent_at = datetime.fromisoformat(entry["sent_at"])
             if sent_at.astimezone(CHINA_TZ).date() != sent_on:
                 continue
             receipts.append(
                 Receipt(
                     reference=reference,
-                    gateway_message_id=record["gateway_message_id"],
+                    gateway_message_id=entry["gateway_message_id"],
                     mobile=mobile,
                     delivered=True,
                     code="DELIVERED",

@@ -24,11 +24,9 @@ Status = OutboundMessage.Status
 
 
 def open_messages(now: Any) -> int:
-    """Rows this command still has to act on: due and scheduled, or submitting."""
-    return (
-        OutboundMessage.objects.filter(status=Status.SCHEDULED, next_attempt_at__lte=now).count()
-        + OutboundMessage.objects.filter(status=Status.SUBMITTING).count()
-    )
+    """Rows this command still has to act on: due inside their window, or submitting (a row
+    past its window is expire_overdue's)."""
+    return dispatch.due(now).count() + OutboundMessage.objects.filter(status=Status.SUBMITTING).count()
 
 
 class Command(BaseCommand):

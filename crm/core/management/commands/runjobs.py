@@ -1,4 +1,10 @@
-"""Run the periodic jobs (settings.JOB_SCHEDULE, config/schedule.py) in-process: the embedded default runner."""
+"""Run the periodic jobs (settings.JOB_SCHEDULE, config/schedule.py) in-process: the embedded default runner.
+
+``--at`` runs every job as of another moment (acceptance tests, operations). The dispatch
+job would then send through the configured SMS gateway on a fake clock: a real gateway
+(anything but the console and the test backend) reaches real customers, so ``--at``
+refuses one unless told ``--allow-real-gateway``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,19 @@ from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
 from crm.core.schedule import ScheduledJob, load_schedule
+from crm.lib.env import env_str
+
+# Gateways that send nothing to anyone. core does not import crm.sms: the name is read from
+# the same setting (or environment variable) crm.sms.conf reads.
+SAFE_GATEWAYS = frozenset({"console", "locmem"})
+
+
+def configured_gateway() -> str:
+    """The SMS gateway's name as crm.sms.conf reads it: the Django setting, else SMS_GATEWAY."""
+    value = getattr(settings, "SMS_GATEWAY", None)
+    if value is None:
+        value = env_str("SMS_GATEWAY", "console")
+    return str(value).strip().lower()
 
 
 def run_job(job: ScheduledJob, now: datetime) -> int:
@@ -28,12 +47,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="run every job once and exit")
         parser.add_argument("--at", help="run every job as of this ISO datetime and exit")
+        parser.add_argument(
+            "--allow-real-gateway",
+            action="store_true",
+            help="with --at: send through a real SMS gateway (aliyun, tencent) on the given clock",
+        )
 
-    def handle(self, *args: Any, once: bool, at: str | None, **options: Any) -> None:
+    def handle(self, *args: Any, once: bool, at: str | None, allow_real_gateway: bool, **options: Any) -> None:
         if at:
             moment = parse_datetime(at)
             if moment is None:
                 raise CommandError(f"无法解析时间：{at}（应为 ISO 格式，如 2026-11-23T10:00:00+08:00）")
+            gateway = configured_gateway()
+            if gateway not in SAFE_GATEWAYS and not allow_real_gateway:
+                raise CommandError(
+                    f"按指定时间运行（--at）会通过真实短信网关 {gateway} 向客户发出短信；"
+                    "如确需发送，请加 --allow-real-gateway"
+                )
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
             self._run_all(moment)
