@@ -31,7 +31,7 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         name="expire_overdue_messages",
         func="crm.care.jobs.expire_overdue",
         every=timedelta(minutes=5),
-        why="A message that missed its window expires instead of arriving late.",
+        why="A message that missed its window goes in the next allowed window within its rule's catch-up period, and expires with the reason past it.",
     ),
     ScheduledJob(
         name="clear_expired_sessions",

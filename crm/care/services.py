@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from crm.care import audience as audiences
@@ -504,8 +505,13 @@ def move_event(
 
 
 def cancel_open_messages(customer_ids: list[int], reason: str) -> int:
-    return OutboundMessage.objects.filter(customer_id__in=customer_ids, status=OutboundMessage.Status.SCHEDULED).update(
-        status=OutboundMessage.Status.CANCELLED, error=reason[:300], updated_at=timezone.now()
+    """Cancel the customers' scheduled and held messages (an opt-out takes effect at once);
+    a claimed one is stopped by dispatch's hand-off check."""
+    now = timezone.now()
+    where = Q(customer_id__in=customer_ids)
+    return sum(
+        outbox.move_all(where, frm=frm, to=OutboundMessage.Status.CANCELLED, now=now, error=reason[:300])
+        for frm in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD)
     )
 
 
@@ -574,19 +580,17 @@ def cancel_message(message: OutboundMessage, *, actor: User, reason: str) -> Out
     """Staff stop one scheduled message (wrong text, the customer asked on the phone …).
 
     1. Only care staff may cancel, and they must give a reason (audited).
-    2. Only a scheduled row can be cancelled: once claimed ("submitting") the gateway may
-       already have it. The compare-and-set UPDATE … WHERE status='scheduled' settles the
-       race with a dispatcher claiming the same row at the same moment.
+    2. Only a scheduled or held row can be cancelled: once claimed ("submitting") the
+       gateway may already have it.
     """
     if not is_care_staff(actor):
         raise PermissionDenied("只有客服人员可以取消短信")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写取消原因", field="reason")
-    cancelled = OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SCHEDULED).update(
-        status=OutboundMessage.Status.CANCELLED, error=f"人工取消：{reason}"[:300], updated_at=timezone.now()
-    )
-    if not cancelled:
+    # The outbox's guarded mover (scheduled or held → cancelled) settles the race with a
+    # dispatcher claiming the same row at the same moment.
+    if not outbox.cancel(message.pk, reason=f"人工取消：{reason}"):
         raise DomainError("该短信已不是待发送状态，不能取消")
     message.refresh_from_db()
     audit.log(

@@ -47,13 +47,14 @@ def test_a_due_message_is_sent_once_with_its_outbox_id_as_reference(birthday_mes
     assert "生日祝福" in event.summary
 
 
-def test_a_birthday_greeting_never_goes_a_day_late(birthday_message, gateway):
+def test_dispatch_never_sends_past_the_window_and_leaves_the_catch_up_to_expire_overdue(birthday_message, gateway):
     assert dispatch.send_due_messages(now=local(BIRTHDAY, 10, 31), gateway=gateway) == 0
     assert locmem.outbox == []
-    # Past its window dispatch leaves it alone: expiring (or catching up) is expire_overdue's call.
+    # Past its window dispatch leaves it alone: catching up (or expiring) is expire_overdue's call.
     assert status_of(birthday_message) == Status.SCHEDULED
     dispatch.expire_overdue(now=local(BIRTHDAY, 10, 31))
-    assert status_of(birthday_message) == Status.EXPIRED
+    assert status_of(birthday_message) == Status.SCHEDULED
+    assert birthday_message.next_attempt_at == local(BIRTHDAY + timedelta(days=1), 10)
 
 
 def test_expire_overdue_catches_up_once_then_closes_messages_nobody_dispatched(birthday_message):
