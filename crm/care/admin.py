@@ -13,10 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from crm.care import services, templating
+from crm.care import rendering, services, templating
 from crm.care.models import CareRule, Draft, GatewayState, InboundReply, MoveInBatch, OutboundMessage
 from crm.core.errors import DomainError
 from crm.lib.mobile import mask_mobile
+from crm.projects.admin import ProjectAdmin
+from crm.projects.models import Project
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -149,3 +151,23 @@ class GatewayStateAdmin(admin.ModelAdmin[GatewayState]):
     def resume(self, request: HttpRequest, queryset: Any) -> None:
         count = queryset.update(paused_until=None, reason="")
         self.message_user(request, f"已恢复 {count} 个网关的发送", messages.SUCCESS)
+
+
+class ProjectWithHeldMessagesAdmin(ProjectAdmin):
+    """The project settings page, saying which blank setting holds the project's care
+    messages (e.g. 物业电话): the reason is shown where it is fixed."""
+
+    readonly_fields = (*ProjectAdmin.readonly_fields, "held_messages")
+
+    @admin.display(description="温馨速递待处理")
+    def held_messages(self, obj: Project) -> str:
+        if obj.pk is None:
+            return "—"
+        reasons = rendering.held_reasons_for_project(obj)
+        if not reasons:
+            return "无：短信所需的楼盘设置均已填写"
+        return "；".join(f"{r.reason}（当前暂缓 {r.held} 条）" for r in reasons)
+
+
+admin.site.unregister(Project)
+admin.site.register(Project, ProjectWithHeldMessagesAdmin)

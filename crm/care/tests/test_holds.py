@@ -154,3 +154,21 @@ def test_a_blank_unit_layout_holds_the_reminder_with_what_to_fix(make_customer, 
     assert message.status == Status.HELD
     assert message.error == "房源未填写户型，请在房源资料中填写后补发"
     assert "2026年1月12日" in message.text
+
+
+def test_the_project_settings_page_says_which_blank_phone_holds_messages(login, admin_user, project):
+    from django.urls import reverse
+
+    from crm.projects.models import Project
+
+    from crm.care import services as care_services
+
+    care_services.ensure_rules(project)
+    Project.objects.filter(pk=project.pk).update(service_phone="", property_phone="")
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    body = login(admin_user).get(url).content.decode()
+    assert "温馨速递待处理" in body
+    assert "未设置物业电话" in body
+    Project.objects.filter(pk=project.pk).update(service_phone="0371-1111", property_phone="0371-2222")
+    body = login(admin_user).get(url).content.decode()
+    assert "短信所需的楼盘设置均已填写" in body
