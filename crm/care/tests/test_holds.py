@@ -159,9 +159,8 @@ def test_a_blank_unit_layout_holds_the_reminder_with_what_to_fix(make_customer, 
 def test_the_project_settings_page_says_which_blank_phone_holds_messages(login, admin_user, project):
     from django.urls import reverse
 
-    from crm.projects.models import Project
-
     from crm.care import services as care_services
+    from crm.projects.models import Project
 
     care_services.ensure_rules(project)
     Project.objects.filter(pk=project.pk).update(service_phone="", property_phone="")
