@@ -33,3 +33,19 @@ def processes(transactional_db: None, tmp_path: Any) -> Iterator[Processes]:
     procs = Processes(tmp_path)
     yield procs
     procs.stop_all()
+    _end_their_sessions()
+
+
+def _end_their_sessions() -> None:
+    """On PostgreSQL, end the sessions the killed workers left: a backend whose client was
+    SIGKILLed mid-query lives until its query ends, and a session still open on the test
+    database makes pytest-django's teardown fail to drop it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
