@@ -380,13 +380,14 @@ def build_template(kind: str, user: User) -> Export:
 
 
 def build_problem_list(report: Report) -> Export:
-    """The validation report's bad rows (行号, 字段, 原因) as a workbook."""
+    """The validation report's bad rows (行号, 字段, 内容, 原因) as a workbook; the cells the
+    user wrote go through the shared writer like every export, formulas included."""
     workbook = Workbook()
-    sheet = workbook.add_sheet("问题清单", widths=[8, 16, 80])
+    sheet = workbook.add_sheet("问题清单", widths=[8, 16, 24, 80])
     sheet.append_note(f"文件：{report.filename}  共 {report.total} 行，有问题 {report.invalid} 行")
-    sheet.append_header(["行号", "字段", "原因"])
+    sheet.append_header(["行号", "字段", "内容", "原因"])
     for error in report.errors:
-        sheet.append([error.line, error.field, error.message])
+        sheet.append([error.line, error.field, error.value or None, error.message])
     stem = report.filename.rsplit(".", 1)[0]
     return Export(
         file=workbook.save(),
