@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from django.utils import timezone
 
@@ -41,6 +42,11 @@ class Export:
     filename: str
     count: int
     ascii_filename: str = "export.xlsx"
+
+    @property
+    def content_disposition(self) -> str:
+        """An attachment with an ASCII fallback name and the Chinese name per RFC 5987/6266."""
+        return f"attachment; filename=\"{self.ascii_filename}\"; filename*=UTF-8''{quote(self.filename)}"
 
 
 def watermark(user: User, *, now: datetime | None = None) -> str:

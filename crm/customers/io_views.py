@@ -11,7 +11,6 @@ while the page shows its progress, which a reload finds again.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -96,14 +95,9 @@ class ImportOptionsForm(forms.Form):
 
 def xlsx_response(export: exporting.Export) -> FileResponse:
     response = FileResponse(export.file, content_type=exporting.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition(export.filename, export.ascii_filename)
+    response["Content-Disposition"] = export.content_disposition
     response["Cache-Control"] = "no-store"
     return response
-
-
-def content_disposition(filename: str, fallback: str = "export.xlsx") -> str:
-    """An attachment with an ASCII fallback name and the Chinese name per RFC 5987/6266."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _job(request: AuthedHttpRequest, pk: int) -> ImportJob | None:

@@ -399,7 +399,8 @@ def _with_file_values(
         elif default:
             fallback = parser.parse(default)
             if fallback[1]:
-                raise ImportFileError(f"为整个文件选择的{column_of(kind, parser.key).header}不可用：{fallback[1]}")
+                header = column_of(kind, parser.key).header
+                raise ImportFileError(f"为整个文件选择的{header}不可用：{fallback[1]}", field=parser.key)
             result.append(ColumnParser(parser.key, parser.fills, partial(_or_default, parser.parse, fallback)))
         else:
             result.append(parser)
@@ -534,9 +535,9 @@ def validate_customers(
         if row.mobile2 == row.mobile:
             row.mobile2 = ""
         if row.mobile and (earlier := first_line.setdefault(row.mobile, line)) != line:
-            errors.add(line, "mobile", f"手机号 {row.mobile} 与第 {earlier} 行重复")
+            errors.add(line, "mobile", f"手机号 {row.mobile} 与第 {earlier} 行重复", row.mobile)
         if row.mobile2 and (earlier := first_line.setdefault(row.mobile2, line)) != line:
-            errors.add(line, "mobile2", f"手机号 {row.mobile2} 与第 {earlier} 行重复")
+            errors.add(line, "mobile2", f"手机号 {row.mobile2} 与第 {earlier} 行重复", row.mobile2)
 
     if progress is not None:
         progress(CHECKING_DATABASE, total, total)
@@ -550,7 +551,7 @@ def _flag_existing_mobiles(rows: Sequence[CustomerRow], errors: _Errors, user: U
     for row in rows:
         for key, number in (("mobile", row.mobile), ("mobile2", row.mobile2)):
             if number in existing:
-                errors.add(row.line, key, existing[number])
+                errors.add(row.line, key, existing[number], number)
 
 
 def recheck_customers(validation: Validation, *, user: User) -> Validation:
@@ -808,7 +809,7 @@ def validate_deals(
         # The order of the milestones is checked only when every date could be read.
         if not any(key in unreadable for key in DEAL_DATE_FIELDS):
             for key, message in milestone_errors(dates, today=today).items():
-                errors.add(line, key, message)
+                errors.add(line, key, message, dates.get(key) or "")
         if dates["moved_in_on"] and not p["move_in_kind"] and "move_in_kind" not in unreadable:
             errors.add(line, "move_in_kind", "填写了入住日期，请填写入住方式（集中/零星）")
         p["line"], p["dates"] = line, dates
@@ -826,7 +827,7 @@ def validate_deals(
         if p["number"]:
             customer = by_number.get(p["number"])
             if customer is None:
-                errors.add(line, "number", f"客户不存在或无权操作：{p['number']}")
+                errors.add(line, "number", f"客户不存在或无权操作：{p['number']}", p["number"])
         if p["mobile"]:
             by_phone = by_mobile.get(p["mobile"])
             if p["number"]:
@@ -834,7 +835,7 @@ def validate_deals(
                 if customer is not None and (by_phone is None or by_phone.pk != customer.pk):
                     errors.add(line, CUSTOMER_REF, f"客户编号 {p['number']} 与手机号不是同一位客户")
             elif by_phone is None:
-                errors.add(line, "mobile", f"找不到手机号为 {p['mobile']} 的客户（或无权操作）")
+                errors.add(line, "mobile", f"找不到手机号为 {p['mobile']} 的客户（或无权操作）", p["mobile"])
             else:
                 customer = by_phone
 
@@ -843,13 +844,13 @@ def validate_deals(
         if project is not None and p["building"] and p["unit"]:
             unit_ref = _find_unit(units, project.pk, p["building"], p["unit"])
             if unit_ref is None:
-                errors.add(line, "unit", f"房源不存在：{project.name} {p['building']} {p['unit']}")
+                errors.add(line, "unit", f"房源不存在：{project.name} {p['building']} {p['unit']}", p["unit"])
             elif unit_ref.pk in sold:
-                errors.add(line, "unit", f"房源 {unit_ref.label} 已售出（已有有效的成交记录）")
+                errors.add(line, "unit", f"房源 {unit_ref.label} 已售出（已有有效的成交记录）", p["unit"])
             else:
                 earlier = unit_lines.setdefault(unit_ref.pk, line)
                 if earlier != line:
-                    errors.add(line, "unit", f"房源 {unit_ref.label} 与第 {earlier} 行重复")
+                    errors.add(line, "unit", f"房源 {unit_ref.label} 与第 {earlier} 行重复", p["unit"])
 
         if line in errors or customer is None or unit_ref is None or project is None:
             continue
