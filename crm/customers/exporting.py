@@ -26,6 +26,7 @@ from crm.customers.importing import CUSTOMER_COLUMNS, CUSTOMERS, DEAL_COLUMNS, D
 from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage, Tag
 from crm.lib.mobile import mask_mobile
 from crm.projects.models import Project, Unit
+from crm.projects.selectors import UNIT_ORDER
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -333,7 +334,7 @@ def _example_row(kind: str, user: User) -> list[Any]:
             "是",
         ]
     unit = (
-        Unit.objects.filter(project=project).select_related("building").order_by("building__name", "number").first()
+        Unit.objects.filter(project=project).select_related("building").order_by(*UNIT_ORDER).first()
         if project
         else None
     )
