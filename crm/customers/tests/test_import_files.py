@@ -24,6 +24,8 @@ from crm.customers.tests.excel import (
     build_xlsx,
     build_zip_bomb,
     customer_row,
+    read_xlsx,
+    response_bytes,
     rewrite_xlsx,
     understate_sizes,
 )
@@ -400,3 +402,14 @@ def test_a_sheet_over_the_cell_limit_is_refused(login, consultant, settings, med
     settings.IMPORT_MAX_CELLS = 20
     response = upload(login(consultant), build_xlsx(rows_of()), name="客户.xlsx")
     assert_refused(response, f"行 × {len(CUSTOMER_HEADERS)} 列，超出单次导入的上限")
+
+
+def test_the_problem_list_carries_no_live_formula(login, consultant, project):
+    client = login(consultant)
+    rows = [customer_row(姓名='=HYPERLINK("http://x","y")', 手机号="=1+1")]
+    response = upload(client, build_csv(rows, encoding="utf-8"), name="a.csv")
+    review(client, response)
+    download = response_bytes(client.get(response.url + "?download=problems"))
+    archive = zipfile.ZipFile(io.BytesIO(download))
+    assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    assert read_xlsx(download)[2][:3] == [2, "手机号", "'=1+1"]
