@@ -609,9 +609,7 @@ def check_results(scenarios: Sequence[Scenario], *, page_size_param: str = "per_
 IMPORT_FORMATS = ("xlsx", "csv")
 
 
-def time_import(
-    dataset: Dataset, rows: int, *, write: Write, formats: Sequence[str] = IMPORT_FORMATS
-) -> list[str]:
+def time_import(dataset: Dataset, rows: int, *, write: Write, formats: Sequence[str] = IMPORT_FORMATS) -> list[str]:
     """Time crm.customers.importing on a file of ``rows`` new customers, then roll it back:
     an .xlsx in the template's columns and a GB18030 CSV as another system exports it.
 
@@ -791,7 +789,9 @@ def _import_csv(dataset: Dataset, rows: int, *, write: Write) -> Path:
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="gb18030", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["客户姓名", "手机", "性别", "等级", "项目", "渠道", "出生日期", "客户标签", "备注", "关怀短信"])
+        writer.writerow(
+            ["客户姓名", "手机", "性别", "等级", "项目", "渠道", "出生日期", "客户标签", "备注", "关怀短信"]
+        )
         for row in _import_rows(dataset, rows):
             birthday = row[6]
             row[6] = f"{birthday.year}/{birthday.month}/{birthday.day}"
