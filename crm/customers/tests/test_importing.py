@@ -799,6 +799,24 @@ def test_a_filled_in_template_validates(login, consultant, project):
     assert "第 2 行是模板中的示例行，已忽略" in html
 
 
+def test_the_templates_example_tags_are_the_companys_own_so_importing_it_creates_none(
+    login, consultant, project, company
+):
+    for name in ("改善型", "首置", "学区需求"):
+        Tag.objects.create(company=company, name=name)
+    client = login(consultant)
+    template = read_xlsx(response_bytes(client.get(reverse("customers:import_template", args=["customers"]))))
+    header, example = template[0], template[1]
+    tags = example[header.index("标签")]
+    assert tags == "学区需求,改善型"
+    mine = list(example)
+    mine[0], mine[1] = "赵六", "13900000009"
+    response = upload(client, build_xlsx([mine], headers=header))
+    client.post(response.url, {"action": "import"})
+    assert sorted(Customer.objects.get().tags.values_list("name", flat=True)) == ["学区需求", "改善型"]
+    assert Tag.objects.count() == 3
+
+
 def test_an_unknown_template_kind_is_404(login, consultant):
     assert login(consultant).get(reverse("customers:import_template", args=["gifts"])).status_code == 404
 
