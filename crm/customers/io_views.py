@@ -86,10 +86,12 @@ class ImportOptionsForm(forms.Form):
         return importing.Options(encoding=data.get("encoding") or "", values=values)
 
     def choices(self) -> dict[str, str]:
-        """{normalised header: column key or ""} for the headers the user assigned."""
+        """{normalised header: column key or ""} to remember: the headers the user assigned a
+        column, and those assigned before (so that "不导入" can undo an earlier choice)."""
         return {
             importing.normalise_header(header): self.cleaned_data.get(name) or ""
-            for name, header, _ in self.column_fields
+            for name, header, how in self.column_fields
+            if self.cleaned_data.get(name) or how == "chosen"
         }
 
 

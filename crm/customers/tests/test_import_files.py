@@ -413,3 +413,15 @@ def test_the_problem_list_carries_no_live_formula(login, consultant, project):
     archive = zipfile.ZipFile(io.BytesIO(download))
     assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
     assert read_xlsx(download)[2][:3] == [2, "手机号", "'=1+1"]
+
+
+def test_a_header_left_out_is_not_remembered_but_an_undone_choice_is(login, consultant, project):
+    client = login(consultant)
+    headers = ["姓名", "手机号", "意向楼盘", "来源渠道", "客户联系号码", "楼层偏好"]
+    rows = [["张三", "13900000001", "锦华苑", "来电", "13900000009", "高层"]]
+    response = upload(client, build_csv(rows, headers, encoding="utf-8"), name="a.csv")
+    review(client, response)
+    client.post(response.url, {"action": "options", "column_4": "mobile2"})
+    assert dict(ImportColumnChoice.objects.values_list("header", "key")) == {"客户联系号码": "mobile2"}
+    client.post(response.url, {"action": "options", "column_4": ""})
+    assert dict(ImportColumnChoice.objects.values_list("header", "key")) == {"客户联系号码": ""}
