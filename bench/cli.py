@@ -1,7 +1,8 @@
 """The command line of ``python -m bench`` (bench/__main__.py): two benchmarks.
 
 - ``customers``: generate N customers (or reuse a dataset of that size) and time the customer
-  pages against their floors, then the import (bench/customers.py);
+  pages against their floors, then the import of an .xlsx and of a GB18030 CSV with the
+  process's peak memory (bench/customers.py);
 - ``care``: one day's care planning against its floors and dispatch throughput through the
   Aliyun protocol fake (bench/care.py), on the dataset ``customers`` generates.
 
@@ -61,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     customers.add_argument("--import-only", action="store_true", help="time only the import (no page scenarios)")
     customers.add_argument("--import-rows", type=int, default=100_000, help="rows for the import timing (0 skips it)")
     customers.add_argument(
+        "--import-format",
+        choices=("both", "xlsx", "csv"),
+        default="both",
+        help="time the import of an .xlsx, a GB18030 .csv, or both (default)",
+    )
+    customers.add_argument(
         "-v", "--verbosity", type=int, choices=range(4), default=1, help="2 or more: print every query of each page"
     )
 
@@ -101,7 +108,8 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
             customers.load_line("before the import"),
             *customers.dataset_lines(dataset),
         ]
-        for line in [*customers.time_import(dataset, args.import_rows, write=write), "", *facts]:
+        lines = customers.time_import(dataset, args.import_rows, write=write, formats=_import_formats(args))
+        for line in [*lines, "", *facts]:
             write(line)
         return
     scenarios = customers.build_scenarios(dataset, page_size_param=args.page_size_param)
@@ -114,7 +122,7 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
     checks = customers.check_results(scenarios, page_size_param=args.page_size_param, write=write)
     facts = [*customers.machine_lines(), load_before, load_after, *customers.dataset_lines(dataset)]
     import_lines = (
-        customers.time_import(dataset, args.import_rows, write=write)
+        customers.time_import(dataset, args.import_rows, write=write, formats=_import_formats(args))
         if args.import_rows
         else ["import: SKIPPED (--import-rows 0)"]
     )
@@ -140,6 +148,10 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
         write("Targets are set for 1,000,000 customers on PostgreSQL; at this size or database they are indicative.")
     if any("WRONG RESULT" in line for line in checks):
         raise BenchError("A search listed different customers than the raw SQL: see the result checks above.")
+
+
+def _import_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("xlsx", "csv") if args.import_format == "both" else (args.import_format,)
 
 
 def run_care(args: argparse.Namespace, *, write: Write) -> None:

@@ -29,6 +29,7 @@ import platform
 import random
 import re
 import statistics
+import threading
 import time
 import unicodedata
 import warnings
@@ -605,22 +606,32 @@ def check_results(scenarios: Sequence[Scenario], *, page_size_param: str = "per_
     return lines
 
 
-def time_import(dataset: Dataset, rows: int, *, write: Write) -> list[str]:
-    """Time crm.customers.importing on an Excel file of ``rows`` new customers, then roll it back.
+IMPORT_FORMATS = ("xlsx", "csv")
 
-    Two figures: validating the file (what the upload page does) and import_file, which
-    reads and validates it again and writes every row in one transaction. The rollback
-    keeps the dataset at its marked size; a VACUUM then clears the dead rows it leaves.
+
+def time_import(dataset: Dataset, rows: int, *, write: Write, formats: Sequence[str] = IMPORT_FORMATS) -> list[str]:
+    """Time crm.customers.importing on a file of ``rows`` new customers, then roll it back:
+    an .xlsx in the template's columns and a GB18030 CSV as another system exports it.
+
+    Per file: validating it (what the upload does) and import_file, which checks the rows
+    against the database again and writes every row in one transaction, then the peak
+    memory of the process meanwhile (and of the child process that reads a workbook). The
+    rollback keeps the dataset at its marked size; a VACUUM then clears the dead rows.
     """
     if importlib.util.find_spec("crm.customers.importing") is None:
         return ["import: SKIPPED — crm/customers/importing.py does not exist yet"]
+    builders = {"xlsx": _import_workbook, "csv": _import_csv}
+    return [_time_import_file(dataset, builders[fmt](dataset, rows, write=write), rows, write=write) for fmt in formats]
+
+
+def _time_import_file(dataset: Dataset, path: Path, rows: int, *, write: Write) -> str:
     import uuid
 
     from crm.customers import importing
 
     user = dataset.consultant
-    path = _import_workbook(dataset, rows, write=write)
-    with _quiet():
+    kind = ".xlsx" if path.suffix == ".xlsx" else ".csv, GB18030"
+    with _quiet(), PeakMemory() as memory:
         t0 = time.perf_counter()
         validation = importing.validate_file(path, importing.CUSTOMERS, user=user, filename=path.name)
         validated = time.perf_counter() - t0
@@ -654,50 +665,137 @@ def time_import(dataset: Dataset, rows: int, *, write: Write) -> list[str]:
         f": {'PASS' if total <= IMPORT_TARGET_S else 'MISS'}" if rows == 100_000 else ""
     )
     line = (
-        f"import {rows:,} rows: validate_file {validated:.1f} s ({report.valid:,} valid, {report.invalid:,} invalid);"
+        f"import {rows:,} rows ({kind}): validate_file {validated:.1f} s"
+        f" ({report.valid:,} valid, {report.invalid:,} invalid);"
         f" import_file ({'write, reusing that validation' if reuse else 'read + validate + write'}) {imported:.1f} s"
         f" + deferred foreign-key checks {checked:.1f} s (run at COMMIT) = {result.imported / (imported + checked):,.0f}"
-        f" rows/s (rolled back){verdict}"
+        f" rows/s (rolled back){verdict}; {memory.summary()}"
     )
     write(f"  {line}")
-    return [line]
+    return line
+
+
+class PeakMemory:
+    """The resident memory of this process while in the block: sampled every 10 ms by a
+    thread, reported as the peak and its rise over the start. ru_maxrss would give the
+    whole run's high-water mark (the page scenarios, the other import), not this one's.
+    A workbook is read by a child process (crm.lib.sheets): its peak is reported too."""
+
+    INTERVAL_S = 0.01
+
+    def __init__(self) -> None:
+        self.start = self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self.start = self.peak = _rss_bytes()
+        self._children_before = _children_peak_bytes()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_bytes())
+        self.children = _children_peak_bytes()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            self.peak = max(self.peak, _rss_bytes())
+
+    def summary(self) -> str:
+        mb = 1024 * 1024
+        text = f"peak memory {self.peak / mb:,.0f} MB (+{(self.peak - self.start) / mb:,.0f} MB during the import)"
+        if self.children > self._children_before:
+            text += f", workbook reader process {self.children / mb:,.0f} MB"
+        return text
+
+
+def _rss_bytes() -> int:
+    """The process's resident set now (Linux /proc), or its high-water mark elsewhere."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _children_peak_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
+def _import_rows(dataset: Dataset, rows: int) -> Iterator[list[Any]]:
+    """The rows of the import files: ``rows`` new customers (same data in every format)."""
+    project = Project.objects.filter(pk__in=dataset.project_ids, staff=dataset.consultant).first()
+    project_name = project.name if project else PROJECTS[0][0]
+    rng = random.Random(SEED + 1)
+    channels = [str(label) for _, label in Channel.choices]
+    for i in range(1, rows + 1):
+        male = rng.random() < 0.5
+        yield [
+            bench_name(rng, male=male),
+            demo_mobile(dataset.customers + i),  # past the generated ones: new, valid, distinct
+            "男" if male else "女",
+            rng.choice("ABC"),
+            project_name,
+            rng.choice(channels),
+            date(1960, 1, 1) + timedelta(days=rng.randrange(14600)),
+            rng.choice(TAG_NAMES) if rng.random() < 0.3 else "",
+            rng.choice(CUSTOMER_NOTES) if rng.random() < 0.2 else "",
+            "是" if rng.random() < 0.7 else "否",
+        ]
+
+
+def _import_path(dataset: Dataset, rows: int, suffix: str) -> Path:
+    directory = Path(settings.VAR_DIR) / "bench"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"import-{MARKER_KEY.rsplit(':', 1)[1]}-{dataset.customers}-{rows}{suffix}"
 
 
 def _import_workbook(dataset: Dataset, rows: int, *, write: Write) -> Path:
     """An .xlsx of ``rows`` new customers in the import template's columns, kept for reruns."""
     from openpyxl import Workbook
 
-    directory = Path(settings.VAR_DIR) / "bench"
-    path = directory / f"import-{MARKER_KEY.rsplit(':', 1)[1]}-{dataset.customers}-{rows}.xlsx"
+    path = _import_path(dataset, rows, ".xlsx")
     if path.exists():
         return path
-    directory.mkdir(parents=True, exist_ok=True)
-    project = Project.objects.filter(pk__in=dataset.project_ids, staff=dataset.consultant).first()
-    project_name = project.name if project else PROJECTS[0][0]
-    rng = random.Random(SEED + 1)
-    channels = [str(label) for _, label in Channel.choices]
     t0 = time.perf_counter()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     sheet.append(["姓名", "手机号", "性别", "客户等级", "意向楼盘", "来源渠道", "生日", "标签", "备注", "同意关怀短信"])
-    for i in range(1, rows + 1):
-        male = rng.random() < 0.5
-        sheet.append(
-            [
-                bench_name(rng, male=male),
-                demo_mobile(dataset.customers + i),  # past the generated ones: new, valid, distinct
-                "男" if male else "女",
-                rng.choice("ABC"),
-                project_name,
-                rng.choice(channels),
-                date(1960, 1, 1) + timedelta(days=rng.randrange(14600)),
-                rng.choice(TAG_NAMES) if rng.random() < 0.3 else "",
-                rng.choice(CUSTOMER_NOTES) if rng.random() < 0.2 else "",
-                "是" if rng.random() < 0.7 else "否",
-            ]
-        )
+    for row in _import_rows(dataset, rows):
+        sheet.append(row)
     partial = path.with_suffix(".partial")
     workbook.save(partial)
+    partial.rename(path)
+    write(f"  import: wrote {path} in {time.perf_counter() - t0:.1f} s")
+    return path
+
+
+def _import_csv(dataset: Dataset, rows: int, *, write: Write) -> Path:
+    """The same customers as a GB18030 CSV as another system exports it: its own headers
+    (matched by the importer's synonyms), dates as text, CRLF lines."""
+    import csv
+
+    path = _import_path(dataset, rows, ".csv")
+    if path.exists():
+        return path
+    t0 = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="gb18030", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(
+            ["客户姓名", "手机", "性别", "等级", "项目", "渠道", "出生日期", "客户标签", "备注", "关怀短信"]
+        )
+        for row in _import_rows(dataset, rows):
+            birthday = row[6]
+            row[6] = f"{birthday.year}/{birthday.month}/{birthday.day}"
+            writer.writerow(row)
     partial.rename(path)
     write(f"  import: wrote {path} in {time.perf_counter() - t0:.1f} s")
     return path

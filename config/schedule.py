@@ -34,6 +34,18 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="A message that missed its window goes in the next allowed window within its rule's catch-up period, and expires with the reason past it.",
     ),
     ScheduledJob(
+        name="run_import_jobs",
+        func="crm.customers.jobs.run_import_jobs",
+        every=timedelta(seconds=5),
+        why="Check and write uploaded import files too large to handle within the request; progress goes to their rows.",
+    ),
+    ScheduledJob(
+        name="purge_stale_uploads",
+        func="crm.customers.jobs.purge_stale_uploads",
+        every=timedelta(hours=1),
+        why="Uploaded import files hold customers' personal information: delete them once expired (PIPL).",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

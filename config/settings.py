@@ -165,6 +165,19 @@ STORAGES = {
 
 # Uploads: Excel imports are read from memory or a temp file; cap their size.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
+# What an uploaded workbook may unpack to (measured, not as declared), how many cells its
+# sheet may span, and the memory and CPU time of the child process that reads it
+# (crm/lib/sheets.py): a hostile file fails against these limits, not against the server.
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_MB", 200) * 1024 * 1024
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 5_000_000)
+IMPORT_READER_MEMORY_BYTES = env_int("IMPORT_READER_MEMORY_MB", 1024) * 1024 * 1024
+IMPORT_READER_CPU_SECONDS = env_int("IMPORT_READER_CPU_SECONDS", 120)
+# Hours an upload and its review are kept for the uploader (then deleted by a job).
+IMPORT_KEEP_HOURS = env_int("IMPORT_KEEP_HOURS", 24)
+# Files up to this size are checked, and imports up to this many rows written, within the
+# request; larger ones by the job runner (run_import_jobs) while the page shows progress.
+IMPORT_INLINE_BYTES = env_int("IMPORT_INLINE_KB", 1024) * 1024
+IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

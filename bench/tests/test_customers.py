@@ -42,7 +42,10 @@ def test_bench_measures_every_scenario_and_checks_the_search_results():
     assert "result check [search surname '欧阳' · consultant]: OK" in output
     assert "WRONG RESULT" not in output
     assert "N+1 check (page size 25 vs 100)" in output
-    assert "import 20 rows: validate_file" in output
+    assert "import 20 rows (.xlsx): validate_file" in output
+    assert "import 20 rows (.csv, GB18030): validate_file" in output
+    assert "(20 valid, 0 invalid)" in output
+    assert "peak memory" in output
     assert Customer.objects.filter(company__name=dataset.BENCH_COMPANY).count() == 600
 
 

@@ -28,7 +28,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # DRF's message embeds the parser's English explanation.
         return Response({"detail": "请求内容不是有效的 JSON。"}, status=400)
     if isinstance(exc, UnsupportedMediaType):
-        return Response({"detail": "不支持的请求格式，请使用 application/json。"}, status=415)
+        view = context.get("view")
+        accepted = [parser.media_type for parser in getattr(view, "parser_classes", ())] or ["application/json"]
+        return Response({"detail": f"不支持的请求格式，请使用 {' 或 '.join(accepted)}。"}, status=415)
     return drf_exception_handler(exc, context)
 
 

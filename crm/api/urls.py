@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, views
+from . import care, io, views
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -20,5 +20,7 @@ urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
+    *io.urlpatterns,
     *router.urls,
 ]

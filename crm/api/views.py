@@ -27,7 +27,7 @@ from crm.customers.models import Customer, Deal
 from crm.projects.models import Project, Unit
 
 from . import filters
-from .scope import projects_visible_to, units_visible_to
+from .scope import UNIT_ORDER, projects_visible_to, units_visible_to
 from .serializers import (
     CustomerCreateSerializer,
     CustomerSerializer,
@@ -152,9 +152,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet[Unit]):
     filterset_class = filters.UnitFilter
 
     def get_queryset(self) -> QuerySet[Unit]:
-        return (
-            units_visible_to(staff(self.request)).select_related("building").order_by("building__name", "number", "id")
-        )
+        return units_visible_to(staff(self.request)).select_related("building").order_by(*UNIT_ORDER)
 
 
 @extend_schema_view(

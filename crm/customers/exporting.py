@@ -3,44 +3,36 @@
 Exports read through the selectors (data scope decided in one place), mask mobiles unless
 the user holds customers.export_contact, never contain ID numbers (PIPL: sensitive
 personal information never leaves in exports), carry a "导出人 … 仅限内部使用" line above
-the header, and are audited. Workbooks are written with openpyxl's write-only mode, row by
-row into a temporary file, so 100,000 rows need neither minutes nor a workbook in memory.
+the header, and are audited. Every workbook is written through crm.core.xlsx, which
+neutralises cells a spreadsheet would read as formulas (formula injection).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from crm.accounts.access import company_of
 from crm.core import audit
+from crm.core.xlsx import CONTENT_TYPE, Style, Workbook
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.importing import CUSTOMER_COLUMNS, CUSTOMERS, DEAL_COLUMNS, DEALS, EXAMPLE_MARK, Report
-from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage
+from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage, Tag
 from crm.lib.mobile import mask_mobile
 from crm.projects.models import Project, Unit
+from crm.projects.selectors import UNIT_ORDER
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = CONTENT_TYPE
 ROW_CHUNK = 2000
-
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="B4232A")
-_REQUIRED_FILL = PatternFill("solid", fgColor="8F1B21")
-_NOTE_FONT = Font(italic=True, color="6B7280")
-_EXAMPLE_FONT = Font(color="9CA3AF")
 
 
 @dataclass
@@ -52,51 +44,16 @@ class Export:
     count: int
     ascii_filename: str = "export.xlsx"
 
-
-def _new_workbook(title: str) -> tuple[Workbook, WriteOnlyWorksheet]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    return workbook, sheet
-
-
-def _save(workbook: Workbook) -> IO[bytes]:
-    file = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - handed to the response, which closes it
-    workbook.save(file)
-    file.seek(0)
-    return file
-
-
-def _header_cells(
-    sheet: WriteOnlyWorksheet, headers: Sequence[str], required: Iterable[str] = ()
-) -> list[WriteOnlyCell]:
-    required = set(required)
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=f"{header}*" if header in required else header)
-        cell.font = _HEADER_FONT
-        cell.fill = _REQUIRED_FILL if header in required else _HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        cells.append(cell)
-    return cells
-
-
-def _set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
+    @property
+    def content_disposition(self) -> str:
+        """An attachment with an ASCII fallback name and the Chinese name per RFC 5987/6266."""
+        return f"attachment; filename=\"{self.ascii_filename}\"; filename*=UTF-8''{quote(self.filename)}"
 
 
 def watermark(user: User, *, now: datetime | None = None) -> str:
     when = timezone.localtime(now or timezone.now())
     who = str(user) if str(user) == user.username else f"{user}（{user.username}）"
     return f"导出人：{who} 导出时间：{when:%Y-%m-%d %H:%M} 仅限内部使用，请勿外传"
-
-
-def _note_cell(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = _NOTE_FONT
-    return cell
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -141,11 +98,10 @@ def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = 
     filters = CustomerFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
     now = timezone.now()
-    workbook, sheet = _new_workbook("客户")
-    _set_widths(sheet, CUSTOMER_EXPORT_WIDTHS)
-    sheet.freeze_panes = "C3"
-    sheet.append([_note_cell(sheet, watermark(user, now=now))])
-    sheet.append(_header_cells(sheet, CUSTOMER_EXPORT_HEADERS))
+    workbook = Workbook()
+    sheet = workbook.add_sheet("客户", widths=CUSTOMER_EXPORT_WIDTHS, freeze="C3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(CUSTOMER_EXPORT_HEADERS)
 
     tags: dict[int, list[str]] = defaultdict(list)
     through = Customer.tags.through
@@ -229,7 +185,7 @@ def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = 
             ]
         )
         count += 1
-    file = _save(workbook)
+    file = workbook.save()
     audit.log(
         audit.AuditLog.Action.EXPORT,
         actor=user,
@@ -276,11 +232,10 @@ def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None
     filters = DealFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
     now = timezone.now()
-    workbook, sheet = _new_workbook("成交")
-    _set_widths(sheet, DEAL_EXPORT_WIDTHS)
-    sheet.freeze_panes = "C3"
-    sheet.append([_note_cell(sheet, watermark(user, now=now))])
-    sheet.append(_header_cells(sheet, DEAL_EXPORT_HEADERS))
+    workbook = Workbook()
+    sheet = workbook.add_sheet("成交", widths=DEAL_EXPORT_WIDTHS, freeze="C3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(DEAL_EXPORT_HEADERS)
     statuses, kinds = dict(Deal.Status.choices), dict(MoveInKind.choices)
     fields = (
         "customer__number",
@@ -329,7 +284,7 @@ def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None
             ]
         )
         count += 1
-    file = _save(workbook)
+    file = workbook.save()
     audit.log(
         audit.AuditLog.Action.EXPORT,
         actor=user,
@@ -343,6 +298,19 @@ def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None
 
 
 # ---------------------------------------------------------------- templates
+
+
+# Tags a sales office uses (crm.demo.foundation): the example's tags when the company has them.
+EXAMPLE_TAGS = ("学区需求", "改善型")
+
+
+def _example_tags(company_id: int) -> list[str]:
+    """Two of the company's own tags for the template's example row, so that importing it
+    as it stands creates no new tag: 学区需求 and 改善型 when it has them, else its first two."""
+    existing = list(Tag.objects.filter(company_id=company_id).order_by("name").values_list("name", flat=True))
+    preferred = [name for name in EXAMPLE_TAGS if name in existing]
+    chosen = (preferred + [name for name in existing if name not in preferred])[:2]
+    return chosen or list(EXAMPLE_TAGS)
 
 
 def _example_row(kind: str, user: User) -> list[Any]:
@@ -361,12 +329,12 @@ def _example_row(kind: str, user: User) -> list[Any]:
             "来电",
             user.username,
             date(1985, 3, 5),
-            "学区,改善",
+            ",".join(_example_tags(company_of(user))),
             "周末看房，关注三居",
             "是",
         ]
     unit = (
-        Unit.objects.filter(project=project).select_related("building").order_by("building__name", "number").first()
+        Unit.objects.filter(project=project).select_related("building").order_by(*UNIT_ORDER).first()
         if project
         else None
     )
@@ -393,22 +361,13 @@ def build_template(kind: str, user: User) -> Export:
     example row (skipped on import) and a sheet of instructions."""
     columns = CUSTOMER_COLUMNS if kind == CUSTOMERS else DEAL_COLUMNS
     title = "客户导入" if kind == CUSTOMERS else "成交导入"
-    workbook, sheet = _new_workbook(title)
-    _set_widths(sheet, [max(12, len(c.header) * 2 + 4) for c in columns])
-    sheet.freeze_panes = "A2"
-    sheet.append(_header_cells(sheet, [c.header for c in columns], [c.header for c in columns if c.required]))
-    example = []
-    for value in _example_row(kind, user):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = _EXAMPLE_FONT
-        if isinstance(value, date):
-            cell.number_format = "yyyy-mm-dd"
-        example.append(cell)
-    sheet.append(example)
+    workbook = Workbook()
+    sheet = workbook.add_sheet(title, widths=[max(12, len(c.header) * 2 + 4) for c in columns], freeze="A2")
+    sheet.append_header([c.header for c in columns], required=[c.header for c in columns if c.required])
+    sheet.append(_example_row(kind, user), style=Style.EXAMPLE, date_format="yyyy-mm-dd")
 
-    guide = workbook.create_sheet(title="填写说明")
-    _set_widths(guide, [16, 10, 70])
-    guide.append(_header_cells(guide, ["列名", "是否必填", "填写说明"]))
+    guide = workbook.add_sheet("填写说明", widths=[16, 10, 70])
+    guide.append_header(["列名", "是否必填", "填写说明"])
     for column in columns:
         guide.append([column.header, "必填" if column.required else "", column.help])
     guide.append([])
@@ -424,20 +383,21 @@ def build_template(kind: str, user: User) -> Export:
     for tip in tips:
         guide.append([None, None, tip])
     name = "客户导入模板.xlsx" if kind == CUSTOMERS else "成交导入模板.xlsx"
-    return Export(file=_save(workbook), filename=name, count=0, ascii_filename=f"{kind}-import-template.xlsx")
+    return Export(file=workbook.save(), filename=name, count=0, ascii_filename=f"{kind}-import-template.xlsx")
 
 
 def build_problem_list(report: Report) -> Export:
-    """The validation report's bad rows (行号, 字段, 原因) as a workbook."""
-    workbook, sheet = _new_workbook("问题清单")
-    _set_widths(sheet, [8, 16, 80])
-    sheet.append([_note_cell(sheet, f"文件：{report.filename}  共 {report.total} 行，有问题 {report.invalid} 行")])
-    sheet.append(_header_cells(sheet, ["行号", "字段", "原因"]))
+    """The validation report's bad rows (行号, 字段, 内容, 原因) as a workbook; the cells the
+    user wrote go through the shared writer like every export, formulas included."""
+    workbook = Workbook()
+    sheet = workbook.add_sheet("问题清单", widths=[8, 16, 24, 80])
+    sheet.append_note(f"文件：{report.filename}  共 {report.total} 行，有问题 {report.invalid} 行")
+    sheet.append_header(["行号", "字段", "内容", "原因"])
     for error in report.errors:
-        sheet.append([error.line, error.field, error.message])
+        sheet.append([error.line, error.field, error.value or None, error.message])
     stem = report.filename.rsplit(".", 1)[0]
     return Export(
-        file=_save(workbook),
+        file=workbook.save(),
         filename=f"导入问题清单_{stem}.xlsx",
         count=len(report.errors),
         ascii_filename="import-problems.xlsx",

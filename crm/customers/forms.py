@@ -28,7 +28,7 @@ from crm.customers.selectors import customers_visible_to
 from crm.customers.services import DEAL_DATE_FIELDS
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 from crm.projects.models import Unit
-from crm.projects.selectors import projects_visible_to
+from crm.projects.selectors import UNIT_ORDER, projects_visible_to
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -417,7 +417,7 @@ class DealCreateForm(DealDatesMixin):
         fields["unit"].queryset = (
             Unit.objects.filter(project_id=customer.project_id, status=Unit.Status.AVAILABLE)
             .select_related("building")
-            .order_by("building__name", "number")
+            .order_by(*UNIT_ORDER)
         )
         fields["unit"].error_messages["required"] = "请选择房号"
         fields["unit"].error_messages["invalid_choice"] = "该房源已不可售，请重新选择"

@@ -481,3 +481,117 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.summary}"
+
+
+class ImportJob(models.Model):
+    """An uploaded import file, from upload to import, owned by the user who uploaded it.
+
+    The file and its validation report wait under MEDIA_ROOT/imports/<token>.* (the
+    report holds customers' personal information, so it is not copied into the
+    database); this row says whose they are, what was chosen for them, how far the work
+    has got and when they are deleted. Any login of the owner can resume the review until
+    ``expires_at``; ``crm.customers.jobs.purge_stale_uploads`` deletes the files and the
+    row after that. Checking and importing run as jobs (``run_import_jobs``) writing
+    their progress here, so the page can show it and a reload finds it again.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMERS = "customers", "客户资料"
+        DEALS = "deals", "成交记录"
+
+    class Status(models.TextChoices):
+        CHECK_QUEUED = "check_queued", "等待校验"
+        CHECKING = "checking", "校验中"
+        REVIEW = "review", "待确认"
+        FAILED = "failed", "无法读取"
+        QUEUED = "queued", "等待导入"
+        IMPORTING = "importing", "导入中"
+        DONE = "done", "已导入"
+
+    # The moves the services make (crm.customers.importing.jobs); anything else is refused.
+    ALLOWED_MOVES: dict[str, frozenset[str]] = {
+        Status.CHECK_QUEUED: frozenset({Status.CHECKING}),
+        # Back to the queue when the worker checking it was lost (a restart).
+        Status.CHECKING: frozenset({Status.REVIEW, Status.FAILED, Status.CHECK_QUEUED}),
+        Status.REVIEW: frozenset({Status.CHECK_QUEUED, Status.QUEUED}),
+        Status.FAILED: frozenset({Status.CHECK_QUEUED}),
+        Status.QUEUED: frozenset({Status.IMPORTING}),
+        # Back to the review when the database refused the rows meanwhile, or the worker was lost.
+        Status.IMPORTING: frozenset({Status.DONE, Status.REVIEW}),
+        Status.DONE: frozenset(),
+    }
+    WORKING = (Status.CHECKING, Status.IMPORTING)
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="import_jobs", verbose_name="公司"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs", verbose_name="上传人"
+    )
+    kind = models.CharField("导入内容", max_length=10, choices=Kind.choices)
+    filename = models.CharField("文件名", max_length=255)
+    token = models.CharField(max_length=32, unique=True)
+    size = models.PositiveBigIntegerField("文件大小", default=0)
+    options = models.JSONField("选项", default=dict, blank=True)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.CHECK_QUEUED)
+    only_valid = models.BooleanField("仅导入有效行", default=False)
+    step = models.CharField("进度", max_length=20, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField("数据行", default=0)
+    invalid = models.PositiveIntegerField("有问题的行", default=0)
+    message = models.TextField("说明", blank=True)
+    result = models.JSONField("结果", default=dict, blank=True)
+    # Where the import was confirmed from, for its audit row (written by the job).
+    ip = models.GenericIPAddressField("确认导入的IP", null=True, blank=True)
+    created_at = models.DateTimeField("上传时间")
+    updated_at = models.DateTimeField("更新时间")
+    expires_at = models.DateTimeField("保留至")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导入任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # run_import_jobs: the queued jobs, oldest first, and the stale working ones.
+            models.Index(fields=["status", "updated_at"], name="importjob_due"),
+            # purge_stale_uploads: the expired ones.
+            models.Index(fields=["expires_at"], name="importjob_expiry"),
+            # The import page: the user's unfinished uploads.
+            models.Index(fields=["owner", "-created_at"], name="importjob_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.get_status_display()}）"
+
+    @property
+    def is_working(self) -> bool:
+        """Checked or imported right now, or waiting for it: the page shows progress."""
+        return self.status in {
+            self.Status.CHECK_QUEUED,
+            self.Status.CHECKING,
+            self.Status.QUEUED,
+            self.Status.IMPORTING,
+        }
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class ImportColumnChoice(models.Model):
+    """A user's answer to "which column is this?" for a header of an import file that no
+    synonym matches (crm.customers.importing.columns), applied to that user's next files."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_column_choices", verbose_name="用户"
+    )
+    kind = models.CharField("导入内容", max_length=10, choices=ImportJob.Kind.choices)
+    header = models.CharField("表头（规范化）", max_length=100)
+    key = models.CharField("对应的列", max_length=30, blank=True, help_text="空：不导入此列")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导入列对应"
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "header"], name="uniq_import_column_choice")]
+
+    def __str__(self) -> str:
+        return f"{self.header} → {self.key or '不导入'}"

@@ -26,6 +26,7 @@ urlpatterns = [
     path("deals/<int:pk>/cancel/", views.deal_cancel, name="deal_cancel"),
     path("import/", io_views.import_upload, name="import"),
     path("import/<int:pk>/", io_views.import_review, name="import_review"),
+    path("import/<int:pk>/progress/", io_views.import_progress, name="import_progress"),
     path("import/template/<str:kind>/", io_views.import_template, name="import_template"),
     path("export/", io_views.export_customers, name="export"),
     path("deals/export/", io_views.export_deals, name="deal_export"),

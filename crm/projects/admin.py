@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from crm.projects.models import Building, Project, Unit
+from crm.projects.selectors import UNIT_ORDER
 
 
 class BuildingInline(admin.TabularInline[Building, Project]):
@@ -21,3 +22,4 @@ class UnitAdmin(admin.ModelAdmin[Unit]):
     list_filter = ["project", "status"]
     search_fields = ["number"]
     list_select_related = ["building__project"]
+    ordering = UNIT_ORDER  # 1号楼-704 before 1号楼-1303

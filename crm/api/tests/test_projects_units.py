@@ -88,3 +88,20 @@ def test_malformed_unit_filters_are_400(api, consultant, unit, param, value):
 
 def test_approver_sees_no_units(api, approver, unit):
     assert api(approver).get("/api/units/").status_code == 403
+
+
+def test_units_are_listed_in_natural_order(api, consultant, project):
+    from crm.projects.models import Building
+
+    for building, numbers in (("10号楼", ["101"]), ("1号楼", ["1303", "704", "1801"]), ("2号楼", ["2001"])):
+        block = Building.objects.create(project=project, name=building)
+        for number in numbers:
+            Unit.objects.create(project=project, building=block, number=number)
+    response = api(consultant).get("/api/units/")
+    assert [u["label"] for u in response.json()["results"]] == [
+        "1号楼-704",
+        "1号楼-1303",
+        "1号楼-1801",
+        "2号楼-2001",
+        "10号楼-101",
+    ]

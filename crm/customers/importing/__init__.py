@@ -1,22 +1,30 @@
-"""Excel import of customers and deals (导入): read, validate every row, then write in bulk.
+"""Import of customers and deals (导入) from Excel (.xlsx, .xls) and CSV/text files: read,
+validate every row, then write in bulk.
 
-The flow (pages in crm.customers.io_views):
-1. The upload is checked (size, a real .xlsx, a header row with the required columns) and
-   kept as MEDIA_ROOT/imports/<token>.xlsx beside its validation report (<token>.json); no
-   database row is written for it (``uploads``, ``reading``).
-2. Every row is validated; the report lists each bad row by its Excel line number, its
-   column and a Chinese reason (``validating``, cell values by ``parsing``).
-3. On confirmation the file is read and validated again (the database may have changed
-   meanwhile) and written in one transaction: every row, or with "仅导入有效行" only the
-   valid ones. A file with errors imports nothing unless the user chose that (``writing``).
+The flow (pages in crm.customers.io_views, the API in crm.api.io):
+1. The upload is checked (name, size, what the content really is: a workbook that unpacks
+   to too much or carries something else is refused) and kept under MEDIA_ROOT/imports/
+   with an ImportJob row owned by the uploader (``uploads``, ``jobs``).
+2. The file is read — workbooks in a child process with memory limits, text files with
+   their encoding detected and delimiter sniffed — its header row matched against each
+   column's synonyms and the user's remembered choices (``reading``, ``columns``), and
+   every row validated; the report lists each bad row by its line, column, value and a
+   Chinese reason (``validating``, cell values by ``parsing``). Whole-file values chosen
+   on the page (项目, 来源渠道, 置业顾问) fill a missing or empty column.
+3. On confirmation the rows are checked again against the database and written in one
+   transaction: every row, or with "仅导入有效行" only the valid ones. A file with errors
+   imports nothing unless the user chose that (``writing``). Large files are checked and
+   written by the job runner, with the progress on the ImportJob row (``jobs``).
 
 Callers import from here; the modules, in the order the data goes through them:
-``columns`` (the kinds of file and their columns), ``parsing`` (one cell's value),
-``reading`` (file → Sheet), ``validating`` (Sheet → Validation), ``uploads`` (the file and
-its report between the two requests), ``writing`` (Validation → database).
+``columns`` (the kinds of file, their columns and synonyms), ``parsing`` (one cell's
+value), ``reading`` (file → Sheet), ``validating`` (Sheet → Validation), ``uploads`` (the
+file and its report on disk), ``writing`` (Validation → database), ``jobs`` (the
+ImportJob row's life).
 """
 
 from crm.customers.importing.columns import (
+    COLUMNS,
     CUSTOMER_COLUMNS,
     CUSTOMERS,
     DEAL_COLUMNS,
@@ -24,14 +32,30 @@ from crm.customers.importing.columns import (
     EXAMPLE_MARK,
     KINDS,
     Column,
+    column_of,
+    normalise_header,
+    whole_file_keys,
 )
-from crm.customers.importing.reading import ImportFileError, Sheet, read_sheet
+from crm.customers.importing.jobs import (
+    cancel_import,
+    change_options,
+    confirm_import,
+    may_import,
+    options_of,
+    process_job,
+    purge_stale_uploads,
+    remember_choices,
+    result_message,
+    run_import_jobs,
+    saved_choices,
+    start_import,
+)
+from crm.customers.importing.reading import IGNORE, FileInfo, ImportFileError, Sheet, read_sheet
 from crm.customers.importing.uploads import (
-    claim_upload,
+    check_upload_name_and_size,
     discard_upload,
     load_report,
     load_validation,
-    purge_stale_uploads,
     save_report,
     store_upload,
     upload_path,
@@ -39,6 +63,8 @@ from crm.customers.importing.uploads import (
 from crm.customers.importing.validating import (
     CustomerRow,
     DealRow,
+    Options,
+    Progress,
     Report,
     RowError,
     Validation,
@@ -50,34 +76,53 @@ from crm.customers.importing.validating import (
 from crm.customers.importing.writing import ImportBlocked, ImportResult, import_file
 
 __all__ = [
+    "COLUMNS",
     "CUSTOMERS",
     "CUSTOMER_COLUMNS",
     "DEALS",
     "DEAL_COLUMNS",
     "EXAMPLE_MARK",
+    "IGNORE",
     "KINDS",
     "Column",
     "CustomerRow",
     "DealRow",
+    "FileInfo",
     "ImportBlocked",
     "ImportFileError",
     "ImportResult",
+    "Options",
+    "Progress",
     "Report",
     "RowError",
     "Sheet",
     "Validation",
-    "claim_upload",
+    "cancel_import",
+    "change_options",
+    "check_upload_name_and_size",
+    "column_of",
+    "confirm_import",
     "discard_upload",
     "import_file",
     "load_report",
     "load_validation",
+    "may_import",
+    "normalise_header",
+    "options_of",
+    "process_job",
     "purge_stale_uploads",
     "read_sheet",
     "recheck_customers",
+    "remember_choices",
+    "result_message",
+    "run_import_jobs",
     "save_report",
+    "saved_choices",
+    "start_import",
     "store_upload",
     "upload_path",
     "validate_customers",
     "validate_deals",
     "validate_file",
+    "whole_file_keys",
 ]

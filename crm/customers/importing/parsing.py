@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crm.core.xlsx import TRIGGERS
 from crm.customers.models import Channel, Gender, Grade, MoveInKind, Stage
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 
@@ -34,6 +35,19 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+def plain_text(value: Any) -> str:
+    """``text``, without the quote our exports put before text a spreadsheet would evaluate
+    (crm.core.xlsx.neutralise): an exported file imports back as it was."""
+    result = text(value)
+    if result[:1] == "'" and result[1:2] in TRIGGERS:
+        return result[1:]
+    return result
+
+
+class InvalidDate(ValueError):
+    """Written as a date, but no such day exists (1988-02-30, 2026-13-01) or out of range."""
+
+
 _DATE_FORMATS = (
     re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"),
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
@@ -42,7 +56,10 @@ _DATE_FORMATS = (
 
 
 def parse_date(value: Any) -> date | None:
-    """An Excel date, or text like 2026-03-05, 2026/3/5, 2026年3月5日, 20260305; ValueError otherwise."""
+    """An Excel date, or text like 2026-03-05, 2026/3/5, 2026年3月5日, 20260305.
+
+    InvalidDate for a day that does not exist or a year outside 1900-2100; ValueError for
+    text that is not written as a date."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -55,8 +72,11 @@ def parse_date(value: Any) -> date | None:
         if match:
             year, month, day = (int(g) for g in match.groups())
             if not 1900 <= year <= 2100:
-                break
-            return date(year, month, day)
+                raise InvalidDate(raw)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise InvalidDate(raw) from None
     raise ValueError(raw)
 
 
@@ -139,7 +159,7 @@ class PerValue:
 
 
 def text_outcome(raw: Any) -> Outcome:
-    return text(raw), ""
+    return plain_text(raw), ""
 
 
 def choice_outcome(raw: Any, mapping: Mapping[str, str], default: str, allowed: str) -> tuple[str, str]:
@@ -186,5 +206,7 @@ def date_outcome(raw: Any, *, examples: str) -> tuple[date | None, str]:
         return None, ""
     try:
         return parse_date(raw), ""
+    except InvalidDate:
+        return None, f"{text(raw)} 不是有效日期"
     except ValueError:
         return None, f"日期格式不正确：{text(raw)}（应为 {examples}）"

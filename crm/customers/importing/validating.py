@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -32,6 +32,7 @@ from crm.customers.importing.columns import (
     DEALS,
     KINDS,
     STAGE_LABELS,
+    column_of,
 )
 from crm.customers.importing.parsing import (
     CHANNELS,
@@ -47,12 +48,13 @@ from crm.customers.importing.parsing import (
     mobile_outcome,
     optional_mobile_outcome,
     parse_price,
+    plain_text,
     text,
     text_outcome,
 )
-from crm.customers.importing.reading import ImportFileError, Sheet, read_sheet
+from crm.customers.importing.reading import FileInfo, ImportFileError, Sheet, customer_ref_missing, read_sheet
 from crm.customers.milestones import milestone_errors
-from crm.customers.models import Customer, Deal, Gender, Grade, Stage
+from crm.customers.models import Channel, Customer, Deal, Gender, Grade, Stage
 from crm.customers.selectors import customers_visible_to, visible_holders
 from crm.customers.services import DEAL_DATE_FIELDS
 from crm.lib.mobile import mask_mobile
@@ -73,17 +75,38 @@ class RowError:
     line: int
     field: str
     message: str
+    value: str = ""  # the cell as read, where there is one
+
+
+# The key under which a deal file's missing customer columns are reported.
+CUSTOMER_KEY = "customer"
+# Characters of a cell kept in the report: enough to recognise it.
+VALUE_CHARS = 60
 
 
 @dataclass
 class Report:
-    """What validation found: counts and every bad row (line, column, reason)."""
+    """What validation found: counts, every bad row (line, column, reason, value), and
+    what the file lacks before anything can be imported.
+
+    ``missing``: required columns the file lacks and no whole-file value can stand for
+    (they can be assigned from the file's other columns); ``needs``: whole-file columns
+    (项目, 来源渠道) the file lacks or leaves empty and that have no value chosen yet.
+    Either makes the report ``blocked``: nothing can be imported until the page (or the
+    API call) supplies them. ``values``: the whole-file values used, {key: as shown}.
+    """
 
     kind: str
     filename: str = ""
     total: int = 0
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    file: FileInfo | None = None
+    headers: list[tuple[str, str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    preview: list[list[str]] = field(default_factory=list)
 
     @property
     def invalid_lines(self) -> set[int]:
@@ -101,13 +124,43 @@ class Report:
     def kind_label(self) -> str:
         return KINDS[self.kind]
 
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing or self.needs)
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [_label(self.kind, key) for key in self.missing]
+
+    @property
+    def needs_labels(self) -> list[str]:
+        return [_label(self.kind, key) for key in self.needs]
+
+    @property
+    def unknown_headers(self) -> list[str]:
+        return [label for label, key, how in self.headers if not key]
+
+    def blocked_message(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append(f"文件缺少必填列：{'、'.join(self.missing_labels)}（可把文件中的列对应为这些列）")
+        if self.needs:
+            parts.append(f"请为整个文件选择：{'、'.join(self.needs_labels)}（文件中没有填写）")
+        return "；".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "filename": self.filename,
             "total": self.total,
-            "errors": [[e.line, e.field, e.message] for e in self.errors],
+            "errors": [[e.line, e.field, e.message, e.value] for e in self.errors],
             "notes": self.notes,
+            "file": self.file.to_dict() if self.file else None,
+            "headers": [list(h) for h in self.headers],
+            "missing": self.missing,
+            "needs": self.needs,
+            "values": self.values,
+            "preview": self.preview,
         }
 
     @classmethod
@@ -118,7 +171,40 @@ class Report:
             total=data["total"],
             errors=[RowError(*e) for e in data["errors"]],
             notes=list(data.get("notes", [])),
+            file=FileInfo.from_dict(data["file"]) if data.get("file") else None,
+            headers=[(h[0], h[1], h[2]) for h in data.get("headers", [])],
+            missing=list(data.get("missing", [])),
+            needs=list(data.get("needs", [])),
+            values=dict(data.get("values", {})),
+            preview=[list(row) for row in data.get("preview", [])],
         )
+
+
+def _label(kind: str, key: str) -> str:
+    if key == CUSTOMER_KEY:
+        return "客户编号或手机号（至少一列）"
+    return column_of(kind, key).header
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user chose for a file: a text file's ``encoding`` ("" to detect it),
+    whole-file ``values`` ({column key: the value as a cell would hold it: a project's
+    name, a channel, an owner's username}, used where the column is missing or its cell
+    empty) and column ``choices`` ({normalised header: column key, "" to leave it out})."""
+
+    encoding: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, str] = field(default_factory=dict)
+
+
+# Called with (step, done, total) while a file is checked: the import page shows it.
+Progress = Callable[[str, int, int], None]
+READING = "读取文件"
+CHECKING_ROWS = "逐行校验"
+CHECKING_DATABASE = "核对已有数据"
+# Rows between two progress calls.
+PROGRESS_ROWS = 10_000
 
 
 @dataclass
@@ -142,12 +228,13 @@ class _Errors:
     def __init__(self, kind: str, known: Iterable[RowError] = ()) -> None:
         self.kind = kind
         self.labels = {c.key: c.header for c in COLUMNS[kind]}
-        self.by_line: dict[int, dict[str, str]] = defaultdict(dict)
+        self.by_line: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         for error in known:
-            self.by_line[error.line][error.field] = error.message
+            self.by_line[error.line][error.field] = (error.message, error.value)
 
-    def add(self, line: int, key_or_label: str, message: str) -> None:
-        self.by_line[line].setdefault(self.labels.get(key_or_label, key_or_label), message)
+    def add(self, line: int, key_or_label: str, message: str, value: Any = "") -> None:
+        shown = value if value.__class__ is str else text(value)
+        self.by_line[line].setdefault(self.labels.get(key_or_label, key_or_label), (message, shown[:VALUE_CHARS]))
 
     def __contains__(self, line: int) -> bool:
         return line in self.by_line
@@ -156,9 +243,9 @@ class _Errors:
         order = {c.header: i for i, c in enumerate(COLUMNS[self.kind])}
         order[CUSTOMER_REF] = -1
         return [
-            RowError(line, label, message)
+            RowError(line, label, message, value)
             for line in sorted(self.by_line)
-            for label, message in sorted(self.by_line[line].items(), key=lambda item: order.get(item[0], 99))
+            for label, (message, value) in sorted(self.by_line[line].items(), key=lambda item: order.get(item[0], 99))
         ]
 
 
@@ -207,7 +294,7 @@ def parse_row(
             continue
         value, problem = parse(raw)
         if problem:
-            errors.add(line, key, problem)
+            errors.add(line, key, problem, raw)
             unreadable.append(key)
         values.append(value)
     return values, unreadable
@@ -288,6 +375,75 @@ class CustomerRow:
 _TAG_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
+def _nothing(raw: Any) -> Outcome:
+    return None, ""
+
+
+def _with_file_values(
+    parsers: list[ColumnParser], kind: str, values: Mapping[str, str], skip: Iterable[str]
+) -> list[ColumnParser]:
+    """``parsers`` with the whole-file values: a column with a value chosen for the whole
+    file reads it where its cell is empty (so an empty cell is no problem there), and the
+    columns in ``skip`` (reported as missing from the file) read nothing: no row is
+    reported for what the report already says once.
+
+    A chosen value that is itself wrong (a project the user may not import into) fails
+    the file, naming it, instead of every row repeating it.
+    """
+    skipped = set(skip)
+    result = []
+    for parser in parsers:
+        default = values.get(parser.key, "")
+        if parser.key in skipped:
+            result.append(ColumnParser(parser.key, parser.fills, _nothing))
+        elif default:
+            fallback = parser.parse(default)
+            if fallback[1]:
+                header = column_of(kind, parser.key).header
+                raise ImportFileError(f"为整个文件选择的{header}不可用：{fallback[1]}", field=parser.key)
+            result.append(ColumnParser(parser.key, parser.fills, partial(_or_default, parser.parse, fallback)))
+        else:
+            result.append(parser)
+    return result
+
+
+def _or_default(parse: Callable[[Any], Outcome], fallback: Outcome, raw: Any) -> Outcome:
+    if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
+        return fallback
+    return parse(raw)
+
+
+def _gaps(sheet: Sheet, values: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(missing, needs) of a Report: required columns the file lacks, and whole-file
+    columns it lacks or leaves empty without a value chosen for them."""
+    missing: list[str] = [CUSTOMER_KEY] if customer_ref_missing(sheet) else []
+    needs: list[str] = []
+    for column in COLUMNS[sheet.kind]:
+        if not column.required:
+            continue
+        if column.whole_file:
+            if (column.key in sheet.absent or column.key in sheet.blank) and not values.get(column.key):
+                needs.append(column.key)
+        elif column.key in sheet.absent:
+            missing.append(column.key)
+    return missing, needs
+
+
+def _report(sheet: Sheet, errors: _Errors, missing: list[str], needs: list[str], values: dict[str, str]) -> Report:
+    return Report(
+        kind=sheet.kind,
+        total=len(sheet.rows),
+        errors=errors.as_list(),
+        notes=list(sheet.notes),
+        file=sheet.file,
+        headers=list(sheet.headers),
+        missing=missing,
+        needs=needs,
+        values=values,
+        preview=sheet.preview,
+    )
+
+
 def _customer_parsers(user: User) -> list[ColumnParser]:
     """The customer file's columns for ``user``: projects, owners and their permissions
     looked up once. Cells that repeat from row to row (genders, stages, channels, projects,
@@ -298,7 +454,7 @@ def _customer_parsers(user: User) -> list[ColumnParser]:
     restricted_projects = importable_project_ids(user)
 
     def name_of(raw: Any) -> tuple[str, str]:
-        name = text(raw)
+        name = plain_text(raw)
         return name, "姓名过长（最多50字）" if len(name) > 50 else ""
 
     def project_of(raw: Any) -> tuple[int, str]:
@@ -354,29 +510,39 @@ def _customer_parsers(user: User) -> list[ColumnParser]:
     )
 
 
-def validate_customers(sheet: Sheet, *, user: User) -> Validation:
+def validate_customers(
+    sheet: Sheet, *, user: User, values: Mapping[str, str] | None = None, progress: Progress | None = None
+) -> Validation:
     """Check every row; return the report and the rows that may be imported.
 
-    Duplicates are checked within the file (the later row names the earlier line) and
-    against the company's customers, in bulk: one query per chunk of the file's mobiles.
+    ``values``: whole-file values (Options.values). Duplicates are checked within the file
+    (the later row names the earlier line) and against the company's customers, in bulk:
+    one query per chunk of the file's mobiles.
     """
+    values = values or {}
+    missing, needs = _gaps(sheet, values)
     errors = _Errors(CUSTOMERS)
-    parsers = _customer_parsers(user)
+    parsers = _with_file_values(_customer_parsers(user), CUSTOMERS, values, missing + needs)
     rows: list[CustomerRow] = []
     first_line: dict[str, int] = {}  # mobile -> line where it first appears in the file
-    for line, cells in sheet.rows:
+    total = len(sheet.rows)
+    for count, (line, cells) in enumerate(sheet.rows, start=1):
+        if progress is not None and count % PROGRESS_ROWS == 0:
+            progress(CHECKING_ROWS, count, total)
         # A bad row too, for its mobiles: they are checked against the company's as well.
         row = CustomerRow(line, *parse_row(parsers, line, cells, errors)[0])
         rows.append(row)
         if row.mobile2 == row.mobile:
             row.mobile2 = ""
         if row.mobile and (earlier := first_line.setdefault(row.mobile, line)) != line:
-            errors.add(line, "mobile", f"手机号 {row.mobile} 与第 {earlier} 行重复")
+            errors.add(line, "mobile", f"手机号 {row.mobile} 与第 {earlier} 行重复", row.mobile)
         if row.mobile2 and (earlier := first_line.setdefault(row.mobile2, line)) != line:
-            errors.add(line, "mobile2", f"手机号 {row.mobile2} 与第 {earlier} 行重复")
+            errors.add(line, "mobile2", f"手机号 {row.mobile2} 与第 {earlier} 行重复", row.mobile2)
 
+    if progress is not None:
+        progress(CHECKING_DATABASE, total, total)
     _flag_existing_mobiles(rows, errors, user)
-    report = Report(kind=CUSTOMERS, total=len(sheet.rows), errors=errors.as_list(), notes=list(sheet.notes))
+    report = _report(sheet, errors, missing, needs, _shown_values(CUSTOMERS, values, user))
     return Validation(report=report, rows=[r for r in rows if r.line not in errors])
 
 
@@ -385,7 +551,7 @@ def _flag_existing_mobiles(rows: Sequence[CustomerRow], errors: _Errors, user: U
     for row in rows:
         for key, number in (("mobile", row.mobile), ("mobile2", row.mobile2)):
             if number in existing:
-                errors.add(row.line, key, existing[number])
+                errors.add(row.line, key, existing[number], number)
 
 
 def recheck_customers(validation: Validation, *, user: User) -> Validation:
@@ -407,9 +573,7 @@ def recheck_customers(validation: Validation, *, user: User) -> Validation:
         if row.owner_id not in owners.allowed:
             errors.add(row.line, "owner", "该置业顾问已停用或您已无权分配，请重新上传")
     _flag_existing_mobiles(validation.rows, errors, user)
-    fresh = Report(
-        kind=CUSTOMERS, filename=report.filename, total=report.total, errors=errors.as_list(), notes=report.notes
-    )
+    fresh = replace(report, errors=errors.as_list())
     return Validation(report=fresh, rows=[r for r in validation.rows if r.line not in errors])
 
 
@@ -616,26 +780,36 @@ def _deal_parsers(user: User) -> list[ColumnParser]:
     )
 
 
-def validate_deals(sheet: Sheet, *, user: User) -> Validation:
+def validate_deals(
+    sheet: Sheet, *, user: User, values: Mapping[str, str] | None = None, progress: Progress | None = None
+) -> Validation:
     """Check every deal row: the customer (by number or mobile, within the user's scope),
-    the unit (project + building + number, still unsold), the price and milestone dates."""
+    the unit (project + building + number, still unsold), the price and milestone dates.
+    ``values``: whole-file values (the project)."""
+    file_values = values or {}
+    missing, needs = _gaps(sheet, file_values)
     errors = _Errors(DEALS)
-    parsers = _deal_parsers(user)
+    parsers = _with_file_values(_deal_parsers(user), DEALS, file_values, missing + needs)
     fills = [p.fills for p in parsers]
     today = timezone.localdate()
 
     parsed: list[dict[str, Any]] = []
-    for line, cells in sheet.rows:
-        values, unreadable = parse_row(parsers, line, cells, errors)
-        p = dict(zip(fills, values, strict=True))
+    total = len(sheet.rows)
+    for count, (line, cells) in enumerate(sheet.rows, start=1):
+        if progress is not None and count % PROGRESS_ROWS == 0:
+            progress(CHECKING_ROWS, count, total)
+        cell_values, unreadable = parse_row(parsers, line, cells, errors)
+        p = dict(zip(fills, cell_values, strict=True))
         # Neither column given (an unreadable mobile is reported as such).
-        if not p["number"] and not p["mobile"] and "mobile" not in unreadable:
+        if CUSTOMER_KEY in missing:
+            pass
+        elif not p["number"] and not p["mobile"] and "mobile" not in unreadable:
             errors.add(line, CUSTOMER_REF, "请填写客户编号或手机号")
         dates: dict[str, date | None] = {key: p[key] for key in DEAL_DATE_FIELDS}
         # The order of the milestones is checked only when every date could be read.
         if not any(key in unreadable for key in DEAL_DATE_FIELDS):
             for key, message in milestone_errors(dates, today=today).items():
-                errors.add(line, key, message)
+                errors.add(line, key, message, dates.get(key) or "")
         if dates["moved_in_on"] and not p["move_in_kind"] and "move_in_kind" not in unreadable:
             errors.add(line, "move_in_kind", "填写了入住日期，请填写入住方式（集中/零星）")
         p["line"], p["dates"] = line, dates
@@ -653,7 +827,7 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
         if p["number"]:
             customer = by_number.get(p["number"])
             if customer is None:
-                errors.add(line, "number", f"客户不存在或无权操作：{p['number']}")
+                errors.add(line, "number", f"客户不存在或无权操作：{p['number']}", p["number"])
         if p["mobile"]:
             by_phone = by_mobile.get(p["mobile"])
             if p["number"]:
@@ -661,7 +835,7 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
                 if customer is not None and (by_phone is None or by_phone.pk != customer.pk):
                     errors.add(line, CUSTOMER_REF, f"客户编号 {p['number']} 与手机号不是同一位客户")
             elif by_phone is None:
-                errors.add(line, "mobile", f"找不到手机号为 {p['mobile']} 的客户（或无权操作）")
+                errors.add(line, "mobile", f"找不到手机号为 {p['mobile']} 的客户（或无权操作）", p["mobile"])
             else:
                 customer = by_phone
 
@@ -670,13 +844,13 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
         if project is not None and p["building"] and p["unit"]:
             unit_ref = _find_unit(units, project.pk, p["building"], p["unit"])
             if unit_ref is None:
-                errors.add(line, "unit", f"房源不存在：{project.name} {p['building']} {p['unit']}")
+                errors.add(line, "unit", f"房源不存在：{project.name} {p['building']} {p['unit']}", p["unit"])
             elif unit_ref.pk in sold:
-                errors.add(line, "unit", f"房源 {unit_ref.label} 已售出（已有有效的成交记录）")
+                errors.add(line, "unit", f"房源 {unit_ref.label} 已售出（已有有效的成交记录）", p["unit"])
             else:
                 earlier = unit_lines.setdefault(unit_ref.pk, line)
                 if earlier != line:
-                    errors.add(line, "unit", f"房源 {unit_ref.label} 与第 {earlier} 行重复")
+                    errors.add(line, "unit", f"房源 {unit_ref.label} 与第 {earlier} 行重复", p["unit"])
 
         if line in errors or customer is None or unit_ref is None or project is None:
             continue
@@ -695,7 +869,7 @@ def validate_deals(sheet: Sheet, *, user: User) -> Validation:
                 move_in_kind=p["move_in_kind"],
             )
         )
-    report = Report(kind=DEALS, total=len(sheet.rows), errors=errors.as_list(), notes=list(sheet.notes))
+    report = _report(sheet, errors, missing, needs, _shown_values(DEALS, file_values, user))
     return Validation(report=report, rows=rows)
 
 
@@ -754,13 +928,42 @@ def _sold_unit_ids(unit_ids: Sequence[int]) -> set[int]:
     return sold
 
 
-def validate_file(path: Path, kind: str, *, user: User, filename: str = "") -> Validation:
+def validate_file(
+    path: Path,
+    kind: str,
+    *,
+    user: User,
+    filename: str = "",
+    options: Options | None = None,
+    progress: Progress | None = None,
+) -> Validation:
+    """Read the file (with the user's ``options``) and check every row."""
     if not company_of(user):
         raise ImportFileError("您的账号未关联公司，不能导入")
-    sheet = read_sheet(path, kind)
-    validation = validate_customers(sheet, user=user) if kind == CUSTOMERS else validate_deals(sheet, user=user)
+    options = options or Options()
+
+    def reading(done: int) -> None:
+        if progress is not None:
+            progress(READING, done, 0)
+
+    sheet = read_sheet(path, kind, encoding=options.encoding, choices=options.choices, progress=reading)
+    validate = validate_customers if kind == CUSTOMERS else validate_deals
+    validation = validate(sheet, user=user, values=options.values, progress=progress)
     validation.report.filename = filename
     return validation
+
+
+def _shown_values(kind: str, values: Mapping[str, str], user: User) -> dict[str, str]:
+    """The whole-file values as the review shows them: {column key: name or label}."""
+    shown = {key: value for key, value in values.items() if value}
+    if channel := shown.get("source_channel"):
+        shown["source_channel"] = str(dict(Channel.choices).get(CHANNELS.get(channel.lower(), ""), channel))
+    if owner := shown.get("owner"):
+        from crm.accounts.models import User as UserModel
+
+        found = UserModel.objects.filter(company_id=company_of(user), username__iexact=owner).first()
+        shown["owner"] = str(found) if found else owner
+    return shown
 
 
 def _concrete_field(model: type[models.Model], name: str) -> Field[Any, Any]:
@@ -768,3 +971,31 @@ def _concrete_field(model: type[models.Model], name: str) -> Field[Any, Any]:
     if not isinstance(field, Field) or not field.concrete:
         raise TypeError(f"{model.__name__}.{name} is not a concrete field")
     return field
+
+
+def file_value_choices(user: User, kind: str) -> dict[str, list[tuple[str, str]]]:
+    """What may be chosen for a whole file, per column: [(value as a cell holds it, label)].
+
+    Projects the user may import into (crm.accounts.access.importable_project_ids), the
+    channels, and the owners the user may name (themselves only, unless they may reassign
+    customers: crm.accounts.access.assignable_owners_q).
+    """
+    projects = Project.objects.filter(company_id=company_of(user)).order_by("name")
+    if (importable := importable_project_ids(user)) is not None:
+        projects = projects.filter(pk__in=importable)
+    choices: dict[str, list[tuple[str, str]]] = {"project": [(p.name, p.name) for p in projects]}
+    if kind == CUSTOMERS:
+        choices["source_channel"] = [(str(value), str(label)) for value, label in Channel.choices]
+        owners = _owner_lookup(user)
+        choices["owner"] = sorted(
+            (
+                (
+                    username,
+                    owners.names[pk] if owners.names[pk].lower() == username else f"{owners.names[pk]}（{username}）",
+                )
+                for username, pk in owners.by_username.items()
+                if pk in owners.allowed
+            ),
+            key=lambda item: (item[0] != user.username.lower(), item[1]),
+        )
+    return choices

@@ -26,6 +26,7 @@ from crm.customers.importing.columns import CUSTOMERS, DEALS, KINDS
 from crm.customers.importing.validating import (
     CustomerRow,
     DealRow,
+    Options,
     Report,
     Validation,
     chunks,
@@ -74,12 +75,15 @@ def import_file(
     only_valid: bool = False,
     ip: str | None = None,
     prevalidated: Validation | None = None,
+    options: Options | None = None,
 ) -> ImportResult:
     """Validate the file again and write it in one transaction.
 
-    1. The file is validated again; with ``prevalidated`` (the upload's validation of the
-       same customer file) only the database-dependent checks are redone.
-    2. Any bad row blocks the whole file (ImportBlocked) unless ``only_valid`` is set.
+    1. The file is validated again (with the user's ``options``: encoding, whole-file
+       values, column choices); with ``prevalidated`` (the upload's validation of the same
+       customer file) only the database-dependent checks are redone.
+    2. A file lacking a required column or a whole-file value imports nothing (DomainError);
+       any bad row blocks the whole file (ImportBlocked) unless ``only_valid`` is set.
     3. The rows are written in bulk inside ``transaction.atomic``: a failure part-way
        leaves nothing behind, the reserved customer numbers included.
     4. One audit row (action import) summarises the batch.
@@ -87,8 +91,10 @@ def import_file(
     if prevalidated is not None and kind == CUSTOMERS:
         validation = recheck_customers(prevalidated, user=user)
     else:
-        validation = validate_file(path, kind, user=user, filename=filename)
+        validation = validate_file(path, kind, user=user, filename=filename, options=options)
     report = validation.report
+    if report.blocked:
+        raise DomainError(f"{report.blocked_message()}，未导入任何数据")
     if report.errors and not only_valid:
         raise ImportBlocked(report, validation.rows)
     if not validation.rows:

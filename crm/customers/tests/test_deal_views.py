@@ -270,3 +270,10 @@ def test_bad_deal_list_parameters_never_break_the_page(login, consultant, deals,
     response = login(consultant).get(DEALS, params)
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 3
+
+
+def test_the_unit_choices_are_in_natural_order(login, consultant, customer, make_unit):
+    for number in ("1303", "704", "1801"):
+        make_unit(number=number)
+    html = login(consultant).get(create_url(customer)).content.decode()
+    assert html.index("1号楼-704") < html.index("1号楼-1303") < html.index("1号楼-1801")

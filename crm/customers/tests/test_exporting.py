@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from datetime import date
 from urllib.parse import quote
 
@@ -201,3 +204,38 @@ def test_deal_export_filters_by_milestone(login, admin_user, book, make_unit):
     assert column(rows, "客户姓名") == ["同组的"]
     assert column(rows, "手机号") == ["13900000002"]
     assert AuditLog.objects.get(action=AuditLog.Action.EXPORT).changes["filters"] == {"milestone": "awaiting_contract"}
+
+
+# ---------------------------------------------------------------- no live formulas
+
+
+def formulas(content):
+    """The formulas in every sheet of a workbook (an inert text cell holds none)."""
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return [
+        formula
+        for name in archive.namelist()
+        if name.startswith("xl/worksheets/")
+        for formula in re.findall(r"<f>(.*?)</f>", archive.read(name).decode())
+    ]
+
+
+def test_a_customer_named_like_a_formula_is_exported_as_text(login, admin_user, make_customer):
+    make_customer('=HYPERLINK("http://x","y")', mobile="13900000009", notes="=1+1")
+    content = response_bytes(login(admin_user).get(EXPORT_URL))
+    assert formulas(content) == []
+    rows = read_xlsx(content)
+    assert column(rows, "姓名") == ['\'=HYPERLINK("http://x","y")']
+    assert column(rows, "备注") == ["'=1+1"]
+    assert column(rows, "手机号") == ["13900000009"]
+
+
+def test_a_deal_of_such_a_customer_is_exported_as_text(login, admin_user, make_customer, make_unit):
+    buyer = make_customer("@SUM(1+1)*cmd|' /C calc'!A0", mobile="13900000009")
+    create_deal(actor=admin_user, customer=buyer, unit=make_unit(number="-1"), subscribed_on=date(2025, 3, 5))
+    response = login(admin_user).get(DEAL_EXPORT_URL)
+    content = response_bytes(response)
+    assert formulas(content) == []
+    rows = read_xlsx(content)
+    assert column(rows, "客户姓名") == ["'@SUM(1+1)*cmd|' /C calc'!A0"]
+    assert column(rows, "房号") == ["-1"]  # a unit number stays as it is

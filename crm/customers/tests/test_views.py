@@ -900,6 +900,16 @@ def test_a_long_list_shows_its_rows_first_and_fetches_its_capped_total_after(
     total = client.get("/customers/count/", HTTP_HX_REQUEST="true").content.decode()
     assert "共 20+ 位" in total
     assert 'id="pager-total" hx-swap-oob="true"> / 1+' in total  # CAP // 25 pages, and more
+    assert "超过 20 位时列表只显示“20+”，以便快速打开；准确人数请看工作台" in total
+
+
+def test_the_workbench_says_its_counts_are_exact_and_how_fresh(login, consultant, director, settings, make_customer):
+    make_customer("张三")
+    settings.WORKBENCH_CACHE_SECONDS = 300
+    mine = login(consultant).get("/").content.decode()
+    assert "以上为准确人数；客户列表超过 1000 位时只显示“1000+”" in mine
+    wide = login(director).get("/").content.decode()
+    assert "以上为准确人数（约每 5 分钟更新一次）" in wide
 
 
 def test_the_total_keeps_the_filters_and_the_scope(login, consultant, outsider, make_customer):
