@@ -34,6 +34,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="A message that missed its window goes in the next allowed window within its rule's catch-up period, and expires with the reason past it.",
     ),
     ScheduledJob(
+        name="escalate_breached_complaints",
+        func="crm.complaints.jobs.escalate_breached",
+        every=timedelta(minutes=15),
+        why="Complaints past their first-response or resolution deadline go to the director (level 1), and level 2 a working day later.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -72,6 +72,6 @@ def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, i
     file = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - handed to the response, which closes it
     workbook.save(file)
     file.seek(0)
-    audit.log("complaint.export", actor=user, summary=f"导出投诉 {count} 条", ip=ip)
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出投诉 {count} 条", ip=ip)
     stamp = timezone.localtime(now).strftime("%Y%m%d")
     return Export(file, f"投诉列表_{stamp}.xlsx", count, ascii_filename=f"complaints_{stamp}.xlsx")

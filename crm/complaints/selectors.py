@@ -74,6 +74,7 @@ STATE_FILTERS = {
     "breached": "已超时",
     "due_today": "今天到期",
     "plan_pending": "方案待审批",
+    "escalated": "已升级",
     "mine": "我负责的",
     "closed": "已结束",
 }
@@ -107,6 +108,8 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return due_today_q(now)
     if state == "plan_pending":
         return Q(status=Status.PLAN_PROPOSED)
+    if state == "escalated":
+        return open_q() & Q(escalation_level__gte=1)
     if state == "mine":
         return open_q() & Q(assignee=user)
     if state == "closed":

@@ -172,7 +172,7 @@ def _event(
             source=row,
         )
     audit.log(
-        f"complaint.{to or kind}",
+        audit.AuditLog.Action.CREATE if to == Status.REGISTERED else audit.AuditLog.Action.UPDATE,
         actor=actor,
         target=row,
         customer_id=row.customer_id,
