@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for a choice set used by several fields (a complaint's status and its events').
+    "ENUM_NAME_OVERRIDES": {"ComplaintStatusEnum": "crm.complaints.models.Complaint.Status"},
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
