@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm.complaints import services
+from crm.complaints import deadlines, services
 from crm.complaints.models import Complaint
 from crm.complaints.selectors import breached_q
 from crm.core.calendar import work_calendar
 from crm.lib.dates import local_day, local_midnight
-from crm.lib.workcalendar import WorkCalendar
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 
 SECOND_LEVEL_AFTER_WORKING_DAYS = 1
 
@@ -24,7 +24,11 @@ def second_level_due(escalated_at: datetime, calendar: WorkCalendar) -> datetime
     """The same time of day, one working day after the first escalation (pure)."""
     day = local_day(escalated_at)
     time_of_day = escalated_at - local_midnight(day)
-    return local_midnight(calendar.add_working_days(day, SECOND_LEVEL_AFTER_WORKING_DAYS)) + time_of_day
+    try:
+        next_day = calendar.add_working_days(day, SECOND_LEVEL_AFTER_WORKING_DAYS)
+    except CalendarUnknown:
+        next_day = deadlines.lenient(calendar).add_working_days(day, SECOND_LEVEL_AFTER_WORKING_DAYS)
+    return local_midnight(next_day) + time_of_day
 
 
 def escalate_breached(*, now: datetime, calendar: WorkCalendar | None = None) -> int:

@@ -30,7 +30,7 @@ from crm.customers.models import TimelineEvent
 from crm.customers.services import find_by_mobile
 from crm.lib.dates import local_day
 from crm.lib.mobile import InvalidMobile, normalize_mobile
-from crm.lib.workcalendar import WorkCalendar
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 
 if TYPE_CHECKING:
     from crm.accounts.models import Company, User
@@ -130,9 +130,12 @@ def _stamp(row: Complaint, frm: Status, to: Status, now: datetime, calendar: Wor
         row.paused_at, row.paused_from = now, frm
     if frm == Status.WAITING:
         if row.paused_at is not None:
-            row.resolution_due_at = deadlines.extend_for_pause(
-                row.resolution_due_at, row.paused_at, now, calendar or work_calendar()
-            )
+            cal = calendar or work_calendar()
+            try:
+                due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, cal)
+            except CalendarUnknown:
+                due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, deadlines.lenient(cal))
+            row.resolution_due_at = due
         row.paused_at, row.paused_from = None, ""
     if to == Status.REOPENED:
         row.resolved_at = row.confirmed_at = row.archived_at = None
@@ -229,6 +232,12 @@ def register_complaint(
     now = now or timezone.now()
     calendar = calendar or work_calendar()
     customer = find_by_mobile(company_id, mobile) if mobile else None
+    estimate_note = ""
+    try:
+        resolution_due_at = deadlines.resolution_due(now, calendar, special=intake.is_special)
+    except CalendarUnknown as exc:
+        resolution_due_at = deadlines.resolution_due(now, deadlines.lenient(calendar), special=intake.is_special)
+        estimate_note = f"{exc.message}；处理期限暂按周一至周五估算"
     assignee = intake.assignee or intake.category.owner
     with transaction.atomic():
         complaint = Complaint.objects.create(
@@ -251,9 +260,9 @@ def register_complaint(
             repeat_of=intake.repeat_of,
             registered_at=now,
             first_response_due_at=deadlines.first_response_due(now, hours=settings.COMPLAINT_FIRST_RESPONSE_HOURS),
-            resolution_due_at=deadlines.resolution_due(now, calendar, special=intake.is_special),
+            resolution_due_at=resolution_due_at,
         )
-        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note="", at=now)
+        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=estimate_note, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
     return complaint

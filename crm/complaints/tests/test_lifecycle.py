@@ -200,3 +200,12 @@ def test_perform_runs_the_verb_by_name(make_complaint, service):
     with pytest.raises(services.IllegalMove):
         services.perform(c, "resolve", actor=service, note="已处理")
     assert c.status == Status.ACKNOWLEDGED
+
+
+def test_a_year_without_a_calendar_still_registers_with_an_estimated_deadline(make_complaint):
+    # 2026-12-30 (Wednesday): 3 working days run into 2027, which nobody has entered.
+    complaint = make_complaint(now=datetime(2026, 12, 30, 10, 0, tzinfo=CHINA_TZ))
+    assert complaint.resolution_due_at == datetime(2027, 1, 5, tzinfo=CHINA_TZ)  # 12-31, 01-01, 01-04 (Mon–Fri)
+    note = complaint.events.get(to_status=Status.REGISTERED).note
+    assert "2027 年的法定节假日安排尚未录入" in note
+    assert "估算" in note
