@@ -7,11 +7,12 @@ assignee, the repeat flag) are fields.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 
+from crm.lib.dates import local_day
 from crm.lib.mobile import mask_mobile
 
 
@@ -197,6 +198,11 @@ class Complaint(models.Model):
     @property
     def masked_mobile(self) -> str:
         return mask_mobile(self.complainant_mobile) if self.complainant_mobile else ""
+
+    @property
+    def resolution_due_day(self) -> date:
+        """The last day to resolve it (the deadline is the end of that day, local time)."""
+        return local_day(self.resolution_due_at - timedelta(microseconds=1))
 
     @property
     def is_open(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -54,6 +54,7 @@ def test_registration_numbers_stamps_deadlines_and_dispatches_to_the_category_ow
     assert complaint.assignee == service
     assert complaint.first_response_due_at == REGISTERED_AT + timedelta(hours=24)
     assert complaint.resolution_due_at == datetime(2026, 10, 10, tzinfo=CHINA_TZ)
+    assert complaint.resolution_due_day == date(2026, 10, 9)
     moves = list(complaint.events.values_list("from_status", "to_status"))
     assert moves == [("", Status.REGISTERED), (Status.REGISTERED, Status.DISPATCHED)]
 
