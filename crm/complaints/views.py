@@ -88,16 +88,30 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "complaints/form.html", {"form": form})
 
 
-def _detail_context(request: AuthedHttpRequest, complaint: Complaint, form: ActionForm | None = None) -> dict[str, Any]:
+def _detail_context(
+    request: AuthedHttpRequest, complaint: Complaint, form: ActionForm | None = None, failed: str = ""
+) -> dict[str, Any]:
+    """Each action has its own form (its own element ids); the one that failed is bound."""
     now = timezone.now()
     verbs = services.available_verbs(complaint, request.user)
+    actions = [
+        {
+            "name": name,
+            "verb": services.VERBS[name],
+            "form": form
+            if form is not None and name == failed
+            else ActionForm(user=request.user, auto_id=f"id_{name}_%s"),
+        }
+        for name in verbs
+    ]
     return {
         "complaint": complaint,
         "events": selectors.complaint_events(complaint),
         "countdown": _countdown(complaint, now, work_calendar()),
         "breached": complaint.is_breached(now),
-        "actions": [{"name": name, "verb": services.VERBS[name]} for name in verbs],
-        "form": form or ActionForm(user=request.user),
+        "actions": actions,
+        "form": form,
+        "failed_verb": failed,
     }
 
 
@@ -116,7 +130,7 @@ def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespons
         raise Http404("未知的操作")
     if not request.user.has_perm(services.VERBS[verb].permission):
         raise PermissionDenied
-    form = ActionForm(request.POST, user=request.user)
+    form = ActionForm(request.POST, user=request.user, auto_id=f"id_{verb}_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -135,7 +149,7 @@ def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespons
             messages.success(request, f"{services.VERBS[verb].label}：已完成")
             return redirect("complaints:detail", complaint.pk)
     complaint.refresh_from_db()
-    context = _detail_context(request, complaint, form) | {"failed_verb": verb}
+    context = _detail_context(request, complaint, form, failed=verb)
     return render(request, "complaints/detail.html", context, status=400)
 
 

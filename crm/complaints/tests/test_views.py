@@ -204,3 +204,16 @@ def test_the_workbench_card_counts_the_queue(service, make_complaint):
 
 def test_services_are_the_same_for_the_verbs_on_the_page():
     assert set(services.VERBS) >= {"acknowledge", "approve", "reject", "resolve", "confirm", "reopen", "cancel"}
+
+
+def test_a_refused_action_keeps_its_box_open_with_the_error_on_the_field(client, service, make_complaint):
+    complaint = make_complaint()
+    login(client, service)
+    client.post(reverse("complaints:act", args=[complaint.pk, "acknowledge"]))
+    client.post(reverse("complaints:act", args=[complaint.pk, "investigate"]))
+    response = client.post(reverse("complaints:act", args=[complaint.pk, "propose"]), {"plan": " "})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "请填写处理方案（措施和预计完成时间）" in body
+    assert 'id="id_propose_plan"' in body
+    assert body.count('id="id_wait_note"') == 1
