@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, scope_q
+from crm.accounts.access import NOTHING, project_q, scope_q
 from crm.complaints import services
 from crm.complaints.models import Category, Complaint, ComplaintEvent
 from crm.lib.dates import local_day, local_midnight
+from crm.projects.models import Project
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
-    from crm.projects.models import Project
 
 Status = Complaint.Status
 
@@ -61,9 +61,6 @@ def categories_for(user: User) -> QuerySet[Category]:
 def projects_for_intake(user: User) -> QuerySet[Project]:
     """Projects a user may register a complaint for: the projects they can see complaints
     of (a COMPANY scope: every project of the company)."""
-    from crm.accounts.access import project_q
-    from crm.projects.models import Project
-
     return Project.objects.filter(project_q(user))
 
 
