@@ -37,7 +37,9 @@ class IntakeForm(forms.Form):
     event_place = forms.CharField(label="事件发生地点", max_length=200, required=False)
     is_special = forms.BooleanField(label="特殊投诉（处理时限 7 个工作日）", required=False)
     is_important = forms.BooleanField(label="重要投诉（归档后长期保存）", required=False)
-    is_repeat = forms.BooleanField(label="重复投诉", required=False)
+    repeat_of = forms.CharField(
+        label="前次投诉编号", max_length=20, required=False, help_text="同一问题再次投诉时填写，标记为重复投诉"
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +53,15 @@ class IntakeForm(forms.Form):
         self.fields["project"].error_messages["required"] = "请选择楼盘"
         self.fields["category"].error_messages["required"] = "请选择投诉类别"
         self.fields["event_at"].error_messages["invalid"] = "请填写正确的时间"
+
+    def clean_repeat_of(self) -> Complaint | None:
+        number = (self.cleaned_data.get("repeat_of") or "").strip().upper()
+        if not number:
+            return None
+        earlier = selectors.complaints_visible_to(self.user).filter(number=number).first()
+        if earlier is None:
+            raise forms.ValidationError("没有找到这个投诉编号")
+        return earlier
 
     def intake(self) -> services.Intake:
         data = self.cleaned_data
@@ -67,6 +78,7 @@ class IntakeForm(forms.Form):
             event_place=data.get("event_place") or "",
             is_special=bool(data.get("is_special")),
             is_important=bool(data.get("is_important")),
+            repeat_of=data.get("repeat_of"),
         )
 
 

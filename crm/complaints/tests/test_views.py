@@ -217,3 +217,22 @@ def test_a_refused_action_keeps_its_box_open_with_the_error_on_the_field(client,
     assert "请填写处理方案（措施和预计完成时间）" in body
     assert 'id="id_propose_plan"' in body
     assert body.count('id="id_wait_note"') == 1
+
+
+def test_staff_link_a_repeat_complaint_by_the_earlier_number(client, duty, project, category, make_complaint):
+    earlier = make_complaint()
+    login(client, duty)
+    data = {
+        "channel": "phone",
+        "complainant_name": "张三",
+        "complainant_mobile": "13800001111",
+        "project": project.pk,
+        "category": category.pk,
+        "content": "问题仍未解决",
+    }
+    response = client.post(reverse("complaints:new"), data | {"repeat_of": "TS000"})
+    assert "没有找到这个投诉编号" in response.content.decode()
+    client.post(reverse("complaints:new"), data | {"repeat_of": earlier.number.lower()})
+    repeat = Complaint.objects.exclude(pk=earlier.pk).get()
+    assert repeat.is_repeat
+    assert repeat.repeat_of == earlier
