@@ -94,3 +94,19 @@ def test_actions_move_it_and_refuse_what_the_table_does_not_allow(make_complaint
     events = api(service).get(f"/api/complaints/{complaint.pk}/events/").json()
     assert [e["to_status"] for e in events][-1] == Status.PLAN_APPROVED
     assert events[-1]["actor_name"] == str(director)
+
+
+def test_the_list_reads_a_constant_number_of_queries(make_complaint, service):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_complaint()
+    client = api(service)
+    client.get("/api/complaints/")  # the token and permissions are read once
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/complaints/").json()["results"]) == 1
+    for _ in range(10):
+        make_complaint()
+    with CaptureQueriesContext(connection) as eleven:
+        assert len(client.get("/api/complaints/").json()["results"]) == 11
+    assert len(eleven.captured_queries) == len(one.captured_queries)

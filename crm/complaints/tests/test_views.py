@@ -236,3 +236,17 @@ def test_staff_link_a_repeat_complaint_by_the_earlier_number(client, duty, proje
     repeat = Complaint.objects.exclude(pk=earlier.pk).get()
     assert repeat.is_repeat
     assert repeat.repeat_of == earlier
+
+
+def test_the_list_reads_a_constant_number_of_queries(client, service, make_complaint, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_complaint()
+    login(client, service)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("complaints:list"))
+    for _ in range(10):
+        make_complaint()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("complaints:list"))
