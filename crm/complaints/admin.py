@@ -23,6 +23,13 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
         company_id = getattr(request.user, "company_id", None)
         return super().get_queryset(request).filter(company_id=company_id or 0)
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Owners and departments of the administrator's own company only.
+        company_id = getattr(request.user, "company_id", None) or 0
+        if db_field.name in ("owner", "department"):
+            kwargs["queryset"] = db_field.related_model.objects.filter(company_id=company_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
         company_id = getattr(request.user, "company_id", None)
         if not change and company_id is not None:

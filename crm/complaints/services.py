@@ -138,8 +138,11 @@ def _stamp(row: Complaint, frm: Status, to: Status, now: datetime, calendar: Wor
             row.resolution_due_at = due
         row.paused_at, row.paused_from = None, ""
     if to == Status.REOPENED:
+        # A new round: a new resolution deadline from today, no escalation yet.
         row.resolved_at = row.confirmed_at = row.archived_at = None
         row.satisfaction = None
+        row.resolution_due_at = _resolution_due(now, calendar or work_calendar(), special=row.is_special)[0]
+        row.escalation_level, row.escalated_at = 0, None
 
 
 def _event(
@@ -188,6 +191,16 @@ def _event(
 # ---------------------------------------------------------------- registration
 
 
+def _resolution_due(now: datetime, calendar: WorkCalendar, *, special: bool) -> tuple[datetime, str]:
+    """The resolution deadline, and a note when it had to be estimated Monday–Friday
+    because that year's work calendar is not entered yet."""
+    try:
+        return deadlines.resolution_due(now, calendar, special=special), ""
+    except CalendarUnknown as exc:
+        due = deadlines.resolution_due(now, deadlines.lenient(calendar), special=special)
+        return due, f"{exc.message}；处理期限暂按周一至周五估算"
+
+
 @dataclass(frozen=True)
 class Intake:
     """What the intake form (or the API) captured."""
@@ -232,12 +245,7 @@ def register_complaint(
     now = now or timezone.now()
     calendar = calendar or work_calendar()
     customer = find_by_mobile(company_id, mobile) if mobile else None
-    estimate_note = ""
-    try:
-        resolution_due_at = deadlines.resolution_due(now, calendar, special=intake.is_special)
-    except CalendarUnknown as exc:
-        resolution_due_at = deadlines.resolution_due(now, deadlines.lenient(calendar), special=intake.is_special)
-        estimate_note = f"{exc.message}；处理期限暂按周一至周五估算"
+    resolution_due_at, estimate_note = _resolution_due(now, calendar, special=intake.is_special)
     assignee = intake.assignee or intake.category.owner
     with transaction.atomic():
         complaint = Complaint.objects.create(
