@@ -46,6 +46,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Uploaded import files hold customers' personal information: delete them once expired (PIPL).",
     ),
     ScheduledJob(
+        name="escalate_breached_complaints",
+        func="crm.complaints.jobs.escalate_breached",
+        every=timedelta(minutes=15),
+        why="Complaints past their first-response or resolution deadline go to the director (level 1), and level 2 a working day later.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

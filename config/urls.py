@@ -21,5 +21,6 @@ urlpatterns = [
     path("customers/", include("crm.customers.urls")),
     path("api/", include("crm.api.urls")),
     path("sms/", include("crm.care.urls")),
+    path("complaints/", include("crm.complaints.urls")),
     path("admin/", admin.site.urls),
 ]

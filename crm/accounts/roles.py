@@ -52,6 +52,12 @@ _CARE_WORK = ("care.manage_messages",)
 _CARE_RESEND = ("care.resend_message",)
 _CARE_APPROVE = ("care.approve_draft",)
 _CARE_RULES = ("care.change_carerule",)
+# 投诉 (crm.complaints): 值班人员 register complaints (intake); 客服专员 register and handle
+# them; 客服中心主任 also dispatches, approves plans, cancels and reopens; 管理层 reads.
+_COMPLAINTS_READ = ("complaints.view_complaint",)
+_COMPLAINTS_INTAKE = (*_COMPLAINTS_READ, "complaints.add_complaint")
+_COMPLAINTS_WORK = (*_COMPLAINTS_INTAKE, "complaints.change_complaint", "complaints.export_complaints")
+_COMPLAINTS_DIRECT = (*_COMPLAINTS_WORK, "complaints.approve_plan", "complaints.manage_complaint")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -91,9 +97,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_customers",
             *_CARE_WORK,
             *_CARE_RESEND,
+            *_COMPLAINTS_WORK,
         ),
     ),
-    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact")),
+    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
         (
@@ -107,12 +114,15 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.archive_customer",
             *_CARE_WORK,
             *_CARE_RESEND,
+            *_COMPLAINTS_DIRECT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
     Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
-    Role.MANAGEMENT: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit")),
+    Role.MANAGEMENT: RoleSpec(
+        Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ)
+    ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
         (
@@ -137,6 +147,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_RESEND,
             *_CARE_APPROVE,
             *_CARE_RULES,
+            *_COMPLAINTS_DIRECT,
+            "complaints.add_category",
+            "complaints.change_category",
         ),
     ),
 }

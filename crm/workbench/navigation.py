@@ -42,6 +42,7 @@ MENU: tuple[NavItem, ...] = (
         ("care.manage_messages", "care.approve_draft", "care.change_carerule", "customers.view_customer"),
         match=("/sms/",),
     ),
+    NavItem("投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),

@@ -61,3 +61,15 @@ def test_demo_customers_were_registered_over_two_years(demo_world):
 def test_demo_deals_come_after_the_customers_registration(demo_world):
     for deal in Deal.objects.select_related("customer"):
         assert deal.subscribed_on >= timezone.localtime(deal.customer.created_at).date()
+
+
+def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
+    from crm.complaints.models import Complaint
+
+    complaints = Complaint.objects.all()
+    assert complaints.count() == 30
+    statuses = set(complaints.values_list("status", flat=True))
+    assert {"dispatched", "plan_proposed", "in_progress", "waiting_for_customer", "archived", "cancelled"} <= statuses
+    assert complaints.filter(customer__isnull=False).exists()
+    assert complaints.filter(customer__isnull=True).exists()
+    assert len(set(complaints.values_list("number", flat=True))) == 30

@@ -1,0 +1,141 @@
+"""Forms of the complaint pages: intake, the list's filters and the action form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from crm.complaints import selectors, services
+from crm.complaints.models import Category, Channel, Complaint
+from crm.core.forms import ListFilterForm
+from crm.projects.models import Project, Unit
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class IntakeForm(forms.Form):
+    """投诉登记: what the staff member hears or reads; errors in Chinese, values kept."""
+
+    channel = forms.ChoiceField(label="投诉渠道", choices=Channel.choices, initial=Channel.PHONE)
+    complainant_name = forms.CharField(label="投诉人", max_length=50)
+    complainant_mobile = forms.CharField(
+        label="联系电话", max_length=20, required=False, help_text="与客户档案手机号一致时自动关联该客户"
+    )
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+    unit = forms.ModelChoiceField(label="房号", queryset=Unit.objects.none(), required=False, empty_label="（无）")
+    category = forms.ModelChoiceField(label="投诉类别", queryset=Category.objects.none(), empty_label="请选择类别")
+    content = forms.CharField(label="投诉内容", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
+    event_at = forms.DateTimeField(
+        label="事件发生时间", required=False, widget=LOCAL_INPUT, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+    )
+    event_place = forms.CharField(label="事件发生地点", max_length=200, required=False)
+    is_special = forms.BooleanField(label="特殊投诉（处理时限 7 个工作日）", required=False)
+    is_important = forms.BooleanField(label="重要投诉（归档后长期保存）", required=False)
+    repeat_of = forms.CharField(
+        label="前次投诉编号", max_length=20, required=False, help_text="同一问题再次投诉时填写，标记为重复投诉"
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        projects = selectors.projects_for_intake(user)
+        self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = Unit.objects.filter(project__in=projects).select_related("building")  # type: ignore[attr-defined]
+        self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]
+        self.fields["complainant_name"].error_messages["required"] = "请填写投诉人姓名"
+        self.fields["content"].error_messages["required"] = "请填写投诉内容"
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+        self.fields["category"].error_messages["required"] = "请选择投诉类别"
+        self.fields["event_at"].error_messages["invalid"] = "请填写正确的时间"
+
+    def clean_repeat_of(self) -> Complaint | None:
+        number = (self.cleaned_data.get("repeat_of") or "").strip().upper()
+        if not number:
+            return None
+        earlier = selectors.complaints_visible_to(self.user).filter(number=number).first()
+        if earlier is None:
+            raise forms.ValidationError("没有找到这个投诉编号")
+        return earlier
+
+    def intake(self) -> services.Intake:
+        data = self.cleaned_data
+        event_at: datetime | None = data.get("event_at")
+        return services.Intake(
+            channel=data["channel"],
+            complainant_name=data["complainant_name"],
+            complainant_mobile=data.get("complainant_mobile") or "",
+            content=data["content"],
+            project=data["project"],
+            category=data["category"],
+            unit=data.get("unit"),
+            event_at=event_at,
+            event_place=data.get("event_place") or "",
+            is_special=bool(data.get("is_special")),
+            is_important=bool(data.get("is_important")),
+            repeat_of=data.get("repeat_of"),
+        )
+
+
+class ComplaintFilterForm(ListFilterForm):
+    q = forms.CharField(required=False, label="搜索")
+    state = forms.ChoiceField(
+        required=False, label="状态", choices=[("", "全部投诉"), *selectors.STATE_FILTERS.items()]
+    )
+    status = forms.ChoiceField(required=False, label="环节", choices=[("", "全部环节"), *Complaint.Status.choices])
+    category = forms.ModelChoiceField(
+        required=False, label="类别", queryset=Category.objects.none(), empty_label="全部类别"
+    )
+    channel = forms.ChoiceField(required=False, label="渠道", choices=[("", "全部渠道"), *Channel.choices])
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].queryset = Category.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
+        self.fields["project"].queryset = selectors.projects_for_intake(user)  # type: ignore[attr-defined]
+
+    def queryset(self, *, now: datetime) -> QuerySet[Complaint]:
+        rows = selectors.complaints_visible_to(self.user)
+        q = (self.value("q") or "").strip()
+        if q:
+            rows = rows.filter(
+                Q(number__icontains=q) | Q(complainant_name__icontains=q) | Q(complainant_mobile__contains=q)
+            )
+        if self.value("state"):
+            rows = rows.filter(selectors.state_q(self.value("state"), user=self.user, now=now))
+        for name in ("status", "category", "channel", "project"):
+            if self.value(name):
+                rows = rows.filter(**{name: self.value(name)})
+        return rows.order_by("-registered_at", "-id")
+
+
+class ActionForm(forms.Form):
+    """One verb on the detail page: a note, and what the verb asks for."""
+
+    note = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    plan = forms.CharField(label="处理方案", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    satisfaction = forms.TypedChoiceField(
+        label="客户满意度",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "请选择"), *[(n, f"{n} 分") for n in range(5, 0, -1)]],
+    )
+    assignee = forms.ModelChoiceField(
+        label="责任人", required=False, queryset=Complaint.objects.none(), empty_label="请选择"
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.accounts.models import User as UserModel
+
+        staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
+        self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]

@@ -1,0 +1,556 @@
+"""Complaint writes: registration, the one guarded mover and the named verbs.
+
+Every status change goes through ``move``: it locks the row, refuses a move the table
+(``Complaint.ALLOWED_MOVES``) does not allow, stamps the times that belong to the move,
+writes the ComplaintEvent (actor, from, to, note), the linked customer's timeline and the
+audit log. The verbs (``acknowledge_complaint``, ``approve_plan`` …) add only their own
+checks: who may, and what must be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm.complaints import deadlines
+from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent
+from crm.core import audit
+from crm.core.calendar import work_calendar
+from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.core.numbering import reserve
+from crm.customers import timeline
+from crm.customers.models import TimelineEvent
+from crm.customers.services import find_by_mobile
+from crm.lib.dates import local_day
+from crm.lib.mobile import InvalidMobile, normalize_mobile
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
+
+if TYPE_CHECKING:
+    from crm.accounts.models import Company, User
+    from crm.projects.models import Project, Unit
+
+Status = Complaint.Status
+
+VIEW = "complaints.view_complaint"
+ADD = "complaints.add_complaint"
+HANDLE = "complaints.change_complaint"
+APPROVE = "complaints.approve_plan"
+MANAGE = "complaints.manage_complaint"
+EXPORT = "complaints.export_complaints"
+
+DEFAULT_CATEGORIES = ("服务质量", "房屋信息", "合同", "付款", "售后", "产品质量", "员工行为", "误解")
+
+
+class IllegalMove(DomainError):
+    """A move the table does not allow; nothing was written."""
+
+    def __init__(self, frm: Status, to: Status) -> None:
+        super().__init__(f"投诉状态不能从“{frm.label}”改为“{to.label}”")
+        self.frm = frm
+        self.to = to
+
+
+def allowed(frm: str, to: str) -> bool:
+    return Status(to) in Complaint.ALLOWED_MOVES[Status(frm)]
+
+
+def ensure_default_categories(company: Company) -> int:
+    """The default categories for a company that has none yet; returns how many were made."""
+    if Category.objects.filter(company=company).exists():
+        return 0
+    Category.objects.bulk_create(
+        [Category(company=company, name=name, sort_order=i) for i, name in enumerate(DEFAULT_CATEGORIES, 1)],
+        ignore_conflicts=True,
+    )
+    return len(DEFAULT_CATEGORIES)
+
+
+def next_number(moment: datetime) -> str:
+    """TS + local date + a 4-digit sequence of that day (a counter row per day: concurrent
+    registrations never share a number)."""
+    day = local_day(moment).strftime("%Y%m%d")
+    return f"TS{day}{reserve(f'complaint:{day}'):04d}"
+
+
+# ---------------------------------------------------------------- the mover
+
+
+def move(
+    complaint: Complaint,
+    to: Status,
+    *,
+    actor: User | None,
+    note: str = "",
+    now: datetime | None = None,
+    expect: Iterable[Status] | None = None,
+    calendar: WorkCalendar | None = None,
+    **fields: Any,
+) -> Complaint:
+    """Move ``complaint`` to ``to`` (see the module docstring); ``expect``: the statuses the
+    caller's own check allows it to be in (the verb's precondition, re-read under the lock).
+    Returns the locked, updated row (the caller's instance is refreshed too)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        frm = Status(row.status)
+        target = Status(to)
+        if target not in Complaint.ALLOWED_MOVES[frm] or (expect is not None and frm not in set(expect)):
+            raise IllegalMove(frm, target)
+        _stamp(row, frm, target, now, calendar)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.status = target
+        row.save()
+        _event(row, ComplaintEvent.Kind.MOVE, actor=actor, frm=frm, to=target, note=note, at=now)
+    complaint.refresh_from_db()
+    return row
+
+
+def _stamp(row: Complaint, frm: Status, to: Status, now: datetime, calendar: WorkCalendar | None) -> None:
+    stamps = {
+        Status.DISPATCHED: "dispatched_at",
+        Status.PLAN_APPROVED: "plan_approved_at",
+        Status.RESOLVED: "resolved_at",
+        Status.CONFIRMED: "confirmed_at",
+        Status.ARCHIVED: "archived_at",
+        Status.CANCELLED: "cancelled_at",
+    }
+    if to in stamps:
+        setattr(row, stamps[to], now)
+    if to == Status.ACKNOWLEDGED and row.acknowledged_at is None:
+        row.acknowledged_at = now
+    if to == Status.WAITING:
+        row.paused_at, row.paused_from = now, frm
+    if frm == Status.WAITING:
+        if row.paused_at is not None:
+            cal = calendar or work_calendar()
+            try:
+                due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, cal)
+            except CalendarUnknown:
+                due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, deadlines.lenient(cal))
+            row.resolution_due_at = due
+        row.paused_at, row.paused_from = None, ""
+    if to == Status.REOPENED:
+        # A new round: a new resolution deadline from today, no escalation yet.
+        row.resolved_at = row.confirmed_at = row.archived_at = None
+        row.satisfaction = None
+        row.resolution_due_at = _resolution_due(now, calendar or work_calendar(), special=row.is_special)[0]
+        row.escalation_level, row.escalated_at = 0, None
+
+
+def _event(
+    row: Complaint,
+    kind: str,
+    *,
+    actor: User | None,
+    frm: str = "",
+    to: str = "",
+    note: str = "",
+    at: datetime,
+) -> ComplaintEvent:
+    event = ComplaintEvent.objects.create(
+        complaint=row,
+        kind=kind,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        from_status=frm,
+        to_status=to,
+        note=note,
+        at=at,
+    )
+    summary = (
+        f"投诉 {row.number}：{Status(to).label}" if to else f"投诉 {row.number}：{ComplaintEvent.Kind(kind).label}"
+    )
+    if row.customer_id is not None:
+        timeline.record(
+            row.customer_id,
+            TimelineEvent.Kind.COMPLAINT,
+            f"{summary}{'，' + note if note else ''}",
+            actor=actor,
+            at=at,
+            data={"complaint": row.pk, "number": row.number, "status": row.status},
+            source=row,
+        )
+    audit.log(
+        audit.AuditLog.Action.CREATE if to == Status.REGISTERED else audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=row,
+        customer_id=row.customer_id,
+        summary=summary,
+        reason=note[:200],
+    )
+    return event
+
+
+# ---------------------------------------------------------------- registration
+
+
+def _resolution_due(now: datetime, calendar: WorkCalendar, *, special: bool) -> tuple[datetime, str]:
+    """The resolution deadline, and a note when it had to be estimated Monday–Friday
+    because that year's work calendar is not entered yet."""
+    try:
+        return deadlines.resolution_due(now, calendar, special=special), ""
+    except CalendarUnknown as exc:
+        due = deadlines.resolution_due(now, deadlines.lenient(calendar), special=special)
+        return due, f"{exc.message}；处理期限暂按周一至周五估算"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the intake form (or the API) captured."""
+
+    channel: str
+    complainant_name: str
+    complainant_mobile: str
+    content: str
+    project: Project
+    category: Category
+    unit: Unit | None = None
+    event_at: datetime | None = None
+    event_place: str = ""
+    is_special: bool = False
+    is_important: bool = False
+    assignee: User | None = None
+    repeat_of: Complaint | None = None
+
+
+def register_complaint(
+    intake: Intake, *, actor: User, now: datetime | None = None, calendar: WorkCalendar | None = None
+) -> Complaint:
+    """Register a complaint: number, deadlines, the matching customer (by mobile), and
+    dispatch at once to the chosen assignee or the category's owner."""
+    if not actor.has_perm(ADD):
+        raise NotAllowed("您没有登记投诉的权限")
+    company_id = actor.company_id
+    if company_id is None or intake.project.company_id != company_id or intake.category.company_id != company_id:
+        raise DomainError("楼盘或类别不属于本公司")
+    if intake.unit is not None and intake.unit.project_id != intake.project.pk:
+        raise DomainError("房号不属于所选楼盘", field="unit")
+    if intake.channel not in Channel.values:
+        raise DomainError("请选择投诉渠道", field="channel")
+    mobile = ""
+    if intake.complainant_mobile.strip():
+        try:
+            mobile = normalize_mobile(intake.complainant_mobile)
+        except InvalidMobile as exc:
+            raise DomainError(exc.message, field="complainant_mobile") from exc
+    elif intake.channel not in (Channel.MEDIA, Channel.WRITTEN, Channel.TRANSFERRED):
+        raise DomainError("请填写投诉人的联系电话", field="complainant_mobile")
+    now = now or timezone.now()
+    calendar = calendar or work_calendar()
+    customer = find_by_mobile(company_id, mobile) if mobile else None
+    resolution_due_at, estimate_note = _resolution_due(now, calendar, special=intake.is_special)
+    assignee = intake.assignee or intake.category.owner
+    with transaction.atomic():
+        complaint = Complaint.objects.create(
+            company_id=company_id,
+            number=next_number(now),
+            channel=intake.channel,
+            complainant_name=intake.complainant_name.strip(),
+            complainant_mobile=mobile,
+            content=intake.content.strip(),
+            event_at=intake.event_at,
+            event_place=intake.event_place.strip(),
+            project=intake.project,
+            unit=intake.unit,
+            customer=customer,
+            category=intake.category,
+            registered_by=actor,
+            is_special=intake.is_special,
+            is_important=intake.is_important,
+            is_repeat=intake.repeat_of is not None,
+            repeat_of=intake.repeat_of,
+            registered_at=now,
+            first_response_due_at=deadlines.first_response_due(now, hours=settings.COMPLAINT_FIRST_RESPONSE_HOURS),
+            resolution_due_at=resolution_due_at,
+        )
+        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=estimate_note, at=now)
+        if assignee is not None:
+            complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
+    return complaint
+
+
+# ---------------------------------------------------------------- the verbs
+
+
+def _require(actor: User, perm: str, message: str) -> None:
+    if not actor.has_perm(perm):
+        raise NotAllowed(message)
+
+
+def _required_note(note: str, message: str) -> str:
+    note = note.strip()
+    if not note:
+        raise DomainError(message, field="note")
+    return note
+
+
+def dispatch_complaint(
+    complaint: Complaint, *, actor: User, assignee: User, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """Hand a registered complaint to its owner (the director, when the category has none)."""
+    _require(actor, MANAGE, "只有客服中心主任可以分派投诉")
+    if assignee.company_id != complaint.company_id or not assignee.is_active:
+        raise DomainError("请选择本公司在职员工作为责任人", field="assignee")
+    return move(complaint, Status.DISPATCHED, actor=actor, note=note, now=now, assignee=assignee)
+
+
+def reassign_complaint(
+    complaint: Complaint, *, actor: User, assignee: User, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """Change the owner of an open complaint (not a move: the status stays)."""
+    _require(actor, MANAGE, "只有客服中心主任可以改派投诉")
+    if not complaint.is_open:
+        raise DomainError("投诉已结束，不能改派")
+    if assignee.company_id != complaint.company_id or not assignee.is_active:
+        raise DomainError("请选择本公司在职员工作为责任人", field="assignee")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(assignee=assignee, updated_at=now)
+        complaint.refresh_from_db()
+        _event(complaint, ComplaintEvent.Kind.ASSIGNED, actor=actor, note=note or f"改派给 {assignee}", at=now)
+    return complaint
+
+
+def _may_handle(complaint: Complaint, actor: User) -> None:
+    """Handling is the assignee's work; the director (and administrators) may step in."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    if complaint.assignee_id not in (None, actor.pk) and not actor.has_perm(MANAGE):
+        raise NotAllowed("只有责任人或客服中心主任可以处理这条投诉")
+
+
+def acknowledge_complaint(
+    complaint: Complaint, *, actor: User, note: str = "", now: datetime | None = None
+) -> Complaint:
+    _may_handle(complaint, actor)
+    return move(complaint, Status.ACKNOWLEDGED, actor=actor, note=note, now=now, expect=[Status.DISPATCHED])
+
+
+def start_investigation(complaint: Complaint, *, actor: User, note: str = "", now: datetime | None = None) -> Complaint:
+    _may_handle(complaint, actor)
+    return move(
+        complaint, Status.INVESTIGATING, actor=actor, note=note, now=now, expect=[Status.ACKNOWLEDGED, Status.REOPENED]
+    )
+
+
+def propose_plan(complaint: Complaint, *, actor: User, plan: str, now: datetime | None = None) -> Complaint:
+    _may_handle(complaint, actor)
+    plan = plan.strip()
+    if not plan:
+        raise DomainError("请填写处理方案（措施和预计完成时间）", field="plan")
+    return move(complaint, Status.PLAN_PROPOSED, actor=actor, note=plan, now=now, plan=plan)
+
+
+def approve_plan(complaint: Complaint, *, actor: User, note: str = "", now: datetime | None = None) -> Complaint:
+    """The owner's superior approves the plan (not the one who proposed it)."""
+    _require(actor, APPROVE, "只有上级可以审批处理方案")
+    if complaint.assignee_id == actor.pk and not actor.is_superuser:
+        raise NotAllowed("处理方案需由上级审批，不能审批自己的方案")
+    return move(complaint, Status.PLAN_APPROVED, actor=actor, note=note, now=now)
+
+
+def reject_plan(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """The plan goes back to the owner with the superior's comment."""
+    _require(actor, APPROVE, "只有上级可以审批处理方案")
+    note = _required_note(note, "请填写退回原因")
+    return move(complaint, Status.INVESTIGATING, actor=actor, note=note, now=now, expect=[Status.PLAN_PROPOSED])
+
+
+def start_work(complaint: Complaint, *, actor: User, note: str = "", now: datetime | None = None) -> Complaint:
+    _may_handle(complaint, actor)
+    return move(complaint, Status.IN_PROGRESS, actor=actor, note=note, now=now, expect=[Status.PLAN_APPROVED])
+
+
+def record_progress(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> ComplaintEvent:
+    """A progress note (told to the complainant): an event, not a move."""
+    _may_handle(complaint, actor)
+    note = _required_note(note, "请填写处理进展")
+    if not complaint.is_open:
+        raise DomainError("投诉已结束，不能再记录进展")
+    with transaction.atomic():
+        return _event(complaint, ComplaintEvent.Kind.PROGRESS, actor=actor, note=note, at=now or timezone.now())
+
+
+def resolve_complaint(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    _may_handle(complaint, actor)
+    note = _required_note(note, "请填写处理结果")
+    return move(complaint, Status.RESOLVED, actor=actor, note=note, now=now)
+
+
+def confirm_resolution(
+    complaint: Complaint, *, actor: User, satisfaction: int, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """The customer's confirmation, recorded by staff from a phone call (1–5)."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    if satisfaction not in range(1, 6):
+        raise DomainError("满意度请选择 1–5 分", field="satisfaction")
+    note = f"电话回访，满意度 {satisfaction} 分" + (f"：{note.strip()}" if note.strip() else "")
+    return move(complaint, Status.CONFIRMED, actor=actor, note=note, now=now, satisfaction=satisfaction)
+
+
+def archive_complaint(complaint: Complaint, *, actor: User, note: str = "", now: datetime | None = None) -> Complaint:
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    return move(complaint, Status.ARCHIVED, actor=actor, note=note, now=now)
+
+
+def reopen_complaint(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    _require(actor, MANAGE, "只有客服中心主任可以重新处理投诉")
+    note = _required_note(note, "请填写重新处理的原因")
+    return move(complaint, Status.REOPENED, actor=actor, note=note, now=now)
+
+
+def wait_for_customer(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """Stop the clock while the customer owes an answer or a visit."""
+    _may_handle(complaint, actor)
+    note = _required_note(note, "请说明在等待客户什么")
+    return move(complaint, Status.WAITING, actor=actor, note=note, now=now)
+
+
+def resume_complaint(
+    complaint: Complaint,
+    *,
+    actor: User,
+    note: str = "",
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Complaint:
+    """The customer answered: back to where it was, the deadline moved by the wait."""
+    _may_handle(complaint, actor)
+    if complaint.status != Status.WAITING:
+        raise IllegalMove(Status(complaint.status), Status(complaint.paused_from or Status.INVESTIGATING))
+    return move(
+        complaint,
+        Status(complaint.paused_from or Status.INVESTIGATING),
+        actor=actor,
+        note=note,
+        now=now,
+        expect=[Status.WAITING],
+        calendar=calendar,
+    )
+
+
+def cancel_complaint(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    _require(actor, MANAGE, "只有客服中心主任可以撤销投诉")
+    note = _required_note(note, "请填写撤销原因")
+    return move(complaint, Status.CANCELLED, actor=actor, note=note, now=now)
+
+
+def escalate(complaint: Complaint, *, level: int, now: datetime, reason: str) -> bool:
+    """Raise the escalation level (job); returns whether it changed (idempotent)."""
+    with transaction.atomic():
+        changed = Complaint.objects.filter(pk=complaint.pk, escalation_level__lt=level).update(
+            escalation_level=level, escalated_at=now, updated_at=now
+        )
+        if changed:
+            complaint.refresh_from_db()
+            _event(complaint, ComplaintEvent.Kind.ESCALATED, actor=None, note=reason, at=now)
+    return bool(changed)
+
+
+# ---------------------------------------------------------------- the verbs as actions
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb as the pages and the API offer it: its button, the statuses it starts from,
+    who may, and what it asks for (``note`` required or not, a plan, a rating, a person)."""
+
+    label: str
+    sources: frozenset[Status]
+    permission: str
+    needs: str = ""  # "" | "plan" | "satisfaction" | "assignee"
+    note_required: bool = False
+    by_assignee: bool = False  # the assignee's work (or the director's)
+
+
+def _from(*to: Status) -> frozenset[Status]:
+    return frozenset(s for s, targets in Complaint.ALLOWED_MOVES.items() if targets & set(to))
+
+
+VERBS: dict[str, Verb] = {
+    "dispatch": Verb("分派", frozenset({Status.REGISTERED}), MANAGE, needs="assignee"),
+    "acknowledge": Verb("确认接收", frozenset({Status.DISPATCHED}), HANDLE, by_assignee=True),
+    "investigate": Verb("开始调查", frozenset({Status.ACKNOWLEDGED, Status.REOPENED}), HANDLE, by_assignee=True),
+    "propose": Verb("提交处理方案", _from(Status.PLAN_PROPOSED), HANDLE, needs="plan", by_assignee=True),
+    "approve": Verb("批准方案", frozenset({Status.PLAN_PROPOSED}), APPROVE),
+    "reject": Verb("退回方案", frozenset({Status.PLAN_PROPOSED}), APPROVE, note_required=True),
+    "start": Verb("开始实施", frozenset({Status.PLAN_APPROVED}), HANDLE, by_assignee=True),
+    "progress": Verb("记录进展", frozenset(Complaint.OPEN), HANDLE, note_required=True, by_assignee=True),
+    "resolve": Verb("处理完成", _from(Status.RESOLVED), HANDLE, note_required=True, by_assignee=True),
+    "confirm": Verb("登记客户确认", _from(Status.CONFIRMED), HANDLE, needs="satisfaction"),
+    "archive": Verb("归档", _from(Status.ARCHIVED), HANDLE),
+    "wait": Verb("等待客户", _from(Status.WAITING), HANDLE, note_required=True, by_assignee=True),
+    "resume": Verb("恢复处理", frozenset({Status.WAITING}), HANDLE, by_assignee=True),
+    "reopen": Verb("重新处理", _from(Status.REOPENED), MANAGE, note_required=True),
+    "cancel": Verb("撤销投诉", _from(Status.CANCELLED), MANAGE, note_required=True),
+    "reassign": Verb("改派", frozenset(Complaint.OPEN - {Status.REGISTERED}), MANAGE, needs="assignee"),
+}
+
+
+def available_verbs(complaint: Complaint, user: User) -> list[str]:
+    """The verbs this user may use on this complaint now (the buttons on its page)."""
+    status = Status(complaint.status)
+    names = []
+    for name, verb in VERBS.items():
+        if status not in verb.sources or not user.has_perm(verb.permission):
+            continue
+        if verb.by_assignee and complaint.assignee_id not in (None, user.pk) and not user.has_perm(MANAGE):
+            continue
+        if name == "approve" and complaint.assignee_id == user.pk and not user.is_superuser:
+            continue
+        names.append(name)
+    return names
+
+
+def perform(
+    complaint: Complaint,
+    verb: str,
+    *,
+    actor: User,
+    note: str = "",
+    plan: str = "",
+    satisfaction: int | None = None,
+    assignee: User | None = None,
+    now: datetime | None = None,
+) -> Complaint:
+    """Run one verb by name (the detail page's buttons and the API's actions)."""
+    if verb not in VERBS:
+        raise DomainError("未知的操作")
+    if VERBS[verb].needs == "assignee" and assignee is None:
+        raise DomainError("请选择责任人", field="assignee")
+    if verb == "dispatch":
+        assert assignee is not None
+        return dispatch_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)
+    if verb == "reassign":
+        assert assignee is not None
+        return reassign_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)
+    if verb == "propose":
+        return propose_plan(complaint, actor=actor, plan=plan or note, now=now)
+    if verb == "confirm":
+        if satisfaction is None:
+            raise DomainError("满意度请选择 1–5 分", field="satisfaction")
+        return confirm_resolution(complaint, actor=actor, satisfaction=satisfaction, note=note, now=now)
+    if verb == "progress":
+        record_progress(complaint, actor=actor, note=note, now=now)
+        complaint.refresh_from_db()
+        return complaint
+    simple = {
+        "acknowledge": acknowledge_complaint,
+        "investigate": start_investigation,
+        "approve": approve_plan,
+        "reject": reject_plan,
+        "start": start_work,
+        "resolve": resolve_complaint,
+        "archive": archive_complaint,
+        "wait": wait_for_customer,
+        "resume": resume_complaint,
+        "reopen": reopen_complaint,
+        "cancel": cancel_complaint,
+    }
+    return simple[verb](complaint, actor=actor, note=note, now=now)

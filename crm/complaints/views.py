@@ -1,0 +1,165 @@
+"""投诉 pages: the list with countdowns, intake, the detail page with its actions, export.
+
+Each view reads through crm.complaints.selectors (outside the scope: 404), binds a form,
+calls one service and renders or redirects; a DomainError is shown on the field it names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm.accounts.http import AuthedHttpRequest
+from crm.complaints import deadlines, selectors, services
+from crm.complaints.exporting import export_complaints
+from crm.complaints.forms import ActionForm, ComplaintFilterForm, IntakeForm
+from crm.complaints.models import Complaint
+from crm.core.calendar import work_calendar
+from crm.core.errors import DomainError
+from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.customers.exporting import XLSX_CONTENT_TYPE
+from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
+
+
+def _countdown(complaint: Complaint, now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
+    """What the list and the detail page say about the deadline."""
+    if not complaint.is_open:
+        return {"label": "", "overdue": False}
+    if complaint.status == Complaint.Status.WAITING:
+        return {"label": "等待客户，暂停计时", "overdue": complaint.is_breached(now)}
+    if complaint.acknowledged_at is None and now > complaint.first_response_due_at:
+        return {"label": "超时未接收", "overdue": True}
+    try:
+        label, overdue = deadlines.countdown(complaint.resolution_due_at, now, calendar)
+    except CalendarUnknown as exc:
+        return {"label": exc.message, "overdue": False}
+    return {"label": label, "overdue": overdue}
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    filters = ComplaintFilterForm(request.GET, user=request.user)
+    rows = filters.queryset(now=now).select_related("project", "category", "assignee")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    calendar = work_calendar()
+    items = [{"complaint": c, "countdown": _countdown(c, now, calendar)} for c in page]
+    return render(
+        request,
+        "complaints/list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "items": items,
+            "page_sizes": PAGE_SIZES,
+            "can_add": request.user.has_perm(services.ADD),
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(services.ADD, raise_exception=True)
+def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
+    if request.user.company is not None:
+        services.ensure_default_categories(request.user.company)
+    form = IntakeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.register_complaint(form.intake(), actor=request.user)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"投诉已登记，编号 {complaint.number}")
+            if selectors.complaints_visible_to(request.user).filter(pk=complaint.pk).exists():
+                return redirect("complaints:detail", complaint.pk)
+            return redirect("complaints:list")
+    return render(request, "complaints/form.html", {"form": form})
+
+
+def _detail_context(
+    request: AuthedHttpRequest, complaint: Complaint, form: ActionForm | None = None, failed: str = ""
+) -> dict[str, Any]:
+    """Each action has its own form (its own element ids); the one that failed is bound."""
+    now = timezone.now()
+    verbs = services.available_verbs(complaint, request.user)
+    actions = [
+        {
+            "name": name,
+            "verb": services.VERBS[name],
+            "form": form
+            if form is not None and name == failed
+            else ActionForm(user=request.user, auto_id=f"id_{name}_%s"),
+        }
+        for name in verbs
+    ]
+    return {
+        "complaint": complaint,
+        "events": selectors.complaint_events(complaint),
+        "countdown": _countdown(complaint, now, work_calendar()),
+        "breached": complaint.is_breached(now),
+        "actions": actions,
+        "form": form,
+        "failed_verb": failed,
+    }
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def complaint_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    return render(request, "complaints/detail.html", _detail_context(request, complaint))
+
+
+@require_POST
+@permission_required(services.VIEW, raise_exception=True)
+def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    if verb not in services.VERBS:
+        raise Http404("未知的操作")
+    if not request.user.has_perm(services.VERBS[verb].permission):
+        raise PermissionDenied
+    form = ActionForm(request.POST, user=request.user, auto_id=f"id_{verb}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.perform(
+                complaint,
+                verb,
+                actor=request.user,
+                note=data.get("note") or "",
+                plan=data.get("plan") or "",
+                satisfaction=data.get("satisfaction"),
+                assignee=data.get("assignee"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{services.VERBS[verb].label}：已完成")
+            return redirect("complaints:detail", complaint.pk)
+    complaint.refresh_from_db()
+    context = _detail_context(request, complaint, form, failed=verb)
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def complaint_export(request: AuthedHttpRequest) -> FileResponse:
+    export = export_complaints(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    response = FileResponse(export.file, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
