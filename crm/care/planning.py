@@ -239,10 +239,25 @@ def _customer_name(rest: list[Any]) -> dict[str, object]:
 
 
 @transaction.atomic  # one commit for both triggers
+def due_days(now: datetime, *triggers: str) -> list[date]:
+    """Today and, oldest first, the days before it still inside the longest catch-up period
+    of the triggers' rules. A planner for a dated occasion (a birthday, an anniversary) plans
+    them all, so a day on which planning never ran (the server was down) is planned the
+    next day in its catch-up window, or recorded as expired with the reason — never lost
+    silently; what was planned already is left out by the unique occasion."""
+    today = local_day(now)
+    back = max((rule.catch_up_days for trigger in triggers for rule in _rules(trigger)), default=0)
+    return [today - timedelta(days=n) for n in range(back, -1, -1)]
+
+
 def plan_birthdays(*, now: datetime) -> int:
-    """Owners' birthdays (solar or lunar) today, 10:00–10:30; family members' where consented.
-    Names enter the text cleaned (crm.care.templating.customer_value)."""
-    day = local_day(now)
+    """Owners' birthdays (solar or lunar), 10:00–10:30 on the day; family members' where
+    consented; a day missed is caught up (``due_days``). Names enter the text cleaned
+    (crm.care.templating.customer_value)."""
+    return sum(_plan_birthdays_on(day, now) for day in due_days(now, Trigger.BIRTHDAY, Trigger.FAMILY_BIRTHDAY))
+
+
+def _plan_birthdays_on(day: date, now: datetime) -> int:
     mmdd = day.strftime("%m%d")
     created = 0
     rules = _rules(Trigger.BIRTHDAY)
@@ -443,8 +458,12 @@ def plan_move_in_greetings(*, now: datetime) -> int:
 
 
 def plan_anniversaries(*, now: datetime) -> int:
-    """Owners on the anniversary of signing (seed 003: 购房周年)."""
-    day = local_day(now)
+    """Owners on the anniversary of signing (seed 003: 购房周年); a day missed is caught up
+    (``due_days``)."""
+    return sum(_plan_anniversaries_on(day, now) for day in due_days(now, Trigger.ANNIVERSARY))
+
+
+def _plan_anniversaries_on(day: date, now: datetime) -> int:
     rules = _rules(Trigger.ANNIVERSARY)
     texts = _Texts(day, now)
     deals = Deal.objects.filter(

@@ -223,3 +223,37 @@ def test_the_dispatcher_can_ask_where_a_late_row_goes(owner):
     assert catchup.next_slot(message, local(date(2026, 11, 23), 10, 5)).starts_at == local(date(2026, 11, 23), 10)
     assert catchup.next_slot(message, local(date(2026, 11, 23), 10, 31)).starts_at == local(date(2026, 11, 24), 10)
     assert catchup.next_slot(message, local(date(2026, 11, 24), 10, 31)) is None
+
+
+# ---------------------------------------------------------------- a day planning never ran
+
+BIRTHDAY = date(2026, 11, 23)  # the owner fixture's birthday (a Monday)
+
+
+def test_a_birthday_on_a_day_the_server_was_down_is_planned_the_next_morning(owner):
+    # Down all of 11-23: planning first runs at 00:10 on 11-24.
+    planning.plan_birthdays(now=local(BIRTHDAY + timedelta(days=1), 0, 10))
+    message = only(Trigger.BIRTHDAY)
+    assert message.occasion == BIRTHDAY.isoformat()
+    assert message.status == Status.SCHEDULED
+    assert message.next_attempt_at == local(BIRTHDAY + timedelta(days=1), 10)
+    # Later runs that day plan nothing twice.
+    assert planning.plan_birthdays(now=local(BIRTHDAY + timedelta(days=1), 9)) == 0
+
+
+def test_a_longer_catch_up_period_reaches_further_back_and_a_missed_day_past_it_is_recorded(owner):
+    rule = services.rule_for(owner.project_id, Trigger.BIRTHDAY)
+    CareRule.objects.filter(pk=rule.pk).update(catch_up_days=2)
+    # Down 11-23 and 11-24: planning first runs on 11-25, still inside two days.
+    planning.plan_birthdays(now=local(BIRTHDAY + timedelta(days=2), 0, 10))
+    message = only(Trigger.BIRTHDAY)
+    assert (message.occasion, message.status) == (BIRTHDAY.isoformat(), Status.SCHEDULED)
+    assert message.next_attempt_at == local(BIRTHDAY + timedelta(days=2), 10)
+    OutboundMessage.objects.all().delete()
+    CareRule.objects.filter(pk=rule.pk).update(catch_up_days=0)
+    # No catch-up for the owner's greeting (family birthdays still look back a day): the
+    # missed greeting is recorded as expired with the reason, for staff to see, not dropped.
+    planning.plan_birthdays(now=local(BIRTHDAY + timedelta(days=1), 0, 10))
+    message = only(Trigger.BIRTHDAY)
+    assert message.status == Status.EXPIRED
+    assert message.error
