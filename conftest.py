@@ -213,3 +213,21 @@ def login(client) -> Callable[[User], Any]:
         return client
 
     return do
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_on_the_test_database(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """On PostgreSQL, end whatever sessions are still open on the test database before
+    pytest-django drops it: a worker process killed mid-query (the reliability tests) or a
+    live server's thread can leave one, and DROP DATABASE then fails the whole run."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
