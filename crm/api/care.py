@@ -265,6 +265,8 @@ class RuleSerializer(serializers.ModelSerializer[CareRule]):
             "window_end",
             "offset_days",
             "needs_approval",
+            "catch_up_days",
+            "working_days_only",
             "gateway_template_code",
             "when",
             "updated_at",
@@ -286,6 +288,8 @@ class RuleUpdateSerializer(serializers.Serializer[Any]):
     window_end = serializers.TimeField(label="发送截止", required=False)
     offset_days = serializers.IntegerField(label="相对天数", min_value=-30, max_value=30, required=False)
     needs_approval = serializers.BooleanField(label="需综合组审批", required=False)
+    catch_up_days = serializers.IntegerField(label="补发期限（天）", min_value=0, max_value=30, required=False)
+    working_days_only = serializers.BooleanField(label="仅在工作日发送", required=False)
     gateway_template_code = serializers.CharField(label="网关模板编号", max_length=40, required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,18 @@ class RuleForm(forms.Form):
         help_text="相对触发日期，如 认购次日为 1，活动前三天为 -3",
         error_messages={"invalid": "请填写整数天数", "min_value": "最少 -30 天", "max_value": "最多 30 天"},
     )
+    needs_approval = forms.BooleanField(
+        required=False, label="发送前需综合组审批", help_text="节日、工程进度类默认需要审批；其他类默认不需要"
+    )
+    catch_up_days = forms.IntegerField(
+        label="补发期限（天）",
+        required=False,
+        min_value=0,
+        max_value=30,
+        help_text="错过发送时段（如下午才录入、服务器停机）后，在此天数内的下一个发送时段补发一次；0 表示不补发",
+        error_messages={"invalid": "请填写整数天数", "min_value": "不能小于 0", "max_value": "最多 30 天"},
+    )
+    working_days_only = forms.BooleanField(required=False, label="仅在工作日发送", help_text="按工作日历，含调休上班日")
     gateway_template_code = forms.CharField(
         label="网关模板编号",
         max_length=40,
@@ -113,14 +125,25 @@ class RuleForm(forms.Form):
         help_text="阿里云 SMS_… / 腾讯云模板ID，控制台审核通过后填写",
     )
 
-    FIELDS = ("is_enabled", "template", "window_start", "window_end", "offset_days", "gateway_template_code")
+    FIELDS = (
+        "is_enabled",
+        "template",
+        "window_start",
+        "window_end",
+        "offset_days",
+        "needs_approval",
+        "catch_up_days",
+        "working_days_only",
+        "gateway_template_code",
+    )
 
     def __init__(self, data: Mapping[str, Any] | None = None, *, rule: CareRule) -> None:
         super().__init__(data, initial={name: getattr(rule, name) for name in self.FIELDS})
         self.rule = rule
 
     def changes(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+        """The submitted settings; a number left empty keeps the rule's current value."""
+        return {name: value for name in self.FIELDS if (value := self.cleaned_data[name]) is not None}
 
 
 # ------------------------------------------------------------------ drafts

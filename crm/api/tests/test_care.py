@@ -199,6 +199,12 @@ def test_care_staff_read_the_rules_and_only_administrators_change_them(api, serv
     response = api(admin_user).patch(url, {"window_end": "09:00"}, format="json")
     assert response.json() == {"window_end": ["发送截止时间应晚于开始时间"]}
 
+    response = api(admin_user).patch(url, {"catch_up_days": 2, "working_days_only": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["catch_up_days"], response.json()["working_days_only"]) == (2, True)
+    rule.refresh_from_db()
+    assert (rule.catch_up_days, rule.working_days_only) == (2, True)
+
 
 def test_a_consultant_reads_no_rules(api, consultant):
     assert api(consultant).get("/api/care/rules/").status_code == 403

@@ -560,3 +560,29 @@ def test_the_admin_lists_the_outbox_read_only(login, admin_user, owner):
     assert response.status_code == 200
     assert 'name="status"' not in response.content.decode()
     assert client.get(reverse("admin:care_carerule_changelist")).status_code == 200
+
+
+def test_the_administrator_sets_approval_catch_up_and_working_days_on_the_rule_page(login, admin_user, project):
+    rule = services.rule_for(project.pk, Trigger.SHOW_FLAT_OPEN)
+    client = login(admin_user)
+    body = client.get(reverse("care:rule_edit", args=[rule.pk])).content.decode()
+    assert "补发期限（天）" in body
+    assert "发送前需综合组审批" in body
+    response = client.post(
+        reverse("care:rule_edit", args=[rule.pk]),
+        {
+            "is_enabled": "on",
+            "template": rule.template,
+            "window_start": "10:00",
+            "window_end": "10:30",
+            "offset_days": "0",
+            "needs_approval": "on",
+            "catch_up_days": "3",
+            "working_days_only": "on",
+        },
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert (rule.needs_approval, rule.catch_up_days, rule.working_days_only) == (True, 3, True)
+    log = AuditLog.objects.filter(target_type="care.carerule", target_id=str(rule.pk)).latest("at")
+    assert log.changes["catch_up_days"][1] == 3
