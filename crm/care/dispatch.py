@@ -56,11 +56,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.care import catchup, outbox, services, templating, timing
-from crm.care.audience import CONSENT_FIELD, reachable
+from crm.care.audience import CONSENT_FIELD
 from crm.care.models import DeliveryReceipt, GatewayState, InboundReply, OutboundMessage
 from crm.care.rules import Purpose, Trigger
 from crm.customers import timeline
@@ -374,11 +374,6 @@ def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
         )
 
 
-def _still_reachable(message: OutboundMessage) -> Exists:
-    """The customer may still receive this message: checked in the hand-off's own UPDATE."""
-    return Exists(reachable(Customer.objects.filter(pk=OuterRef("customer_id")), message.purpose))
-
-
 def _hand(message: OutboundMessage, now: datetime, gateway_name: str) -> bool:
     """Re-take the claim and stamp the row as handed to the gateway, in one compare-and-set.
 
@@ -388,16 +383,10 @@ def _hand(message: OutboundMessage, now: datetime, gateway_name: str) -> bool:
     EXISTS fails. Either way nothing is sent. Committed before the gateway call, so settle
     knows from ``handed_at`` which claimed rows the gateway may have.
     """
-    handed = outbox.move(
-        message.pk,
-        frm=Status.SUBMITTING,
-        to=Status.SUBMITTING,
-        claim=message.claimed_at,
-        only_if=_still_reachable(message),
-        now=now,
-        claimed_at=now,
-        handed_at=now,
-        gateway=gateway_name,
+    if message.claimed_at is None:  # not a claimed row: nothing of ours to hand over
+        return False
+    handed = outbox.hand_off(
+        message.pk, claim=message.claimed_at, now=now, gateway=gateway_name, purpose=message.purpose
     )
     if handed:
         message.claimed_at = message.handed_at = now

@@ -43,13 +43,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from crm.care import templating
+from crm.care.audience import CONSENT_FIELD
 from crm.care.models import OutboundMessage
+from crm.care.rules import Purpose
 from crm.core import bulk
 from crm.core.errors import DomainError
+from crm.customers.models import Customer
 
 Status = OutboundMessage.Status
 
@@ -151,6 +155,48 @@ def move(
     else:
         claims = {message_id: claim}
     return move_all(Q(pk=message_id), frm=frm, to=to, claims=claims, only_if=only_if, now=now, **fields) == 1
+
+
+def hand_off(message_id: int, *, claim: datetime, now: datetime, gateway: str, purpose: str) -> bool:
+    """Dispatch's hand-off, "submitting" → "submitting" (a move of the table): re-take the
+    claim and stamp ``handed_at`` and the gateway, only while the claim is still ``claim``
+    and the customer may still receive a message of ``purpose`` (consent for it, not opted
+    out, not archived: crm.care.audience.reachable's rule). Returns whether it was handed.
+
+    The same compare-and-set ``move`` would write, as one hand-written statement: it runs
+    once for every message sent, and building it through the ORM cost about 2 ms of CPU a
+    message, two-thirds of the hand-off (docs/performance.md, dispatch throughput).
+    """
+    if Status.SUBMITTING not in OutboundMessage.ALLOWED_MOVES[Status.SUBMITTING]:
+        raise IllegalMove(Status.SUBMITTING, Status.SUBMITTING)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _hand_off_sql(CONSENT_FIELD[Purpose(purpose)]),
+            [adapt(now), adapt(now), adapt(now), gateway, message_id, Status.SUBMITTING.value, adapt(claim)],
+        )
+        return bool(cursor.rowcount == 1)
+
+
+@functools.cache
+def _hand_off_sql(consent_field: str) -> str:
+    qn = connection.ops.quote_name
+
+    def column(model: Any, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    message, customer = OutboundMessage, Customer
+    return (
+        f"UPDATE {qn(message._meta.db_table)} SET {column(message, 'updated_at')} = %s,"
+        f" {column(message, 'claimed_at')} = %s, {column(message, 'handed_at')} = %s,"
+        f" {column(message, 'gateway')} = %s"
+        f" WHERE {column(message, 'id')} = %s AND {column(message, 'status')} = %s"
+        f" AND {column(message, 'claimed_at')} = %s"
+        f" AND EXISTS (SELECT 1 FROM {qn(customer._meta.db_table)} c"
+        f" WHERE c.{column(customer, 'id')} = {qn(message._meta.db_table)}.{column(message, 'customer')}"
+        f" AND c.{column(customer, consent_field)} AND NOT c.{column(customer, 'has_opted_out')}"
+        f" AND NOT c.{column(customer, 'is_archived')})"
+    )
 
 
 def cancel(message_id: int, *, reason: str, now: datetime | None = None) -> bool:

@@ -38,10 +38,9 @@ def make_message(owner):
             rule=rule,
             trigger=rule.trigger,
             occasion=f"m{next(made)}",
-            purpose=rule.purpose,
             text=text,
             status=status,
-            **(values | fields),
+            **({"purpose": rule.purpose} | values | fields),
         )
 
     return make
@@ -211,3 +210,44 @@ def test_a_claim_is_stamped_with_when_it_was_taken(make_message):
     with pytest.raises(ValueError, match="claimed_at"):
         outbox.move(message.pk, frm=Status.SCHEDULED, to=Status.SUBMITTING)
     assert snapshot(message)["status"] == Status.SCHEDULED
+
+
+# ---------------------------------------------------------------- the hand-off statement
+
+
+@pytest.mark.parametrize("purpose", ["notification", "care", "marketing"])
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"has_opted_out": True}, {"is_archived": True}, {"consent": False}],
+    ids=["reachable", "opted_out", "archived", "no_consent"],
+)
+def test_the_hand_off_agrees_with_the_reachable_rule(make_message, owner, purpose, change):
+    from crm.care.audience import CONSENT_FIELD, reachable
+    from crm.customers.models import Customer
+
+    fields = dict.fromkeys(CONSENT_FIELD.values(), True) | {"has_opted_out": False, "is_archived": False}
+    if "consent" in change:
+        fields[CONSENT_FIELD[purpose]] = False
+    fields |= {k: v for k, v in change.items() if k != "consent"}
+    Customer.objects.filter(pk=owner.pk).update(**fields)
+    message = make_message(Status.SUBMITTING, purpose=purpose)
+    expected = reachable(Customer.objects.filter(pk=owner.pk), purpose).exists()
+    now = CLAIMED + timedelta(seconds=5)
+    handed = outbox.hand_off(message.pk, claim=CLAIMED, now=now, gateway="locmem", purpose=purpose)
+    assert handed is expected
+    message.refresh_from_db()
+    assert message.status == Status.SUBMITTING
+    if expected:
+        assert (message.handed_at, message.claimed_at, message.gateway) == (now, now, "locmem")
+    else:
+        assert (message.handed_at, message.claimed_at) == (None, CLAIMED)
+
+
+def test_the_hand_off_needs_the_claim_the_worker_holds(make_message):
+    message = make_message(Status.SUBMITTING)
+    stale = CLAIMED - timedelta(minutes=5)
+    assert not outbox.hand_off(message.pk, claim=stale, now=CLAIMED, gateway="locmem", purpose=message.purpose)
+    assert not outbox.hand_off(
+        make_message(Status.SCHEDULED).pk, claim=CLAIMED, now=CLAIMED, gateway="locmem", purpose=message.purpose
+    )
+    assert snapshot(message)["handed_at"] is None
