@@ -666,10 +666,15 @@ def _check_dates(dates: dict[str, date | None]) -> None:
         raise DomainError(message, field=field)
 
 
-def default_signing_deadline(subscribed_on: date, cal: WorkCalendar | None = None) -> date | None:
+def default_signing_deadline(
+    subscribed_on: date | None, cal: WorkCalendar | None = None, *, contracted_on: date | None = None
+) -> date | None:
     """The 签约截止日 recorded at subscription: CARE_SIGNING_DEADLINE_DAYS after it, off
-    statutory holidays; None while that year's work calendar is not entered (the signing
-    reminder is then held with the reason, not sent with a guessed date)."""
+    statutory holidays. None for a deal not subscribed or already signed, and while that
+    year's work calendar is not entered (the signing reminder is then held with the
+    reason, not sent with a guessed date)."""
+    if subscribed_on is None or contracted_on is not None:
+        return None
     days = int(getattr(settings, "CARE_SIGNING_DEADLINE_DAYS", 7))
     try:
         return signing_deadline(subscribed_on, days=days, cal=cal or work_calendar())
@@ -716,9 +721,8 @@ def create_deal(
         raise DomainError(f"房源 {unit.label} 已被认购", field="unit")
     values = {name: dates.get(name) for name in DEAL_DATE_FIELDS}
     _check_dates(values)
-    subscribed_on = values["subscribed_on"]
-    if signing_deadline_on is None and subscribed_on is not None and not values.get("contracted_on"):
-        signing_deadline_on = default_signing_deadline(subscribed_on)
+    if signing_deadline_on is None:
+        signing_deadline_on = default_signing_deadline(values["subscribed_on"], contracted_on=values["contracted_on"])
     deal = Deal(
         company_id=customer.company_id,
         customer=customer,

@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,6 @@ from crm.customers.importing.validating import (
 )
 from crm.customers.models import Channel, ConsentRecord, Customer, Deal, Stage, Tag, TimelineEvent
 from crm.customers.services import default_signing_deadline, next_customer_numbers, unit_status_for
-from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Unit
 
 if TYPE_CHECKING:
@@ -285,14 +284,6 @@ CUSTOMER_INSERT_FIELDS = (
 )
 
 
-def _deadline(dates: dict[str, date | None], cal: WorkCalendar) -> date | None:
-    """The signing deadline of a deal still to be signed (as services.create_deal records it)."""
-    subscribed_on = dates.get("subscribed_on")
-    if subscribed_on is None or dates.get("contracted_on"):
-        return None
-    return default_signing_deadline(subscribed_on, cal)
-
-
 def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResult:
     """Deals as services.create_deal writes them: unit status, owner stage, timeline events."""
     company_id = company_of(actor)
@@ -308,7 +299,9 @@ def _write_deals(rows: list[DealRow], *, actor: User, batch: str) -> ImportResul
             consultant_id=row.owner_id,
             price=row.price,
             move_in_kind=row.move_in_kind,
-            signing_deadline_on=_deadline(row.dates, cal),
+            signing_deadline_on=default_signing_deadline(
+                row.dates.get("subscribed_on"), cal, contracted_on=row.dates.get("contracted_on")
+            ),
             **row.dates,
         )
         for row in rows
