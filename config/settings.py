@@ -93,8 +93,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the job runner write while the web server reads; a writer waits up to 20 s
         # for another (a large import) to commit; IMMEDIATE avoids
-        # "database is locked" upgrades from read to write inside a transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        # "database is locked" upgrades from read to write inside a transaction. The wait is
+        # set first (and as the connection's own timeout): switching to WAL takes a lock, and
+        # two processes connecting at once (two dispatch workers) must wait for it, not fail.
+        "timeout": 20,
+        "init_command": "PRAGMA busy_timeout=20000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("SQLITE_TEST_NAME", "") or None}
