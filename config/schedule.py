@@ -52,6 +52,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Complaints past their first-response or resolution deadline go to the director (level 1), and level 2 a working day later.",
     ),
     ScheduledJob(
+        name="generate_visit_tasks",
+        func="crm.visits.jobs.generate_visit_tasks",
+        every=timedelta(hours=1),
+        why="Turn signing, delivery, move-in and birthday occasions into visit tasks (回访), once per customer, plan and occasion.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

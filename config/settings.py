@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "crm.sms",
     "crm.care",
     "crm.complaints",
+    "crm.visits",
     "crm.api",
     "crm.workbench",
     "crm.demo",

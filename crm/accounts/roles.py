@@ -58,6 +58,14 @@ _COMPLAINTS_READ = ("complaints.view_complaint",)
 _COMPLAINTS_INTAKE = (*_COMPLAINTS_READ, "complaints.add_complaint")
 _COMPLAINTS_WORK = (*_COMPLAINTS_INTAKE, "complaints.change_complaint", "complaints.export_complaints")
 _COMPLAINTS_DIRECT = (*_COMPLAINTS_WORK, "complaints.approve_plan", "complaints.manage_complaint")
+# 回访 (crm.visits): 置业顾问 make the first visits of their own customers (signing,
+# birthday); 客服专员 the deep visits and callbacks of their projects; 销售组长 and
+# 客服中心主任 also assign, cancel and reopen tasks (the director configures the plans);
+# 行政主管 and 市场专员 read and export (supervision, statistics); 管理层 reads.
+_VISITS_READ = ("visits.view_visittask",)
+_VISITS_WORK = (*_VISITS_READ, "visits.change_visittask")
+_VISITS_LEAD = (*_VISITS_WORK, "visits.assign_visittask")
+_VISITS_DIRECT = (*_VISITS_LEAD, "visits.export_visits", "visits.view_visitplan", "visits.change_visitplan")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -74,6 +82,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.reveal_contact",
             "customers.import_customers",
             "customers.export_customers",
+            *_VISITS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -86,6 +95,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.import_customers",
             "customers.export_customers",
             "customers.archive_customer",
+            *_VISITS_LEAD,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -98,6 +108,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_WORK,
+            *_VISITS_WORK,
+            "visits.export_visits",
         ),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
@@ -115,13 +127,20 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
+            *_VISITS_DIRECT,
         ),
     ),
-    Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
-    Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
+    Role.SUPERVISOR: RoleSpec(
+        Scope.COMPANY,
+        (*_VIEW, "customers.view_audit", "customers.export_customers", *_VISITS_READ, "visits.export_visits"),
+    ),
+    Role.ANALYST: RoleSpec(
+        Scope.COMPANY, (*_VIEW, "customers.export_customers", *_VISITS_READ, "visits.export_visits")
+    ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(
-        Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ)
+        Scope.COMPANY,
+        (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ, *_VISITS_READ),
     ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -150,6 +169,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_DIRECT,
             "complaints.add_category",
             "complaints.change_category",
+            *_VISITS_DIRECT,
+            "visits.add_visitplan",
         ),
     ),
 }

@@ -33,6 +33,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("工作台", "workbench", "home"),
     NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",)),
     NavItem("成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",)),
+    NavItem("回访", "visits:list", "phone", ("visits.view_visittask",), match=("/visits/",)),
     # Whoever sees customers sees their messages (发件箱) and opt-outs (退订管理): a
     # consultant their own customers', a manager the company's (crm.care.views._tabs).
     NavItem(

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from crm.visits.models import VisitPlan
+
+
+@admin.register(VisitPlan)
+class VisitPlanAdmin(admin.ModelAdmin[VisitPlan]):
+    """回访计划 per project (系统设置): when, by whom, the script (话术) and the questions.
+    A plan is switched off (启用) rather than deleted: its tasks keep pointing at it, and a
+    project left without any plan gets the seed's plans again from the job."""
+
+    list_display = (
+        "name",
+        "project",
+        "occasion",
+        "offset_months",
+        "offset_days",
+        "window_days",
+        "assignee_rule",
+        "is_active",
+    )
+    list_filter = ("project", "occasion", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("name", "purpose")
+    exclude = ("company",)
+    fieldsets = (
+        (None, {"fields": ("project", "name", "occasion", "purpose", "is_active", "sort_order")}),
+        (
+            "时间",
+            {
+                "fields": (
+                    "offset_months",
+                    "offset_days",
+                    "offset_in_working_days",
+                    "window_days",
+                    "window_in_working_days",
+                    "lead_days",
+                    "catch_up_days",
+                )
+            },
+        ),
+        ("执行", {"fields": ("channel", "assignee_rule", "assignee", "max_attempts")}),
+        ("话术与问题", {"fields": ("script", "questions")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VisitPlan]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Projects and staff of the administrator's own company only.
+        company_id = getattr(request.user, "company_id", None) or 0
+        if db_field.name in ("project", "assignee"):
+            kwargs["queryset"] = db_field.related_model.objects.filter(company_id=company_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: VisitPlan, form: Any, change: bool) -> None:
+        obj.company_id = obj.project.company_id
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,136 @@
+"""Forms of the visit pages: the list's filters, recording a call, assigning, cancelling."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from crm.core.forms import ListFilterForm
+from crm.projects.models import Project
+from crm.visits import selectors
+from crm.visits.models import Channel, VisitPlan, VisitTask
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+SCORE_CHOICES = [("", "请选择"), *[(str(n), f"{n} 分") for n in range(5, 0, -1)]]
+REACHED_CHOICES = [("yes", "已联系上"), ("no", "未接通")]
+
+
+class OutcomeForm(forms.Form):
+    """回访结果: reached or not, the channel, a 1–5 score per question of the task, the
+    customer's opinions. Scores are checked by the service (required only when reached);
+    a bound form shows again with what was typed."""
+
+    reached = forms.ChoiceField(
+        label="联系结果",
+        choices=REACHED_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择是否联系上客户", "invalid_choice": "请选择是否联系上客户"},
+    )
+    channel = forms.ChoiceField(
+        label="回访方式", choices=Channel.choices, error_messages={"required": "请选择回访方式"}
+    )
+    opinions = forms.CharField(
+        label="客户意见 / 备注",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "客户意见最多 2000 字"},
+    )
+
+    def __init__(self, *args: Any, task: VisitTask, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"channel": task.channel})
+        super().__init__(*args, **kwargs)
+        self.task = task
+        self.question_fields: dict[str, str] = {}
+        for i, question in enumerate(task.questions):
+            name = f"q{i}"
+            self.fields[name] = forms.TypedChoiceField(
+                label=question, choices=SCORE_CHOICES, required=False, coerce=int, empty_value=None
+            )
+            self.question_fields[question] = name
+        self.order_fields(["reached", "channel", *self.question_fields.values(), "opinions"])
+
+    @property
+    def score_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.question_fields.values()]
+
+    def aliases(self) -> dict[str, str]:
+        """The service's error field (``q:<question>``) → this form's field."""
+        return {f"q:{question}": name for question, name in self.question_fields.items()}
+
+    def outcome(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "reached": data["reached"] == "yes",
+            "channel": data["channel"],
+            "scores": {question: data.get(name) for question, name in self.question_fields.items()},
+            "opinions": data.get("opinions") or "",
+        }
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label="回访人",
+        queryset=VisitTask.objects.none(),
+        empty_label="请选择",
+        error_messages={"required": "请选择回访人"},
+    )
+    note = forms.CharField(label="说明", required=False, max_length=500)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.accounts.models import User as UserModel
+
+        staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
+        self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="原因", max_length=500, error_messages={"required": "请填写原因"})
+
+
+class VisitFilterForm(ListFilterForm):
+    q = forms.CharField(required=False, label="搜索")
+    state = forms.ChoiceField(
+        required=False, label="范围", choices=[("", "全部回访"), *selectors.STATE_FILTERS.items()]
+    )
+    who = forms.ChoiceField(required=False, label="回访人", choices=[("", "全部回访人"), ("me", "我负责的")])
+    plan = forms.ChoiceField(required=False, label="回访计划", choices=[])
+    channel = forms.ChoiceField(required=False, label="方式", choices=[("", "全部方式"), *Channel.choices])
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    status = forms.ChoiceField(required=False, label="状态", choices=[("", "全部状态"), *VisitTask.Status.choices])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        names = (
+            VisitPlan.objects.filter(company_id=user.company_id or 0)
+            .order_by("sort_order", "name")
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        self.fields["plan"].choices = [("", "全部计划"), *[(n, n) for n in dict.fromkeys(names)]]  # type: ignore[attr-defined]
+        self.fields["project"].queryset = Project.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
+
+    def queryset(self, *, today: date) -> QuerySet[VisitTask]:
+        rows = selectors.tasks_visible_to(self.user)
+        q = (self.value("q") or "").strip()
+        if q:
+            rows = rows.filter(Q(customer__name__icontains=q) | Q(customer__number__iexact=q))
+        if self.value("state"):
+            rows = rows.filter(selectors.state_q(self.value("state"), user=self.user, today=today))
+        if self.value("who") == "me":
+            rows = rows.filter(assignee=self.user)
+        if self.value("plan"):
+            rows = rows.filter(plan__name=self.value("plan"))
+        for name in ("channel", "project", "status"):
+            if self.value(name):
+                rows = rows.filter(**{name: self.value(name)})
+        return rows.order_by("due_on", "id")

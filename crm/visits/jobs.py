@@ -1,0 +1,19 @@
+"""Scheduled visit work (config/schedule.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm.core.calendar import work_calendar
+from crm.projects.models import Project
+from crm.visits import planning, services
+
+
+def generate_visit_tasks(*, now: datetime) -> int:
+    """Turn the occasions of every active plan (signing, delivery, move-in, birthdays) into
+    visit tasks; idempotent (one task per customer, plan and occasion). A project without
+    any plan gets the seed's plans first (switch a plan off rather than deleting it).
+    Returns how many tasks were created."""
+    for project in Project.objects.filter(visit_plans__isnull=True):
+        services.ensure_default_plans(project)
+    return planning.generate(now=now, calendar=work_calendar())

@@ -1,0 +1,225 @@
+"""Follow-up visits (回访): plans per project, the tasks they generate, and what happened.
+
+A ``VisitPlan`` says when a visit is due relative to a customer's occasion (the contract,
+the planned delivery, the move-in, the birthday), who makes it, over which channel, with
+which script (话术) and questions. The job (crm.visits.planning) turns due occasions into
+``VisitTask`` rows, exactly once per (customer, plan, occasion): a unique constraint.
+
+The task's lifecycle is a table (``VisitTask.ALLOWED_MOVES``) read by the one guarded
+mover in crm.visits.services; facts that are not states (attempts, the next attempt's
+time, the assignee) are fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+
+
+class Occasion(models.TextChoices):
+    """What a periodic plan is anchored to (DESIGN 3.2, seed 000 and 001)."""
+
+    CONTRACT = "contract", "签约"
+    DELIVERY = "delivery", "交房(计划日期)"
+    MOVE_IN = "move_in", "入住"
+    BIRTHDAY = "birthday", "生日"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "电话"
+    SMS = "sms", "短信"
+    VISIT = "visit", "面访"
+    WECHAT = "wechat", "微信"
+
+
+class AssigneeRule(models.TextChoices):
+    OWNER = "owner", "客户的置业顾问"
+    PLAN = "plan", "计划指定的回访人"
+
+
+class VisitPlan(models.Model):
+    """A periodic visit plan of one project (系统设置 › 回访计划).
+
+    The visit starts on the occasion's date moved by ``offset_months`` and ``offset_days``
+    (working days when ``offset_in_working_days``: the birthday call is −1 working day)
+    and is due ``window_days`` later (working days, or calendar days moved off a rest day
+    onto the next working day). See crm.visits.timing.
+    """
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="visit_plans")
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="visit_plans", verbose_name="楼盘"
+    )
+    name = models.CharField("计划名称", max_length=40)
+    occasion = models.CharField("触发节点", max_length=12, choices=Occasion.choices)
+    offset_months = models.SmallIntegerField("偏移月数", default=0, help_text="负数表示节点之前，如交房前1个月填 -1")
+    offset_days = models.SmallIntegerField("偏移天数", default=0)
+    offset_in_working_days = models.BooleanField("偏移按工作日计算", default=False)
+    window_days = models.PositiveSmallIntegerField("完成时限(天)", default=7, help_text="开始后多少天内完成")
+    window_in_working_days = models.BooleanField(
+        "时限按工作日计算", default=False, help_text="不勾选时按自然日计算，到期日遇节假日顺延到下一个工作日"
+    )
+    channel = models.CharField("回访方式", max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    assignee_rule = models.CharField("回访人", max_length=10, choices=AssigneeRule.choices, default=AssigneeRule.OWNER)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="指定回访人",
+        help_text="“计划指定的回访人”时使用；未设置时任务待客服中心主任分派",
+    )
+    purpose = models.CharField("回访目的", max_length=200)
+    script = models.TextField("回访话术", blank=True, help_text="回访时显示给回访人")
+    questions = models.TextField("回访问题", blank=True, help_text="每行一个问题，每个问题按 1–5 分评分")
+    max_attempts = models.PositiveSmallIntegerField("最多联系次数", default=3, help_text="未接通时换时段重拨")
+    lead_days = models.PositiveSmallIntegerField("提前生成(天)", default=7, help_text="开始日前几天生成任务")
+    catch_up_days = models.PositiveSmallIntegerField(
+        "补生成(天)", default=30, help_text="开始日已过多少天内仍生成任务（启用新计划时不为多年前的节点生成）"
+    )
+    is_active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "回访计划"
+        verbose_name_plural = "回访计划"
+        ordering = ("project", "sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("project", "name"), name="uniq_visit_plan_name")]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.name}"
+
+    @property
+    def question_list(self) -> list[str]:
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]
+
+
+class VisitTask(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "待回访"
+        RETRY = "retry", "未接通待重拨"
+        DONE = "done", "已完成"
+        UNREACHABLE = "unreachable", "多次未接通"
+        CANCELLED = "cancelled", "已取消"
+
+    S = Status
+    # The lifecycle (STYLE.md "A lifecycle"). An unreached call is retried (retry → retry)
+    # until the plan's attempts are used up; the director may put an unreachable task back
+    # in the queue (pending) after, say, a new number was found.
+    ALLOWED_MOVES: dict[Status, frozenset[Status]] = {
+        S.PENDING: frozenset({S.DONE, S.RETRY, S.UNREACHABLE, S.CANCELLED}),
+        S.RETRY: frozenset({S.DONE, S.RETRY, S.UNREACHABLE, S.CANCELLED}),
+        S.UNREACHABLE: frozenset({S.PENDING, S.CANCELLED}),
+        S.DONE: frozenset(),
+        S.CANCELLED: frozenset(),
+    }
+    OPEN = frozenset({S.PENDING, S.RETRY})
+    del S
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_tasks")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="visit_tasks", verbose_name="客户"
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    plan = models.ForeignKey(
+        VisitPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="回访计划"
+    )
+    # What the task is for within its plan: "deal:<id>" for a milestone, "<year>" for a
+    # birthday. Unique with the customer and the plan: the job creates a task once.
+    occasion = models.CharField("节点", max_length=40)
+    deal = models.ForeignKey(
+        "customers.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="成交"
+    )
+    occasion_on = models.DateField("节点日期")
+    purpose = models.CharField("回访目的", max_length=200)
+    channel = models.CharField("回访方式", max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    questions = models.JSONField("回访问题", default=list, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visit_tasks",
+        verbose_name="回访人",
+    )
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PENDING)
+    start_on = models.DateField("开始日期")
+    due_on = models.DateField("完成期限")
+    due_note = models.CharField("期限说明", max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField("联系次数", default=0)
+    max_attempts = models.PositiveSmallIntegerField("最多联系次数", default=3)
+    next_attempt_at = models.DateTimeField("下次联系时间", null=True, blank=True)
+    reached = models.BooleanField("已接通", null=True, blank=True)
+    scores = models.JSONField("各问题评分", default=dict, blank=True)
+    satisfaction = models.PositiveSmallIntegerField("总体满意度", null=True, blank=True)
+    opinions = models.TextField("客户意见", blank=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "回访任务"
+        verbose_name_plural = "回访任务"
+        ordering = ("due_on", "id")
+        permissions = [
+            ("assign_visittask", "分派、改派、取消回访任务"),
+            ("export_visits", "导出回访"),
+        ]
+        constraints = [
+            # The job runs every hour and on two runners: a task per occasion, once.
+            models.UniqueConstraint(fields=("customer", "plan", "occasion"), name="uniq_visit_task_occasion"),
+        ]
+        indexes = [
+            # The work queue (my tasks: today, overdue, upcoming): open tasks of one assignee.
+            models.Index(
+                fields=("assignee", "due_on"),
+                name="visit_open_by_assignee",
+                condition=models.Q(status__in=["pending", "retry"]),
+            ),
+            # The director's overdue list across a scope.
+            models.Index(fields=("company", "status", "due_on"), name="visit_company_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} · {self.due_on:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_on < today
+
+
+class VisitEvent(models.Model):
+    """One thing that happened to a task: a move (from → to, with the call's note), an
+    assignment, with who did it and when."""
+
+    class Kind(models.TextChoices):
+        MOVE = "move", "状态变更"
+        ASSIGNED = "assigned", "分派"
+
+    task = models.ForeignKey(VisitTask, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MOVE)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=12, choices=VisitTask.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=VisitTask.Status.choices, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访记录"
+        verbose_name_plural = "回访记录"
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,120 @@
+"""Reads of visit tasks, scoped to the user.
+
+The scope is the one access rule (crm.accounts.access.scope_q) over the task's paths: its
+company, the customer's owner and VIP advisor, and the task's project — a consultant sees
+the tasks of own customers, a 客服专员 those of their projects, a user with two roles the
+union. A task assigned to the user is always theirs to see (a director may hand a deep
+visit to a specialist of another project). Outside the scope a task is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from crm.accounts.access import NOTHING, scope_q
+from crm.lib.dates import local_midnight
+from crm.visits import services
+from crm.visits.models import VisitEvent, VisitTask
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+Status = VisitTask.Status
+UPCOMING_DAYS = 7
+
+
+def visit_scope_q(user: User) -> Q:
+    if not user.has_perm(services.VIEW) or user.company_id is None:
+        return NOTHING
+    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return in_scope | Q(company_id=user.company_id, assignee_id=user.pk)
+
+
+def tasks_visible_to(user: User) -> QuerySet[VisitTask]:
+    return VisitTask.objects.filter(visit_scope_q(user))
+
+
+def get_task_for_user(user: User, pk: int) -> VisitTask:
+    task = (
+        tasks_visible_to(user)
+        .select_related("customer", "project", "plan", "assignee", "deal", "deal__unit", "completed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if task is None:
+        raise Http404("回访任务不存在或无权查看")
+    return task
+
+
+def task_events(task: VisitTask) -> QuerySet[VisitEvent]:
+    return task.events.select_related("actor").order_by("at", "id")
+
+
+# ---------------------------------------------------------------- the list's filters
+
+STATE_FILTERS = {
+    "today": "今日待回访",
+    "overdue": "已逾期",
+    "upcoming": "即将开始",
+    "open": "未完成",
+    "mine": "我的未完成",
+    "unassigned": "待分派",
+    "done": "已完成",
+    "unreachable": "多次未接通",
+    "closed": "已结束",
+}
+
+
+def open_q() -> Q:
+    return Q(status__in=list(VisitTask.OPEN))
+
+
+def today_q(today: date) -> Q:
+    """Open, started, not late, and not waiting for a retry later than today: the calls to
+    make today."""
+    end_of_today = local_midnight(today + timedelta(days=1))
+    ready = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=end_of_today)
+    return open_q() & Q(start_on__lte=today, due_on__gte=today) & ready
+
+
+def overdue_q(today: date) -> Q:
+    return open_q() & Q(due_on__lt=today)
+
+
+def upcoming_q(today: date) -> Q:
+    """Open and not for today: starting within a week, or retried on a later day."""
+    end_of_today = local_midnight(today + timedelta(days=1))
+    later = Q(start_on__gt=today, start_on__lte=today + timedelta(days=UPCOMING_DAYS))
+    retry_later = Q(next_attempt_at__gte=end_of_today, due_on__gte=today)
+    return open_q() & (later | retry_later)
+
+
+def state_q(state: str, *, user: User, today: date) -> Q:
+    if state == "today":
+        return today_q(today)
+    if state == "overdue":
+        return overdue_q(today)
+    if state == "upcoming":
+        return upcoming_q(today)
+    if state == "open":
+        return open_q()
+    if state == "mine":
+        return open_q() & Q(assignee=user)
+    if state == "unassigned":
+        return open_q() & Q(assignee__isnull=True)
+    if state == "done":
+        return Q(status=Status.DONE)
+    if state == "unreachable":
+        return Q(status=Status.UNREACHABLE)
+    if state == "closed":
+        return ~open_q()
+    return Q()
+
+
+def my_tasks(user: User, state: str, *, today: date) -> QuerySet[VisitTask]:
+    """The user's own queue (assigned to them) in one of today / overdue / upcoming."""
+    return tasks_visible_to(user).filter(state_q(state, user=user, today=today), assignee=user)

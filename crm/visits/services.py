@@ -1,0 +1,359 @@
+"""Visit writes: the default plans, the one guarded mover, recording a call's outcome,
+assigning and cancelling.
+
+Every status change goes through ``move``: it locks the row, refuses a move the table
+(``VisitTask.ALLOWED_MOVES``) does not allow, stamps what belongs to the move, writes the
+VisitEvent (actor, from, to, channel, note), the customer's timeline (回访) and the audit
+log. The verbs add only their own checks: who may, and what must be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.core import audit
+from crm.core.calendar import work_calendar
+from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.customers import timeline
+from crm.customers.models import TimelineEvent
+from crm.visits import timing
+from crm.visits.models import AssigneeRule, Channel, Occasion, VisitEvent, VisitPlan, VisitTask
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+    from crm.lib.workcalendar import WorkCalendar
+    from crm.projects.models import Project
+
+Status = VisitTask.Status
+
+VIEW = "visits.view_visittask"
+RECORD = "visits.change_visittask"
+ASSIGN = "visits.assign_visittask"
+EXPORT = "visits.export_visits"
+PLANS = "visits.change_visitplan"
+
+# The seeds' plans (000: 签约后1周内、交房前1个月、入住后3个月; 001: the consultant's call
+# after signing and the call on the working day before the birthday). Administrators
+# change them per project (系统设置 › 回访计划); a plan is switched off, not deleted.
+DEFAULT_PLANS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "签约回访",
+        "occasion": Occasion.CONTRACT,
+        "window_days": 7,
+        "assignee_rule": AssigneeRule.OWNER,
+        "purpose": "签约后一周内电话回访：了解客户对销售服务、现场舒适度的满意程度，听取对银行、律师方面的建议",
+        "questions": "对置业顾问销售服务的满意程度\n对售楼处现场舒适度的满意程度\n对银行按揭服务的满意程度\n对律师签约服务的满意程度",
+        "script": (
+            "您好，请问是{客户}先生/女士吗？我是{楼盘}的置业顾问，感谢您选择我们。"
+            "耽误您两分钟做个简短回访：\n"
+            "1. 您对我们这段时间的销售服务满意吗？有哪些地方需要改进？\n"
+            "2. 您在售楼处时，觉得现场环境舒适吗？\n"
+            "3. 按揭办理和律师签约过程中，有没有不方便的地方或建议？\n"
+            "感谢您的宝贵意见，后续有任何问题随时联系我。"
+        ),
+    },
+    {
+        "name": "交房前回访",
+        "occasion": Occasion.DELIVERY,
+        "offset_months": -1,
+        "window_days": 5,
+        "window_in_working_days": True,
+        "assignee_rule": AssigneeRule.PLAN,
+        "purpose": "交房前一个月回访：告知交房准备事项，了解客户关注的问题",
+        "questions": "对工程进度信息告知的满意程度\n对交房准备工作安排的满意程度",
+        "script": (
+            "您好，我是{楼盘}客服中心的客服专员。您购买的房屋预计下个月交付，"
+            "交房时请携带身份证、购房合同和相关缴费凭证。\n"
+            "请问您对目前的工程进度告知满意吗？对交房还有什么需要我们提前准备的？"
+        ),
+    },
+    {
+        "name": "入住回访",
+        "occasion": Occasion.MOVE_IN,
+        "offset_months": 3,
+        "window_days": 10,
+        "window_in_working_days": True,
+        "assignee_rule": AssigneeRule.PLAN,
+        "purpose": "入住三个月回访：了解居住体验，收集对房屋质量、物业服务和小区环境的意见",
+        "questions": "对房屋质量的满意程度\n对物业服务的满意程度\n对小区环境的满意程度",
+        "script": (
+            "您好，我是{楼盘}客服中心的客服专员。您入住已经三个月了，想了解一下您的居住感受：\n"
+            "房屋有没有需要维修的地方？物业服务、小区环境和安全方面您还满意吗？"
+        ),
+    },
+    {
+        "name": "生日回访",
+        "occasion": Occasion.BIRTHDAY,
+        "offset_days": -1,
+        "offset_in_working_days": True,
+        "window_days": 0,
+        "lead_days": 14,
+        "catch_up_days": 3,
+        "assignee_rule": AssigneeRule.OWNER,
+        "purpose": "客户生日前一个工作日致电问候，核对客户联系方式和地址",
+        "questions": "",
+        "script": (
+            "您好，{客户}先生/女士，我是{楼盘}的置业顾问。明天是您的生日，提前祝您生日快乐！"
+            "顺便跟您核对一下：您的联系电话和通讯地址有没有变化？"
+        ),
+    },
+)
+
+
+class IllegalMove(DomainError):
+    """A move the table does not allow; nothing was written."""
+
+    def __init__(self, frm: Status, to: Status) -> None:
+        super().__init__(f"回访任务状态不能从“{frm.label}”改为“{to.label}”")
+        self.frm = frm
+        self.to = to
+
+
+def allowed(frm: str, to: str) -> bool:
+    return Status(to) in VisitTask.ALLOWED_MOVES[Status(frm)]
+
+
+def ensure_default_plans(project: Project) -> int:
+    """The seed's plans for a project that has none yet; returns how many were made."""
+    if VisitPlan.objects.filter(project=project).exists():
+        return 0
+    VisitPlan.objects.bulk_create(
+        [
+            VisitPlan(company_id=project.company_id, project=project, sort_order=i, **fields)
+            for i, fields in enumerate(DEFAULT_PLANS, 1)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(DEFAULT_PLANS)
+
+
+def script_for(task: VisitTask) -> str:
+    """The plan's script with the customer's and the project's names filled in."""
+    if task.plan is None:
+        return ""
+    return task.plan.script.replace("{客户}", task.customer.name).replace("{楼盘}", task.project.name)
+
+
+# ---------------------------------------------------------------- the mover
+
+
+def move(
+    task: VisitTask,
+    to: Status,
+    *,
+    actor: User | None,
+    note: str = "",
+    channel: str = "",
+    now: datetime | None = None,
+    expect: Iterable[Status] | None = None,
+    **fields: Any,
+) -> VisitTask:
+    """Move ``task`` to ``to`` (see the module docstring); ``expect``: the statuses the
+    caller's check allows it to be in, re-read under the lock (a second tap on 保存 or a
+    colleague recording the same call gets an IllegalMove, not a second record)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = VisitTask.objects.select_for_update().get(pk=task.pk)
+        frm = Status(row.status)
+        target = Status(to)
+        if target not in VisitTask.ALLOWED_MOVES[frm] or (expect is not None and frm not in set(expect)):
+            raise IllegalMove(frm, target)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        if target in (Status.DONE, Status.UNREACHABLE):
+            row.completed_at, row.completed_by = now, actor if actor is not None and actor.is_authenticated else None
+        if target == Status.PENDING:
+            row.completed_at, row.completed_by, row.attempts = None, None, 0
+        if target != Status.RETRY:
+            row.next_attempt_at = None
+        row.status = target
+        row.save()
+        _event(row, VisitEvent.Kind.MOVE, actor=actor, frm=frm, to=target, channel=channel, note=note, at=now)
+    task.refresh_from_db()
+    return row
+
+
+def _event(
+    row: VisitTask,
+    kind: str,
+    *,
+    actor: User | None,
+    frm: str = "",
+    to: str = "",
+    channel: str = "",
+    note: str = "",
+    at: datetime,
+) -> VisitEvent:
+    event = VisitEvent.objects.create(
+        task=row,
+        kind=kind,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        from_status=frm,
+        to_status=to,
+        channel=channel,
+        note=note,
+        at=at,
+    )
+    what = Status(to).label if to else VisitEvent.Kind(kind).label
+    summary = f"回访（{row.purpose[:40]}）：{what}"
+    timeline.record(
+        row.customer_id,
+        TimelineEvent.Kind.VISIT,
+        f"{summary}{'，' + note if note else ''}",
+        actor=actor,
+        at=at,
+        data={"visit_task": row.pk, "status": row.status, "channel": channel},
+        source=row,
+    )
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=row,
+        customer_id=row.customer_id,
+        summary=summary,
+        reason=note[:200],
+    )
+    return event
+
+
+# ---------------------------------------------------------------- the verbs
+
+
+def may_record(task: VisitTask, user: User) -> bool:
+    """The assignee records the call; whoever assigns tasks may step in."""
+    if not user.has_perm(RECORD):
+        return False
+    return task.assignee_id == user.pk or user.has_perm(ASSIGN)
+
+
+def record_outcome(
+    task: VisitTask,
+    *,
+    actor: User,
+    reached: bool | None,
+    channel: str,
+    scores: Mapping[str, int | None] | None = None,
+    opinions: str = "",
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> VisitTask:
+    """Record one call (or visit, or WeChat conversation):
+
+    1. reached: every question of the task needs a 1–5 score; the overall satisfaction is
+       their average (rounded); the customer's opinions are kept; the task is done;
+    2. not reached: the attempt is counted and the next one set on the next working day at
+       another time of day (crm.visits.timing.next_attempt); when the plan's attempts are
+       used up the task ends as unreachable.
+    """
+    if not may_record(task, actor):
+        raise NotAllowed("只有回访人或客服中心主任可以登记这条回访")
+    if reached is None:
+        raise DomainError("请选择是否联系上客户", field="reached")
+    if channel not in Channel.values:
+        raise DomainError("请选择回访方式", field="channel")
+    if not task.is_open:
+        raise IllegalMove(Status(task.status), Status.DONE if reached else Status.RETRY)
+    opinions = opinions.strip()
+    now = now or timezone.now()
+    if reached:
+        given = dict(scores or {})
+        cleaned: dict[str, int] = {}
+        for question in task.questions:
+            score = given.get(question)
+            if score is None or score not in range(1, 6):
+                raise DomainError(f"请为“{question}”选择 1–5 分", field=f"q:{question}")
+            cleaned[question] = int(score)
+        satisfaction = round(sum(cleaned.values()) / len(cleaned)) if cleaned else None
+        note = "已联系上客户"
+        if satisfaction is not None:
+            note += f"，满意度 {satisfaction} 分"
+        if opinions:
+            note += f"：{opinions}"
+        return move(
+            task,
+            Status.DONE,
+            actor=actor,
+            note=note,
+            channel=channel,
+            now=now,
+            expect=VisitTask.OPEN,
+            reached=True,
+            scores=cleaned,
+            satisfaction=satisfaction,
+            opinions=opinions,
+            attempts=task.attempts + 1,
+        )
+    attempts = task.attempts + 1
+    if attempts >= task.max_attempts:
+        note = f"第 {attempts} 次联系未接通，已达最多联系次数" + (f"：{opinions}" if opinions else "")
+        return move(
+            task,
+            Status.UNREACHABLE,
+            actor=actor,
+            note=note,
+            channel=channel,
+            now=now,
+            expect=VisitTask.OPEN,
+            reached=False,
+            attempts=attempts,
+            opinions=opinions,
+        )
+    retry_at = timing.next_attempt(now, calendar or work_calendar())
+    note = f"第 {attempts} 次联系未接通，{timezone.localtime(retry_at):%m-%d %H:%M} 再次联系" + (
+        f"：{opinions}" if opinions else ""
+    )
+    return move(
+        task,
+        Status.RETRY,
+        actor=actor,
+        note=note,
+        channel=channel,
+        now=now,
+        expect=VisitTask.OPEN,
+        reached=False,
+        attempts=attempts,
+        next_attempt_at=retry_at,
+    )
+
+
+def assign_task(
+    task: VisitTask, *, actor: User, assignee: User, note: str = "", now: datetime | None = None
+) -> VisitTask:
+    """Give an open task to another member of staff (not a move: the status stays)."""
+    if not actor.has_perm(ASSIGN):
+        raise NotAllowed("您没有分派回访任务的权限")
+    if not task.is_open:
+        raise DomainError("回访任务已结束，不能改派")
+    if assignee.company_id != task.company_id or not assignee.is_active or not assignee.has_perm(RECORD):
+        raise DomainError("请选择本公司可以做回访的在职员工", field="assignee")
+    now = now or timezone.now()
+    with transaction.atomic():
+        VisitTask.objects.filter(pk=task.pk).update(assignee=assignee, updated_at=now)
+        task.refresh_from_db()
+        _event(task, VisitEvent.Kind.ASSIGNED, actor=actor, note=note.strip() or f"分派给 {assignee}", at=now)
+    return task
+
+
+def cancel_task(task: VisitTask, *, actor: User, note: str, now: datetime | None = None) -> VisitTask:
+    if not actor.has_perm(ASSIGN):
+        raise NotAllowed("您没有取消回访任务的权限")
+    note = note.strip()
+    if not note:
+        raise DomainError("请填写取消原因", field="note")
+    return move(task, Status.CANCELLED, actor=actor, note=note, now=now)
+
+
+def reopen_task(task: VisitTask, *, actor: User, note: str, now: datetime | None = None) -> VisitTask:
+    """Put an unreachable task back in the queue (a new number was found, say)."""
+    if not actor.has_perm(ASSIGN):
+        raise NotAllowed("您没有重新安排回访任务的权限")
+    note = note.strip()
+    if not note:
+        raise DomainError("请填写重新安排的原因", field="note")
+    return move(task, Status.PENDING, actor=actor, note=note, now=now, expect=[Status.UNREACHABLE])

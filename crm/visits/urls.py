@@ -1,0 +1,15 @@
+from django.urls import path
+
+from crm.visits import views
+
+app_name = "visits"
+
+urlpatterns = [
+    path("", views.task_list, name="list"),
+    path("export/", views.task_export, name="export"),
+    path("<int:pk>/", views.task_detail, name="detail"),
+    path("<int:pk>/record/", views.task_record, name="record"),
+    path("<int:pk>/assign/", views.task_assign, name="assign"),
+    path("<int:pk>/cancel/", views.task_cancel, name="cancel"),
+    path("<int:pk>/reopen/", views.task_reopen, name="reopen"),
+]

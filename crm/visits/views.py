@@ -1,0 +1,168 @@
+"""回访 pages: the task list (my queue and the scope's), the task page with its script and
+the outcome form, assigning, cancelling, reopening and the Excel export.
+
+Each view reads through crm.visits.selectors (outside the scope: 404), binds a form, calls
+one service and renders or redirects; a DomainError is shown on the field it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.accounts.http import AuthedHttpRequest
+from crm.core.errors import DomainError
+from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.customers.exporting import XLSX_CONTENT_TYPE
+from crm.lib.dates import local_day
+from crm.visits import selectors, services
+from crm.visits.exporting import export_visits
+from crm.visits.forms import AssignForm, NoteForm, OutcomeForm, VisitFilterForm
+from crm.visits.models import VisitTask
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def task_list(request: AuthedHttpRequest) -> HttpResponse:
+    today = local_day(timezone.now())
+    params = request.GET.copy()
+    if "state" not in params:
+        # A visitor opens their own queue; whoever assigns sees everything open in scope.
+        params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
+    filters = VisitFilterForm(params, user=request.user)
+    rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "visits/list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "today": today,
+            "page_sizes": PAGE_SIZES,
+            "can_export": request.user.has_perm(services.EXPORT),
+            "query": params.urlencode(),
+        },
+    )
+
+
+def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    can_assign = user.has_perm(services.ASSIGN)
+    return {
+        "task": task,
+        "today": local_day(timezone.now()),
+        "script": services.script_for(task),
+        "events": selectors.task_events(task),
+        "can_record": task.is_open and services.may_record(task, user),
+        "can_assign": can_assign and task.is_open,
+        "can_cancel": can_assign and services.allowed(task.status, VisitTask.Status.CANCELLED),
+        "can_reopen": can_assign and services.allowed(task.status, VisitTask.Status.PENDING),
+        "outcome_form": forms.get("outcome_form") or OutcomeForm(task=task),
+        "assign_form": forms.get("assign_form") or AssignForm(user=user, initial={"assignee": task.assignee_id}),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "failed": forms.get("failed", ""),
+    }
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def task_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    return render(request, "visits/detail.html", _detail_context(request, task))
+
+
+@require_POST
+@permission_required(services.RECORD, raise_exception=True)
+def task_record(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    form = OutcomeForm(request.POST, task=task)
+    if form.is_valid():
+        try:
+            services.record_outcome(task, actor=request.user, **form.outcome())
+        except DomainError as exc:
+            apply_domain_error(form, exc, aliases=form.aliases())
+        else:
+            task.refresh_from_db()
+            if task.status == VisitTask.Status.DONE:
+                messages.success(request, f"已记录{task.customer.name}的回访")
+            else:
+                messages.info(request, f"已记录未接通（第 {task.attempts} 次）")
+            return redirect(f"{reverse('visits:list')}?state=today")
+    task.refresh_from_db()
+    context = _detail_context(request, task, outcome_form=form, failed="record")
+    return render(request, "visits/detail.html", context, status=400)
+
+
+@require_POST
+@permission_required(services.ASSIGN, raise_exception=True)
+def task_assign(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    form = AssignForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.assign_task(
+                task, actor=request.user, assignee=form.cleaned_data["assignee"], note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已分派给 {form.cleaned_data['assignee']}")
+            return redirect("visits:detail", task.pk)
+    return render(
+        request, "visits/detail.html", _detail_context(request, task, assign_form=form, failed="assign"), status=400
+    )
+
+
+def _note_verb(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        action = services.cancel_task if verb == "cancel" else services.reopen_task
+        try:
+            action(task, actor=request.user, note=form.cleaned_data["note"])
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "回访任务已取消" if verb == "cancel" else "回访任务已重新安排")
+            return redirect("visits:detail", task.pk)
+    task.refresh_from_db()
+    return render(
+        request, "visits/detail.html", _detail_context(request, task, note_form=form, failed=verb), status=400
+    )
+
+
+@require_POST
+@permission_required(services.ASSIGN, raise_exception=True)
+def task_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    return _note_verb(request, pk, "cancel")
+
+
+@require_POST
+@permission_required(services.ASSIGN, raise_exception=True)
+def task_reopen(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    return _note_verb(request, pk, "reopen")
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def task_export(request: AuthedHttpRequest) -> FileResponse:
+    if not request.user.has_perm(services.VIEW):
+        raise PermissionDenied
+    export = export_visits(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    response = FileResponse(export.file, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
