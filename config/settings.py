@@ -220,7 +220,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for a choice set used by several fields (a complaint's status and its events').
-    "ENUM_NAME_OVERRIDES": {"ComplaintStatusEnum": "crm.complaints.models.Complaint.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
+        "VisitStatusEnum": "crm.visits.models.VisitTask.Status",
+        "VisitChannelEnum": "crm.visits.models.Channel",
+        "ComplaintChannelEnum": "crm.complaints.models.Channel",
+    },
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.

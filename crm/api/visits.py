@@ -1,0 +1,177 @@
+"""回访 over the API: the task list (same filters as the page), a task with its events,
+and recording a call's outcome.
+
+Rows come from crm.visits.selectors, so a task outside the caller's scope is a 404 as on
+the page; recording calls the same service, whose DomainErrors become 400s with the
+Chinese message (crm.api.errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.lib.dates import local_day
+from crm.visits import selectors, services
+from crm.visits.forms import VisitFilterForm
+from crm.visits.models import Channel, VisitEvent, VisitTask
+
+from .care import ActionPermission, staff
+from .views import Pagination
+
+
+class VisitTaskSerializer(serializers.ModelSerializer[VisitTask]):
+    """A visit task as the visitor sees it: the customer (mobile masked), the plan, the
+    script with names filled in, and the outcome once recorded."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    mobile = serializers.CharField(source="customer.masked_mobile", read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    plan_name = serializers.SerializerMethodField()
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    assignee_name = serializers.SerializerMethodField()
+    script = serializers.SerializerMethodField(help_text="回访话术（已填入客户和楼盘名称）")
+    overdue = serializers.SerializerMethodField(help_text="是否已过完成期限")
+
+    class Meta:
+        model = VisitTask
+        fields = (
+            "id",
+            "customer",
+            "customer_name",
+            "mobile",
+            "project",
+            "project_name",
+            "plan",
+            "plan_name",
+            "occasion_on",
+            "purpose",
+            "channel",
+            "channel_label",
+            "questions",
+            "script",
+            "assignee",
+            "assignee_name",
+            "status",
+            "status_label",
+            "start_on",
+            "due_on",
+            "overdue",
+            "attempts",
+            "max_attempts",
+            "next_attempt_at",
+            "reached",
+            "scores",
+            "satisfaction",
+            "opinions",
+            "completed_at",
+        )
+        read_only_fields = fields
+
+    def get_plan_name(self, obj: VisitTask) -> str:
+        return obj.plan.name if obj.plan else ""
+
+    def get_assignee_name(self, obj: VisitTask) -> str:
+        return str(obj.assignee) if obj.assignee else ""
+
+    def get_script(self, obj: VisitTask) -> str:
+        return services.script_for(obj)
+
+    def get_overdue(self, obj: VisitTask) -> bool:
+        return obj.is_overdue(local_day(timezone.now()))
+
+
+class VisitEventSerializer(serializers.ModelSerializer[VisitEvent]):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    actor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VisitEvent
+        fields = (
+            "id",
+            "kind",
+            "kind_label",
+            "from_status",
+            "to_status",
+            "channel",
+            "note",
+            "at",
+            "actor",
+            "actor_name",
+        )
+        read_only_fields = fields
+
+    def get_actor_name(self, obj: VisitEvent) -> str:
+        return str(obj.actor) if obj.actor else "系统"
+
+
+class OutcomeSerializer(serializers.Serializer[Any]):
+    reached = serializers.BooleanField(help_text="是否联系上客户")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    scores = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=5),
+        required=False,
+        default=dict,
+        help_text="问题 → 1–5 分；联系上客户时每个问题都要评分",
+    )
+    opinions = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class VisitTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[VisitTask]):
+    """回访任务: list with the page's filters (q, state, who, plan, channel, project, status)."""
+
+    queryset = VisitTask.objects.none()
+    serializer_class = VisitTaskSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW,), "outcome": (services.RECORD,)}
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[VisitTask]:
+        user = staff(self.request)
+        if self.action == "list":
+            rows = VisitFilterForm(self.request.query_params, user=user).queryset(today=local_day(timezone.now()))
+        else:
+            rows = selectors.tasks_visible_to(user)
+        return rows.select_related("customer", "project", "plan", "assignee").order_by("due_on", "id")
+
+    @extend_schema(summary="回访记录", responses={200: VisitEventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()
+        return Response(VisitEventSerializer(selectors.task_events(task), many=True).data)
+
+    @extend_schema(
+        summary="登记回访结果",
+        description="联系上客户：每个问题 1–5 分，任务完成；未接通：记一次联系，次日换时段再拨，"
+        "达到最多联系次数后结束为“多次未接通”。任务已结束或缺少评分时返回 400。",
+        request=OutcomeSerializer,
+        responses={200: VisitTaskSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def outcome(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()
+        serializer = OutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            services.record_outcome(
+                task,
+                actor=staff(request),
+                reached=data["reached"],
+                channel=data["channel"],
+                scores=data["scores"],
+                opinions=data["opinions"],
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)

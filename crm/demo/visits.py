@@ -1,0 +1,67 @@
+"""Demo visits: the seed's plans on every project (the deep visits assigned to 客服专员
+service1), the tasks the job generates today, a wider catch-up so each consultant has
+calls for today and some overdue, and a share of them already recorded (reached with
+scores, or not reached and waiting for the retry)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from crm.accounts.models import Company, User
+from crm.core.calendar import work_calendar
+from crm.lib.dates import local_day
+from crm.projects.models import Project
+from crm.visits import planning, services
+from crm.visits.models import AssigneeRule, VisitPlan, VisitTask
+
+OPINIONS = (
+    "对置业顾问的服务很满意",
+    "希望售楼处周末多安排停车位",
+    "按揭审批比预期慢，希望及时告知进度",
+    "关心小区幼儿园何时开园",
+    "",
+)
+
+
+def seed(company: Company, seed_value: int) -> int:
+    rng = random.Random(seed_value + 12)
+    now = timezone.now()
+    today = local_day(now)
+    calendar = work_calendar()
+    service = User.objects.filter(company=company, username="service1").first()
+    for project in Project.objects.filter(company=company):
+        services.ensure_default_plans(project)
+    VisitPlan.objects.filter(company=company, assignee_rule=AssigneeRule.PLAN).update(assignee=service)
+    made = 0
+    for plan in VisitPlan.objects.filter(company=company, is_active=True):
+        # A demo opened today: include occasions of the last 20 days, so there are overdue
+        # calls and some to record (the job itself catches up only ``catch_up_days``).
+        plan.catch_up_days = max(plan.catch_up_days, 20)
+        made += planning.generate_for_plan(plan, today=today, calendar=calendar)
+    # Some of the older ones were already made: reached with scores, or not reached.
+    done_before = VisitTask.objects.filter(company=company, due_on__lt=today - timedelta(days=3)).select_related(
+        "assignee"
+    )
+    for task in done_before.order_by("pk"):
+        if task.assignee is None or rng.random() < 0.3:
+            continue
+        when = now - timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
+        if rng.random() < 0.8:
+            services.record_outcome(
+                task,
+                actor=task.assignee,
+                reached=True,
+                channel=task.channel,
+                scores={q: rng.choice((3, 4, 4, 5, 5)) for q in task.questions},
+                opinions=rng.choice(OPINIONS),
+                now=when,
+                calendar=calendar,
+            )
+        else:
+            services.record_outcome(
+                task, actor=task.assignee, reached=False, channel=task.channel, now=when, calendar=calendar
+            )
+    return made
