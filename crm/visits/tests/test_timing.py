@@ -60,7 +60,7 @@ def test_an_entered_year_is_used_as_entered():
     overrides = {date(2027, 2, d): False for d in range(6, 14)}
     cal = WorkCalendar(overrides, entered_years=[2027])
     start, due, note = timing.schedule(date(2027, 2, 1), CONTRACT, cal)
-    assert (due, note) == (date(2027, 2, 15), "")
+    assert (start, due, note) == (date(2027, 2, 1), date(2027, 2, 15), "")
 
 
 def test_a_retry_is_on_the_next_working_day_at_another_time_of_day():
