@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -246,7 +247,7 @@ def record_outcome(
     """Record one call (or visit, or WeChat conversation):
 
     1. reached: every question of the task needs a 1–5 score; the overall satisfaction is
-       their average (rounded); the customer's opinions are kept; the task is done;
+       their average (rounded half up); the customer's opinions are kept; the task is done;
     2. not reached: the attempt is counted and the next one set on the next working day at
        another time of day (crm.visits.timing.next_attempt); when the plan's attempts are
        used up the task ends as unreachable.
@@ -269,7 +270,9 @@ def record_outcome(
             if score is None or score not in range(1, 6):
                 raise DomainError(f"请为“{question}”选择 1–5 分", field=f"q:{question}")
             cleaned[question] = int(score)
-        satisfaction = round(sum(cleaned.values()) / len(cleaned)) if cleaned else None
+        # Half up (4.5 → 5), as people round, not Python's round-half-to-even.
+        average = Decimal(sum(cleaned.values())) / len(cleaned) if cleaned else None
+        satisfaction = int(average.quantize(Decimal(1), rounding=ROUND_HALF_UP)) if average is not None else None
         note = "已联系上客户"
         if satisfaction is not None:
             note += f"，满意度 {satisfaction} 分"
