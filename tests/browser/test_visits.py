@@ -1,0 +1,92 @@
+"""回访 in the browser on a phone (390×844): a consultant opens today's call from the
+workbench, reads the script, first saves without a score (the error names the question,
+what was typed stays), then records the outcome; the task leaves today's list and the
+customer's timeline shows the visit. Nothing overflows the screen."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from crm.lib.dates import at
+from crm.visits import services
+from crm.visits.models import VisitPlan, VisitTask
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+MONDAY = date(2026, 9, 28)
+
+
+def fits_the_screen(page: Page) -> bool:
+    viewport = page.viewport_size
+    assert viewport is not None
+    return bool(page.evaluate("document.documentElement.scrollWidth") <= viewport["width"])
+
+
+@pytest.fixture(autouse=True)
+def _monday_morning():
+    """The pages read "today" from the clock: Monday 2026-09-28 from 10:00 (ticking)."""
+    from datetime import time
+
+    with time_machine.travel(at(MONDAY, time(10, 0)), tick=True):
+        yield
+
+
+def test_a_consultant_records_todays_visit_from_the_workbench(
+    phone_page, sign_in, company, project, consultant, make_customer
+):
+    services.ensure_default_plans(project)
+    plan = VisitPlan.objects.get(project=project, name="签约回访")
+    customer = make_customer("林晓")
+    task = VisitTask.objects.create(
+        company=company,
+        customer=customer,
+        project=project,
+        plan=plan,
+        occasion="deal:1",
+        occasion_on=date(2026, 9, 25),
+        purpose=plan.purpose,
+        questions=plan.question_list,
+        assignee=consultant,
+        start_on=date(2026, 9, 25),
+        due_on=date(2026, 10, 8),
+    )
+    page = sign_in(phone_page, consultant)
+    card = page.locator(".visits-today")
+    expect(card).to_contain_text("林晓")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-workbench-phone")
+    card.get_by_role("link", name="林晓").click()
+
+    expect(page.locator(".visit-script")).to_contain_text("您好，请问是林晓先生/女士吗？")
+    expect(page.locator(".visit-script")).to_contain_text(project.name)
+    form = page.locator("form.outcome-form")
+    form.get_by_label("已联系上").check()
+    form.get_by_label("对置业顾问销售服务的满意程度").select_option("5")
+    form.get_by_label("对售楼处现场舒适度的满意程度").select_option("4")
+    form.get_by_label("对银行按揭服务的满意程度").select_option("4")
+    form.locator("textarea[name=opinions]").fill("希望按揭审批进度及时告知")
+    form.get_by_role("button", name="保存回访结果").click()
+    expect(page.locator(".errorlist")).to_contain_text("请为“对律师签约服务的满意程度”选择 1–5 分")
+    expect(page.locator("textarea[name=opinions]")).to_have_value("希望按揭审批进度及时告知")
+    expect(page.get_by_label("对置业顾问销售服务的满意程度")).to_have_value("5")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-record-error-phone")
+
+    page.get_by_label("对律师签约服务的满意程度").select_option("3")
+    page.get_by_role("button", name="保存回访结果").click()
+    expect(page.locator(".messages")).to_contain_text("已记录林晓的回访")
+    expect(page.locator("table.visits")).not_to_contain_text("林晓")
+    expect(page.locator("table.visits")).to_contain_text("没有符合条件的回访任务")
+    assert fits_the_screen(page)
+
+    page.goto(f"/customers/{customer.pk}/")
+    expect(page.locator("body")).to_contain_text("回访（")
+    expect(page.locator("body")).to_contain_text("希望按揭审批进度及时告知")
+    screenshot(page, "visits-timeline-phone")
+    assert fits_the_screen(page)
+    task.refresh_from_db()
+    assert (task.status, task.satisfaction) == (VisitTask.Status.DONE, 4)
