@@ -62,8 +62,8 @@ _COMPLAINTS_DIRECT = (*_COMPLAINTS_WORK, "complaints.approve_plan", "complaints.
 # birthday); 客服专员 the deep visits and callbacks of their projects; 销售组长 and
 # 客服中心主任 also assign, cancel and reopen tasks (the director configures the plans);
 # 行政主管 and 市场专员 read and export (supervision, statistics); 管理层 reads.
-_VISITS_READ = ("visits.view_visittask",)
-_VISITS_WORK = (*_VISITS_READ, "visits.change_visittask")
+_VISITS_READ = ("visits.view_visittask", "visits.view_visitissue")
+_VISITS_WORK = (*_VISITS_READ, "visits.change_visittask", "visits.add_visitissue")
 _VISITS_LEAD = (*_VISITS_WORK, "visits.assign_visittask")
 _VISITS_DIRECT = (*_VISITS_LEAD, "visits.export_visits", "visits.view_visitplan", "visits.change_visitplan")
 _EDIT_CUSTOMERS = (
@@ -171,6 +171,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.change_category",
             *_VISITS_DIRECT,
             "visits.add_visitplan",
+            "visits.add_issuecategory",
+            "visits.change_issuecategory",
         ),
     ),
 }

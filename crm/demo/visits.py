@@ -10,13 +10,19 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from crm.accounts.models import Company, User
+from crm.accounts.models import Company, Department, User
 from crm.core.calendar import work_calendar
 from crm.lib.dates import local_day
 from crm.projects.models import Project
 from crm.visits import planning, services
-from crm.visits.models import AssigneeRule, VisitPlan, VisitTask
+from crm.visits.models import AssigneeRule, IssueCategory, VisitPlan, VisitTask
 
+ISSUES = (
+    ("产品质量", "工程部", "卫生间墙面有渗水痕迹"),
+    ("服务态度", "销售部", "签约当天等候时间过长"),
+    ("政策咨询", "财务部", "想了解公积金贷款提前还款的手续"),
+    ("产品质量", "物业部", "地下车库照明不足"),
+)
 OPINIONS = (
     "对置业顾问的服务很满意",
     "希望售楼处周末多安排停车位",
@@ -35,6 +41,14 @@ def seed(company: Company, seed_value: int) -> int:
     for project in Project.objects.filter(company=company):
         services.ensure_default_plans(project)
     VisitPlan.objects.filter(company=company, assignee_rule=AssigneeRule.PLAN).update(assignee=service)
+    services.ensure_default_issue_categories(company)
+    departments = {d.name: d for d in Department.objects.filter(company=company)}
+    for category in IssueCategory.objects.filter(company=company, department__isnull=True):
+        category.department = departments.get(
+            {"产品质量": "工程部", "服务态度": "客户服务中心"}.get(category.name, "客户服务中心")
+        )
+        category.save()
+    categories = {c.name: c for c in IssueCategory.objects.filter(company=company)}
     made = 0
     for plan in VisitPlan.objects.filter(company=company, is_active=True):
         # A demo opened today: include occasions of the last 20 days, so there are overdue
@@ -50,6 +64,7 @@ def seed(company: Company, seed_value: int) -> int:
             continue
         when = now - timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
         if rng.random() < 0.8:
+            issue = ISSUES[rng.randrange(len(ISSUES))] if rng.random() < 0.25 else None
             services.record_outcome(
                 task,
                 actor=task.assignee,
@@ -60,6 +75,17 @@ def seed(company: Company, seed_value: int) -> int:
                 now=when,
                 calendar=calendar,
             )
+            if issue is not None:
+                class_name, department, text = issue
+                services.raise_issue(
+                    task,
+                    actor=task.assignee,
+                    category=categories[class_name],
+                    department=departments.get(department),
+                    description=text,
+                    promised_on=local_day(when) + timedelta(days=rng.randint(2, 10)),
+                    now=when,
+                )
         else:
             services.record_outcome(
                 task, actor=task.assignee, reached=False, channel=task.channel, now=when, calendar=calendar

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.visits.models import VisitPlan
+from crm.visits.models import IssueCategory, VisitPlan
 
 
 @admin.register(VisitPlan)
@@ -62,4 +62,29 @@ class VisitPlanAdmin(admin.ModelAdmin[VisitPlan]):
 
     def save_model(self, request: HttpRequest, obj: VisitPlan, form: Any, change: bool) -> None:
         obj.company_id = obj.project.company_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(IssueCategory)
+class IssueCategoryAdmin(admin.ModelAdmin[IssueCategory]):
+    """回访问题类别 and the department each is routed to by default, per company."""
+
+    list_display = ("name", "department", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IssueCategory]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        company_id = getattr(request.user, "company_id", None) or 0
+        if db_field.name == "department":
+            kwargs["queryset"] = db_field.related_model.objects.filter(company_id=company_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: IssueCategory, form: Any, change: bool) -> None:
+        company_id = getattr(request.user, "company_id", None)
+        if not change and company_id is not None:
+            obj.company_id = company_id
         super().save_model(request, obj, form, change)

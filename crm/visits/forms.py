@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from crm.core.forms import ListFilterForm
 from crm.projects.models import Project
 from crm.visits import selectors
-from crm.visits.models import Channel, VisitPlan, VisitTask
+from crm.visits.models import Channel, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -134,3 +134,32 @@ class VisitFilterForm(ListFilterForm):
             if self.value(name):
                 rows = rows.filter(**{name: self.value(name)})
         return rows.order_by("due_on", "id")
+
+
+class IssueFilterForm(ListFilterForm):
+    state = forms.ChoiceField(
+        required=False, label="范围", choices=[("", "全部问题"), *selectors.ISSUE_FILTERS.items()]
+    )
+    category = forms.ModelChoiceField(
+        required=False, label="类别", queryset=IssueCategory.objects.none(), empty_label="全部类别"
+    )
+    department = forms.ChoiceField(required=False, label="责任部门", choices=[])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.accounts.models import Department
+
+        self.user = user
+        self.fields["category"].queryset = IssueCategory.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
+        departments = Department.objects.filter(company_id=user.company_id or 0).order_by("name")
+        self.fields["department"].choices = [("", "全部部门"), *[(str(d.pk), d.name) for d in departments]]  # type: ignore[attr-defined]
+
+    def queryset(self, *, today: date) -> QuerySet[VisitIssue]:
+        rows = selectors.issues_visible_to(self.user)
+        if self.value("state"):
+            rows = rows.filter(selectors.issue_state_q(self.value("state"), today=today))
+        if self.value("category"):
+            rows = rows.filter(category=self.value("category"))
+        if self.value("department"):
+            rows = rows.filter(department_id=self.value("department"))
+        return rows.order_by("promised_on", "id")

@@ -223,3 +223,101 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IssueCategory(models.Model):
+    """A class of issue customers raise in visits (产品质量, 服务态度, 政策咨询, 其他 …),
+    configurable per company (系统设置 › 回访问题类别)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="visit_issue_categories")
+    name = models.CharField("类别名称", max_length=40)
+    department = models.ForeignKey(
+        "accounts.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="默认责任部门",
+    )
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "回访问题类别"
+        verbose_name_plural = "回访问题类别"
+        ordering = ("sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("company", "name"), name="uniq_visit_issue_category_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VisitIssue(models.Model):
+    """An issue a customer raised in a visit, routed to the responsible department with the
+    date the customer was promised; closed only after the customer was told the result
+    (issue 12, item 4)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        IN_PROGRESS = "in_progress", "处理中"
+        RESOLVED = "resolved", "已解决待告知"
+        INFORMED = "informed", "已告知客户"
+        CLOSED = "closed", "已关闭"
+
+    S = Status
+    # The department works it (open → in progress → resolved); the visitor tells the
+    # customer (informed) and only then is it closed. A result the customer does not
+    # accept goes back to the department.
+    ALLOWED_MOVES: dict[Status, frozenset[Status]] = {
+        S.OPEN: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+        S.IN_PROGRESS: frozenset({S.RESOLVED}),
+        S.RESOLVED: frozenset({S.INFORMED, S.IN_PROGRESS}),
+        S.INFORMED: frozenset({S.CLOSED, S.IN_PROGRESS}),
+        S.CLOSED: frozenset(),
+    }
+    OPEN = frozenset({S.OPEN, S.IN_PROGRESS, S.RESOLVED, S.INFORMED})
+    del S
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_issues")
+    task = models.ForeignKey(VisitTask, on_delete=models.CASCADE, related_name="issues", verbose_name="回访任务")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="visit_issues", verbose_name="客户"
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    category = models.ForeignKey(IssueCategory, on_delete=models.PROTECT, related_name="issues", verbose_name="类别")
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="visit_issues", verbose_name="责任部门"
+    )
+    description = models.TextField("问题描述")
+    promised_on = models.DateField("承诺答复日期")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="登记人"
+    )
+    raised_at = models.DateTimeField("登记时间")
+    resolution = models.TextField("处理结果", blank=True)
+    resolved_at = models.DateTimeField("解决时间", null=True, blank=True)
+    informed_at = models.DateTimeField("告知客户时间", null=True, blank=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "回访问题"
+        verbose_name_plural = "回访问题"
+        ordering = ("promised_on", "id")
+        indexes = [
+            # The department's queue: its open issues by promised date.
+            models.Index(fields=("department", "status", "promised_on"), name="visit_issue_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} · {self.description[:20]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    def is_late(self, today: date) -> bool:
+        """Past the promised date and the customer not yet told."""
+        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS, self.Status.RESOLVED) and (
+            self.promised_on < today
+        )

@@ -18,7 +18,7 @@ from django.http import Http404
 from crm.accounts.access import NOTHING, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
-from crm.visits.models import VisitEvent, VisitTask
+from crm.visits.models import VisitEvent, VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -118,3 +118,39 @@ def state_q(state: str, *, user: User, today: date) -> Q:
 def my_tasks(user: User, state: str, *, today: date) -> QuerySet[VisitTask]:
     """The user's own queue (assigned to them) in one of today / overdue / upcoming."""
     return tasks_visible_to(user).filter(state_q(state, user=user, today=today), assignee=user)
+
+
+# ---------------------------------------------------------------- issues raised in visits
+
+ISSUE_FILTERS = {
+    "open": "未关闭",
+    "late": "超过承诺日期",
+    "resolved": "已解决待告知客户",
+    "closed": "已关闭",
+}
+
+
+def issue_scope_q(user: User) -> Q:
+    """The same rule as the tasks (the customer's owner and advisor, the project), and the
+    issues the user raised."""
+    if not user.has_perm(services.VIEW_ISSUES) or user.company_id is None:
+        return NOTHING
+    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return in_scope | Q(company_id=user.company_id, raised_by_id=user.pk)
+
+
+def issues_visible_to(user: User) -> QuerySet[VisitIssue]:
+    return VisitIssue.objects.filter(issue_scope_q(user))
+
+
+def issue_state_q(state: str, *, today: date) -> Q:
+    IssueStatus = VisitIssue.Status
+    if state == "open":
+        return Q(status__in=list(VisitIssue.OPEN))
+    if state == "late":
+        return Q(status__in=[IssueStatus.OPEN, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED], promised_on__lt=today)
+    if state == "resolved":
+        return Q(status=IssueStatus.RESOLVED)
+    if state == "closed":
+        return Q(status=IssueStatus.CLOSED)
+    return Q()

@@ -24,10 +24,21 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers import timeline
 from crm.customers.models import TimelineEvent
 from crm.visits import timing
-from crm.visits.models import AssigneeRule, Channel, Occasion, VisitEvent, VisitPlan, VisitTask
+from crm.visits.models import (
+    AssigneeRule,
+    Channel,
+    IssueCategory,
+    Occasion,
+    VisitEvent,
+    VisitIssue,
+    VisitPlan,
+    VisitTask,
+)
 
 if TYPE_CHECKING:
-    from crm.accounts.models import User
+    from datetime import date
+
+    from crm.accounts.models import Company, Department, User
     from crm.lib.workcalendar import WorkCalendar
     from crm.projects.models import Project
 
@@ -38,6 +49,11 @@ RECORD = "visits.change_visittask"
 ASSIGN = "visits.assign_visittask"
 EXPORT = "visits.export_visits"
 PLANS = "visits.change_visitplan"
+VIEW_ISSUES = "visits.view_visitissue"
+RAISE_ISSUE = "visits.add_visitissue"
+
+# Issue 12, item 4: the classes of issues raised in visits (others configurable).
+DEFAULT_ISSUE_CATEGORIES = ("产品质量", "服务态度", "政策咨询", "其他")
 
 # The seeds' plans (000: 签约后1周内、交房前1个月、入住后3个月; 001: the consultant's call
 # after signing and the call on the working day before the birthday). Administrators
@@ -360,3 +376,116 @@ def reopen_task(task: VisitTask, *, actor: User, note: str, now: datetime | None
     if not note:
         raise DomainError("请填写重新安排的原因", field="note")
     return move(task, Status.PENDING, actor=actor, note=note, now=now, expect=[Status.UNREACHABLE])
+
+
+# ---------------------------------------------------------------- issues raised in visits
+
+IssueStatus = VisitIssue.Status
+
+
+def ensure_default_issue_categories(company: Company) -> int:
+    """The default issue classes for a company that has none yet; returns how many."""
+    if IssueCategory.objects.filter(company=company).exists():
+        return 0
+    IssueCategory.objects.bulk_create(
+        [IssueCategory(company=company, name=name, sort_order=i) for i, name in enumerate(DEFAULT_ISSUE_CATEGORIES, 1)],
+        ignore_conflicts=True,
+    )
+    return len(DEFAULT_ISSUE_CATEGORIES)
+
+
+def raise_issue(
+    task: VisitTask,
+    *,
+    actor: User,
+    category: IssueCategory,
+    description: str,
+    promised_on: date,
+    department: Department | None = None,
+    now: datetime | None = None,
+) -> VisitIssue:
+    """Record an issue the customer raised in this visit, routed to the responsible
+    department (the one chosen, else the category's) with the date the customer was
+    promised an answer; it appears on the customer's timeline."""
+    if not actor.has_perm(RAISE_ISSUE) or not may_record(task, actor):
+        raise NotAllowed("只有回访人或客服中心主任可以登记回访中的问题")
+    if category.company_id != task.company_id or not category.is_active:
+        raise DomainError("请选择问题类别", field="category")
+    department = department or category.department
+    if department is None or department.company_id != task.company_id:
+        raise DomainError("请选择责任部门", field="department")
+    description = description.strip()
+    if not description:
+        raise DomainError("请填写问题描述", field="description")
+    now = now or timezone.now()
+    if promised_on < timezone.localtime(now).date():
+        raise DomainError("承诺答复日期不能早于今天", field="promised_on")
+    with transaction.atomic():
+        issue = VisitIssue.objects.create(
+            company_id=task.company_id,
+            task=task,
+            customer_id=task.customer_id,
+            project_id=task.project_id,
+            category=category,
+            department=department,
+            description=description,
+            promised_on=promised_on,
+            raised_by=actor,
+            raised_at=now,
+        )
+        summary = f"回访问题（{category.name}）转{department.name}，承诺 {promised_on:%m-%d} 前答复：{description[:80]}"
+        timeline.record(
+            task.customer_id,
+            TimelineEvent.Kind.VISIT,
+            summary,
+            actor=actor,
+            at=now,
+            data={"visit_issue": issue.pk, "visit_task": task.pk},
+            source=issue,
+        )
+        audit.log(
+            audit.AuditLog.Action.CREATE, actor=actor, target=issue, customer_id=task.customer_id, summary=summary
+        )
+    return issue
+
+
+class IllegalIssueMove(DomainError):
+    def __init__(self, frm: IssueStatus, to: IssueStatus) -> None:
+        super().__init__(f"回访问题状态不能从“{frm.label}”改为“{to.label}”")
+        self.frm = frm
+        self.to = to
+
+
+def move_issue(
+    issue: VisitIssue, to: IssueStatus, *, actor: User | None, note: str = "", now: datetime | None = None
+) -> VisitIssue:
+    """The guarded mover of issues (``VisitIssue.ALLOWED_MOVES``): locks the row, refuses
+    a move the table does not allow, stamps the move's time. The department's queue and
+    the reminders that use it come next (docs/visits.md)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = VisitIssue.objects.select_for_update().get(pk=issue.pk)
+        frm, target = IssueStatus(row.status), IssueStatus(to)
+        if target not in VisitIssue.ALLOWED_MOVES[frm]:
+            raise IllegalIssueMove(frm, target)
+        stamps = {
+            IssueStatus.RESOLVED: "resolved_at",
+            IssueStatus.INFORMED: "informed_at",
+            IssueStatus.CLOSED: "closed_at",
+        }
+        if target in stamps:
+            setattr(row, stamps[target], now)
+        if target == IssueStatus.RESOLVED and note.strip():
+            row.resolution = note.strip()
+        row.status = target
+        row.save()
+        audit.log(
+            audit.AuditLog.Action.UPDATE,
+            actor=actor,
+            target=row,
+            customer_id=row.customer_id,
+            summary=f"回访问题：{frm.label} → {target.label}",
+            reason=note[:200],
+        )
+    issue.refresh_from_db()
+    return row

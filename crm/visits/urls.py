@@ -7,6 +7,7 @@ app_name = "visits"
 urlpatterns = [
     path("", views.task_list, name="list"),
     path("export/", views.task_export, name="export"),
+    path("issues/", views.issue_list, name="issues"),
     path("<int:pk>/", views.task_detail, name="detail"),
     path("<int:pk>/record/", views.task_record, name="record"),
     path("<int:pk>/assign/", views.task_assign, name="assign"),

@@ -27,7 +27,7 @@ from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
 from crm.visits import selectors, services
 from crm.visits.exporting import export_visits
-from crm.visits.forms import AssignForm, NoteForm, OutcomeForm, VisitFilterForm
+from crm.visits.forms import AssignForm, IssueFilterForm, NoteForm, OutcomeForm, VisitFilterForm
 from crm.visits.models import VisitTask
 
 
@@ -64,6 +64,7 @@ def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -
         "today": local_day(timezone.now()),
         "script": services.script_for(task),
         "events": selectors.task_events(task),
+        "issues": task.issues.select_related("category", "department").order_by("raised_at", "id"),
         "can_record": task.is_open and services.may_record(task, user),
         "can_assign": can_assign and task.is_open,
         "can_cancel": can_assign and services.allowed(task.status, VisitTask.Status.CANCELLED),
@@ -166,3 +167,16 @@ def task_export(request: AuthedHttpRequest) -> FileResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+@permission_required(services.VIEW_ISSUES, raise_exception=True)
+def issue_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Issues raised in visits, routed to departments, with their promised dates."""
+    today = local_day(timezone.now())
+    params = request.GET.copy()
+    params.setdefault("state", "open")
+    filters = IssueFilterForm(params, user=request.user)
+    rows = filters.queryset(today=today).select_related("customer", "category", "department", "raised_by")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(request, "visits/issues.html", {"filters": filters, "page": page, "today": today})

@@ -73,3 +73,14 @@ def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     assert complaints.filter(customer__isnull=False).exists()
     assert complaints.filter(customer__isnull=True).exists()
     assert len(set(complaints.values_list("number", flat=True))) == 30
+
+
+def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
+    from crm.visits.models import VisitIssue, VisitPlan, VisitTask
+
+    assert VisitPlan.objects.filter(name="签约回访").count() >= 1
+    tasks = VisitTask.objects.all()
+    assert tasks.filter(assignee__username="consultant1").exists()
+    assert tasks.filter(status=VisitTask.Status.DONE, satisfaction__isnull=False).exists()
+    assert tasks.filter(status__in=list(VisitTask.OPEN)).exists()
+    assert VisitIssue.objects.exists()
