@@ -240,3 +240,23 @@ def test_the_director_assigns_from_the_page_and_errors_are_chinese(client, world
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.assignee == service
+
+
+def test_the_list_and_the_api_read_a_constant_number_of_queries(client, make_customer, make_task, director):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url, c):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    login(client, director)
+    rest = api(director)
+    make_task(make_customer("甲"))
+    count(reverse("visits:list"), client)  # the first request reads the user's roles once
+    few = (count(reverse("visits:list") + "?state=open", client), count("/api/visits/", rest))
+    for name in "乙丙丁戊己庚辛":
+        make_task(make_customer(name))
+    many = (count(reverse("visits:list") + "?state=open", client), count("/api/visits/", rest))
+    assert few == many
