@@ -218,7 +218,7 @@ def _event(
         at=at,
     )
     what = Status(to).label if to else VisitEvent.Kind(kind).label
-    summary = f"回访（{row.purpose[:40]}）：{what}"
+    summary = f"回访（{row.plan.name if row.plan else row.purpose[:20]}）：{what}"
     timeline.record(
         row.customer_id,
         TimelineEvent.Kind.VISIT,
