@@ -22,5 +22,7 @@ urlpatterns = [
     path("api/", include("crm.api.urls")),
     path("sms/", include("crm.care.urls")),
     path("complaints/", include("crm.complaints.urls")),
+    # The public complaint page and its status page (no login).
+    path("tousu/", include("crm.complaints.public_urls")),
     path("admin/", admin.site.urls),
 ]

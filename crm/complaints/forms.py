@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from crm.complaints import selectors, services
 from crm.complaints.models import Category, Channel, Complaint
+from crm.complaints.public_forms import ImagesField
 from crm.core.forms import ListFilterForm
 from crm.projects.models import Project, Unit
 
@@ -40,6 +41,7 @@ class IntakeForm(forms.Form):
     repeat_of = forms.CharField(
         label="前次投诉编号", max_length=20, required=False, help_text="同一问题再次投诉时填写，标记为重复投诉"
     )
+    attachments = ImagesField()
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +81,7 @@ class IntakeForm(forms.Form):
             is_special=bool(data.get("is_special")),
             is_important=bool(data.get("is_important")),
             repeat_of=data.get("repeat_of"),
+            attachments=tuple(data.get("attachments") or ()),
         )
 
 
