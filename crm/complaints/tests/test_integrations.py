@@ -49,10 +49,10 @@ def test_staff_attach_images_on_the_intake_form(client, service, project, catego
     assert response.status_code == 302
     complaint = Complaint.objects.get()
     assert complaint.attachments.count() == 2
-    assert complaint.attachments.first().uploaded_by == service  # type: ignore[union-attr]
+    assert complaint.attachments.first().uploaded_by == service
     detail = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
     first = complaint.attachments.first()
-    assert reverse("complaints:attachment", args=[complaint.pk, first.pk]) in detail  # type: ignore[union-attr]
+    assert reverse("complaints:attachment", args=[complaint.pk, first.pk]) in detail
 
 
 def test_the_intake_form_refuses_a_non_image_and_keeps_the_text(client, service, project, category):
