@@ -157,6 +157,13 @@ class ActionSerializer(serializers.Serializer[Any]):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="分派时可改类别；待分类的投诉分派时必填",
+    )
 
 
 class ComplaintViewSet(

@@ -135,6 +135,9 @@ class ActionForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="责任人", required=False, queryset=Complaint.objects.none(), empty_label="请选择"
     )
+    category = forms.ModelChoiceField(
+        label="投诉类别", required=False, queryset=Category.objects.none(), empty_label="（不变）"
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,3 +145,4 @@ class ActionForm(forms.Form):
 
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]

@@ -347,13 +347,27 @@ def _required_note(note: str, message: str) -> str:
 
 
 def dispatch_complaint(
-    complaint: Complaint, *, actor: User, assignee: User, note: str = "", now: datetime | None = None
+    complaint: Complaint,
+    *,
+    actor: User,
+    assignee: User,
+    note: str = "",
+    now: datetime | None = None,
+    category: Category | None = None,
 ) -> Complaint:
-    """Hand a registered complaint to its owner (the director, when the category has none)."""
+    """Hand a registered complaint to its owner (the director, when the category has none);
+    the director may set the category, and must for one filed as 待分类 (the public page)."""
     _require(actor, MANAGE, "只有客服中心主任可以分派投诉")
     if assignee.company_id != complaint.company_id or not assignee.is_active:
         raise DomainError("请选择本公司在职员工作为责任人", field="assignee")
-    return move(complaint, Status.DISPATCHED, actor=actor, note=note, now=now, assignee=assignee)
+    fields: dict[str, Any] = {"assignee": assignee}
+    if category is not None:
+        if category.company_id != complaint.company_id or not category.is_active:
+            raise DomainError("请选择投诉类别", field="category")
+        fields["category"] = category
+    elif complaint.category.name == UNSORTED:
+        raise DomainError("请先选择投诉类别", field="category")
+    return move(complaint, Status.DISPATCHED, actor=actor, note=note, now=now, **fields)
 
 
 def reassign_complaint(
@@ -572,6 +586,7 @@ def perform(
     plan: str = "",
     satisfaction: int | None = None,
     assignee: User | None = None,
+    category: Category | None = None,
     now: datetime | None = None,
 ) -> Complaint:
     """Run one verb by name (the detail page's buttons and the API's actions)."""
@@ -581,7 +596,7 @@ def perform(
         raise DomainError("请选择责任人", field="assignee")
     if verb == "dispatch":
         assert assignee is not None
-        return dispatch_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)
+        return dispatch_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now, category=category)
     if verb == "reassign":
         assert assignee is not None
         return reassign_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)

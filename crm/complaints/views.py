@@ -143,6 +143,7 @@ def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespons
                 plan=data.get("plan") or "",
                 satisfaction=data.get("satisfaction"),
                 assignee=data.get("assignee"),
+                category=data.get("category"),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

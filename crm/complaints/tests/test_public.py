@@ -292,7 +292,10 @@ def refusal(response) -> str:
 
 
 def test_the_right_number_and_digits_show_the_status_in_plain_chinese(client, filed, director, service):
-    services.dispatch_complaint(filed, actor=director, assignee=service, note="派给刘客服处理（内部）")
+    category = Category.objects.get(company=filed.company, name="合同")
+    services.dispatch_complaint(
+        filed, actor=director, assignee=service, note="派给刘客服处理（内部）", category=category
+    )
     services.acknowledge_complaint(filed, actor=service)
     services.record_progress(filed, actor=service, note="内部备注：客户情绪激动")
     response = look(client, filed.number.lower(), "4321")
@@ -377,3 +380,16 @@ def test_the_page_is_closed_without_a_company(client, db):
     response = client.get(FORM)
     assert response.status_code == 404
     assert "网上投诉暂未开放" in response.content.decode()
+
+
+def test_the_director_classifies_an_unsorted_complaint_when_dispatching(client, company, project, director, service):
+    complaint = Complaint.objects.get(number=number_in(submit(client, project)))
+    client.force_login(director)
+    url = reverse("complaints:act", args=[complaint.pk, "dispatch"])
+    response = client.post(url, {"assignee": service.pk})
+    assert response.status_code == 400
+    assert "请先选择投诉类别" in response.content.decode()
+    category = Category.objects.get(company=company, name="售后")
+    assert client.post(url, {"assignee": service.pk, "category": category.pk}).status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.category, complaint.assignee) == (Status.DISPATCHED, category, service)
