@@ -263,6 +263,8 @@ COMPLAINT_PUBLIC_COMPANY = env_str("COMPLAINT_PUBLIC_COMPANY", "")
 # day; status look-ups per IP per hour; wrong look-ups of one complaint number before that
 # number is locked for a day; submissions per integration key per hour.
 COMPLAINT_PUBLIC_PER_IP_HOUR = env_int("COMPLAINT_PUBLIC_PER_IP_HOUR", 5)
+# Every POST of the public page (a wrong CAPTCHA too) per IP per hour.
+COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR = env_int("COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR", 30)
 COMPLAINT_PUBLIC_PER_MOBILE_DAY = env_int("COMPLAINT_PUBLIC_PER_MOBILE_DAY", 3)
 COMPLAINT_STATUS_PER_IP_HOUR = env_int("COMPLAINT_STATUS_PER_IP_HOUR", 30)
 COMPLAINT_STATUS_FAILURES_PER_NUMBER = env_int("COMPLAINT_STATUS_FAILURES_PER_NUMBER", 5)

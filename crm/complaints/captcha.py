@@ -43,7 +43,9 @@ class Challenge:
 
 
 def random_challenge() -> Challenge:
-    return Challenge(secrets.randbelow(9) + 1, secrets.randbelow(9) + 1)
+    """A two-digit number plus a digit: about 50 possible answers, so a blind guess rarely
+    works (and the page limits attempts per address, crm.complaints.public)."""
+    return Challenge(secrets.randbelow(40) + 10, secrets.randbelow(9) + 1)
 
 
 def fixed_challenge() -> Challenge:
@@ -89,6 +91,8 @@ def verify(token: str, answer: str, now: datetime) -> None:
         nonce, issued, mac = str(data["n"]), int(data["t"]), str(data["h"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise CaptchaError(EXPIRED) from exc
+    if not answer.strip().isdigit():
+        raise CaptchaError(WRONG)
     age = now.timestamp() - issued
     if age > settings.COMPLAINT_CAPTCHA_SECONDS or age < -60:
         raise CaptchaError(EXPIRED)

@@ -74,6 +74,12 @@ def submission_limits() -> tuple[throttle.Limit, throttle.Limit]:
     )
 
 
+def allow_attempt(ip: str) -> bool:
+    """Every POST of the page counts (right or wrong CAPTCHA): a script guessing answers
+    stops at COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR."""
+    return throttle.hit("complaint-attempt", ip, throttle.Limit(settings.COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR, HOUR))
+
+
 def submit(intake: Intake, *, company: Company, ip: str, now: datetime) -> Complaint:
     """Register a complaint from the public page, within the per-IP and per-mobile limits
     (refusals are DomainErrors with the Chinese message; nothing is written)."""

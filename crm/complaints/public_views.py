@@ -32,7 +32,10 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form = PublicComplaintForm(request.POST or None, request.FILES or None, company=company, now=now)
     if request.method == "POST":
-        if form.is_valid():
+        if not public.allow_attempt(public.client_ip(request)):
+            form.is_valid()  # bound and shown with what was typed
+            form.add_error(None, public.TOO_FAST)
+        elif form.is_valid():
             try:
                 complaint = public.submit(form.intake(), company=company, ip=public.client_ip(request), now=now)
             except DomainError as exc:

@@ -196,6 +196,27 @@ def test_a_flood_from_one_address_is_refused(client, project):
     assert submit(client, project, ip="10.0.0.2", complainant_mobile="13600009999").status_code == 200
 
 
+@override_settings(COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR=3)
+def test_guessing_the_captcha_from_one_address_stops_at_the_limit(client, project):
+    for guess in ("1", "2", "3"):
+        assert captcha.WRONG in submit(client, project, answer=guess).content.decode()
+    # The fourth attempt is refused even with the right answer; what was typed is kept.
+    response = submit(client, project, answer="7", content="第四次")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert public.TOO_FAST in html
+    assert "第四次" in html
+    assert not Complaint.objects.exists()
+    assert submit(client, project, ip="10.0.0.5").status_code == 200
+
+
+def test_the_production_challenge_has_many_answers():
+    answers = {captcha.random_challenge().answer for _ in range(400)}
+    assert len(answers) > 30
+    assert min(answers) >= 11
+    assert max(answers) <= 58
+
+
 @override_settings(COMPLAINT_PUBLIC_PER_MOBILE_DAY=2)
 def test_a_flood_for_one_mobile_is_refused(client, project):
     for i in range(2):
