@@ -6,7 +6,8 @@ SOI and a start-of-frame segment found by walking the segments, WebP's RIFF cont
 its VP8/VP8L/VP8X header, HEIC's ``ftyp`` brand and ``ispe`` size. The width and height
 must be read from those headers and be positive. A file named .jpg that is text, a script
 or a PDF fails; so does a truncated header. The size and the number of files are limits
-from settings (COMPLAINT_ATTACHMENT_MAX_MB, COMPLAINT_ATTACHMENT_MAX_FILES).
+from settings (COMPLAINT_ATTACHMENT_MAX_MB, COMPLAINT_ATTACHMENT_MAX_FILES). What is
+stored has its metadata removed (Exif GPS positions, XMP, comments): ``strip_metadata``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 
 from crm.complaints.models import Complaint, ComplaintAttachment
@@ -147,6 +149,80 @@ def _heic(data: bytes) -> ImageInfo | None:
     return ImageInfo("image/heic", width, height)
 
 
+# ---------------------------------------------------------------- metadata
+
+# JPEG segments that carry metadata, not pixels: APP1 (Exif with GPS, XMP), APP13 (IPTC),
+# COM. PNG and WebP chunks of the same kind.
+_JPEG_DROP = {0xE1, 0xED, 0xFE}
+_PNG_DROP = {b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"tIME"}
+_WEBP_DROP = {b"EXIF", b"XMP "}
+
+
+def strip_metadata(data: bytes, content_type: str) -> bytes:
+    """The image without its metadata (a phone photo's Exif carries where it was taken):
+    JPEG, PNG and WebP are rewritten segment by segment, pixels untouched; HEIC is kept as
+    it is. If the result would not read as the same image, the original is returned."""
+    try:
+        stripped = {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": _strip_webp}.get(
+            content_type, lambda d: d
+        )(data)
+    except (struct.error, IndexError, ValueError):
+        return data
+    before, after = sniff(data), sniff(stripped)
+    return stripped if after is not None and after == before else data
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    out = bytearray(data[:2])
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[i + 1]
+        if marker == 0xDA:  # start of scan: the rest is image data
+            out += data[i:]
+            return bytes(out)
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            out += data[i : i + 2]
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if marker not in _JPEG_DROP:
+            out += data[i : i + 2 + length]
+        i += 2 + length
+    raise ValueError("no scan")
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = bytearray(data[:8])
+    i = 8
+    while i + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[i : i + 8])
+        end = i + 12 + length
+        if kind not in _PNG_DROP:
+            out += data[i:end]
+        i = end
+        if kind == b"IEND":
+            return bytes(out)
+    raise ValueError("no IEND")
+
+
+def _strip_webp(data: bytes) -> bytes:
+    if data[12:16] != b"VP8X":
+        return data  # simple WebP has no metadata chunks
+    chunks = bytearray()
+    i = 12
+    while i + 8 <= len(data):
+        kind = data[i : i + 4]
+        (length,) = struct.unpack("<I", data[i + 4 : i + 8])
+        end = i + 8 + length + (length & 1)
+        if kind not in _WEBP_DROP:
+            chunks += data[i:end]
+        i = end
+    chunks[8] &= ~0x0C & 0xFF  # VP8X flags: no EXIF (0x08), no XMP (0x04)
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WEBP" + bytes(chunks)
+
+
 def check_images(files: Sequence[UploadedFile[bytes]]) -> list[tuple[UploadedFile[bytes], ImageInfo]]:
     """Every file must be a real image within the size limit, and no more than the count
     limit; the first problem is a DomainError on the field ``attachments``."""
@@ -179,17 +255,19 @@ def attach(
     """Store images already passed by ``check_images`` (random names, see the model)."""
     rows = []
     for upload, info in checked:
+        upload.seek(0)
+        data = strip_metadata(upload.read(), info.content_type)
         row = ComplaintAttachment(
             complaint=complaint,
             original_name=(upload.name or "")[-200:],
             content_type=info.content_type,
-            size=upload.size or 0,
+            size=len(data),
             width=info.width,
             height=info.height,
             uploaded_by=actor if actor is not None and actor.is_authenticated else None,
             uploaded_at=now,
         )
-        row.file.save("upload", upload, save=False)
+        row.file.save("upload", ContentFile(data), save=False)
         row.save()
         rows.append(row)
     return rows

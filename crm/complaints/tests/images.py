@@ -41,3 +41,29 @@ def heic(width: int = 4032, height: int = 3024) -> bytes:
     ispe = struct.pack(">I", 20) + b"ispe" + b"\x00\x00\x00\x00" + struct.pack(">II", width, height)
     meta = struct.pack(">I", 12 + len(ispe)) + b"meta" + b"\x00\x00\x00\x00" + ispe
     return ftyp + meta + b"\x00" * 32
+
+
+def jpeg_with_exif(width: int = 640, height: int = 480) -> bytes:
+    exif = b"Exif\x00\x00MM\x00*GPSLatitude=34.7466,GPSLongitude=113.6253"
+    app1 = b"\xff\xe1" + struct.pack(">H", 2 + len(exif)) + exif
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + 9) + b"secret!!!"
+    plain = jpeg(width, height)
+    return plain[:2] + app1 + comment + plain[2:]
+
+
+def png_with_text() -> bytes:
+    plain = png()
+    text = _chunk(b"tEXt", b"Location\x00GPS 34.7466 113.6253")
+    return plain[:33] + text + plain[33:]
+
+
+def webp_with_exif(width: int = 20, height: int = 10) -> bytes:
+    vp8x = b"VP8X" + struct.pack("<I", 10) + bytes([0x08, 0, 0, 0]) + (width - 1).to_bytes(3, "little")
+    vp8x += (height - 1).to_bytes(3, "little")
+    bits = (width - 1) | ((height - 1) << 14)
+    body = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 8
+    vp8l = b"VP8L" + struct.pack("<I", len(body)) + body + b"\x00"  # chunks are padded to even sizes
+    exif_body = b"MM\x00*GPS 34.7466"  # odd length: padded
+    exif = b"EXIF" + struct.pack("<I", len(exif_body)) + exif_body + b"\x00"
+    chunks = vp8x + vp8l + exif
+    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WEBP" + chunks

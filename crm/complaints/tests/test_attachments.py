@@ -70,3 +70,30 @@ def test_too_many_images_are_refused():
         attachments.check_images([upload(f"{i}.png", images.png()) for i in range(3)])
     assert exc.value.message == "最多上传 2 张图片"
     assert len(attachments.check_images([upload(f"{i}.png", images.png()) for i in range(2)])) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (images.jpeg_with_exif(), "image/jpeg"),
+        (images.png_with_text(), "image/png"),
+        (images.webp_with_exif(), "image/webp"),
+    ],
+)
+def test_metadata_such_as_gps_is_removed(data, kind):
+    info = attachments.sniff(data)
+    assert info is not None
+    assert info.content_type == kind
+    stripped = attachments.strip_metadata(data, kind)
+    assert b"GPS" not in stripped
+    assert b"secret" not in stripped
+    assert attachments.sniff(stripped) == info
+    assert len(stripped) < len(data)
+    if kind == "image/webp":
+        assert int.from_bytes(stripped[4:8], "little") == len(stripped) - 8
+        assert stripped[20] & 0x08 == 0
+
+
+def test_an_image_without_metadata_is_kept_byte_for_byte():
+    for data, kind in ((images.jpeg(), "image/jpeg"), (images.png(), "image/png"), (images.heic(), "image/heic")):
+        assert attachments.strip_metadata(data, kind) == data

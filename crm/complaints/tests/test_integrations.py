@@ -277,3 +277,16 @@ def test_the_admin_shows_a_new_key_once(client, admin_user, company):
             reverse("admin:complaints_integrationclient_change", args=[client.pk])
         ).content.decode()
     )
+
+
+def test_the_export_has_the_unit_the_complainant_typed(client, service, make_complaint):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    make_complaint(unit_text="5-1-1201")
+    client.force_login(service)
+    response = client.get(reverse("complaints:export"))
+    rows = list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    column = rows[1].index("房号")
+    assert rows[2][column] == "5-1-1201"

@@ -414,3 +414,14 @@ def test_the_director_classifies_an_unsorted_complaint_when_dispatching(client, 
     assert client.post(url, {"assignee": service.pk, "category": category.pk}).status_code == 302
     complaint.refresh_from_db()
     assert (complaint.status, complaint.category, complaint.assignee) == (Status.DISPATCHED, category, service)
+
+
+def test_a_photo_is_stored_without_its_gps_position(client, project):
+    photo = SimpleUploadedFile("IMG_0001.JPG", images.jpeg_with_exif(), content_type="image/jpeg")
+    complaint = Complaint.objects.get(number=number_in(submit(client, project, attachments=[photo])))
+    row = complaint.attachments.get()
+    with row.file.open("rb") as handle:
+        stored = handle.read()
+    assert b"GPS" not in stored
+    assert row.size == len(stored) < len(images.jpeg_with_exif())
+    assert (row.width, row.height) == (640, 480)
