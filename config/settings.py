@@ -261,6 +261,31 @@ ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 600)
 # (DESIGN 3.4: 24 by default; seed 003's 客户关系管理制度 says 48, so it is the company's choice).
 COMPLAINT_FIRST_RESPONSE_HOURS = env_int("COMPLAINT_FIRST_RESPONSE_HOURS", 24)
 
+# The public complaint page (/tousu/), its status page and the integration API
+# (crm/complaints/public.py, docs/complaints.md). The company they register for: this name;
+# empty means COMPANY_NAME, or the only company there is.
+COMPLAINT_PUBLIC_COMPANY = env_str("COMPLAINT_PUBLIC_COMPANY", "")
+# Rate limits, counted in the cache: submissions per client IP per hour and per mobile per
+# day; status look-ups per IP per hour; wrong look-ups of one complaint number before that
+# number is locked for a day; submissions per integration key per hour.
+COMPLAINT_PUBLIC_PER_IP_HOUR = env_int("COMPLAINT_PUBLIC_PER_IP_HOUR", 5)
+# Every POST of the public page (a wrong CAPTCHA too) per IP per hour.
+COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR = env_int("COMPLAINT_PUBLIC_ATTEMPTS_PER_IP_HOUR", 30)
+COMPLAINT_PUBLIC_PER_MOBILE_DAY = env_int("COMPLAINT_PUBLIC_PER_MOBILE_DAY", 3)
+COMPLAINT_STATUS_PER_IP_HOUR = env_int("COMPLAINT_STATUS_PER_IP_HOUR", 30)
+COMPLAINT_STATUS_FAILURES_PER_NUMBER = env_int("COMPLAINT_STATUS_FAILURES_PER_NUMBER", 5)
+COMPLAINT_INTEGRATION_PER_HOUR = env_int("COMPLAINT_INTEGRATION_PER_HOUR", 600)
+# The request header that carries the client's address when a reverse proxy sits in front
+# (e.g. HTTP_X_REAL_IP, set by nginx); empty: REMOTE_ADDR. Only name a header the proxy
+# always overwrites, or clients choose their own address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+# The arithmetic CAPTCHA: seconds a challenge stays valid, and its generator.
+COMPLAINT_CAPTCHA_SECONDS = env_int("COMPLAINT_CAPTCHA_SECONDS", 600)
+COMPLAINT_CAPTCHA_GENERATOR = "crm.complaints.captcha.random_challenge"
+# Attachments (images only): how many per complaint and the size of each.
+COMPLAINT_ATTACHMENT_MAX_FILES = env_int("COMPLAINT_ATTACHMENT_MAX_FILES", 5)
+COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_MB", 5) * 1024 * 1024
+
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -21,12 +22,24 @@ from rest_framework.response import Response
 from crm.accounts.models import User
 from crm.complaints import selectors, services
 from crm.complaints.forms import ComplaintFilterForm
-from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent
+from crm.complaints.models import Category, Channel, Complaint, ComplaintAttachment, ComplaintEvent
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.projects.models import Project, Unit
 
 from .care import ActionPermission, staff
 from .views import Pagination
+
+
+class AttachmentSerializer(serializers.ModelSerializer[ComplaintAttachment]):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComplaintAttachment
+        fields = ("id", "content_type", "size", "width", "height", "uploaded_at", "url")
+        read_only_fields = fields
+
+    def get_url(self, obj: ComplaintAttachment) -> str:
+        return reverse("complaints:attachment", args=(obj.complaint_id, obj.pk))
 
 
 class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
@@ -40,6 +53,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
     category_name = serializers.CharField(source="category.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
     breached = serializers.SerializerMethodField(help_text="是否已超过首次响应或处理期限")
+    attachments = serializers.SerializerMethodField(help_text="图片附件（地址需登录且有权查看该投诉）")
     actions = serializers.SerializerMethodField(help_text="当前用户现在可执行的操作")
 
     class Meta:
@@ -59,6 +73,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "project",
             "project_name",
             "unit",
+            "unit_text",
             "customer",
             "category",
             "category_name",
@@ -77,12 +92,17 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "confirmed_at",
             "escalation_level",
             "breached",
+            "attachments",
             "actions",
         )
         read_only_fields = fields
 
     def get_assignee_name(self, obj: Complaint) -> str:
         return str(obj.assignee) if obj.assignee else ""
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj: Complaint) -> list[dict[str, Any]]:
+        return AttachmentSerializer(obj.attachments.all(), many=True).data  # type: ignore[return-value]
 
     def get_breached(self, obj: Complaint) -> bool:
         return obj.is_breached(timezone.now())
@@ -103,6 +123,9 @@ class ComplaintCreateSerializer(serializers.Serializer[Any]):
     event_place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     is_special = serializers.BooleanField(required=False, default=False)
     is_important = serializers.BooleanField(required=False, default=False)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="图片（multipart/form-data，可多个）"
+    )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +157,13 @@ class ActionSerializer(serializers.Serializer[Any]):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="分派时可改类别；待分类的投诉分派时必填",
+    )
 
 
 class ComplaintViewSet(
@@ -154,7 +184,11 @@ class ComplaintViewSet(
             rows = ComplaintFilterForm(self.request.query_params, user=user).queryset(now=timezone.now())
         else:
             rows = selectors.complaints_visible_to(user)
-        return rows.select_related("project", "category", "assignee").order_by("-registered_at", "-id")
+        return (
+            rows.select_related("project", "category", "assignee")
+            .prefetch_related("attachments")
+            .order_by("-registered_at", "-id")
+        )
 
     @extend_schema(summary="登记投诉", request=ComplaintCreateSerializer, responses={201: ComplaintSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -177,6 +211,7 @@ class ComplaintViewSet(
                 event_place=data["event_place"],
                 is_special=data["is_special"],
                 is_important=data["is_important"],
+                attachments=tuple(data["attachments"]),
             ),
             actor=user,
         )

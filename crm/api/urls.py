@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, complaints, io, views, visits
+from . import care, complaints, integrations, io, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -20,6 +20,8 @@ router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
+    path("integrations/complaints/", integrations.ComplaintIntake.as_view(), name="api-integration-complaints"),
+    path("integrations/choices/", integrations.Choices.as_view(), name="api-integration-choices"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.complaints.models import Category
+from crm.complaints import integrations
+from crm.complaints.models import Category, IntegrationClient
 
 
 @admin.register(Category)
@@ -35,3 +37,36 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
         if not change and company_id is not None:
             obj.company_id = company_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(IntegrationClient)
+class IntegrationClientAdmin(admin.ModelAdmin[IntegrationClient]):
+    """投诉接入方 (官网, 微信公众号): the key is made on creation and shown once; to replace
+    a lost key, use the action 重新生成密钥."""
+
+    list_display = ("name", "channel", "is_enabled", "key_prefix", "created_at", "last_used_at")
+    list_filter = ("channel", "is_enabled")
+    fields = ("name", "channel", "is_enabled", "key_prefix", "created_at", "last_used_at")
+    readonly_fields = ("key_prefix", "created_at", "last_used_at")
+    actions = ("regenerate_keys",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IntegrationClient]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: IntegrationClient, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        company_id = getattr(request.user, "company_id", None)
+        if company_id is None:
+            raise PermissionDenied
+        obj.company_id = company_id
+        key = integrations.issue_key(obj)
+        self.message_user(request, f"接入方“{obj.name}”的密钥（只显示这一次，请立即复制保存）：{key}", messages.WARNING)
+
+    @admin.action(description="重新生成密钥（旧密钥立即失效）")
+    def regenerate_keys(self, request: HttpRequest, queryset: QuerySet[IntegrationClient]) -> None:
+        for client in queryset:
+            key = integrations.issue_key(client)
+            self.message_user(request, f"接入方“{client.name}”的新密钥（只显示这一次）：{key}", messages.WARNING)

@@ -33,6 +33,7 @@ HEADERS = (
     "升级级别",
     "满意度",
     "投诉内容",
+    "房号",
 )
 MAX_ROWS = 50_000
 
@@ -43,7 +44,7 @@ def _local(value: datetime | None) -> datetime | None:
 
 def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
     form = ComplaintFilterForm(params, user=user)
-    rows = form.queryset(now=now).select_related("project", "category", "assignee")[:MAX_ROWS]
+    rows = form.queryset(now=now).select_related("project", "unit__building", "category", "assignee")[:MAX_ROWS]
     workbook = Workbook()
     sheet = workbook.add_sheet("投诉", freeze="A3")
     sheet.append_note(watermark(user, now=now))
@@ -66,6 +67,7 @@ def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, i
                 c.escalation_level,
                 c.satisfaction or "",
                 c.content[:500],
+                str(c.unit) if c.unit else c.unit_text,
             ]
         )
         count += 1

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from crm.complaints import selectors, services
 from crm.complaints.models import Category, Channel, Complaint
+from crm.complaints.public_forms import ImagesField
 from crm.core.forms import ListFilterForm
 from crm.projects.models import Project, Unit
 
@@ -40,6 +41,7 @@ class IntakeForm(forms.Form):
     repeat_of = forms.CharField(
         label="前次投诉编号", max_length=20, required=False, help_text="同一问题再次投诉时填写，标记为重复投诉"
     )
+    attachments = ImagesField()
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +81,7 @@ class IntakeForm(forms.Form):
             is_special=bool(data.get("is_special")),
             is_important=bool(data.get("is_important")),
             repeat_of=data.get("repeat_of"),
+            attachments=tuple(data.get("attachments") or ()),
         )
 
 
@@ -132,6 +135,9 @@ class ActionForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="责任人", required=False, queryset=Complaint.objects.none(), empty_label="请选择"
     )
+    category = forms.ModelChoiceField(
+        label="投诉类别", required=False, queryset=Category.objects.none(), empty_label="（不变）"
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,3 +145,4 @@ class ActionForm(forms.Form):
 
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ assignee, the repeat flag) are fields.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -127,6 +128,8 @@ class Complaint(models.Model):
     unit = models.ForeignKey(
         "projects.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="房号"
     )
+    # What a member of the public (or an integration) typed as the unit; staff pick ``unit``.
+    unit_text = models.CharField("房号（投诉人填写）", max_length=50, blank=True)
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.SET_NULL,
@@ -246,3 +249,76 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_path(instance: ComplaintAttachment, filename: str) -> str:
+    """A random name under a folder the web server must not serve (see docs/complaints.md):
+    the file is read only through the view that checks access to the complaint."""
+    return f"{ATTACHMENT_DIR}/{uuid.uuid4().hex}{instance.extension}"
+
+
+ATTACHMENT_DIR = "private/complaints"
+
+
+class ComplaintAttachment(models.Model):
+    """An image attached to a complaint (by the complainant on the public page, an
+    integration or staff). Only real images are kept (crm.complaints.attachments)."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField("文件", upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200, blank=True)
+    content_type = models.CharField("类型", max_length=40)
+    size = models.PositiveIntegerField("大小（字节）")
+    width = models.PositiveIntegerField("宽", default=0)
+    height = models.PositiveIntegerField("高", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = "投诉附件"
+        verbose_name_plural = "投诉附件"
+        ordering = ("uploaded_at", "id")
+
+    def __str__(self) -> str:
+        return self.original_name or str(self.file.name)
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def is_inline(self) -> bool:
+        """Browsers show these; HEIC is offered as a download."""
+        return self.content_type in ("image/jpeg", "image/png", "image/webp")
+
+
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic"}
+
+
+class IntegrationClient(models.Model):
+    """A system that may submit complaints over the API (the website, the WeChat official
+    account): a name, the channel it stamps, and a key kept only as a hash. The key is
+    shown once, when the client is created in 系统设置."""
+
+    class Kind(models.TextChoices):
+        WEBSITE = Channel.WEBSITE.value, "官网"
+        WECHAT = Channel.WECHAT.value, "微信公众号"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField("名称", max_length=50)
+    channel = models.CharField("渠道", max_length=20, choices=Kind.choices, default=Kind.WEBSITE)
+    key_prefix = models.CharField("密钥前缀", max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    is_enabled = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "投诉接入方"
+        verbose_name_plural = "投诉接入方"
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,16 +9,17 @@ checks: who may, and what must be given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from crm.complaints import deadlines
+from crm.complaints import attachments, deadlines
 from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent
 from crm.core import audit
 from crm.core.calendar import work_calendar
@@ -203,7 +204,7 @@ def _resolution_due(now: datetime, calendar: WorkCalendar, *, special: bool) -> 
 
 @dataclass(frozen=True)
 class Intake:
-    """What the intake form (or the API) captured."""
+    """What the intake form (or the API, the public page, an integration) captured."""
 
     channel: str
     complainant_name: str
@@ -218,6 +219,9 @@ class Intake:
     is_important: bool = False
     assignee: User | None = None
     repeat_of: Complaint | None = None
+    unit_text: str = ""
+    # Uploaded images (crm.complaints.attachments checks them before anything is written).
+    attachments: Sequence[UploadedFile[bytes]] = ()
 
 
 def register_complaint(
@@ -227,8 +231,54 @@ def register_complaint(
     dispatch at once to the chosen assignee or the category's owner."""
     if not actor.has_perm(ADD):
         raise NotAllowed("您没有登记投诉的权限")
-    company_id = actor.company_id
-    if company_id is None or intake.project.company_id != company_id or intake.category.company_id != company_id:
+    if actor.company_id is None:
+        raise DomainError("楼盘或类别不属于本公司")
+    return _register(intake, company_id=actor.company_id, actor=actor, now=now, calendar=calendar)
+
+
+def register_external_complaint(
+    intake: Intake,
+    *,
+    company: Company,
+    source: str,
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Complaint:
+    """Register a complaint that no staff member typed: the public page or an integration
+    (``source`` says which, in the registration event). Only the website and WeChat
+    channels, a mobile is required, and nothing staff decide (special, important, the
+    assignee, a repeat link) is taken from the outside."""
+    if intake.channel not in (Channel.WEBSITE, Channel.WECHAT):
+        raise DomainError("请选择投诉渠道", field="channel")
+    if not intake.complainant_mobile.strip():
+        raise DomainError("请填写手机号码", field="complainant_mobile")
+    if intake.is_special or intake.is_important or intake.assignee is not None or intake.repeat_of is not None:
+        raise DomainError("外部提交的投诉不能指定处理设置")
+    return _register(intake, company_id=company.pk, actor=None, now=now, calendar=calendar, note=source)
+
+
+def unsorted_category(company: Company) -> Category:
+    """Where a complaint goes when the complainant chose no category: 待分类, with no owner,
+    so it waits for the director (状态 已登记) who dispatches it."""
+    category, _ = Category.objects.get_or_create(
+        company=company, name=UNSORTED, defaults={"sort_order": 99, "is_active": False}
+    )
+    return category
+
+
+UNSORTED = "待分类"
+
+
+def _register(
+    intake: Intake,
+    *,
+    company_id: int,
+    actor: User | None,
+    now: datetime | None,
+    calendar: WorkCalendar | None,
+    note: str = "",
+) -> Complaint:
+    if intake.project.company_id != company_id or intake.category.company_id != company_id:
         raise DomainError("楼盘或类别不属于本公司")
     if intake.unit is not None and intake.unit.project_id != intake.project.pk:
         raise DomainError("房号不属于所选楼盘", field="unit")
@@ -242,6 +292,7 @@ def register_complaint(
             raise DomainError(exc.message, field="complainant_mobile") from exc
     elif intake.channel not in (Channel.MEDIA, Channel.WRITTEN, Channel.TRANSFERRED):
         raise DomainError("请填写投诉人的联系电话", field="complainant_mobile")
+    images = attachments.check_images(intake.attachments)
     now = now or timezone.now()
     calendar = calendar or work_calendar()
     customer = find_by_mobile(company_id, mobile) if mobile else None
@@ -259,6 +310,7 @@ def register_complaint(
             event_place=intake.event_place.strip(),
             project=intake.project,
             unit=intake.unit,
+            unit_text=intake.unit_text.strip()[:50],
             customer=customer,
             category=intake.category,
             registered_by=actor,
@@ -270,7 +322,10 @@ def register_complaint(
             first_response_due_at=deadlines.first_response_due(now, hours=settings.COMPLAINT_FIRST_RESPONSE_HOURS),
             resolution_due_at=resolution_due_at,
         )
-        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=estimate_note, at=now)
+        if images:
+            attachments.attach(complaint, images, actor=actor, now=now)
+        event_note = "；".join(part for part in (note, estimate_note) if part)
+        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
     return complaint
@@ -292,13 +347,27 @@ def _required_note(note: str, message: str) -> str:
 
 
 def dispatch_complaint(
-    complaint: Complaint, *, actor: User, assignee: User, note: str = "", now: datetime | None = None
+    complaint: Complaint,
+    *,
+    actor: User,
+    assignee: User,
+    note: str = "",
+    now: datetime | None = None,
+    category: Category | None = None,
 ) -> Complaint:
-    """Hand a registered complaint to its owner (the director, when the category has none)."""
+    """Hand a registered complaint to its owner (the director, when the category has none);
+    the director may set the category, and must for one filed as 待分类 (the public page)."""
     _require(actor, MANAGE, "只有客服中心主任可以分派投诉")
     if assignee.company_id != complaint.company_id or not assignee.is_active:
         raise DomainError("请选择本公司在职员工作为责任人", field="assignee")
-    return move(complaint, Status.DISPATCHED, actor=actor, note=note, now=now, assignee=assignee)
+    fields: dict[str, Any] = {"assignee": assignee}
+    if category is not None:
+        if category.company_id != complaint.company_id or not category.is_active:
+            raise DomainError("请选择投诉类别", field="category")
+        fields["category"] = category
+    elif complaint.category.name == UNSORTED:
+        raise DomainError("请先选择投诉类别", field="category")
+    return move(complaint, Status.DISPATCHED, actor=actor, note=note, now=now, **fields)
 
 
 def reassign_complaint(
@@ -517,6 +586,7 @@ def perform(
     plan: str = "",
     satisfaction: int | None = None,
     assignee: User | None = None,
+    category: Category | None = None,
     now: datetime | None = None,
 ) -> Complaint:
     """Run one verb by name (the detail page's buttons and the API's actions)."""
@@ -526,7 +596,7 @@ def perform(
         raise DomainError("请选择责任人", field="assignee")
     if verb == "dispatch":
         assert assignee is not None
-        return dispatch_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)
+        return dispatch_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now, category=category)
     if verb == "reassign":
         assert assignee is not None
         return reassign_complaint(complaint, actor=actor, assignee=assignee, note=note, now=now)

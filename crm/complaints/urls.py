@@ -9,5 +9,6 @@ urlpatterns = [
     path("new/", views.complaint_new, name="new"),
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
+    path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
 ]

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,7 +23,7 @@ from crm.accounts.http import AuthedHttpRequest
 from crm.complaints import deadlines, selectors, services
 from crm.complaints.exporting import export_complaints
 from crm.complaints.forms import ActionForm, ComplaintFilterForm, IntakeForm
-from crm.complaints.models import Complaint
+from crm.complaints.models import Complaint, ComplaintAttachment
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
@@ -74,7 +74,7 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
 def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
     if request.user.company is not None:
         services.ensure_default_categories(request.user.company)
-    form = IntakeForm(request.POST or None, user=request.user)
+    form = IntakeForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             complaint = services.register_complaint(form.intake(), actor=request.user)
@@ -107,6 +107,7 @@ def _detail_context(
     return {
         "complaint": complaint,
         "events": selectors.complaint_events(complaint),
+        "attachments": list(complaint.attachments.all()),
         "countdown": _countdown(complaint, now, work_calendar()),
         "breached": complaint.is_breached(now),
         "actions": actions,
@@ -142,6 +143,7 @@ def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespons
                 plan=data.get("plan") or "",
                 satisfaction=data.get("satisfaction"),
                 assignee=data.get("assignee"),
+                category=data.get("category"),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -162,4 +164,25 @@ def complaint_export(request: AuthedHttpRequest) -> FileResponse:
         f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
     )
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def attachment(request: AuthedHttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """An attached image, only to a user who may see the complaint (never a public URL)."""
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    row = get_object_or_404(ComplaintAttachment, pk=attachment_id, complaint=complaint)
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("附件文件不存在") from exc
+    response = FileResponse(
+        handle,
+        content_type=row.content_type,
+        as_attachment=not row.is_inline,
+        filename=f"{complaint.number}-{row.pk}{row.extension}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
