@@ -58,6 +58,24 @@ _COMPLAINTS_READ = ("complaints.view_complaint",)
 _COMPLAINTS_INTAKE = (*_COMPLAINTS_READ, "complaints.add_complaint")
 _COMPLAINTS_WORK = (*_COMPLAINTS_INTAKE, "complaints.change_complaint", "complaints.export_complaints")
 _COMPLAINTS_DIRECT = (*_COMPLAINTS_WORK, "complaints.approve_plan", "complaints.manage_complaint")
+# 咨询, 首问责任制, 媒体监督 (crm.complaints consultations/issues/media): 客服专员 and 值班人员
+# record consultations and own issues; 置业顾问 may be first responder for their own
+# customers' issues (no register_any_issue: crm.complaints.issues checks the customer);
+# 市场专员 watches the media (and may turn a finding into an issue they own); 客服中心主任
+# does all of it and sees escalations (manage_complaint); 管理层 reads.
+_CONSULT_READ = ("complaints.view_consultation",)
+_CONSULT_WORK = (*_CONSULT_READ, "complaints.add_consultation", "complaints.change_consultation")
+_ISSUES_READ = ("complaints.view_customerissue",)
+_ISSUES_OWN = (*_ISSUES_READ, "complaints.add_customerissue", "complaints.change_customerissue")
+_ISSUES_WORK = (*_ISSUES_OWN, "complaints.register_any_issue")
+_MEDIA_READ = ("complaints.view_medium", "complaints.view_mediafinding", "complaints.view_mediacheck")
+_MEDIA_WORK = (
+    *_MEDIA_READ,
+    "complaints.add_mediafinding",
+    "complaints.change_mediafinding",
+    "complaints.add_mediacheck",
+)
+_CASEWORK_EXPORT = ("complaints.export_consultations", "complaints.export_issues", "complaints.export_media_findings")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -74,6 +92,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.reveal_contact",
             "customers.import_customers",
             "customers.export_customers",
+            *_ISSUES_OWN,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -98,9 +117,15 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_WORK,
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            "complaints.export_consultations",
+            "complaints.export_issues",
         ),
     ),
-    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
+    Role.DUTY: RoleSpec(
+        Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK)
+    ),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
         (
@@ -115,13 +140,29 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_MEDIA_WORK,
+            *_CASEWORK_EXPORT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
-    Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
+    Role.ANALYST: RoleSpec(
+        Scope.COMPANY,
+        (*_VIEW, "customers.export_customers", *_MEDIA_WORK, *_ISSUES_WORK, "complaints.export_media_findings"),
+    ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(
-        Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ)
+        Scope.COMPANY,
+        (
+            *_VIEW,
+            "customers.export_customers",
+            "customers.view_audit",
+            *_COMPLAINTS_READ,
+            *_CONSULT_READ,
+            *_ISSUES_READ,
+            *_MEDIA_READ,
+        ),
     ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -150,6 +191,14 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_DIRECT,
             "complaints.add_category",
             "complaints.change_category",
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_MEDIA_WORK,
+            *_CASEWORK_EXPORT,
+            "complaints.add_consultationtopic",
+            "complaints.change_consultationtopic",
+            "complaints.add_medium",
+            "complaints.change_medium",
         ),
     ),
 }

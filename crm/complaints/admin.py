@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.complaints.models import Category
+from crm.complaints.models import Category, ConsultationTopic, Medium
 
 
 @admin.register(Category)
@@ -35,3 +35,39 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
         if not change and company_id is not None:
             obj.company_id = company_id
         super().save_model(request, obj, form, change)
+
+
+class _CompanyConfigAdmin(admin.ModelAdmin[Any]):
+    """Per-company configuration rows: the administrator sees and adds their company's."""
+
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        company_id = getattr(request.user, "company_id", None)
+        if not change and company_id is not None:
+            obj.company_id = company_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ConsultationTopic)
+class ConsultationTopicAdmin(_CompanyConfigAdmin):
+    """咨询主题 (the quarterly summary counts by them)."""
+
+    list_display = ("name", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Medium)
+class MediumAdmin(_CompanyConfigAdmin):
+    """监督媒体: the fixed media browsed every week (defaults from seed 001: 网络, 电视,
+    报纸, 论坛); a medium switched off leaves the weekly checklist."""
+
+    list_display = ("name", "kind", "url", "sort_order", "is_active")
+    list_filter = ("kind", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)

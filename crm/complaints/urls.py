@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.complaints import views
+from crm.complaints import casework_urls, views
 
 app_name = "complaints"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
+    # 咨询, 首问事项, 媒体监督 (crm.complaints.casework_urls)
+    *casework_urls.urlpatterns,
 ]
