@@ -243,7 +243,8 @@ def test_a_consultant_sees_only_own_customers_issues(consultant, teammate, outsi
     unlinked = new_issue(service, project, mobile="13900000001")
     visible = set(selectors.issues_visible_to(consultant))
     assert visible == {own_issue, by_service_for_mine}
-    assert teammates not in visible and unlinked not in visible
+    assert teammates not in visible
+    assert unlinked not in visible
     assert set(selectors.issues_visible_to(outsider)) == set()
     assert set(selectors.issues_visible_to(service)) == {own_issue, by_service_for_mine, teammates, unlinked}
 
@@ -339,7 +340,8 @@ def test_a_finding_becomes_a_media_complaint(company, analyst, director, project
     complaint = media.finding_to_complaint(finding, actor=director, category=category, now=NOW)
     assert complaint.channel == Channel.MEDIA
     assert complaint.complainant_mobile == ""
-    assert "外墙渗水" in complaint.content and "https://bbs.example.com/t/1" in complaint.content
+    assert "外墙渗水" in complaint.content
+    assert "https://bbs.example.com/t/1" in complaint.content
     assert finding.complaint == complaint
     with pytest.raises(DomainError, match="已转为投诉"):
         media.finding_to_complaint(finding, actor=director, category=category, now=NOW)
