@@ -75,14 +75,15 @@ def _may_act(issue: CustomerIssue, user: Any) -> bool:
     )
 
 
-def _context(request: AuthedHttpRequest, issue: CustomerIssue, **bound: forms.Form) -> dict[str, Any]:
+def _context(
+    request: AuthedHttpRequest, issue: CustomerIssue, *, answer_for: int | None = None, **bound: forms.Form
+) -> dict[str, Any]:
     """The detail page; ``bound`` holds the one form that failed (by its name)."""
     now = timezone.now()
     user = request.user
     hand_offs = list(issue.hand_offs.select_related("department", "to_user", "answered_by").order_by("handed_at"))
     escalated = set(issue.escalations.values_list("hand_off_id", flat=True))
     may_act = _may_act(issue, user)
-    failed_answer = bound.get("answer_for")
     rows = [
         {
             "h": h,
@@ -94,7 +95,7 @@ def _context(request: AuthedHttpRequest, issue: CustomerIssue, **bound: forms.Fo
             and (user.pk in (issue.first_responder_id, h.to_user_id) or user.has_perm(issues.MANAGE)),
             "may_escalate": may_act and h.is_overdue(now) and h.pk not in escalated,
             "answer_form": bound["answer"]
-            if failed_answer == h.pk and "answer" in bound
+            if answer_for == h.pk and "answer" in bound
             else AnswerForm(auto_id=f"id_answer{h.pk}_%s"),
         }
         for h in hand_offs
@@ -111,7 +112,7 @@ def _context(request: AuthedHttpRequest, issue: CustomerIssue, **bound: forms.Fo
         "callback_form": bound.get("callback") or CallbackForm(auto_id="id_callback_%s"),
         "escalate_form": EscalateForm(auto_id="id_escalate_%s"),
         "cancel_form": bound.get("cancel") or NoteForm(auto_id="id_cancel_%s"),
-        "failed": next(iter(k for k in bound if k != "answer_for"), ""),
+        "failed": next(iter(bound), ""),
     }
 
 

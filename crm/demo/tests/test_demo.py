@@ -73,3 +73,14 @@ def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     assert complaints.filter(customer__isnull=False).exists()
     assert complaints.filter(customer__isnull=True).exists()
     assert len(set(complaints.values_list("number", flat=True))) == 30
+
+
+def test_demo_has_consultations_issues_and_media_watch(demo_world):
+    from crm.complaints.models import Consultation, CustomerIssue, IssueEscalation, MediaCheck, MediaFinding
+
+    assert Consultation.objects.count() == 40
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CALLBACK_DUE).exists()
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CLOSED).exists()
+    assert IssueEscalation.objects.count() == 1
+    assert MediaCheck.objects.exists()
+    assert MediaFinding.objects.filter(complaint__isnull=False).count() == 1
