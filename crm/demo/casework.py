@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.accounts.models import Company, Department, User
 from crm.complaints import consultations, issues, media, services
-from crm.complaints.models import Category, ConsultationChannel, ConsultationTopic, Medium, Sentiment
+from crm.complaints.models import Category, ConsultationChannel, ConsultationTopic, CustomerIssue, Medium, Sentiment
 from crm.customers.models import Customer
 from crm.projects.models import Project
 
@@ -69,7 +69,7 @@ def seed(company: Company, seed_value: int) -> int:
         )
         made += 1
 
-    def issue(actor: User, subject: str, description: str, customer: Customer | None, days_ago: int):
+    def issue(actor: User, subject: str, description: str, customer: Customer | None, days_ago: int) -> CustomerIssue:
         mobile = customer.mobile if customer else f"139{rng.randint(10_000_000, 99_999_999)}"
         return issues.register_issue(
             issues.IssueIntake(
