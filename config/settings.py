@@ -219,7 +219,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     # One name for a choice set used by several fields (a complaint's status and its events').
-    "ENUM_NAME_OVERRIDES": {"ComplaintStatusEnum": "crm.complaints.models.Complaint.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
+        # A complaint's channel and a consultation's are different choice sets both named "channel".
+        "ComplaintChannelEnum": "crm.complaints.models.Channel",
+        "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
+    },
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
