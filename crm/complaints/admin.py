@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -68,6 +69,8 @@ class MediumAdmin(_CompanyConfigAdmin):
     报纸, 论坛); a medium switched off leaves the weekly checklist."""
 
     list_display = ("name", "kind", "url", "sort_order", "is_active")
+    # A web address typed without a scheme is https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ("kind", "is_active")
     list_editable = ("sort_order", "is_active")
     search_fields = ("name",)

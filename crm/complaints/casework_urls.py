@@ -17,6 +17,7 @@ urlpatterns = [
     path("issues/", iv.issue_list, name="issue_list"),
     path("issues/new/", iv.issue_new, name="issue_new"),
     path("issues/export/", iv.issue_export, name="issue_export"),
+    path("issues/from-complaint/<int:complaint_pk>/", iv.issue_from_complaint, name="issue_from_complaint"),
     path("issues/<int:pk>/", iv.issue_detail, name="issue_detail"),
     path("issues/<int:pk>/hand-off/", iv.issue_hand_off, name="issue_hand_off"),
     path("issues/<int:pk>/hand-offs/<int:hand_off_pk>/answer/", iv.issue_answer, name="issue_answer"),

@@ -28,6 +28,7 @@ from crm.complaints.casework_forms import (
 )
 from crm.complaints.consultation_views import file_response
 from crm.complaints.models import CustomerIssue
+from crm.complaints.selectors import get_complaint_for_user
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 
@@ -225,6 +226,7 @@ def issue_move(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
         verbs[verb](issue, actor=request.user, note=form.cleaned_data.get("note") or "")
     except DomainError as exc:
         apply_domain_error(form, exc)
+        messages.error(request, exc.message)
         return _fail(request, issue, cancel=form)
     messages.success(request, "已完成")
     return redirect("complaints:issue_detail", issue.pk)
@@ -236,3 +238,20 @@ def issue_export(request: AuthedHttpRequest) -> FileResponse:
     return file_response(
         export_issues(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
     )
+
+
+@require_POST
+@permission_required(issues.ADD, raise_exception=True)
+def issue_from_complaint(request: AuthedHttpRequest, complaint_pk: int) -> HttpResponse:
+    """The complaint's receiver records it as their issue: they call the customer back."""
+    complaint = get_complaint_for_user(request.user, complaint_pk)
+    existing = CustomerIssue.objects.filter(complaint=complaint, first_responder=request.user).first()
+    if existing is not None:
+        return redirect("complaints:issue_detail", existing.pk)
+    try:
+        issue = issues.issue_from_complaint(complaint, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("complaints:detail", complaint.pk)
+    messages.success(request, f"已生成首问事项 {issue.number}，您是首问责任人")
+    return redirect("complaints:issue_detail", issue.pk)

@@ -329,3 +329,41 @@ def test_an_escalation_old_enough_shows_the_button(client, service, project, com
     hand_off = issue.hand_offs.get()
     client.post(reverse("complaints:issue_escalate", args=[issue.pk, hand_off.pk]))
     assert issue.escalations.count() == 1
+
+
+def test_a_complaint_becomes_its_receivers_issue_once(client, make_complaint, service):
+    complaint = make_complaint()
+    login(client, service)
+    assert "我来首问负责" in client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
+    response = client.post(reverse("complaints:issue_from_complaint", args=[complaint.pk]))
+    issue = CustomerIssue.objects.get()
+    assert response["Location"] == reverse("complaints:issue_detail", args=[issue.pk])
+    assert (issue.first_responder, issue.complaint, issue.source) == (service, complaint, "complaint")
+    client.post(reverse("complaints:issue_from_complaint", args=[complaint.pk]))
+    assert CustomerIssue.objects.count() == 1
+
+
+def test_an_outsider_cannot_take_a_complaint_as_first_responder(client, make_complaint, outsider):
+    complaint = make_complaint()
+    login(client, outsider)
+    assert client.post(reverse("complaints:issue_from_complaint", args=[complaint.pk])).status_code == 404
+    assert not CustomerIssue.objects.exists()
+
+
+def test_the_owner_marks_an_issue_answered_without_a_department(client, service, project):
+    issue = issue_for(service, project)
+    login(client, service)
+    client.post(reverse("complaints:issue_move", args=[issue.pk, "answered"]))
+    issue.refresh_from_db()
+    assert issue.status == CustomerIssue.Status.CALLBACK_DUE
+    response = client.post(reverse("complaints:issue_move", args=[issue.pk, "cancel"]), {"note": "客户撤回"})
+    assert response.status_code == 400
+    assert "只有客服中心主任可以撤销" in response.content.decode()
+
+
+def test_the_admin_lists_the_companys_media(client, admin_user, company):
+    media.ensure_default_media(company)
+    client.force_login(admin_user)
+    page = client.get("/admin/complaints/medium/").content.decode()
+    assert "业主论坛" in page
+    assert client.get("/admin/complaints/consultationtopic/").status_code == 200
