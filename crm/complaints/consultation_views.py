@@ -97,7 +97,10 @@ def consultation_to_complaint(request: AuthedHttpRequest, pk: int) -> HttpRespon
     if form.is_valid():
         try:
             complaint = consultations.consultation_to_complaint(
-                consultation, actor=request.user, category=form.cleaned_data["category"]
+                consultation,
+                actor=request.user,
+                category=form.cleaned_data["category"],
+                complainant_mobile=form.cleaned_data.get("complainant_mobile") or "",
             )
         except DomainError as exc:
             apply_domain_error(form, exc)

@@ -149,16 +149,22 @@ def register_consultation(intake: ConsultationIntake, *, actor: User, now: datet
 
 
 def consultation_to_complaint(
-    consultation: Consultation, *, actor: User, category: Category, now: datetime | None = None
+    consultation: Consultation,
+    *,
+    actor: User,
+    category: Category,
+    complainant_mobile: str = "",
+    now: datetime | None = None,
 ) -> Complaint:
     """The consultation was really a complaint: register one (services.register_complaint,
-    so numbering, deadlines and dispatch are the complaint's own) and link it."""
+    so numbering, deadlines and dispatch are the complaint's own) and link it. A mobile
+    given here fills in one the consultation did not record."""
     if consultation.complaint_id is not None:
         raise DomainError("这条咨询已转为投诉")
     intake = services.Intake(
         channel=COMPLAINT_CHANNEL[ConsultationChannel(consultation.channel)],
         complainant_name=consultation.contact_name,
-        complainant_mobile=consultation.contact_mobile,
+        complainant_mobile=consultation.contact_mobile or complainant_mobile,
         content=consultation.question,
         project=consultation.project,
         category=category,

@@ -367,3 +367,27 @@ def test_the_admin_lists_the_companys_media(client, admin_user, company):
     page = client.get("/admin/complaints/medium/").content.decode()
     assert "业主论坛" in page
     assert client.get("/admin/complaints/consultationtopic/").status_code == 200
+
+
+def test_a_consultation_without_mobile_asks_for_one_to_become_a_complaint(client, service, project, topic, category):
+    consultation = consultations.register_consultation(
+        consultations.ConsultationIntake(
+            channel="walk_in",
+            topic=topic,
+            question="售楼处人员态度差",
+            answer="已致歉",
+            contact_name="林先生",
+            contact_mobile="",
+            project=project,
+        ),
+        actor=service,
+    )
+    login(client, service)
+    url = reverse("complaints:consultation_to_complaint", args=[consultation.pk])
+    response = client.post(url, {"category": category.pk})
+    assert response.status_code == 400
+    assert "请填写投诉人的联系电话" in response.content.decode()
+    response = client.post(url, {"category": category.pk, "complainant_mobile": "13600008888"})
+    consultation.refresh_from_db()
+    assert consultation.complaint is not None
+    assert consultation.complaint.complainant_mobile == "13600008888"
