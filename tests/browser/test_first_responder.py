@@ -79,3 +79,30 @@ def test_a_consultation_followed_up_to_the_callback_on_a_phone(
     assert issue.status == CustomerIssue.Status.CLOSED
     assert issue.first_responder == service
     assert issue.customer == customer
+
+
+def test_the_weekly_media_review_and_the_quarterly_summary_fit_a_phone(
+    phone_page, sign_in, make_staff, company, project, director
+):
+    from crm.accounts.roles import Role
+    from crm.complaints.models import MediaCheck, Medium
+
+    analyst = make_staff("analyst", Role.ANALYST, display_name="马市场")
+    page = sign_in(phone_page, analyst)
+    page.goto("/complaints/media/")
+    expect(page.locator("#review-state")).to_contain_text("未浏览 7 个")
+    row = page.locator("tr", has_text="业主论坛")
+    row.locator("input[name=note]").fill("无新帖")
+    row.locator("button.primary").click()
+    expect(page.locator(".messages")).to_contain_text("业主论坛：本周已浏览")
+    expect(page.locator("#review-state")).to_contain_text("未浏览 6 个")
+    assert fits_the_screen(page)
+    screenshot(page, "media-review-phone")
+    assert MediaCheck.objects.get().medium == Medium.objects.get(name="业主论坛")
+    page.context.clear_cookies()
+
+    consultations.ensure_default_topics(company)
+    page = sign_in(phone_page, director)
+    page.goto("/complaints/consultations/summary/")
+    expect(page.locator("h1")).to_contain_text("季度咨询汇总")
+    assert fits_the_screen(page)
