@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import Q, QuerySet
 
+from crm.accounts.models import Department
+from crm.accounts.models import User as Staff
 from crm.complaints import consultations, issues, media, selectors
 from crm.complaints.models import (
     Category,
@@ -30,10 +32,8 @@ LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
-def _staff(user: User) -> QuerySet[Any]:
-    from crm.accounts.models import User as UserModel
-
-    return UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
+def _staff(user: User) -> QuerySet[Staff]:
+    return Staff.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
 
 
 def _required(form: forms.Form, messages: dict[str, str]) -> None:
@@ -140,8 +140,6 @@ class ConsultationFilterForm(ListFilterForm):
         if self.value("date_from"):
             rows = rows.filter(asked_at__gte=local_midnight(self.value("date_from")))
         if self.value("date_to"):
-            from datetime import timedelta
-
             rows = rows.filter(asked_at__lt=local_midnight(self.value("date_to") + timedelta(days=1)))
         return rows.order_by("-asked_at", "-id")
 
@@ -231,8 +229,8 @@ class IssueFilterForm(ListFilterForm):
 
 
 class HandOffForm(forms.Form):
-    department = forms.ModelChoiceField(label="转交部门", queryset=Category.objects.none(), empty_label="请选择部门")
-    to_user = forms.ModelChoiceField(label="对接人（可不选）", queryset=Category.objects.none(), required=False)
+    department = forms.ModelChoiceField(label="转交部门", queryset=Department.objects.none(), empty_label="请选择部门")
+    to_user = forms.ModelChoiceField(label="对接人（可不选）", queryset=Staff.objects.none(), required=False)
     asked = forms.CharField(label="需要部门答复的事项", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     hours = forms.IntegerField(
         label="答复时限（工作小时）", initial=issues.HANDOFF_RESPONSE_HOURS, min_value=1, max_value=240

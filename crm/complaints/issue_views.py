@@ -157,7 +157,7 @@ def issue_hand_off(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @permission_required(issues.HANDLE, raise_exception=True)
 def issue_answer(request: AuthedHttpRequest, pk: int, hand_off_pk: int) -> HttpResponse:
     issue = selectors.get_issue_for_user(request.user, pk)
-    record = selectors.get_hand_off_for_user(request.user, issue, hand_off_pk)
+    record = selectors.get_hand_off(issue, hand_off_pk)
     form = AnswerForm(request.POST, auto_id=f"id_answer{record.pk}_%s")
     if form.is_valid():
         try:
@@ -174,7 +174,7 @@ def issue_answer(request: AuthedHttpRequest, pk: int, hand_off_pk: int) -> HttpR
 @permission_required(issues.HANDLE, raise_exception=True)
 def issue_escalate(request: AuthedHttpRequest, pk: int, hand_off_pk: int) -> HttpResponse:
     issue = selectors.get_issue_for_user(request.user, pk)
-    record = selectors.get_hand_off_for_user(request.user, issue, hand_off_pk)
+    record = selectors.get_hand_off(issue, hand_off_pk)
     form = EscalateForm(request.POST)
     form.is_valid()
     try:

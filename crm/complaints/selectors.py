@@ -174,7 +174,8 @@ def get_issue_for_user(user: User, pk: int) -> CustomerIssue:
     return row
 
 
-def get_hand_off_for_user(user: User, issue: CustomerIssue, pk: int) -> IssueHandOff:
+def get_hand_off(issue: CustomerIssue, pk: int) -> IssueHandOff:
+    """A hand-off of an issue already read through ``get_issue_for_user``."""
     row = issue.hand_offs.select_related("department", "to_user", "issue").filter(pk=pk).first()
     if row is None:
         raise Http404("转交记录不存在")
