@@ -391,3 +391,45 @@ def test_a_consultation_without_mobile_asks_for_one_to_become_a_complaint(client
     consultation.refresh_from_db()
     assert consultation.complaint is not None
     assert consultation.complaint.complainant_mobile == "13600008888"
+
+
+def test_consultations_keep_to_the_project_scope(client, service, make_staff, project, project_b, topic):
+    other = make_staff("service_b", Role.SERVICE, projects=(project_b,), display_name="钱客服")
+    consultation = consultations.register_consultation(
+        consultations.ConsultationIntake(
+            channel="phone",
+            topic=topic,
+            question="有没有现房？",
+            answer="有",
+            contact_name="林先生",
+            contact_mobile="",
+            project=project,
+        ),
+        actor=service,
+    )
+    login(client, other)
+    assert client.get(reverse("complaints:consultation_detail", args=[consultation.pk])).status_code == 404
+    assert "有没有现房" not in client.get(reverse("complaints:consultation_list")).content.decode()
+    assert api(other).get(f"/api/consultations/{consultation.pk}/").status_code == 404
+    login(client, service)
+    assert "有没有现房" in client.get(reverse("complaints:consultation_list")).content.decode()
+
+
+def test_the_issue_list_filters_by_state(client, service, director, project, company):
+    dept = Department.objects.create(company=company, name="工程部")
+    waiting = issue_for(service, project)
+    issues.mark_answered(waiting, actor=service)
+    late = issue_for(service, project)
+    issues.hand_off(late, actor=service, department=dept, asked="?", now=timezone.now() - timedelta(days=20))
+    issues.escalate_hand_off(late.hand_offs.get(), actor=service, reason="超时")
+    login(client, service)
+    page = client.get(reverse("complaints:issue_list"), {"state": "callback_mine"}).content.decode()
+    assert waiting.number in page
+    assert late.number not in page
+    login(client, director)
+    page = client.get(reverse("complaints:issue_list"), {"state": "escalated"}).content.decode()
+    assert late.number in page
+    assert waiting.number not in page
+    assert [r["number"] for r in api(director).get("/api/issues/", {"state": "overdue"}).json()["results"]] == [
+        late.number
+    ]
