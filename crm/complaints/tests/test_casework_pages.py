@@ -433,3 +433,22 @@ def test_the_issue_list_filters_by_state(client, service, director, project, com
     assert [r["number"] for r in api(director).get("/api/issues/", {"state": "overdue"}).json()["results"]] == [
         late.number
     ]
+
+
+def test_the_workbench_page_shows_the_first_responder_card(client, consultant, project, customer):
+    issue = issues.register_issue(
+        issues.IssueIntake(
+            subject="网签时间",
+            description="客户问何时网签",
+            contact_name="张三",
+            contact_mobile=customer.mobile,
+            project=project,
+        ),
+        actor=consultant,
+    )
+    issues.mark_answered(issue, actor=consultant)
+    login(client, consultant)
+    page = client.get("/").content.decode()
+    assert "首问责任" in page
+    assert "待回复客户" in page
+    assert "state=callback_mine" in page
