@@ -224,7 +224,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
         "VisitStatusEnum": "crm.visits.models.VisitTask.Status",
         "VisitChannelEnum": "crm.visits.models.Channel",
+        # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
+        "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
     },
 }
 

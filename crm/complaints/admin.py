@@ -4,11 +4,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm.complaints import integrations
-from crm.complaints.models import Category, IntegrationClient
+from crm.complaints.models import Category, ConsultationTopic, IntegrationClient, Medium
 
 
 @admin.register(Category)
@@ -70,3 +71,41 @@ class IntegrationClientAdmin(admin.ModelAdmin[IntegrationClient]):
         for client in queryset:
             key = integrations.issue_key(client)
             self.message_user(request, f"接入方“{client.name}”的新密钥（只显示这一次）：{key}", messages.WARNING)
+
+
+class _CompanyConfigAdmin(admin.ModelAdmin[Any]):
+    """Per-company configuration rows: the administrator sees and adds their company's."""
+
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        company_id = getattr(request.user, "company_id", None)
+        if not change and company_id is not None:
+            obj.company_id = company_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ConsultationTopic)
+class ConsultationTopicAdmin(_CompanyConfigAdmin):
+    """咨询主题 (the quarterly summary counts by them)."""
+
+    list_display = ("name", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Medium)
+class MediumAdmin(_CompanyConfigAdmin):
+    """监督媒体: the fixed media browsed every week (defaults from seed 001: 网络, 电视,
+    报纸, 论坛); a medium switched off leaves the weekly checklist."""
+
+    list_display = ("name", "kind", "url", "sort_order", "is_active")
+    # A web address typed without a scheme is https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_filter = ("kind", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)

@@ -28,6 +28,10 @@ def list_url(state: str) -> str:
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
+    return complaint_cards(user, today=today) + casework_cards(user, today=today)
+
+
+def complaint_cards(user: User, *, today: date) -> list[Card | Action]:
     if not user.has_perm(services.VIEW):
         return []
     now = timezone.now()
@@ -47,4 +51,46 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     items: list[Card | Action] = [Card("complaints", title="投诉", stats=stats, order=25)]
     if user.has_perm(services.ADD):
         items.append(Action("登记投诉", reverse("complaints:new"), order=40))
+    return items
+
+
+# ---------------------------------------------------------------- 首问责任制 and 媒体监督
+
+
+def issue_list_url(state: str) -> str:
+    return f"{reverse('complaints:issue_list')}?{urlencode({'state': state})}"
+
+
+def casework_cards(user: User, *, today: date) -> list[Card | Action]:
+    """首问责任人: my pending callbacks (回复客户) and my open issues; the director: hand-offs
+    escalated for not answering in time; whoever watches the media (市场专员, the
+    director): this week's review while it is incomplete."""
+    from crm.complaints import consultations, issues, media
+    from crm.complaints.selectors import issue_state_q, issues_visible_to
+
+    items: list[Card | Action] = []
+    if user.has_perm(issues.VIEW):
+        now = timezone.now()
+        keys = [
+            ("callback_mine", "待回复客户", True),
+            ("mine", "我首问的事项", False),
+            ("overdue", "部门超时未答复", True),
+        ]
+        if user.has_perm(issues.MANAGE):
+            keys.append(("escalated", "部门超时投诉", True))
+        counts = issues_visible_to(user).aggregate(
+            **{key: Count("pk", filter=issue_state_q(key, user=user, now=now)) for key, _, _ in keys}
+        )
+        stats = tuple(
+            Stat(f"issues_{key}", label, counts[key], issue_list_url(key), warn=warn and counts[key] > 0)
+            for key, label, warn in keys
+        )
+        items.append(Card("first_responder", title="首问责任", stats=stats, order=24))
+    if user.has_perm(consultations.ADD):
+        items.append(Action("登记咨询", reverse("complaints:consultation_new"), order=41))
+    if user.has_perm(media.CHECK) and user.company_id is not None:
+        missing = media.missing_count(user.company_id, today)
+        if missing:
+            stat = Stat("media_missing", "本周媒体未浏览", missing, reverse("complaints:media_review"), warn=True)
+            items.append(Card("media_review", title="媒体监督", stats=(stat,), order=30))
     return items

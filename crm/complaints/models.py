@@ -322,3 +322,401 @@ class IntegrationClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ================================================================ consultations (咨询)
+# Seed 004 咨询服务管理规定: every consultation is recorded, summarised at the end of each
+# quarter for the director, who picks the next quarter's notice-board topics from it.
+
+
+class ConsultationTopic(models.Model):
+    """What a consultation is about (房源, 价格, 按揭 …): configurable per company."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="consultation_topics")
+    name = models.CharField("主题", max_length=40)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "咨询主题"
+        verbose_name_plural = "咨询主题"
+        ordering = ("sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("company", "name"), name="uniq_consultation_topic_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsultationChannel(models.TextChoices):
+    PHONE = "phone", "电话"
+    WALK_IN = "walk_in", "来访"
+    WECHAT = "wechat", "微信"
+    WEBSITE = "website", "网站"
+    EMAIL = "email", "邮件"
+    OTHER = "other", "其他"
+
+
+class Consultation(models.Model):
+    """One question a customer (or anyone) asked and the answer given (咨询记录)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="consultations")
+    channel = models.CharField("咨询渠道", max_length=12, choices=ConsultationChannel.choices)
+    topic = models.ForeignKey(
+        ConsultationTopic, on_delete=models.PROTECT, related_name="consultations", verbose_name="咨询主题"
+    )
+    question = models.TextField("咨询问题")
+    answer = models.TextField("答复内容", blank=True)
+    contact_name = models.CharField("咨询人", max_length=50)
+    contact_mobile = models.CharField("联系电话", max_length=20, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name="关联客户",
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="接待人"
+    )
+    asked_at = models.DateTimeField("咨询时间")
+    needs_follow_up = models.BooleanField("需要跟进", default=False)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="转为投诉"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "咨询记录"
+        verbose_name_plural = "咨询记录"
+        ordering = ("-asked_at", "-id")
+        permissions = [("export_consultations", "导出咨询记录和季度汇总")]
+        indexes = [
+            # The list and the quarterly summary: one company, a period of asked_at.
+            models.Index(fields=("company", "asked_at"), name="consultation_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_name} {self.asked_at:%Y-%m-%d}"
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.contact_mobile) if self.contact_mobile else ""
+
+
+# ================================================================ first responder (首问责任制)
+# Seed 004 首问责任制管理规定: the first staff member who receives a customer's problem owns
+# it (首问责任人) until the customer has been answered; problems outside their duty are
+# passed to the department concerned, the owner calls the customer back, and may complain
+# to the manager about a department that does not cooperate or answer in time.
+
+
+class IssueSource(models.TextChoices):
+    DIRECT = "direct", "直接受理"
+    CONSULTATION = "consultation", "咨询"
+    COMPLAINT = "complaint", "投诉"
+    MEDIA = "media", "媒体监督"
+
+
+class CustomerIssue(models.Model):
+    """A customer's problem owned by its first responder until the callback."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "受理中"
+        HANDED_OFF = "handed_off", "已转部门"
+        CALLBACK_DUE = "callback_due", "待回复客户"
+        CLOSED = "closed", "已回复结案"
+        CANCELLED = "cancelled", "已撤销"
+
+    S = Status
+    # The lifecycle (STYLE.md "A lifecycle"): a hand-off while another is pending stays
+    # 已转部门 (not a move); the answer of the last pending one makes it 待回复客户; closing
+    # needs a reached callback (checked by the mover); the owner never changes on the way.
+    ALLOWED_MOVES: dict[Status, frozenset[Status]] = {
+        S.OPEN: frozenset({S.HANDED_OFF, S.CALLBACK_DUE, S.CANCELLED}),
+        S.HANDED_OFF: frozenset({S.CALLBACK_DUE, S.CANCELLED}),
+        S.CALLBACK_DUE: frozenset({S.HANDED_OFF, S.CLOSED, S.CANCELLED}),
+        S.CLOSED: frozenset(),
+        S.CANCELLED: frozenset(),
+    }
+    OPEN_STATUSES = frozenset({S.OPEN, S.HANDED_OFF, S.CALLBACK_DUE})
+    del S
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="customer_issues")
+    number = models.CharField("事项编号", max_length=20, unique=True)
+    status = models.CharField("状态", max_length=14, choices=Status.choices, default=Status.OPEN)
+    source = models.CharField("来源", max_length=14, choices=IssueSource.choices, default=IssueSource.DIRECT)
+    subject = models.CharField("事项", max_length=100)
+    description = models.TextField("客户反映的问题")
+    contact_name = models.CharField("客户姓名", max_length=50)
+    contact_mobile = models.CharField("联系电话", max_length=20, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issues",
+        verbose_name="关联客户",
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="first_responder_issues",
+        verbose_name="首问责任人",
+    )
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.SET_NULL, null=True, blank=True, related_name="issue", verbose_name="来自咨询"
+    )
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="来自投诉"
+    )
+    media_finding = models.ForeignKey(
+        "complaints.MediaFinding",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="来自媒体",
+    )
+    received_at = models.DateTimeField("受理时间")
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "首问事项"
+        verbose_name_plural = "首问事项"
+        ordering = ("-received_at", "-id")
+        permissions = [
+            ("register_any_issue", "为任意客户登记首问事项"),
+            ("export_issues", "导出首问事项"),
+        ]
+        indexes = [
+            # The workbench card "待回复客户": one owner's open issues by status.
+            models.Index(fields=("first_responder", "status"), name="issue_owner_status"),
+            models.Index(fields=("company", "status"), name="issue_company_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.contact_mobile) if self.contact_mobile else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class IssueHandOff(models.Model):
+    """The first responder passes the question to a department (转部门): what was asked,
+    by when it must answer (working time), and the answer."""
+
+    issue = models.ForeignKey(CustomerIssue, on_delete=models.CASCADE, related_name="hand_offs")
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="+", verbose_name="转交部门"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="对接人",
+    )
+    asked = models.TextField("转交事项")
+    handed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    handed_at = models.DateTimeField("转交时间")
+    respond_by = models.DateTimeField("答复时限")
+    answer = models.TextField("部门答复", blank=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "转交记录"
+        verbose_name_plural = "转交记录"
+        ordering = ("handed_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.issue} → {self.department}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.answered_at is None
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.answered_at is None and now > self.respond_by
+
+
+class IssueEscalation(models.Model):
+    """The first responder complains to the director about a department that did not answer
+    in time (seed 004 四); the director's queue shows the open ones."""
+
+    issue = models.ForeignKey(CustomerIssue, on_delete=models.CASCADE, related_name="escalations")
+    hand_off = models.OneToOneField(IssueHandOff, on_delete=models.CASCADE, related_name="escalation")
+    escalated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    escalated_at = models.DateTimeField("投诉时间")
+    reason = models.TextField("说明")
+
+    class Meta:
+        verbose_name = "部门超时投诉"
+        verbose_name_plural = "部门超时投诉"
+        ordering = ("-escalated_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.hand_off.department} {self.escalated_at:%Y-%m-%d}"
+
+
+class IssueCallback(models.Model):
+    """The first responder's call back to the customer (回复客户): when, what was said, and
+    whether the customer was reached; a reached callback is what allows closing."""
+
+    issue = models.ForeignKey(CustomerIssue, on_delete=models.CASCADE, related_name="callbacks")
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    called_at = models.DateTimeField("回复时间")
+    is_reached = models.BooleanField("已联系上客户", default=True)
+    result = models.TextField("回复结果")
+
+    class Meta:
+        verbose_name = "回复客户记录"
+        verbose_name_plural = "回复客户记录"
+        ordering = ("called_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.issue} {self.called_at:%Y-%m-%d %H:%M}"
+
+
+class IssueEvent(models.Model):
+    """One thing that happened to an issue: a move, a hand-off, an answer, an escalation, a
+    callback, with who and when."""
+
+    class Kind(models.TextChoices):
+        MOVE = "move", "状态变更"
+        HAND_OFF = "hand_off", "转部门"
+        ANSWER = "answer", "部门答复"
+        ESCALATED = "escalated", "投诉部门超时"
+        CALLBACK = "callback", "回复客户"
+
+    issue = models.ForeignKey(CustomerIssue, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MOVE)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=14, choices=CustomerIssue.Status.choices, blank=True)
+    to_status = models.CharField(max_length=14, choices=CustomerIssue.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "首问事项记录"
+        verbose_name_plural = "首问事项记录"
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# ================================================================ media watch (媒体监督)
+# Seed 001 四: watch the network, TV, newspapers and forums for customers' reactions, browse
+# the fixed media every week, keep a record, answer problems and pass them on.
+
+
+class MediumKind(models.TextChoices):
+    NETWORK = "network", "网络"
+    TV = "tv", "电视"
+    NEWSPAPER = "newspaper", "报纸"
+    FORUM = "forum", "论坛"
+
+
+class Medium(models.Model):
+    """One of the fixed media browsed every week (configurable in 系统设置)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="media")
+    name = models.CharField("媒体名称", max_length=60)
+    kind = models.CharField("类型", max_length=12, choices=MediumKind.choices)
+    url = models.URLField("网址", blank=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True, help_text="停用后不再出现在每周浏览清单中")
+
+    class Meta:
+        verbose_name = "监督媒体"
+        verbose_name_plural = "监督媒体"
+        ordering = ("sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("company", "name"), name="uniq_medium_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MediaCheck(models.Model):
+    """A medium browsed in a week (Monday–Sunday, local time): who, when, a note."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, related_name="checks", verbose_name="媒体")
+    week_on = models.DateField("周（周一）")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="浏览人"
+    )
+    checked_at = models.DateTimeField("浏览时间")
+    note = models.CharField("备注", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "媒体浏览记录"
+        verbose_name_plural = "媒体浏览记录"
+        ordering = ("-week_on", "medium__sort_order")
+        # One check per medium and week: checking twice keeps the first.
+        constraints = [models.UniqueConstraint(fields=("medium", "week_on"), name="uniq_media_check_week")]
+
+    def __str__(self) -> str:
+        return f"{self.medium} {self.week_on}"
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "正面"
+    NEUTRAL = "neutral", "中性"
+    NEGATIVE = "negative", "负面"
+
+
+class MediaFinding(models.Model):
+    """Something said about a project in a medium: where, the link, a summary, its tone,
+    and how the company answered; it may become a complaint or a first-responder issue."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="media_findings")
+    medium = models.ForeignKey(Medium, on_delete=models.PROTECT, related_name="findings", verbose_name="来源媒体")
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="楼盘"
+    )
+    found_at = models.DateTimeField("发现时间")
+    link = models.URLField("链接", max_length=500, blank=True)
+    summary = models.TextField("内容摘要")
+    sentiment = models.CharField("倾向", max_length=10, choices=Sentiment.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记录人"
+    )
+    response = models.TextField("回应", blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="回应人",
+    )
+    responded_at = models.DateTimeField("回应时间", null=True, blank=True)
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="转为投诉"
+    )
+
+    class Meta:
+        verbose_name = "媒体监督记录"
+        verbose_name_plural = "媒体监督记录"
+        ordering = ("-found_at", "-id")
+        permissions = [("export_media_findings", "导出媒体监督记录")]
+
+    def __str__(self) -> str:
+        return f"{self.medium} {self.found_at:%Y-%m-%d}"

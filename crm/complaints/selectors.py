@@ -13,12 +13,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q
-from crm.complaints import services
-from crm.complaints.models import Category, Complaint, ComplaintEvent
+from crm.accounts.models import Department
+from crm.complaints import consultations, issues, media, services
+from crm.complaints.models import (
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Consultation,
+    CustomerIssue,
+    IssueEscalation,
+    IssueEvent,
+    IssueHandOff,
+    MediaFinding,
+    Medium,
+)
 from crm.lib.dates import local_day, local_midnight
 from crm.projects.models import Project
 
@@ -112,3 +124,123 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
     if state == "closed":
         return ~open_q()
     return Q()
+
+
+# ================================================================ consultations, issues, media
+# The same rule (scope_q) over each model's own paths. A first responder always sees the
+# issues they own, even outside their customer scope (they must call the customer back).
+
+
+def consultations_visible_to(user: User) -> QuerySet[Consultation]:
+    if not user.has_perm(consultations.VIEW):
+        return Consultation.objects.none()
+    return Consultation.objects.filter(
+        scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    )
+
+
+def get_consultation_for_user(user: User, pk: int) -> Consultation:
+    row = (
+        consultations_visible_to(user)
+        .select_related("topic", "project", "customer", "answered_by", "complaint")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("咨询记录不存在或无权查看")
+    return row
+
+
+def issue_scope_q(user: User) -> Q:
+    if not user.has_perm(issues.VIEW):
+        return NOTHING
+    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return in_scope | Q(company_id=user.company_id or 0, first_responder_id=user.pk)
+
+
+def issues_visible_to(user: User) -> QuerySet[CustomerIssue]:
+    return CustomerIssue.objects.filter(issue_scope_q(user))
+
+
+def get_issue_for_user(user: User, pk: int) -> CustomerIssue:
+    row = (
+        issues_visible_to(user)
+        .select_related("project", "customer", "first_responder", "consultation", "complaint", "media_finding")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("首问事项不存在或无权查看")
+    return row
+
+
+def get_hand_off(issue: CustomerIssue, pk: int) -> IssueHandOff:
+    """A hand-off of an issue already read through ``get_issue_for_user``."""
+    row = issue.hand_offs.select_related("department", "to_user", "issue").filter(pk=pk).first()
+    if row is None:
+        raise Http404("转交记录不存在")
+    return row
+
+
+ISSUE_STATE_FILTERS = {
+    "callback_mine": "我待回复客户",
+    "mine": "我是首问责任人（未结）",
+    "open": "未结",
+    "handed_off": "已转部门",
+    "overdue": "部门超时未答复",
+    "escalated": "部门超时已投诉",
+    "closed": "已结束",
+}
+
+
+def issue_state_q(state: str, *, user: User, now: datetime) -> Q:
+    open_ = Q(status__in=list(CustomerIssue.OPEN_STATUSES))
+    if state == "callback_mine":
+        return Q(status=CustomerIssue.Status.CALLBACK_DUE, first_responder_id=user.pk)
+    if state == "mine":
+        return open_ & Q(first_responder_id=user.pk)
+    if state == "open":
+        return open_
+    if state == "handed_off":
+        return Q(status=CustomerIssue.Status.HANDED_OFF)
+    if state == "overdue":
+        pending_late = IssueHandOff.objects.filter(issue=OuterRef("pk"), answered_at__isnull=True, respond_by__lt=now)
+        return open_ & Q(Exists(pending_late))
+    if state == "escalated":
+        unanswered = IssueEscalation.objects.filter(issue=OuterRef("pk"), hand_off__answered_at__isnull=True)
+        return open_ & Q(Exists(unanswered))
+    if state == "closed":
+        return ~open_
+    return Q()
+
+
+def issue_events(issue: CustomerIssue) -> QuerySet[IssueEvent]:
+    return issue.events.select_related("actor").order_by("at", "id")
+
+
+def findings_visible_to(user: User) -> QuerySet[MediaFinding]:
+    """Media findings are public text about the company: the whole company's, for whoever
+    works on media (no customer data is attached)."""
+    if not user.has_perm(media.VIEW):
+        return MediaFinding.objects.none()
+    return MediaFinding.objects.filter(company_id=user.company_id or 0)
+
+
+def get_finding_for_user(user: User, pk: int) -> MediaFinding:
+    row = (
+        findings_visible_to(user)
+        .select_related("medium", "project", "recorded_by", "responded_by", "complaint")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("媒体监督记录不存在或无权查看")
+    return row
+
+
+def media_for(user: User) -> QuerySet[Medium]:
+    return Medium.objects.filter(company_id=user.company_id or 0, is_active=True)
+
+
+def departments_for(user: User) -> QuerySet[Department]:
+    return Department.objects.filter(company_id=user.company_id or 0).order_by("name")

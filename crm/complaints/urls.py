@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.complaints import views
+from crm.complaints import casework_urls, views
 
 app_name = "complaints"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.complaint_detail, name="detail"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
+    # 咨询, 首问事项, 媒体监督 (crm.complaints.casework_urls)
+    *casework_urls.urlpatterns,
 ]

@@ -66,7 +66,8 @@ def test_demo_deals_come_after_the_customers_registration(demo_world):
 def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     from crm.complaints.models import Complaint
 
-    complaints = Complaint.objects.all()
+    # The complaints step's own (the media-watch step turns one finding into a complaint too).
+    complaints = Complaint.objects.filter(registered_by__username="duty1")
     assert complaints.count() == 30
     statuses = set(complaints.values_list("status", flat=True))
     assert {"dispatched", "plan_proposed", "in_progress", "waiting_for_customer", "archived", "cancelled"} <= statuses
@@ -84,3 +85,14 @@ def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
     assert tasks.filter(status=VisitTask.Status.DONE, satisfaction__isnull=False).exists()
     assert tasks.filter(status__in=list(VisitTask.OPEN)).exists()
     assert VisitIssue.objects.exists()
+
+
+def test_demo_has_consultations_issues_and_media_watch(demo_world):
+    from crm.complaints.models import Consultation, CustomerIssue, IssueEscalation, MediaCheck, MediaFinding
+
+    assert Consultation.objects.count() == 40
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CALLBACK_DUE).exists()
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CLOSED).exists()
+    assert IssueEscalation.objects.count() == 1
+    assert MediaCheck.objects.exists()
+    assert MediaFinding.objects.filter(complaint__isnull=False).count() == 1
