@@ -255,6 +255,15 @@ ACCESS_CACHE_SECONDS = env_int("ACCESS_CACHE_SECONDS", 600)
 # (DESIGN 3.4: 24 by default; seed 003's 客户关系管理制度 says 48, so it is the company's choice).
 COMPLAINT_FIRST_RESPONSE_HOURS = env_int("COMPLAINT_FIRST_RESPONSE_HOURS", 24)
 
+# The address customers reach this site at, for links sent by SMS (the complaint
+# satisfaction survey): scheme and host, no trailing slash.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A complaint's satisfaction-survey link (满意度回访) is valid this many days, and a rating
+# at or below COMPLAINT_SURVEY_LOW_RATING does not confirm the complaint: it is flagged for
+# the director (seed 002 3.3: feedback is taken and the plan adjusted where needed).
+COMPLAINT_SURVEY_DAYS = env_int("COMPLAINT_SURVEY_DAYS", 7)
+COMPLAINT_SURVEY_LOW_RATING = env_int("COMPLAINT_SURVEY_LOW_RATING", 2)
+
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)
 
