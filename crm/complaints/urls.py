@@ -9,5 +9,7 @@ urlpatterns = [
     path("new/", views.complaint_new, name="new"),
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
+    # Public (no login): the complainant's one-time satisfaction survey from the SMS link.
+    path("survey/<str:token>/", views.survey, name="survey"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
 ]
