@@ -731,10 +731,7 @@ def queue_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
     if existing is not None:
         return existing
     rule = CareRule.objects.select_related("project__company").get(pk=rule.pk)
-    values = {
-        name: templating.customer_value(value, limit=NOTICE_LIMITS[name]) if name in NOTICE_LIMITS else value
-        for name, value in (notice.values or {}).items()
-    }
+    values = {name: _clean_notice_value(name, value) for name, value in (notice.values or {}).items()}
     text = render_rule(rule, base_values(rule.project) | values)
     due_on = timezone.localdate(now) + timedelta(days=rule.offset_days)
     slot = timing.send_slot(
@@ -781,6 +778,14 @@ def queue_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
     if not queued:
         log.info("notice %s %s was queued by a concurrent call", notice.trigger, notice.occasion)
     return _existing_notice(notice)
+
+
+def _clean_notice_value(name: str, value: object) -> object:
+    if name == "投诉人":
+        return templating.customer_value(value, limit=NOTICE_LIMITS[name])
+    if name in NOTICE_LIMITS:
+        return templating.note_value(value, limit=NOTICE_LIMITS[name])
+    return value
 
 
 def _existing_notice(notice: Notice) -> OutboundMessage | None:

@@ -114,6 +114,16 @@ def customer_value(value: object, *, limit: int = NAME_LIMIT) -> str:
     return _SPACES.sub(" ", text).strip()[:limit].strip()
 
 
+# Chinese punctuation that NFKC turns into ASCII, given back to a sentence staff typed.
+_CHINESE_PUNCTUATION = str.maketrans({",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"})
+
+
+def note_value(value: object, *, limit: int) -> str:
+    """A sentence staff typed for the customer (a complaint's progress, its result),
+    cleaned like ``customer_value`` but keeping its Chinese punctuation."""
+    return customer_value(value, limit=limit).translate(_CHINESE_PUNCTUATION)
+
+
 def template_params(template: str, values: Mapping[str, object]) -> dict[str, str]:
     """The gateway template's variables, in the order they appear in the template."""
     return {

@@ -78,7 +78,8 @@ def progress(complaint: Complaint, event: ComplaintEvent, *, now: datetime) -> N
 
 def resolved(complaint: Complaint, event: ComplaintEvent, *, link: str, days: int, now: datetime) -> None:
     """投诉回复 (the result) and 满意度回访 (the survey link) when it is resolved."""
-    _notice(complaint, REPLY, f"resolved:{event.pk}", {"回复": f"已处理完毕：{event.note}"}, now)
+    result = event.note.strip().rstrip("。.！!；;，, ")
+    _notice(complaint, REPLY, f"resolved:{event.pk}", {"回复": f"已处理完毕：{result}。"}, now)
     _notice(complaint, SURVEY, f"survey:{event.pk}", {"评价链接": link, "有效天数": days}, now)
 
 
