@@ -78,7 +78,9 @@ def test_registration_queues_the_acceptance_now_and_the_reply_the_next_morning(m
     assert (accepted.contact_mobile, accepted.contact_name) == (MOBILE, "张三")
     assert accepted.status == MStatus.SCHEDULED
     assert accepted.purpose == "notification"
-    assert c.number in accepted.text and "张三" in accepted.text and "10月9日" in accepted.text
+    assert c.number in accepted.text
+    assert "张三" in accepted.text
+    assert "10月9日" in accepted.text
     assert accepted.scheduled_at == REGISTERED_AT
     reply = rows(c, Trigger.COMPLAINT_REPLY).get()
     # Seed 001: 第二日…以短信方式回复，并表示感谢客户的意见.
@@ -140,7 +142,8 @@ def test_progress_is_told_only_when_the_owner_chooses(make_complaint, service):
     message = rows(c, Trigger.COMPLAINT_PROGRESS).get()
     assert message.occasion == f"{c.number}:progress:{event.pk}"
     assert "已调取录像，明日与您电话沟通" in message.text
-    assert "evil" not in message.text and "【" not in message.text  # typed text is cleaned
+    assert "evil" not in message.text
+    assert "【" not in message.text
 
 
 def test_an_opted_out_number_is_not_sent_and_the_reason_is_shown(make_complaint, client, service, gateway):
@@ -159,7 +162,8 @@ def test_an_opted_out_number_is_not_sent_and_the_reason_is_shown(make_complaint,
     assert locmem.outbox == []
     client.force_login(service)
     page = client.get(f"/complaints/{later.pk}/").content.decode()
-    assert "该号码已退订短信" in page and "已取消" in page
+    assert "该号码已退订短信" in page
+    assert "已取消" in page
 
 
 def test_an_opt_out_after_the_claim_stops_the_hand_off(make_complaint, gateway):
@@ -247,7 +251,8 @@ def test_the_survey_confirms_the_complaint_as_done_by_the_complainant(
     c.refresh_from_db()
     assert (c.status, c.satisfaction) == (Status.CONFIRMED, 4)
     event = c.events.get(to_status=Status.CONFIRMED)
-    assert event.actor is None and event.by_complainant
+    assert event.actor is None
+    assert event.by_complainant
     assert event.actor_label == "投诉人（短信评价链接）"
     assert event.note == "短信评价 4 分：<b>满意</b>"
     assert TimelineEvent.objects.filter(customer=customer, summary__contains="投诉人通过短信评价链接").exists()
@@ -255,7 +260,8 @@ def test_the_survey_confirms_the_complaint_as_done_by_the_complainant(
     # Staff see it, escaped.
     client.force_login(service)
     detail = client.get(f"/complaints/{c.pk}/").content.decode()
-    assert "客户已确认" in detail and "投诉人（短信评价链接）" in detail
+    assert "客户已确认" in detail
+    assert "投诉人（短信评价链接）" in detail
     assert "&lt;b&gt;满意&lt;/b&gt;" in detail
 
 
@@ -296,7 +302,8 @@ def test_the_survey_page_keeps_the_comment_when_no_rating_is_chosen(
     response = client.post(f"/complaints/survey/{token}/", {"comment": "处理很及时"})
     assert response.status_code == 400
     body = response.content.decode()
-    assert "请选择评分（1–5 分）" in body and "处理很及时" in body
+    assert "请选择评分（1–5 分）" in body
+    assert "处理很及时" in body
     assert SurveyInvitation.objects.get(complaint=c).used_at is None
 
 
@@ -312,7 +319,8 @@ def test_a_low_rating_does_not_confirm_but_flags_it_for_the_director(
     assert c.status == Status.RESOLVED
     assert c.dissatisfied_at is not None
     event = c.events.get(kind=ComplaintEvent.Kind.SURVEY)
-    assert event.by_complainant and "2 分" in event.note
+    assert event.by_complainant
+    assert "2 分" in event.note
     # The director reopens it: the flag goes, a new round gets a new link.
     services.reopen_complaint(c, actor=director, note="客户不满意，重新处理", now=at(18))
     c.refresh_from_db()
