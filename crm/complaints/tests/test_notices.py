@@ -344,3 +344,41 @@ def test_a_phone_confirmation_spends_the_link(make_complaint, service, director)
     services.confirm_resolution(c, actor=service, satisfaction=5, now=at(17, 40))
     with pytest.raises(services.SurveyRefused):
         services.submit_survey(token, rating=4, now=at(17, 41))
+
+
+def test_the_api_tells_the_complainant_progress_when_asked(make_complaint, service):
+    from rest_framework.test import APIClient
+
+    c = make_complaint()
+    client = APIClient()
+    client.force_authenticate(service)
+    assert client.post(f"/api/complaints/{c.pk}/actions/acknowledge/").status_code == 200
+    quiet = client.post(f"/api/complaints/{c.pk}/actions/progress/", {"note": "内部记录"}, format="json")
+    assert quiet.status_code == 200
+    told = client.post(
+        f"/api/complaints/{c.pk}/actions/progress/", {"note": "已安排工程部上门查看", "notify": True}, format="json"
+    )
+    assert told.status_code == 200
+    [message] = rows(c, Trigger.COMPLAINT_PROGRESS)
+    assert "已安排工程部上门查看" in message.text
+
+
+def test_staff_see_a_notice_to_an_unlinked_complainant_in_the_outbox_by_scope(
+    make_complaint, client, service, consultant
+):
+    from django.urls import reverse
+
+    c = make_complaint()
+    message = rows(c, Trigger.COMPLAINT_ACCEPTED).get()
+    client.force_login(service)
+    listing = client.get(reverse("care:outbox")).content.decode()
+    assert "张三" in listing
+    assert "138****1111" in listing
+    assert MOBILE not in listing
+    detail = client.get(reverse("care:message", args=[message.pk]))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "未关联客户" in body
+    assert f"投诉 {c.number} · 投诉受理" in body
+    client.force_login(consultant)  # own customers only: a complainant is not theirs
+    assert client.get(reverse("care:message", args=[message.pk])).status_code == 404
