@@ -382,3 +382,43 @@ def test_staff_see_a_notice_to_an_unlinked_complainant_in_the_outbox_by_scope(
     assert f"投诉 {c.number} · 投诉受理" in body
     client.force_login(consultant)  # own customers only: a complainant is not theirs
     assert client.get(reverse("care:message", args=[message.pk])).status_code == 404
+
+
+def test_the_daily_cap_counts_an_unlinked_complainant_by_number(make_complaint, service, gateway, settings):
+    settings.CARE_DAILY_CAP = 2
+    c = make_complaint()
+    services.acknowledge_complaint(c, actor=service, now=at(17, 1))
+    services.record_progress(c, actor=service, note="已核实", notify=True, now=at(17, 2))
+    services.record_progress(c, actor=service, note="已约见", notify=True, now=at(17, 3))
+    assert dispatch.send_due_messages(now=at(17, 5), gateway=gateway) == 2
+    assert len(locmem.outbox) == 2
+    waiting = rows(c).filter(status=MStatus.SCHEDULED, trigger=Trigger.COMPLAINT_PROGRESS).get()
+    assert "每日 2 条上限" in waiting.error
+
+
+def test_a_failed_notice_to_an_unlinked_complainant_can_be_resent_but_not_after_an_opt_out(
+    make_complaint, service, gateway
+):
+    from crm.care import outbox, resend
+    from crm.core.errors import DomainError
+
+    c = make_complaint()
+    message = rows(c, Trigger.COMPLAINT_ACCEPTED).get()
+    dispatch.claim(at(17, 1), 10)
+    message.refresh_from_db()
+    outbox.move(message.pk, frm=MStatus.SUBMITTING, to=MStatus.FAILED, claim=message.claimed_at, error="号码错误")
+    message.refresh_from_db()
+    assert resend.refusal(message) == ""
+    resent = resend.resend_message(message, actor=service, now=at(17, 10))
+    assert resent.status == MStatus.SCHEDULED
+    assert dispatch.send_due_messages(now=at(17, 11), gateway=gateway) == 1
+    # Failed again, then the number opts out: no resend.
+    other = rows(c, Trigger.COMPLAINT_REPLY).get()
+    dispatch.claim(at(10, 1, day=30), 10)
+    other.refresh_from_db()
+    outbox.move(other.pk, frm=MStatus.SUBMITTING, to=MStatus.FAILED, claim=other.claimed_at, error="网关错误")
+    OptedOutMobile.objects.create(mobile=MOBILE, opted_out_at=at(10, 5, day=30))
+    other.refresh_from_db()
+    assert resend.refusal(other) == "该号码已退订短信，不能补发"
+    with pytest.raises(DomainError):
+        resend.resend_message(other, actor=service, now=at(10, 6, day=30))
