@@ -380,8 +380,12 @@ def test_staff_see_a_notice_to_an_unlinked_complainant_in_the_outbox_by_scope(
     body = detail.content.decode()
     assert "未关联客户" in body
     assert f"投诉 {c.number} · 投诉受理" in body
+    api = client.get(f"/api/care/messages/{message.pk}/").json()
+    assert (api["customer"], api["customer_name"], api["mobile"]) == (None, "张三", "138****1111")
+    assert api["occasion_label"] == f"投诉 {c.number} · 投诉受理"
     client.force_login(consultant)  # own customers only: a complainant is not theirs
     assert client.get(reverse("care:message", args=[message.pk])).status_code == 404
+    assert client.get(f"/api/care/messages/{message.pk}/").status_code == 404
 
 
 def test_the_daily_cap_counts_an_unlinked_complainant_by_number(make_complaint, service, gateway, settings):
