@@ -39,6 +39,7 @@ from crm.core.errors import DomainError, PermissionDenied
 from crm.customers import services as customer_services
 from crm.customers import timeline
 from crm.customers.models import Customer, TimelineEvent
+from crm.lib.dates import local_day
 from crm.projects.models import Project
 
 if TYPE_CHECKING:
@@ -733,7 +734,7 @@ def queue_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
     rule = CareRule.objects.select_related("project__company").get(pk=rule.pk)
     values = {name: _clean_notice_value(name, value) for name, value in (notice.values or {}).items()}
     text = render_rule(rule, base_values(rule.project) | values)
-    due_on = timezone.localdate(now) + timedelta(days=rule.offset_days)
+    due_on = local_day(now) + timedelta(days=rule.offset_days)
     slot = timing.send_slot(
         due_on,
         rule.window_start,
