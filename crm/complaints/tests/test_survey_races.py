@@ -32,7 +32,7 @@ def test_concurrent_uses_of_one_survey_link_confirm_once(make_complaint, service
     services.start_work(c, actor=service, now=now)
     services.resolve_complaint(c, actor=service, note="已处理", now=now)
     text = OutboundMessage.objects.get(trigger=Trigger.COMPLAINT_SURVEY).text
-    token = re.search(r"/complaints/survey/([\w-]+)/", text).group(1)  # type: ignore[union-attr]
+    token = re.search(r"/complaints/survey/([\w-]+)/", text).group(1)
 
     outcomes: list[str] = []
     lock = threading.Lock()
