@@ -287,6 +287,14 @@ COMPLAINT_CAPTCHA_GENERATOR = "crm.complaints.captcha.random_challenge"
 # Attachments (images only): how many per complaint and the size of each.
 COMPLAINT_ATTACHMENT_MAX_FILES = env_int("COMPLAINT_ATTACHMENT_MAX_FILES", 5)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_MB", 5) * 1024 * 1024
+# The address customers reach this site at, for links sent by SMS (the complaint
+# satisfaction survey): scheme and host, no trailing slash.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A complaint's satisfaction-survey link (满意度回访) is valid this many days, and a rating
+# at or below COMPLAINT_SURVEY_LOW_RATING does not confirm the complaint: it is flagged for
+# the director (seed 002 3.3: feedback is taken and the plan adjusted where needed).
+COMPLAINT_SURVEY_DAYS = env_int("COMPLAINT_SURVEY_DAYS", 7)
+COMPLAINT_SURVEY_LOW_RATING = env_int("COMPLAINT_SURVEY_LOW_RATING", 2)
 
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)

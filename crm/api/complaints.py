@@ -154,6 +154,8 @@ class ActionSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     plan = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     satisfaction = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5)
+    # progress: tell the complainant by SMS (投诉进度)
+    notify = serializers.BooleanField(required=False, default=False)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )

@@ -41,6 +41,7 @@ def complaint_cards(user: User, *, today: date) -> list[Card | Action]:
     if user.has_perm(services.APPROVE):
         keys.append(("plan_pending", "方案待审批", True))
         keys.append(("escalated", "已升级", True))
+        keys.append(("dissatisfied", "客户不满意", True))
     counts = complaints_visible_to(user).aggregate(
         **{key: Count("pk", filter=state_q(key, user=user, now=now)) for key, _, _ in keys}
     )

@@ -138,6 +138,7 @@ class ActionForm(forms.Form):
     category = forms.ModelChoiceField(
         label="投诉类别", required=False, queryset=Category.objects.none(), empty_label="（不变）"
     )
+    notify = forms.BooleanField(label="短信告知投诉人（投诉进度）", required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,3 +147,31 @@ class ActionForm(forms.Form):
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
         self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]
+
+
+class SurveyForm(forms.Form):
+    """The complainant's rating on the public survey page (no login)."""
+
+    rating = forms.TypedChoiceField(
+        label="您对处理结果的满意度",
+        coerce=int,
+        choices=[
+            (n, label)
+            for n, label in (
+                (5, "5 分 非常满意"),
+                (4, "4 分 满意"),
+                (3, "3 分 一般"),
+                (2, "2 分 不满意"),
+                (1, "1 分 非常不满意"),
+            )
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择评分（1–5 分）", "invalid_choice": "请选择评分（1–5 分）"},
+    )
+    comment = forms.CharField(
+        label="您的意见（选填）",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
+        error_messages={"max_length": "意见请不超过 500 字"},
+    )

@@ -177,6 +177,9 @@ class Complaint(models.Model):
     # Waiting for the customer: when the clock stopped and the status to return to.
     paused_at = models.DateTimeField("暂停计时", null=True, blank=True)
     paused_from = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    # The complainant rated the resolution low through the survey link: not confirmed, for
+    # the director to decide (reopen, or call the customer). Cleared when it leaves 已处理.
+    dissatisfied_at = models.DateTimeField("客户不满意评价时间", null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField("升级级别", default=0)
     escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -231,6 +234,7 @@ class ComplaintEvent(models.Model):
         PROGRESS = "progress", "进展"
         ESCALATED = "escalated", "超时升级"
         ASSIGNED = "assigned", "改派"
+        SURVEY = "survey", "客户评价"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MOVE)
@@ -240,6 +244,8 @@ class ComplaintEvent(models.Model):
     from_status = models.CharField(max_length=24, choices=Complaint.Status.choices, blank=True)
     to_status = models.CharField(max_length=24, choices=Complaint.Status.choices, blank=True)
     note = models.TextField(blank=True)
+    # Done by the complainant (the survey link), not by a staff member: ``actor`` is empty.
+    by_complainant = models.BooleanField("投诉人本人", default=False)
     at = models.DateTimeField()
 
     class Meta:
@@ -249,6 +255,13 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_label(self) -> str:
+        """Who did it, as staff read it: the staff member, the complainant, or the system."""
+        if self.by_complainant:
+            return "投诉人（短信评价链接）"
+        return str(self.actor) if self.actor is not None else "系统"
 
 
 def _attachment_path(instance: ComplaintAttachment, filename: str) -> str:
@@ -720,3 +733,29 @@ class MediaFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.medium} {self.found_at:%Y-%m-%d}"
+
+
+class SurveyInvitation(models.Model):
+    """A one-time satisfaction-survey link (满意度回访) sent to the complainant by SMS when
+    the complaint is resolved.
+
+    The link carries a random token; only its SHA-256 is stored, so the table does not
+    hold usable links. Usable once and until ``expires_at``: the use is one conditional
+    UPDATE (``used_at`` still empty, not expired), so two submissions at once confirm once.
+    """
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="surveys")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("发送时间")
+    expires_at = models.DateTimeField("有效期至")
+    used_at = models.DateTimeField("评价时间", null=True, blank=True)
+    rating = models.PositiveSmallIntegerField("评分", null=True, blank=True)
+    comment = models.TextField("客户意见", blank=True)
+
+    class Meta:
+        verbose_name = "满意度回访链接"
+        verbose_name_plural = "满意度回访链接"
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.complaint} {self.created_at:%Y-%m-%d}"

@@ -84,6 +84,7 @@ STATE_FILTERS = {
     "due_today": "今天到期",
     "plan_pending": "方案待审批",
     "escalated": "已升级",
+    "dissatisfied": "客户评价不满意",
     "mine": "我负责的",
     "closed": "已结束",
 }
@@ -119,6 +120,9 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return Q(status=Status.PLAN_PROPOSED)
     if state == "escalated":
         return open_q() & Q(escalation_level__gte=1)
+    if state == "dissatisfied":
+        # Rated low through the survey link and not yet reopened or confirmed by phone.
+        return Q(status=Status.RESOLVED, dissatisfied_at__isnull=False)
     if state == "mine":
         return open_q() & Q(assignee=user)
     if state == "closed":

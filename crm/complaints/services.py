@@ -9,18 +9,21 @@ checks: who may, and what must be given.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from crm.complaints import attachments, deadlines
-from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent
+from crm.complaints import attachments, deadlines, notices
+from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent, SurveyInvitation
 from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
@@ -92,10 +95,12 @@ def move(
     now: datetime | None = None,
     expect: Iterable[Status] | None = None,
     calendar: WorkCalendar | None = None,
+    by_complainant: bool = False,
     **fields: Any,
 ) -> Complaint:
     """Move ``complaint`` to ``to`` (see the module docstring); ``expect``: the statuses the
-    caller's own check allows it to be in (the verb's precondition, re-read under the lock).
+    caller's own check allows it to be in (the verb's precondition, re-read under the lock);
+    ``by_complainant``: the complainant did it (the survey link), no staff member.
     Returns the locked, updated row (the caller's instance is refreshed too)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -109,7 +114,25 @@ def move(
             setattr(row, name, value)
         row.status = target
         row.save()
-        _event(row, ComplaintEvent.Kind.MOVE, actor=actor, frm=frm, to=target, note=note, at=now)
+        _event(
+            row,
+            ComplaintEvent.Kind.MOVE,
+            actor=actor,
+            frm=frm,
+            to=target,
+            note=note,
+            at=now,
+            by_complainant=by_complainant,
+        )
+        if frm == Status.RESOLVED:
+            # Confirmed (by phone or the link), or reopened: the survey links of this round
+            # are spent, and a survey SMS not yet sent is withdrawn.
+            SurveyInvitation.objects.filter(complaint=row, used_at__isnull=True, expires_at__gt=now).update(
+                expires_at=now
+            )
+            notices.withdraw(row, "survey:", reason=f"投诉已{target.label}，不再发送评价链接", now=now)
+        if target == Status.CANCELLED:
+            notices.withdraw(row, "", reason="投诉已撤销，不再发送", now=now)
     complaint.refresh_from_db()
     return row
 
@@ -138,6 +161,8 @@ def _stamp(row: Complaint, frm: Status, to: Status, now: datetime, calendar: Wor
                 due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, deadlines.lenient(cal))
             row.resolution_due_at = due
         row.paused_at, row.paused_from = None, ""
+    if frm == Status.RESOLVED:
+        row.dissatisfied_at = None
     if to == Status.REOPENED:
         # A new round: a new resolution deadline from today, no escalation yet.
         row.resolved_at = row.confirmed_at = row.archived_at = None
@@ -155,6 +180,7 @@ def _event(
     to: str = "",
     note: str = "",
     at: datetime,
+    by_complainant: bool = False,
 ) -> ComplaintEvent:
     event = ComplaintEvent.objects.create(
         complaint=row,
@@ -164,10 +190,13 @@ def _event(
         to_status=to,
         note=note,
         at=at,
+        by_complainant=by_complainant,
     )
     summary = (
         f"投诉 {row.number}：{Status(to).label}" if to else f"投诉 {row.number}：{ComplaintEvent.Kind(kind).label}"
     )
+    if by_complainant:
+        summary += "（投诉人通过短信评价链接）"
     if row.customer_id is not None:
         timeline.record(
             row.customer_id,
@@ -328,6 +357,7 @@ def _register(
         _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
+        notices.registered(complaint, now=now)
     return complaint
 
 
@@ -436,20 +466,35 @@ def start_work(complaint: Complaint, *, actor: User, note: str = "", now: dateti
     return move(complaint, Status.IN_PROGRESS, actor=actor, note=note, now=now, expect=[Status.PLAN_APPROVED])
 
 
-def record_progress(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> ComplaintEvent:
-    """A progress note (told to the complainant): an event, not a move."""
+def record_progress(
+    complaint: Complaint, *, actor: User, note: str, notify: bool = False, now: datetime | None = None
+) -> ComplaintEvent:
+    """A progress note: an event, not a move. ``notify``: the owner chose to tell the
+    complainant (投诉进度 by SMS, the note as written; seed 002 3.3 及时与客户沟通进展)."""
     _may_handle(complaint, actor)
     note = _required_note(note, "请填写处理进展")
     if not complaint.is_open:
         raise DomainError("投诉已结束，不能再记录进展")
+    now = now or timezone.now()
     with transaction.atomic():
-        return _event(complaint, ComplaintEvent.Kind.PROGRESS, actor=actor, note=note, at=now or timezone.now())
+        event = _event(complaint, ComplaintEvent.Kind.PROGRESS, actor=actor, note=note, at=now)
+        if notify:
+            notices.progress(complaint, event, now=now)
+    return event
 
 
 def resolve_complaint(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """Resolved: the complainant is told the result (投诉回复, the note) and sent the one-time
+    survey link (满意度回访) to confirm, in the same transaction."""
     _may_handle(complaint, actor)
-    note = _required_note(note, "请填写处理结果")
-    return move(complaint, Status.RESOLVED, actor=actor, note=note, now=now)
+    note = _required_note(note, "请填写处理结果（将以短信告知投诉人）")
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = move(complaint, Status.RESOLVED, actor=actor, note=note, now=now)
+        event = row.events.filter(to_status=Status.RESOLVED).latest("at", "id")
+        link = create_survey(row, now=now)
+        notices.resolved(row, event, link=link, days=settings.COMPLAINT_SURVEY_DAYS, now=now)
+    return row
 
 
 def confirm_resolution(
@@ -587,9 +632,11 @@ def perform(
     satisfaction: int | None = None,
     assignee: User | None = None,
     category: Category | None = None,
+    notify: bool = False,
     now: datetime | None = None,
 ) -> Complaint:
-    """Run one verb by name (the detail page's buttons and the API's actions)."""
+    """Run one verb by name (the detail page's buttons and the API's actions); ``notify``:
+    tell the complainant a progress note by SMS."""
     if verb not in VERBS:
         raise DomainError("未知的操作")
     if VERBS[verb].needs == "assignee" and assignee is None:
@@ -607,7 +654,7 @@ def perform(
             raise DomainError("满意度请选择 1–5 分", field="satisfaction")
         return confirm_resolution(complaint, actor=actor, satisfaction=satisfaction, note=note, now=now)
     if verb == "progress":
-        record_progress(complaint, actor=actor, note=note, now=now)
+        record_progress(complaint, actor=actor, note=note, notify=notify, now=now)
         complaint.refresh_from_db()
         return complaint
     simple = {
@@ -624,3 +671,107 @@ def perform(
         "cancel": cancel_complaint,
     }
     return simple[verb](complaint, actor=actor, note=note, now=now)
+
+
+# ---------------------------------------------------------------- the survey link (满意度回访)
+
+
+class SurveyRefused(DomainError):
+    """The survey link cannot be used (unknown, expired, used); the message is for the
+    complainant's page. ``unknown``: no such link at all (else it existed and is spent)."""
+
+    def __init__(self, message: str, *, unknown: bool = False) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def survey_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('complaints:survey', args=[token])}"
+
+
+def create_survey(complaint: Complaint, *, now: datetime) -> str:
+    """A new one-time survey link for the complaint's current round; returns its absolute
+    URL. The token is 144 random bits; only its hash is stored."""
+    token = secrets.token_urlsafe(18)
+    SurveyInvitation.objects.create(
+        complaint=complaint,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.COMPLAINT_SURVEY_DAYS),
+    )
+    return survey_url(token)
+
+
+def survey_for_token(token: str, *, now: datetime) -> SurveyInvitation:
+    """The invitation a link names, if it can still be used; else SurveyRefused with what to
+    tell the complainant."""
+    invitation = (
+        SurveyInvitation.objects.select_related("complaint").filter(token_hash=_token_hash(token or "")).first()
+    )
+    if invitation is None:
+        raise SurveyRefused("链接无效：请核对短信中的链接是否完整。如需帮助，请致电客服中心。", unknown=True)
+    if invitation.used_at is not None:
+        raise SurveyRefused("您已评价过，感谢您的反馈！该链接只能使用一次。")
+    if invitation.expires_at <= now:
+        raise SurveyRefused("该评价链接已过期或已失效。如对处理结果有意见，请致电客服中心。")
+    return invitation
+
+
+def submit_survey(token: str, *, rating: int, comment: str = "", now: datetime | None = None) -> Complaint:
+    """The complainant's answer through the survey link (no login).
+
+    1. The link must be known, unused and not expired; using it is one conditional UPDATE
+       (``used_at`` still empty and not expired), so of two submissions at once exactly one
+       counts and the other is told the link was used.
+    2. A rating above COMPLAINT_SURVEY_LOW_RATING confirms the complaint: resolved →
+       confirmed through the one mover, the rating recorded as its satisfaction, the event
+       done by the complainant (no staff actor).
+    3. A low rating does not confirm it: the complaint stays resolved, flagged for the
+       director (``dissatisfied_at``, the 客户不满意 list), who reopens it or calls the
+       customer (seed 002 3.3: feedback is taken and the plan adjusted where needed).
+    """
+    if rating not in range(1, 6):
+        raise DomainError("请选择 1–5 分", field="rating")
+    comment = comment.strip()[:500]
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = survey_for_token(token, now=now)
+        used = SurveyInvitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now, rating=rating, comment=comment
+        )
+        if not used:  # a concurrent submission (or a move) got there first
+            raise SurveyRefused("您已评价过，感谢您的反馈！该链接只能使用一次。")
+        complaint = invitation.complaint
+        note = f"短信评价 {rating} 分" + (f"：{comment}" if comment else "")
+        if rating > settings.COMPLAINT_SURVEY_LOW_RATING:
+            try:
+                return move(
+                    complaint,
+                    Status.CONFIRMED,
+                    actor=None,
+                    note=note,
+                    now=now,
+                    expect=[Status.RESOLVED],
+                    by_complainant=True,
+                    satisfaction=rating,
+                )
+            except IllegalMove as exc:  # staff moved it meanwhile: the use is rolled back
+                raise SurveyRefused("该评价链接已失效。如对处理结果有意见，请致电客服中心。") from exc
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status != Status.RESOLVED:
+            raise SurveyRefused("该评价链接已失效。如对处理结果有意见，请致电客服中心。")
+        locked.dissatisfied_at = now
+        locked.save(update_fields=["dissatisfied_at", "updated_at"])
+        _event(
+            locked,
+            ComplaintEvent.Kind.SURVEY,
+            actor=None,
+            note=f"{note}（不满意，未确认：请客服中心主任决定重新处理或电话回访）",
+            at=now,
+            by_complainant=True,
+        )
+        return locked

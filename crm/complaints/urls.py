@@ -10,6 +10,8 @@ urlpatterns = [
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    # Public (no login): the complainant's one-time satisfaction survey from the SMS link.
+    path("survey/<str:token>/", views.survey, name="survey"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
     # 咨询, 首问事项, 媒体监督 (crm.complaints.casework_urls)
     *casework_urls.urlpatterns,

@@ -11,18 +11,18 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.accounts.http import AuthedHttpRequest
-from crm.complaints import deadlines, selectors, services
+from crm.complaints import deadlines, notices, selectors, services
 from crm.complaints.exporting import export_complaints
-from crm.complaints.forms import ActionForm, ComplaintFilterForm, IntakeForm
+from crm.complaints.forms import ActionForm, ComplaintFilterForm, IntakeForm, SurveyForm
 from crm.complaints.models import Complaint, ComplaintAttachment
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
@@ -108,6 +108,7 @@ def _detail_context(
         "complaint": complaint,
         "events": selectors.complaint_events(complaint),
         "attachments": list(complaint.attachments.all()),
+        "notices": list(notices.sent_for(complaint)),
         "countdown": _countdown(complaint, now, work_calendar()),
         "breached": complaint.is_breached(now),
         "actions": actions,
@@ -144,6 +145,7 @@ def complaint_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespons
                 satisfaction=data.get("satisfaction"),
                 assignee=data.get("assignee"),
                 category=data.get("category"),
+                notify=bool(data.get("notify")),
             )
         except DomainError as exc:
             apply_domain_error(form, exc)
@@ -186,3 +188,40 @@ def attachment(request: AuthedHttpRequest, pk: int, attachment_id: int) -> FileR
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The complainant's one-time satisfaction survey (满意度回访), reached from the SMS link
+    without logging in. Shows only the complaint's number; an unknown, used or expired link
+    gets a page saying so in plain Chinese (status 410 for used or expired, 404 unknown)."""
+    now = timezone.now()
+    try:
+        invitation = services.survey_for_token(token, now=now)
+    except services.SurveyRefused as exc:
+        return _survey_refused(request, exc)
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.submit_survey(
+                token, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"], now=now
+            )
+        except services.SurveyRefused as exc:
+            return _survey_refused(request, exc)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            return render(
+                request,
+                "complaints/survey.html",
+                {"done": True, "confirmed": complaint.status == Complaint.Status.CONFIRMED, "number": complaint.number},
+            )
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "number": invitation.complaint.number, "expires_at": invitation.expires_at}
+    return render(request, "complaints/survey.html", context, status=status)
+
+
+def _survey_refused(request: HttpRequest, exc: services.SurveyRefused) -> HttpResponse:
+    status = 404 if exc.unknown else 410
+    return render(request, "complaints/survey.html", {"refused": exc.message}, status=status)
