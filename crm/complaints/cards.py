@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from crm.complaints import services
+from crm.complaints.analysis import REPORT
 from crm.complaints.selectors import complaints_visible_to, state_q
 from crm.core.cards import Action, Card, Stat
 
@@ -28,8 +29,12 @@ def list_url(state: str) -> str:
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
+    # 投诉分析报告 (monthly): 客服中心主任, 管理层, 市场专员 and administrators.
+    report: list[Card | Action] = (
+        [Action("投诉分析报告", reverse("complaints:report_monthly"), order=60)] if user.has_perm(REPORT) else []
+    )
     if not user.has_perm(services.VIEW):
-        return []
+        return report
     now = timezone.now()
     keys = [("open", "未结投诉", False), ("due_today", "今天到期", False), ("breached", "已超时", True)]
     if user.has_perm(services.HANDLE):
@@ -47,4 +52,4 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     items: list[Card | Action] = [Card("complaints", title="投诉", stats=stats, order=25)]
     if user.has_perm(services.ADD):
         items.append(Action("登记投诉", reverse("complaints:new"), order=40))
-    return items
+    return items + report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -139,3 +139,34 @@ class ActionForm(forms.Form):
 
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+
+
+class MonthlyReportForm(forms.Form):
+    """投诉分析报告's filter: the month (YYYY-MM) and, optionally, one project."""
+
+    month = forms.CharField(
+        label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7
+    )
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+
+    def __init__(self, *args: Any, user: User, default_month: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.complaints.analysis import report_projects
+
+        self.default_month = default_month
+        self.fields["project"].queryset = report_projects(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["invalid_choice"] = "请选择您可以查看的楼盘"
+
+    def clean_month(self) -> date:
+        text = (self.cleaned_data.get("month") or "").strip()
+        if not text:
+            return self.default_month
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError(year)
+            return date(year, month, 1)
+        except ValueError:
+            raise forms.ValidationError("月份格式应为 年-月，例如 2026-11") from None

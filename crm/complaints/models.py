@@ -186,6 +186,7 @@ class Complaint(models.Model):
             ("approve_plan", "审批投诉处理方案"),
             ("manage_complaint", "分派、撤销、重新处理投诉"),
             ("export_complaints", "导出投诉"),
+            ("view_complaint_report", "查看投诉分析报告"),
         ]
         indexes = [
             models.Index(fields=("company", "status", "resolution_due_at"), name="complaint_queue"),
