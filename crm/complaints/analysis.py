@@ -66,7 +66,9 @@ def report_projects(user: User) -> QuerySet[Project]:
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     """[start, end) of the calendar month of ``month``, local midnight to local midnight."""
     first = month.replace(day=1)
-    following = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+    following = (
+        first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+    )
     return local_midnight(first), local_midnight(following)
 
 

@@ -98,7 +98,9 @@ def export_monthly_report(
     summary.append_header(("指标", this, last, "环比变化"))
     for row in comparison:
         unit = row["unit"]
-        summary.append([f"{row['label']}（{unit}）", _cell(row["current"]), _cell(row["previous"]), _cell(row["delta"])])
+        summary.append(
+            [f"{row['label']}（{unit}）", _cell(row["current"]), _cell(row["previous"]), _cell(row["delta"])]
+        )
     summary.append(["月末未结投诉（件）", report.open_count, "", ""])
     for title, rows, label in (
         ("按类别", report.by_category, "类别"),
@@ -138,4 +140,6 @@ def export_monthly_report(
         ip=ip,
     )
     stamp = f"{report.month:%Y%m}"
-    return Export(file, f"投诉分析报告_{stamp}.xlsx", report.current.total, ascii_filename=f"complaint_report_{stamp}.xlsx")
+    return Export(
+        file, f"投诉分析报告_{stamp}.xlsx", report.current.total, ascii_filename=f"complaint_report_{stamp}.xlsx"
+    )

@@ -144,9 +144,7 @@ class ActionForm(forms.Form):
 class MonthlyReportForm(forms.Form):
     """投诉分析报告's filter: the month (YYYY-MM) and, optionally, one project."""
 
-    month = forms.CharField(
-        label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7
-    )
+    month = forms.CharField(label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7)
     project = forms.ModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )

@@ -86,7 +86,10 @@ def charts(report: MonthlyReport) -> list[Chart]:
             "满意度分布",
             "bar",
             [f"{k} 分" for k in analysis.RATINGS],
-            [Series(this, [cur.ratings[k] for k in analysis.RATINGS]), Series(last, [prev.ratings[k] for k in analysis.RATINGS])],
+            [
+                Series(this, [cur.ratings[k] for k in analysis.RATINGS]),
+                Series(last, [prev.ratings[k] for k in analysis.RATINGS]),
+            ],
             unit="件",
             category_label="评分",
         ),
@@ -132,12 +135,14 @@ def monthly_report(request: AuthedHttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(analysis.REPORT, raise_exception=True)
-def monthly_report_export(request: AuthedHttpRequest) -> HttpResponse:
+def monthly_report_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
     now = timezone.now()
     form = MonthlyReportForm(request.GET, user=request.user, default_month=local_day(now).replace(day=1))
     if not form.is_valid():
         return render(request, "complaints/report_monthly.html", {"form": form, "report": None}, status=400)
-    report = analysis.monthly_report(request.user, form.cleaned_data["month"], now=now, project=form.cleaned_data["project"])
+    report = analysis.monthly_report(
+        request.user, form.cleaned_data["month"], now=now, project=form.cleaned_data["project"]
+    )
     export = export_monthly_report(
         request.user, report, comparison=comparison_rows(report), now=now, ip=request.META.get("REMOTE_ADDR")
     )

@@ -49,7 +49,8 @@ class Chart:
 
     @property
     def is_empty(self) -> bool:
-        return not self.categories or all(not v for s in self.series for v in s.values)
+        """Nothing to draw: no categories (all-zero values are still drawn: a zero is a figure)."""
+        return not self.categories
 
     def option(self) -> dict[str, Any]:
         """The ECharts option object (plain JSON types only)."""

@@ -9,7 +9,6 @@ from io import BytesIO
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from openpyxl import load_workbook
 
 from crm.accounts.roles import Role
@@ -25,7 +24,7 @@ URL = "/complaints/reports/monthly/"
 
 
 def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[misc]
+    return datetime(*args, tzinfo=CHINA_TZ)  # type: ignore[arg-type, misc]
 
 
 def stamp(complaint: Complaint, **fields: object) -> None:
@@ -87,11 +86,13 @@ def test_the_figures_of_a_hand_built_month(month, manager):
     cur, prev = report.current, report.previous
     assert month["late"].is_repeat
     assert cur.total == 5  # on_time, late, last (23:59 on the 30th), cancelled, other
-    assert cur.active == 4 and cur.cancelled == 1
+    assert cur.active == 4
+    assert cur.cancelled == 1
     assert cur.acknowledged_in_time == 1  # exactly at the deadline is in time; a second late is not
     assert cur.first_response_rate == 25.0
     assert (cur.resolved, cur.resolved_in_time, cur.resolution_rate) == (2, 1, 25.0)
-    assert cur.satisfaction_avg == 3.5 and cur.rated == 2
+    assert cur.satisfaction_avg == 3.5
+    assert cur.rated == 2
     assert cur.ratings == {1: 0, 2: 1, 3: 0, 4: 0, 5: 1}
     assert cur.satisfied_rate == 50.0
     assert (cur.repeats, cur.repeat_rate) == (1, 20.0)
@@ -123,7 +124,8 @@ def test_a_project_scoped_director_counts_only_their_projects(month, director_a,
 
 def test_the_project_filter_narrows_the_company(month, manager, project_b):
     report = analysis.monthly_report(manager, NOV, now=NOW, project=project_b)
-    assert report.current.total == 1 and report.open_count == 1
+    assert report.current.total == 1
+    assert report.open_count == 1
 
 
 def test_a_few_aggregate_queries_whatever_the_size(month, manager, make_complaint):
@@ -157,7 +159,8 @@ def test_the_page_shows_the_figures_with_charts_and_their_tables(month, client, 
     response = client.get(URL, {"month": "2026-11"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "2026年11月" in html and "2026年10月" in html
+    assert "2026年11月" in html
+    assert "2026年10月" in html
     assert 'data-figure="total">5<' in html
     assert 'data-figure="first_response_rate">25.0%<' in html
     assert 'data-figure="repeat_rate">20.0%<' in html
@@ -165,9 +168,10 @@ def test_the_page_shows_the_figures_with_charts_and_their_tables(month, client, 
     # Each chart: its ECharts option as JSON data, and a table with the same numbers.
     assert html.count('<figure class="chart"') == 6
     assert 'id="chart-category-option" type="application/json"' in html
-    assert "vendor/echarts/echarts.min.js" in html and "js/charts.js" in html
+    assert "vendor/echarts/echarts.min.js" in html
+    assert "js/charts.js" in html
     table = html.split('data-chart-table="category"')[1].split("</table>")[0]
-    assert "<th scope=\"row\">服务质量</th><td>4</td><td>1</td>" in table
+    assert '<th scope="row">服务质量</th><td>4</td><td>1</td>' in table
     assert month["last"].number in html  # the open list
     assert "月末已超时" in html
 
@@ -211,7 +215,8 @@ def test_the_menu_and_the_workbench_link_to_it(client, director, analyst, servic
     assert 'href="/complaints/reports/monthly/"' in client.get("/").content.decode()
     client.force_login(analyst)
     home = client.get("/").content.decode()
-    assert "投诉分析" in home and 'href="/complaints/reports/monthly/"' in home
+    assert "投诉分析" in home
+    assert 'href="/complaints/reports/monthly/"' in home
     client.force_login(service)
     assert "/complaints/reports/monthly/" not in client.get("/").content.decode()
 
@@ -232,9 +237,11 @@ def test_the_excel_export_has_a_sheet_per_part_and_is_audited(month, client, dir
     assert ("月末未结投诉（件）", 2, None, None) in summary
     categories = [tuple(r) for r in book["按类别"].iter_rows(values_only=True)]
     assert categories[0] == ("类别", "2026年11月", "2026年10月", "环比变化")
-    assert ("服务质量", 4, 1, 3) in categories and ("合计", 5, 1, None) in categories
+    assert ("服务质量", 4, 1, 3) in categories
+    assert ("合计", 5, 1, None) in categories
     ratings = [tuple(r) for r in book["满意度"].iter_rows(values_only=True)]
-    assert ("5 分", 1, 0) in ratings and ("平均分", 3.5, "—") in ratings
+    assert ("5 分", 1, 0) in ratings
+    assert ("平均分", 3.5, "—") in ratings
     numbers = [r[0] for r in book["月末未结"].iter_rows(min_row=2, values_only=True)]
     assert sorted(numbers) == sorted([month["last"].number, month["other"].number])
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, summary__contains="投诉分析报告 2026-11").exists()
