@@ -10,9 +10,9 @@ Everything is counted by the database in a few aggregate statements over the mon
 month before it (conditional ``Count(filter=…)``), never by looping over the complaints in
 Python:
 
-1. the figures of both months (one row);
-2. per category, 3. per channel, 4. per project (each one GROUP BY, both months);
-5. how many were open at the month's end, 6. the first of them as a list.
+1. the figures of both months per (category, channel, project): one GROUP BY whose few
+   rows (at most categories × channels × projects) add up to every figure and breakdown;
+2. how many were open at the month's end, 3. the first of them as a list.
 
 Definitions (docs/complaints.md "Monthly analysis"):
 
@@ -30,11 +30,12 @@ Definitions (docs/complaints.md "Monthly analysis"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from crm.accounts.access import NOTHING, project_q, scope_q
 from crm.complaints.models import Channel, Complaint
@@ -165,7 +166,7 @@ def _figures(since: datetime, until: datetime) -> dict[str, Any]:
             "pk", filter=active & Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at"))
         ),
         "rated": Count("pk", filter=in_month & Q(satisfaction__isnull=False)),
-        "sat_avg": Avg("satisfaction", filter=in_month),
+        "sat_sum": Sum("satisfaction", filter=in_month),
         **{f"r{k}": Count("pk", filter=in_month & Q(satisfaction=k)) for k in RATINGS},
         "repeats": Count("pk", filter=in_month & Q(is_repeat=True)),
         "escalated": Count("pk", filter=in_month & Q(escalation_level__gte=1)),
@@ -174,19 +175,22 @@ def _figures(since: datetime, until: datetime) -> dict[str, Any]:
     }
 
 
-def _to_figures(row: dict[str, Any], prefix: str) -> Figures:
-    def get(key: str) -> Any:
-        return row[f"{prefix}{key}"]
+def _to_figures(groups: list[dict[str, Any]], prefix: str) -> Figures:
+    """A month's figures: the sums of its counts over the (category, channel, project) groups."""
 
-    avg = get("sat_avg")
+    def get(key: str) -> int:
+        return sum(g[f"{prefix}{key}"] or 0 for g in groups)
+
+    rated = get("rated")
+    avg = get("sat_sum") / rated if rated else None
     return Figures(
         total=get("total"),
         active=get("active"),
         acknowledged_in_time=get("ack_in_time"),
         resolved=get("resolved"),
         resolved_in_time=get("resolved_in_time"),
-        rated=get("rated"),
-        satisfaction_avg=round(float(avg), 2) if avg is not None else None,
+        rated=rated,
+        satisfaction_avg=round(avg, 2) if avg is not None else None,
         ratings={k: get(f"r{k}") for k in RATINGS},
         repeats=get("repeats"),
         escalated=get("escalated"),
@@ -196,10 +200,21 @@ def _to_figures(row: dict[str, Any], prefix: str) -> Figures:
 
 
 def _open_at_q(cutoff: datetime) -> Q:
-    """Registered before ``cutoff`` and neither resolved nor cancelled before it."""
-    resolved_before = Q(resolved_at__isnull=False, resolved_at__lt=cutoff)
-    cancelled_before = Q(cancelled_at__isnull=False, cancelled_at__lt=cutoff)
-    return Q(registered_at__lt=cutoff) & ~resolved_before & ~cancelled_before
+    """Registered before ``cutoff`` and neither resolved nor cancelled before it.
+
+    Written as three ranges the indexes answer (still open now: the partial index
+    complaint_still_open; resolved or cancelled at or after the cutoff: complaint_resolved_at,
+    complaint_cancelled_at), then the exact rule on those few rows; a plain NOT over the
+    timestamps would read every complaint registered before the cutoff.
+    """
+    candidates = (
+        Q(resolved_at__isnull=True, cancelled_at__isnull=True)
+        | Q(resolved_at__gte=cutoff)
+        | Q(cancelled_at__gte=cutoff)
+    )
+    not_resolved = Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff)
+    not_cancelled = Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=cutoff)
+    return Q(registered_at__lt=cutoff) & candidates & not_resolved & not_cancelled
 
 
 def _scoped(user: User, project: Project | None) -> QuerySet[Complaint]:
@@ -224,32 +239,28 @@ def monthly_report(user: User, month: date, *, now: datetime, project: Project |
     scoped = _scoped(user, project)
     two_months = scoped.filter(registered_at__gte=previous_start, registered_at__lt=end)
 
+    # One GROUP BY over both months: every figure and every breakdown is a sum of these
+    # groups (at most categories × channels × projects rows), so the month is read once.
     current = {f"c_{k}": v for k, v in _figures(start, end).items()}
     prior = {f"p_{k}": v for k, v in _figures(previous_start, start).items()}
-    row = two_months.aggregate(**current, **prior)
+    groups = list(
+        two_months.values("category_id", "category__name", "channel", "project_id", "project__name")
+        .annotate(**current, **prior)
+        .order_by()
+    )
 
-    in_current = Q(registered_at__gte=start)
-    in_previous = Q(registered_at__lt=start)
+    def breakdown(key: str, label: Callable[[dict[str, Any]], str]) -> list[Breakdown]:
+        totals: dict[Any, list[Any]] = {}
+        for g in groups:
+            entry = totals.setdefault(g[key], [label(g), 0, 0])
+            entry[1] += g["c_total"]
+            entry[2] += g["p_total"]
+        rows = [Breakdown(name, cur, prev, k) for k, (name, cur, prev) in totals.items()]
+        return sorted(rows, key=lambda b: (-b.current, -b.previous, b.label))
 
-    def breakdown(*fields: str) -> list[dict[str, Any]]:
-        return list(
-            two_months.values(*fields)
-            .annotate(cur=Count("pk", filter=in_current), prev=Count("pk", filter=in_previous))
-            .order_by("-cur", "-prev", *fields)
-        )
-
-    by_category = [
-        Breakdown(r["category__name"], r["cur"], r["prev"], r["category_id"])
-        for r in breakdown("category_id", "category__name")
-    ]
-    by_channel = [
-        Breakdown(CHANNEL_LABELS.get(r["channel"], r["channel"]), r["cur"], r["prev"], r["channel"])
-        for r in breakdown("channel")
-    ]
-    by_project = [
-        Breakdown(r["project__name"], r["cur"], r["prev"], r["project_id"])
-        for r in breakdown("project_id", "project__name")
-    ]
+    by_category = breakdown("category_id", lambda g: g["category__name"])
+    by_channel = breakdown("channel", lambda g: CHANNEL_LABELS.get(g["channel"], g["channel"]))
+    by_project = breakdown("project_id", lambda g: g["project__name"])
 
     open_count = scoped.filter(_open_at_q(cutoff)).count()
     open_items = list(open_at(user, cutoff, project=project)[:OPEN_LIST_LIMIT]) if open_count else []
@@ -259,8 +270,8 @@ def monthly_report(user: User, month: date, *, now: datetime, project: Project |
         end=end,
         cutoff=cutoff,
         project=project,
-        current=_to_figures(row, "c_"),
-        previous=_to_figures(row, "p_"),
+        current=_to_figures(groups, "c_"),
+        previous=_to_figures(groups, "p_"),
         by_category=by_category,
         by_channel=by_channel,
         by_project=by_project,

@@ -137,7 +137,7 @@ def test_a_few_aggregate_queries_whatever_the_size(month, manager, make_complain
     with CaptureQueriesContext(connection) as large:
         report = analysis.monthly_report(manager, NOV, now=NOW)
     assert report.current.total == 18
-    assert len(small) == len(large) == 6  # figures, 3 breakdowns, open count, open list
+    assert len(small) == len(large) == 3  # the grouped figures, the open count, the open list
 
 
 def test_without_the_permission_no_rows_and_no_page(month, client, service, consultant):
