@@ -243,11 +243,12 @@ def monthly_report(user: User, month: date, *, now: datetime, project: Project |
     # groups (at most categories × channels × projects rows), so the month is read once.
     current = {f"c_{k}": v for k, v in _figures(start, end).items()}
     prior = {f"p_{k}": v for k, v in _figures(previous_start, start).items()}
-    groups = list(
+    rows = (
         two_months.values("category_id", "category__name", "channel", "project_id", "project__name")
         .annotate(**current, **prior)
         .order_by()
     )
+    groups: list[dict[str, Any]] = [dict(g) for g in rows]
 
     def breakdown(key: str, label: Callable[[dict[str, Any]], str]) -> list[Breakdown]:
         totals: dict[Any, list[Any]] = {}

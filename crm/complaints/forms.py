@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from crm.complaints import selectors, services
 from crm.complaints.models import Category, Channel, Complaint
-from crm.core.forms import ListFilterForm
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -88,11 +88,12 @@ class ComplaintFilterForm(ListFilterForm):
         required=False, label="状态", choices=[("", "全部投诉"), *selectors.STATE_FILTERS.items()]
     )
     status = forms.ChoiceField(required=False, label="环节", choices=[("", "全部环节"), *Complaint.Status.choices])
-    category = forms.ModelChoiceField(
+    # Listed: one plain query each, not a server-side cursor (crm.core.forms).
+    category = ListedModelChoiceField(
         required=False, label="类别", queryset=Category.objects.none(), empty_label="全部类别"
     )
     channel = forms.ChoiceField(required=False, label="渠道", choices=[("", "全部渠道"), *Channel.choices])
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
 
@@ -145,7 +146,7 @@ class MonthlyReportForm(forms.Form):
     """投诉分析报告's filter: the month (YYYY-MM) and, optionally, one project."""
 
     month = forms.CharField(label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7)
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
 
