@@ -45,7 +45,7 @@ fmt: install ## Format and autofix
 browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
 	@bash scripts/ensure-browser.sh
 
-bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000); needs DATABASE_URL for PostgreSQL
+bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000; also bench-care, bench-complaints); DATABASE_URL
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench customers --customers $(CUSTOMERS)
 
 bench-care: install ## Benchmark care planning and dispatch on the same dataset (CUSTOMERS, DATABASE_URL)
