@@ -253,3 +253,39 @@ def test_a_scoped_export_lists_only_the_scope(month, client, director_a):
     book = load_workbook(BytesIO(b"".join(response.streaming_content)))
     numbers = [r[0] for r in book["月末未结"].iter_rows(min_row=2, values_only=True)]
     assert numbers == [month["last"].number]
+
+
+# ---------------------------------------------------------------- API
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def client_for(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+def test_the_api_gives_the_pages_figures_in_the_callers_scope(month, api_client, director_a, manager):
+    body = api_client(manager).get("/api/complaints/reports/monthly/", {"month": "2026-11"}).json()
+    assert body["current"]["total"] == 5
+    assert body["current"]["first_response_rate"] == 25.0
+    assert body["previous"]["total"] == 1
+    assert body["open_at_month_end"]["count"] == 2
+    assert {r["label"]: r["current"] for r in body["by_category"]} == {"服务质量": 4, "合同": 1}
+    scoped = api_client(director_a).get("/api/complaints/reports/monthly/", {"month": "2026-11"}).json()
+    assert scoped["current"]["total"] == 4
+    assert [i["number"] for i in scoped["open_at_month_end"]["items"]] == [month["last"].number]
+
+
+def test_the_api_refuses_a_bad_month_and_a_reader_without_the_permission(api_client, director, service):
+    response = api_client(director).get("/api/complaints/reports/monthly/", {"month": "11/2026"})
+    assert response.status_code == 400
+    assert "月份格式应为" in str(response.json())
+    assert api_client(service).get("/api/complaints/reports/monthly/").status_code == 403
