@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, casework, complaints, integrations, io, views, visits
+from . import care, casework, complaint_reports, complaints, integrations, io, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -29,5 +29,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
     *io.urlpatterns,
+    *complaint_reports.urlpatterns,
     *router.urls,
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from crm.complaints import services
+from crm.complaints.analysis import REPORT
 from crm.complaints.selectors import complaints_visible_to, state_q
 from crm.core.cards import Action, Card, Stat
 
@@ -28,7 +29,11 @@ def list_url(state: str) -> str:
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
-    return complaint_cards(user, today=today) + casework_cards(user, today=today)
+    # 投诉分析报告 (monthly): 客服中心主任, 管理层, 市场专员 and administrators.
+    report: list[Card | Action] = (
+        [Action("投诉分析报告", reverse("complaints:report_monthly"), order=60)] if user.has_perm(REPORT) else []
+    )
+    return complaint_cards(user, today=today) + casework_cards(user, today=today) + report
 
 
 def complaint_cards(user: User, *, today: date) -> list[Card | Action]:

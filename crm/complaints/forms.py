@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from crm.complaints import selectors, services
 from crm.complaints.models import Category, Channel, Complaint
 from crm.complaints.public_forms import ImagesField
-from crm.core.forms import ListFilterForm
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -91,11 +91,12 @@ class ComplaintFilterForm(ListFilterForm):
         required=False, label="状态", choices=[("", "全部投诉"), *selectors.STATE_FILTERS.items()]
     )
     status = forms.ChoiceField(required=False, label="环节", choices=[("", "全部环节"), *Complaint.Status.choices])
-    category = forms.ModelChoiceField(
+    # Listed: one plain query each, not a server-side cursor (crm.core.forms).
+    category = ListedModelChoiceField(
         required=False, label="类别", queryset=Category.objects.none(), empty_label="全部类别"
     )
     channel = forms.ChoiceField(required=False, label="渠道", choices=[("", "全部渠道"), *Channel.choices])
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
 
@@ -175,3 +176,32 @@ class SurveyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
         error_messages={"max_length": "意见请不超过 500 字"},
     )
+
+
+class MonthlyReportForm(forms.Form):
+    """投诉分析报告's filter: the month (YYYY-MM) and, optionally, one project."""
+
+    month = forms.CharField(label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7)
+    project = ListedModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+
+    def __init__(self, *args: Any, user: User, default_month: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.complaints.analysis import report_projects
+
+        self.default_month = default_month
+        self.fields["project"].queryset = report_projects(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["invalid_choice"] = "请选择您可以查看的楼盘"
+
+    def clean_month(self) -> date:
+        text = (self.cleaned_data.get("month") or "").strip()
+        if not text:
+            return self.default_month
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError(year)
+            return date(year, month, 1)
+        except ValueError:
+            raise forms.ValidationError("月份格式应为 年-月，例如 2026-11") from None

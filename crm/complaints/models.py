@@ -192,10 +192,24 @@ class Complaint(models.Model):
             ("approve_plan", "审批投诉处理方案"),
             ("manage_complaint", "分派、撤销、重新处理投诉"),
             ("export_complaints", "导出投诉"),
+            ("view_complaint_report", "查看投诉分析报告"),
         ]
         indexes = [
             models.Index(fields=("company", "status", "resolution_due_at"), name="complaint_queue"),
             models.Index(fields=("project", "status"), name="complaint_project_status"),
+            # The list's order (newest first) and the monthly report's month: both read a
+            # range of registered_at in the company (docs/performance.md, bench complaints).
+            models.Index(fields=("company", "-registered_at", "-id"), name="complaint_registered"),
+            # Open at a month's end (crm.complaints.analysis.open_at): those still open now,
+            # plus those resolved or cancelled after that end — three small index ranges
+            # instead of every complaint registered before it.
+            models.Index(
+                fields=("registered_at",),
+                name="complaint_still_open",
+                condition=models.Q(resolved_at__isnull=True, cancelled_at__isnull=True),
+            ),
+            models.Index(fields=("resolved_at",), name="complaint_resolved_at"),
+            models.Index(fields=("cancelled_at",), name="complaint_cancelled_at"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.complaints import casework_urls, views
+from crm.complaints import casework_urls, report_views, views
 
 app_name = "complaints"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.complaint_list, name="list"),
     path("new/", views.complaint_new, name="new"),
     path("export/", views.complaint_export, name="export"),
+    path("reports/monthly/", report_views.monthly_report, name="report_monthly"),
+    path("reports/monthly/export/", report_views.monthly_report_export, name="report_monthly_export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     # Public (no login): the complainant's one-time satisfaction survey from the SMS link.

@@ -63,6 +63,13 @@ MENU: tuple[NavItem, ...] = (
         ("complaints.view_mediafinding",),
         match=("/complaints/media/",),
     ),
+    NavItem(
+        "投诉分析",
+        "complaints:report_monthly",
+        "chart",
+        ("complaints.view_complaint_report",),
+        match=("/complaints/reports/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),
