@@ -6,6 +6,10 @@ complaint with no linked customer has no owner or advisor, so it is seen through
 project (PROJECT scope) or the company (COMPANY scope) only; Django turns the customer
 joins into LEFT OUTER joins inside the OR, so such a row is not lost. Outside the scope a
 complaint is a 404, never a 403.
+
+The assignee is the exception to the scope: whoever a complaint is dispatched to (a
+category owner in another project, a finance owner of 付款) sees and handles it, and only
+it, whatever their data scope says (``assigned_q``).
 """
 
 from __future__ import annotations
@@ -28,10 +32,20 @@ if TYPE_CHECKING:
 Status = Complaint.Status
 
 
+def assigned_q(user: User) -> Q:
+    """Complaints assigned to the user (an active member of a company): theirs to handle
+    even outside their data scope. Nothing else is opened by it."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    return Q(assignee_id=user.pk, company_id=user.company_id)
+
+
 def complaint_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return scope_q(
+        user, company="company", owner="customer__owner", advisor="customer__advisor", project="project"
+    ) | assigned_q(user)
 
 
 def complaints_visible_to(user: User) -> QuerySet[Complaint]:
