@@ -139,3 +139,28 @@ class ActionForm(forms.Form):
 
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+
+
+class RepeatForm(forms.Form):
+    """Link a complaint to the earlier one it repeats (a number), or remove the link (a reason)."""
+
+    repeat_of = forms.CharField(label="前次投诉编号", max_length=20, required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_repeat_of(self) -> Complaint | None:
+        number = (self.cleaned_data.get("repeat_of") or "").strip().upper()
+        if not number:
+            return None
+        earlier = selectors.complaints_visible_to(self.user).filter(number=number).first()
+        if earlier is None:
+            raise forms.ValidationError("没有找到这个投诉编号")
+        return earlier
+
+
+class ImportantForm(forms.Form):
+    important = forms.BooleanField(required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False)

@@ -602,8 +602,3 @@ def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, imaplib.IMAP4.error):
         return f"服务器返回错误（{exc}）"
     return f"{type(exc).__name__}: {exc}"
-
-
-def held_mail_count(company_id: int) -> int:
-    """Mails waiting for the director (the complaint list shows it to those who manage)."""
-    return InboundMail.objects.filter(company_id=company_id, status=InboundMail.Status.HELD).count()

@@ -203,6 +203,14 @@ class Complaint(models.Model):
         return mask_mobile(self.complainant_mobile) if self.complainant_mobile else ""
 
     @property
+    def masked_email(self) -> str:
+        """li***@example.com: enough to recognise, not to write to (lists, the detail page)."""
+        if "@" not in self.complainant_email:
+            return ""
+        local, domain = self.complainant_email.split("@", 1)
+        return f"{local[:2]}***@{domain}"
+
+    @property
     def resolution_due_day(self) -> date:
         """The last day to resolve it (the deadline is the end of that day, local time)."""
         return local_day(self.resolution_due_at - timedelta(microseconds=1))

@@ -22,7 +22,7 @@ from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q
 from crm.complaints import services
-from crm.complaints.models import Category, Complaint, ComplaintEvent
+from crm.complaints.models import Category, Complaint, ComplaintEvent, InboundMail
 from crm.lib.dates import local_day, local_midnight
 from crm.projects.models import Project
 
@@ -87,6 +87,7 @@ STATE_FILTERS = {
     "plan_pending": "方案待审批",
     "escalated": "已升级",
     "mine": "我负责的",
+    "repeat": "重复投诉",
     "closed": "已结束",
 }
 
@@ -123,6 +124,21 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return open_q() & Q(escalation_level__gte=1)
     if state == "mine":
         return open_q() & Q(assignee=user)
+    if state == "repeat":
+        return Q(is_repeat=True)
     if state == "closed":
         return ~open_q()
     return Q()
+
+
+def later_repeats(complaint: Complaint, user: User) -> QuerySet[Complaint]:
+    """The complaints that repeat this one (their ``repeat_of``), as far as the user may see."""
+    return complaints_visible_to(user).filter(repeat_of=complaint).order_by("registered_at", "id")
+
+
+def held_mail_count(user: User) -> int:
+    """Complaint mails held for the director (unreadable or not registrable): shown on the
+    list to those who manage complaints, with a link to the admin list of them."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return 0
+    return InboundMail.objects.filter(company_id=user.company_id, status=InboundMail.Status.HELD).count()

@@ -9,5 +9,7 @@ urlpatterns = [
     path("new/", views.complaint_new, name="new"),
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
+    path("<int:pk>/repeat/", views.complaint_repeat, name="repeat"),
+    path("<int:pk>/important/", views.complaint_important, name="important"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
 ]
