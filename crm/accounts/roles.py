@@ -150,6 +150,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_DIRECT,
             "complaints.add_category",
             "complaints.change_category",
+            # 投诉邮件, 投诉邮箱状态, 投诉清除记录: read-only in the admin (crm.complaints.admin).
+            "complaints.view_inboundmail",
+            "complaints.view_mailboxstate",
+            "complaints.view_purgerecord",
         ),
     ),
 }

@@ -14,8 +14,8 @@ The job ``jobs.poll_complaint_mailbox`` calls ``poll_mailbox`` (config/schedule.
    customer holding it; subject and text are the content; attachment names are listed in
    the content (the files stay in the mailbox).
 4. An auto-reply or a bounce is recorded as skipped; a mail that cannot be read or
-   registered is held with a Chinese reason (and its raw bytes) for the director. Nothing
-   is dropped silently.
+   registered is held with a Chinese reason (and its raw bytes) for the director, who
+   reads it on the page 投诉邮件 and marks it handled. Nothing is dropped silently.
 5. A mailbox that cannot be reached records a Chinese error on ``MailboxState`` and the
    next run tries again; nothing is flagged.
 """
@@ -46,6 +46,7 @@ from django.db import IntegrityError, transaction
 from crm.complaints import services
 from crm.complaints.models import Category, Channel, InboundMail, MailboxState
 from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers.services import find_by_mobile
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 from crm.projects.models import Project
@@ -602,3 +603,38 @@ def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, imaplib.IMAP4.error):
         return f"服务器返回错误（{exc}）"
     return f"{type(exc).__name__}: {exc}"
+
+
+def mark_mail_handled(mail: InboundMail, *, actor: User, note: str, now: datetime) -> InboundMail:
+    """The director has dealt with a held mail (registered it by hand, or found nothing to
+    register): the reason is kept with the note, the raw mail is dropped (PIPL minimum)."""
+    if not actor.has_perm(services.MANAGE):
+        raise NotAllowed("只有客服中心主任可以处理待人工处理的投诉邮件")
+    note = note.strip()
+    if not note:
+        raise DomainError("请填写处理说明（如已人工登记的投诉编号）", field="note")
+    with transaction.atomic():
+        changed = InboundMail.objects.filter(pk=mail.pk, status=InboundMail.Status.HELD).update(
+            status=InboundMail.Status.HANDLED,
+            reason=f"{mail.reason}；处理：{note}"[:300],
+            raw=b"",
+            handled_by=actor,
+            handled_at=now,
+        )
+    if not changed:
+        raise DomainError("这封邮件已处理")
+    mail.refresh_from_db()
+    return mail
+
+
+def readable(raw: bytes, *, limit: int = 50000) -> str:
+    """A held mail as the director reads it: sender, subject and text when it parses, else
+    the raw mail as text (UTF-8 or GB18030). Shown escaped."""
+    try:
+        mail = parse_mail(raw)
+    except Unparsable:
+        return _decode_bytes(raw[:limit], None)
+    lines = [f"发件人：{mail.sender_name} <{mail.sender_email}>", f"主题：{mail.subject}", "", mail.body]
+    if mail.attachments:
+        lines += ["", "附件：" + "、".join(a.name for a in mail.attachments)]
+    return "\n".join(lines)[:limit]

@@ -272,6 +272,7 @@ class InboundMail(models.Model):
     class Status(models.TextChoices):
         REGISTERED = "registered", "已登记为投诉"
         HELD = "held", "待人工处理"
+        HANDLED = "handled", "已人工处理"
         SKIPPED = "skipped", "已忽略"
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
@@ -289,13 +290,22 @@ class InboundMail(models.Model):
         Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="投诉"
     )
     # A held mail keeps its raw bytes so that the director can read it and register it by
-    # hand; registered and skipped mails keep none (the complaint has the content).
+    # hand; registered and skipped mails keep none (the complaint has the content), and a
+    # held one loses them once the director has dealt with it.
     raw = models.BinaryField("原始邮件", blank=True, default=b"")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "投诉邮件"
         verbose_name_plural = "投诉邮件"
         ordering = ("-received_at", "-id")
+        indexes = [
+            # The director's list of held mails (views.complaint_mails) and the count on the list.
+            models.Index(fields=("company", "status", "-received_at"), name="inbound_mail_status"),
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.message_key

@@ -142,3 +142,21 @@ def held_mail_count(user: User) -> int:
     if not user.has_perm(services.MANAGE) or user.company_id is None:
         return 0
     return InboundMail.objects.filter(company_id=user.company_id, status=InboundMail.Status.HELD).count()
+
+
+def inbound_mails_for(user: User, status: str = "") -> QuerySet[InboundMail]:
+    """The complaint mailbox's records of the user's company, for those who manage
+    complaints (held mails carry the sender and the raw mail: nobody else sees them)."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return InboundMail.objects.none()
+    rows = InboundMail.objects.filter(company_id=user.company_id).select_related("complaint", "handled_by")
+    if status in InboundMail.Status.values:
+        rows = rows.filter(status=status)
+    return rows.order_by("-received_at", "-id")
+
+
+def get_inbound_mail_for_user(user: User, pk: int) -> InboundMail:
+    mail = inbound_mails_for(user).filter(pk=pk).first()
+    if mail is None:
+        raise Http404("邮件不存在或无权查看")
+    return mail

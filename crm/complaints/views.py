@@ -22,8 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.accounts.http import AuthedHttpRequest
 from crm.complaints import deadlines, selectors, services
 from crm.complaints.exporting import export_complaints
-from crm.complaints.forms import ActionForm, ComplaintFilterForm, ImportantForm, IntakeForm, RepeatForm
-from crm.complaints.models import Complaint
+from crm.complaints.forms import (
+    ActionForm,
+    ComplaintFilterForm,
+    ImportantForm,
+    IntakeForm,
+    MailHandledForm,
+    RepeatForm,
+)
+from crm.complaints.mail_intake import mark_mail_handled, readable
+from crm.complaints.models import Complaint, InboundMail, MailboxState
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
@@ -208,6 +216,44 @@ def complaint_important(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已标记为重要投诉" if complaint.is_important else "已取消重要投诉标记")
     return redirect("complaints:detail", complaint.pk)
+
+
+@require_GET
+@permission_required(services.MANAGE, raise_exception=True)
+def complaint_mails(request: AuthedHttpRequest) -> HttpResponse:
+    """投诉邮件: what the mailbox job did with each mail; held ones first by default."""
+    status = request.GET.get("status", InboundMail.Status.HELD)
+    rows = selectors.inbound_mails_for(request.user, status)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/mails.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": InboundMail.Status.choices,
+            "mailbox": MailboxState.objects.first(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(services.MANAGE, raise_exception=True)
+def complaint_mail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """One mail with the reason it was held, its text, and 标记为已处理."""
+    mail = selectors.get_inbound_mail_for_user(request.user, pk)
+    form = MailHandledForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mark_mail_handled(mail, actor=request.user, note=form.cleaned_data["note"], now=timezone.now())
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "已标记为已处理")
+            return redirect("complaints:mails")
+    text = readable(bytes(mail.raw)) if mail.raw else ""
+    status = 400 if request.method == "POST" else 200
+    return render(request, "complaints/mail.html", {"mail": mail, "text": text, "form": form}, status=status)
 
 
 @require_GET
