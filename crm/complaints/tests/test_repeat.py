@@ -150,3 +150,29 @@ def test_other_complaints_are_not_found_by_someone_outside_their_scope(client, m
     client.force_login(service_b)
     assert client.post(reverse("complaints:repeat", args=[complaint.pk]), {"repeat_of": "x"}).status_code == 404
     assert Complaint.objects.get(pk=complaint.pk).repeat_of is None
+
+
+def test_the_api_shows_the_repeat_link_and_takes_an_email_only_complainant(make_complaint, service, category, project):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    first = make_complaint(complainant_mobile="13900001111")
+    again = make_complaint(complainant_mobile="13900001111", now=REGISTERED_AT + timedelta(days=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=service).key}")
+    row = client.get(f"/api/complaints/{again.pk}/").json()
+    assert (row["is_repeat"], row["repeat_of"]) == (True, first.pk)
+    created = client.post(
+        "/api/complaints/",
+        {
+            "channel": "email",
+            "complainant_name": "李女士",
+            "complainant_email": "li@example.com",
+            "content": "邮件投诉",
+            "project": project.pk,
+            "category": category.pk,
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["email"] == "li***@example.com"
