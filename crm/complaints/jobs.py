@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm.complaints import escalation
+from crm.complaints import escalation, mail_intake, retention
 
 
 def escalate_breached(*, now: datetime) -> int:
@@ -17,14 +17,10 @@ def poll_complaint_mailbox(*, now: datetime) -> int:
     """New mails of the complaint mailbox become complaints (channel 邮件), each exactly once;
     unreadable ones are held for the director, auto-replies skipped; a mailbox that is down
     records the error and is tried again next run. Returns how many mails were handled."""
-    from crm.complaints import mail_intake
-
     return mail_intake.poll_mailbox(now=now)
 
 
 def purge_expired_complaints(*, now: datetime) -> int:
     """Archived complaints past their retention (one year after archiving, not marked
     important) are purged, each leaving a PurgeRecord. Returns how many were purged."""
-    from crm.complaints import retention
-
     return retention.purge_expired(now=now)

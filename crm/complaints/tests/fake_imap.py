@@ -1,6 +1,6 @@
 """A local IMAP4rev1 server for the email-intake tests: a real socket on 127.0.0.1 in a
 background thread, speaking the subset imaplib uses (CAPABILITY, LOGIN, SELECT, UID SEARCH,
-UID FETCH with BODY.PEEK[] or RFC822, UID STORE +FLAGS, NOOP, LOGOUT).
+UID FETCH with BODY.PEEK[] or RFC822, UID STORE +FLAGS, NOOP, LOGOUT), plain or over SSL.
 
 Test code only: product code never imports it. Scripted failures: ``fail_store`` answers
 every STORE with NO (the crash between registering a mail and flagging it), ``fail_login``
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import socketserver
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,8 +31,16 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class FakeImapServer:
-    def __init__(self, *, user: str = "ts@example.com", password: str = "secret", folder: str = "INBOX") -> None:
+    def __init__(
+        self,
+        *,
+        user: str = "ts@example.com",
+        password: str = "secret",
+        folder: str = "INBOX",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.user, self.password, self.folder = user, password, folder
+        self.ssl_context = ssl_context  # IMAP over SSL (port 993 style: TLS from the first byte)
         self.lock = threading.Lock()
         self.mails: list[StoredMail] = []
         self.next_uid = 1
@@ -65,8 +74,32 @@ class FakeImapServer:
         fake = self
 
         class Handler(socketserver.StreamRequestHandler):
+            def setup(self) -> None:
+                self.refused = False
+                if fake.ssl_context is not None:
+                    wrapped = fake.ssl_context.wrap_socket(
+                        self.request, server_side=True, do_handshake_on_connect=False
+                    )
+                    try:
+                        wrapped.do_handshake()
+                    except (ssl.SSLError, OSError):
+                        wrapped.close()  # the client refused our certificate
+                        self.refused = True
+                        return
+                    self.request = wrapped
+                super().setup()
+
             def handle(self) -> None:
-                fake._session(self)
+                if not self.refused:
+                    fake._session(self)
+
+            def finish(self) -> None:
+                if self.refused:
+                    return
+                super().finish()
+                if fake.ssl_context is not None:
+                    # The server closes the socket it accepted, which wrapping detached.
+                    self.request.close()
 
         self._server = _Server(("127.0.0.1", port), Handler)
         self._port = int(self._server.server_address[1])

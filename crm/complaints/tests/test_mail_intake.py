@@ -315,3 +315,77 @@ def test_the_registration_event_is_written_by_the_intake_account(imap, config, d
     assert complaint.registered_by == duty
     assert complaint.registered_at == NOW
     assert complaint.events.filter(kind=ComplaintEvent.Kind.MOVE, to_status="registered").exists()
+
+
+def test_a_mail_that_trips_a_bug_is_held_and_the_next_mail_still_goes_through(imap, config, monkeypatch):
+    from crm.complaints import services
+
+    real = services.register_complaint
+
+    def broken_for_one(intake, **kw):
+        if "触发" in intake.content:
+            raise ValueError("bug")
+        return real(intake, **kw)
+
+    monkeypatch.setattr(services, "register_complaint", broken_for_one)
+    imap.deliver(mail(subject="触发", message_id="<bug@example.com>"))
+    imap.deliver(mail(message_id="<ok@example.com>"))
+    assert poll_mailbox(now=NOW, config=config) == 2
+    held = InboundMail.objects.get(status=InboundMail.Status.HELD)
+    assert held.reason == "登记时出错（ValueError），请人工处理"
+    assert Complaint.objects.count() == 1
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, written as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake imap")])
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=36500))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_imap_over_ssl_verifies_the_servers_certificate(tmp_path, duty, category, project):
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = FakeImapServer(ssl_context=context).start()
+    try:
+        server.deliver(mail())
+        base = {"host": "127.0.0.1", "port": server.port, "user": server.user, "password": server.password}
+        untrusted = MailboxConfig(**base, actor=duty.username, project=project.code)
+        assert poll_mailbox(now=NOW, config=untrusted) == 0
+        assert "SSL 错误" in MailboxState.objects.get().last_error
+        assert Complaint.objects.count() == 0
+
+        trusted = MailboxConfig(**base, actor=duty.username, project=project.code, ca_file=str(cert_file))
+        assert poll_mailbox(now=NOW, config=trusted) == 1
+        assert Complaint.objects.count() == 1
+    finally:
+        server.stop()
