@@ -33,6 +33,7 @@ HEADERS = (
     "升级级别",
     "满意度",
     "投诉内容",
+    "重复投诉（前次编号）",
 )
 MAX_ROWS = 50_000
 
@@ -43,7 +44,7 @@ def _local(value: datetime | None) -> datetime | None:
 
 def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
     form = ComplaintFilterForm(params, user=user)
-    rows = form.queryset(now=now).select_related("project", "category", "assignee")[:MAX_ROWS]
+    rows = form.queryset(now=now).select_related("project", "category", "assignee", "repeat_of")[:MAX_ROWS]
     workbook = Workbook()
     sheet = workbook.add_sheet("投诉", freeze="A3")
     sheet.append_note(watermark(user, now=now))
@@ -66,6 +67,7 @@ def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, i
                 c.escalation_level,
                 c.satisfaction or "",
                 c.content[:500],
+                (c.repeat_of.number if c.repeat_of else "是") if c.is_repeat else "",
             ]
         )
         count += 1

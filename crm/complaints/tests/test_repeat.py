@@ -176,3 +176,17 @@ def test_the_api_shows_the_repeat_link_and_takes_an_email_only_complainant(make_
     )
     assert created.status_code == 201
     assert created.json()["email"] == "li***@example.com"
+
+
+def test_the_export_names_the_earlier_complaint_of_a_repeat(client, make_complaint, service):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    first = make_complaint(complainant_mobile="13900001111")
+    make_complaint(complainant_mobile="13900001111", now=REGISTERED_AT + timedelta(days=1))
+    client.force_login(service)
+    response = client.get(reverse("complaints:export"))
+    rows = list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[1][-1] == "重复投诉（前次编号）"
+    assert [r[-1] for r in rows[2:]] == [first.number, None]
