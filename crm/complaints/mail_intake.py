@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("crm.complaints.mail")
 
 MAX_BODY_CHARS = 20000
+HELD_RAW_BYTES = 1024 * 1024  # what an oversized held mail keeps of itself
 # Chinese mail clients often label GBK (or GB18030) text as gb2312; GB18030 is a superset
 # of both, so it reads all three.
 _GB_CHARSETS = {"gb2312", "gbk", "x-gbk", "cp936", "gb18030", "euc-cn", "hz-gb-2312"}
@@ -439,7 +440,8 @@ def intake_mail(raw: bytes, *, actor: User, config: MailboxConfig, uid: str = ""
         return _hold(at, raw, reason=reason, mail=None)
     if len(raw) > config.max_bytes:
         size = f"{len(raw) / 1024 / 1024:.1f} MB"
-        return _hold(at, raw[: config.max_bytes], reason=f"邮件过大（{size}），请在邮箱中查看后人工登记", mail=mail)
+        # Only the start is kept: the whole mail stays in the mailbox.
+        return _hold(at, raw[:HELD_RAW_BYTES], reason=f"邮件过大（{size}），请在邮箱中查看后人工登记", mail=mail)
     fields = {
         "company_id": company_id,
         "mailbox": mailbox,

@@ -10,7 +10,9 @@ Purging a complaint removes the complaint, its events, the linked customer's tim
 entries about it (their summaries quote the notes, which may hold personal data; the
 customer's timeline then simply no longer shows that complaint), and the files of any
 attachment model pointing at it. Mail intake rows keep only their message key (so the
-mail is never registered again) and lose sender, subject and raw mail. What remains is a
+mail is never registered again) and lose sender, subject and raw mail; so do, after the
+same period, the rows of mails that became no complaint (``forget_old_mails``). What
+remains is a
 ``PurgeRecord``: number, category, channel, registration and archiving times, when it
 was purged and how many rows went, with no personal data.
 """
@@ -114,4 +116,20 @@ def purge_expired(*, now: datetime, limit: int = 500) -> int:
     pks = list(
         Complaint.objects.filter(expired_q(now)).order_by("archived_at", "id").values_list("pk", flat=True)[:limit]
     )
-    return sum(1 for pk in pks if purge_complaint(pk, now=now) is not None)
+    purged = sum(1 for pk in pks if purge_complaint(pk, now=now) is not None)
+    forget_old_mails(now=now)
+    return purged
+
+
+def forget_old_mails(*, now: datetime) -> int:
+    """Mail records that became no complaint (skipped, or held and then handled by the
+    director) keep the sender and subject for the same period, then only their key (so the
+    mail is never registered again). Held mails still waiting for the director are kept."""
+    return (
+        InboundMail.objects.filter(
+            status__in=(InboundMail.Status.SKIPPED, InboundMail.Status.HANDLED),
+            received_at__lt=purge_cutoff(now),
+        )
+        .exclude(sender_email="", sender_name="", subject="")
+        .update(sender_email="", sender_name="", subject="", raw=b"")
+    )

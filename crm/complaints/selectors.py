@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, project_q, scope_q
+from crm.accounts.access import NOTHING, project_q, scope_q, sees_company
 from crm.complaints import services
 from crm.complaints.models import Category, Complaint, ComplaintEvent, InboundMail
 from crm.lib.dates import local_day, local_midnight
@@ -43,9 +43,10 @@ def assigned_q(user: User) -> Q:
 def complaint_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    return scope_q(
-        user, company="company", owner="customer__owner", advisor="customer__advisor", project="project"
-    ) | assigned_q(user)
+    scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    if sees_company(user):
+        return scope  # the assignee's complaints are among the company's already
+    return scope | assigned_q(user)
 
 
 def complaints_visible_to(user: User) -> QuerySet[Complaint]:

@@ -113,3 +113,28 @@ def test_only_the_director_marks_a_complaint_important(make_complaint, service):
     complaint = make_complaint()
     with pytest.raises(services.NotAllowed):
         services.set_important(complaint, actor=service, important=True)
+
+
+def test_old_skipped_and_handled_mail_records_forget_the_sender(company):
+    def record(key: str, status: str, received_at: datetime) -> InboundMail:
+        return InboundMail.objects.create(
+            company=company,
+            message_key=key,
+            status=status,
+            sender_email="a@example.com",
+            sender_name="甲",
+            subject="主题",
+            received_at=received_at,
+        )
+
+    old = datetime(2025, 11, 23, 23, 0, tzinfo=CHINA_TZ)
+    skipped = record("k1", InboundMail.Status.SKIPPED, old)
+    handled = record("k2", InboundMail.Status.HANDLED, old)
+    held = record("k3", InboundMail.Status.HELD, old)
+    recent = record("k4", InboundMail.Status.SKIPPED, old + timedelta(hours=1))
+    assert retention.forget_old_mails(now=RUN_AT) == 2
+    for row in (skipped, handled, held, recent):
+        row.refresh_from_db()
+    assert (skipped.sender_email, handled.subject) == ("", "")
+    assert held.sender_email == recent.sender_email == "a@example.com"
+    assert retention.forget_old_mails(now=RUN_AT) == 0
