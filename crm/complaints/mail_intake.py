@@ -60,7 +60,7 @@ MAX_BODY_CHARS = 20000
 HELD_RAW_BYTES = 1024 * 1024  # what an oversized held mail keeps of itself
 # Chinese mail clients often label GBK (or GB18030) text as gb2312; GB18030 is a superset
 # of both, so it reads all three.
-_GB_CHARSETS = {"gb2312", "gbk", "x-gbk", "cp936", "gb18030", "euc-cn", "hz-gb-2312"}
+_GB_CHARSETS = {"gb2312", "gbk", "x-gbk", "cp936", "gb18030", "euc-cn", "x-euc-cn"}
 _MOBILE_IN_TEXT = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?![\d])")
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _BOUNCE_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon")
@@ -557,6 +557,8 @@ def poll_mailbox(*, now: datetime, config: MailboxConfig | None = None) -> int:
     conn: imaplib.IMAP4 | None = None
     try:
         actor = _actor(config)
+        if actor.company is not None:
+            services.ensure_default_categories(actor.company)  # as the intake page does
         try:
             conn = _connect(config)
             _check(*conn.login(config.user, config.password), "投诉邮箱登录")
