@@ -287,7 +287,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     key = message_key(_text(message.get("Message-ID")), raw)
     name, address = parseaddr(_text(message.get("From")))
     address = decode_header_value(address).lower()
-    if not _ADDRESS.match(address):
+    if not _ADDRESS.match(address) or len(address) > 254:  # 254: the longest valid address
         raise Unparsable("无法识别发件人邮箱地址")
     sender_name = decode_header_value(name)
     subject = decode_header_value(message.get("Subject"))

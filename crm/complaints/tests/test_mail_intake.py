@@ -389,3 +389,9 @@ def test_imap_over_ssl_verifies_the_servers_certificate(tmp_path, duty, category
         assert Complaint.objects.count() == 1
     finally:
         server.stop()
+
+
+def test_a_sender_address_too_long_for_any_mailbox_is_held_not_a_database_error(imap, config):
+    imap.deliver(mail(sender=("", "a" * 300 + "@example.com")))
+    assert poll_mailbox(now=NOW, config=config) == 1
+    assert InboundMail.objects.get().reason == "无法识别发件人邮箱地址"
