@@ -235,6 +235,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.change_consultationtopic",
             "complaints.add_medium",
             "complaints.change_medium",
+            # 投诉邮件, 投诉邮箱状态, 投诉清除记录: read-only in the admin (crm.complaints.admin).
+            "complaints.view_inboundmail",
+            "complaints.view_mailboxstate",
+            "complaints.view_purgerecord",
         ),
     ),
 }

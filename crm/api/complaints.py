@@ -49,6 +49,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     mobile = serializers.CharField(source="masked_mobile", read_only=True)
+    email = serializers.CharField(source="masked_email", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
@@ -67,6 +68,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "status_label",
             "complainant_name",
             "mobile",
+            "email",
             "content",
             "event_at",
             "event_place",
@@ -82,6 +84,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "is_special",
             "is_important",
             "is_repeat",
+            "repeat_of",
             "plan",
             "satisfaction",
             "registered_at",
@@ -115,6 +118,7 @@ class ComplaintCreateSerializer(serializers.Serializer[Any]):
     channel = serializers.ChoiceField(choices=Channel.choices)
     complainant_name = serializers.CharField(max_length=50)
     complainant_mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    complainant_email = serializers.EmailField(required=False, allow_blank=True, default="")
     content = serializers.CharField(max_length=5000)
     project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.none())
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.none())
@@ -205,6 +209,7 @@ class ComplaintViewSet(
                 channel=data["channel"],
                 complainant_name=data["complainant_name"],
                 complainant_mobile=data["complainant_mobile"],
+                complainant_email=data["complainant_email"],
                 content=data["content"],
                 project=data["project"],
                 category=data["category"],

@@ -9,7 +9,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm.complaints import integrations
-from crm.complaints.models import Category, ConsultationTopic, IntegrationClient, Medium
+from crm.complaints.models import (
+    Category,
+    ConsultationTopic,
+    InboundMail,
+    IntegrationClient,
+    MailboxState,
+    Medium,
+    PurgeRecord,
+)
 
 
 @admin.register(Category)
@@ -109,3 +117,51 @@ class MediumAdmin(_CompanyConfigAdmin):
     list_filter = ("kind", "is_active")
     list_editable = ("sort_order", "is_active")
     search_fields = ("name",)
+
+
+class _ReadOnly(admin.ModelAdmin[Any]):
+    """Written only by the jobs; read here, per company where the row has one."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(_ReadOnly):
+    """投诉邮件: what the mailbox job did with each mail (held ones carry the reason)."""
+
+    list_display = ("received_at", "status", "sender_email", "subject", "complaint", "reason")
+    list_filter = ("status",)
+    search_fields = ("sender_email", "subject", "message_key")
+    exclude = ("raw",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+
+@admin.register(MailboxState)
+class MailboxStateAdmin(_ReadOnly):
+    """投诉邮箱状态: the last poll and the last error (retried on the next run)."""
+
+    list_display = ("mailbox", "last_polled_at", "last_success_at", "failures", "last_error")
+
+
+@admin.register(PurgeRecord)
+class PurgeRecordAdmin(_ReadOnly):
+    """投诉清除记录: archived complaints purged after the retention period (no personal data)."""
+
+    list_display = ("number", "category_name", "channel", "archived_at", "purged_at", "event_count", "timeline_count")
+    list_filter = ("channel",)
+    search_fields = ("number",)
+    date_hierarchy = "purged_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PurgeRecord]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)

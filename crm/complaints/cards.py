@@ -1,7 +1,8 @@
 """投诉's card on the workbench: the complaint queue with its deadlines.
 
 Whoever reads complaints sees the open ones in their scope, those due today, the breached
-ones (warned) and, for the director, plans waiting for approval; each count links to the
+ones (warned) and, for the director, plans waiting for approval and complaint mails held
+for a person (crm.complaints.mail_intake); each count links to the
 list with the same filter (crm.complaints.selectors.state_q), so number and rows agree.
 """
 
@@ -17,7 +18,7 @@ from django.utils.http import urlencode
 
 from crm.complaints import services
 from crm.complaints.analysis import REPORT
-from crm.complaints.selectors import complaints_visible_to, state_q
+from crm.complaints.selectors import complaints_visible_to, held_mail_count, state_q
 from crm.core.cards import Action, Card, Stat
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ def complaint_cards(user: User, *, today: date) -> list[Card | Action]:
         Stat(f"complaints_{key}", label, counts[key], list_url(key), warn=warn and counts[key] > 0)
         for key, label, warn in keys
     )
+    if user.has_perm(services.MANAGE):
+        held = held_mail_count(user)
+        stats += (Stat("complaints_held_mails", "待处理邮件", held, reverse("complaints:mails"), warn=held > 0),)
     items: list[Card | Action] = [Card("complaints", title="投诉", stats=stats, order=25)]
     if user.has_perm(services.ADD):
         items.append(Action("登记投诉", reverse("complaints:new"), order=40))

@@ -35,6 +35,7 @@ HEADERS = (
     "满意度",
     "投诉内容",
     "房号",
+    "重复投诉（前次编号）",
 )
 MAX_ROWS = 50_000
 
@@ -45,7 +46,9 @@ def _local(value: datetime | None) -> datetime | None:
 
 def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
     form = ComplaintFilterForm(params, user=user)
-    rows = form.queryset(now=now).select_related("project", "unit__building", "category", "assignee")[:MAX_ROWS]
+    rows = form.queryset(now=now).select_related("project", "unit__building", "category", "assignee", "repeat_of")[
+        :MAX_ROWS
+    ]
     workbook = Workbook()
     sheet = workbook.add_sheet("投诉", freeze="A3")
     sheet.append_note(watermark(user, now=now))
@@ -69,6 +72,7 @@ def export_complaints(user: User, params: Mapping[str, str], *, now: datetime, i
                 c.satisfaction or "",
                 c.content[:500],
                 str(c.unit) if c.unit else c.unit_text,
+                (c.repeat_of.number if c.repeat_of else "是") if c.is_repeat else "",
             ]
         )
         count += 1

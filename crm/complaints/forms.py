@@ -28,6 +28,12 @@ class IntakeForm(forms.Form):
     complainant_mobile = forms.CharField(
         label="联系电话", max_length=20, required=False, help_text="与客户档案手机号一致时自动关联该客户"
     )
+    complainant_email = forms.EmailField(
+        label="电子邮箱",
+        required=False,
+        help_text="邮件投诉可只填邮箱",
+        error_messages={"invalid": "请填写正确的邮箱地址"},
+    )
     project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
     unit = forms.ModelChoiceField(label="房号", queryset=Unit.objects.none(), required=False, empty_label="（无）")
     category = forms.ModelChoiceField(label="投诉类别", queryset=Category.objects.none(), empty_label="请选择类别")
@@ -72,6 +78,7 @@ class IntakeForm(forms.Form):
             channel=data["channel"],
             complainant_name=data["complainant_name"],
             complainant_mobile=data.get("complainant_mobile") or "",
+            complainant_email=data.get("complainant_email") or "",
             content=data["content"],
             project=data["project"],
             category=data["category"],
@@ -205,3 +212,38 @@ class MonthlyReportForm(forms.Form):
             return date(year, month, 1)
         except ValueError:
             raise forms.ValidationError("月份格式应为 年-月，例如 2026-11") from None
+
+
+class RepeatForm(forms.Form):
+    """Link a complaint to the earlier one it repeats (a number), or remove the link (a reason)."""
+
+    repeat_of = forms.CharField(label="前次投诉编号", max_length=20, required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_repeat_of(self) -> Complaint | None:
+        number = (self.cleaned_data.get("repeat_of") or "").strip().upper()
+        if not number:
+            return None
+        earlier = selectors.complaints_visible_to(self.user).filter(number=number).first()
+        if earlier is None:
+            raise forms.ValidationError("没有找到这个投诉编号")
+        return earlier
+
+
+class ImportantForm(forms.Form):
+    important = forms.BooleanField(required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False)
+
+
+class MailHandledForm(forms.Form):
+    note = forms.CharField(
+        label="处理说明",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="如：已人工登记为投诉 TS202611230001；或：广告邮件，无需登记",
+        error_messages={"required": "请填写处理说明（如已人工登记的投诉编号）"},
+    )

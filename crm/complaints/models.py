@@ -121,6 +121,7 @@ class Complaint(models.Model):
     status = models.CharField("状态", max_length=24, choices=Status.choices, default=Status.REGISTERED)
     complainant_name = models.CharField("投诉人", max_length=50)
     complainant_mobile = models.CharField("联系电话", max_length=20, blank=True, db_index=True)
+    complainant_email = models.EmailField("电子邮箱", max_length=254, blank=True)
     content = models.TextField("投诉内容")
     event_at = models.DateTimeField("事件发生时间", null=True, blank=True)
     event_place = models.CharField("事件发生地点", max_length=200, blank=True)
@@ -210,6 +211,8 @@ class Complaint(models.Model):
             ),
             models.Index(fields=("resolved_at",), name="complaint_resolved_at"),
             models.Index(fields=("cancelled_at",), name="complaint_cancelled_at"),
+            # The retention job (jobs.purge_expired): archived complaints by archiving time.
+            models.Index(fields=("status", "archived_at"), name="complaint_retention"),
         ]
 
     def __str__(self) -> str:
@@ -218,6 +221,14 @@ class Complaint(models.Model):
     @property
     def masked_mobile(self) -> str:
         return mask_mobile(self.complainant_mobile) if self.complainant_mobile else ""
+
+    @property
+    def masked_email(self) -> str:
+        """li***@example.com: enough to recognise, not to write to (lists, the detail page)."""
+        if "@" not in self.complainant_email:
+            return ""
+        local, domain = self.complainant_email.split("@", 1)
+        return f"{local[:2]}***@{domain}"
 
     @property
     def resolution_due_day(self) -> date:
@@ -249,6 +260,8 @@ class ComplaintEvent(models.Model):
         ESCALATED = "escalated", "超时升级"
         ASSIGNED = "assigned", "改派"
         SURVEY = "survey", "客户评价"
+        REPEAT = "repeat", "重复投诉"
+        IMPORTANT = "important", "重要标记"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MOVE)
@@ -773,3 +786,95 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint} {self.created_at:%Y-%m-%d}"
+
+
+class InboundMail(models.Model):
+    """One mail read from the complaint mailbox (crm.complaints.mail_intake) and what became
+    of it: registered as a complaint, held for the director (with the reason), or skipped
+    (an auto-reply or a bounce). ``message_key`` (the Message-ID, or a hash of the raw mail
+    when it has none) is unique: the row is written in the same transaction as the
+    complaint, so a mail delivered twice, or read again after a crash before it was flagged
+    in the mailbox, never makes a second complaint."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "已登记为投诉"
+        HELD = "held", "待人工处理"
+        HANDLED = "handled", "已人工处理"
+        SKIPPED = "skipped", "已忽略"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    message_key = models.CharField("邮件标识", max_length=255, unique=True)
+    mailbox = models.CharField("邮箱", max_length=255, blank=True)
+    uid = models.CharField("邮件 UID", max_length=40, blank=True)
+    status = models.CharField("处理结果", max_length=12, choices=Status.choices)
+    reason = models.CharField("原因", max_length=300, blank=True)
+    sender_email = models.CharField("发件人邮箱", max_length=254, blank=True)
+    sender_name = models.CharField("发件人", max_length=100, blank=True)
+    subject = models.CharField("主题", max_length=300, blank=True)
+    sent_at = models.DateTimeField("发信时间", null=True, blank=True)
+    received_at = models.DateTimeField("读取时间")
+    complaint = models.ForeignKey(
+        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="投诉"
+    )
+    # A held mail keeps its raw bytes so that the director can read it and register it by
+    # hand; registered and skipped mails keep none (the complaint has the content), and a
+    # held one loses them once the director has dealt with it.
+    raw = models.BinaryField("原始邮件", blank=True, default=b"")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "投诉邮件"
+        verbose_name_plural = "投诉邮件"
+        ordering = ("-received_at", "-id")
+        indexes = [
+            # The director's list of held mails (views.complaint_mails) and the count on the list.
+            models.Index(fields=("company", "status", "-received_at"), name="inbound_mail_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_key
+
+
+class MailboxState(models.Model):
+    """The last poll of the complaint mailbox: when it worked, and the last error (in
+    Chinese, for the administrator) while it does not; the job retries on its next run."""
+
+    mailbox = models.CharField("邮箱", max_length=255, unique=True)
+    last_polled_at = models.DateTimeField("最近读取", null=True, blank=True)
+    last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
+    last_error = models.CharField("最近错误", max_length=500, blank=True)
+    last_error_at = models.DateTimeField("出错时间", null=True, blank=True)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "投诉邮箱状态"
+
+    def __str__(self) -> str:
+        return self.mailbox
+
+
+class PurgeRecord(models.Model):
+    """What the retention job purged and when: no personal data, only the number, the
+    category and channel, the dates and how many rows went with it."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    number = models.CharField("投诉编号", max_length=20, unique=True)
+    category_name = models.CharField("类别", max_length=40)
+    channel = models.CharField("投诉渠道", max_length=20, choices=Channel.choices)
+    registered_at = models.DateTimeField("登记时间")
+    archived_at = models.DateTimeField("归档时间")
+    purged_at = models.DateTimeField("清除时间")
+    event_count = models.PositiveIntegerField("处理记录数", default=0)
+    timeline_count = models.PositiveIntegerField("客户时间线条目数", default=0)
+    mail_count = models.PositiveIntegerField("邮件记录数", default=0)
+    file_count = models.PositiveIntegerField("附件文件数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "投诉清除记录"
+        ordering = ("-purged_at", "-id")
+
+    def __str__(self) -> str:
+        return self.number

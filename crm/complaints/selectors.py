@@ -6,6 +6,10 @@ complaint with no linked customer has no owner or advisor, so it is seen through
 project (PROJECT scope) or the company (COMPANY scope) only; Django turns the customer
 joins into LEFT OUTER joins inside the OR, so such a row is not lost. Outside the scope a
 complaint is a 404, never a 403.
+
+The assignee is the exception to the scope: whoever a complaint is dispatched to (a
+category owner in another project, a finance owner of 付款) sees and handles it, and only
+it, whatever their data scope says (``assigned_q``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, project_q, scope_q
+from crm.accounts.access import NOTHING, project_q, scope_q, sees_company
 from crm.accounts.models import Department
 from crm.complaints import consultations, issues, media, services
 from crm.complaints.models import (
@@ -25,6 +29,7 @@ from crm.complaints.models import (
     ComplaintEvent,
     Consultation,
     CustomerIssue,
+    InboundMail,
     IssueEscalation,
     IssueEvent,
     IssueHandOff,
@@ -40,10 +45,21 @@ if TYPE_CHECKING:
 Status = Complaint.Status
 
 
+def assigned_q(user: User) -> Q:
+    """Complaints assigned to the user (an active member of a company): theirs to handle
+    even outside their data scope. Nothing else is opened by it."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    return Q(assignee_id=user.pk, company_id=user.company_id)
+
+
 def complaint_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    if sees_company(user):
+        return scope  # the assignee's complaints are among the company's already
+    return scope | assigned_q(user)
 
 
 def complaints_visible_to(user: User) -> QuerySet[Complaint]:
@@ -86,6 +102,7 @@ STATE_FILTERS = {
     "escalated": "已升级",
     "dissatisfied": "客户评价不满意",
     "mine": "我负责的",
+    "repeat": "重复投诉",
     "closed": "已结束",
 }
 
@@ -125,6 +142,8 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return Q(status=Status.RESOLVED, dissatisfied_at__isnull=False)
     if state == "mine":
         return open_q() & Q(assignee=user)
+    if state == "repeat":
+        return Q(is_repeat=True)
     if state == "closed":
         return ~open_q()
     return Q()
@@ -248,3 +267,34 @@ def media_for(user: User) -> QuerySet[Medium]:
 
 def departments_for(user: User) -> QuerySet[Department]:
     return Department.objects.filter(company_id=user.company_id or 0).order_by("name")
+
+
+def later_repeats(complaint: Complaint, user: User) -> QuerySet[Complaint]:
+    """The complaints that repeat this one (their ``repeat_of``), as far as the user may see."""
+    return complaints_visible_to(user).filter(repeat_of=complaint).order_by("registered_at", "id")
+
+
+def held_mail_count(user: User) -> int:
+    """Complaint mails held for the director (unreadable or not registrable): shown on the
+    list to those who manage complaints, with a link to the admin list of them."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return 0
+    return InboundMail.objects.filter(company_id=user.company_id, status=InboundMail.Status.HELD).count()
+
+
+def inbound_mails_for(user: User, status: str = "") -> QuerySet[InboundMail]:
+    """The complaint mailbox's records of the user's company, for those who manage
+    complaints (held mails carry the sender and the raw mail: nobody else sees them)."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return InboundMail.objects.none()
+    rows = InboundMail.objects.filter(company_id=user.company_id).select_related("complaint", "handled_by")
+    if status in InboundMail.Status.values:
+        rows = rows.filter(status=status)
+    return rows.order_by("-received_at", "-id")
+
+
+def get_inbound_mail_for_user(user: User, pk: int) -> InboundMail:
+    mail = inbound_mails_for(user).filter(pk=pk).first()
+    if mail is None:
+        raise Http404("邮件不存在或无权查看")
+    return mail

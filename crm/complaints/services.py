@@ -251,6 +251,41 @@ class Intake:
     unit_text: str = ""
     # Uploaded images (crm.complaints.attachments checks them before anything is written).
     attachments: Sequence[UploadedFile[bytes]] = ()
+    complainant_email: str = ""
+
+
+def find_repeat_of(
+    *,
+    company_id: int,
+    category: Category,
+    customer_id: int | None,
+    mobile: str,
+    email: str = "",
+    now: datetime,
+    exclude_pk: int | None = None,
+) -> Complaint | None:
+    """The latest earlier complaint this one repeats: the same category, and the same
+    customer (a linked complainant) or the same mobile (an unlinked one; the same email
+    address when there is no mobile either), registered within the last
+    ``COMPLAINT_REPEAT_WINDOW_DAYS`` days (inclusive: exactly that many days earlier still
+    counts). Cancelled complaints were registered in error and do not count."""
+    days = settings.COMPLAINT_REPEAT_WINDOW_DAYS
+    if days <= 0:
+        return None
+    rows = Complaint.objects.filter(
+        company_id=company_id, category=category, registered_at__gte=now - timedelta(days=days), registered_at__lte=now
+    ).exclude(status=Status.CANCELLED)
+    if customer_id is not None:
+        rows = rows.filter(customer_id=customer_id)
+    elif mobile:
+        rows = rows.filter(complainant_mobile=mobile)
+    elif email:
+        rows = rows.filter(complainant_mobile="", complainant_email__iexact=email)
+    else:
+        return None
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("-registered_at", "-id").first()
 
 
 def register_complaint(
@@ -314,17 +349,31 @@ def _register(
     if intake.channel not in Channel.values:
         raise DomainError("请选择投诉渠道", field="channel")
     mobile = ""
+    email = intake.complainant_email.strip().lower()
     if intake.complainant_mobile.strip():
         try:
             mobile = normalize_mobile(intake.complainant_mobile)
         except InvalidMobile as exc:
             raise DomainError(exc.message, field="complainant_mobile") from exc
+    elif intake.channel == Channel.EMAIL and email:
+        pass  # a mailed complaint can be answered by email: an unlinked contact
     elif intake.channel not in (Channel.MEDIA, Channel.WRITTEN, Channel.TRANSFERRED):
         raise DomainError("请填写投诉人的联系电话", field="complainant_mobile")
     images = attachments.check_images(intake.attachments)
     now = now or timezone.now()
     calendar = calendar or work_calendar()
     customer = find_by_mobile(company_id, mobile) if mobile else None
+    repeat_of, repeat_note = intake.repeat_of, "登记时关联前次投诉"
+    if repeat_of is None:
+        repeat_of = find_repeat_of(
+            company_id=company_id,
+            category=intake.category,
+            customer_id=customer.pk if customer is not None else None,
+            mobile=mobile,
+            email=email,
+            now=now,
+        )
+        repeat_note = f"{settings.COMPLAINT_REPEAT_WINDOW_DAYS} 天内同类投诉，自动标记"
     resolution_due_at, estimate_note = _resolution_due(now, calendar, special=intake.is_special)
     assignee = intake.assignee or intake.category.owner
     with transaction.atomic():
@@ -334,6 +383,7 @@ def _register(
             channel=intake.channel,
             complainant_name=intake.complainant_name.strip(),
             complainant_mobile=mobile,
+            complainant_email=email,
             content=intake.content.strip(),
             event_at=intake.event_at,
             event_place=intake.event_place.strip(),
@@ -345,8 +395,8 @@ def _register(
             registered_by=actor,
             is_special=intake.is_special,
             is_important=intake.is_important,
-            is_repeat=intake.repeat_of is not None,
-            repeat_of=intake.repeat_of,
+            is_repeat=repeat_of is not None,
+            repeat_of=repeat_of,
             registered_at=now,
             first_response_due_at=deadlines.first_response_due(now, hours=settings.COMPLAINT_FIRST_RESPONSE_HOURS),
             resolution_due_at=resolution_due_at,
@@ -355,6 +405,9 @@ def _register(
             attachments.attach(complaint, images, actor=actor, now=now)
         event_note = "；".join(part for part in (note, estimate_note) if part)
         _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
+        if repeat_of is not None:
+            repeat_text = f"重复投诉，前次投诉 {repeat_of.number}（{repeat_note}）"
+            _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=repeat_text, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
         notices.registered(complaint, now=now)
@@ -565,6 +618,71 @@ def escalate(complaint: Complaint, *, level: int, now: datetime, reason: str) ->
             complaint.refresh_from_db()
             _event(complaint, ComplaintEvent.Kind.ESCALATED, actor=None, note=reason, at=now)
     return bool(changed)
+
+
+def mark_repeat(
+    complaint: Complaint, *, actor: User, repeat_of: Complaint, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """Staff link a complaint to the earlier one it repeats (the same issue again)."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    if repeat_of.pk == complaint.pk or repeat_of.company_id != complaint.company_id:
+        raise DomainError("请填写本公司另一条投诉的编号", field="repeat_of")
+    if (repeat_of.registered_at, repeat_of.pk) > (complaint.registered_at, complaint.pk):
+        raise DomainError("前次投诉应早于这条投诉登记", field="repeat_of")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(is_repeat=True, repeat_of=repeat_of, updated_at=now)
+        complaint.refresh_from_db()
+        text = f"标记为重复投诉，前次投诉 {repeat_of.number}" + (f"：{note.strip()}" if note.strip() else "")
+        _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=text, at=now)
+    return complaint
+
+
+def unmark_repeat(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """Staff remove the repeat flag (a different issue after all); the reason is required."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    note = _required_note(note, "请填写取消重复投诉标记的原因")
+    if not complaint.is_repeat:
+        raise DomainError("这条投诉没有标记为重复投诉")
+    now = now or timezone.now()
+    with transaction.atomic():
+        earlier = complaint.repeat_of.number if complaint.repeat_of is not None else ""
+        Complaint.objects.filter(pk=complaint.pk).update(is_repeat=False, repeat_of=None, updated_at=now)
+        complaint.refresh_from_db()
+        text = f"取消重复投诉标记（前次投诉 {earlier}）：{note}" if earlier else f"取消重复投诉标记：{note}"
+        _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=text, at=now)
+    return complaint
+
+
+def repeat_position(complaint: Complaint, *, limit: int = 100) -> int:
+    """Which time the complainant raises this issue: 1 for a first complaint, 2 for a
+    repeat of a first one, and so on back along ``repeat_of`` (bounded: a cycle made by
+    hand cannot loop)."""
+    position, seen, current = 1, {complaint.pk}, complaint.repeat_of_id
+    while current is not None and current not in seen and position < limit:
+        seen.add(current)
+        position += 1
+        current = Complaint.objects.filter(pk=current).values_list("repeat_of_id", flat=True).first()
+    return position
+
+
+def set_important(
+    complaint: Complaint, *, actor: User, important: bool, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """The director marks a complaint important (kept indefinitely after archiving) or
+    removes the mark (then the usual retention applies)."""
+    _require(actor, MANAGE, "只有客服中心主任可以标记重要投诉")
+    if complaint.is_important == important:
+        raise DomainError("这条投诉已经是重要投诉" if important else "这条投诉没有标记为重要投诉")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(is_important=important, updated_at=now)
+        complaint.refresh_from_db()
+        text = "标记为重要投诉（归档后长期保存）" if important else "取消重要投诉标记（归档后按期限清除）"
+        if note.strip():
+            text += f"：{note.strip()}"
+        _event(complaint, ComplaintEvent.Kind.IMPORTANT, actor=actor, note=text, at=now)
+    return complaint
 
 
 # ---------------------------------------------------------------- the verbs as actions

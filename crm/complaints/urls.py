@@ -10,7 +10,11 @@ urlpatterns = [
     path("export/", views.complaint_export, name="export"),
     path("reports/monthly/", report_views.monthly_report, name="report_monthly"),
     path("reports/monthly/export/", report_views.monthly_report_export, name="report_monthly_export"),
+    path("mail/", views.complaint_mails, name="mails"),
+    path("mail/<int:pk>/", views.complaint_mail, name="mail"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
+    path("<int:pk>/repeat/", views.complaint_repeat, name="repeat"),
+    path("<int:pk>/important/", views.complaint_important, name="important"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     # Public (no login): the complainant's one-time satisfaction survey from the SMS link.
     path("survey/<str:token>/", views.survey, name="survey"),

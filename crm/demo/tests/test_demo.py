@@ -73,7 +73,7 @@ def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     assert {"dispatched", "plan_proposed", "in_progress", "waiting_for_customer", "archived", "cancelled"} <= statuses
     assert complaints.filter(customer__isnull=False).exists()
     assert complaints.filter(customer__isnull=True).exists()
-    assert len(set(complaints.values_list("number", flat=True))) == 30
+    assert len(set(complaints.values_list("number", flat=True))) == complaints.count()
 
 
 def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
@@ -96,3 +96,12 @@ def test_demo_has_consultations_issues_and_media_watch(demo_world):
     assert IssueEscalation.objects.count() == 1
     assert MediaCheck.objects.exists()
     assert MediaFinding.objects.filter(complaint__isnull=False).count() == 1
+
+
+def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(demo_world):
+    from crm.complaints.models import Complaint, InboundMail, PurgeRecord
+
+    assert Complaint.objects.filter(channel="email", complainant_email="qiu.demo@example.com").exists()
+    assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
+    assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
+    assert PurgeRecord.objects.count() == 1
