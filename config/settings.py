@@ -285,6 +285,8 @@ COMPLAINT_CAPTCHA_GENERATOR = "crm.complaints.captcha.random_challenge"
 # Attachments (images only): how many per complaint and the size of each.
 COMPLAINT_ATTACHMENT_MAX_FILES = env_int("COMPLAINT_ATTACHMENT_MAX_FILES", 5)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_MB", 5) * 1024 * 1024
+# Pixels per image (width × height), checked before decoding: a decompression bomb stops here.
+COMPLAINT_ATTACHMENT_MAX_PIXELS = env_int("COMPLAINT_ATTACHMENT_MAX_MEGAPIXELS", 50) * 1_000_000
 
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)

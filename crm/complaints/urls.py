@@ -10,5 +10,10 @@ urlpatterns = [
     path("export/", views.complaint_export, name="export"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path(
+        "<int:pk>/attachments/<int:attachment_id>/thumbnail/",
+        views.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),
 ]
