@@ -73,6 +73,7 @@ STATE_FILTERS = {
     "plan_pending": "方案待审批",
     "escalated": "已升级",
     "mine": "我负责的",
+    "unsorted": "待分类（网上投诉）",
     "closed": "已结束",
 }
 
@@ -96,6 +97,12 @@ def due_today_q(now: datetime) -> Q:
     return open_q() & Q(paused_at__isnull=True, resolution_due_at__gte=now, resolution_due_at__lte=end_of_today)
 
 
+def unsorted_q() -> Q:
+    """Filed without a category (the public page, an integration): waiting as 已登记 for
+    the director to choose the category when dispatching."""
+    return Q(status=Status.REGISTERED, category__name=services.UNSORTED)
+
+
 def state_q(state: str, *, user: User, now: datetime) -> Q:
     if state == "open":
         return open_q()
@@ -109,6 +116,8 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return open_q() & Q(escalation_level__gte=1)
     if state == "mine":
         return open_q() & Q(assignee=user)
+    if state == "unsorted":
+        return unsorted_q()
     if state == "closed":
         return ~open_q()
     return Q()

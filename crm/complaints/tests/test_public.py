@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from crm.complaints import captcha, public, services
@@ -446,6 +447,31 @@ def test_the_director_classifies_an_unsorted_complaint_when_dispatching(client, 
     assert client.post(url, {"assignee": service.pk, "category": category.pk}).status_code == 302
     complaint.refresh_from_db()
     assert (complaint.status, complaint.category, complaint.assignee) == (Status.DISPATCHED, category, service)
+
+
+def test_the_directors_card_counts_unsorted_complaints_and_links_to_them(
+    client, company, project, director, service, make_complaint
+):
+    from crm.complaints.cards import workbench_cards
+
+    first = Complaint.objects.get(number=number_in(submit(client, project, ip="10.0.9.1")))
+    Complaint.objects.get(number=number_in(submit(client, project, ip="10.0.9.2", complainant_mobile="13600002222")))
+    make_complaint()  # staff chose a category: dispatched at once, not waiting
+    stats = {s.key: s for s in workbench_cards(director, today=timezone.localdate())[0].stats}
+    assert stats["complaints_unsorted"].label == "待分类"
+    assert stats["complaints_unsorted"].value == 2
+    assert stats["complaints_unsorted"].warn
+    assert "complaints_unsorted" not in {s.key for s in workbench_cards(service, today=timezone.localdate())[0].stats}
+    client.force_login(director)
+    listed = client.get(stats["complaints_unsorted"].url).content.decode()
+    assert first.number in listed
+    staff_number = Complaint.objects.exclude(channel=Channel.WEBSITE).get().number
+    assert staff_number not in listed
+    category = Category.objects.get(company=company, name="售后")
+    dispatch = reverse("complaints:act", args=[first.pk, "dispatch"])
+    assert client.post(dispatch, {"assignee": service.pk, "category": category.pk}).status_code == 302
+    stats = {s.key: s for s in workbench_cards(director, today=timezone.localdate())[0].stats}
+    assert stats["complaints_unsorted"].value == 1
 
 
 def test_a_photo_is_stored_without_its_gps_position(client, project):
