@@ -24,7 +24,7 @@ page shows instead of the full image.
 from __future__ import annotations
 
 import io
-import warnings
+import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,7 +52,16 @@ JPEG_QUALITY = 90
 # to say why they are refused.
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # What Pillow raises on a file it cannot decode (corrupt, truncated, not what it says).
-DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, zlib.error)
+DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    zlib.error,
+    struct.error,
+)
 
 
 @dataclass(frozen=True)
@@ -109,20 +118,20 @@ def prepare(name: str, data: bytes) -> PreparedImage:
     if is_heic(data):
         raise DomainError(heic_refused(name), field="attachments")
     try:
-        with warnings.catch_warnings():
-            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that: both refuse.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
-                width, height = probe.size
-                if width <= 0 or height <= 0:
-                    raise DomainError(not_an_image(name), field="attachments")
-                if width * height > max_pixels():
-                    raise DomainError(too_many_pixels(name), field="attachments")
-                probe.verify()
-            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
-                image.load()
-                content_type = FORMATS[str(image.format)]
-                upright = _clean(image)
+        # Pillow raises DecompressionBombError above twice Image.MAX_IMAGE_PIXELS (and only
+        # warns above it, an error where warnings are errors); our own, lower limit is
+        # checked from the header right after.
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
+            width, height = probe.size
+            if width <= 0 or height <= 0:
+                raise DomainError(not_an_image(name), field="attachments")
+            if width * height > max_pixels():
+                raise DomainError(too_many_pixels(name), field="attachments")
+            probe.verify()
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+            image.load()
+            content_type = FORMATS[str(image.format)]
+            upright = _clean(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DomainError(too_many_pixels(name), field="attachments") from exc
     except DECODE_ERRORS as exc:
@@ -139,7 +148,10 @@ def prepare(name: str, data: bytes) -> PreparedImage:
 
 def _clean(image: Image.Image) -> Image.Image:
     """The pixels only: turned upright, in sRGB, with no metadata left in ``info``."""
-    upright = ImageOps.exif_transpose(image)
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except (*DECODE_ERRORS, TypeError, KeyError, struct.error):
+        upright = image.copy()  # EXIF too broken to read its orientation: as stored
     icc = image.info.get("icc_profile")
     if icc and upright.mode in ("RGB", "RGBA"):
         try:
@@ -256,13 +268,11 @@ def thumbnail(row: ComplaintAttachment) -> bytes | None:
     try:
         with row.file.open("rb") as handle:
             data = handle.read()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
-                if image.width * image.height > max_pixels():
-                    return None
-                image.load()
-                made = make_thumbnail(_clean(image))
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+            if image.width * image.height > max_pixels():
+                return None
+            image.load()
+            made = make_thumbnail(_clean(image))
     except (FileNotFoundError, Image.DecompressionBombError, Image.DecompressionBombWarning, *DECODE_ERRORS):
         return None
     storage.save(name, ContentFile(made))

@@ -73,6 +73,14 @@ def jpeg_sideways(width: int = 40, height: int = 20, orientation: int = 6) -> by
     return _save(image, "JPEG", exif=gps_exif(orientation), quality=95)
 
 
+def jpeg_with_broken_exif() -> bytes:
+    """A sideways photo whose EXIF says Make (0x010F, text) is YResolution (0x011B, a
+    fraction): Pillow reads the orientation but cannot write the EXIF back."""
+    data = jpeg_sideways()
+    assert data.count(b"\x01\x0f\x00\x02") == 1
+    return data.replace(b"\x01\x0f\x00\x02", b"\x01\x1b\x00\x02")
+
+
 def truncated_jpeg() -> bytes:
     """A real JPEG cut in half (an upload that stopped): the header reads, the pixels don't."""
     image = Image.effect_noise((256, 256), 64).convert("RGB")
