@@ -132,6 +132,7 @@ def prepare(name: str, data: bytes) -> PreparedImage:
             image.load()
             content_type = FORMATS[str(image.format)]
             upright = _clean(image)
+            encoded, thumbnail = _encode(upright, content_type), make_thumbnail(upright)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DomainError(too_many_pixels(name), field="attachments") from exc
     except DECODE_ERRORS as exc:
@@ -141,8 +142,8 @@ def prepare(name: str, data: bytes) -> PreparedImage:
         content_type=content_type,
         width=upright.width,
         height=upright.height,
-        data=_encode(upright, content_type),
-        thumbnail=make_thumbnail(upright),
+        data=encoded,
+        thumbnail=thumbnail,
     )
 
 
@@ -171,7 +172,7 @@ def _encode(image: Image.Image, content_type: str) -> bytes:
             image = image.convert("RGB")
         image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     elif content_type == "image/png":
-        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+        if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
             image = image.convert("RGBA")
         image.save(out, "PNG", optimize=True)
     else:

@@ -229,3 +229,32 @@ def test_damaged_files_give_a_chinese_refusal_or_a_clean_image_never_a_crash():
             assert b"GPS" not in image.data
             outcomes.add("stored")
     assert outcomes == {"refused on attachments", "stored"}
+
+
+def _saved(image, fmt, **params):
+    out = io.BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "stored_mode"),
+    [
+        (_saved(Image.new("I;16", (30, 20), 1000), "PNG"), "I;16"),  # 16-bit grey
+        (_saved(Image.new("LA", (30, 20), (100, 50)), "PNG"), "LA"),
+        (_saved(Image.new("P", (30, 20), 3), "PNG", transparency=3), "P"),
+        (_saved(Image.new("1", (30, 20), 1), "PNG"), "1"),
+        (_saved(Image.new("CMYK", (30, 20), (0, 100, 0, 0)), "JPEG"), "RGB"),  # browsers: RGB
+        (_saved(Image.new("L", (30, 20), 80), "JPEG"), "L"),
+        (_saved(Image.new("RGBA", (30, 20), (1, 2, 3, 4)), "WEBP", lossless=True), "RGBA"),
+        (
+            _saved(Image.new("RGB", (30, 20), "red"), "PNG", save_all=True, append_images=[Image.new("RGB", (30, 20))]),
+            "RGB",
+        ),
+    ],
+)
+def test_every_colour_mode_is_stored_and_thumbnailed(data, stored_mode):
+    image = attachments.prepare("m", data)
+    stored = opened(image.data)
+    assert (stored.mode, stored.size, getattr(stored, "n_frames", 1)) == (stored_mode, (30, 20), 1)
+    assert opened(image.thumbnail).mode == "RGB"
