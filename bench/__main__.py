@@ -1,4 +1,4 @@
-"""``python -m bench customers|care [options]``: the benchmarks, outside the installed apps.
+"""``python -m bench customers|care|complaints [options]``: the benchmarks, outside the installed apps.
 
 The options are parsed before Django starts (so ``--help`` and a bad option need no
 database); then DJANGO_SETTINGS_MODULE defaults to config.settings_test and Django is set

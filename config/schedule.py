@@ -58,6 +58,18 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Turn signing, delivery, move-in and birthday occasions into visit tasks (回访), once per customer, plan and occasion.",
     ),
     ScheduledJob(
+        name="poll_complaint_mailbox",
+        func="crm.complaints.jobs.poll_complaint_mailbox",
+        every=timedelta(minutes=2),
+        why="Complaints sent by email: each new mail of the complaint mailbox is registered once (off without COMPLAINT_IMAP_HOST).",
+    ),
+    ScheduledJob(
+        name="purge_expired_complaints",
+        func="crm.complaints.jobs.purge_expired_complaints",
+        every=timedelta(days=1),
+        why="Archived complaints are kept one year (important ones indefinitely); purge the expired ones with a record (PIPL, DESIGN 3.4).",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -224,7 +224,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
         "VisitStatusEnum": "crm.visits.models.VisitTask.Status",
         "VisitChannelEnum": "crm.visits.models.Channel",
+        # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
+        "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
     },
 }
 
@@ -287,6 +289,44 @@ COMPLAINT_ATTACHMENT_MAX_FILES = env_int("COMPLAINT_ATTACHMENT_MAX_FILES", 5)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_MB", 5) * 1024 * 1024
 # Pixels per image (width × height), checked before decoding: a decompression bomb stops here.
 COMPLAINT_ATTACHMENT_MAX_PIXELS = env_int("COMPLAINT_ATTACHMENT_MAX_MEGAPIXELS", 50) * 1_000_000
+
+# The address customers reach this site at, for links sent by SMS (the complaint
+# satisfaction survey): scheme and host, no trailing slash.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A complaint's satisfaction-survey link (满意度回访) is valid this many days, and a rating
+# at or below COMPLAINT_SURVEY_LOW_RATING does not confirm the complaint: it is flagged for
+# the director (seed 002 3.3: feedback is taken and the plan adjusted where needed).
+COMPLAINT_SURVEY_DAYS = env_int("COMPLAINT_SURVEY_DAYS", 7)
+COMPLAINT_SURVEY_LOW_RATING = env_int("COMPLAINT_SURVEY_LOW_RATING", 2)
+
+# Complaints: a complaint of the same customer (or, unlinked, the same mobile) and the same
+# category registered within this many days of the earlier one is flagged 重复投诉
+# (one window for all companies; 0 turns automatic detection off).
+COMPLAINT_REPEAT_WINDOW_DAYS = env_int("COMPLAINT_REPEAT_WINDOW_DAYS", 90)
+
+# Complaints: archived complaints are purged this many days after archiving (one year by
+# company policy, DESIGN 3.4); those marked important are kept indefinitely.
+COMPLAINT_RETENTION_DAYS = env_int("COMPLAINT_RETENTION_DAYS", 365)
+
+# Complaint email intake (crm.complaints.mail_intake): the IMAP mailbox polled by the job
+# poll_complaint_mailbox. No host: intake by email is off. The mails become complaints of
+# the company of COMPLAINT_IMAP_ACTOR (the username of the staff account registering them,
+# which needs the permission to register complaints); the project is the one named in the
+# mail, else the linked customer's, else COMPLAINT_IMAP_PROJECT (a project code), and the
+# category the one named in the subject, else COMPLAINT_IMAP_CATEGORY.
+COMPLAINT_IMAP_HOST = env_str("COMPLAINT_IMAP_HOST", "")
+COMPLAINT_IMAP_PORT = env_int("COMPLAINT_IMAP_PORT", 993)
+COMPLAINT_IMAP_SSL = env_bool("COMPLAINT_IMAP_SSL", True)
+COMPLAINT_IMAP_CA_FILE = env_str("COMPLAINT_IMAP_CA_FILE", "")
+COMPLAINT_IMAP_USER = env_str("COMPLAINT_IMAP_USER", "")
+COMPLAINT_IMAP_PASSWORD = env_str("COMPLAINT_IMAP_PASSWORD", "")
+COMPLAINT_IMAP_FOLDER = env_str("COMPLAINT_IMAP_FOLDER", "INBOX")
+COMPLAINT_IMAP_TIMEOUT_SECONDS = env_int("COMPLAINT_IMAP_TIMEOUT_SECONDS", 30)
+COMPLAINT_IMAP_ACTOR = env_str("COMPLAINT_IMAP_ACTOR", "")
+COMPLAINT_IMAP_PROJECT = env_str("COMPLAINT_IMAP_PROJECT", "")
+COMPLAINT_IMAP_CATEGORY = env_str("COMPLAINT_IMAP_CATEGORY", "服务质量")
+COMPLAINT_IMAP_BATCH = env_int("COMPLAINT_IMAP_BATCH", 50)
+COMPLAINT_IMAP_MAX_BYTES = env_int("COMPLAINT_IMAP_MAX_MB", 25) * 1024 * 1024
 
 # Workbench counts of wide scopes (project/company: a table scan each) are cached this long.
 WORKBENCH_CACHE_SECONDS = env_int("WORKBENCH_CACHE_SECONDS", 300)

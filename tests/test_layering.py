@@ -13,8 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 LAYERS = next(c for c in CONFIG["contracts"] if c["id"] == "layers")["layers"]
-# The apps that carry one capability each (DESIGN 4); they share the layer above customers.
+# The apps that carry one capability each (DESIGN 4). Care (the outbox) is the layer above
+# customers; the others share the layer above care (decision 0018: complaints notify through
+# the outbox), and every one of them is called by another only through services/selectors.
 CAPABILITY_APPS = ("crm.care", "crm.visits", "crm.complaints", "crm.service")
+CARE = "crm.care"
 PUBLIC = ("services", "selectors")
 
 
@@ -27,10 +30,17 @@ def test_every_app_under_crm_is_in_the_layer_order():
     assert apps - listed_apps() == set(), "add the new app to [tool.importlinter] layers in pyproject.toml"
 
 
-def test_the_capability_apps_share_one_layer():
-    layer = next(layer for layer in LAYERS if "crm.care" in layer)
-    present = [app for app in CAPABILITY_APPS if (ROOT / app.replace(".", "/")).exists()]
-    assert set(present) <= {name.strip("() ") for name in re.split(r"[|:]", layer)}
+def _names(layer: str) -> set[str]:
+    return {name.strip("() ") for name in re.split(r"[|:]", layer)}
+
+
+def test_the_capability_apps_share_one_layer_above_care():
+    care_at = next(i for i, layer in enumerate(LAYERS) if CARE in _names(layer))
+    assert _names(LAYERS[care_at]) == {CARE}, "care is a layer of its own"
+    above = _names(LAYERS[care_at - 1])
+    present = [app for app in CAPABILITY_APPS if app != CARE and (ROOT / app.replace(".", "/")).exists()]
+    assert set(present) <= above
+    assert "crm.customers" in _names(LAYERS[care_at + 1])
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,27 @@ _VISITS_READ = ("visits.view_visittask", "visits.view_visitissue")
 _VISITS_WORK = (*_VISITS_READ, "visits.change_visittask", "visits.add_visitissue")
 _VISITS_LEAD = (*_VISITS_WORK, "visits.assign_visittask")
 _VISITS_DIRECT = (*_VISITS_LEAD, "visits.export_visits", "visits.view_visitplan", "visits.change_visitplan")
+# 咨询, 首问责任制, 媒体监督 (crm.complaints consultations/issues/media): 客服专员 and 值班人员
+# record consultations and own issues; 置业顾问 may be first responder for their own
+# customers' issues (no register_any_issue: crm.complaints.issues checks the customer);
+# 市场专员 watches the media (and may turn a finding into an issue they own); 客服中心主任
+# does all of it and sees escalations (manage_complaint); 管理层 reads.
+_CONSULT_READ = ("complaints.view_consultation",)
+_CONSULT_WORK = (*_CONSULT_READ, "complaints.add_consultation", "complaints.change_consultation")
+_ISSUES_READ = ("complaints.view_customerissue",)
+_ISSUES_OWN = (*_ISSUES_READ, "complaints.add_customerissue", "complaints.change_customerissue")
+_ISSUES_WORK = (*_ISSUES_OWN, "complaints.register_any_issue")
+_MEDIA_READ = ("complaints.view_medium", "complaints.view_mediafinding", "complaints.view_mediacheck")
+_MEDIA_WORK = (
+    *_MEDIA_READ,
+    "complaints.add_mediafinding",
+    "complaints.change_mediafinding",
+    "complaints.add_mediacheck",
+)
+_CASEWORK_EXPORT = ("complaints.export_consultations", "complaints.export_issues", "complaints.export_media_findings")
+# 投诉分析报告 (monthly, crm.complaints.analysis): 客服中心主任, 管理层, 市场专员 and
+# administrators (DESIGN 3.7); 市场专员 reads the figures without the complaint list.
+_COMPLAINTS_REPORT = ("complaints.view_complaint_report",)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -83,6 +104,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.import_customers",
             "customers.export_customers",
             *_VISITS_WORK,
+            *_ISSUES_OWN,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -110,9 +132,15 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_WORK,
             *_VISITS_WORK,
             "visits.export_visits",
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            "complaints.export_consultations",
+            "complaints.export_issues",
         ),
     ),
-    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
+    Role.DUTY: RoleSpec(
+        Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK)
+    ),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
         (
@@ -128,6 +156,11 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
             *_VISITS_DIRECT,
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_MEDIA_WORK,
+            *_CASEWORK_EXPORT,
+            *_COMPLAINTS_REPORT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -135,12 +168,32 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
         (*_VIEW, "customers.view_audit", "customers.export_customers", *_VISITS_READ, "visits.export_visits"),
     ),
     Role.ANALYST: RoleSpec(
-        Scope.COMPANY, (*_VIEW, "customers.export_customers", *_VISITS_READ, "visits.export_visits")
+        Scope.COMPANY,
+        (
+            *_VIEW,
+            "customers.export_customers",
+            *_VISITS_READ,
+            "visits.export_visits",
+            *_MEDIA_WORK,
+            *_ISSUES_WORK,
+            "complaints.export_media_findings",
+            *_COMPLAINTS_REPORT,
+        ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(
         Scope.COMPANY,
-        (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ, *_VISITS_READ),
+        (
+            *_VIEW,
+            "customers.export_customers",
+            "customers.view_audit",
+            *_COMPLAINTS_READ,
+            *_VISITS_READ,
+            *_CONSULT_READ,
+            *_ISSUES_READ,
+            *_MEDIA_READ,
+            *_COMPLAINTS_REPORT,
+        ),
     ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -167,12 +220,25 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_APPROVE,
             *_CARE_RULES,
             *_COMPLAINTS_DIRECT,
+            *_COMPLAINTS_REPORT,
             "complaints.add_category",
             "complaints.change_category",
             *_VISITS_DIRECT,
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_MEDIA_WORK,
+            *_CASEWORK_EXPORT,
+            "complaints.add_consultationtopic",
+            "complaints.change_consultationtopic",
+            "complaints.add_medium",
+            "complaints.change_medium",
+            # 投诉邮件, 投诉邮箱状态, 投诉清除记录: read-only in the admin (crm.complaints.admin).
+            "complaints.view_inboundmail",
+            "complaints.view_mailboxstate",
+            "complaints.view_purgerecord",
         ),
     ),
 }

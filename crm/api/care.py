@@ -66,9 +66,9 @@ class MessageSerializer(serializers.ModelSerializer[OutboundMessage]):
     """A message as staff see it on the outbox: the mobile masked, the occasion in words,
     why it did not go (``reason``) and what to do about it (``fix``)."""
 
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
-    customer_number = serializers.CharField(source="customer.number", read_only=True)
-    mobile = serializers.CharField(source="customer.masked_mobile", read_only=True)
+    customer_name = serializers.CharField(source="recipient_name", read_only=True)
+    customer_number = serializers.CharField(source="customer.number", read_only=True, default="")
+    mobile = serializers.CharField(source="masked_recipient_mobile", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
     trigger_label = serializers.CharField(source="get_trigger_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)

@@ -56,6 +56,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
     channel_label = serializers.CharField(source="get_channel_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     mobile = serializers.CharField(source="masked_mobile", read_only=True)
+    email = serializers.CharField(source="masked_email", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
@@ -74,6 +75,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "status_label",
             "complainant_name",
             "mobile",
+            "email",
             "content",
             "event_at",
             "event_place",
@@ -89,6 +91,7 @@ class ComplaintSerializer(serializers.ModelSerializer[Complaint]):
             "is_special",
             "is_important",
             "is_repeat",
+            "repeat_of",
             "plan",
             "satisfaction",
             "registered_at",
@@ -122,6 +125,7 @@ class ComplaintCreateSerializer(serializers.Serializer[Any]):
     channel = serializers.ChoiceField(choices=Channel.choices)
     complainant_name = serializers.CharField(max_length=50)
     complainant_mobile = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    complainant_email = serializers.EmailField(required=False, allow_blank=True, default="")
     content = serializers.CharField(max_length=5000)
     project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.none())
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.none())
@@ -161,6 +165,8 @@ class ActionSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     plan = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     satisfaction = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5)
+    # progress: tell the complainant by SMS (投诉进度)
+    notify = serializers.BooleanField(required=False, default=False)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
@@ -210,6 +216,7 @@ class ComplaintViewSet(
                 channel=data["channel"],
                 complainant_name=data["complainant_name"],
                 complainant_mobile=data["complainant_mobile"],
+                complainant_email=data["complainant_email"],
                 content=data["content"],
                 project=data["project"],
                 category=data["category"],

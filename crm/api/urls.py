@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, complaints, integrations, io, views, visits
+from . import care, casework, complaint_reports, complaints, integrations, io, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -17,6 +17,9 @@ router.register("care/drafts", care.DraftViewSet, basename="api-care-draft")
 router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out")
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
 router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
+router.register("consultations", casework.ConsultationViewSet, basename="api-consultation")
+router.register("issues", casework.IssueViewSet, basename="api-issue")
+router.register("media-findings", casework.FindingViewSet, basename="api-media-finding")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
@@ -26,5 +29,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
     *io.urlpatterns,
+    *complaint_reports.urlpatterns,
     *router.urls,
 ]

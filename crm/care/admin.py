@@ -14,7 +14,15 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from crm.care import rendering, services, templating
-from crm.care.models import CareRule, Draft, GatewayState, InboundReply, MoveInBatch, OutboundMessage
+from crm.care.models import (
+    CareRule,
+    Draft,
+    GatewayState,
+    InboundReply,
+    MoveInBatch,
+    OptedOutMobile,
+    OutboundMessage,
+)
 from crm.core.errors import DomainError
 from crm.lib.mobile import mask_mobile
 from crm.projects.admin import ProjectAdmin
@@ -120,13 +128,35 @@ class DraftAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyAdmin):
-    list_display = ["scheduled_at", "customer", "trigger", "project", "status", "attempts", "gateway", "error_code"]
+    list_display = [
+        "scheduled_at",
+        "customer",
+        "contact_name",
+        "trigger",
+        "project",
+        "status",
+        "attempts",
+        "gateway",
+        "error_code",
+    ]
     list_filter = ["status", "trigger", "project", "gateway"]
     search_fields = ["gateway_message_id", "occasion", "customer__number"]
     date_hierarchy = "scheduled_at"
     list_select_related = ["customer", "project"]
-    # The message text and the customer are visible; the customer's mobile is not (PIPL).
-    exclude = ["params"]
+    # The message text and the customer are visible; the customer's mobile (and a contact's)
+    # is not (PIPL).
+    exclude = ["params", "contact_mobile"]
+
+
+@admin.register(OptedOutMobile)
+class OptedOutMobileAdmin(ReadOnlyAdmin):
+    list_display = ["masked", "opted_out_at", "source"]
+    exclude = ["mobile"]
+    readonly_fields = ["masked"]
+
+    @admin.display(description="手机号")
+    def masked(self, obj: OptedOutMobile) -> str:
+        return mask_mobile(obj.mobile)
 
 
 @admin.register(InboundReply)

@@ -213,13 +213,29 @@ class _Batch:
     day: date  # Asia/Shanghai day the counts are for
     sent_today: Counter[int]
     deals: dict[int, Mapping[str, object]]
+    # Recipients who are not customers (unlinked complainants) are capped by number.
+    sent_to_contact: Counter[str] = field(default_factory=Counter)
     accepted: list[_Accepted] = field(default_factory=list)
     paused_until: datetime | None = None
     pause_reason: str = ""
 
     @classmethod
     def load(cls, messages: list[OutboundMessage], now: datetime) -> _Batch:
-        customer_ids = {m.customer_id for m in messages}
+        customer_ids = {m.customer_id for m in messages if m.customer_id is not None}
+        contacts = {m.contact_mobile for m in messages if m.customer_id is None}
+        contact_counts = (
+            OutboundMessage.objects.filter(
+                customer__isnull=True,
+                contact_mobile__in=contacts,
+                status__in=SENT_STATUSES,
+                submitted_at__gte=_local_midnight(now),
+            )
+            .values_list("contact_mobile")
+            .annotate(n=Count("id"))
+            .order_by()
+            if contacts
+            else []
+        )
         counts = (
             OutboundMessage.objects.filter(
                 customer_id__in=customer_ids,
@@ -236,14 +252,29 @@ class _Batch:
             if deal_ids
             else {}
         )
-        return cls(day=local_day(now), sent_today=Counter(dict(counts)), deals=deals)
+        return cls(
+            day=local_day(now),
+            sent_today=Counter(dict(counts)),
+            deals=deals,
+            sent_to_contact=Counter(dict(contact_counts)),
+        )
 
-    def sent_today_for(self, customer_id: int, now: datetime) -> int:
-        """Messages sent to the customer today: those counted at load plus those this batch
-        sent; a batch running past midnight counts afresh."""
+    def sent_today_for(self, message: OutboundMessage, now: datetime) -> int:
+        """Messages sent to the message's recipient today: those counted at load plus those
+        this batch sent; a batch running past midnight counts afresh."""
+        if message.customer_id is None:
+            if local_day(now) != self.day:
+                return _sent_today_to_contact(message.contact_mobile, now)
+            return self.sent_to_contact[message.contact_mobile]
         if local_day(now) != self.day:
-            return _sent_today(customer_id, now)
-        return self.sent_today[customer_id]
+            return _sent_today(message.customer_id, now)
+        return self.sent_today[message.customer_id]
+
+    def count_sent(self, message: OutboundMessage) -> None:
+        if message.customer_id is None:
+            self.sent_to_contact[message.contact_mobile] += 1
+        else:
+            self.sent_today[message.customer_id] += 1
 
 
 def _deal_id(message: OutboundMessage) -> int | None:
@@ -255,7 +286,15 @@ def _blocked(
 ) -> tuple[str, str] | None:
     """(new status, reason) when the message must not go; None when it may. ``deals``: the
     batch's deals by id, read at once (else the message's deal is read here)."""
+    if message.contact_mobile and services.mobile_has_opted_out(message.contact_mobile):
+        return Status.CANCELLED, "该号码已退订短信（回复退订），不再发送"
     customer = message.customer
+    if customer is None:
+        # A contact who is not a customer (an unlinked complainant): only service notices
+        # about their own complaint go to them, and only an opt-out of the number stops them.
+        if message.purpose != Purpose.NOTIFICATION:
+            return Status.CANCELLED, "收件人不是客户，只能接收服务通知"
+        return _unfilled(message)
     if customer.has_opted_out:
         return Status.CANCELLED, "客户已退订"
     if customer.is_archived:
@@ -272,6 +311,10 @@ def _blocked(
             return Status.CANCELLED, "成交已取消"
         if message.trigger == Trigger.SIGNING_REMINDER and deal["contracted_on"]:
             return Status.CANCELLED, "客户已签约，无需提醒"
+    return _unfilled(message)
+
+
+def _unfilled(message: OutboundMessage) -> tuple[str, str] | None:
     unfilled = [name for name in templating.placeholders(message.text) if name in templating.KNOWN]
     if unfilled:
         # The last guard against a placeholder reaching a customer: a person fills it first.
@@ -323,6 +366,12 @@ def _sent_today(customer_id: int, now: datetime) -> int:
     ).count()
 
 
+def _sent_today_to_contact(mobile: str, now: datetime) -> int:
+    return OutboundMessage.objects.filter(
+        customer__isnull=True, contact_mobile=mobile, status__in=SENT_STATUSES, submitted_at__gte=_local_midnight(now)
+    ).count()
+
+
 def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
     """Mark what the gateway accepted as sent, with its timeline events, in one transaction.
 
@@ -371,6 +420,7 @@ def _mark_sent(accepted: list[_Accepted], gateway_name: str) -> None:
                 source=a.message,
             )
             for a in mine
+            if a.message.customer_id is not None  # a contact who is no customer has no timeline
         )
 
 
@@ -386,7 +436,13 @@ def _hand(message: OutboundMessage, now: datetime, gateway_name: str) -> bool:
     if message.claimed_at is None:  # not a claimed row: nothing of ours to hand over
         return False
     handed = outbox.hand_off(
-        message.pk, claim=message.claimed_at, now=now, gateway=gateway_name, purpose=message.purpose
+        message.pk,
+        claim=message.claimed_at,
+        now=now,
+        gateway=gateway_name,
+        purpose=message.purpose,
+        to_customer=message.customer_id is not None,
+        to_contact=bool(message.contact_mobile),
     )
     if handed:
         message.claimed_at = message.handed_at = now
@@ -424,7 +480,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
         # 工信部令第31号: no care/marketing SMS 20:00–08:00; past its window it is not claimed again.
         _reschedule(message, timing.quiet_hours_end(now), "夜间免打扰时段，推迟到 08:00", now=now)
         return False
-    if batch.sent_today_for(message.customer_id, now) >= daily_cap():
+    if batch.sent_today_for(message, now) >= daily_cap():
         later = timing.quiet_hours_end(now + timedelta(hours=12))
         _reschedule(message, later, f"已达每日 {daily_cap()} 条上限，顺延", now=now)
         return False
@@ -436,7 +492,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
     result = gateway.send(
         SmsMessage(
             reference=str(message.pk),
-            mobile=message.customer.mobile,
+            mobile=message.recipient_mobile,
             sign_name=company.sms_signature or company.name,
             template_code=message.rule.gateway_template_code,
             params={k: str(v) for k, v in (message.params or {}).items()},
@@ -448,7 +504,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
     if outcome is Outcome.ACCEPTED:
         # Marked sent with the rest of the batch (_mark_sent), still only if still ours.
         batch.accepted.append(_Accepted(message, handed_at, result.gateway_message_id, handed_at))
-        batch.sent_today[message.customer_id] += 1
+        batch.count_sent(message)
         return True
     if outcome is Outcome.UNKNOWN:
         # Stays "submitting": settle_submitting asks the gateway instead of resending.
@@ -464,7 +520,7 @@ def _send_one(message: OutboundMessage, gateway: Gateway, clock: Clock, batch: _
         return False
     if outcome is Outcome.OPTED_OUT:
         _finish(message, Status.FAILED, result.detail, result.code, now=now)
-        services.opt_out(message.customer, actor=None, source=f"网关黑名单 {result.code}")
+        _opt_out_recipient(message, source=f"网关黑名单 {result.code}")
         return False
     if outcome is Outcome.FAILED:
         _finish(message, Status.FAILED, result.detail, result.code, now=now)
@@ -522,7 +578,7 @@ def settle_submitting(*, now: datetime, gateway: Gateway | None = None, limit: i
             mine = [
                 receipt
                 for sent_on in _query_dates(claimed_at)
-                for receipt in gateway.query(str(message.pk), message.customer.mobile, sent_on)
+                for receipt in gateway.query(str(message.pk), message.recipient_mobile, sent_on)
                 if receipt.reference == str(message.pk)
             ]
         except QueryError as exc:
@@ -608,7 +664,7 @@ def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) ->
         # the same open row: only the first moves it and writes the timeline event.
         if not outbox.move(message.pk, frm=frm, to=to, claim=message.claimed_at, now=now, **updates):
             return False
-        if first:
+        if first and message.customer_id is not None:
             timeline.record(
                 message.customer_id,
                 TimelineEvent.Kind.MESSAGE,
@@ -617,8 +673,17 @@ def _apply_receipt(message: OutboundMessage, receipt: Receipt, now: datetime) ->
                 source=message,
             )
     if receipt.has_opted_out:
-        services.opt_out(message.customer, actor=None, source="网关回执：黑名单/退订")
+        _opt_out_recipient(message, source="网关回执：黑名单/退订")
     return True
+
+
+def _opt_out_recipient(message: OutboundMessage, *, source: str) -> None:
+    """The gateway says the recipient refuses SMS: opt out the customer, or the number of a
+    contact who is not a customer."""
+    if message.customer is not None:
+        services.opt_out(message.customer, actor=None, source=source)
+    else:
+        services.opt_out_mobile(message.contact_mobile, source=source)
 
 
 def expire_overdue(*, now: datetime, due_only: bool = False) -> int:
@@ -650,7 +715,12 @@ def record_receipts(receipts: Iterable[Receipt], *, gateway_name: str, now: date
             lookup = Q(gateway_message_id=receipt.gateway_message_id) if receipt.gateway_message_id else Q(pk__in=[])
             if receipt.reference.isdigit():
                 lookup |= Q(pk=int(receipt.reference))
-            message = OutboundMessage.objects.select_for_update().filter(lookup).select_related("customer").first()
+            message = (
+                OutboundMessage.objects.select_for_update(of=("self",))
+                .filter(lookup)
+                .select_related("customer")
+                .first()
+            )
             if message is None:
                 log.warning("receipt for unknown message %s/%s", receipt.reference, receipt.gateway_message_id)
                 continue
@@ -680,6 +750,8 @@ def record_replies(replies: Iterable[Reply], *, gateway_name: str, now: datetime
             )
             if not created or not reply.is_opt_out:
                 continue
+            # The number itself, so that a complainant who is not a customer is not sent to.
+            services.opt_out_mobile(reply.mobile, source=f"短信回复“{reply.text}”", now=received)
             customers = list(
                 Customer.objects.filter(Q(mobile=reply.mobile) | Q(mobile2=reply.mobile), has_opted_out=False)
             )

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from crm.care.rules import Audience, Purpose, Trigger
+from crm.lib.mobile import mask_mobile
 
 
 class CareRule(models.Model):
@@ -133,10 +134,16 @@ class Draft(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """One SMS to one customer for one occasion: the outbox row the dispatcher sends.
+    """One SMS to one recipient for one occasion: the outbox row the dispatcher sends.
 
-    Unique per (customer, trigger, occasion, family member): no planning run, second
-    runner or redelivered task can create it twice.
+    The recipient is a customer, or, for a complaint notice to a complainant who is not a
+    customer (an unlinked contact), ``contact_mobile`` with no customer
+    (docs/decisions/0018-complaint-notices-through-the-outbox.md). A row with a customer
+    and a ``contact_mobile`` goes to that number (the one the complainant gave).
+
+    Unique per (customer, trigger, occasion, family member), or per (contact mobile,
+    trigger, occasion) without a customer: no planning run, second runner or redelivered
+    task can create it twice.
     """
 
     class Status(models.TextChoices):
@@ -202,8 +209,17 @@ class OutboundMessage(models.Model):
     }
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="messages", verbose_name="客户"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name="客户",
     )
+    # The number to send to when it is not the customer's own (a complaint's contact
+    # number), and the name to show staff for a recipient who is not a customer.
+    contact_mobile = models.CharField("收件手机号", max_length=20, blank=True)
+    contact_name = models.CharField("收件人", max_length=50, blank=True)
     family_member = models.ForeignKey(
         "customers.FamilyMember",
         on_delete=models.CASCADE,
@@ -260,6 +276,17 @@ class OutboundMessage(models.Model):
                 condition=models.Q(family_member__isnull=False),
                 name="uniq_family_message_occasion",
             ),
+            # A recipient who is not a customer (an unlinked complainant): one message per
+            # (number, trigger, occasion); NULL customers never conflict in the keys above.
+            models.UniqueConstraint(
+                fields=["contact_mobile", "trigger", "occasion"],
+                condition=models.Q(customer__isnull=True),
+                name="uniq_contact_message_occasion",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | ~models.Q(contact_mobile=""),
+                name="message_has_recipient",
+            ),
         ]
         indexes = [
             # the dispatch command's count of due rows.
@@ -273,10 +300,51 @@ class OutboundMessage(models.Model):
             models.Index(fields=["gateway_message_id"], name="message_gateway_id"),
             # the customer's daily cap and 360° page.
             models.Index(fields=["customer", "-scheduled_at"], name="message_customer"),
+            # the daily cap of a recipient who is not a customer (dispatch's _Batch.load).
+            models.Index(
+                fields=["contact_mobile", "submitted_at"],
+                condition=models.Q(customer__isnull=True),
+                name="message_contact",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_trigger_display()} → {self.customer_id} ({self.get_status_display()})"
+        return f"{self.get_trigger_display()} → {self.customer_id or self.masked_recipient_mobile} ({self.get_status_display()})"
+
+    @property
+    def recipient_mobile(self) -> str:
+        """The number the gateway gets: the contact number when there is one, else the
+        customer's mobile."""
+        if self.contact_mobile:
+            return self.contact_mobile
+        return self.customer.mobile if self.customer is not None else ""
+
+    @property
+    def masked_recipient_mobile(self) -> str:
+        return mask_mobile(self.recipient_mobile) if self.recipient_mobile else ""
+
+    @property
+    def recipient_name(self) -> str:
+        if self.customer is not None:
+            return str(self.customer.name)
+        return self.contact_name or "投诉人（未关联客户）"
+
+
+class OptedOutMobile(models.Model):
+    """A number that replied an opt-out word (or was opted out by staff or the gateway's
+    blacklist): nothing is sent to it as a contact who is not a customer (a complainant);
+    customers with the number are opted out on the customer row as before."""
+
+    mobile = models.CharField("手机号", max_length=20, unique=True)
+    opted_out_at = models.DateTimeField("退订时间")
+    source = models.CharField("来源", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "已退订号码"
+        ordering = ["-opted_out_at"]
+
+    def __str__(self) -> str:
+        return mask_mobile(self.mobile)
 
 
 class InboundReply(models.Model):

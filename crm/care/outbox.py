@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from crm.care import templating
 from crm.care.audience import CONSENT_FIELD
-from crm.care.models import OutboundMessage
+from crm.care.models import OptedOutMobile, OutboundMessage
 from crm.care.rules import Purpose
 from crm.core import bulk
 from crm.core.errors import DomainError
@@ -76,6 +76,15 @@ def queue_for(customers: QuerySet[Any], spec: Mapping[str, Any]) -> int:
     returns how many were inserted (conflicts are skipped)."""
     recipients = customers.order_by().values("pk")  # one column (Django names it "pk" or not)
     return bulk.insert_for_each(OutboundMessage, "customer_id", recipients, constants=spec, skip_conflicts=True)
+
+
+def queue_notice_row(fields: Mapping[str, Any]) -> bool:
+    """Insert one outbox row (a notice to one person, crm.care.services.queue_notice) unless
+    its unique key is taken (ON CONFLICT DO NOTHING: a second call, a concurrent one, inserts
+    nothing); returns whether it was inserted."""
+    before = OutboundMessage.objects.filter(trigger=fields["trigger"], occasion=fields["occasion"]).count()
+    OutboundMessage.objects.bulk_create([OutboundMessage(**fields)], ignore_conflicts=True)
+    return OutboundMessage.objects.filter(trigger=fields["trigger"], occasion=fields["occasion"]).count() > before
 
 
 # ----------------------------------------------------------------------------- moving
@@ -157,11 +166,29 @@ def move(
     return move_all(Q(pk=message_id), frm=frm, to=to, claims=claims, only_if=only_if, now=now, **fields) == 1
 
 
-def hand_off(message_id: int, *, claim: datetime, now: datetime, gateway: str, purpose: str) -> bool:
+def hand_off(
+    message_id: int,
+    *,
+    claim: datetime,
+    now: datetime,
+    gateway: str,
+    purpose: str,
+    to_customer: bool = True,
+    to_contact: bool = False,
+) -> bool:
     """Dispatch's hand-off, "submitting" → "submitting" (a move of the table): re-take the
     claim and stamp ``handed_at`` and the gateway, only while the claim is still ``claim``
-    and the customer may still receive a message of ``purpose`` (consent for it, not opted
-    out, not archived: crm.care.audience.reachable's rule). Returns whether it was handed.
+    and the recipient may still receive a message of ``purpose``. Returns whether it was
+    handed.
+
+    What "may still receive" means depends on the recipient (``to_customer``: the row has
+    a customer; ``to_contact``: it goes to its ``contact_mobile``):
+    1. a customer: consent for the purpose, not opted out, not archived
+       (crm.care.audience.reachable's rule);
+    2. a contact number: not opted out (``OptedOutMobile``), checked as well for a
+       customer's row that goes to a contact number (a complaint's);
+    3. a row without a customer is a service notice to a contact (an unlinked complainant)
+       and needs only 2.
 
     The same compare-and-set ``move`` would write, as one hand-written statement: it runs
     once for every message sent, and building it through the ORM cost about 2 ms of CPU a
@@ -172,20 +199,36 @@ def hand_off(message_id: int, *, claim: datetime, now: datetime, gateway: str, p
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            _hand_off_sql(CONSENT_FIELD[Purpose(purpose)]),
+            _hand_off_sql(CONSENT_FIELD[Purpose(purpose)], to_customer, to_contact),
             [adapt(now), adapt(now), adapt(now), gateway, message_id, Status.SUBMITTING.value, adapt(claim)],
         )
         return bool(cursor.rowcount == 1)
 
 
 @functools.cache
-def _hand_off_sql(consent_field: str) -> str:
+def _hand_off_sql(consent_field: str, to_customer: bool = True, to_contact: bool = False) -> str:
     qn = connection.ops.quote_name
 
     def column(model: Any, name: str) -> str:
         return qn(model._meta.get_field(name).column)
 
-    message, customer = OutboundMessage, Customer
+    message, customer, opted = OutboundMessage, Customer, OptedOutMobile
+    table = qn(message._meta.db_table)
+    contact = (
+        f" AND NOT EXISTS (SELECT 1 FROM {qn(opted._meta.db_table)} o"
+        f" WHERE o.{column(opted, 'mobile')} = {table}.{column(message, 'contact_mobile')})"
+        if to_contact
+        else ""
+    )
+    if not to_customer:
+        return (
+            f"UPDATE {table} SET {column(message, 'updated_at')} = %s,"
+            f" {column(message, 'claimed_at')} = %s, {column(message, 'handed_at')} = %s,"
+            f" {column(message, 'gateway')} = %s"
+            f" WHERE {column(message, 'id')} = %s AND {column(message, 'status')} = %s"
+            f" AND {column(message, 'claimed_at')} = %s AND {column(message, 'customer')} IS NULL"
+            f" AND {column(message, 'contact_mobile')} <> ''{contact}"
+        )
     return (
         f"UPDATE {qn(message._meta.db_table)} SET {column(message, 'updated_at')} = %s,"
         f" {column(message, 'claimed_at')} = %s, {column(message, 'handed_at')} = %s,"
@@ -195,7 +238,7 @@ def _hand_off_sql(consent_field: str) -> str:
         f" AND EXISTS (SELECT 1 FROM {qn(customer._meta.db_table)} c"
         f" WHERE c.{column(customer, 'id')} = {qn(message._meta.db_table)}.{column(message, 'customer')}"
         f" AND c.{column(customer, consent_field)} AND NOT c.{column(customer, 'has_opted_out')}"
-        f" AND NOT c.{column(customer, 'is_archived')})"
+        f" AND NOT c.{column(customer, 'is_archived')}){contact}"
     )
 
 

@@ -98,7 +98,7 @@ def render_message(message: OutboundMessage) -> Rendering:
     values: dict[str, object] = dict(message.params or {})
     values |= base_values(message.project)
     used = set(templating.placeholders(rule.template))
-    if "客户" in used:
+    if "客户" in used and message.customer is not None:
         values["客户"] = templating.customer_value(message.customer.name)
     if "家人" in used and message.family_member is not None:
         values["家人"] = templating.customer_value(message.family_member.name)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from crm.care import outbox, rendering, templating, timing
+from crm.care import outbox, rendering, services, templating, timing
 from crm.care.audience import CONSENT_FIELD
 from crm.care.models import OutboundMessage
 from crm.care.rules import Purpose
@@ -117,12 +117,14 @@ def refusal(message: OutboundMessage, *, confirmed: bool = False) -> str:
     if not is_resendable(message):
         return f"该短信状态为“{message.get_status_display()}”，只有发送失败、过期未发或暂缓发送的短信可以补发"
     customer = message.customer
-    if customer.has_opted_out:
-        return "客户已退订，不能补发"
-    if customer.is_archived:
-        return "客户已归档，不能补发"
     purpose = Purpose(message.purpose)
-    if not getattr(customer, CONSENT_FIELD[purpose]):
+    if message.contact_mobile and services.mobile_has_opted_out(message.contact_mobile):
+        return "该号码已退订短信，不能补发"
+    if customer is not None and customer.has_opted_out:
+        return "客户已退订，不能补发"
+    if customer is not None and customer.is_archived:
+        return "客户已归档，不能补发"
+    if customer is not None and not getattr(customer, CONSENT_FIELD[purpose]):
         return f"客户未同意接收{purpose.label}短信，不能补发"
     if not message.rule.is_enabled:
         return f"“{message.rule.get_trigger_display()}”短信已停用，不能补发"

@@ -47,6 +47,12 @@ class Trigger(models.TextChoices):
     FILING = "filing", "合同备案告知"
     MOVE_IN = "move_in", "入住祝贺"
     ANNIVERSARY = "anniversary", "购房周年问候"
+    # Notices about the complainant's own complaint (issue 11; queued by crm.complaints
+    # through crm.care.services.queue_notice, never by a planner of this app).
+    COMPLAINT_ACCEPTED = "complaint_accepted", "投诉受理"
+    COMPLAINT_PROGRESS = "complaint_progress", "投诉进度"
+    COMPLAINT_REPLY = "complaint_reply", "投诉回复"
+    COMPLAINT_SURVEY = "complaint_survey", "满意度回访"
 
 
 class Purpose(models.TextChoices):
@@ -72,6 +78,14 @@ FESTIVALS = (
     Trigger.NATIONAL_DAY,
     Trigger.CHRISTMAS,
     Trigger.NEW_YEAR,
+)
+# Sent to one complainant about their own complaint: service notifications (not marketing),
+# which may go to a contact who is not a customer (OutboundMessage.contact_mobile).
+COMPLAINT_NOTICES = (
+    Trigger.COMPLAINT_ACCEPTED,
+    Trigger.COMPLAINT_PROGRESS,
+    Trigger.COMPLAINT_REPLY,
+    Trigger.COMPLAINT_SURVEY,
 )
 BROADCASTS = (Trigger.SHOW_FLAT_OPEN, Trigger.SHOW_FLAT_CLOSE, Trigger.EVENT, Trigger.BAD_WEATHER)
 
@@ -285,6 +299,49 @@ DEFAULT_RULES: dict[Trigger, RuleDefault] = {
         HALF_PAST,
         when="每年签约纪念日 10:00-10:30",
         catch_up_days=3,
+    ),
+}
+
+# Complaint notices (issue 11, seeds 001 and 002). Service notifications about the
+# complainant's own complaint: no care/marketing consent needed, only an opt-out stops them.
+# Windows 08:00–20:00 keep them out of the quiet hours; one registered at night is told the
+# next morning (catch-up 1 day). The reply is seed 001's "第二日对客户所需内容以短信方式回复，
+# 并表示感谢客户的意见": the day after registration, 10:00–11:00.
+COMPLAINT_DAY = (time(8, 0), time(20, 0))
+DEFAULT_RULES |= {
+    T.COMPLAINT_ACCEPTED: RuleDefault(
+        "温馨速递 尊敬的{投诉人}您好！您反映的问题已受理，投诉编号{投诉编号}，我们将在{处理期限}前处理完毕并及时告知您。{公司}敬上。",
+        Purpose.NOTIFICATION,
+        Audience.CUSTOMER,
+        *COMPLAINT_DAY,
+        when="投诉登记（分派）后 08:00-20:00；夜间登记的次日 08:00 后发送",
+        catch_up_days=1,
+    ),
+    T.COMPLAINT_PROGRESS: RuleDefault(
+        "温馨速递 尊敬的{投诉人}您好！您的投诉（编号{投诉编号}）处理进展：{进展}。{公司}敬上。",
+        Purpose.NOTIFICATION,
+        Audience.CUSTOMER,
+        *COMPLAINT_DAY,
+        when="责任人记录进展并选择告知客户时，08:00-20:00",
+        catch_up_days=1,
+    ),
+    T.COMPLAINT_REPLY: RuleDefault(
+        "温馨速递 尊敬的{投诉人}您好！您的投诉（编号{投诉编号}）{回复}感谢您对我们工作的宝贵意见！{公司}敬上。",
+        Purpose.NOTIFICATION,
+        Audience.CUSTOMER,
+        TEN,
+        time(11, 0),
+        offset_days=1,
+        when="登记次日 10:00-11:00（次日短信回复并致谢）；处理完成时 08:00-20:00",
+        catch_up_days=2,
+    ),
+    T.COMPLAINT_SURVEY: RuleDefault(
+        "温馨速递 尊敬的{投诉人}您好！您的投诉（编号{投诉编号}）已处理完毕，请点击链接为我们的处理打分：{评价链接}（{有效天数}天内有效）。{公司}敬上。",
+        Purpose.NOTIFICATION,
+        Audience.CUSTOMER,
+        *COMPLAINT_DAY,
+        when="投诉处理完成后 08:00-20:00",
+        catch_up_days=1,
     ),
 }
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
+from crm.accounts import access
 from crm.accounts.access import NOTHING, project_q
 from crm.care import services
 from crm.care.models import CareRule, Draft, InboundReply, OutboundMessage
@@ -58,8 +59,21 @@ def rules_visible_to(user: User) -> QuerySet[CareRule]:
 
 
 def messages_visible_to(user: User) -> QuerySet[OutboundMessage]:
-    """Outbox rows of customers the user may see (archived customers' history included)."""
-    return OutboundMessage.objects.filter(customer_scope_q(user, prefix="customer__"))
+    """Outbox rows of customers the user may see (archived customers' history included),
+    and notices to contacts who are not customers (unlinked complainants) of the projects
+    the user's scope covers (project or company scope; never an own/team scope, which is
+    about customers)."""
+    customers = customer_scope_q(user, prefix="customer__")
+    contacts = access.scope_q(user, company="project__company", project="project")
+    if contacts == NOTHING:
+        return OutboundMessage.objects.filter(customers)
+    return OutboundMessage.objects.filter(customers | (Q(customer__isnull=True) & contacts))
+
+
+def notices_for(occasion_prefix: str) -> QuerySet[OutboundMessage]:
+    """The notices of one matter (a complaint: its number and ":"), oldest first; the
+    caller has checked that the user may see the matter."""
+    return OutboundMessage.objects.filter(occasion__startswith=occasion_prefix).order_by("created_at", "id")
 
 
 def get_message_for_user(user: User, pk: int) -> OutboundMessage:
@@ -182,7 +196,12 @@ def occasion_label(occasion: str, trigger: str, deals: dict[int, Deal]) -> str:
         return f"{y}年{m}月{d}日"
     if match := YEAR.match(occasion):
         return f"{match.group(1)}年"
+    if match := COMPLAINT.match(occasion):
+        return f"投诉 {match.group(1)} · {Trigger(trigger).label}" if trigger in Trigger.values else occasion
     return occasion
+
+
+COMPLAINT = re.compile(r"^(TS\d{12}):")
 
 
 def _deal_id(occasion: str) -> int | None:

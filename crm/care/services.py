@@ -16,6 +16,7 @@ Rules enforced here:
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,20 +28,24 @@ from django.utils import timezone
 
 from crm.care import audience as audiences
 from crm.care import outbox, templating, timing
-from crm.care.models import CareRule, Draft, OutboundMessage
+from crm.care.models import CareRule, Draft, OptedOutMobile, OutboundMessage
 from crm.care.rendering import base_values as base_values
 from crm.care.rendering import hold_reason
-from crm.care.rules import DEFAULT_RULES, Audience, Trigger
+from crm.care.rendering import render as render_rule
+from crm.care.rules import COMPLAINT_NOTICES, DEFAULT_RULES, Audience, Purpose, Trigger
 from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError, PermissionDenied
 from crm.customers import services as customer_services
 from crm.customers import timeline
 from crm.customers.models import Customer, TimelineEvent
+from crm.lib.dates import local_day
 from crm.projects.models import Project
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
+
+log = logging.getLogger("crm.care.services")
 
 RULE_FIELDS = [
     "is_enabled",
@@ -533,12 +538,36 @@ def opt_out(customer: Customer, *, actor: User | None, source: str) -> int:
     return cancelled
 
 
+def mobile_has_opted_out(mobile: str) -> bool:
+    """Whether the number replied an opt-out word (or the gateway blacklisted it)."""
+    return bool(mobile) and OptedOutMobile.objects.filter(mobile=mobile).exists()
+
+
+@transaction.atomic
+def opt_out_mobile(mobile: str, *, source: str, now: datetime | None = None) -> int:
+    """Stop every SMS to this number as a contact who is not a customer (an unlinked
+    complainant) at once: record it and cancel the open messages to it. Customers with the
+    number are opted out on their own row (``opt_out``). Returns how many were cancelled."""
+    if not mobile:
+        return 0
+    now = now or timezone.now()
+    OptedOutMobile.objects.get_or_create(mobile=mobile, defaults={"opted_out_at": now, "source": source[:100]})
+    where = Q(contact_mobile=mobile)
+    reason = f"该号码已退订短信（{source}），不再发送"[:300]
+    return sum(
+        outbox.move_all(where, frm=frm, to=OutboundMessage.Status.CANCELLED, now=now, error=reason)
+        for frm in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD)
+    )
+
+
 @transaction.atomic
 def opt_in_again(customer: Customer, *, actor: User, source: str) -> None:
     source = (source or "").strip()
     if not source:
         raise DomainError("请填写客户重新同意的方式", field="source")
     customer_services.clear_opt_out(customer, at=timezone.now())
+    # The customer's own numbers are no longer refused as contacts either.
+    OptedOutMobile.objects.filter(mobile__in=[m for m in (customer.mobile, customer.mobile2) if m]).delete()
     timeline.record(customer, TimelineEvent.Kind.CONSENT, f"恢复接收短信（{source}）", actor=actor)
     audit.log(
         audit.AuditLog.Action.UPDATE,
@@ -652,4 +681,146 @@ def preview_broadcast(
         templating.missing_values(text),
         send_on=send_on,
         needs_approval=rule.needs_approval,
+    )
+
+
+# ------------------------------------------------------------------ notices to one person
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice about one person's own matter (a complaint) for ``queue_notice``."""
+
+    project_id: int
+    trigger: str
+    occasion: str  # unique per recipient and trigger: the exactly-once key
+    mobile: str  # the number the person gave (normalised)
+    customer_id: int | None = None  # the linked customer, or None for an unlinked contact
+    name: str = ""  # shown to staff for a contact who is not a customer
+    values: dict[str, object] | None = None  # the template's placeholders
+
+
+# Values people typed (the complainant's name, a progress note, a reply) are cleaned like a
+# customer's name (no links, no 【】, no control characters) and capped.
+NOTICE_LIMITS = {"投诉人": 12, "进展": 70, "回复": 80}
+
+
+def queue_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
+    """Queue one notice to one person (complaint notices, issue 11) in its rule's window.
+
+    1. The project's rule for the trigger (created from the defaults if missing); a rule
+       switched off queues nothing (None).
+    2. The window: today's when still open, else the next allowed one within the rule's
+       catch-up period (crm.care.timing.send_slot), counted from the day it is due (the
+       rule's ``offset_days`` after ``now``: the complaint reply goes the next day). Past
+       it the row is recorded as expired, with the reason.
+    3. A placeholder without a value holds it, with the reason (crm.care.rendering).
+    4. A recipient who cannot receive it is recorded as cancelled, with the reason, so staff
+       see why nothing went: the number opted out; a linked customer opted out, archived
+       or without consent for service notices (the same rule as every care message).
+    5. Exactly once: the row is unique per (customer or contact number, trigger,
+       occasion); a second call returns the existing row and writes nothing.
+    """
+    if notice.trigger not in COMPLAINT_NOTICES:
+        raise ValueError(f"{notice.trigger} is not a notice to one person")
+    if notice.customer_id is None and not notice.mobile:
+        return None  # nobody to send to (a written complaint without a number)
+    rule = rule_for(notice.project_id, notice.trigger)
+    if not rule.is_enabled:
+        return None
+    existing = _existing_notice(notice)
+    if existing is not None:
+        return existing
+    rule = CareRule.objects.select_related("project__company").get(pk=rule.pk)
+    values = {name: _clean_notice_value(name, value) for name, value in (notice.values or {}).items()}
+    text = render_rule(rule, base_values(rule.project) | values)
+    due_on = local_day(now) + timedelta(days=rule.offset_days)
+    slot = timing.send_slot(
+        due_on,
+        rule.window_start,
+        rule.window_end,
+        now=now,
+        catch_up_days=rule.catch_up_days,
+        working_days_only=rule.working_days_only,
+        cal=work_calendar() if rule.working_days_only else None,
+    )
+    status, error = OutboundMessage.Status.SCHEDULED, ""
+    if slot is None:
+        start, end = timing.window(due_on, rule.window_start, rule.window_end)
+        status, error = OutboundMessage.Status.EXPIRED, timing.expired_reason(rule.catch_up_days)
+    else:
+        start, end = max(slot.starts_at, now), slot.ends_at
+        if slot.is_late:
+            error = timing.late_note(slot)
+    if text.is_held:
+        status, error = OutboundMessage.Status.HELD, text.hold_reason
+    refusal = _notice_refusal(notice, rule.purpose)
+    if refusal:
+        status, error = OutboundMessage.Status.CANCELLED, refusal
+    queued = outbox.queue_notice_row(
+        {
+            "customer_id": notice.customer_id,
+            "contact_mobile": notice.mobile,
+            "contact_name": notice.name[:50],
+            "project_id": rule.project_id,
+            "rule_id": rule.pk,
+            "trigger": rule.trigger,
+            "occasion": notice.occasion,
+            "purpose": rule.purpose,
+            "text": text.text,
+            "params": text.params,
+            "status": status,
+            "error": error[:300],
+            "scheduled_at": start,
+            "next_attempt_at": start,
+            "window_ends_at": end,
+        }
+    )
+    if not queued:
+        log.info("notice %s %s was queued by a concurrent call", notice.trigger, notice.occasion)
+    return _existing_notice(notice)
+
+
+def _clean_notice_value(name: str, value: object) -> object:
+    if name == "投诉人":
+        return templating.customer_value(value, limit=NOTICE_LIMITS[name])
+    if name in NOTICE_LIMITS:
+        return templating.note_value(value, limit=NOTICE_LIMITS[name])
+    return value
+
+
+def _existing_notice(notice: Notice) -> OutboundMessage | None:
+    if notice.customer_id is not None:
+        mine = Q(customer_id=notice.customer_id, family_member__isnull=True)
+    else:
+        mine = Q(customer__isnull=True, contact_mobile=notice.mobile)
+    return OutboundMessage.objects.filter(mine, trigger=notice.trigger, occasion=notice.occasion).first()
+
+
+def _notice_refusal(notice: Notice, purpose: str) -> str:
+    """Why this person may not be sent the notice now ("" when they may)."""
+    if mobile_has_opted_out(notice.mobile):
+        return "该号码已退订短信（回复退订），不再发送"
+    if notice.customer_id is None:
+        return ""
+    customer = Customer.objects.filter(pk=notice.customer_id).first()
+    if customer is None:
+        return "客户不存在"
+    if customer.has_opted_out:
+        return "客户已退订"
+    if customer.is_archived:
+        return "客户已归档"
+    if not getattr(customer, audiences.CONSENT_FIELD[Purpose(purpose)]):
+        return f"客户未同意接收{Purpose(purpose).label}短信"
+    return ""
+
+
+def cancel_notices(occasion_prefix: str, *, reason: str, now: datetime | None = None) -> int:
+    """Cancel the scheduled and held notices of one matter (a complaint cancelled, a survey
+    link withdrawn); those already handed to the gateway cannot be recalled."""
+    now = now or timezone.now()
+    where = Q(occasion__startswith=occasion_prefix, trigger__in=COMPLAINT_NOTICES)
+    return sum(
+        outbox.move_all(where, frm=frm, to=OutboundMessage.Status.CANCELLED, now=now, error=reason[:300])
+        for frm in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD)
     )

@@ -36,6 +36,14 @@ KNOWN: dict[str, str] = {
     "客服电话": "客户关系中心电话",
     "物业电话": "物业管理中心电话",
     "年数": "购房年数",
+    # Complaint notices (filled by crm.complaints through crm.care.services.queue_notice).
+    "投诉人": "投诉人称呼",
+    "投诉编号": "投诉编号",
+    "处理期限": "投诉处理期限",
+    "进展": "投诉处理进展（责任人填写）",
+    "回复": "投诉回复内容",
+    "评价链接": "满意度评价链接",
+    "有效天数": "评价链接有效天数",
 }
 
 
@@ -104,6 +112,16 @@ def customer_value(value: object, *, limit: int = NAME_LIMIT) -> str:
     text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch)[0] != "C" or ch.isspace())
     text = _LINK.sub(" ", text).translate(_BRACKETS)
     return _SPACES.sub(" ", text).strip()[:limit].strip()
+
+
+# Chinese punctuation that NFKC turns into ASCII, given back to a sentence staff typed.
+_CHINESE_PUNCTUATION = str.maketrans({",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"})
+
+
+def note_value(value: object, *, limit: int) -> str:
+    """A sentence staff typed for the customer (a complaint's progress, its result),
+    cleaned like ``customer_value`` but keeping its Chinese punctuation."""
+    return customer_value(value, limit=limit).translate(_CHINESE_PUNCTUATION)
 
 
 def template_params(template: str, values: Mapping[str, object]) -> dict[str, str]:

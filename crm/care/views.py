@@ -235,7 +235,7 @@ def message_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 return redirect("care:message", message.pk)
             apply_domain_error(form, exc)
         else:
-            messages.success(request, f"已取消发给 {message.customer.name} 的{message.get_trigger_display()}短信")
+            messages.success(request, f"已取消发给 {message.recipient_name} 的{message.get_trigger_display()}短信")
             return redirect("care:message", message.pk)
     context = _message_context(request, message, cancel_form=form, cancel_open=True)
     return _render(request, "care/message.html", "outbox", context)
@@ -257,7 +257,7 @@ def message_resend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"已补发：发给 {message.customer.name} 的{message.get_trigger_display()}短信"
+            f"已补发：发给 {message.recipient_name} 的{message.get_trigger_display()}短信"
             f"将于 {_when(message.scheduled_at)} 按时段发送",
         )
     return redirect("care:message", message.pk)
@@ -283,7 +283,7 @@ def outbox_resend(request: AuthedHttpRequest) -> HttpResponse:
         first = min(m.scheduled_at for m in result.resent)
         messages.success(request, f"已补发 {len(result.resent)} 条短信，最早于 {_when(first)} 按时段发送")
     if result.refused:
-        shown = "；".join(f"{m.customer.name}（{m.get_trigger_display()}）：{why}" for m, why in result.refused[:5])
+        shown = "；".join(f"{m.recipient_name}（{m.get_trigger_display()}）：{why}" for m, why in result.refused[:5])
         more = f"等 {len(result.refused)} 条" if len(result.refused) > 5 else ""
         messages.error(request, f"未补发{more}：{shown}")
     return redirect(back)

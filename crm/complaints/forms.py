@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from crm.complaints import selectors, services
 from crm.complaints.models import Category, Channel, Complaint
 from crm.complaints.public_forms import ImagesField
-from crm.core.forms import ListFilterForm
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project, Unit
 
 if TYPE_CHECKING:
@@ -27,6 +27,12 @@ class IntakeForm(forms.Form):
     complainant_name = forms.CharField(label="投诉人", max_length=50)
     complainant_mobile = forms.CharField(
         label="联系电话", max_length=20, required=False, help_text="与客户档案手机号一致时自动关联该客户"
+    )
+    complainant_email = forms.EmailField(
+        label="电子邮箱",
+        required=False,
+        help_text="邮件投诉可只填邮箱",
+        error_messages={"invalid": "请填写正确的邮箱地址"},
     )
     project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
     unit = forms.ModelChoiceField(label="房号", queryset=Unit.objects.none(), required=False, empty_label="（无）")
@@ -72,6 +78,7 @@ class IntakeForm(forms.Form):
             channel=data["channel"],
             complainant_name=data["complainant_name"],
             complainant_mobile=data.get("complainant_mobile") or "",
+            complainant_email=data.get("complainant_email") or "",
             content=data["content"],
             project=data["project"],
             category=data["category"],
@@ -91,11 +98,12 @@ class ComplaintFilterForm(ListFilterForm):
         required=False, label="状态", choices=[("", "全部投诉"), *selectors.STATE_FILTERS.items()]
     )
     status = forms.ChoiceField(required=False, label="环节", choices=[("", "全部环节"), *Complaint.Status.choices])
-    category = forms.ModelChoiceField(
+    # Listed: one plain query each, not a server-side cursor (crm.core.forms).
+    category = ListedModelChoiceField(
         required=False, label="类别", queryset=Category.objects.none(), empty_label="全部类别"
     )
     channel = forms.ChoiceField(required=False, label="渠道", choices=[("", "全部渠道"), *Channel.choices])
-    project = forms.ModelChoiceField(
+    project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
 
@@ -138,6 +146,7 @@ class ActionForm(forms.Form):
     category = forms.ModelChoiceField(
         label="投诉类别", required=False, queryset=Category.objects.none(), empty_label="（不变）"
     )
+    notify = forms.BooleanField(label="短信告知投诉人（投诉进度）", required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,3 +155,95 @@ class ActionForm(forms.Form):
         staff = UserModel.objects.filter(company_id=user.company_id or 0, is_active=True).order_by("display_name")
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
         self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]
+
+
+class SurveyForm(forms.Form):
+    """The complainant's rating on the public survey page (no login)."""
+
+    rating = forms.TypedChoiceField(
+        label="您对处理结果的满意度",
+        coerce=int,
+        choices=[
+            (n, label)
+            for n, label in (
+                (5, "5 分 非常满意"),
+                (4, "4 分 满意"),
+                (3, "3 分 一般"),
+                (2, "2 分 不满意"),
+                (1, "1 分 非常不满意"),
+            )
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择评分（1–5 分）", "invalid_choice": "请选择评分（1–5 分）"},
+    )
+    comment = forms.CharField(
+        label="您的意见（选填）",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 500}),
+        error_messages={"max_length": "意见请不超过 500 字"},
+    )
+
+
+class MonthlyReportForm(forms.Form):
+    """投诉分析报告's filter: the month (YYYY-MM) and, optionally, one project."""
+
+    month = forms.CharField(label="月份", required=False, widget=forms.DateInput(attrs={"type": "month"}), max_length=7)
+    project = ListedModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+
+    def __init__(self, *args: Any, user: User, default_month: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.complaints.analysis import report_projects
+
+        self.default_month = default_month
+        self.fields["project"].queryset = report_projects(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["invalid_choice"] = "请选择您可以查看的楼盘"
+
+    def clean_month(self) -> date:
+        text = (self.cleaned_data.get("month") or "").strip()
+        if not text:
+            return self.default_month
+        try:
+            year, month = (int(part) for part in text.split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError(year)
+            return date(year, month, 1)
+        except ValueError:
+            raise forms.ValidationError("月份格式应为 年-月，例如 2026-11") from None
+
+
+class RepeatForm(forms.Form):
+    """Link a complaint to the earlier one it repeats (a number), or remove the link (a reason)."""
+
+    repeat_of = forms.CharField(label="前次投诉编号", max_length=20, required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_repeat_of(self) -> Complaint | None:
+        number = (self.cleaned_data.get("repeat_of") or "").strip().upper()
+        if not number:
+            return None
+        earlier = selectors.complaints_visible_to(self.user).filter(number=number).first()
+        if earlier is None:
+            raise forms.ValidationError("没有找到这个投诉编号")
+        return earlier
+
+
+class ImportantForm(forms.Form):
+    important = forms.BooleanField(required=False)
+    note = forms.CharField(label="说明", max_length=500, required=False)
+
+
+class MailHandledForm(forms.Form):
+    note = forms.CharField(
+        label="处理说明",
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="如：已人工登记为投诉 TS202611230001；或：广告邮件，无需登记",
+        error_messages={"required": "请填写处理说明（如已人工登记的投诉编号）"},
+    )

@@ -6,6 +6,10 @@ complaint with no linked customer has no owner or advisor, so it is seen through
 project (PROJECT scope) or the company (COMPANY scope) only; Django turns the customer
 joins into LEFT OUTER joins inside the OR, so such a row is not lost. Outside the scope a
 complaint is a 404, never a 403.
+
+The assignee is the exception to the scope: whoever a complaint is dispatched to (a
+category owner in another project, a finance owner of 付款) sees and handles it, and only
+it, whatever their data scope says (``assigned_q``).
 """
 
 from __future__ import annotations
@@ -13,12 +17,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, project_q, scope_q
-from crm.complaints import services
-from crm.complaints.models import Category, Complaint, ComplaintEvent
+from crm.accounts.access import NOTHING, project_q, scope_q, sees_company
+from crm.accounts.models import Department
+from crm.complaints import consultations, issues, media, services
+from crm.complaints.models import (
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Consultation,
+    CustomerIssue,
+    InboundMail,
+    IssueEscalation,
+    IssueEvent,
+    IssueHandOff,
+    MediaFinding,
+    Medium,
+)
 from crm.lib.dates import local_day, local_midnight
 from crm.projects.models import Project
 
@@ -28,10 +45,21 @@ if TYPE_CHECKING:
 Status = Complaint.Status
 
 
+def assigned_q(user: User) -> Q:
+    """Complaints assigned to the user (an active member of a company): theirs to handle
+    even outside their data scope. Nothing else is opened by it."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    return Q(assignee_id=user.pk, company_id=user.company_id)
+
+
 def complaint_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    if sees_company(user):
+        return scope  # the assignee's complaints are among the company's already
+    return scope | assigned_q(user)
 
 
 def complaints_visible_to(user: User) -> QuerySet[Complaint]:
@@ -72,8 +100,10 @@ STATE_FILTERS = {
     "due_today": "今天到期",
     "plan_pending": "方案待审批",
     "escalated": "已升级",
+    "dissatisfied": "客户评价不满意",
     "mine": "我负责的",
     "unsorted": "待分类（网上投诉）",
+    "repeat": "重复投诉",
     "closed": "已结束",
 }
 
@@ -114,10 +144,166 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return Q(status=Status.PLAN_PROPOSED)
     if state == "escalated":
         return open_q() & Q(escalation_level__gte=1)
+    if state == "dissatisfied":
+        # Rated low through the survey link and not yet reopened or confirmed by phone.
+        return Q(status=Status.RESOLVED, dissatisfied_at__isnull=False)
     if state == "mine":
         return open_q() & Q(assignee=user)
     if state == "unsorted":
         return unsorted_q()
+    if state == "repeat":
+        return Q(is_repeat=True)
     if state == "closed":
         return ~open_q()
     return Q()
+
+
+# ================================================================ consultations, issues, media
+# The same rule (scope_q) over each model's own paths. A first responder always sees the
+# issues they own, even outside their customer scope (they must call the customer back).
+
+
+def consultations_visible_to(user: User) -> QuerySet[Consultation]:
+    if not user.has_perm(consultations.VIEW):
+        return Consultation.objects.none()
+    return Consultation.objects.filter(
+        scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    )
+
+
+def get_consultation_for_user(user: User, pk: int) -> Consultation:
+    row = (
+        consultations_visible_to(user)
+        .select_related("topic", "project", "customer", "answered_by", "complaint")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("咨询记录不存在或无权查看")
+    return row
+
+
+def issue_scope_q(user: User) -> Q:
+    if not user.has_perm(issues.VIEW):
+        return NOTHING
+    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return in_scope | Q(company_id=user.company_id or 0, first_responder_id=user.pk)
+
+
+def issues_visible_to(user: User) -> QuerySet[CustomerIssue]:
+    return CustomerIssue.objects.filter(issue_scope_q(user))
+
+
+def get_issue_for_user(user: User, pk: int) -> CustomerIssue:
+    row = (
+        issues_visible_to(user)
+        .select_related("project", "customer", "first_responder", "consultation", "complaint", "media_finding")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("首问事项不存在或无权查看")
+    return row
+
+
+def get_hand_off(issue: CustomerIssue, pk: int) -> IssueHandOff:
+    """A hand-off of an issue already read through ``get_issue_for_user``."""
+    row = issue.hand_offs.select_related("department", "to_user", "issue").filter(pk=pk).first()
+    if row is None:
+        raise Http404("转交记录不存在")
+    return row
+
+
+ISSUE_STATE_FILTERS = {
+    "callback_mine": "我待回复客户",
+    "mine": "我是首问责任人（未结）",
+    "open": "未结",
+    "handed_off": "已转部门",
+    "overdue": "部门超时未答复",
+    "escalated": "部门超时已投诉",
+    "closed": "已结束",
+}
+
+
+def issue_state_q(state: str, *, user: User, now: datetime) -> Q:
+    open_ = Q(status__in=list(CustomerIssue.OPEN_STATUSES))
+    if state == "callback_mine":
+        return Q(status=CustomerIssue.Status.CALLBACK_DUE, first_responder_id=user.pk)
+    if state == "mine":
+        return open_ & Q(first_responder_id=user.pk)
+    if state == "open":
+        return open_
+    if state == "handed_off":
+        return Q(status=CustomerIssue.Status.HANDED_OFF)
+    if state == "overdue":
+        pending_late = IssueHandOff.objects.filter(issue=OuterRef("pk"), answered_at__isnull=True, respond_by__lt=now)
+        return open_ & Q(Exists(pending_late))
+    if state == "escalated":
+        unanswered = IssueEscalation.objects.filter(issue=OuterRef("pk"), hand_off__answered_at__isnull=True)
+        return open_ & Q(Exists(unanswered))
+    if state == "closed":
+        return ~open_
+    return Q()
+
+
+def issue_events(issue: CustomerIssue) -> QuerySet[IssueEvent]:
+    return issue.events.select_related("actor").order_by("at", "id")
+
+
+def findings_visible_to(user: User) -> QuerySet[MediaFinding]:
+    """Media findings are public text about the company: the whole company's, for whoever
+    works on media (no customer data is attached)."""
+    if not user.has_perm(media.VIEW):
+        return MediaFinding.objects.none()
+    return MediaFinding.objects.filter(company_id=user.company_id or 0)
+
+
+def get_finding_for_user(user: User, pk: int) -> MediaFinding:
+    row = (
+        findings_visible_to(user)
+        .select_related("medium", "project", "recorded_by", "responded_by", "complaint")
+        .filter(pk=pk)
+        .first()
+    )
+    if row is None:
+        raise Http404("媒体监督记录不存在或无权查看")
+    return row
+
+
+def media_for(user: User) -> QuerySet[Medium]:
+    return Medium.objects.filter(company_id=user.company_id or 0, is_active=True)
+
+
+def departments_for(user: User) -> QuerySet[Department]:
+    return Department.objects.filter(company_id=user.company_id or 0).order_by("name")
+
+
+def later_repeats(complaint: Complaint, user: User) -> QuerySet[Complaint]:
+    """The complaints that repeat this one (their ``repeat_of``), as far as the user may see."""
+    return complaints_visible_to(user).filter(repeat_of=complaint).order_by("registered_at", "id")
+
+
+def held_mail_count(user: User) -> int:
+    """Complaint mails held for the director (unreadable or not registrable): shown on the
+    list to those who manage complaints, with a link to the admin list of them."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return 0
+    return InboundMail.objects.filter(company_id=user.company_id, status=InboundMail.Status.HELD).count()
+
+
+def inbound_mails_for(user: User, status: str = "") -> QuerySet[InboundMail]:
+    """The complaint mailbox's records of the user's company, for those who manage
+    complaints (held mails carry the sender and the raw mail: nobody else sees them)."""
+    if not user.has_perm(services.MANAGE) or user.company_id is None:
+        return InboundMail.objects.none()
+    rows = InboundMail.objects.filter(company_id=user.company_id).select_related("complaint", "handled_by")
+    if status in InboundMail.Status.values:
+        rows = rows.filter(status=status)
+    return rows.order_by("-received_at", "-id")
+
+
+def get_inbound_mail_for_user(user: User, pk: int) -> InboundMail:
+    mail = inbound_mails_for(user).filter(pk=pk).first()
+    if mail is None:
+        raise Http404("邮件不存在或无权查看")
+    return mail

@@ -9,18 +9,21 @@ checks: who may, and what must be given.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from crm.complaints import attachments, deadlines
-from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent
+from crm.complaints import attachments, deadlines, notices
+from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent, SurveyInvitation
 from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
@@ -92,10 +95,12 @@ def move(
     now: datetime | None = None,
     expect: Iterable[Status] | None = None,
     calendar: WorkCalendar | None = None,
+    by_complainant: bool = False,
     **fields: Any,
 ) -> Complaint:
     """Move ``complaint`` to ``to`` (see the module docstring); ``expect``: the statuses the
-    caller's own check allows it to be in (the verb's precondition, re-read under the lock).
+    caller's own check allows it to be in (the verb's precondition, re-read under the lock);
+    ``by_complainant``: the complainant did it (the survey link), no staff member.
     Returns the locked, updated row (the caller's instance is refreshed too)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -109,7 +114,25 @@ def move(
             setattr(row, name, value)
         row.status = target
         row.save()
-        _event(row, ComplaintEvent.Kind.MOVE, actor=actor, frm=frm, to=target, note=note, at=now)
+        _event(
+            row,
+            ComplaintEvent.Kind.MOVE,
+            actor=actor,
+            frm=frm,
+            to=target,
+            note=note,
+            at=now,
+            by_complainant=by_complainant,
+        )
+        if frm == Status.RESOLVED:
+            # Confirmed (by phone or the link), or reopened: the survey links of this round
+            # are spent, and a survey SMS not yet sent is withdrawn.
+            SurveyInvitation.objects.filter(complaint=row, used_at__isnull=True, expires_at__gt=now).update(
+                expires_at=now
+            )
+            notices.withdraw(row, "survey:", reason=f"投诉已{target.label}，不再发送评价链接", now=now)
+        if target == Status.CANCELLED:
+            notices.withdraw(row, "", reason="投诉已撤销，不再发送", now=now)
     complaint.refresh_from_db()
     return row
 
@@ -138,6 +161,8 @@ def _stamp(row: Complaint, frm: Status, to: Status, now: datetime, calendar: Wor
                 due = deadlines.extend_for_pause(row.resolution_due_at, row.paused_at, now, deadlines.lenient(cal))
             row.resolution_due_at = due
         row.paused_at, row.paused_from = None, ""
+    if frm == Status.RESOLVED:
+        row.dissatisfied_at = None
     if to == Status.REOPENED:
         # A new round: a new resolution deadline from today, no escalation yet.
         row.resolved_at = row.confirmed_at = row.archived_at = None
@@ -155,6 +180,7 @@ def _event(
     to: str = "",
     note: str = "",
     at: datetime,
+    by_complainant: bool = False,
 ) -> ComplaintEvent:
     event = ComplaintEvent.objects.create(
         complaint=row,
@@ -164,10 +190,13 @@ def _event(
         to_status=to,
         note=note,
         at=at,
+        by_complainant=by_complainant,
     )
     summary = (
         f"投诉 {row.number}：{Status(to).label}" if to else f"投诉 {row.number}：{ComplaintEvent.Kind(kind).label}"
     )
+    if by_complainant:
+        summary += "（投诉人通过短信评价链接）"
     if row.customer_id is not None:
         timeline.record(
             row.customer_id,
@@ -222,6 +251,41 @@ class Intake:
     unit_text: str = ""
     # Uploaded images (crm.complaints.attachments checks them before anything is written).
     attachments: Sequence[UploadedFile[bytes]] = ()
+    complainant_email: str = ""
+
+
+def find_repeat_of(
+    *,
+    company_id: int,
+    category: Category,
+    customer_id: int | None,
+    mobile: str,
+    email: str = "",
+    now: datetime,
+    exclude_pk: int | None = None,
+) -> Complaint | None:
+    """The latest earlier complaint this one repeats: the same category, and the same
+    customer (a linked complainant) or the same mobile (an unlinked one; the same email
+    address when there is no mobile either), registered within the last
+    ``COMPLAINT_REPEAT_WINDOW_DAYS`` days (inclusive: exactly that many days earlier still
+    counts). Cancelled complaints were registered in error and do not count."""
+    days = settings.COMPLAINT_REPEAT_WINDOW_DAYS
+    if days <= 0:
+        return None
+    rows = Complaint.objects.filter(
+        company_id=company_id, category=category, registered_at__gte=now - timedelta(days=days), registered_at__lte=now
+    ).exclude(status=Status.CANCELLED)
+    if customer_id is not None:
+        rows = rows.filter(customer_id=customer_id)
+    elif mobile:
+        rows = rows.filter(complainant_mobile=mobile)
+    elif email:
+        rows = rows.filter(complainant_mobile="", complainant_email__iexact=email)
+    else:
+        return None
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("-registered_at", "-id").first()
 
 
 def register_complaint(
@@ -285,17 +349,31 @@ def _register(
     if intake.channel not in Channel.values:
         raise DomainError("请选择投诉渠道", field="channel")
     mobile = ""
+    email = intake.complainant_email.strip().lower()
     if intake.complainant_mobile.strip():
         try:
             mobile = normalize_mobile(intake.complainant_mobile)
         except InvalidMobile as exc:
             raise DomainError(exc.message, field="complainant_mobile") from exc
+    elif intake.channel == Channel.EMAIL and email:
+        pass  # a mailed complaint can be answered by email: an unlinked contact
     elif intake.channel not in (Channel.MEDIA, Channel.WRITTEN, Channel.TRANSFERRED):
         raise DomainError("请填写投诉人的联系电话", field="complainant_mobile")
     images = attachments.check_images(intake.attachments)
     now = now or timezone.now()
     calendar = calendar or work_calendar()
     customer = find_by_mobile(company_id, mobile) if mobile else None
+    repeat_of, repeat_note = intake.repeat_of, "登记时关联前次投诉"
+    if repeat_of is None:
+        repeat_of = find_repeat_of(
+            company_id=company_id,
+            category=intake.category,
+            customer_id=customer.pk if customer is not None else None,
+            mobile=mobile,
+            email=email,
+            now=now,
+        )
+        repeat_note = f"{settings.COMPLAINT_REPEAT_WINDOW_DAYS} 天内同类投诉，自动标记"
     resolution_due_at, estimate_note = _resolution_due(now, calendar, special=intake.is_special)
     assignee = intake.assignee or intake.category.owner
     with transaction.atomic():
@@ -305,6 +383,7 @@ def _register(
             channel=intake.channel,
             complainant_name=intake.complainant_name.strip(),
             complainant_mobile=mobile,
+            complainant_email=email,
             content=intake.content.strip(),
             event_at=intake.event_at,
             event_place=intake.event_place.strip(),
@@ -316,8 +395,8 @@ def _register(
             registered_by=actor,
             is_special=intake.is_special,
             is_important=intake.is_important,
-            is_repeat=intake.repeat_of is not None,
-            repeat_of=intake.repeat_of,
+            is_repeat=repeat_of is not None,
+            repeat_of=repeat_of,
             registered_at=now,
             first_response_due_at=deadlines.first_response_due(now, hours=settings.COMPLAINT_FIRST_RESPONSE_HOURS),
             resolution_due_at=resolution_due_at,
@@ -326,8 +405,12 @@ def _register(
             attachments.attach(complaint, images, actor=actor, now=now)
         event_note = "；".join(part for part in (note, estimate_note) if part)
         _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
+        if repeat_of is not None:
+            repeat_text = f"重复投诉，前次投诉 {repeat_of.number}（{repeat_note}）"
+            _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=repeat_text, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
+        notices.registered(complaint, now=now)
     return complaint
 
 
@@ -436,20 +519,35 @@ def start_work(complaint: Complaint, *, actor: User, note: str = "", now: dateti
     return move(complaint, Status.IN_PROGRESS, actor=actor, note=note, now=now, expect=[Status.PLAN_APPROVED])
 
 
-def record_progress(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> ComplaintEvent:
-    """A progress note (told to the complainant): an event, not a move."""
+def record_progress(
+    complaint: Complaint, *, actor: User, note: str, notify: bool = False, now: datetime | None = None
+) -> ComplaintEvent:
+    """A progress note: an event, not a move. ``notify``: the owner chose to tell the
+    complainant (投诉进度 by SMS, the note as written; seed 002 3.3 及时与客户沟通进展)."""
     _may_handle(complaint, actor)
     note = _required_note(note, "请填写处理进展")
     if not complaint.is_open:
         raise DomainError("投诉已结束，不能再记录进展")
+    now = now or timezone.now()
     with transaction.atomic():
-        return _event(complaint, ComplaintEvent.Kind.PROGRESS, actor=actor, note=note, at=now or timezone.now())
+        event = _event(complaint, ComplaintEvent.Kind.PROGRESS, actor=actor, note=note, at=now)
+        if notify:
+            notices.progress(complaint, event, now=now)
+    return event
 
 
 def resolve_complaint(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """Resolved: the complainant is told the result (投诉回复, the note) and sent the one-time
+    survey link (满意度回访) to confirm, in the same transaction."""
     _may_handle(complaint, actor)
-    note = _required_note(note, "请填写处理结果")
-    return move(complaint, Status.RESOLVED, actor=actor, note=note, now=now)
+    note = _required_note(note, "请填写处理结果（将以短信告知投诉人）")
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = move(complaint, Status.RESOLVED, actor=actor, note=note, now=now)
+        event = row.events.filter(to_status=Status.RESOLVED).latest("at", "id")
+        link = create_survey(row, now=now)
+        notices.resolved(row, event, link=link, days=settings.COMPLAINT_SURVEY_DAYS, now=now)
+    return row
 
 
 def confirm_resolution(
@@ -522,6 +620,71 @@ def escalate(complaint: Complaint, *, level: int, now: datetime, reason: str) ->
     return bool(changed)
 
 
+def mark_repeat(
+    complaint: Complaint, *, actor: User, repeat_of: Complaint, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """Staff link a complaint to the earlier one it repeats (the same issue again)."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    if repeat_of.pk == complaint.pk or repeat_of.company_id != complaint.company_id:
+        raise DomainError("请填写本公司另一条投诉的编号", field="repeat_of")
+    if (repeat_of.registered_at, repeat_of.pk) > (complaint.registered_at, complaint.pk):
+        raise DomainError("前次投诉应早于这条投诉登记", field="repeat_of")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(is_repeat=True, repeat_of=repeat_of, updated_at=now)
+        complaint.refresh_from_db()
+        text = f"标记为重复投诉，前次投诉 {repeat_of.number}" + (f"：{note.strip()}" if note.strip() else "")
+        _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=text, at=now)
+    return complaint
+
+
+def unmark_repeat(complaint: Complaint, *, actor: User, note: str, now: datetime | None = None) -> Complaint:
+    """Staff remove the repeat flag (a different issue after all); the reason is required."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    note = _required_note(note, "请填写取消重复投诉标记的原因")
+    if not complaint.is_repeat:
+        raise DomainError("这条投诉没有标记为重复投诉")
+    now = now or timezone.now()
+    with transaction.atomic():
+        earlier = complaint.repeat_of.number if complaint.repeat_of is not None else ""
+        Complaint.objects.filter(pk=complaint.pk).update(is_repeat=False, repeat_of=None, updated_at=now)
+        complaint.refresh_from_db()
+        text = f"取消重复投诉标记（前次投诉 {earlier}）：{note}" if earlier else f"取消重复投诉标记：{note}"
+        _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=text, at=now)
+    return complaint
+
+
+def repeat_position(complaint: Complaint, *, limit: int = 100) -> int:
+    """Which time the complainant raises this issue: 1 for a first complaint, 2 for a
+    repeat of a first one, and so on back along ``repeat_of`` (bounded: a cycle made by
+    hand cannot loop)."""
+    position, seen, current = 1, {complaint.pk}, complaint.repeat_of_id
+    while current is not None and current not in seen and position < limit:
+        seen.add(current)
+        position += 1
+        current = Complaint.objects.filter(pk=current).values_list("repeat_of_id", flat=True).first()
+    return position
+
+
+def set_important(
+    complaint: Complaint, *, actor: User, important: bool, note: str = "", now: datetime | None = None
+) -> Complaint:
+    """The director marks a complaint important (kept indefinitely after archiving) or
+    removes the mark (then the usual retention applies)."""
+    _require(actor, MANAGE, "只有客服中心主任可以标记重要投诉")
+    if complaint.is_important == important:
+        raise DomainError("这条投诉已经是重要投诉" if important else "这条投诉没有标记为重要投诉")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(is_important=important, updated_at=now)
+        complaint.refresh_from_db()
+        text = "标记为重要投诉（归档后长期保存）" if important else "取消重要投诉标记（归档后按期限清除）"
+        if note.strip():
+            text += f"：{note.strip()}"
+        _event(complaint, ComplaintEvent.Kind.IMPORTANT, actor=actor, note=text, at=now)
+    return complaint
+
+
 # ---------------------------------------------------------------- the verbs as actions
 
 
@@ -587,9 +750,11 @@ def perform(
     satisfaction: int | None = None,
     assignee: User | None = None,
     category: Category | None = None,
+    notify: bool = False,
     now: datetime | None = None,
 ) -> Complaint:
-    """Run one verb by name (the detail page's buttons and the API's actions)."""
+    """Run one verb by name (the detail page's buttons and the API's actions); ``notify``:
+    tell the complainant a progress note by SMS."""
     if verb not in VERBS:
         raise DomainError("未知的操作")
     if VERBS[verb].needs == "assignee" and assignee is None:
@@ -607,7 +772,7 @@ def perform(
             raise DomainError("满意度请选择 1–5 分", field="satisfaction")
         return confirm_resolution(complaint, actor=actor, satisfaction=satisfaction, note=note, now=now)
     if verb == "progress":
-        record_progress(complaint, actor=actor, note=note, now=now)
+        record_progress(complaint, actor=actor, note=note, notify=notify, now=now)
         complaint.refresh_from_db()
         return complaint
     simple = {
@@ -624,3 +789,107 @@ def perform(
         "cancel": cancel_complaint,
     }
     return simple[verb](complaint, actor=actor, note=note, now=now)
+
+
+# ---------------------------------------------------------------- the survey link (满意度回访)
+
+
+class SurveyRefused(DomainError):
+    """The survey link cannot be used (unknown, expired, used); the message is for the
+    complainant's page. ``unknown``: no such link at all (else it existed and is spent)."""
+
+    def __init__(self, message: str, *, unknown: bool = False) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def survey_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('complaints:survey', args=[token])}"
+
+
+def create_survey(complaint: Complaint, *, now: datetime) -> str:
+    """A new one-time survey link for the complaint's current round; returns its absolute
+    URL. The token is 144 random bits; only its hash is stored."""
+    token = secrets.token_urlsafe(18)
+    SurveyInvitation.objects.create(
+        complaint=complaint,
+        token_hash=_token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.COMPLAINT_SURVEY_DAYS),
+    )
+    return survey_url(token)
+
+
+def survey_for_token(token: str, *, now: datetime) -> SurveyInvitation:
+    """The invitation a link names, if it can still be used; else SurveyRefused with what to
+    tell the complainant."""
+    invitation = (
+        SurveyInvitation.objects.select_related("complaint").filter(token_hash=_token_hash(token or "")).first()
+    )
+    if invitation is None:
+        raise SurveyRefused("链接无效：请核对短信中的链接是否完整。如需帮助，请致电客服中心。", unknown=True)
+    if invitation.used_at is not None:
+        raise SurveyRefused("您已评价过，感谢您的反馈！该链接只能使用一次。")
+    if invitation.expires_at <= now:
+        raise SurveyRefused("该评价链接已过期或已失效。如对处理结果有意见，请致电客服中心。")
+    return invitation
+
+
+def submit_survey(token: str, *, rating: int, comment: str = "", now: datetime | None = None) -> Complaint:
+    """The complainant's answer through the survey link (no login).
+
+    1. The link must be known, unused and not expired; using it is one conditional UPDATE
+       (``used_at`` still empty and not expired), so of two submissions at once exactly one
+       counts and the other is told the link was used.
+    2. A rating above COMPLAINT_SURVEY_LOW_RATING confirms the complaint: resolved →
+       confirmed through the one mover, the rating recorded as its satisfaction, the event
+       done by the complainant (no staff actor).
+    3. A low rating does not confirm it: the complaint stays resolved, flagged for the
+       director (``dissatisfied_at``, the 客户不满意 list), who reopens it or calls the
+       customer (seed 002 3.3: feedback is taken and the plan adjusted where needed).
+    """
+    if rating not in range(1, 6):
+        raise DomainError("请选择 1–5 分", field="rating")
+    comment = comment.strip()[:500]
+    now = now or timezone.now()
+    with transaction.atomic():
+        invitation = survey_for_token(token, now=now)
+        used = SurveyInvitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now, rating=rating, comment=comment
+        )
+        if not used:  # a concurrent submission (or a move) got there first
+            raise SurveyRefused("您已评价过，感谢您的反馈！该链接只能使用一次。")
+        complaint = invitation.complaint
+        note = f"短信评价 {rating} 分" + (f"：{comment}" if comment else "")
+        if rating > settings.COMPLAINT_SURVEY_LOW_RATING:
+            try:
+                return move(
+                    complaint,
+                    Status.CONFIRMED,
+                    actor=None,
+                    note=note,
+                    now=now,
+                    expect=[Status.RESOLVED],
+                    by_complainant=True,
+                    satisfaction=rating,
+                )
+            except IllegalMove as exc:  # staff moved it meanwhile: the use is rolled back
+                raise SurveyRefused("该评价链接已失效。如对处理结果有意见，请致电客服中心。") from exc
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if locked.status != Status.RESOLVED:
+            raise SurveyRefused("该评价链接已失效。如对处理结果有意见，请致电客服中心。")
+        locked.dissatisfied_at = now
+        locked.save(update_fields=["dissatisfied_at", "updated_at"])
+        _event(
+            locked,
+            ComplaintEvent.Kind.SURVEY,
+            actor=None,
+            note=f"{note}（不满意，未确认：请客服中心主任决定重新处理或电话回访）",
+            at=now,
+            by_complainant=True,
+        )
+        return locked

@@ -44,6 +44,32 @@ MENU: tuple[NavItem, ...] = (
         match=("/sms/",),
     ),
     NavItem("投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",)),
+    # 投诉 area (DESIGN 3.8: complaints, consultations, media watch); the most specific
+    # match wins over 投诉's /complaints/.
+    NavItem(
+        "咨询",
+        "complaints:consultation_list",
+        "message",
+        ("complaints.view_consultation",),
+        match=("/complaints/consultations/",),
+    ),
+    NavItem(
+        "首问事项", "complaints:issue_list", "key", ("complaints.view_customerissue",), match=("/complaints/issues/",)
+    ),
+    NavItem(
+        "媒体监督",
+        "complaints:media_review",
+        "shield",
+        ("complaints.view_mediafinding",),
+        match=("/complaints/media/",),
+    ),
+    NavItem(
+        "投诉分析",
+        "complaints:report_monthly",
+        "chart",
+        ("complaints.view_complaint_report",),
+        match=("/complaints/reports/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),

@@ -66,13 +66,19 @@ def test_demo_deals_come_after_the_customers_registration(demo_world):
 def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     from crm.complaints.models import Complaint
 
-    complaints = Complaint.objects.filter(registered_by__isnull=False)  # typed by staff
+    # The complaints step's own (the media-watch step turns one finding into a complaint too;
+    # the mail step registers a mailed one and a repeated pair as duty1 as well).
+    complaints = (
+        Complaint.objects.filter(registered_by__username="duty1")
+        .exclude(complainant_email="qiu.demo@example.com")
+        .exclude(complainant_mobile="13755550101")
+    )
     assert complaints.count() == 30
     statuses = set(complaints.values_list("status", flat=True))
     assert {"dispatched", "plan_proposed", "in_progress", "waiting_for_customer", "archived", "cancelled"} <= statuses
     assert complaints.filter(customer__isnull=False).exists()
     assert complaints.filter(customer__isnull=True).exists()
-    assert len(set(complaints.values_list("number", flat=True))) == 30
+    assert len(set(complaints.values_list("number", flat=True))) == complaints.count()
 
 
 def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
@@ -91,7 +97,7 @@ def test_demo_has_public_complaints_with_photos_and_the_website_client(demo_worl
 
     from crm.complaints.models import Complaint, ComplaintAttachment, IntegrationClient
 
-    public = Complaint.objects.filter(registered_by__isnull=True)
+    public = Complaint.objects.filter(registered_by__isnull=True, channel="website")
     assert public.count() == 4
     assert set(public.values_list("channel", flat=True)) == {"website"}
     unsorted = public.filter(status="registered", category__name="待分类")
@@ -109,3 +115,23 @@ def test_demo_has_public_complaints_with_photos_and_the_website_client(demo_worl
     assert len(client.key_hash) == 64
     assert client.last_used_at is not None
     assert public.filter(events__note__contains="由接入方“官网表单”提交").count() == 1
+
+
+def test_demo_has_consultations_issues_and_media_watch(demo_world):
+    from crm.complaints.models import Consultation, CustomerIssue, IssueEscalation, MediaCheck, MediaFinding
+
+    assert Consultation.objects.count() == 40
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CALLBACK_DUE).exists()
+    assert CustomerIssue.objects.filter(status=CustomerIssue.Status.CLOSED).exists()
+    assert IssueEscalation.objects.count() == 1
+    assert MediaCheck.objects.exists()
+    assert MediaFinding.objects.filter(complaint__isnull=False).count() == 1
+
+
+def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(demo_world):
+    from crm.complaints.models import Complaint, InboundMail, PurgeRecord
+
+    assert Complaint.objects.filter(channel="email", complainant_email="qiu.demo@example.com").exists()
+    assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
+    assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
+    assert PurgeRecord.objects.count() == 1
