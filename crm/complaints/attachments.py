@@ -17,8 +17,9 @@ The stored image is re-encoded from its pixels, turned upright first (the EXIF
 orientation, ``ImageOps.exif_transpose``) and converted to sRGB when it carries a colour
 profile, so nothing of the original's metadata survives: no EXIF (a phone photo's GPS
 position, camera, time), XMP, IPTC, comments or text chunks. Each image also gets a
-JPEG thumbnail (THUMBNAIL_SIDE pixels at most) stored next to it, which the staff detail
-page shows instead of the full image.
+JPEG thumbnail (THUMBNAIL_SIDE pixels at most) in its own file field, which the staff
+detail page shows instead of the full image (and which the retention purge deletes with
+the image, like every file field of a row pointing at the complaint).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import FileField
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from crm.complaints.models import Complaint, ComplaintAttachment
@@ -46,7 +48,6 @@ ACCEPT = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
 # Pillow's format name → the content type stored and served.
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 THUMBNAIL_SIDE = 320
-THUMBNAIL_SUFFIX = ".thumb.jpg"
 JPEG_QUALITY = 90
 # The ISO-BMFF brands of HEIC/HEIF photos (iPhone, many Android phones): recognised only
 # to say why they are refused.
@@ -220,12 +221,6 @@ def check_images(files: Sequence[UploadedFile[bytes]]) -> list[PreparedImage]:
     return prepared
 
 
-def thumbnail_name(row: ComplaintAttachment) -> str:
-    """Where the thumbnail of ``row`` is kept: beside the image, same random name."""
-    stem = str(row.file.name).rsplit(".", 1)[0]
-    return f"{stem}{THUMBNAIL_SUFFIX}"
-
-
 def attach(
     complaint: Complaint,
     prepared: Sequence[PreparedImage],
@@ -248,7 +243,7 @@ def attach(
             uploaded_at=now,
         )
         row.file.save("upload", ContentFile(image.data), save=False)
-        row.file.storage.save(thumbnail_name(row), ContentFile(image.thumbnail))
+        row.thumbnail.save("thumbnail", ContentFile(image.thumbnail), save=False)
         row.save()
         rows.append(row)
     return rows
@@ -256,16 +251,16 @@ def attach(
 
 def thumbnail(row: ComplaintAttachment) -> bytes | None:
     """The thumbnail of a stored image: the stored one, or made now from the image and kept
-    (rows stored before thumbnails existed). None for HEIC rows of that time and for a
-    missing or unreadable file."""
+    (rows stored before thumbnails existed, or whose thumbnail file is gone). None for HEIC
+    rows of that time and for a missing or unreadable image."""
     if not row.is_inline:
         return None
-    storage, name = row.file.storage, thumbnail_name(row)
-    try:
-        with storage.open(name, "rb") as handle:
-            return bytes(handle.read())
-    except FileNotFoundError:
-        pass
+    if row.thumbnail:
+        try:
+            with row.thumbnail.open("rb") as handle:
+                return bytes(handle.read())
+        except FileNotFoundError:
+            pass
     try:
         with row.file.open("rb") as handle:
             data = handle.read()
@@ -276,5 +271,18 @@ def thumbnail(row: ComplaintAttachment) -> bytes | None:
             made = make_thumbnail(_clean(image))
     except (FileNotFoundError, Image.DecompressionBombError, Image.DecompressionBombWarning, *DECODE_ERRORS):
         return None
-    storage.save(name, ContentFile(made))
+    stale = row.thumbnail.name or ""
+    storage = row.thumbnail.storage
+    name = storage.save(_thumbnail_upload_name(row), ContentFile(made))
+    # Two requests at once: the first to record its file wins, the other removes its own.
+    if ComplaintAttachment.objects.filter(pk=row.pk, thumbnail=stale).update(thumbnail=name):
+        row.thumbnail.name = name
+    else:
+        storage.delete(name)
     return made
+
+
+def _thumbnail_upload_name(row: ComplaintAttachment) -> str:
+    field = ComplaintAttachment._meta.get_field("thumbnail")
+    assert isinstance(field, FileField)
+    return str(field.generate_filename(row, "thumbnail"))

@@ -13,7 +13,7 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from crm.complaints import attachments, integrations, services
+from crm.complaints import integrations, services
 from crm.complaints.models import Category, Channel, Complaint, ComplaintAttachment, IntegrationClient
 from crm.complaints.tests import images
 
@@ -134,16 +134,46 @@ def test_a_missing_thumbnail_is_made_from_the_image_and_kept(client, make_compla
     big = SimpleUploadedFile("大图.png", images.png(900, 600), content_type="image/png")
     complaint = make_complaint(attachments=(big,))
     row = complaint.attachments.get()
-    storage, name = row.file.storage, attachments.thumbnail_name(row)
-    assert name.startswith("private/complaints/")
-    assert name.endswith(".thumb.jpg")
-    assert storage.exists(name)  # written with the image
-    storage.delete(name)  # e.g. a row stored before thumbnails existed
+    assert row.thumbnail.name.startswith("private/complaints/")
+    assert row.thumbnail.name.endswith(".thumb.jpg")
+    storage = row.thumbnail.storage
+    assert storage.exists(row.thumbnail.name)  # written with the image
+    # A row stored before thumbnails existed: no thumbnail at all.
+    storage.delete(row.thumbnail.name)
+    ComplaintAttachment.objects.filter(pk=row.pk).update(thumbnail="")
     client.force_login(service)
-    response = client.get(reverse("complaints:attachment_thumbnail", args=[complaint.pk, row.pk]))
+    url = reverse("complaints:attachment_thumbnail", args=[complaint.pk, row.pk])
+    response = client.get(url)
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.content)).size == (320, 213)
-    assert storage.exists(name)
+    row.refresh_from_db()
+    assert row.thumbnail.name.endswith(".thumb.jpg")
+    assert storage.exists(row.thumbnail.name)
+    # The recorded file gone: made again, the row pointing at the new file.
+    gone = row.thumbnail.name
+    storage.delete(gone)
+    assert client.get(url).status_code == 200
+    row.refresh_from_db()
+    assert row.thumbnail.name != gone
+    assert storage.exists(row.thumbnail.name)
+
+
+def test_the_retention_purge_deletes_the_image_and_its_thumbnail(make_complaint, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.complaints import retention
+
+    complaint = make_complaint(attachments=(png_upload(),))
+    row = complaint.attachments.get()
+    storage, names = row.file.storage, (row.file.name, row.thumbnail.name)
+    assert all(storage.exists(name) for name in names)
+    now = timezone.now()
+    Complaint.objects.filter(pk=complaint.pk).update(status=Status.ARCHIVED, archived_at=now - timedelta(days=800))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_expired(now=now) == 1
+    assert not any(storage.exists(name) for name in names)
 
 
 def test_an_old_heic_row_has_no_thumbnail_but_stays_downloadable(client, with_image, service):
