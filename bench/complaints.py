@@ -252,7 +252,8 @@ def _generate(dataset: Dataset, n: int, *, now: datetime, write: Write) -> None:
 
 def _scope_sql(dataset: Dataset) -> tuple[str, list[Any]]:
     """crm.accounts.access.scope_q for the director (PROJECT scope), as plain SQL: the
-    complaint's project, or a linked customer owned or advised by the director's team."""
+    complaint's project, a linked customer owned or advised by the director's team, or a
+    complaint assigned to the director (crm.complaints.selectors.complaint_scope_q)."""
     from crm.accounts.access import team_member_ids
 
     user = dataset.director
@@ -262,9 +263,9 @@ def _scope_sql(dataset: Dataset) -> tuple[str, list[Any]]:
     pmarks = ", ".join(["%s"] * len(projects))
     sql = (
         f"c.company_id = %s AND (c.project_id IN ({pmarks}) OR c.customer_id IN (SELECT id FROM {db_table(Customer)}"
-        f" WHERE owner_id = %s OR advisor_id IN ({marks})))"
+        f" WHERE owner_id = %s OR advisor_id IN ({marks})) OR c.assignee_id = %s)"
     )
-    return sql, [dataset.company.pk, *projects, user.pk, *team]
+    return sql, [dataset.company.pk, *projects, user.pk, *team, user.pk]
 
 
 def _dt(value: datetime) -> Any:
