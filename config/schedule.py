@@ -58,6 +58,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Turn signing, delivery, move-in and birthday occasions into visit tasks (回访), once per customer, plan and occasion.",
     ),
     ScheduledJob(
+        name="remind_visit_issues",
+        func="crm.visits.jobs.remind_visit_issues",
+        every=timedelta(hours=1),
+        why="Issues raised in visits: remind the department from the working day before the promised date, and the visitor to tell the customer once resolved; one reminder per issue and day.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

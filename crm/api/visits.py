@@ -18,11 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.accounts.models import Department
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
 from crm.visits import selectors, services
-from crm.visits.forms import VisitFilterForm
-from crm.visits.models import Channel, VisitEvent, VisitTask
+from crm.visits.forms import IssueFilterForm, VisitFilterForm
+from crm.visits.models import Channel, IssueCategory, IssueEvent, VisitEvent, VisitIssue, VisitTask
 
 from .care import ActionPermission, staff
 from .views import Pagination
@@ -114,6 +115,13 @@ class VisitEventSerializer(serializers.ModelSerializer[VisitEvent]):
         return str(obj.actor) if obj.actor else "系统"
 
 
+class IssueInSerializer(serializers.Serializer[Any]):
+    category = serializers.IntegerField(help_text="问题类别 id")
+    department = serializers.IntegerField(required=False, allow_null=True, help_text="责任部门 id；不填按类别默认部门")
+    description = serializers.CharField(max_length=1000, allow_blank=True)
+    promised_on = serializers.DateField(help_text="告知客户的答复日期")
+
+
 class OutcomeSerializer(serializers.Serializer[Any]):
     reached = serializers.BooleanField(help_text="是否联系上客户")
     channel = serializers.ChoiceField(choices=Channel.choices)
@@ -124,6 +132,9 @@ class OutcomeSerializer(serializers.Serializer[Any]):
         help_text="问题 → 1–5 分；联系上客户时每个问题都要评分",
     )
     opinions = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    issues = serializers.ListField(
+        child=IssueInSerializer(), required=False, default=list, help_text="回访中客户提出的问题（联系上客户时）"
+    )
 
 
 class VisitTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[VisitTask]):
@@ -163,15 +174,146 @@ class VisitTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         serializer = OutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        user = staff(request)
+        drafts = []
+        if data["issues"]:
+            categories = {c.pk: c for c in IssueCategory.objects.filter(company_id=task.company_id)}
+            departments = {d.pk: d for d in Department.objects.filter(company_id=task.company_id)}
+            for item in data["issues"]:
+                drafts.append(
+                    services.IssueDraft(
+                        category=categories.get(item["category"]),
+                        description=item["description"],
+                        promised_on=item["promised_on"],
+                        department=departments.get(item.get("department") or 0),
+                    )
+                )
         try:
-            services.record_outcome(
+            services.record_visit(
                 task,
-                actor=staff(request),
+                actor=user,
                 reached=data["reached"],
                 channel=data["channel"],
                 scores=data["scores"],
                 opinions=data["opinions"],
+                issues=drafts,
             )
         except NotAllowed as exc:
             raise exceptions.PermissionDenied(exc.message) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
+
+
+# ---------------------------------------------------------------- issues raised in visits
+
+
+class IssueSerializer(serializers.ModelSerializer[VisitIssue]):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    late = serializers.SerializerMethodField(help_text="超过承诺日期且尚未告知客户")
+
+    class Meta:
+        model = VisitIssue
+        fields = (
+            "id",
+            "task",
+            "customer",
+            "customer_name",
+            "project",
+            "category",
+            "category_name",
+            "department",
+            "department_name",
+            "description",
+            "promised_on",
+            "status",
+            "status_label",
+            "late",
+            "raised_by",
+            "raised_at",
+            "resolution",
+            "resolved_at",
+            "informed_at",
+            "closed_at",
+        )
+        read_only_fields = fields
+
+    def get_late(self, obj: VisitIssue) -> bool:
+        return obj.is_late(local_day(timezone.now()))
+
+
+class IssueEventSerializer(serializers.ModelSerializer[IssueEvent]):
+    class Meta:
+        model = IssueEvent
+        fields = ("id", "from_status", "to_status", "note", "at", "actor")
+        read_only_fields = fields
+
+
+class IssueNoteSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class InformSerializer(IssueNoteSerializer):
+    accepted = serializers.BooleanField(help_text="客户是否接受处理结果（接受则关闭，不接受退回责任部门）")
+
+
+class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[VisitIssue]):
+    """回访问题: those in the caller's scope and those routed to the caller's department
+    (``?department_queue=1``: only the department's queue); filters ``state``, ``category``,
+    ``department`` as on the page. Moves go through the same services as the page."""
+
+    queryset = VisitIssue.objects.none()
+    serializer_class = IssueSerializer
+    pagination_class = Pagination
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[VisitIssue]:
+        user = staff(self.request)
+        if self.action == "list":
+            department = self.request.query_params.get("department_queue") == "1"
+            rows = IssueFilterForm(self.request.query_params, user=user).queryset(
+                today=local_day(timezone.now()), department=department
+            )
+        else:
+            rows = selectors.issues_visible_to(user)
+        return rows.select_related("customer", "category", "department").order_by("promised_on", "id")
+
+    @extend_schema(summary="回访问题处理记录", responses={200: IssueEventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        return Response(IssueEventSerializer(selectors.issue_events(self.get_object()), many=True).data)
+
+    def _act(self, request: Request, verb: str) -> Response:
+        issue = self.get_object()
+        user = staff(request)
+        serializer = (InformSerializer if verb == "inform" else IssueNoteSerializer)(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if verb == "start":
+                services.start_issue(issue, actor=user, note=data["note"])
+            elif verb == "resolve":
+                services.resolve_issue(issue, actor=user, resolution=data["note"])
+            else:
+                services.inform_customer(issue, actor=user, accepted=data["accepted"], note=data["note"])
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
+
+    @extend_schema(summary="开始处理（责任部门）", request=IssueNoteSerializer, responses={200: IssueSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "start")
+
+    @extend_schema(
+        summary="处理完成（责任部门，note 为处理结果）", request=IssueNoteSerializer, responses={200: IssueSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "resolve")
+
+    @extend_schema(summary="告知客户处理结果（回访人）", request=InformSerializer, responses={200: IssueSerializer})
+    @action(detail=True, methods=["post"])
+    def inform(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "inform")

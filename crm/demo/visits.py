@@ -6,16 +6,18 @@ scores, or not reached and waiting for the retry)."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from crm.accounts.models import Company, Department, User
+from crm.accounts.services import create_staff
 from crm.core.calendar import work_calendar
 from crm.lib.dates import local_day
 from crm.projects.models import Project
 from crm.visits import planning, services
-from crm.visits.models import AssigneeRule, IssueCategory, VisitPlan, VisitTask
+from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
     ("产品质量", "工程部", "卫生间墙面有渗水痕迹"),
@@ -59,12 +61,13 @@ def seed(company: Company, seed_value: int) -> int:
     done_before = VisitTask.objects.filter(company=company, due_on__lt=today - timedelta(days=3)).select_related(
         "assignee"
     )
+    raised_count = 0  # issues cycle through the classes and the stages
     for task in done_before.order_by("pk"):
         if task.assignee is None or rng.random() < 0.3:
             continue
         when = now - timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
         if rng.random() < 0.8:
-            issue = ISSUES[rng.randrange(len(ISSUES))] if rng.random() < 0.25 else None
+            issue = ISSUES[raised_count % len(ISSUES)] if rng.random() < 0.25 else None
             services.record_outcome(
                 task,
                 actor=task.assignee,
@@ -77,7 +80,7 @@ def seed(company: Company, seed_value: int) -> int:
             )
             if issue is not None:
                 class_name, department, text = issue
-                services.raise_issue(
+                raised = services.raise_issue(
                     task,
                     actor=task.assignee,
                     category=categories[class_name],
@@ -86,8 +89,39 @@ def seed(company: Company, seed_value: int) -> int:
                     promised_on=local_day(when) + timedelta(days=rng.randint(2, 10)),
                     now=when,
                 )
+                raised_count += 1
+                _work_issue(raised, raised_count % 4, when)
         else:
             services.record_outcome(
                 task, actor=task.assignee, reached=False, channel=task.channel, now=when, calendar=calendar
             )
+    # The department's own queue (issue 12, item 4): 工程部 and 物业部 each get a member who
+    # signs in with the demo password (engineer1, property1), without any visit role.
+    for username, name, department in (("engineer1", "孙工", "工程部"), ("property1", "周物业", "物业部")):
+        if department in departments and not User.objects.filter(username=username).exists():
+            member = create_staff(
+                username, company=company, roles=(), password=settings.DEMO_PASSWORD, display_name=name
+            )
+            member.department = departments[department]
+            member.save(update_fields=["department"])
+    services.remind_issues(now=now, calendar=calendar)
     return made
+
+
+def _work_issue(issue: VisitIssue, stage: int, when: datetime) -> None:
+    """Some issues are already being worked, resolved (waiting for the visitor to tell the
+    customer) or closed, so every stage shows on the pages."""
+    handler = User.objects.filter(company_id=issue.company_id, username="director1").first()
+    if handler is None:
+        return
+    if stage == 1:
+        return
+    services.start_issue(issue, actor=handler, note="已安排人员处理", now=when + timedelta(hours=2))
+    if stage == 2:
+        return
+    services.resolve_issue(issue, actor=handler, resolution="已处理完毕", now=when + timedelta(hours=20))
+    if stage == 3 or issue.raised_by is None:
+        return
+    services.inform_customer(
+        issue, actor=issue.raised_by, accepted=True, note="已电话告知客户", now=when + timedelta(days=1)
+    )

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.visits.models import IssueCategory, VisitPlan
+from crm.visits.models import IssueCategory, VisitIssue, VisitPlan
 
 
 @admin.register(VisitPlan)
@@ -88,3 +88,24 @@ class IssueCategoryAdmin(admin.ModelAdmin[IssueCategory]):
         if not change and company_id is not None:
             obj.company_id = company_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(VisitIssue)
+class VisitIssueAdmin(admin.ModelAdmin[VisitIssue]):
+    """回访问题, read-only (they are worked on the pages: /visits/issues/): for looking up
+    an issue's history when support asks."""
+
+    list_display = ("customer", "category", "department", "promised_on", "status", "raised_at")
+    list_filter = ("status", "category", "department")
+    search_fields = ("customer__name", "description")
+    readonly_fields = [f.name for f in VisitIssue._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VisitIssue]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: VisitIssue | None = None) -> bool:
+        return False

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from crm.core.forms import ListFilterForm
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project
-from crm.visits import selectors
+from crm.visits import selectors, services
 from crm.visits.models import Channel, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
+ISSUE_SLOTS = 3  # issues one outcome form can raise (a fourth: raise it from the task page again)
 SCORE_CHOICES = [("", "请选择"), *[(str(n), f"{n} 分") for n in range(5, 0, -1)]]
 REACHED_CHOICES = [("yes", "已联系上"), ("no", "未接通")]
 
@@ -53,15 +54,88 @@ class OutcomeForm(forms.Form):
                 label=question, choices=SCORE_CHOICES, required=False, coerce=int, empty_value=None
             )
             self.question_fields[question] = name
-        self.order_fields(["reached", "channel", *self.question_fields.values(), "opinions"])
+        self.issue_slots: list[dict[str, str]] = []
+        categories = IssueCategory.objects.filter(company_id=task.company_id, is_active=True).select_related(
+            "department"
+        )
+        from crm.accounts.models import Department
+
+        departments = Department.objects.filter(company_id=task.company_id).order_by("name")
+        issue_names: list[str] = []
+        for i in range(ISSUE_SLOTS):
+            names = {key: f"issue{i}_{key}" for key in ("category", "department", "description", "promised_on")}
+            self.fields[names["category"]] = ListedModelChoiceField(
+                label="问题类别", queryset=categories, required=False, empty_label="请选择"
+            )
+            self.fields[names["department"]] = ListedModelChoiceField(
+                label="责任部门",
+                queryset=departments,
+                required=False,
+                empty_label="按类别默认部门",
+            )
+            self.fields[names["description"]] = forms.CharField(
+                label="问题描述",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"max_length": "问题描述最多 1000 字"},
+            )
+            self.fields[names["promised_on"]] = forms.DateField(
+                label="告知客户的答复日期",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                error_messages={"invalid": "请填写正确的日期，如 2026-10-09"},
+            )
+            self.issue_slots.append(names)
+            issue_names.extend(names.values())
+        self.order_fields(["reached", "channel", *self.question_fields.values(), "opinions", *issue_names])
+
+    @property
+    def issue_rows(self) -> list[list[forms.BoundField]]:
+        return [[self[name] for name in slot.values()] for slot in self.issue_slots]
+
+    @property
+    def issues_touched(self) -> bool:
+        """Show the issue section open: something was typed there, or it has an error."""
+        if not self.is_bound:
+            return False
+        return any(self.data.get(n) or self.errors.get(n) for slot in self.issue_slots for n in slot.values())
+
+    def issues(self) -> list[services.IssueDraft]:
+        """The filled slots (a category or a description typed) as drafts for the service."""
+        drafts = []
+        for slot in self.issue_slots:
+            data = self.cleaned_data
+            category, description = data.get(slot["category"]), (data.get(slot["description"]) or "")
+            if category is None and not description.strip():
+                continue
+            drafts.append(
+                services.IssueDraft(
+                    category=category,
+                    description=description,
+                    promised_on=data.get(slot["promised_on"]),
+                    department=data.get(slot["department"]),
+                )
+            )
+        return drafts
 
     @property
     def score_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.question_fields.values()]
 
     def aliases(self) -> dict[str, str]:
-        """The service's error field (``q:<question>``) → this form's field."""
-        return {f"q:{question}": name for question, name in self.question_fields.items()}
+        """The service's error field (``q:<question>``, ``issue:<n>:<field>``) → this
+        form's field. Slots are numbered among the filled ones."""
+        aliases = {f"q:{question}": name for question, name in self.question_fields.items()}
+        filled = [slot for slot in self.issue_slots if self._filled(slot)] if hasattr(self, "cleaned_data") else []
+        for n, slot in enumerate(filled or self.issue_slots):
+            for key, name in slot.items():
+                aliases[f"issue:{n}:{key}"] = name
+        return aliases
+
+    def _filled(self, slot: dict[str, str]) -> bool:
+        data = self.cleaned_data
+        return data.get(slot["category"]) is not None or bool((data.get(slot["description"]) or "").strip())
 
     def outcome(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -70,6 +144,7 @@ class OutcomeForm(forms.Form):
             "channel": data["channel"],
             "scores": {question: data.get(name) for question, name in self.question_fields.items()},
             "opinions": data.get("opinions") or "",
+            "issues": self.issues(),
         }
 
 
@@ -154,8 +229,9 @@ class IssueFilterForm(ListFilterForm):
         departments = Department.objects.filter(company_id=user.company_id or 0).order_by("name")
         self.fields["department"].choices = [("", "全部部门"), *[(str(d.pk), d.name) for d in departments]]  # type: ignore[attr-defined]
 
-    def queryset(self, *, today: date) -> QuerySet[VisitIssue]:
-        rows = selectors.issues_visible_to(self.user)
+    def queryset(self, *, today: date, department: bool = False) -> QuerySet[VisitIssue]:
+        """The issues in scope; ``department``: only the user's department's queue."""
+        rows = selectors.department_issues(self.user) if department else selectors.issues_visible_to(self.user)
         if self.value("state"):
             rows = rows.filter(selectors.issue_state_q(self.value("state"), today=today))
         if self.value("category"):
@@ -163,3 +239,34 @@ class IssueFilterForm(ListFilterForm):
         if self.value("department"):
             rows = rows.filter(department_id=self.value("department"))
         return rows.order_by("promised_on", "id")
+
+
+class IssueNoteForm(forms.Form):
+    """开始处理 / 处理结果: the department's note (a resolution is required to resolve)."""
+
+    note = forms.CharField(
+        label="处理说明",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "最多 2000 字"},
+    )
+
+
+class InformForm(forms.Form):
+    """The visitor told the customer the result: accepted (the issue closes) or not (back
+    to the department), and what was said."""
+
+    accepted = forms.ChoiceField(
+        label="客户意见",
+        choices=[("yes", "客户接受处理结果"), ("no", "客户不接受，退回责任部门")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择客户是否接受处理结果", "invalid_choice": "请选择客户是否接受处理结果"},
+    )
+    note = forms.CharField(
+        label="告知情况",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "最多 2000 字"},
+    )

@@ -17,3 +17,9 @@ def generate_visit_tasks(*, now: datetime) -> int:
     for project in Project.objects.filter(visit_plans__isnull=True):
         services.ensure_default_plans(project)
     return planning.generate(now=now, calendar=work_calendar())
+
+
+def remind_visit_issues(*, now: datetime) -> int:
+    """Today's reminders of issues raised in visits (the department before the promised
+    date, the visitor to tell the customer): at most one per issue and day."""
+    return services.remind_issues(now=now, calendar=work_calendar())

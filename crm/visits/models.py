@@ -321,3 +321,57 @@ class VisitIssue(models.Model):
         return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS, self.Status.RESOLVED) and (
             self.promised_on < today
         )
+
+
+class IssueEvent(models.Model):
+    """One move of an issue (from → to, with the note: the work done, the resolution, what
+    the customer said when told), with who did it and when: the issue's history."""
+
+    issue = models.ForeignKey(VisitIssue, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=12, choices=VisitIssue.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=VisitIssue.Status.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访问题处理记录"
+        verbose_name_plural = "回访问题处理记录"
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_to_status_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IssueReminder(models.Model):
+    """A reminder the job made for one issue on one day (unique: at most one per issue and
+    day, however often the job runs): the department's, before the promised date while
+    the issue is not resolved; the visitor's, while a resolved issue waits for the
+    customer to be told. Shown on the workbench until the issue moves on."""
+
+    class Kind(models.TextChoices):
+        PROMISE = "promise", "承诺日期将到"
+        LATE = "late", "已超过承诺日期"
+        INFORM = "inform", "待告知客户处理结果"
+
+    issue = models.ForeignKey(VisitIssue, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField("提醒类型", max_length=10, choices=Kind.choices)
+    on = models.DateField("提醒日期")
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访问题提醒"
+        verbose_name_plural = "回访问题提醒"
+        ordering = ("-on", "id")
+        constraints = [models.UniqueConstraint(fields=("issue", "on"), name="uniq_visit_issue_reminder_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.on:%Y-%m-%d}"

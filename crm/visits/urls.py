@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from crm.visits import views
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.task_list, name="list"),
     path("export/", views.task_export, name="export"),
     path("issues/", views.issue_list, name="issues"),
+    path("issues/department/", views.department_queue, name="department_issues"),
+    path("issues/export/", views.issue_export, name="issue_export"),
+    path("issues/<int:pk>/", views.issue_detail, name="issue"),
+    re_path(r"^issues/(?P<pk>\d+)/(?P<verb>start|resolve|inform)/$", views.issue_act, name="issue_act"),
     path("<int:pk>/", views.task_detail, name="detail"),
     path("<int:pk>/record/", views.task_record, name="record"),
     path("<int:pk>/assign/", views.task_assign, name="assign"),

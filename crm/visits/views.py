@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
@@ -22,13 +22,22 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
 from crm.visits import selectors, services
-from crm.visits.exporting import export_visits
-from crm.visits.forms import AssignForm, IssueFilterForm, NoteForm, OutcomeForm, VisitFilterForm
-from crm.visits.models import VisitTask
+from crm.visits.exporting import export_issues, export_visits
+from crm.visits.forms import (
+    AssignForm,
+    InformForm,
+    IssueFilterForm,
+    IssueNoteForm,
+    NoteForm,
+    OutcomeForm,
+    VisitFilterForm,
+)
+from crm.visits.models import VisitIssue, VisitTask
 
 
 @require_GET
@@ -90,13 +99,14 @@ def task_record(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = OutcomeForm(request.POST, task=task)
     if form.is_valid():
         try:
-            services.record_outcome(task, actor=request.user, **form.outcome())
+            _, raised = services.record_visit(task, actor=request.user, **form.outcome())
         except DomainError as exc:
             apply_domain_error(form, exc, aliases=form.aliases())
         else:
             task.refresh_from_db()
             if task.status == VisitTask.Status.DONE:
-                messages.success(request, f"已记录{task.customer.name}的回访")
+                extra = f"，登记问题 {len(raised)} 个并已转责任部门" if raised else ""
+                messages.success(request, f"已记录{task.customer.name}的回访{extra}")
             else:
                 messages.info(request, f"已记录未接通（第 {task.attempts} 次）")
             return redirect(f"{reverse('visits:list')}?state=today")
@@ -169,14 +179,123 @@ def task_export(request: AuthedHttpRequest) -> FileResponse:
     return response
 
 
+def _file(export: Any) -> FileResponse:
+    response = FileResponse(export.file, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
-@permission_required(services.VIEW_ISSUES, raise_exception=True)
+@login_required
 def issue_list(request: AuthedHttpRequest) -> HttpResponse:
-    """Issues raised in visits, routed to departments, with their promised dates."""
+    """Issues raised in visits in the user's scope, and those routed to the user's
+    department (a department member without visit roles sees only those)."""
+    return _issues(request, department=False)
+
+
+@require_GET
+@login_required
+def department_queue(request: AuthedHttpRequest) -> HttpResponse:
+    """本部门回访问题: the issues routed to the user's department, to be worked."""
+    if request.user.department_id is None:
+        messages.info(request, "您的账号还没有所属部门，请联系管理员在“员工”中设置")
+    return _issues(request, department=True)
+
+
+def _issues(request: AuthedHttpRequest, *, department: bool) -> HttpResponse:
+    user = request.user
+    if not department and not user.has_perm(services.VIEW_ISSUES) and user.department_id is None:
+        raise PermissionDenied
     today = local_day(timezone.now())
     params = request.GET.copy()
-    params.setdefault("state", "open")
-    filters = IssueFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).select_related("customer", "category", "department", "raised_by")
+    params.setdefault("state", "working" if department else "open")
+    filters = IssueFilterForm(params, user=user)
+    rows = filters.queryset(today=today, department=department).select_related(
+        "customer", "category", "department", "raised_by"
+    )
     page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(request, "visits/issues.html", {"filters": filters, "page": page, "today": today})
+    return render(
+        request,
+        "visits/issues.html",
+        {
+            "filters": filters,
+            "page": page,
+            "today": today,
+            "department": department,
+            "department_name": user.department.name if department and user.department is not None else "",
+            "can_export": user.has_perm(services.EXPORT) or department,
+            "query": params.urlencode(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def issue_export(request: AuthedHttpRequest) -> FileResponse:
+    """The issue list (or the department's queue with ``queue=1``) as Excel."""
+    department = request.GET.get("queue") == "1"
+    if not department and not request.user.has_perm(services.EXPORT):
+        raise PermissionDenied
+    export = export_issues(
+        request.user, request.GET, department=department, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")
+    )
+    return _file(export)
+
+
+def _issue_context(request: AuthedHttpRequest, issue: VisitIssue, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    status = VisitIssue.Status(issue.status)
+    handles = services.may_handle_issue(issue, user)
+    return {
+        "issue": issue,
+        "today": local_day(timezone.now()),
+        "events": selectors.issue_events(issue),
+        "can_start": handles and status == VisitIssue.Status.OPEN,
+        "can_resolve": handles and VisitIssue.Status.RESOLVED in VisitIssue.ALLOWED_MOVES[status],
+        "can_inform": services.may_inform(issue, user) and status == VisitIssue.Status.RESOLVED,
+        "note_form": forms.get("note_form") or IssueNoteForm(),
+        "inform_form": forms.get("inform_form") or InformForm(),
+        "failed": forms.get("failed", ""),
+    }
+
+
+@require_GET
+@login_required
+def issue_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    issue = selectors.get_issue_for_user(request.user, pk)
+    return render(request, "visits/issue.html", _issue_context(request, issue))
+
+
+@require_POST
+@login_required
+def issue_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    """开始处理 (start), 处理完成 (resolve), 告知客户 (inform): one service each."""
+    issue = selectors.get_issue_for_user(request.user, pk)
+    form: IssueNoteForm | InformForm = InformForm(request.POST) if verb == "inform" else IssueNoteForm(request.POST)
+    if form.is_valid():
+        note = form.cleaned_data.get("note") or ""
+        try:
+            if verb == "start":
+                services.start_issue(issue, actor=request.user, note=note)
+                done = "已开始处理"
+            elif verb == "resolve":
+                services.resolve_issue(issue, actor=request.user, resolution=note)
+                done = "已记录处理结果，等待回访人告知客户"
+            else:
+                accepted = form.cleaned_data["accepted"] == "yes"
+                services.inform_customer(issue, actor=request.user, accepted=accepted, note=note)
+                done = "已告知客户，问题已关闭" if accepted else "客户不接受处理结果，已退回责任部门"
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("visits:issue", issue.pk)
+    issue.refresh_from_db()
+    key = "inform_form" if verb == "inform" else "note_form"
+    context = _issue_context(request, issue, **{key: form, "failed": verb})
+    return render(request, "visits/issue.html", context, status=400)

@@ -84,3 +84,15 @@ def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
     assert tasks.filter(status=VisitTask.Status.DONE, satisfaction__isnull=False).exists()
     assert tasks.filter(status__in=list(VisitTask.OPEN)).exists()
     assert VisitIssue.objects.exists()
+
+
+def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
+    from crm.accounts.models import User
+    from crm.visits import selectors
+    from crm.visits.models import VisitIssue
+
+    engineer = User.objects.get(username="engineer1")
+    assert engineer.department is not None
+    assert engineer.department.name == "工程部"
+    assert selectors.department_issues(engineer).exists()
+    assert VisitIssue.objects.order_by().values("status").distinct().count() >= 2
