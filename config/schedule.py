@@ -64,6 +64,18 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Issues raised in visits: remind the department from the working day before the promised date, and the visitor to tell the customer once resolved; one reminder per issue and day.",
     ),
     ScheduledJob(
+        name="make_repair_callbacks",
+        func="crm.visits.jobs.make_repair_callbacks",
+        every=timedelta(minutes=15),
+        why="Every completed repair gets a callback visit due within one working day (seed 004: 100%); one per repair.",
+    ),
+    ScheduledJob(
+        name="draw_recheck_samples",
+        func="crm.visits.jobs.draw_recheck_samples",
+        every=timedelta(hours=6),
+        why="In a new quarter, draw the director's reproducible 20% re-check of the previous quarter's repair callbacks; once per company and quarter.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -66,6 +66,9 @@ _VISITS_READ = ("visits.view_visittask", "visits.view_visitissue")
 _VISITS_WORK = (*_VISITS_READ, "visits.change_visittask", "visits.add_visitissue")
 _VISITS_LEAD = (*_VISITS_WORK, "visits.assign_visittask")
 _VISITS_DIRECT = (*_VISITS_LEAD, "visits.export_visits", "visits.view_visitplan", "visits.change_visitplan")
+# 报修 (crm.visits.repairs): 客服专员 and 客服中心主任 record repairs and their completion
+# (every completed repair gets a callback); the director also sees the quarterly re-check.
+_REPAIRS = ("visits.view_repair", "visits.add_repair", "visits.export_repairs")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -110,6 +113,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_WORK,
             *_VISITS_WORK,
             "visits.export_visits",
+            *_REPAIRS,
         ),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
@@ -128,6 +132,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
             *_VISITS_DIRECT,
+            *_REPAIRS,
+            "visits.view_rechecksample",
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -170,6 +176,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.add_category",
             "complaints.change_category",
             *_VISITS_DIRECT,
+            *_REPAIRS,
+            "visits.view_rechecksample",
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",

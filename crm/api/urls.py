@@ -17,6 +17,7 @@ router.register("care/drafts", care.DraftViewSet, basename="api-care-draft")
 router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out")
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
 router.register("visits/issues", visits.VisitIssueViewSet, basename="api-visit-issue")
+router.register("visits/repairs", visits.RepairViewSet, basename="api-visit-repair")
 router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 
 urlpatterns = [

@@ -21,9 +21,18 @@ from rest_framework.response import Response
 from crm.accounts.models import Department
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
-from crm.visits import selectors, services
+from crm.visits import repairs, selectors, services
 from crm.visits.forms import IssueFilterForm, VisitFilterForm
-from crm.visits.models import Channel, IssueCategory, IssueEvent, VisitEvent, VisitIssue, VisitTask
+from crm.visits.models import (
+    Channel,
+    IssueCategory,
+    IssueEvent,
+    Repair,
+    TaskKind,
+    VisitEvent,
+    VisitIssue,
+    VisitTask,
+)
 
 from .care import ActionPermission, staff
 from .views import Pagination
@@ -317,3 +326,100 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def inform(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "inform")
+
+
+# ---------------------------------------------------------------- repairs
+
+
+class RepairSerializer(serializers.ModelSerializer[Repair]):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    unit_number = serializers.SerializerMethodField()
+    callback = serializers.SerializerMethodField(help_text="报修回访任务 id（完工后生成）")
+
+    class Meta:
+        model = Repair
+        fields = (
+            "id",
+            "customer",
+            "customer_name",
+            "project",
+            "unit",
+            "unit_number",
+            "problem",
+            "contractor",
+            "completed_at",
+            "source",
+            "created_at",
+            "callback",
+        )
+        read_only_fields = ("id", "customer_name", "project", "unit_number", "source", "created_at", "callback")
+
+    def get_unit_number(self, obj: Repair) -> str:
+        return obj.unit.number if obj.unit else ""
+
+    def get_callback(self, obj: Repair) -> int | None:
+        return next((t.pk for t in obj.tasks.all() if t.kind == TaskKind.REPAIR), None)
+
+
+class CompleteSerializer(serializers.Serializer[Any]):
+    completed_at = serializers.DateTimeField()
+
+
+class RepairViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Repair]):
+    """报修记录 in the caller's scope; POST records one (with ``completed_at``: its callback
+    task is made at once), ``POST <id>/complete/`` records the completion."""
+
+    queryset = Repair.objects.none()
+    serializer_class = RepairSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (repairs.VIEW,), "create": (repairs.ADD,), "complete": (repairs.ADD,)}
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Repair]:
+        return (
+            selectors.repairs_visible_to(staff(self.request))
+            .select_related("customer", "unit")
+            .prefetch_related("tasks")
+            .order_by("-created_at", "-id")
+        )
+
+    @extend_schema(summary="登记报修", request=RepairSerializer, responses={201: RepairSerializer})
+    def create(self, request: Request) -> Response:
+        from crm.customers.selectors import customers_visible_to
+
+        serializer = RepairSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = staff(request)
+        if not customers_visible_to(user).filter(pk=data["customer"].pk).exists():
+            raise exceptions.NotFound("客户不存在或无权查看")
+        try:
+            repair = repairs.record_repair(
+                actor=user,
+                customer=data["customer"],
+                unit=data.get("unit"),
+                problem=data["problem"],
+                contractor=data["contractor"],
+                completed_at=data.get("completed_at"),
+                source=Repair.Source.API,
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=repair.pk)).data, status=201)
+
+    @extend_schema(
+        summary="登记完工（生成报修回访任务）", request=CompleteSerializer, responses={200: RepairSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        repair = self.get_object()
+        serializer = CompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            repairs.complete_repair(
+                repair, actor=staff(request), completed_at=serializer.validated_data["completed_at"]
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=repair.pk)).data)

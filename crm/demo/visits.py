@@ -14,9 +14,11 @@ from django.utils import timezone
 from crm.accounts.models import Company, Department, User
 from crm.accounts.services import create_staff
 from crm.core.calendar import work_calendar
+from crm.customers.models import Customer
 from crm.lib.dates import local_day
+from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import planning, services
+from crm.visits import planning, repairs, services
 from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
@@ -105,7 +107,52 @@ def seed(company: Company, seed_value: int) -> int:
             member.department = departments[department]
             member.save(update_fields=["department"])
     services.remind_issues(now=now, calendar=calendar)
+    _repairs(company, rng, now, calendar)
     return made
+
+
+REPAIRS = (
+    ("厨房水龙头漏水", "华安维修"),
+    ("入户门锁芯松动", "永固门业"),
+    ("卫生间地漏返味", "华安维修"),
+    ("阳台推拉门卡滞", "金窗门窗"),
+)
+
+
+def _repairs(company: Company, rng: random.Random, now: datetime, calendar: WorkCalendar) -> None:
+    """报修: repairs of the last quarter and this one, most completed (each with its
+    callback, most of last quarter's already made), some still open; then last quarter's
+    20% re-check sample for the director."""
+    service = User.objects.filter(company=company, username="service1").first()
+    owners = list(Customer.objects.filter(company=company, deals__isnull=False).distinct().order_by("pk")[:40])
+    quarter_start = repairs.Quarter.of(local_day(now)).first_day
+    for i, customer in enumerate(owners):
+        problem, contractor = REPAIRS[i % len(REPAIRS)]
+        completed = None
+        if i % 5 != 4:
+            days_back = rng.randint(1, 80) if i % 2 else rng.randint(1, 10)
+            completed = now - timedelta(days=days_back, hours=rng.randint(0, 6))
+        repair = repairs.record_repair(
+            actor=service,
+            customer=customer,
+            problem=problem,
+            contractor=contractor,
+            completed_at=completed,
+            now=completed or now,
+            calendar=calendar,
+        )
+        task = repair.tasks.first()
+        if task is not None and completed is not None and local_day(completed) < quarter_start and task.assignee:
+            services.record_outcome(
+                task,
+                actor=task.assignee,
+                reached=True,
+                channel=task.channel,
+                scores={q: rng.choice((4, 5, 5)) for q in task.questions},
+                now=completed + timedelta(hours=20),
+                calendar=calendar,
+            )
+    repairs.draw_due_samples(now=now, calendar=calendar)
 
 
 def _work_issue(issue: VisitIssue, stage: int, when: datetime) -> None:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from crm.core.cards import Action, Card, Stat
-from crm.visits import selectors, services
+from crm.visits import repairs, selectors, services
 from crm.visits.models import IssueReminder
 from crm.visits.selectors import state_q, tasks_visible_to
 
@@ -71,6 +71,26 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
             for key, label, warn in keys
         )
         items.append(Card("visits_scope", title="回访督办", stats=stats, order=22))
+    sample = selectors.samples_visible_to(user).first()
+    if sample is not None:
+        progress = repairs.sample_progress(sample)
+        items.append(
+            Card(
+                "visits_recheck",
+                title=f"{sample.quarter} 报修回访抽查",
+                stats=(
+                    Stat("visits_recheck_done", "已抽查", progress.done, reverse("visits:samples")),
+                    Stat(
+                        "visits_recheck_open",
+                        "待抽查",
+                        progress.open,
+                        f"{reverse('visits:list')}?kind=recheck&state=open",
+                        warn=progress.open > 0,
+                    ),
+                ),
+                order=23,
+            )
+        )
     return items
 
 

@@ -141,3 +141,59 @@ def export_issues(
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访问题 {count} 条", ip=ip)
     stamp = timezone.localtime(now).strftime("%Y%m%d")
     return Export(file, f"回访问题_{stamp}.xlsx", count, ascii_filename=f"visit_issues_{stamp}.xlsx")
+
+
+REPAIR_HEADERS = (
+    "客户",
+    "客户编号",
+    "楼盘",
+    "房号",
+    "报修问题",
+    "维修单位",
+    "完工时间",
+    "来源",
+    "登记人",
+    "登记时间",
+    "回访状态",
+    "回访满意度",
+)
+
+
+def export_repairs(user: User, *, now: datetime, ip: str | None = None) -> Export:
+    """报修记录 in scope with their callback's status and score, watermarked and audited."""
+    from crm.visits import selectors
+
+    rows = (
+        selectors.repairs_visible_to(user)
+        .select_related("customer", "project", "unit", "recorded_by")
+        .prefetch_related("tasks")
+        .order_by("-created_at", "-id")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("报修记录", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(REPAIR_HEADERS)
+    count = 0
+    for r in rows:
+        callback = next((t for t in r.tasks.all() if t.kind == "repair"), None)
+        sheet.append(
+            [
+                r.customer.name,
+                r.customer.number,
+                r.project.name,
+                r.unit.number if r.unit else "",
+                r.problem,
+                r.contractor,
+                _local(r.completed_at),
+                r.get_source_display(),
+                str(r.recorded_by) if r.recorded_by else "",
+                _local(r.created_at),
+                callback.get_status_display() if callback else "未完工",
+                (callback.satisfaction or "") if callback else "",
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出报修记录 {count} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"报修记录_{stamp}.xlsx", count, ascii_filename=f"repairs_{stamp}.xlsx")

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project
 from crm.visits import selectors, services
-from crm.visits.models import Channel, IssueCategory, VisitIssue, VisitPlan, VisitTask
+from crm.visits.models import Channel, IssueCategory, TaskKind, VisitIssue, VisitPlan, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -177,6 +177,7 @@ class VisitFilterForm(ListFilterForm):
     who = forms.ChoiceField(required=False, label="回访人", choices=[("", "全部回访人"), ("me", "我负责的")])
     plan = forms.ChoiceField(required=False, label="回访计划", choices=[])
     channel = forms.ChoiceField(required=False, label="方式", choices=[("", "全部方式"), *Channel.choices])
+    kind = forms.ChoiceField(required=False, label="类型", choices=[("", "全部类型"), *TaskKind.choices])
     project = forms.ModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
@@ -205,7 +206,7 @@ class VisitFilterForm(ListFilterForm):
             rows = rows.filter(assignee=self.user)
         if self.value("plan"):
             rows = rows.filter(plan__name=self.value("plan"))
-        for name in ("channel", "project", "status"):
+        for name in ("channel", "kind", "project", "status"):
             if self.value(name):
                 rows = rows.filter(**{name: self.value(name)})
         return rows.order_by("due_on", "id")
@@ -269,4 +270,64 @@ class InformForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "最多 2000 字"},
+    )
+
+
+LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class RepairForm(forms.Form):
+    """登记报修: the customer (number, in the user's scope), the unit (room number among the
+    customer's project; the customer's own unit first), the problem, the contractor and,
+    when already done, the completion time (then the callback is made at once)."""
+
+    customer_number = forms.CharField(label="客户编号", max_length=20, error_messages={"required": "请填写客户编号"})
+    unit_number = forms.CharField(label="房号", max_length=20, required=False, help_text="如 1801；可不填")
+    problem = forms.CharField(
+        label="报修问题",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写报修问题", "max_length": "报修问题最多 2000 字"},
+    )
+    contractor = forms.CharField(label="维修单位", max_length=100, error_messages={"required": "请填写维修单位"})
+    completed_at = forms.DateTimeField(
+        label="完工时间",
+        required=False,
+        widget=LOCAL_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="已完工时填写，系统随即生成报修回访任务",
+        error_messages={"invalid": "请填写正确的完工时间，如 2026-09-28 15:00"},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        from crm.customers.selectors import customers_visible_to
+        from crm.projects.models import Unit
+
+        data = super().clean() or {}
+        number = (data.get("customer_number") or "").strip()
+        customer = customers_visible_to(self.user).filter(number__iexact=number).first() if number else None
+        if number and customer is None:
+            self.add_error("customer_number", "没有找到这个客户编号（或不在您的范围内）")
+        data["customer"] = customer
+        data["unit"] = None
+        room = (data.get("unit_number") or "").strip()
+        if customer is not None and room:
+            units = Unit.objects.filter(project_id=customer.project_id, number=room)
+            own = units.filter(deals__customer=customer).first()
+            data["unit"] = own or units.first()
+            if data["unit"] is None:
+                self.add_error("unit_number", "客户所属楼盘没有这个房号")
+        return data
+
+
+class CompleteRepairForm(forms.Form):
+    completed_at = forms.DateTimeField(
+        label="完工时间",
+        widget=LOCAL_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"required": "请填写完工时间", "invalid": "请填写正确的完工时间，如 2026-09-28 15:00"},
     )

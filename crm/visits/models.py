@@ -97,6 +97,16 @@ class VisitPlan(models.Model):
         return [line.strip() for line in self.questions.splitlines() if line.strip()]
 
 
+class TaskKind(models.TextChoices):
+    """Where a task came from: a periodic plan, a completed repair (100%), the director's
+    quarterly re-check sample (抽查), a special campaign (专项回访)."""
+
+    PLAN = "plan", "定期回访"
+    REPAIR = "repair", "报修回访"
+    RECHECK = "recheck", "主任抽查回访"
+    CAMPAIGN = "campaign", "专项回访"
+
+
 class VisitTask(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "待回访"
@@ -130,6 +140,18 @@ class VisitTask(models.Model):
     # What the task is for within its plan: "deal:<id>" for a milestone, "<year>" for a
     # birthday. Unique with the customer and the plan: the job creates a task once.
     occasion = models.CharField("节点", max_length=40)
+    kind = models.CharField("类型", max_length=10, choices=TaskKind.choices, default=TaskKind.PLAN)
+    repair = models.ForeignKey(
+        "visits.Repair", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="报修"
+    )
+    source_task = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rechecks",
+        verbose_name="被抽查的回访",
+    )
     deal = models.ForeignKey(
         "customers.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="成交"
     )
@@ -174,6 +196,13 @@ class VisitTask(models.Model):
         constraints = [
             # The job runs every hour and on two runners: a task per occasion, once.
             models.UniqueConstraint(fields=("customer", "plan", "occasion"), name="uniq_visit_task_occasion"),
+            # Tasks without a plan (a repair callback, a re-check, a campaign): NULL plans
+            # are distinct in SQL, so their own once-only rule on the occasion key.
+            models.UniqueConstraint(
+                fields=("customer", "occasion"),
+                condition=models.Q(plan__isnull=True),
+                name="uniq_visit_task_planless_occasion",
+            ),
         ]
         indexes = [
             # The work queue (my tasks: today, overdue, upcoming): open tasks of one assignee.
@@ -375,3 +404,65 @@ class IssueReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.on:%Y-%m-%d}"
+
+
+class Repair(models.Model):
+    """A repair (报修) of a customer's unit: the problem, the contractor and when it was
+    completed. Every completed repair gets a callback visit due within one working day
+    (seed 004: 报修项目100%电话回访); entered on the page, through the API, or by another
+    app calling ``crm.visits.repairs.record_repair``."""
+
+    class Source(models.TextChoices):
+        FORM = "form", "页面登记"
+        API = "api", "接口"
+        IMPORT = "import", "导入"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_repairs")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="visit_repairs", verbose_name="客户"
+    )
+    unit = models.ForeignKey(
+        "projects.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="房号"
+    )
+    problem = models.TextField("报修问题")
+    contractor = models.CharField("维修单位", max_length=100)
+    completed_at = models.DateTimeField("完工时间", null=True, blank=True)
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.FORM)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间")
+
+    class Meta:
+        verbose_name = "报修记录"
+        verbose_name_plural = "报修记录"
+        ordering = ("-created_at", "-id")
+        permissions = [("export_repairs", "导出报修记录")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} · {self.problem[:20]}"
+
+
+class RecheckSample(models.Model):
+    """The director's quarterly re-check (seed 004: 每季度对报修记录抽查回访20%): 20% of the
+    quarter's completed repair callbacks, rounded up per project, drawn with a stored seed
+    (the same seed redraws the same sample). Unique per company and quarter: drawn once."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField("季度", max_length=7, help_text="如 2026Q3")
+    seed = models.BigIntegerField("抽样种子")
+    rate_percent = models.PositiveSmallIntegerField("抽样比例(%)", default=20)
+    population = models.PositiveIntegerField("本季度已完成报修回访")
+    size = models.PositiveIntegerField("抽取数量")
+    per_project = models.JSONField("各楼盘（总数, 抽取数）", default=dict)
+    drawn_at = models.DateTimeField("抽样时间")
+
+    class Meta:
+        verbose_name = "季度抽查"
+        verbose_name_plural = "季度抽查"
+        ordering = ("-quarter",)
+        constraints = [models.UniqueConstraint(fields=("company", "quarter"), name="uniq_recheck_sample_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} 抽查 {self.size}/{self.population}"

@@ -18,7 +18,7 @@ from django.http import Http404
 from crm.accounts.access import NOTHING, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
-from crm.visits.models import IssueEvent, VisitEvent, VisitIssue, VisitTask
+from crm.visits.models import IssueEvent, RecheckSample, Repair, VisitEvent, VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -198,3 +198,25 @@ def issue_state_q(state: str, *, today: date) -> Q:
     if state == "closed":
         return Q(status=IssueStatus.CLOSED)
     return Q()
+
+
+# ---------------------------------------------------------------- repairs and the re-check
+
+
+def repair_scope_q(user: User) -> Q:
+    """The tasks' rule over the repair's company, customer (owner, advisor) and project."""
+    from crm.visits import repairs
+
+    if not user.has_perm(repairs.VIEW) or user.company_id is None:
+        return NOTHING
+    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+
+
+def repairs_visible_to(user: User) -> QuerySet[Repair]:
+    return Repair.objects.filter(repair_scope_q(user))
+
+
+def samples_visible_to(user: User) -> QuerySet[RecheckSample]:
+    if not user.has_perm("visits.view_rechecksample") or user.company_id is None:
+        return RecheckSample.objects.none()
+    return RecheckSample.objects.filter(company_id=user.company_id)

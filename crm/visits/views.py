@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,15 +26,17 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import selectors, services
-from crm.visits.exporting import export_issues, export_visits
+from crm.visits import repairs, selectors, services
+from crm.visits.exporting import export_issues, export_repairs, export_visits
 from crm.visits.forms import (
     AssignForm,
+    CompleteRepairForm,
     InformForm,
     IssueFilterForm,
     IssueNoteForm,
     NoteForm,
     OutcomeForm,
+    RepairForm,
     VisitFilterForm,
 )
 from crm.visits.models import VisitIssue, VisitTask
@@ -299,3 +301,91 @@ def issue_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
     key = "inform_form" if verb == "inform" else "note_form"
     context = _issue_context(request, issue, **{key: form, "failed": verb})
     return render(request, "visits/issue.html", context, status=400)
+
+
+# ---------------------------------------------------------------- repairs and the re-check
+
+
+def _repairs_context(request: AuthedHttpRequest, **forms: Any) -> dict[str, Any]:
+    rows = (
+        selectors.repairs_visible_to(request.user)
+        .select_related("customer", "project", "unit", "unit__building", "recorded_by")
+        .prefetch_related("tasks")
+        .order_by("-created_at", "-id")
+    )
+    state = request.GET.get("state", "")
+    if state == "open":
+        rows = rows.filter(completed_at__isnull=True)
+    elif state == "done":
+        rows = rows.filter(completed_at__isnull=False)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "state": state,
+        "form": forms.get("form") or RepairForm(user=request.user),
+        "complete_form": CompleteRepairForm(),
+        "failed_complete": forms.get("failed_complete"),
+        "can_add": request.user.has_perm(repairs.ADD),
+        "can_export": request.user.has_perm(repairs.EXPORT),
+    }
+
+
+@permission_required(repairs.VIEW, raise_exception=True)
+def repair_list(request: AuthedHttpRequest) -> HttpResponse:
+    """报修记录: the list and the form to record one (a completed repair gets its callback)."""
+    if request.method != "POST":
+        return render(request, "visits/repairs.html", _repairs_context(request))
+    if not request.user.has_perm(repairs.ADD):
+        raise PermissionDenied
+    form = RepairForm(request.POST, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            repair = repairs.record_repair(
+                actor=request.user,
+                customer=data["customer"],
+                unit=data["unit"],
+                problem=data["problem"],
+                contractor=data["contractor"],
+                completed_at=data["completed_at"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            extra = "，已生成报修回访任务" if repair.completed_at else ""
+            messages.success(request, f"已登记{repair.customer.name}的报修{extra}")
+            return redirect("visits:repairs")
+    return render(request, "visits/repairs.html", _repairs_context(request, form=form), status=400)
+
+
+@require_POST
+@permission_required(repairs.ADD, raise_exception=True)
+def repair_complete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    repair = selectors.repairs_visible_to(request.user).filter(pk=pk).first()
+    if repair is None:
+        raise Http404("报修记录不存在或无权查看")
+    form = CompleteRepairForm(request.POST)
+    if form.is_valid():
+        try:
+            repairs.complete_repair(repair, actor=request.user, completed_at=form.cleaned_data["completed_at"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已登记完工，已生成报修回访任务")
+    else:
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("visits:repairs")
+
+
+@require_GET
+@permission_required(repairs.EXPORT, raise_exception=True)
+def repair_export(request: AuthedHttpRequest) -> FileResponse:
+    return _file(export_repairs(request.user, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
+
+
+@require_GET
+@permission_required("visits.view_rechecksample", raise_exception=True)
+def sample_list(request: AuthedHttpRequest) -> HttpResponse:
+    """季度抽查: each quarter's sample (seed, per project), its progress and average scores."""
+    samples = [repairs.sample_progress(s) for s in selectors.samples_visible_to(request.user)[:12]]
+    return render(request, "visits/samples.html", {"samples": samples})
