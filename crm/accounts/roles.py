@@ -134,6 +134,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_DIRECT,
             *_REPAIRS,
             "visits.view_rechecksample",
+            "visits.manage_campaign",
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -178,6 +179,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_DIRECT,
             *_REPAIRS,
             "visits.view_rechecksample",
+            "visits.manage_campaign",
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",

@@ -18,6 +18,7 @@ router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out"
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
 router.register("visits/issues", visits.VisitIssueViewSet, basename="api-visit-issue")
 router.register("visits/repairs", visits.RepairViewSet, basename="api-visit-repair")
+router.register("visits/campaigns", visits.CampaignViewSet, basename="api-visit-campaign")
 router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 
 urlpatterns = [

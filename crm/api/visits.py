@@ -21,9 +21,10 @@ from rest_framework.response import Response
 from crm.accounts.models import Department
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
-from crm.visits import repairs, selectors, services
+from crm.visits import campaigns, repairs, selectors, services
 from crm.visits.forms import IssueFilterForm, VisitFilterForm
 from crm.visits.models import (
+    Campaign,
     Channel,
     IssueCategory,
     IssueEvent,
@@ -423,3 +424,56 @@ class RepairViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except NotAllowed as exc:
             raise exceptions.PermissionDenied(exc.message) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=repair.pk)).data)
+
+
+# ---------------------------------------------------------------- special campaigns
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    progress = serializers.SerializerMethodField(
+        help_text="total, done, reached, unreachable, open, overdue, satisfaction"
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "id",
+            "name",
+            "purpose",
+            "questions",
+            "channel",
+            "project",
+            "stage",
+            "milestone",
+            "start_on",
+            "due_on",
+            "assign",
+            "launched_at",
+            "progress",
+        )
+        read_only_fields = fields
+
+    def get_progress(self, obj: Campaign) -> dict[str, Any]:
+        p = campaigns.progress(obj, today=local_day(timezone.now()))
+        return {
+            "total": p.total,
+            "done": p.done,
+            "reached": p.reached,
+            "unreachable": p.unreachable,
+            "open": p.open,
+            "overdue": p.overdue,
+            "satisfaction": p.satisfaction,
+        }
+
+
+class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Campaign]):
+    """专项回访 with their progress (read-only; created and launched on the page)."""
+
+    queryset = Campaign.objects.none()
+    serializer_class = CampaignSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (campaigns.MANAGE,)}
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        return selectors.campaigns_visible_to(staff(self.request)).order_by("-created_at", "-id")

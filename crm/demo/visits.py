@@ -18,7 +18,7 @@ from crm.customers.models import Customer
 from crm.lib.dates import local_day
 from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import planning, repairs, services
+from crm.visits import campaigns, planning, repairs, services
 from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
@@ -108,7 +108,31 @@ def seed(company: Company, seed_value: int) -> int:
             member.save(update_fields=["department"])
     services.remind_issues(now=now, calendar=calendar)
     _repairs(company, rng, now, calendar)
+    _campaign(company, now)
     return made
+
+
+def _campaign(company: Company, now: datetime) -> None:
+    """专项回访: the director's campaign to owners of 锦华苑 about the school-district policy,
+    launched (tasks for their consultants)."""
+    director = User.objects.filter(company=company, username="director1").first()
+    project = Project.objects.filter(company=company, code="JHY").first()
+    if director is None or project is None:
+        return
+    today = local_day(now)
+    campaign = campaigns.create_campaign(
+        actor=director,
+        name="学区划分政策专项回访",
+        purpose="告知业主学区划分新政策，了解业主的关注点和意见",
+        script="您好，{客户}先生/女士，我是{楼盘}的置业顾问。教育局近期公布了学区划分新政策，跟您简单介绍一下……",
+        questions="对政策告知及时性的满意程度\n对政策解答清楚程度的满意程度",
+        project=project,
+        milestone="contracted",
+        start_on=today,
+        due_on=today + timedelta(days=14),
+        now=now,
+    )
+    campaigns.launch(campaign, actor=director, now=now)
 
 
 REPAIRS = (

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.visits.models import IssueCategory, RecheckSample, Repair, VisitIssue, VisitPlan
+from crm.visits.models import Campaign, IssueCategory, RecheckSample, Repair, VisitIssue, VisitPlan
 
 
 @admin.register(VisitPlan)
@@ -144,4 +144,19 @@ class RecheckSampleAdmin(admin.ModelAdmin[RecheckSample]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: RecheckSample | None = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    """专项回访, read-only here: created, previewed and launched on /visits/campaigns/."""
+
+    list_display = ("name", "project", "start_on", "due_on", "assign", "launched_at")
+    readonly_fields = [f.name for f in Campaign._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

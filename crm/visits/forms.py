@@ -11,7 +11,16 @@ from django.db.models import Q, QuerySet
 from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project
 from crm.visits import selectors, services
-from crm.visits.models import Channel, IssueCategory, TaskKind, VisitIssue, VisitPlan, VisitTask
+from crm.visits.models import (
+    Campaign,
+    Channel,
+    IssueCategory,
+    Milestone,
+    TaskKind,
+    VisitIssue,
+    VisitPlan,
+    VisitTask,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -331,3 +340,70 @@ class CompleteRepairForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"required": "请填写完工时间", "invalid": "请填写正确的完工时间，如 2026-09-28 15:00"},
     )
+
+
+class CampaignForm(forms.Form):
+    """新建专项回访: purpose, script, questions, the audience filter (previewed before
+    saving), the due window and how tasks are spread."""
+
+    name = forms.CharField(label="专项名称", max_length=60, error_messages={"required": "请填写专项名称"})
+    purpose = forms.CharField(label="回访目的", max_length=200, error_messages={"required": "请填写回访目的"})
+    script = forms.CharField(label="回访话术", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    questions = forms.CharField(
+        label="回访问题",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一个问题，按 1–5 分评分",
+    )
+    channel = forms.ChoiceField(label="回访方式", choices=Channel.choices, initial=Channel.PHONE)
+    project = ListedModelChoiceField(
+        label="楼盘", queryset=Project.objects.none(), required=False, empty_label="全部楼盘"
+    )
+    stage = forms.ChoiceField(label="客户阶段", required=False)
+    milestone = forms.ChoiceField(label="成交节点", required=False)
+    tags = forms.ModelMultipleChoiceField(
+        label="标签（任一）", queryset=Project.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    start_on = forms.DateField(
+        label="开始日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写开始日期", "invalid": "请填写正确的日期，如 2026-10-09"},
+    )
+    due_on = forms.DateField(
+        label="完成期限",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写完成期限", "invalid": "请填写正确的日期，如 2026-10-09"},
+    )
+    assign = forms.ChoiceField(label="分配方式", choices=Campaign.Assign.choices, widget=forms.RadioSelect)
+    assignees = forms.ModelMultipleChoiceField(
+        label="回访人员（轮流分配时）",
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"assign": Campaign.Assign.OWNER, "channel": Channel.PHONE})
+        super().__init__(*args, **kwargs)
+        from crm.accounts.models import User as UserModel
+        from crm.customers.models import Stage, Tag
+
+        company = user.company_id or 0
+        self.fields["project"].queryset = Project.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        self.fields["stage"].choices = [("", "全部阶段"), *Stage.choices]  # type: ignore[attr-defined]
+        self.fields["milestone"].choices = [("", "不限"), *Milestone.choices]  # type: ignore[attr-defined]
+        self.fields["tags"].queryset = Tag.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        staff = UserModel.objects.filter(company_id=company, is_active=True).order_by("display_name", "username")
+        self.fields["assignees"].queryset = staff  # type: ignore[attr-defined]
+
+    def audience(self) -> Any:
+        from crm.visits.campaigns import Audience
+
+        data = self.cleaned_data
+        project = data.get("project")
+        return Audience(
+            project_id=project.pk if project else None,
+            stage=data.get("stage") or "",
+            milestone=data.get("milestone") or "",
+            tag_ids=tuple(sorted(t.pk for t in data.get("tags") or [])),
+        )

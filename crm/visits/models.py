@@ -144,6 +144,14 @@ class VisitTask(models.Model):
     repair = models.ForeignKey(
         "visits.Repair", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="报修"
     )
+    campaign = models.ForeignKey(
+        "visits.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="专项回访",
+    )
     source_task = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -466,3 +474,60 @@ class RecheckSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quarter} 抽查 {self.size}/{self.population}"
+
+
+class Milestone(models.TextChoices):
+    """A deal milestone a campaign's audience has reached (the deal not cancelled)."""
+
+    SUBSCRIBED = "subscribed", "已认购"
+    CONTRACTED = "contracted", "已签约"
+    DELIVERED = "delivered", "已交房"
+    MOVED_IN = "moved_in", "已入住"
+
+
+class Campaign(models.Model):
+    """A special visit campaign (专项回访, seed 000): a purpose, a script and questions, an
+    audience chosen by filter over the customers in the director's scope, a due window and
+    how tasks are spread. Launching makes one task per customer (``campaign:<id>``, unique
+    for plan-less tasks); launching again adds only customers who newly match."""
+
+    class Assign(models.TextChoices):
+        OWNER = "owner", "客户的置业顾问"
+        ROUND_ROBIN = "round_robin", "指定人员轮流分配"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_campaigns")
+    name = models.CharField("专项名称", max_length=60)
+    purpose = models.CharField("回访目的", max_length=200)
+    script = models.TextField("回访话术", blank=True)
+    questions = models.TextField("回访问题", blank=True, help_text="每行一个问题，每个问题按 1–5 分评分")
+    channel = models.CharField("回访方式", max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="楼盘"
+    )
+    stage = models.CharField("客户阶段", max_length=12, blank=True)
+    milestone = models.CharField("成交节点", max_length=12, choices=Milestone.choices, blank=True)
+    tags = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name="标签")
+    start_on = models.DateField("开始日期")
+    due_on = models.DateField("完成期限")
+    assign = models.CharField("分配方式", max_length=12, choices=Assign.choices, default=Assign.OWNER)
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="回访人员（轮流分配时）"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间")
+    launched_at = models.DateTimeField("下发时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "专项回访"
+        verbose_name_plural = "专项回访"
+        ordering = ("-created_at", "-id")
+        permissions = [("manage_campaign", "创建和下发专项回访")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def question_list(self) -> list[str]:
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]

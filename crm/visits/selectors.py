@@ -18,7 +18,7 @@ from django.http import Http404
 from crm.accounts.access import NOTHING, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
-from crm.visits.models import IssueEvent, RecheckSample, Repair, VisitEvent, VisitIssue, VisitTask
+from crm.visits.models import Campaign, IssueEvent, RecheckSample, Repair, VisitEvent, VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -41,7 +41,7 @@ def tasks_visible_to(user: User) -> QuerySet[VisitTask]:
 def get_task_for_user(user: User, pk: int) -> VisitTask:
     task = (
         tasks_visible_to(user)
-        .select_related("customer", "project", "plan", "assignee", "deal", "deal__unit", "completed_by")
+        .select_related("customer", "project", "plan", "campaign", "assignee", "deal", "deal__unit", "completed_by")
         .filter(pk=pk)
         .first()
     )
@@ -220,3 +220,17 @@ def samples_visible_to(user: User) -> QuerySet[RecheckSample]:
     if not user.has_perm("visits.view_rechecksample") or user.company_id is None:
         return RecheckSample.objects.none()
     return RecheckSample.objects.filter(company_id=user.company_id)
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns of the user's company (whoever manages campaigns)."""
+    if not user.has_perm("visits.manage_campaign") or user.company_id is None:
+        return Campaign.objects.none()
+    return Campaign.objects.filter(company_id=user.company_id)
+
+
+def get_campaign_for_user(user: User, pk: int) -> Campaign:
+    campaign = campaigns_visible_to(user).select_related("project").filter(pk=pk).first()
+    if campaign is None:
+        raise Http404("专项回访不存在或无权查看")
+    return campaign

@@ -152,10 +152,11 @@ def ensure_default_plans(project: Project) -> int:
 
 
 def script_for(task: VisitTask) -> str:
-    """The plan's script with the customer's and the project's names filled in."""
-    if task.plan is None:
+    """The plan's (or the campaign's) script with the customer's and the project's names filled in."""
+    source = task.plan or task.campaign
+    if source is None:
         return ""
-    return task.plan.script.replace("{客户}", task.customer.name).replace("{楼盘}", task.project.name)
+    return source.script.replace("{客户}", task.customer.name).replace("{楼盘}", task.project.name)
 
 
 # ---------------------------------------------------------------- the mover

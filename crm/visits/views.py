@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,10 +27,11 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import repairs, selectors, services
+from crm.visits import campaigns, repairs, selectors, services
 from crm.visits.exporting import export_issues, export_repairs, export_visits
 from crm.visits.forms import (
     AssignForm,
+    CampaignForm,
     CompleteRepairForm,
     InformForm,
     IssueFilterForm,
@@ -389,3 +391,93 @@ def sample_list(request: AuthedHttpRequest) -> HttpResponse:
     """季度抽查: each quarter's sample (seed, per project), its progress and average scores."""
     samples = [repairs.sample_progress(s) for s in selectors.samples_visible_to(request.user)[:12]]
     return render(request, "visits/samples.html", {"samples": samples})
+
+
+# ---------------------------------------------------------------- special campaigns
+
+
+@require_GET
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_list(request: AuthedHttpRequest) -> HttpResponse:
+    today = local_day(timezone.now())
+    rows = selectors.campaigns_visible_to(request.user).select_related("project", "created_by")[:100]
+    return render(
+        request,
+        "visits/campaigns.html",
+        {"rows": [(c, campaigns.progress(c, today=today)) for c in rows]},
+    )
+
+
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_new(request: AuthedHttpRequest) -> HttpResponse:
+    """新建专项回访; 预览人数 shows how many customers match without saving."""
+    if request.method != "POST":
+        return render(request, "visits/campaign_new.html", {"form": CampaignForm(user=request.user)})
+    form = CampaignForm(request.POST, user=request.user)
+    preview = None
+    if form.is_valid():
+        if "preview" in request.POST:
+            preview = campaigns.audience(request.user, form.audience()).count()
+            return render(request, "visits/campaign_new.html", {"form": form, "preview": preview})
+        data = form.cleaned_data
+        try:
+            campaign = campaigns.create_campaign(
+                actor=request.user,
+                name=data["name"],
+                purpose=data["purpose"],
+                script=data["script"],
+                questions=data["questions"],
+                channel=data["channel"],
+                project=data["project"],
+                stage=data["stage"],
+                milestone=data["milestone"],
+                tags=data["tags"],
+                start_on=data["start_on"],
+                due_on=data["due_on"],
+                assign=data["assign"],
+                assignees=list(data["assignees"]),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "专项回访已保存，确认人数后点“下发任务”")
+            return redirect("visits:campaign", campaign.pk)
+    return render(request, "visits/campaign_new.html", {"form": form, "preview": preview}, status=400)
+
+
+@require_GET
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign_for_user(request.user, pk)
+    today = local_day(timezone.now())
+    spec = campaigns.Audience.of(campaign)
+    matching = campaigns.audience(request.user, spec).count()
+    by_assignee = (
+        campaign.tasks.values("assignee__display_name", "assignee__username")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=VisitTask.Status.DONE)))
+        .order_by("assignee__display_name")
+    )
+    return render(
+        request,
+        "visits/campaign.html",
+        {
+            "campaign": campaign,
+            "progress": campaigns.progress(campaign, today=today),
+            "matching": matching,
+            "by_assignee": by_assignee,
+            "today": today,
+        },
+    )
+
+
+@require_POST
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_launch(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign_for_user(request.user, pk)
+    try:
+        made = campaigns.launch(campaign, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已下发 {made} 个回访任务" if made else "没有新增的客户，未生成新任务")
+    return redirect("visits:campaign", campaign.pk)
