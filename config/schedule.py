@@ -76,6 +76,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="In a new quarter, draw the director's reproducible 20% re-check of the previous quarter's repair callbacks; once per company and quarter.",
     ),
     ScheduledJob(
+        name="escalate_overdue_visits",
+        func="crm.visits.jobs.escalate_overdue_visits",
+        every=timedelta(minutes=30),
+        why="Visit tasks past their due date go to the team leader (level 1), and to the director one working day later (level 2); each level once.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

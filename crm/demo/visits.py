@@ -18,7 +18,7 @@ from crm.customers.models import Customer
 from crm.lib.dates import local_day
 from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import campaigns, planning, repairs, services
+from crm.visits import campaigns, escalation, planning, repairs, services
 from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
@@ -109,6 +109,7 @@ def seed(company: Company, seed_value: int) -> int:
     services.remind_issues(now=now, calendar=calendar)
     _repairs(company, rng, now, calendar)
     _campaign(company, now)
+    escalation.escalate_overdue(now=now, calendar=calendar)  # the overdue ones: to the team leaders
     return made
 
 

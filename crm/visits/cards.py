@@ -15,6 +15,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from crm.accounts.models import Team
+from crm.accounts.roles import Role
 from crm.core.cards import Action, Card, Stat
 from crm.visits import repairs, selectors, services
 from crm.visits.models import IssueReminder
@@ -63,6 +65,12 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
         )
     if user.has_perm(services.ASSIGN):
         keys = [("overdue", "逾期回访", True), ("unassigned", "待分派", True), ("today", "今日待回访", False)]
+        # Escalated overdue tasks (crm.visits.escalation): a team leader's level 1, the
+        # director's level 2.
+        if Team.objects.filter(leader=user).exists():
+            keys.append(("escalated_leader", "组长督办", True))
+        if user.has_role(Role.DIRECTOR, Role.ADMIN):
+            keys.append(("escalated_director", "升级至主任", True))
         counts = visible.aggregate(
             **{key: Count("pk", filter=state_q(key, user=user, today=today)) for key, _, _ in keys}
         )

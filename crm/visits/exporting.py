@@ -197,3 +197,52 @@ def export_repairs(user: User, *, now: datetime, ip: str | None = None) -> Expor
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出报修记录 {count} 条", ip=ip)
     stamp = timezone.localtime(now).strftime("%Y%m%d")
     return Export(file, f"报修记录_{stamp}.xlsx", count, ascii_filename=f"repairs_{stamp}.xlsx")
+
+
+def export_stats(user: User, year: int, month: int, *, now: datetime, ip: str | None = None) -> Export:
+    """回访统计 of a month (crm.visits.stats), one row per visitor, issues by class in columns."""
+    from crm.visits import stats
+
+    rows = stats.monthly(user, year, month)
+    categories = sorted({name for r in rows for name in r.issues})
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访统计", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(
+        (
+            "回访人",
+            "本月到期",
+            "已完成",
+            "按期完成",
+            "按期完成率(%)",
+            "联系上",
+            "多次未接通",
+            "接通率(%)",
+            "未完成",
+            "平均满意度",
+            "登记问题",
+            *[f"问题：{c}" for c in categories],
+        )
+    )
+    for r in rows:
+        sheet.append(
+            [
+                r.name,
+                r.due,
+                r.done,
+                r.on_time,
+                r.on_time_rate if r.on_time_rate is not None else "",
+                r.reached,
+                r.unreachable,
+                r.reach_rate if r.reach_rate is not None else "",
+                r.open,
+                r.satisfaction if r.satisfaction is not None else "",
+                r.issue_total,
+                *[r.issues.get(c, 0) for c in categories],
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访统计 {year}-{month:02d}", ip=ip)
+    return Export(
+        file, f"回访统计_{year}{month:02d}.xlsx", len(rows), ascii_filename=f"visit_stats_{year}{month:02d}.xlsx"
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crm.core.calendar import work_calendar
 from crm.projects.models import Project
-from crm.visits import planning, repairs, services
+from crm.visits import escalation, planning, repairs, services
 
 
 def generate_visit_tasks(*, now: datetime) -> int:
@@ -35,3 +35,9 @@ def draw_recheck_samples(*, now: datetime) -> int:
     """In a new quarter, the director's 20% re-check sample of the previous quarter's
     completed repair callbacks; once per company and quarter."""
     return repairs.draw_due_samples(now=now, calendar=work_calendar())
+
+
+def escalate_overdue_visits(*, now: datetime) -> int:
+    """Overdue visit tasks go to the team leader (level 1), and to the director one
+    working day later (level 2); each level once."""
+    return escalation.escalate_overdue(now=now, calendar=work_calendar())

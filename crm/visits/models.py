@@ -180,6 +180,10 @@ class VisitTask(models.Model):
     due_on = models.DateField("完成期限")
     due_note = models.CharField("期限说明", max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField("联系次数", default=0)
+    # Overdue tasks escalate (crm.visits.escalation): 1 = the assignee's team leader,
+    # 2 = the 客服中心主任, one working day later.
+    escalation_level = models.PositiveSmallIntegerField("督办级别", default=0)
+    escalated_at = models.DateTimeField("督办时间", null=True, blank=True)
     max_attempts = models.PositiveSmallIntegerField("最多联系次数", default=3)
     next_attempt_at = models.DateTimeField("下次联系时间", null=True, blank=True)
     reached = models.BooleanField("已接通", null=True, blank=True)
@@ -241,6 +245,7 @@ class VisitEvent(models.Model):
     class Kind(models.TextChoices):
         MOVE = "move", "状态变更"
         ASSIGNED = "assigned", "分派"
+        ESCALATED = "escalated", "逾期督办"
 
     task = models.ForeignKey(VisitTask, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MOVE)

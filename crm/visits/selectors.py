@@ -66,6 +66,8 @@ STATE_FILTERS = {
     "done": "已完成",
     "unreachable": "多次未接通",
     "closed": "已结束",
+    "escalated_leader": "逾期督办（组长）",
+    "escalated_director": "逾期督办（主任）",
 }
 
 
@@ -112,6 +114,10 @@ def state_q(state: str, *, user: User, today: date) -> Q:
         return Q(status=Status.UNREACHABLE)
     if state == "closed":
         return ~open_q()
+    if state == "escalated_leader":
+        return open_q() & Q(escalation_level=1, assignee__team__leader_id=user.pk)
+    if state == "escalated_director":
+        return open_q() & Q(escalation_level=2)
     return Q()
 
 

@@ -27,8 +27,8 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services
-from crm.visits.exporting import export_issues, export_repairs, export_visits
+from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
 from crm.visits.forms import (
     AssignForm,
     CampaignForm,
@@ -481,3 +481,52 @@ def campaign_launch(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"已下发 {made} 个回访任务" if made else "没有新增的客户，未生成新任务")
     return redirect("visits:campaign", campaign.pk)
+
+
+# ---------------------------------------------------------------- monthly statistics
+
+
+def _may_see_stats(user: Any) -> bool:
+    return bool(user.has_perm(services.VIEW) and (user.has_perm(services.EXPORT) or user.has_perm(services.ASSIGN)))
+
+
+@require_GET
+@login_required
+def stats_page(request: AuthedHttpRequest) -> HttpResponse:
+    """回访统计: per visitor for a month (tasks in the user's scope)."""
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    today = local_day(timezone.now())
+    month_text = request.GET.get("month", "")
+    error = ""
+    try:
+        year, month = stats.parse_month(month_text, today=today)
+    except DomainError as exc:
+        error = exc.message
+        year, month = today.year, today.month
+    rows = stats.monthly(request.user, year, month)
+    categories = sorted({name for r in rows for name in r.issues})
+    return render(
+        request,
+        "visits/stats.html",
+        {
+            "rows": rows,
+            "categories": categories,
+            "month": f"{year}-{month:02d}",
+            "typed": month_text,
+            "error": error,
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def stats_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
+    today = local_day(timezone.now())
+    try:
+        year, month = stats.parse_month(request.GET.get("month"), today=today)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    return _file(export_stats(request.user, year, month, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
