@@ -41,7 +41,9 @@ def tasks_visible_to(user: User) -> QuerySet[VisitTask]:
 def get_task_for_user(user: User, pk: int) -> VisitTask:
     task = (
         tasks_visible_to(user)
-        .select_related("customer", "project", "plan", "campaign", "assignee", "deal", "deal__unit", "completed_by")
+        .select_related(
+            "customer", "project", "plan", "campaign", "repair", "assignee", "deal", "deal__unit", "completed_by"
+        )
         .filter(pk=pk)
         .first()
     )

@@ -176,3 +176,37 @@ def test_an_issue_raised_in_a_visit_is_resolved_by_the_department_and_closed(
     issue = VisitIssue.objects.get()
     assert issue.status == VisitIssue.Status.CLOSED
     assert issue.resolution == "已更换窗户密封条并做淋水试验"
+
+
+def test_the_directors_visit_pages_fit_a_phone(phone_page, sign_in, company, project, director, make_customer):
+    """390px: repairs (recorded with a refused save first), the campaign form with its
+    preview, the samples page and the monthly statistics; nothing overflows."""
+    make_customer("郑洁")
+    page = sign_in(phone_page, director)
+    page.goto("/visits/repairs/")
+    form = page.locator("form.repair-form")
+    form.locator("input[name=customer_number]").fill("KH00000001")
+    form.locator("textarea[name=problem]").fill("厨房水槽下水慢")
+    form.get_by_role("button", name="登记报修").click()
+    expect(page.locator(".errorlist")).to_contain_text("请填写维修单位")
+    expect(page.locator("textarea[name=problem]")).to_have_value("厨房水槽下水慢")
+    assert fits_the_screen(page)
+    page.locator("input[name=contractor]").fill("华安维修")
+    page.get_by_role("button", name="登记报修").click()
+    expect(page.locator(".messages")).to_contain_text("已登记郑洁的报修")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-repairs-phone")
+
+    page.goto("/visits/campaigns/new/")
+    page.locator("input[name=name]").fill("学区政策专项")
+    page.locator("input[name=purpose]").fill("告知学区新政策")
+    page.locator("input[name=start_on]").fill("2026-09-28")
+    page.locator("input[name=due_on]").fill("2026-10-16")
+    page.get_by_role("button", name="预览人数").click()
+    expect(page.locator(".campaign-preview")).to_contain_text("1")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-campaign-new-phone")
+
+    for url in ("/visits/samples/", "/visits/stats/", "/visits/campaigns/"):
+        page.goto(url)
+        assert fits_the_screen(page), url
