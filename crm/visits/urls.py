@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(r"^issues/(?P<pk>\d+)/(?P<verb>start|resolve|inform)/$", views.issue_act, name="issue_act"),
     path("repairs/", views.repair_list, name="repairs"),
     path("repairs/export/", views.repair_export, name="repair_export"),
+    path("repairs/import/", views.repair_import, name="repair_import"),
     path("repairs/<int:pk>/complete/", views.repair_complete, name="repair_complete"),
     path("samples/", views.sample_list, name="samples"),
     path("stats/", views.stats_page, name="stats"),

@@ -28,6 +28,7 @@ from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
 from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import repair_import as repair_import_module
 from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
 from crm.visits.forms import (
     AssignForm,
@@ -530,3 +531,40 @@ def stats_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
     except DomainError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     return _file(export_stats(request.user, year, month, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
+
+
+@require_POST
+@permission_required(repairs.ADD, raise_exception=True)
+def repair_import(request: AuthedHttpRequest) -> HttpResponse:
+    """导入报修 (.xlsx): every row checked first; one wrong row imports nothing and every
+    wrong row is listed with its line number."""
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    upload = request.FILES.get("file")
+    problems: list[tuple[int, str]] = []
+    error = ""
+    if upload is None:
+        error = "请选择要导入的 Excel 文件（.xlsx）"
+    elif upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+        error = f"文件太大：最大 {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB"
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "repairs.xlsx"
+            with path.open("wb") as f:
+                for chunk in upload.chunks():
+                    f.write(chunk)
+            try:
+                result = repair_import_module.import_repairs(path, actor=request.user)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                problems = result.errors
+                if not problems:
+                    messages.success(request, f"已导入 {result.created} 条报修，已完工的已生成回访任务")
+                    return redirect("visits:repairs")
+                error = f"有 {len(problems)} 行不正确，未导入任何报修；请改正后重新导入"
+    context = _repairs_context(request) | {"import_error": error, "import_problems": problems}
+    return render(request, "visits/repairs.html", context, status=400)

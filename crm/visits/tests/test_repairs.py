@@ -4,7 +4,8 @@ per quarter)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from io import BytesIO
 
 import pytest
 import time_machine
@@ -238,3 +239,68 @@ def test_a_callback_into_a_year_without_a_calendar_says_its_due_date_is_an_estim
     task = VisitTask.objects.get(repair=done)
     assert task.due_on == date(2027, 1, 1)
     assert "估算" in task.due_note
+
+
+# ---------------------------------------------------------------- the Excel import
+
+
+def workbook(rows):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheet = wb.active
+    for row in rows:
+        sheet.append(row)
+    buffer = BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    buffer.name = "repairs.xlsx"
+    return buffer
+
+
+HEADER = ["客户编号", "房号", "报修问题", "维修单位", "完工时间"]
+
+
+def test_an_import_with_a_wrong_row_imports_nothing_and_names_the_lines(client, service, customer, unit):
+    client.force_login(service)
+    upload = workbook(
+        [
+            HEADER,
+            [customer.number, "", "厨房水龙头漏水", "华安维修", "2026-09-29 10:00"],
+            ["KH404", "", "门锁坏", "华安维修", ""],
+            [customer.number, "9999", "窗户漏风", "", "明天"],
+        ]
+    )
+    response = client.post(reverse("visits:repair_import"), {"file": upload})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "有 2 行不正确，未导入任何报修" in page
+    assert "第 3 行：没有找到客户编号 KH404" in page
+    assert "第 4 行：请填写维修单位" in page
+    assert not Repair.objects.exists()
+
+
+def test_an_import_records_every_row_and_makes_the_callbacks_once(client, service, customer, make_deal, unit):
+    client.force_login(service)
+    upload = workbook(
+        [
+            HEADER,
+            [customer.number, "", "厨房水龙头漏水", "华安维修", datetime(2026, 9, 29, 10, 0)],
+            [customer.number, "", "门锁坏", "永固门业", ""],
+        ]
+    )
+    assert client.post(reverse("visits:repair_import"), {"file": upload}).status_code == 302
+    assert list(Repair.objects.order_by("pk").values_list("source", "problem")) == [
+        ("import", "厨房水龙头漏水"),
+        ("import", "门锁坏"),
+    ]
+    assert VisitTask.objects.filter(kind=TaskKind.REPAIR).count() == 1
+    assert repairs.make_callbacks() == 0
+
+
+def test_an_import_refuses_a_file_that_is_not_a_workbook(client, service):
+    client.force_login(service)
+    fake = BytesIO("客户编号,报修问题\n".encode())
+    fake.name = "repairs.xlsx"
+    page = client.post(reverse("visits:repair_import"), {"file": fake}).content.decode()
+    assert "不是 Excel 工作簿" in page
