@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -23,7 +23,7 @@ from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers.models import Customer
 from crm.customers.selectors import customers_visible_to
-from crm.lib.dates import local_day
+from crm.lib.dates import local_day, local_midnight
 from crm.visits.models import Campaign, Milestone, TaskKind, VisitTask
 
 if TYPE_CHECKING:
@@ -48,14 +48,20 @@ class Audience:
 
     project_id: int | None = None
     stage: str = ""
+    grade: str = ""
     milestone: str = ""
     tag_ids: tuple[int, ...] = ()
+    registered_from: date | None = None
+    registered_to: date | None = None
 
     @classmethod
     def of(cls, campaign: Campaign) -> Audience:
         return cls(
             project_id=campaign.project_id,
             stage=campaign.stage,
+            grade=campaign.grade,
+            registered_from=campaign.registered_from,
+            registered_to=campaign.registered_to,
             milestone=campaign.milestone,
             tag_ids=tuple(sorted(campaign.tags.values_list("pk", flat=True))),
         )
@@ -68,6 +74,12 @@ def audience(user: User, spec: Audience) -> QuerySet[Customer]:
         rows = rows.filter(project_id=spec.project_id)
     if spec.stage:
         rows = rows.filter(stage=spec.stage)
+    if spec.grade:
+        rows = rows.filter(grade=spec.grade)
+    if spec.registered_from:
+        rows = rows.filter(created_at__gte=local_midnight(spec.registered_from))
+    if spec.registered_to:
+        rows = rows.filter(created_at__lt=local_midnight(spec.registered_to + timedelta(days=1)))
     if spec.milestone:
         field = MILESTONE_FIELD[Milestone(spec.milestone)]
         deals = Q(**{f"deals__{field}__isnull": False}, deals__cancelled_on__isnull=True)
@@ -89,8 +101,11 @@ def create_campaign(
     channel: str = "phone",
     project: Project | None = None,
     stage: str = "",
+    grade: str = "",
     milestone: str = "",
     tags: Iterable[Tag] = (),
+    registered_from: date | None = None,
+    registered_to: date | None = None,
     assign: str = Campaign.Assign.OWNER,
     assignees: Sequence[User] = (),
     now: datetime | None = None,
@@ -113,6 +128,8 @@ def create_campaign(
         raise DomainError("完成期限不能早于开始日期", field="due_on")
     if due_on < local_day(now):
         raise DomainError("完成期限不能早于今天", field="due_on")
+    if registered_from and registered_to and registered_to < registered_from:
+        raise DomainError("录入日期的结束不能早于开始", field="registered_to")
     if project is not None and (project.company_id != actor.company_id):
         raise DomainError("请选择本公司的楼盘", field="project")
     people = list(assignees)
@@ -132,6 +149,9 @@ def create_campaign(
             channel=channel,
             project=project,
             stage=stage,
+            grade=grade,
+            registered_from=registered_from,
+            registered_to=registered_to,
             milestone=milestone,
             start_on=start_on,
             due_on=due_on,

@@ -360,6 +360,19 @@ class CampaignForm(forms.Form):
         label="楼盘", queryset=Project.objects.none(), required=False, empty_label="全部楼盘"
     )
     stage = forms.ChoiceField(label="客户阶段", required=False)
+    grade = forms.ChoiceField(label="客户等级", required=False)
+    registered_from = forms.DateField(
+        label="录入日期从",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-01-01"},
+    )
+    registered_to = forms.DateField(
+        label="录入日期至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
+    )
     milestone = forms.ChoiceField(label="成交节点", required=False)
     tags = forms.ModelMultipleChoiceField(
         label="标签（任一）", queryset=Project.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -386,12 +399,13 @@ class CampaignForm(forms.Form):
         kwargs.setdefault("initial", {"assign": Campaign.Assign.OWNER, "channel": Channel.PHONE})
         super().__init__(*args, **kwargs)
         from crm.accounts.models import User as UserModel
-        from crm.customers.models import Stage, Tag
+        from crm.customers.models import Grade, Stage, Tag
 
         company = user.company_id or 0
         self.fields["project"].queryset = Project.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
         self.fields["stage"].choices = [("", "全部阶段"), *Stage.choices]  # type: ignore[attr-defined]
         self.fields["milestone"].choices = [("", "不限"), *Milestone.choices]  # type: ignore[attr-defined]
+        self.fields["grade"].choices = [("", "全部等级"), *Grade.choices]  # type: ignore[attr-defined]
         self.fields["tags"].queryset = Tag.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
         staff = UserModel.objects.filter(company_id=company, is_active=True).order_by("display_name", "username")
         self.fields["assignees"].queryset = staff  # type: ignore[attr-defined]
@@ -404,6 +418,9 @@ class CampaignForm(forms.Form):
         return Audience(
             project_id=project.pk if project else None,
             stage=data.get("stage") or "",
+            grade=data.get("grade") or "",
+            registered_from=data.get("registered_from"),
+            registered_to=data.get("registered_to"),
             milestone=data.get("milestone") or "",
             tag_ids=tuple(sorted(t.pk for t in data.get("tags") or [])),
         )

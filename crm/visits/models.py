@@ -510,6 +510,9 @@ class Campaign(models.Model):
         "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="楼盘"
     )
     stage = models.CharField("客户阶段", max_length=12, blank=True)
+    grade = models.CharField("客户等级", max_length=1, blank=True)
+    registered_from = models.DateField("录入日期从", null=True, blank=True)
+    registered_to = models.DateField("录入日期至", null=True, blank=True)
     milestone = models.CharField("成交节点", max_length=12, choices=Milestone.choices, blank=True)
     tags = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name="标签")
     start_on = models.DateField("开始日期")

@@ -189,3 +189,16 @@ def test_the_task_page_shows_the_campaigns_script(client, world, director, consu
         f"您好，甲，我是{project.name}的置业顾问"
         in client.get(reverse("visits:detail", args=[task.pk])).content.decode()
     )
+
+
+def test_the_audience_by_grade_and_registration_dates(world, director):
+    from crm.customers.models import Customer
+
+    Customer.objects.filter(pk=world["a"].pk).update(grade="A", created_at=cst(2026, 3, 1))
+    Customer.objects.filter(pk=world["b"].pk).update(grade="B", created_at=cst(2026, 6, 30, 23, 30))
+    spec = campaigns.Audience
+    assert set(campaigns.audience(director, spec(grade="A"))) == {world["a"]}
+    window = spec(registered_from=date(2026, 3, 1), registered_to=date(2026, 6, 30))
+    assert set(campaigns.audience(director, window)) == {world["a"], world["b"]}
+    with pytest.raises(DomainError, match="录入日期的结束不能早于开始"):
+        new(director, registered_from=date(2026, 6, 1), registered_to=date(2026, 5, 1))
