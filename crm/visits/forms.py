@@ -111,12 +111,12 @@ class OutcomeForm(forms.Form):
         return any(self.data.get(n) or self.errors.get(n) for slot in self.issue_slots for n in slot.values())
 
     def issues(self) -> list[services.IssueDraft]:
-        """The filled slots (a category or a description typed) as drafts for the service."""
+        """The filled slots (anything typed in the row) as drafts for the service."""
         drafts = []
-        for slot in self.issue_slots:
+        for n, slot in enumerate(self.issue_slots):
             data = self.cleaned_data
             category, description = data.get(slot["category"]), (data.get(slot["description"]) or "")
-            if category is None and not description.strip():
+            if not self._filled(slot):
                 continue
             drafts.append(
                 services.IssueDraft(
@@ -124,6 +124,7 @@ class OutcomeForm(forms.Form):
                     description=description,
                     promised_on=data.get(slot["promised_on"]),
                     department=data.get(slot["department"]),
+                    slot=n,
                 )
             )
         return drafts
@@ -134,17 +135,21 @@ class OutcomeForm(forms.Form):
 
     def aliases(self) -> dict[str, str]:
         """The service's error field (``q:<question>``, ``issue:<n>:<field>``) → this
-        form's field. Slots are numbered among the filled ones."""
+        form's field (each draft carries its row number)."""
         aliases = {f"q:{question}": name for question, name in self.question_fields.items()}
-        filled = [slot for slot in self.issue_slots if self._filled(slot)] if hasattr(self, "cleaned_data") else []
-        for n, slot in enumerate(filled or self.issue_slots):
+        for n, slot in enumerate(self.issue_slots):
             for key, name in slot.items():
                 aliases[f"issue:{n}:{key}"] = name
         return aliases
 
     def _filled(self, slot: dict[str, str]) -> bool:
+        """Anything typed in the row makes it an issue (a date alone is not dropped silently:
+        the service then asks for the class)."""
         data = self.cleaned_data
-        return data.get(slot["category"]) is not None or bool((data.get(slot["description"]) or "").strip())
+        return any(
+            data.get(slot[key]) not in (None, "") and (key != "description" or str(data.get(slot[key])).strip())
+            for key in ("category", "department", "description", "promised_on")
+        )
 
     def outcome(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -566,9 +566,13 @@ class IssueDraft:
     description: str
     promised_on: date | None
     department: Department | None = None
+    # The row it was typed in (the outcome form's slot), for the error's number and field;
+    # None: its place in the list.
+    slot: int | None = None
 
 
 def _check_issue(task: VisitTask, draft: IssueDraft, *, slot: int, today: date) -> None:
+    slot = draft.slot if draft.slot is not None else slot
     where = f"issue:{slot}:"
     if draft.category is None or draft.category.company_id != task.company_id or not draft.category.is_active:
         raise DomainError(f"问题 {slot + 1}：请选择问题类别", field=where + "category")
@@ -605,7 +609,8 @@ def record_visit(
         if not actor.has_perm(RAISE_ISSUE):
             raise NotAllowed("您没有登记回访问题的权限")
         if reached is False:
-            raise DomainError("未联系上客户时不能登记客户提出的问题", field="issue:0:description")
+            first = issues[0].slot if issues[0].slot is not None else 0
+            raise DomainError("未联系上客户时不能登记客户提出的问题", field=f"issue:{first}:description")
         today = timezone.localtime(now).date()
         for slot, draft in enumerate(issues):
             _check_issue(task, draft, slot=slot, today=today)

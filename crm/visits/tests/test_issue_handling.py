@@ -356,3 +356,15 @@ def test_the_issue_export_has_the_department_queue(
     # Without the export permission and outside the department: refused.
     client.force_login(make_staff("nobody", Role.CONSULTANT))
     assert client.get(reverse("visits:issue_export")).status_code == 403
+
+
+def test_an_issue_row_with_only_a_date_is_not_dropped_silently(client, make_task, customer, consultant, quality):
+    task = make_task(customer)
+    client.force_login(consultant)
+    data = {"reached": "yes", "channel": "phone", "issue1_promised_on": "2026-10-09"}
+    data |= {f"q{i}": "4" for i in range(len(task.questions))}
+    response = client.post(reverse("visits:record", args=[task.pk]), data)
+    assert response.status_code == 400
+    assert "问题 2：请选择问题类别" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == VisitTask.Status.PENDING
