@@ -27,5 +27,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
     *io.urlpatterns,
+    # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
+    path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
     *router.urls,
 ]

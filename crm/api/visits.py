@@ -13,15 +13,16 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, views, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.accounts.models import Department
+from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services
+from crm.visits import campaigns, repairs, selectors, services, stats
 from crm.visits.forms import IssueFilterForm, VisitFilterForm
 from crm.visits.models import (
     Campaign,
@@ -481,3 +482,44 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> QuerySet[Campaign]:
         return selectors.campaigns_visible_to(staff(self.request)).order_by("-created_at", "-id")
+
+
+# ---------------------------------------------------------------- monthly statistics
+
+
+class VisitStatsView(views.APIView):
+    """回访统计: per visitor for ``month`` (YYYY-MM; default the current month), the tasks in
+    the caller's scope due in the month (crm.visits.stats); who exports or assigns visits."""
+
+    @extend_schema(summary="月度回访统计（按回访人）", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        user = staff(request)
+        if not (user.has_perm(services.VIEW) and (user.has_perm(services.EXPORT) or user.has_perm(services.ASSIGN))):
+            raise exceptions.PermissionDenied("您没有查看回访统计的权限。")
+        try:
+            year, month = stats.parse_month(request.query_params.get("month"), today=local_day(timezone.now()))
+        except DomainError as exc:
+            raise exceptions.ValidationError({"month": [exc.message]}) from exc
+        rows = stats.monthly(user, year, month)
+        return Response(
+            {
+                "month": f"{year}-{month:02d}",
+                "results": [
+                    {
+                        "assignee": r.assignee_id,
+                        "name": r.name,
+                        "due": r.due,
+                        "done": r.done,
+                        "on_time": r.on_time,
+                        "reached": r.reached,
+                        "unreachable": r.unreachable,
+                        "open": r.open,
+                        "reach_rate": r.reach_rate,
+                        "on_time_rate": r.on_time_rate,
+                        "satisfaction": r.satisfaction,
+                        "issues": r.issues,
+                    }
+                    for r in rows
+                ],
+            }
+        )

@@ -145,3 +145,23 @@ def test_the_stats_page_refuses_a_bad_month_in_chinese_and_exports(client, make_
         assert rows[0][:2] == ("王顾问", 1)
         client.force_login(consultant)
         assert client.get(reverse("visits:stats")).status_code == 403
+
+
+def test_the_stats_api_has_the_same_numbers_and_refuses_a_bad_month(make_task, customer, director, consultant):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    make_task(customer, due_on=date(2026, 9, 29))
+
+    def api(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    body = api(director).get("/api/visits/stats/?month=2026-09").json()
+    assert body["month"] == "2026-09"
+    assert [(r["name"], r["due"], r["open"]) for r in body["results"]] == [("王顾问", 1, 1)]
+    response = api(director).get("/api/visits/stats/?month=九月")
+    assert response.status_code == 400
+    assert "月份格式应为 2026-09" in response.content.decode()
+    assert api(consultant).get("/api/visits/stats/").status_code == 403
