@@ -202,3 +202,22 @@ def test_the_audience_by_grade_and_registration_dates(world, director):
     assert set(campaigns.audience(director, window)) == {world["a"], world["b"]}
     with pytest.raises(DomainError, match="录入日期的结束不能早于开始"):
         new(director, registered_from=date(2026, 6, 1), registered_to=date(2026, 5, 1))
+
+
+def test_the_list_reads_the_progress_of_all_campaigns_in_one_query(client, world, director, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(director)
+    first = new(director, project=project)
+    campaigns.launch(first, actor=director, now=NOW)
+    client.get(reverse("visits:campaigns"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("visits:campaigns"))
+    for i in range(3):
+        campaigns.launch(new(director, name=f"专项{i}"), actor=director, now=NOW)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(reverse("visits:campaigns")).content.decode()
+    assert len(four) == len(one)
+    assert "3/0" not in page
+    assert campaigns.progress_of([first.pk], today=date(2026, 9, 28))[first.pk].total == 3
