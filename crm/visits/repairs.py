@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.accounts.roles import Role, group_name
@@ -174,14 +175,14 @@ def callback_dates(completed_at: datetime, calendar: WorkCalendar) -> tuple[date
     return day, *_working_days_later(day, 1, calendar)
 
 
-def make_callbacks(repairs: object = None, *, calendar: WorkCalendar | None = None) -> int:
+def make_callbacks(repairs: QuerySet[Repair] | None = None, *, calendar: WorkCalendar | None = None) -> int:
     """A callback task for every completed repair (of ``repairs``, else all) that has none:
     assigned round-robin to the project's 客服专员 (by repair id), else left for the
     director to assign. Returns how many were made; a rerun makes none."""
     calendar = calendar or work_calendar()
     rows = repairs if repairs is not None else Repair.objects.all()
     pending = (
-        rows.filter(completed_at__isnull=False)  # type: ignore[attr-defined]
+        rows.filter(completed_at__isnull=False)
         .exclude(tasks__kind=TaskKind.REPAIR)
         .select_related("customer")
         .order_by("pk")
@@ -189,6 +190,8 @@ def make_callbacks(repairs: object = None, *, calendar: WorkCalendar | None = No
     staff: dict[int, list[int]] = {}
     tasks = []
     for repair in pending:
+        if repair.completed_at is None:  # filtered out above; for the type checker
+            continue
         if repair.project_id not in staff:
             staff[repair.project_id] = _staff_of(repair.project_id, Role.SERVICE)
         people = staff[repair.project_id]
