@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
         "VisitStatusEnum": "crm.visits.models.VisitTask.Status",
         "VisitChannelEnum": "crm.visits.models.Channel",
+        "VisitIssueStatusEnum": "crm.visits.models.VisitIssue.Status",
         # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",

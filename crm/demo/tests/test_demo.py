@@ -130,3 +130,15 @@ def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(dem
     assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
     assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
     assert PurgeRecord.objects.count() == 1
+
+
+def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
+    from crm.accounts.models import User
+    from crm.visits import selectors
+    from crm.visits.models import VisitIssue
+
+    engineer = User.objects.get(username="engineer1")
+    assert engineer.department is not None
+    assert engineer.department.name == "工程部"
+    assert selectors.department_issues(engineer).exists()
+    assert VisitIssue.objects.order_by().values("status").distinct().count() >= 2
