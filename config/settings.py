@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "crm.sms",
     "crm.care",
     "crm.complaints",
+    "crm.service",
     "crm.api",
     "crm.workbench",
     "crm.demo",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/", include("crm.api.urls")),
     path("sms/", include("crm.care.urls")),
     path("complaints/", include("crm.complaints.urls")),
+    path("service/", include("crm.service.urls")),
     path("admin/", admin.site.urls),
 ]

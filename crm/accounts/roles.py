@@ -58,6 +58,13 @@ _COMPLAINTS_READ = ("complaints.view_complaint",)
 _COMPLAINTS_INTAKE = (*_COMPLAINTS_READ, "complaints.add_complaint")
 _COMPLAINTS_WORK = (*_COMPLAINTS_INTAKE, "complaints.change_complaint", "complaints.export_complaints")
 _COMPLAINTS_DIRECT = (*_COMPLAINTS_WORK, "complaints.approve_plan", "complaints.manage_complaint")
+# 客服运营 (crm.service), 值班与交接班: 值班人员 keep the duty log and hand over shifts;
+# 客服中心主任 also plans the roster, spot-checks duty and exports; holiday shifts need a
+# mid-level manager or above (seed 004): 客服中心主任, 行政主管, 管理层.
+_DUTY_READ = ("service.view_shift", "service.view_handover")
+_DUTY_WORK = (*_DUTY_READ, "service.keep_duty_log")
+_DUTY_DIRECT = (*_DUTY_WORK, "service.plan_roster", "service.check_duty", "service.export_duty")
+_HOLIDAY_LEAD = ("service.lead_holiday_duty",)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -98,9 +105,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_WORK,
+            *_DUTY_WORK,
         ),
     ),
-    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE)),
+    Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_DUTY_WORK)),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
         (
@@ -115,13 +123,26 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
+            *_DUTY_DIRECT,
+            *_HOLIDAY_LEAD,
         ),
     ),
-    Role.SUPERVISOR: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.view_audit", "customers.export_customers")),
+    Role.SUPERVISOR: RoleSpec(
+        Scope.COMPANY,
+        (
+            *_VIEW,
+            "customers.view_audit",
+            "customers.export_customers",
+            *_DUTY_READ,
+            "service.export_duty",
+            *_HOLIDAY_LEAD,
+        ),
+    ),
     Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(
-        Scope.COMPANY, (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ)
+        Scope.COMPANY,
+        (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ, *_DUTY_READ, *_HOLIDAY_LEAD),
     ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -150,6 +171,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_DIRECT,
             "complaints.add_category",
             "complaints.change_category",
+            *_DUTY_DIRECT,
+            "service.add_dutyitem",
+            "service.change_dutyitem",
         ),
     ),
 }

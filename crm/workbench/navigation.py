@@ -43,6 +43,13 @@ MENU: tuple[NavItem, ...] = (
         match=("/sms/",),
     ),
     NavItem("投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",)),
+    NavItem(
+        "客服运营",
+        "service:home",
+        "briefcase",
+        ("service.view_shift", "service.view_handover"),
+        match=("/service/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from crm.service.models import DutyItem
+
+
+@admin.register(DutyItem)
+class DutyItemAdmin(admin.ModelAdmin[DutyItem]):
+    """交接物品 (电话, 电脑, 饮水机, 钥匙 …) each handover's checklist is copied from, per company."""
+
+    list_display = ("name", "sort_order", "is_active")
+    list_filter = ("is_active",)
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("name",)
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DutyItem]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: DutyItem, form: Any, change: bool) -> None:
+        company_id = getattr(request.user, "company_id", None)
+        if not change and company_id is not None:
+            obj.company_id = company_id
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,3 @@
+"""Scheduled 客服运营 work (config/schedule.py)."""
+
+from __future__ import annotations

@@ -1,0 +1,336 @@
+"""客服运营 pages: the duty roster and its shifts (值班), handovers (交接班), export.
+
+Each view reads through crm.service.selectors (outside the scope: 404), binds a form,
+calls one service and renders or redirects; a DomainError is shown on the field it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm.accounts.http import AuthedHttpRequest
+from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.customers.exporting import XLSX_CONTENT_TYPE, Export
+from crm.service import exporting, selectors, services
+from crm.service.forms import (
+    AcceptForm,
+    HandoverContentForm,
+    HandoverFilterForm,
+    ItemCheckForm,
+    LogEntryForm,
+    NoteForm,
+    ShiftFilterForm,
+    ShiftForm,
+    SpotCheckForm,
+    StartHandoverForm,
+)
+from crm.service.models import Handover, HandoverItem, Shift
+
+
+def _file(export: Export) -> FileResponse:
+    response = FileResponse(export.file, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def home(request: AuthedHttpRequest) -> HttpResponse:
+    """客服运营: the first area the user may use."""
+    if request.user.has_perm(services.VIEW_SHIFT):
+        return redirect("service:shift_list")
+    raise PermissionDenied
+
+
+# ---------------------------------------------------------------- the roster
+
+
+@require_GET
+@permission_required(services.VIEW_SHIFT, raise_exception=True)
+def shift_list(request: AuthedHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    filters = ShiftFilterForm(request.GET, user=request.user)
+    rows = filters.queryset(now=now).select_related("project", "officer", "manager", "handover")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/shift_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "now": now,
+            "page_sizes": PAGE_SIZES,
+            "can_plan": request.user.has_perm(services.PLAN),
+            "can_export": request.user.has_perm(services.EXPORT_DUTY),
+            "tab": "duty",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(services.PLAN, raise_exception=True)
+def shift_new(request: AuthedHttpRequest) -> HttpResponse:
+    form = ShiftForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            shift = services.plan_shift(
+                actor=request.user,
+                project=data["project"],
+                officer=data["officer"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                manager=data.get("manager"),
+                note=data.get("note") or "",
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "已排班" + ("（节假日班次）" if shift.is_holiday else ""))
+            return redirect("service:shift_detail", shift.pk)
+    return render(request, "service/shift_form.html", {"form": form, "tab": "duty"})
+
+
+def _shift_context(request: AuthedHttpRequest, shift: Shift, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    is_officer = user.pk == shift.officer_id
+    handover = Handover.objects.filter(shift=shift).first()
+    return {
+        "shift": shift,
+        "entries": selectors.shift_log(shift),
+        "checks": selectors.shift_checks(shift),
+        "handover": handover,
+        "can_log": user.has_perm(services.KEEP_LOG) and (is_officer or user.has_perm(services.CHECK)),
+        "can_check": user.has_perm(services.CHECK),
+        "can_start": is_officer and handover is None and user.has_perm(services.KEEP_LOG),
+        "log_form": forms.get("log_form") or LogEntryForm(user=user),
+        "check_form": forms.get("check_form") or SpotCheckForm(),
+        "start_form": forms.get("start_form") or StartHandoverForm(user=user, shift=shift),
+        "tab": "duty",
+    }
+
+
+@require_GET
+@permission_required(services.VIEW_SHIFT, raise_exception=True)
+def shift_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    shift = selectors.get_shift_for_user(request.user, pk)
+    return render(request, "service/shift_detail.html", _shift_context(request, shift))
+
+
+@require_POST
+@permission_required(services.VIEW_SHIFT, raise_exception=True)
+def shift_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    shift = selectors.get_shift_for_user(request.user, pk)
+    user = request.user
+    form: Any
+    try:
+        if verb == "log":
+            form = LogEntryForm(request.POST, user=user)
+            if form.is_valid():
+                data = form.cleaned_data
+                services.log_duty(
+                    shift,
+                    actor=user,
+                    kind=data["kind"],
+                    content=data["content"],
+                    at=form.entry_at(),
+                    customer=data.get("customer_number"),
+                    caller_name=data.get("caller_name") or "",
+                    is_escalated=bool(data.get("is_escalated")),
+                )
+                messages.success(request, "值班记录已保存")
+                return redirect("service:shift_detail", shift.pk)
+            context = _shift_context(request, shift, log_form=form)
+        elif verb == "check":
+            form = SpotCheckForm(request.POST)
+            if form.is_valid():
+                services.record_spot_check(
+                    shift, actor=user, result=form.cleaned_data["result"], note=form.cleaned_data["note"]
+                )
+                messages.success(request, "抽查已记录")
+                return redirect("service:shift_detail", shift.pk)
+            context = _shift_context(request, shift, check_form=form)
+        elif verb == "handover":
+            form = StartHandoverForm(request.POST, user=user, shift=shift)
+            if form.is_valid():
+                handover = services.start_handover(shift, actor=user, incoming=form.cleaned_data["incoming"])
+                messages.success(request, "已开始交班，请填写交班内容并清点物品")
+                return redirect("service:handover_detail", handover.pk)
+            context = _shift_context(request, shift, start_form=form)
+        else:
+            raise Http404("未知的操作")
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+        context = _shift_context(request, shift, **{f"{verb if verb != 'handover' else 'start'}_form": form})
+    return render(request, "service/shift_detail.html", context, status=400)
+
+
+@require_GET
+@permission_required(services.EXPORT_DUTY, raise_exception=True)
+def shift_export(request: AuthedHttpRequest) -> FileResponse:
+    export = exporting.export_shifts(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    return _file(export)
+
+
+# ---------------------------------------------------------------- handovers
+
+
+@require_GET
+@permission_required(services.VIEW_HANDOVER, raise_exception=True)
+def handover_list(request: AuthedHttpRequest) -> HttpResponse:
+    filters = HandoverFilterForm(request.GET, user=request.user)
+    rows = filters.queryset().select_related("project", "outgoing", "incoming", "shift")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/handover_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "can_export": request.user.has_perm(services.EXPORT_DUTY),
+            "tab": "handover",
+        },
+    )
+
+
+def _handover_context(request: AuthedHttpRequest, handover: Handover, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    is_out, is_in = user.pk == handover.outgoing_id, user.pk == handover.incoming_id
+    open_ = handover.is_open
+    items = list(handover.items.all())
+    return {
+        "handover": handover,
+        "items": [
+            {
+                "item": item,
+                "form": forms.get(f"item_{item.pk}")
+                or ItemCheckForm(
+                    initial={"state": item.state, "explanation": item.explanation}, auto_id=f"id_item{item.pk}_%s"
+                ),
+            }
+            for item in items
+        ],
+        "events": selectors.handover_events(handover),
+        "is_outgoing": is_out,
+        "is_incoming": is_in,
+        "can_edit": is_out and handover.status == Handover.Status.OPEN,
+        "can_check_items": (is_out or is_in) and open_,
+        "can_submit": is_out and handover.status == Handover.Status.OPEN,
+        "can_accept": is_in and handover.status == Handover.Status.SUBMITTED,
+        "can_repair": (is_out or is_in) and open_ and handover.major_repair_open,
+        "content_form": forms.get("content_form") or HandoverContentForm(instance=handover),
+        "accept_form": forms.get("accept_form") or AcceptForm(),
+        "submit_form": forms.get("submit_form"),
+        "return_form": forms.get("return_form") or NoteForm(auto_id="id_return_%s"),
+        "repair_form": forms.get("repair_form") or NoteForm(auto_id="id_repair_%s"),
+        "unexplained": [i for i in items if i.needs_explanation],
+        "tab": "handover",
+    }
+
+
+@require_GET
+@permission_required(services.VIEW_HANDOVER, raise_exception=True)
+def handover_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    handover = selectors.get_handover_for_user(request.user, pk)
+    return render(request, "service/handover_detail.html", _handover_context(request, handover))
+
+
+@require_POST
+@permission_required(services.VIEW_HANDOVER, raise_exception=True)
+def handover_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    handover = selectors.get_handover_for_user(request.user, pk)
+    user = request.user
+    form: Any
+    key = ""
+    try:
+        if verb == "content":
+            form, key = HandoverContentForm(request.POST, instance=Handover()), "content_form"
+            if form.is_valid():
+                data = form.cleaned_data
+                services.update_handover(
+                    handover,
+                    actor=user,
+                    log_summary=data["log_summary"],
+                    open_matters=data["open_matters"],
+                    major_repair_open=data["major_repair_open"],
+                    major_repair_note=data["major_repair_note"],
+                )
+                messages.success(request, "交班内容已保存")
+                return redirect("service:handover_detail", handover.pk)
+        elif verb == "item":
+            item_id = request.POST.get("item", "")
+            item = get_object_or_404(HandoverItem, handover=handover, pk=int(item_id) if item_id.isdigit() else 0)
+            form, key = ItemCheckForm(request.POST, auto_id=f"id_item{item.pk}_%s"), f"item_{item.pk}"
+            if form.is_valid():
+                services.check_item(
+                    item, actor=user, state=form.cleaned_data["state"], explanation=form.cleaned_data["explanation"]
+                )
+                messages.success(request, f"{item.name}：已更新")
+                return redirect(reverse("service:handover_detail", args=[handover.pk]) + "#items")
+        elif verb == "submit":
+            form, key = NoteForm(request.POST, auto_id="id_submit_%s"), "submit_form"
+            form.is_valid()
+            services.submit_handover(handover, actor=user)
+            messages.success(request, "已确认交班，等待接班人确认")
+            return redirect("service:handover_detail", handover.pk)
+        elif verb == "accept":
+            form, key = AcceptForm(request.POST), "accept_form"
+            if form.is_valid():
+                data = form.cleaned_data
+                services.accept_handover(
+                    handover, actor=user, log_clear=data["log_clear"], area_clean=data["area_clean"], note=data["note"]
+                )
+                messages.success(request, "已确认接班")
+                return redirect("service:handover_detail", handover.pk)
+        elif verb == "return":
+            form, key = NoteForm(request.POST, auto_id="id_return_%s"), "return_form"
+            if form.is_valid():
+                services.return_handover(handover, actor=user, note=form.cleaned_data["note"])
+                messages.success(request, "已退回交班人")
+                return redirect("service:handover_detail", handover.pk)
+        elif verb == "repair":
+            form, key = NoteForm(request.POST, auto_id="id_repair_%s"), "repair_form"
+            if form.is_valid():
+                services.finish_repair(handover, actor=user, note=form.cleaned_data["note"])
+                messages.success(request, "已记录维修完成")
+                return redirect("service:handover_detail", handover.pk)
+        else:
+            raise Http404("未知的操作")
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except services.HandoverRefused as exc:
+        for reason in exc.reasons:
+            form.add_error(None, reason)
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+    handover.refresh_from_db()
+    return render(
+        request, "service/handover_detail.html", _handover_context(request, handover, **{key: form}), status=400
+    )
+
+
+@require_GET
+@permission_required(services.EXPORT_DUTY, raise_exception=True)
+def handover_export(request: AuthedHttpRequest) -> FileResponse:
+    export = exporting.export_handovers(
+        request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")
+    )
+    return _file(export)
