@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, complaints, io, views
+from . import care, complaints, io, service, views
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -16,6 +16,8 @@ router.register("care/rules", care.RuleViewSet, basename="api-care-rule")
 router.register("care/drafts", care.DraftViewSet, basename="api-care-draft")
 router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out")
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
+router.register("service/shifts", service.ShiftViewSet, basename="api-service-shift")
+router.register("service/handovers", service.HandoverViewSet, basename="api-service-handover")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crm.accounts.models import Company
-from crm.demo import complaints, foundation
+from crm.demo import complaints, foundation, service
 
 # Steps after the foundation: (name, function taking the company and a seed value).
-STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (("complaints", complaints.seed),)
+STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
+    ("complaints", complaints.seed),
+    ("service", service.seed),
+)
 
 
 def seed(*, customers: int = 3000, seed_value: int = 20261123, password: str | None = None) -> Company:

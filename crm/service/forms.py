@@ -125,8 +125,15 @@ class HandoverContentForm(forms.ModelForm[Handover]):
 
 
 class ItemCheckForm(forms.Form):
-    state = forms.ChoiceField(label="状态", choices=HandoverItem.State.choices)
-    explanation = forms.CharField(label="原因说明", max_length=300, required=False)
+    state = forms.ChoiceField(
+        label="状态", choices=HandoverItem.State.choices, widget=forms.Select(attrs={"aria-label": "物品状态"})
+    )
+    explanation = forms.CharField(
+        label="原因说明",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "损坏、缺失的原因（交班人填写）"}),
+    )
 
 
 class AcceptForm(forms.Form):

@@ -73,3 +73,14 @@ def test_demo_complaints_cover_the_lifecycle_and_keep_their_numbers(demo_world):
     assert complaints.filter(customer__isnull=False).exists()
     assert complaints.filter(customer__isnull=True).exists()
     assert len(set(complaints.values_list("number", flat=True))) == 30
+
+
+def test_demo_duty_roster_has_accepted_handovers_and_one_refused_still_open(demo_world):
+    from crm.service.models import DutyCheck, Handover, Shift
+
+    assert Shift.objects.count() >= 10
+    assert Handover.objects.filter(status=Handover.Status.ACCEPTED).count() >= 8
+    still_open = Handover.objects.exclude(status=Handover.Status.ACCEPTED)
+    assert still_open.count() == 1
+    assert "公物缺失" in still_open.get().refusal_reasons
+    assert DutyCheck.objects.exists()

@@ -1,0 +1,271 @@
+"""客服运营 over the API: the duty roster (班次, with its log and spot checks) and handovers.
+
+Rows come from crm.service.selectors, so a shift or handover outside the caller's scope is
+a 404 as on the page; every write calls the same services, whose DomainErrors become 400s
+with the Chinese message (crm.api.errors) and whose "not your signature" errors become 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crm.accounts.models import User
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.customers.models import Customer
+from crm.customers.selectors import customers_visible_to
+from crm.service import selectors, services
+from crm.service.forms import HandoverFilterForm, ShiftFilterForm
+from crm.service.models import DutyCheck, DutyLogEntry, Handover, HandoverItem, Shift
+
+from .care import ActionPermission, staff
+from .views import Pagination
+
+
+class ShiftSerializer(serializers.ModelSerializer[Shift]):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    officer_name = serializers.CharField(source="officer.__str__", read_only=True)
+    manager_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shift
+        fields = (
+            "id",
+            "project",
+            "project_name",
+            "officer",
+            "officer_name",
+            "starts_at",
+            "ends_at",
+            "is_holiday",
+            "manager",
+            "manager_name",
+            "note",
+        )
+        read_only_fields = fields
+
+    def get_manager_name(self, obj: Shift) -> str:
+        return str(obj.manager) if obj.manager else ""
+
+
+class ShiftCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField()
+    officer = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    manager = serializers.IntegerField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LogEntrySerializer(serializers.ModelSerializer[DutyLogEntry]):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = DutyLogEntry
+        fields = ("id", "kind", "kind_label", "at", "content", "customer", "caller_name", "is_escalated")
+        read_only_fields = ("id", "kind_label")
+        extra_kwargs = {"customer": {"queryset": Customer.objects.none()}, "at": {"required": False}}
+
+
+class SpotCheckSerializer(serializers.ModelSerializer[DutyCheck]):
+    class Meta:
+        model = DutyCheck
+        fields = ("id", "result", "note", "checked_at", "checked_by")
+        read_only_fields = ("id", "checked_at", "checked_by")
+
+
+def _user_in_company(user: User, pk: int | None, field: str) -> User | None:
+    if pk is None:
+        return None
+    found = User.objects.filter(company_id=user.company_id or 0, pk=pk).first()
+    if found is None:
+        raise serializers.ValidationError({field: ["人员不存在"]})
+    return found
+
+
+class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Shift]):
+    """值班表: list with the page's filters (state, project, day); 排班 (create); the duty
+    log and spot checks of one shift."""
+
+    queryset = Shift.objects.none()
+    serializer_class = ShiftSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_SHIFT,), "create": (services.PLAN,)}
+
+    def get_queryset(self) -> QuerySet[Shift]:
+        user = staff(self.request)
+        if self.action == "list":
+            rows = ShiftFilterForm(self.request.query_params, user=user).queryset(now=timezone.now())
+        else:
+            rows = selectors.shifts_visible_to(user)
+        return rows.select_related("project", "officer", "manager").order_by("-starts_at", "-id")
+
+    @extend_schema(summary="排班", request=ShiftCreateSerializer, responses={201: ShiftSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = staff(request)
+        serializer = ShiftCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        project = selectors.projects_for_duty(user).filter(pk=data["project"]).first()
+        if project is None:
+            raise serializers.ValidationError({"project": ["楼盘不存在或无权操作"]})
+        officer = _user_in_company(user, data["officer"], "officer")
+        assert officer is not None
+        try:
+            shift = services.plan_shift(
+                actor=user,
+                project=project,
+                officer=officer,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                manager=_user_in_company(user, data["manager"], "manager"),
+                note=data["note"],
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(ShiftSerializer(shift).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="值班记录", request=LogEntrySerializer, responses={200: LogEntrySerializer(many=True)})
+    @action(detail=True, methods=["get", "post"])
+    def log(self, request: Request, pk: str | None = None) -> Response:
+        shift = self.get_object()
+        if request.method == "POST":
+            user = staff(request)
+            serializer = LogEntrySerializer(data=request.data)
+            serializer.fields["customer"].queryset = customers_visible_to(user)  # type: ignore[attr-defined]
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            try:
+                entry = services.log_duty(
+                    shift,
+                    actor=user,
+                    kind=data["kind"],
+                    content=data["content"],
+                    at=data.get("at"),
+                    customer=data.get("customer"),
+                    caller_name=data.get("caller_name", ""),
+                    is_escalated=data.get("is_escalated", False),
+                )
+            except NotAllowed as exc:
+                raise exceptions.PermissionDenied(exc.message) from exc
+            return Response(LogEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(LogEntrySerializer(selectors.shift_log(shift), many=True).data)
+
+    @extend_schema(summary="值班抽查", request=SpotCheckSerializer, responses={201: SpotCheckSerializer})
+    @action(detail=True, methods=["post"])
+    def checks(self, request: Request, pk: str | None = None) -> Response:
+        shift = self.get_object()
+        serializer = SpotCheckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            check = services.record_spot_check(shift, actor=staff(request), **serializer.validated_data)
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(SpotCheckSerializer(check).data, status=status.HTTP_201_CREATED)
+
+
+class HandoverItemSerializer(serializers.ModelSerializer[HandoverItem]):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = HandoverItem
+        fields = ("id", "name", "state", "state_label", "explanation")
+        read_only_fields = fields
+
+
+class HandoverSerializer(serializers.ModelSerializer[Handover]):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    items = HandoverItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Handover
+        fields = (
+            "id",
+            "project",
+            "shift",
+            "outgoing",
+            "incoming",
+            "status",
+            "status_label",
+            "log_summary",
+            "open_matters",
+            "major_repair_open",
+            "major_repair_note",
+            "submitted_at",
+            "accepted_at",
+            "refused_at",
+            "refusal_reasons",
+            "items",
+        )
+        read_only_fields = fields
+
+
+class HandoverActionSerializer(serializers.Serializer[Any]):
+    log_clear = serializers.BooleanField(required=False, default=False)
+    area_clean = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    item = serializers.IntegerField(required=False, allow_null=True, default=None)
+    state = serializers.ChoiceField(choices=HandoverItem.State.choices, required=False, default="ok")
+    explanation = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Handover]):
+    """交接班: list (state, project), detail with the item checklist, and the actions."""
+
+    queryset = Handover.objects.none()
+    serializer_class = HandoverSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_HANDOVER,)}
+
+    def get_queryset(self) -> QuerySet[Handover]:
+        user = staff(self.request)
+        if self.action == "list":
+            rows = HandoverFilterForm(self.request.query_params, user=user).queryset()
+        else:
+            rows = selectors.handovers_visible_to(user)
+        return rows.prefetch_related("items").order_by("-created_at", "-id")
+
+    @extend_schema(
+        summary="交接操作",
+        description="verb 为 submit（交班确认）、accept（接班确认，需 log_clear、area_clean；四不接时返回 400 并列出原因）、"
+        "return（退回，需 note）、item（清点物品：item、state、explanation）、repair（重大维修完成，需 note）之一。",
+        request=HandoverActionSerializer,
+        responses={200: HandoverSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<verb>[a-z]+)")
+    def act(self, request: Request, pk: str | None = None, verb: str = "") -> Response:
+        handover = self.get_object()
+        user = staff(request)
+        serializer = HandoverActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if verb == "submit":
+                services.submit_handover(handover, actor=user)
+            elif verb == "accept":
+                services.accept_handover(
+                    handover, actor=user, log_clear=data["log_clear"], area_clean=data["area_clean"], note=data["note"]
+                )
+            elif verb == "return":
+                services.return_handover(handover, actor=user, note=data["note"])
+            elif verb == "repair":
+                services.finish_repair(handover, actor=user, note=data["note"])
+            elif verb == "item":
+                item = handover.items.filter(pk=data["item"] or 0).first()
+                if item is None:
+                    raise serializers.ValidationError({"item": ["物品不存在"]})
+                services.check_item(item, actor=user, state=data["state"], explanation=data["explanation"])
+            else:
+                raise exceptions.NotFound("未知的操作")
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(HandoverSerializer(self.get_queryset().get(pk=handover.pk)).data)

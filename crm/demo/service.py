@@ -1,0 +1,107 @@
+"""Demo duty roster and handovers (客服运营): day and night shifts at 锦华苑 over the last
+week, kept by 孙伟 (值班) and 刘芳 (客服专员), with a duty log, handovers mostly accepted,
+the latest one refused once for missing keys (公物缺失不接) and still open on the
+director's card, and a spot check by the director."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime, time, timedelta
+from itertools import pairwise
+
+from django.utils import timezone
+
+from crm.accounts.models import Company, User
+from crm.core.errors import DomainError
+from crm.lib.dates import at, local_day
+from crm.projects.models import Project
+from crm.service import services
+from crm.service.models import DutyCheck, HandoverItem, Shift
+
+DAYS = 7
+LOG = (
+    ("call", "业主来电咨询交房时间，已告知计划交房日期"),
+    ("visit", "客户来访了解车位销售情况，已引导至销售部"),
+    ("call", "来电反映小区门禁故障，已转物业"),
+    ("incident", "售楼处空调漏水，已通知工程部"),
+)
+
+
+def _plan(director: User, manager: User, project: Project, officer: User, start: datetime, hours: int) -> Shift | None:
+    for lead in (None, manager):
+        try:
+            return services.plan_shift(
+                actor=director,
+                project=project,
+                officer=officer,
+                starts_at=start,
+                ends_at=start + timedelta(hours=hours),
+                manager=lead,
+                now=start - timedelta(days=7),
+            )
+        except DomainError as exc:
+            if exc.field != "manager":
+                return None  # e.g. next year's calendar not entered yet
+    return None
+
+
+def seed(company: Company, seed_value: int) -> int:
+    staff = {u.username: u for u in User.objects.filter(company=company)}
+    director, first, second = staff["director1"], staff["duty1"], staff["service1"]
+    services.ensure_default_items(company)
+    project = Project.objects.filter(company=company).order_by("id").first()
+    if project is None:
+        return 0
+    now = timezone.now()
+    today = local_day(now)
+    shifts: list[Shift] = []
+    for offset in range(DAYS, 0, -1):
+        day = today - timedelta(days=offset)
+        for n, (hour, hours) in enumerate(((8, 12), (20, 12))):
+            officer = first if (offset * 2 + n) % 2 else second
+            shift = _plan(director, director, project, officer, at(day, time(hour)), hours)
+            if shift is not None and shift.ends_at <= now:
+                shifts.append(shift)
+    for i, shift in enumerate(shifts):
+        kind, content = LOG[i % len(LOG)]
+        services.log_duty(
+            shift,
+            actor=shift.officer,
+            kind=kind,
+            content=content,
+            at=shift.starts_at + timedelta(hours=2),
+            is_escalated=kind == "incident",
+        )
+    for i, (shift, following) in enumerate(pairwise(shifts)):
+        end = shift.ends_at
+        handover = services.start_handover(
+            shift, actor=shift.officer, incoming=following.officer, now=end - timedelta(minutes=15)
+        )
+        services.update_handover(
+            handover,
+            actor=shift.officer,
+            log_summary=f"本班值班记录 {shift.log_entries.count()} 条，均已处理",
+            open_matters="空调维修待工程部回复" if i % 4 == 3 else "",
+            major_repair_open=False,
+            major_repair_note="",
+            now=end - timedelta(minutes=10),
+        )
+        last = i == len(shifts) - 2
+        if last:
+            keys = handover.items.get(name="钥匙")
+            services.check_item(
+                keys, actor=shift.officer, state=HandoverItem.State.MISSING, now=end - timedelta(minutes=8)
+            )
+        services.submit_handover(handover, actor=shift.officer, now=end - timedelta(minutes=5))
+        # The latest one is refused and stays open: the director sees it.
+        with suppress(services.HandoverRefused):
+            services.accept_handover(handover, actor=following.officer, log_clear=True, area_clean=True, now=end)
+    for shift in shifts[1::5]:
+        services.record_spot_check(
+            shift,
+            actor=director,
+            result=DutyCheck.Result.OK,
+            note="值班人员在岗，着装规范",
+            now=shift.starts_at + timedelta(hours=3),
+        )
+    return len(shifts)

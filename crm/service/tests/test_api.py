@@ -1,0 +1,67 @@
+"""/api/service/: the duty roster and handovers with the same scope, services and errors as the pages."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from crm.service.models import Handover, Shift
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_shifts_keep_to_the_scope(make_shift, duty, duty_b):
+    shift = make_shift()
+    assert [r["id"] for r in api(duty).get("/api/service/shifts/").json()["results"]] == [shift.pk]
+    assert api(duty_b).get("/api/service/shifts/").json()["results"] == []
+    assert api(duty_b).get(f"/api/service/shifts/{shift.pk}/").status_code == 404
+    assert api(duty_b).post(f"/api/service/shifts/{shift.pk}/log/", {"kind": "call", "content": "x"}).status_code == 404
+
+
+def test_planning_a_holiday_shift_without_manager_is_a_400_in_chinese(director, duty, manager, project):
+    body = {
+        "project": project.pk,
+        "officer": duty.pk,
+        "starts_at": "2026-10-02T08:00+08:00",
+        "ends_at": "2026-10-02T20:00+08:00",
+    }
+    response = api(director).post("/api/service/shifts/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"manager": ["节假日班次须安排中级以上管理人员值班"]}
+    response = api(director).post("/api/service/shifts/", body | {"manager": manager.pk}, format="json")
+    assert response.status_code == 201
+    assert response.json()["is_holiday"] is True
+    assert api(duty).post("/api/service/shifts/", body, format="json").status_code == 403
+    assert Shift.objects.count() == 1
+
+
+def test_the_log_through_the_api(make_shift, duty):
+    shift = make_shift()
+    response = api(duty).post(
+        f"/api/service/shifts/{shift.pk}/log/", {"kind": "call", "content": "咨询车位"}, format="json"
+    )
+    assert response.status_code == 201
+    assert api(duty).get(f"/api/service/shifts/{shift.pk}/log/").json()[0]["content"] == "咨询车位"
+
+
+def test_the_handover_through_the_api(ready_handover, duty, duty2, duty_b):
+    url = f"/api/service/handovers/{ready_handover.pk}/actions/"
+    keys = ready_handover.items.get(name="钥匙")
+    assert api(duty2).post(url + "item/", {"item": keys.pk, "state": "missing"}, format="json").status_code == 200
+    response = api(duty2).post(url + "accept/", {"log_clear": True, "area_clean": True}, format="json")
+    assert response.status_code == 400
+    assert "公物缺失不接：钥匙" in response.json()["non_field_errors"][0]
+    assert api(duty).post(url + "accept/", {"log_clear": True, "area_clean": True}, format="json").status_code == 403
+    api(duty).post(url + "item/", {"item": keys.pk, "state": "missing", "explanation": "交物业保管"}, format="json")
+    response = api(duty2).post(url + "accept/", {"log_clear": True, "area_clean": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == Handover.Status.ACCEPTED
+    assert api(duty_b).get(f"/api/service/handovers/{ready_handover.pk}/").status_code == 404
