@@ -52,6 +52,18 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Complaints past their first-response or resolution deadline go to the director (level 1), and level 2 a working day later.",
     ),
     ScheduledJob(
+        name="create_gift_tasks",
+        func="crm.service.jobs.create_gift_tasks",
+        every=timedelta(minutes=30),
+        why="Subscription and contract milestones of the last 30 days become a 'gift to hand over' task for the consultant (one per deal and occasion).",
+    ),
+    ScheduledJob(
+        name="prepare_birthday_lists",
+        func="crm.service.jobs.prepare_birthday_lists",
+        every=timedelta(hours=6),
+        why="Each consultant's list of this month's owner and family birthdays (with consent; opted-out excluded), made the first time it runs in a month.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -65,6 +65,17 @@ _DUTY_READ = ("service.view_shift", "service.view_handover")
 _DUTY_WORK = (*_DUTY_READ, "service.keep_duty_log")
 _DUTY_DIRECT = (*_DUTY_WORK, "service.plan_roster", "service.check_duty", "service.export_duty")
 _HOLIDAY_LEAD = ("service.lead_holiday_duty",)
+# 礼品发放: consultants, team leaders and specialists hand gifts over (their own tasks and
+# birthday lists by scope); 客服中心主任 and administrators keep the catalogue and stock.
+_GIFTS_READ = ("service.view_gift", "service.view_giftissue", "service.view_gifttask", "service.view_birthdayentry")
+_GIFTS_WORK = (*_GIFTS_READ, "service.add_giftissue")
+_GIFTS_DIRECT = (
+    *_GIFTS_WORK,
+    "service.manage_gift_stock",
+    "service.export_gifts",
+    "service.add_gift",
+    "service.change_gift",
+)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -81,6 +92,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.reveal_contact",
             "customers.import_customers",
             "customers.export_customers",
+            *_GIFTS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -93,6 +105,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.import_customers",
             "customers.export_customers",
             "customers.archive_customer",
+            *_GIFTS_WORK,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -106,6 +119,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CARE_RESEND,
             *_COMPLAINTS_WORK,
             *_DUTY_WORK,
+            *_GIFTS_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_DUTY_WORK)),
@@ -125,6 +139,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_DIRECT,
             *_DUTY_DIRECT,
             *_HOLIDAY_LEAD,
+            *_GIFTS_DIRECT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -136,13 +151,23 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_READ,
             "service.export_duty",
             *_HOLIDAY_LEAD,
+            *_GIFTS_READ,
+            "service.export_gifts",
         ),
     ),
-    Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers")),
+    Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers", *_GIFTS_READ, "service.export_gifts")),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
     Role.MANAGEMENT: RoleSpec(
         Scope.COMPANY,
-        (*_VIEW, "customers.export_customers", "customers.view_audit", *_COMPLAINTS_READ, *_DUTY_READ, *_HOLIDAY_LEAD),
+        (
+            *_VIEW,
+            "customers.export_customers",
+            "customers.view_audit",
+            *_COMPLAINTS_READ,
+            *_DUTY_READ,
+            *_HOLIDAY_LEAD,
+            *_GIFTS_READ,
+        ),
     ),
     Role.ADMIN: RoleSpec(
         Scope.COMPANY,
@@ -174,6 +199,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_DIRECT,
             "service.add_dutyitem",
             "service.change_dutyitem",
+            *_GIFTS_DIRECT,
         ),
     ),
 }

@@ -262,3 +262,202 @@ class DutyCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shift} {self.get_result_display()}"
+
+
+# ---------------------------------------------------------------- gifts (礼品发放)
+
+
+class Occasion(models.TextChoices):
+    """Seed 001 礼品发放: the occasions a gift is given on."""
+
+    SUBSCRIPTION = "subscription", "认购礼品"
+    CONTRACT = "contract", "签约礼品"
+    BIRTHDAY = "birthday", "生日礼品"
+    EVENT = "event", "活动礼品"
+    ON_SITE = "on_site", "现场随机礼品"
+
+
+class Gift(models.Model):
+    """A gift of the company's catalogue; its stock is kept per project (GiftStock)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField("礼品名称", max_length=60)
+    unit = models.CharField("单位", max_length=10, default="件")
+    price = models.DecimalField("单价(元)", max_digits=10, decimal_places=2, null=True, blank=True)
+    description = models.CharField("说明", max_length=200, blank=True)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "礼品"
+        ordering = ("name", "id")
+        permissions = [
+            ("manage_gift_stock", "礼品入库、出库调整"),
+            ("export_gifts", "导出礼品发放"),
+        ]
+        constraints = [models.UniqueConstraint(fields=("company", "name"), name="uniq_gift_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GiftStock(models.Model):
+    """How many of a gift a project holds. Never negative: every change is one conditional
+    UPDATE (crm.service.services.issue_gift), and the database refuses a negative value."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="stocks", verbose_name="礼品")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    quantity = models.IntegerField("库存", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "礼品库存"
+        ordering = ("project", "gift")
+        constraints = [
+            models.UniqueConstraint(fields=("gift", "project"), name="uniq_gift_stock"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="gift_stock_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.gift}：{self.quantity}"
+
+
+class StockMovement(models.Model):
+    """The stock ledger: every change of a project's stock of a gift, signed."""
+
+    class Kind(models.TextChoices):
+        IN = "in", "入库"
+        OUT = "out", "出库"
+        ISSUE = "issue", "发放"
+
+    stock = models.ForeignKey(GiftStock, on_delete=models.CASCADE, related_name="movements")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    quantity = models.IntegerField("数量（出为负）")
+    balance = models.IntegerField("结存")
+    note = models.CharField("说明", max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "礼品出入库"
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity}"
+
+
+class GiftTask(models.Model):
+    """待送礼品: a gift the consultant is to hand over on a deal's milestone (认购, 签约).
+    Made by crm.service.jobs.create_gift_tasks, one per deal and occasion."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待发放"
+        DONE = "done", "已发放"
+        CANCELLED = "cancelled", "已取消"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    deal = models.ForeignKey("customers.Deal", on_delete=models.CASCADE, related_name="+", verbose_name="成交")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name="客户")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="置业顾问"
+    )
+    occasion = models.CharField("场合", max_length=14, choices=Occasion.choices)
+    milestone_on = models.DateField("节点日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField("创建时间")
+    done_at = models.DateTimeField("发放时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待送礼品"
+        ordering = ("milestone_on", "id")
+        constraints = [
+            # The job scans recent deals every run: this key makes it idempotent.
+            models.UniqueConstraint(fields=("deal", "occasion"), name="uniq_gift_task_per_deal")
+        ]
+        indexes = [
+            # The consultant's workbench card: open tasks of one consultant.
+            models.Index(fields=("consultant", "status"), name="gift_task_consultant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.get_occasion_display()}"
+
+
+class GiftIssue(models.Model):
+    """礼品发放记录: a gift handed to a customer or a walk-in visitor on an occasion."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    gift = models.ForeignKey(Gift, on_delete=models.PROTECT, related_name="issues", verbose_name="礼品")
+    quantity = models.PositiveIntegerField("数量")
+    occasion = models.CharField("场合", max_length=14, choices=Occasion.choices)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="客户"
+    )
+    visitor_name = models.CharField("来访人", max_length=50, blank=True, help_text="非档案客户（现场来访）时填写")
+    reason = models.CharField("发放原因", max_length=200, blank=True, help_text="现场随机礼品须填写")
+    task = models.OneToOneField(
+        GiftTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="issue", verbose_name="待送礼品"
+    )
+    issuer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="发放人"
+    )
+    issued_at = models.DateTimeField("发放时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "礼品发放"
+        ordering = ("-issued_at", "-id")
+        indexes = [
+            # The weekly and monthly statistics: a company's issues in a time range.
+            models.Index(fields=("company", "issued_at"), name="gift_issue_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gift} ×{self.quantity}"
+
+    @property
+    def recipient(self) -> str:
+        return self.customer.name if self.customer_id and self.customer else self.visitor_name
+
+
+class BirthdayEntry(models.Model):
+    """One line of a consultant's monthly birthday list (每月筛选本月生日客户, 分发到销售人员):
+    an owner or a family member with consent, and the solar date of this year's birthday.
+    Made by crm.service.jobs.prepare_birthday_lists, once per month, customer and member."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField("月份")  # the 1st of the month
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="置业顾问"
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name="客户")
+    member = models.ForeignKey(
+        "customers.FamilyMember",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="家庭成员",
+    )
+    name = models.CharField("过生日的人", max_length=50)
+    relation = models.CharField("关系", max_length=10, blank=True)
+    birthday_on = models.DateField("今年生日(公历)")
+    is_lunar = models.BooleanField("农历生日", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "本月生日名单"
+        ordering = ("birthday_on", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("month", "customer"), condition=models.Q(member__isnull=True), name="uniq_birthday_customer"
+            ),
+            models.UniqueConstraint(
+                fields=("month", "customer", "member"),
+                condition=models.Q(member__isnull=False),
+                name="uniq_birthday_member",
+            ),
+        ]
+        indexes = [models.Index(fields=("consultant", "month"), name="birthday_consultant_month")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.birthday_on}"

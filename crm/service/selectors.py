@@ -9,16 +9,29 @@ the advisor path its incoming officer). Outside the scope a row is a 404, never 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q
+from crm.lib.dates import local_midnight, week_start
 from crm.projects.models import Project
 from crm.service import services
-from crm.service.models import DutyCheck, DutyLogEntry, Handover, HandoverEvent, Shift
+from crm.service.models import (
+    BirthdayEntry,
+    DutyCheck,
+    DutyLogEntry,
+    Gift,
+    GiftIssue,
+    GiftStock,
+    GiftTask,
+    Handover,
+    HandoverEvent,
+    Occasion,
+    Shift,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -122,3 +135,91 @@ def shift_state_q(state: str, *, user: User, now: datetime) -> Q:
     if state == "escalated":
         return Q(pk__in=DutyLogEntry.objects.filter(is_escalated=True).values("shift_id"))
     return Q()
+
+
+# ---------------------------------------------------------------- gifts
+
+
+def gifts_for(user: User) -> QuerySet[Gift]:
+    if not user.has_perm(services.VIEW_GIFT):
+        return Gift.objects.none()
+    return Gift.objects.filter(company_id=user.company_id or 0)
+
+
+def stocks_visible_to(user: User) -> QuerySet[GiftStock]:
+    """Stock of the projects the user works on (company-wide roles: every project)."""
+    if not user.has_perm(services.VIEW_GIFT):
+        return GiftStock.objects.none()
+    return GiftStock.objects.filter(project_q(user, path="project__"))
+
+
+def issue_scope_q(user: User) -> Q:
+    """An issue is seen through its customer (owner, advisor), its project, and by whoever
+    issued it (a walk-in visitor's gift has no customer)."""
+    if not user.has_perm(services.VIEW_ISSUES):
+        return NOTHING
+    by_customer = scope_q(
+        user, company="company", owner="customer__owner", advisor="customer__advisor", project="project"
+    )
+    return by_customer | Q(company_id=user.company_id or 0, issuer=user)
+
+
+def issues_visible_to(user: User) -> QuerySet[GiftIssue]:
+    return GiftIssue.objects.filter(issue_scope_q(user))
+
+
+def tasks_visible_to(user: User) -> QuerySet[GiftTask]:
+    if not user.has_perm("service.view_gifttask"):
+        return GiftTask.objects.none()
+    return GiftTask.objects.filter(scope_q(user, company="company", owner="consultant", project="project"))
+
+
+def get_task_for_user(user: User, pk: int) -> GiftTask:
+    task = tasks_visible_to(user).select_related("customer", "project", "deal").filter(pk=pk).first()
+    if task is None:
+        raise Http404("待送礼品不存在或无权查看")
+    return task
+
+
+def birthdays_visible_to(user: User) -> QuerySet[BirthdayEntry]:
+    if not user.has_perm("service.view_birthdayentry"):
+        return BirthdayEntry.objects.none()
+    return BirthdayEntry.objects.filter(scope_q(user, company="company", owner="consultant", project="project"))
+
+
+TASK_STATES = {"open": "待发放", "mine": "我的待发放", "done": "已发放", "cancelled": "已取消"}
+
+
+def task_state_q(state: str, *, user: User) -> Q:
+    if state == "open":
+        return Q(status=GiftTask.Status.OPEN)
+    if state == "mine":
+        return Q(status=GiftTask.Status.OPEN, consultant=user)
+    if state in ("done", "cancelled"):
+        return Q(status=state)
+    return Q()
+
+
+def period_bounds(period: str, day: date) -> tuple[date, date]:
+    """The week (Monday–Sunday, seed 001 周报) or calendar month containing ``day``, as
+    [first, last] dates."""
+    if period == "month":
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1)
+    first = week_start(day)
+    return first, first + timedelta(days=6)
+
+
+def gift_stats(user: User, *, first: date, last: date) -> list[dict[str, Any]]:
+    """礼品发放情况 for the weekly and monthly reports: quantity and count of issues per
+    gift and occasion in [first, last], in the user's scope."""
+    rows = (
+        issues_visible_to(user)
+        .filter(issued_at__gte=local_midnight(first), issued_at__lt=local_midnight(last + timedelta(days=1)))
+        .values("gift__name", "occasion")
+        .annotate(quantity=Sum("quantity"), issues=Count("pk"))
+        .order_by("gift__name", "occasion")
+    )
+    labels = dict(Occasion.choices)
+    return [row | {"occasion_label": labels.get(row["occasion"], row["occasion"])} for row in rows]

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crm.core import audit
@@ -26,7 +27,21 @@ from crm.customers import timeline
 from crm.customers.models import TimelineEvent
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.service import duty
-from crm.service.models import DutyCheck, DutyItem, DutyLogEntry, Handover, HandoverEvent, HandoverItem, Shift
+from crm.service.models import (
+    DutyCheck,
+    DutyItem,
+    DutyLogEntry,
+    Gift,
+    GiftIssue,
+    GiftStock,
+    GiftTask,
+    Handover,
+    HandoverEvent,
+    HandoverItem,
+    Occasion,
+    Shift,
+    StockMovement,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import Company, User
@@ -450,3 +465,176 @@ def record_spot_check(
         )
         audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=check, summary=f"值班抽查：{check}")
     return check
+
+
+# ---------------------------------------------------------------- gifts (礼品发放)
+
+VIEW_GIFT = "service.view_gift"
+ISSUE_GIFT = "service.add_giftissue"
+MANAGE_STOCK = "service.manage_gift_stock"
+EXPORT_GIFTS = "service.export_gifts"
+VIEW_ISSUES = "service.view_giftissue"
+
+
+class OutOfStock(DomainError):
+    def __init__(self, gift: Gift, project: Project, wanted: int, have: int) -> None:
+        super().__init__(
+            f"库存不足：{project} 的“{gift}”只剩 {have}{gift.unit}，不能发放 {wanted}{gift.unit}", field="quantity"
+        )
+
+
+def _stock(gift: Gift, project: Project) -> GiftStock:
+    stock, _ = GiftStock.objects.get_or_create(gift=gift, project=project)
+    return stock
+
+
+def _take(stock: GiftStock, quantity: int) -> int | None:
+    """Take ``quantity`` from the stock in one conditional UPDATE; the new balance, or None
+    when there is not enough. Two concurrent issues cannot both take the last items: the
+    database re-checks ``quantity >= n`` on the row it updates (PostgreSQL re-evaluates
+    the WHERE after waiting for the other writer's lock; SQLite writes one at a time)."""
+    updated = GiftStock.objects.filter(pk=stock.pk, quantity__gte=quantity).update(quantity=F("quantity") - quantity)
+    if not updated:
+        return None
+    return GiftStock.objects.values_list("quantity", flat=True).get(pk=stock.pk)
+
+
+def stock_in(
+    gift: Gift, *, actor: User, project: Project, quantity: int, note: str = "", now: datetime | None = None
+) -> StockMovement:
+    """入库: add ``quantity`` to the project's stock of the gift."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_STOCK, "您没有礼品入库的权限")
+    if quantity <= 0:
+        raise DomainError("入库数量须大于 0", field="quantity")
+    if gift.company_id != actor.company_id or project.company_id != actor.company_id:
+        raise NotAllowed("不能操作其他公司的礼品")
+    with transaction.atomic():
+        stock = _stock(gift, project)
+        GiftStock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + quantity)
+        balance = GiftStock.objects.values_list("quantity", flat=True).get(pk=stock.pk)
+        return StockMovement.objects.create(
+            stock=stock, kind=StockMovement.Kind.IN, quantity=quantity, balance=balance, note=note, actor=actor, at=now
+        )
+
+
+def stock_out(
+    gift: Gift, *, actor: User, project: Project, quantity: int, note: str, now: datetime | None = None
+) -> StockMovement:
+    """出库 (损耗、调拨): take ``quantity`` out with a reason; never below zero."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_STOCK, "您没有礼品出库的权限")
+    if quantity <= 0:
+        raise DomainError("出库数量须大于 0", field="quantity")
+    if not note.strip():
+        raise DomainError("请填写出库原因", field="note")
+    with transaction.atomic():
+        stock = _stock(gift, project)
+        balance = _take(stock, quantity)
+        if balance is None:
+            raise OutOfStock(gift, project, quantity, GiftStock.objects.get(pk=stock.pk).quantity)
+        return StockMovement.objects.create(
+            stock=stock,
+            kind=StockMovement.Kind.OUT,
+            quantity=-quantity,
+            balance=balance,
+            note=note,
+            actor=actor,
+            at=now,
+        )
+
+
+def issue_gift(
+    gift: Gift,
+    *,
+    actor: User,
+    project: Project,
+    quantity: int,
+    occasion: str,
+    customer: Customer | None = None,
+    visitor_name: str = "",
+    reason: str = "",
+    task: GiftTask | None = None,
+    now: datetime | None = None,
+) -> GiftIssue:
+    """礼品发放:
+
+    1. The issuer needs 发放礼品; the recipient is a customer (in the issuer's scope, checked
+       by the caller's selector) or a named walk-in visitor; an on-site gift needs a reason.
+    2. The stock is taken in one conditional UPDATE: an issue that would overdraw is refused
+       with the balance, and concurrent issues cannot overdraw either.
+    3. A "gift to hand over" task it fulfils is marked done; the customer's timeline gets a
+       礼品 event.
+    """
+    now = now or timezone.now()
+    _require(actor, ISSUE_GIFT, "您没有发放礼品的权限")
+    if occasion not in Occasion.values:
+        raise DomainError("请选择发放场合", field="occasion")
+    if quantity <= 0:
+        raise DomainError("发放数量须大于 0", field="quantity")
+    visitor_name = visitor_name.strip()
+    if customer is None and not visitor_name:
+        raise DomainError("请选择客户或填写来访人姓名", field="visitor_name")
+    if occasion == Occasion.ON_SITE and not reason.strip():
+        raise DomainError("现场随机礼品须填写发放原因", field="reason")
+    if not gift.is_active or gift.company_id != actor.company_id or project.company_id != actor.company_id:
+        raise DomainError("该礼品不可发放", field="gift")
+    if task is not None and (task.status != GiftTask.Status.OPEN or (customer and task.customer_id != customer.pk)):
+        raise DomainError("该待送礼品已处理或与客户不符")
+    with transaction.atomic():
+        stock = _stock(gift, project)
+        balance = _take(stock, quantity)
+        if balance is None:
+            raise OutOfStock(gift, project, quantity, GiftStock.objects.get(pk=stock.pk).quantity)
+        issue = GiftIssue.objects.create(
+            company_id=project.company_id,
+            project=project,
+            gift=gift,
+            quantity=quantity,
+            occasion=occasion,
+            customer=customer,
+            visitor_name="" if customer else visitor_name,
+            reason=reason.strip(),
+            task=task,
+            issuer=actor,
+            issued_at=now,
+        )
+        StockMovement.objects.create(
+            stock=stock,
+            kind=StockMovement.Kind.ISSUE,
+            quantity=-quantity,
+            balance=balance,
+            note=f"{Occasion(occasion).label}：{issue.recipient}",
+            actor=actor,
+            at=now,
+        )
+        if task is not None:
+            done = GiftTask.objects.filter(pk=task.pk, status=GiftTask.Status.OPEN).update(
+                status=GiftTask.Status.DONE, done_at=now
+            )
+            if not done:  # another issue fulfilled it meanwhile: undo this one
+                raise DomainError("该待送礼品已发放")
+        if customer is not None:
+            timeline.record(
+                customer,
+                TimelineEvent.Kind.GIFT,
+                f"发放{Occasion(occasion).label}：{gift.name} ×{quantity}",
+                actor=actor,
+                at=now,
+                data={"gift_issue": issue.pk, "occasion": occasion},
+                source=issue,
+            )
+        audit.log(
+            audit.AuditLog.Action.CREATE,
+            actor=actor,
+            target=issue,
+            customer_id=issue.customer_id,
+            summary=f"礼品发放：{issue}",
+        )
+    return issue
+
+
+def cancel_gift_task(task: GiftTask, *, actor: User, now: datetime | None = None) -> None:
+    """The consultant (or a manager in scope) drops a task that will not be handed over."""
+    _require(actor, ISSUE_GIFT, "您没有处理待送礼品的权限")
+    GiftTask.objects.filter(pk=task.pk, status=GiftTask.Status.OPEN).update(status=GiftTask.Status.CANCELLED)

@@ -88,3 +88,32 @@ def ready_handover(handover, duty) -> Handover:
     )
     services.submit_handover(handover, actor=duty)
     return handover
+
+
+@pytest.fixture
+def gift(company):
+    from crm.service.models import Gift
+
+    return Gift.objects.create(company=company, name="定制保温杯", unit="个")
+
+
+@pytest.fixture
+def stocked(gift, director, project):
+    """Ten cups at project A."""
+    services.stock_in(gift, actor=director, project=project, quantity=10, note="首批采购")
+    return gift
+
+
+@pytest.fixture
+def make_deal(consultant, make_customer, make_unit):
+    from crm.customers.services import create_deal
+
+    def make(*, unit=None, customer=None, **dates: Any):
+        return create_deal(
+            actor=consultant,
+            customer=customer or make_customer("刘业主"),
+            unit=unit or make_unit(),
+            **dates,
+        )
+
+    return make
