@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.service.models import DutyItem
+from crm.service.models import DutyItem, Gift
 
 
 @admin.register(DutyItem)
@@ -24,6 +24,26 @@ class DutyItemAdmin(admin.ModelAdmin[DutyItem]):
         return super().get_queryset(request).filter(company_id=company_id or 0)
 
     def save_model(self, request: HttpRequest, obj: DutyItem, form: Any, change: bool) -> None:
+        company_id = getattr(request.user, "company_id", None)
+        if not change and company_id is not None:
+            obj.company_id = company_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Gift)
+class GiftAdmin(admin.ModelAdmin[Gift]):
+    """礼品目录 (per company); stock moves on the 礼品库存 page, through the services."""
+
+    list_display = ("name", "unit", "price", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Gift]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: Gift, form: Any, change: bool) -> None:
         company_id = getattr(request.user, "company_id", None)
         if not change and company_id is not None:
             obj.company_id = company_id

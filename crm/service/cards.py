@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from crm.core.cards import Card, Stat
+from crm.core.cards import Action, Card, Stat
 from crm.service import selectors, services
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def _url(name: str, state: str) -> str:
     return f"{reverse(name)}?{urlencode({'state': state})}"
 
 
-def workbench_cards(user: User, *, today: date) -> list[Card]:
+def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     stats: list[Stat] = []
     now = timezone.now()
     if user.has_perm(services.VIEW_HANDOVER):
@@ -50,6 +50,27 @@ def workbench_cards(user: User, *, today: date) -> list[Card]:
             stats.append(Stat("duty_escalated", "值班上报事项", n, _url("service:shift_list", "escalated"), warn=n > 0))
         n = shifts.filter(selectors.shift_state_q("now", user=user, now=now)).count()
         stats.append(Stat("duty_now", "正在值班", n, _url("service:shift_list", "now")))
-    if not stats:
-        return []
-    return [Card("service_duty", title="值班与交接班", stats=tuple(stats), order=30)]
+    cards: list[Card | Action] = []
+    if stats:
+        cards.append(Card("service_duty", title="值班与交接班", stats=tuple(stats), order=30))
+    gifts = _gift_stats(user, today=today)
+    if gifts:
+        cards.append(Card("service_gifts", title="礼品与生日", stats=tuple(gifts), order=32))
+    if user.has_perm(services.ISSUE_GIFT):
+        cards.append(Action("发放礼品", reverse("service:issue_new"), order=45))
+    return cards
+
+
+def _gift_stats(user: User, *, today: date) -> list[Stat]:
+    """待送礼品 (the consultant's own, or all in scope for a manager) and this week's
+    birthdays from the monthly list (the list page shows the whole month)."""
+    stats: list[Stat] = []
+    if user.has_perm("service.view_gifttask"):
+        state = "mine" if user.has_perm(services.ISSUE_GIFT) else "open"
+        n = selectors.tasks_visible_to(user).filter(selectors.task_state_q(state, user=user)).count()
+        stats.append(Stat("gift_tasks", "待送礼品", n, _url("service:task_list", state), warn=n > 0))
+    if user.has_perm("service.view_birthdayentry"):
+        first, last = selectors.period_bounds("week", today)
+        n = selectors.birthdays_visible_to(user).filter(birthday_on__range=(first, last)).count()
+        stats.append(Stat("birthdays_week", "本周生日", n, reverse("service:birthday_list")))
+    return stats

@@ -130,3 +130,39 @@ def export_handovers(user: User, params: Mapping[str, str], *, now: datetime, ip
     file = workbook.save()
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出交接班 {count} 条", ip=ip)
     return Export(file, f"交接班_{_stamp(now)}.xlsx", count, ascii_filename=f"handovers_{_stamp(now)}.xlsx")
+
+
+ISSUE_HEADERS = ("发放时间", "楼盘", "礼品", "数量", "场合", "领取人", "客户编号", "发放原因", "发放人")
+
+
+def export_issues(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from crm.service.forms import GiftIssueFilterForm
+
+    rows = (
+        GiftIssueFilterForm(params, user=user)
+        .queryset()
+        .select_related("project", "gift", "customer", "issuer")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("礼品发放", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(ISSUE_HEADERS)
+    count = 0
+    for i in rows:
+        sheet.append(
+            [
+                _local(i.issued_at),
+                i.project.name,
+                i.gift.name,
+                i.quantity,
+                i.get_occasion_display(),
+                i.recipient,
+                i.customer.number if i.customer else "",
+                i.reason,
+                str(i.issuer),
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出礼品发放 {count} 条", ip=ip)
+    return Export(file, f"礼品发放_{_stamp(now)}.xlsx", count, ascii_filename=f"gift_issues_{_stamp(now)}.xlsx")

@@ -13,7 +13,17 @@ from crm.core.forms import ListFilterForm
 from crm.customers.selectors import customers_visible_to
 from crm.projects.models import Project
 from crm.service import selectors, services
-from crm.service.models import DutyCheck, DutyLogEntry, Handover, HandoverItem, Shift
+from crm.service.models import (
+    DutyCheck,
+    DutyLogEntry,
+    Gift,
+    GiftIssue,
+    GiftTask,
+    Handover,
+    HandoverItem,
+    Occasion,
+    Shift,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -199,3 +209,109 @@ class HandoverFilterForm(ListFilterForm):
         if self.value("project"):
             rows = rows.filter(project=self.value("project"))
         return rows.order_by("-created_at", "-id")
+
+
+# ---------------------------------------------------------------- gifts
+
+
+class GiftIssueForm(forms.Form):
+    """礼品发放."""
+
+    occasion = forms.ChoiceField(label="发放场合", choices=Occasion.choices)
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+    gift = forms.ModelChoiceField(label="礼品", queryset=Gift.objects.none(), empty_label="请选择礼品")
+    quantity = forms.IntegerField(label="数量", min_value=1, max_value=1000, initial=1)
+    customer_number = forms.CharField(
+        label="客户编号", max_length=20, required=False, help_text="档案中的客户填写客户编号"
+    )
+    visitor_name = forms.CharField(label="来访人", max_length=50, required=False, help_text="非档案客户时填写姓名")
+    reason = forms.CharField(label="发放原因", max_length=200, required=False, help_text="现场随机礼品须填写")
+    task = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        self.fields["gift"].queryset = selectors.gifts_for(user).filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+        self.fields["gift"].error_messages["required"] = "请选择礼品"
+        self.fields["quantity"].error_messages.update(
+            required="请填写数量", invalid="请填写整数", min_value="数量须大于 0", max_value="数量过大"
+        )
+
+    def clean_customer_number(self) -> object:
+        number = (self.cleaned_data.get("customer_number") or "").strip()
+        if not number:
+            return None
+        customer = customers_visible_to(self.user).filter(number=number).first()
+        if customer is None:
+            raise forms.ValidationError("没有找到这个客户编号")
+        return customer
+
+    def clean_task(self) -> GiftTask | None:
+        pk = self.cleaned_data.get("task")
+        if not pk:
+            return None
+        task = selectors.tasks_visible_to(self.user).filter(pk=pk).first()
+        if task is None:
+            raise forms.ValidationError("待送礼品不存在")
+        return task
+
+
+class StockForm(forms.Form):
+    direction = forms.ChoiceField(label="操作", choices=[("in", "入库"), ("out", "出库")])
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+    quantity = forms.IntegerField(label="数量", min_value=1, max_value=100000)
+    note = forms.CharField(label="说明", max_length=200, required=False, help_text="出库须填写原因")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+        self.fields["quantity"].error_messages.update(
+            required="请填写数量", invalid="请填写整数", min_value="数量须大于 0", max_value="数量过大"
+        )
+
+
+class GiftIssueFilterForm(ListFilterForm):
+    occasion = forms.ChoiceField(required=False, label="场合", choices=[("", "全部场合"), *Occasion.choices])
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    start = forms.DateField(required=False, label="从", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="到", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+
+    def queryset(self) -> QuerySet[GiftIssue]:
+        from datetime import timedelta
+
+        from crm.lib.dates import local_midnight
+
+        rows = selectors.issues_visible_to(self.user)
+        if self.value("occasion"):
+            rows = rows.filter(occasion=self.value("occasion"))
+        if self.value("project"):
+            rows = rows.filter(project=self.value("project"))
+        if self.value("start"):
+            rows = rows.filter(issued_at__gte=local_midnight(self.value("start")))
+        if self.value("end"):
+            rows = rows.filter(issued_at__lt=local_midnight(self.value("end") + timedelta(days=1)))
+        return rows.order_by("-issued_at", "-id")
+
+
+class GiftTaskFilterForm(ListFilterForm):
+    state = forms.ChoiceField(required=False, label="状态", choices=[("", "全部"), *selectors.TASK_STATES.items()])
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def queryset(self) -> QuerySet[GiftTask]:
+        rows = selectors.tasks_visible_to(self.user)
+        if self.value("state"):
+            rows = rows.filter(selectors.task_state_q(self.value("state"), user=self.user))
+        return rows.order_by("status", "milestone_on", "id")

@@ -15,4 +15,12 @@ urlpatterns = [
     path("handovers/export/", views.handover_export, name="handover_export"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover_detail"),
     path("handovers/<int:pk>/<slug:verb>/", views.handover_act, name="handover_act"),
+    path("gifts/", views.gift_list, name="gift_list"),
+    path("gifts/<int:pk>/stock/", views.gift_stock, name="gift_stock"),
+    path("gifts/issues/", views.issue_list, name="issue_list"),
+    path("gifts/issues/new/", views.issue_new, name="issue_new"),
+    path("gifts/issues/export/", views.issue_export, name="issue_export"),
+    path("gifts/tasks/", views.task_list, name="task_list"),
+    path("gifts/birthdays/", views.birthday_list, name="birthday_list"),
+    path("gifts/stats/", views.gift_stats, name="gift_stats"),
 ]

@@ -6,6 +6,7 @@ calls one service and renders or redirects; a DomainError is shown on the field 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -24,9 +25,13 @@ from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE, Export
+from crm.lib.dates import local_day
 from crm.service import exporting, selectors, services
 from crm.service.forms import (
     AcceptForm,
+    GiftIssueFilterForm,
+    GiftIssueForm,
+    GiftTaskFilterForm,
     HandoverContentForm,
     HandoverFilterForm,
     ItemCheckForm,
@@ -36,6 +41,7 @@ from crm.service.forms import (
     ShiftForm,
     SpotCheckForm,
     StartHandoverForm,
+    StockForm,
 )
 from crm.service.models import Handover, HandoverItem, Shift
 
@@ -52,8 +58,14 @@ def _file(export: Export) -> FileResponse:
 @require_GET
 def home(request: AuthedHttpRequest) -> HttpResponse:
     """客服运营: the first area the user may use."""
-    if request.user.has_perm(services.VIEW_SHIFT):
-        return redirect("service:shift_list")
+    user = request.user
+    for perm, target in (
+        (services.VIEW_SHIFT, "service:shift_list"),
+        ("service.view_gifttask", "service:task_list"),
+        (services.VIEW_ISSUES, "service:issue_list"),
+    ):
+        if user.has_perm(perm):
+            return redirect(target)
     raise PermissionDenied
 
 
@@ -334,3 +346,191 @@ def handover_export(request: AuthedHttpRequest) -> FileResponse:
         request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")
     )
     return _file(export)
+
+
+# ---------------------------------------------------------------- gifts
+
+
+@require_GET
+@permission_required(services.VIEW_GIFT, raise_exception=True)
+def gift_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The catalogue with each project's stock, and the stock form for managers."""
+    gifts = list(selectors.gifts_for(request.user).order_by("-is_active", "name"))
+    stocks = selectors.stocks_visible_to(request.user).select_related("project")
+    by_gift: dict[int, list[Any]] = {}
+    for stock in stocks:
+        by_gift.setdefault(stock.gift_id, []).append(stock)
+    can_manage = request.user.has_perm(services.MANAGE_STOCK)
+    return render(
+        request,
+        "service/gift_list.html",
+        {
+            "rows": [
+                {
+                    "gift": g,
+                    "stocks": by_gift.get(g.pk, []),
+                    "form": StockForm(user=request.user, auto_id=f"id_g{g.pk}_%s"),
+                }
+                for g in gifts
+            ],
+            "can_manage": can_manage,
+            "can_issue": request.user.has_perm(services.ISSUE_GIFT),
+            "tab": "gifts",
+        },
+    )
+
+
+@require_POST
+@permission_required(services.MANAGE_STOCK, raise_exception=True)
+def gift_stock(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    gift = get_object_or_404(selectors.gifts_for(request.user), pk=pk)
+    form = StockForm(request.POST, user=request.user, auto_id=f"id_g{gift.pk}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        mover = services.stock_in if data["direction"] == "in" else services.stock_out
+        try:
+            movement = mover(
+                gift, actor=request.user, project=data["project"], quantity=data["quantity"], note=data["note"]
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{gift.name}：{movement.get_kind_display()} {abs(movement.quantity)}{gift.unit}，结存 {movement.balance}",
+            )
+            return redirect("service:gift_list")
+    messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("service:gift_list")
+
+
+@require_GET
+@permission_required(services.VIEW_ISSUES, raise_exception=True)
+def issue_list(request: AuthedHttpRequest) -> HttpResponse:
+    filters = GiftIssueFilterForm(request.GET, user=request.user)
+    rows = filters.queryset().select_related("project", "gift", "customer", "issuer")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/issue_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "can_issue": request.user.has_perm(services.ISSUE_GIFT),
+            "can_export": request.user.has_perm(services.EXPORT_GIFTS),
+            "tab": "issues",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(services.ISSUE_GIFT, raise_exception=True)
+def issue_new(request: AuthedHttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    task_id = request.GET.get("task", "")
+    if request.method == "GET" and task_id.isdigit():
+        task = selectors.get_task_for_user(request.user, int(task_id))
+        initial = {
+            "task": task.pk,
+            "occasion": task.occasion,
+            "project": task.project_id,
+            "customer_number": task.customer.number,
+        }
+    form = GiftIssueForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issue = services.issue_gift(
+                data["gift"],
+                actor=request.user,
+                project=data["project"],
+                quantity=data["quantity"],
+                occasion=data["occasion"],
+                customer=data.get("customer_number"),
+                visitor_name=data.get("visitor_name") or "",
+                reason=data.get("reason") or "",
+                task=data.get("task"),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已发放：{issue.gift.name} ×{issue.quantity}（{issue.recipient}）")
+            return redirect("service:issue_list")
+    return render(request, "service/issue_form.html", {"form": form, "tab": "issues"})
+
+
+@require_GET
+@permission_required(services.EXPORT_GIFTS, raise_exception=True)
+def issue_export(request: AuthedHttpRequest) -> FileResponse:
+    return _file(
+        exporting.export_issues(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    )
+
+
+@require_GET
+@permission_required("service.view_gifttask", raise_exception=True)
+def task_list(request: AuthedHttpRequest) -> HttpResponse:
+    filters = GiftTaskFilterForm(request.GET, user=request.user)
+    rows = filters.queryset().select_related("project", "customer", "consultant")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/task_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "can_issue": request.user.has_perm(services.ISSUE_GIFT),
+            "tab": "tasks",
+        },
+    )
+
+
+@require_GET
+@permission_required("service.view_birthdayentry", raise_exception=True)
+def birthday_list(request: AuthedHttpRequest) -> HttpResponse:
+    today = local_day(timezone.now())
+    month_param = request.GET.get("month", "")
+    try:
+        month = date.fromisoformat(f"{month_param}-01") if month_param else today.replace(day=1)
+    except ValueError:
+        month = today.replace(day=1)
+    rows = (
+        selectors.birthdays_visible_to(request.user)
+        .filter(month=month)
+        .select_related("customer", "consultant", "project")
+        .order_by("birthday_on", "id")
+    )
+    return render(
+        request,
+        "service/birthday_list.html",
+        {"rows": rows, "month": month, "today": today, "tab": "birthdays"},
+    )
+
+
+@require_GET
+@permission_required(services.VIEW_ISSUES, raise_exception=True)
+def gift_stats(request: AuthedHttpRequest) -> HttpResponse:
+    """礼品发放情况 for the weekly (Monday–Sunday) and monthly reports."""
+    period = "month" if request.GET.get("period") == "month" else "week"
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = local_day(timezone.now())
+    first, last = selectors.period_bounds(period, day)
+    rows = selectors.gift_stats(request.user, first=first, last=last)
+    return render(
+        request,
+        "service/gift_stats.html",
+        {
+            "rows": rows,
+            "period": period,
+            "first": first,
+            "last": last,
+            "day": day,
+            "total": sum(r["quantity"] for r in rows),
+            "can_export": request.user.has_perm(services.EXPORT_GIFTS),
+            "tab": "stats",
+        },
+    )

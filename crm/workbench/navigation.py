@@ -47,7 +47,7 @@ MENU: tuple[NavItem, ...] = (
         "客服运营",
         "service:home",
         "briefcase",
-        ("service.view_shift", "service.view_handover"),
+        ("service.view_shift", "service.view_handover", "service.view_gifttask", "service.view_giftissue"),
         match=("/service/",),
     ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
