@@ -33,10 +33,14 @@ def test_another_projects_officer_gets_404(client, make_shift, handover, duty_b)
     assert client.get(reverse("service:shift_list")).status_code == 200
 
 
-def test_a_consultant_has_no_duty_pages(client, consultant):
+def test_a_consultant_has_no_duty_pages_and_lands_on_gifts(client, consultant, approver):
     login(client, consultant)
     assert client.get(reverse("service:shift_list")).status_code == 403
+    assert client.get(reverse("service:handover_list")).status_code == 403
+    assert client.get(reverse("service:home"))["Location"] == reverse("service:task_list")
+    login(client, approver)
     assert "客服运营" not in client.get(reverse("workbench")).content.decode()
+    assert client.get(reverse("service:home")).status_code == 403
 
 
 def test_the_menu_shows_service_operations_to_duty_staff(client, duty):
