@@ -7,6 +7,7 @@ with the Chinese message (crm.api.errors) and whose "not your signature" errors 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,9 +22,22 @@ from crm.accounts.models import User
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers.models import Customer
 from crm.customers.selectors import customers_visible_to
+from crm.lib.dates import local_day
+from crm.projects.models import Project
 from crm.service import selectors, services
-from crm.service.forms import HandoverFilterForm, ShiftFilterForm
-from crm.service.models import DutyCheck, DutyLogEntry, Handover, HandoverItem, Shift
+from crm.service.forms import GiftIssueFilterForm, GiftTaskFilterForm, HandoverFilterForm, ShiftFilterForm
+from crm.service.models import (
+    BirthdayEntry,
+    DutyCheck,
+    DutyLogEntry,
+    Gift,
+    GiftIssue,
+    GiftStock,
+    GiftTask,
+    Handover,
+    HandoverItem,
+    Shift,
+)
 
 from .care import ActionPermission, staff
 from .views import Pagination
@@ -269,3 +283,191 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         except NotAllowed as exc:
             raise exceptions.PermissionDenied(exc.message) from exc
         return Response(HandoverSerializer(self.get_queryset().get(pk=handover.pk)).data)
+
+
+# ---------------------------------------------------------------- gifts
+
+
+class GiftStockSerializer(serializers.ModelSerializer[GiftStock]):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+
+    class Meta:
+        model = GiftStock
+        fields = ("project", "project_name", "quantity")
+        read_only_fields = fields
+
+
+class GiftSerializer(serializers.ModelSerializer[Gift]):
+    stocks = serializers.SerializerMethodField(help_text="当前用户所辖楼盘的库存")
+
+    class Meta:
+        model = Gift
+        fields = ("id", "name", "unit", "price", "is_active", "stocks")
+        read_only_fields = fields
+
+    def get_stocks(self, obj: Gift) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        rows = selectors.stocks_visible_to(user).filter(gift=obj).select_related("project")
+        return list(GiftStockSerializer(rows, many=True).data)
+
+
+class GiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Gift]):
+    """礼品目录 with each visible project's stock."""
+
+    queryset = Gift.objects.none()
+    serializer_class = GiftSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_GIFT,)}
+
+    def get_queryset(self) -> QuerySet[Gift]:
+        return selectors.gifts_for(staff(self.request)).order_by("name", "id")
+
+
+class GiftIssueSerializer(serializers.ModelSerializer[GiftIssue]):
+    occasion_label = serializers.CharField(source="get_occasion_display", read_only=True)
+    gift_name = serializers.CharField(source="gift.name", read_only=True)
+    recipient = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = GiftIssue
+        fields = (
+            "id",
+            "project",
+            "gift",
+            "gift_name",
+            "quantity",
+            "occasion",
+            "occasion_label",
+            "customer",
+            "visitor_name",
+            "recipient",
+            "reason",
+            "task",
+            "issuer",
+            "issued_at",
+        )
+        read_only_fields = ("id", "gift_name", "occasion_label", "recipient", "issuer", "issued_at")
+        extra_kwargs = {
+            "project": {"queryset": Project.objects.none()},
+            "gift": {"queryset": Gift.objects.none()},
+            "customer": {"queryset": Customer.objects.none(), "required": False, "allow_null": True},
+            "task": {"queryset": GiftTask.objects.none(), "required": False, "allow_null": True},
+        }
+
+
+class GiftIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[GiftIssue]):
+    """礼品发放: list with the page's filters (occasion, project, start, end) and 发放 (create)."""
+
+    queryset = GiftIssue.objects.none()
+    serializer_class = GiftIssueSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_ISSUES,), "create": (services.ISSUE_GIFT,)}
+
+    def get_queryset(self) -> QuerySet[GiftIssue]:
+        user = staff(self.request)
+        if self.action == "list":
+            return (
+                GiftIssueFilterForm(self.request.query_params, user=user).queryset().select_related("gift", "customer")
+            )
+        return selectors.issues_visible_to(user).select_related("gift", "customer")
+
+    @extend_schema(summary="发放礼品", request=GiftIssueSerializer, responses={201: GiftIssueSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = staff(request)
+        serializer = GiftIssueSerializer(data=request.data)
+        serializer.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        serializer.fields["gift"].queryset = selectors.gifts_for(user)  # type: ignore[attr-defined]
+        serializer.fields["customer"].queryset = customers_visible_to(user)  # type: ignore[attr-defined]
+        serializer.fields["task"].queryset = selectors.tasks_visible_to(user)  # type: ignore[attr-defined]
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            issue = services.issue_gift(
+                data["gift"],
+                actor=user,
+                project=data["project"],
+                quantity=data["quantity"],
+                occasion=data["occasion"],
+                customer=data.get("customer"),
+                visitor_name=data.get("visitor_name", ""),
+                reason=data.get("reason", ""),
+                task=data.get("task"),
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(GiftIssueSerializer(issue).data, status=status.HTTP_201_CREATED)
+
+
+class GiftTaskSerializer(serializers.ModelSerializer[GiftTask]):
+    occasion_label = serializers.CharField(source="get_occasion_display", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = GiftTask
+        fields = (
+            "id",
+            "project",
+            "deal",
+            "customer",
+            "customer_name",
+            "consultant",
+            "occasion",
+            "occasion_label",
+            "milestone_on",
+            "status",
+        )
+        read_only_fields = fields
+
+
+class GiftTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[GiftTask]):
+    """待送礼品 in the caller's scope (state: open, mine, done, cancelled)."""
+
+    queryset = GiftTask.objects.none()
+    serializer_class = GiftTaskSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": ("service.view_gifttask",)}
+
+    def get_queryset(self) -> QuerySet[GiftTask]:
+        user = staff(self.request)
+        if self.action == "list":
+            return GiftTaskFilterForm(self.request.query_params, user=user).queryset().select_related("customer")
+        return selectors.tasks_visible_to(user).select_related("customer")
+
+
+class BirthdaySerializer(serializers.ModelSerializer[BirthdayEntry]):
+    class Meta:
+        model = BirthdayEntry
+        fields = (
+            "id",
+            "month",
+            "consultant",
+            "project",
+            "customer",
+            "member",
+            "name",
+            "relation",
+            "birthday_on",
+            "is_lunar",
+        )
+        read_only_fields = fields
+
+
+class BirthdayViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[BirthdayEntry]):
+    """本月生日名单 (``month=YYYY-MM``, default this month) in the caller's scope."""
+
+    queryset = BirthdayEntry.objects.none()
+    serializer_class = BirthdaySerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": ("service.view_birthdayentry",)}
+
+    def get_queryset(self) -> QuerySet[BirthdayEntry]:
+        param = self.request.query_params.get("month", "")
+        try:
+            month = date.fromisoformat(f"{param}-01") if param else local_day(timezone.now()).replace(day=1)
+        except ValueError as exc:
+            raise serializers.ValidationError({"month": ["月份格式应为 YYYY-MM"]}) from exc
+        return selectors.birthdays_visible_to(staff(self.request)).filter(month=month).order_by("birthday_on", "id")

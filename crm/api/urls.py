@@ -18,6 +18,10 @@ router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out"
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
 router.register("service/shifts", service.ShiftViewSet, basename="api-service-shift")
 router.register("service/handovers", service.HandoverViewSet, basename="api-service-handover")
+router.register("service/gifts", service.GiftViewSet, basename="api-service-gift")
+router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-service-gift-issue")
+router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
+router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -15,8 +15,8 @@ from crm.accounts.models import Company, User
 from crm.core.errors import DomainError
 from crm.lib.dates import at, local_day
 from crm.projects.models import Project
-from crm.service import services
-from crm.service.models import DutyCheck, HandoverItem, Shift
+from crm.service import jobs, services
+from crm.service.models import DutyCheck, Gift, GiftTask, HandoverItem, Occasion, Shift
 
 DAYS = 7
 LOG = (
@@ -45,7 +45,60 @@ def _plan(director: User, manager: User, project: Project, officer: User, start:
     return None
 
 
+GIFTS = (("定制保温杯", "个", 80), ("品牌雨伞", "把", 45), ("毛绒玩具", "个", 30), ("中秋月饼礼盒", "盒", 168))
+
+
 def seed(company: Company, seed_value: int) -> int:
+    return seed_duty(company) + seed_gifts(company)
+
+
+def seed_gifts(company: Company) -> int:
+    """The catalogue with stock at every project, this month's birthday list, the gift tasks
+    of recent deals, half of them handed over, and an on-site gift to a walk-in."""
+    staff = {u.username: u for u in User.objects.filter(company=company)}
+    director = staff["director1"]
+    now = timezone.now()
+    gifts = [
+        Gift.objects.get_or_create(company=company, name=name, defaults={"unit": unit, "price": price})[0]
+        for name, unit, price in GIFTS
+    ]
+    projects = list(Project.objects.filter(company=company).order_by("id"))
+    for gift in gifts:
+        for project in projects:
+            services.stock_in(gift, actor=director, project=project, quantity=50, note="首批采购", now=now)
+    jobs.prepare_birthday_lists(now=now)
+    jobs.create_gift_tasks(now=now)
+    made = 0
+    for i, task in enumerate(GiftTask.objects.filter(company=company).select_related("customer", "consultant")):
+        if i % 2:
+            continue
+        with suppress(DomainError):
+            services.issue_gift(
+                gifts[0] if task.occasion == Occasion.SUBSCRIPTION else gifts[1],
+                actor=task.consultant,
+                project=Project.objects.get(pk=task.project_id),
+                quantity=1,
+                occasion=task.occasion,
+                customer=task.customer,
+                task=task,
+                now=now,
+            )
+            made += 1
+    consultant = staff["consultant1"]
+    services.issue_gift(
+        gifts[2],
+        actor=consultant,
+        project=projects[0],
+        quantity=1,
+        occasion=Occasion.ON_SITE,
+        visitor_name="带孩子的来访客户",
+        reason="客户带小朋友看房",
+        now=now,
+    )
+    return made + 1
+
+
+def seed_duty(company: Company) -> int:
     staff = {u.username: u for u in User.objects.filter(company=company)}
     director, first, second = staff["director1"], staff["duty1"], staff["service1"]
     services.ensure_default_items(company)

@@ -84,3 +84,12 @@ def test_demo_duty_roster_has_accepted_handovers_and_one_refused_still_open(demo
     assert still_open.count() == 1
     assert "公物缺失" in still_open.get().refusal_reasons
     assert DutyCheck.objects.exists()
+
+
+def test_demo_gifts_have_stock_tasks_and_issues(demo_world):
+    from crm.service.models import GiftIssue, GiftStock, GiftTask
+
+    assert GiftStock.objects.filter(quantity__gt=0).count() >= 8
+    assert GiftTask.objects.filter(status="done").exists()
+    assert GiftTask.objects.filter(status="open").exists()
+    assert GiftIssue.objects.filter(occasion="on_site", customer__isnull=True).exists()

@@ -65,3 +65,34 @@ def test_the_handover_through_the_api(ready_handover, duty, duty2, duty_b):
     assert response.status_code == 200
     assert response.json()["status"] == Handover.Status.ACCEPTED
     assert api(duty_b).get(f"/api/service/handovers/{ready_handover.pk}/").status_code == 404
+
+
+def test_gifts_through_the_api(stocked, consultant, outsider, project, customer):
+    rows = api(consultant).get("/api/service/gifts/").json()["results"]
+    assert rows[0]["stocks"] == [{"project": project.pk, "project_name": "锦华苑", "quantity": 10}]
+    body = {"project": project.pk, "gift": stocked.pk, "quantity": 11, "occasion": "birthday", "customer": customer.pk}
+    response = api(consultant).post("/api/service/gift-issues/", body, format="json")
+    assert response.status_code == 400
+    assert "库存不足" in response.json()["quantity"][0]
+    response = api(consultant).post("/api/service/gift-issues/", body | {"quantity": 4}, format="json")
+    assert response.status_code == 201
+    assert response.json()["recipient"] == customer.name
+    assert len(api(consultant).get("/api/service/gift-issues/").json()["results"]) == 1
+    assert api(outsider).get("/api/service/gift-issues/").json()["results"] == []
+    # A customer outside the caller's scope cannot be named.
+    response = api(outsider).post("/api/service/gift-issues/", body | {"quantity": 1}, format="json")
+    assert response.status_code == 400
+
+
+def test_birthdays_through_the_api(make_customer, consultant):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from crm.service import jobs
+
+    today = timezone.localdate()
+    make_customer("王业主", stage="owner", birthday_on=date(1980, today.month, 1), consent_care=True)
+    jobs.prepare_birthday_lists(now=timezone.now())
+    assert [r["name"] for r in api(consultant).get("/api/service/birthdays/").json()["results"]] == ["王业主"]
+    assert api(consultant).get("/api/service/birthdays/", {"month": "x"}).status_code == 400
