@@ -64,6 +64,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Each consultant's list of this month's owner and family birthdays (with consent; opted-out excluded), made the first time it runs in a month.",
     ),
     ScheduledJob(
+        name="write_inspection_reports",
+        func="crm.service.jobs.write_inspection_reports",
+        every=timedelta(minutes=30),
+        why="From 18:00, each project's daily inspection report (results, findings, the 10:00 and 11:00 flags), once per project and day.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -76,6 +76,11 @@ _GIFTS_DIRECT = (
     "service.add_gift",
     "service.change_gift",
 )
+# 日常巡查: 客服专员 inspect and handle what they find; 客服中心主任 also exports; 行政主管
+# audits inspection (DESIGN 1) and handles findings; 管理层 reads.
+_INSPECT_READ = ("service.view_inspection",)
+_INSPECT_WORK = (*_INSPECT_READ, "service.add_inspection", "service.handle_finding")
+_INSPECT_DIRECT = (*_INSPECT_WORK, "service.export_inspection")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -120,6 +125,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_WORK,
             *_DUTY_WORK,
             *_GIFTS_WORK,
+            *_INSPECT_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_DUTY_WORK)),
@@ -140,6 +146,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_DIRECT,
             *_HOLIDAY_LEAD,
             *_GIFTS_DIRECT,
+            *_INSPECT_DIRECT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -153,6 +160,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_INSPECT_READ,
+            "service.handle_finding",
+            "service.export_inspection",
         ),
     ),
     Role.ANALYST: RoleSpec(Scope.COMPANY, (*_VIEW, "customers.export_customers", *_GIFTS_READ, "service.export_gifts")),
@@ -167,6 +177,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_READ,
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
+            *_INSPECT_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -200,6 +211,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.add_dutyitem",
             "service.change_dutyitem",
             *_GIFTS_DIRECT,
+            *_INSPECT_DIRECT,
+            "service.add_inspectionarea",
+            "service.change_inspectionarea",
         ),
     ),
 }

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.service.models import DutyItem, Gift
+from crm.service.models import DutyItem, Gift, InspectionArea
 
 
 @admin.register(DutyItem)
@@ -48,3 +48,23 @@ class GiftAdmin(admin.ModelAdmin[Gift]):
         if not change and company_id is not None:
             obj.company_id = company_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(InspectionArea)
+class InspectionAreaAdmin(admin.ModelAdmin[InspectionArea]):
+    """巡查区域 per project (defaults: seed 001's list, made at the first inspection)."""
+
+    list_display = ("name", "project", "sort_order", "is_active")
+    list_filter = ("project", "is_active")
+    list_editable = ("sort_order", "is_active")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InspectionArea]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(project__company_id=company_id or 0)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "project":
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                company_id=getattr(request.user, "company_id", None) or 0
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -8,7 +8,7 @@ matters escalated to them. Each count links to the list with the same filter
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
@@ -56,6 +56,9 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     gifts = _gift_stats(user, today=today)
     if gifts:
         cards.append(Card("service_gifts", title="礼品与生日", stats=tuple(gifts), order=32))
+    checks = _inspection_stats(user, now=now)
+    if checks:
+        cards.append(Card("service_inspection", title="日常巡查", stats=tuple(checks), order=12))
     if user.has_perm(services.ISSUE_GIFT):
         cards.append(Action("发放礼品", reverse("service:issue_new"), order=45))
     return cards
@@ -73,4 +76,20 @@ def _gift_stats(user: User, *, today: date) -> list[Stat]:
         first, last = selectors.period_bounds("week", today)
         n = selectors.birthdays_visible_to(user).filter(birthday_on__range=(first, last)).count()
         stats.append(Stat("birthdays_week", "本周生日", n, reverse("service:birthday_list")))
+    return stats
+
+
+def _inspection_stats(user: User, *, now: datetime) -> list[Stat]:
+    """Shown only when something is late: projects not inspected by 10:00 and findings not
+    handled by 11:00 (an alert card, near the top)."""
+    if not user.has_perm(services.VIEW_INSPECTION):
+        return []
+    url = reverse("service:inspection_list")
+    stats = []
+    late = len(selectors.late_inspections(user, now=now))
+    if late:
+        stats.append(Stat("inspection_late", "10:00前未完成巡查", late, url, warn=True))
+    overdue = selectors.findings_visible_to(user).filter(selectors.overdue_findings_q(now)).count()
+    if overdue:
+        stats.append(Stat("findings_overdue", "巡查问题超时未处理", overdue, url, warn=True))
     return stats

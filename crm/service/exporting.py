@@ -166,3 +166,52 @@ def export_issues(user: User, params: Mapping[str, str], *, now: datetime, ip: s
     file = workbook.save()
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出礼品发放 {count} 条", ip=ip)
     return Export(file, f"礼品发放_{_stamp(now)}.xlsx", count, ascii_filename=f"gift_issues_{_stamp(now)}.xlsx")
+
+
+INSPECTION_HEADERS = (
+    "日期",
+    "楼盘",
+    "巡查人",
+    "完成时间",
+    "10:00前完成",
+    "有问题区域",
+    "问题数",
+    "未处理问题",
+    "超时未处理",
+)
+
+
+def export_inspections(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from crm.service import inspection
+    from crm.service.forms import InspectionFilterForm
+
+    rows = (
+        InspectionFilterForm(params, user=user)
+        .queryset()
+        .select_related("project", "inspector")
+        .prefetch_related("results", "findings")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("日常巡查", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(INSPECTION_HEADERS)
+    count = 0
+    for r in rows:
+        findings = list(r.findings.all())
+        sheet.append(
+            [
+                r.day,
+                r.project.name,
+                str(r.inspector),
+                _local(r.completed_at),
+                "否" if inspection.inspection_is_late(r.day, r.completed_at, now) else "是",
+                "、".join(x.area for x in r.results.all() if x.result == "problem"),
+                len(findings),
+                sum(1 for f in findings if f.handled_at is None),
+                sum(1 for f in findings if f.is_overdue(now)),
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出日常巡查 {count} 条", ip=ip)
+    return Export(file, f"日常巡查_{_stamp(now)}.xlsx", count, ascii_filename=f"inspections_{_stamp(now)}.xlsx")

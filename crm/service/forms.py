@@ -16,11 +16,13 @@ from crm.service import selectors, services
 from crm.service.models import (
     DutyCheck,
     DutyLogEntry,
+    Finding,
     Gift,
     GiftIssue,
     GiftTask,
     Handover,
     HandoverItem,
+    Inspection,
     Occasion,
     Shift,
 )
@@ -315,3 +317,58 @@ class GiftTaskFilterForm(ListFilterForm):
         if self.value("state"):
             rows = rows.filter(selectors.task_state_q(self.value("state"), user=self.user))
         return rows.order_by("status", "milestone_on", "id")
+
+
+# ---------------------------------------------------------------- daily inspection
+
+
+class StartInspectionForm(forms.Form):
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+
+
+class ResultForm(forms.Form):
+    result = forms.ChoiceField(
+        label="结果",
+        choices=[("ok", "合格"), ("problem", "有问题")],
+        widget=forms.Select(attrs={"aria-label": "巡查结果"}),
+    )
+    note = forms.CharField(
+        label="说明", max_length=300, required=False, widget=forms.TextInput(attrs={"placeholder": "有问题时说明"})
+    )
+
+
+class FindingForm(forms.Form):
+    area = forms.ChoiceField(label="区域", choices=())
+    description = forms.CharField(label="问题描述", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    department = forms.ChoiceField(label="责任部门", choices=Finding.Department.choices)
+    photo = forms.FileField(label="照片", required=False, help_text="jpg、png 或 webp，不超过 8 MB")
+
+    def __init__(self, *args: Any, areas: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [(a, a) for a in areas]  # type: ignore[attr-defined]
+        self.fields["description"].error_messages["required"] = "请描述问题"
+
+
+class InspectionFilterForm(ListFilterForm):
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    day = forms.DateField(required=False, label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+
+    def queryset(self) -> QuerySet[Inspection]:
+        rows = selectors.inspections_visible_to(self.user)
+        if self.value("project"):
+            rows = rows.filter(project=self.value("project"))
+        if self.value("day"):
+            rows = rows.filter(day=self.value("day"))
+        return rows.order_by("-day", "project_id")

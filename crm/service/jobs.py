@@ -10,7 +10,9 @@ from django.db.models import Q
 from crm.customers.models import Customer, Deal, FamilyMember, Stage
 from crm.lib.dates import local_day
 from crm.lib.lunar import lunar_birthday_in
-from crm.service.models import BirthdayEntry, GiftTask, Occasion
+from crm.projects.models import Project
+from crm.service import inspection
+from crm.service.models import BirthdayEntry, GiftTask, Inspection, InspectionReport, Occasion
 
 # A milestone recorded late (a contract entered a week after signing) still makes its
 # task, within this many days; older milestones predate the feature and are left alone.
@@ -136,3 +138,50 @@ def prepare_birthday_lists(*, now: datetime) -> int:
     before = BirthdayEntry.objects.filter(month=month).count()
     BirthdayEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=1000)
     return BirthdayEntry.objects.filter(month=month).count() - before
+
+
+def write_inspection_reports(*, now: datetime) -> int:
+    """每日巡查报告 (seed 001: 本日工作结束前发送每日巡查报告): from 18:00, one report per
+    project of every company for today — the inspection's results, its findings (handled or
+    not, overdue or not) and the two flags (not completed by 10:00; a finding not handled
+    by 11:00); a project nobody inspected gets a report saying so. The unique (project,
+    day) key makes a second run add nothing."""
+    today = local_day(now)
+    if now < inspection.report_due(today):
+        return 0
+    done = InspectionReport.objects.filter(day=today).values("project_id")
+    made = 0
+    for project in Project.objects.exclude(pk__in=done).order_by("id"):
+        insp = Inspection.objects.filter(project=project, day=today).select_related("inspector").first()
+        summary: dict[str, object] = {"inspected": insp is not None}
+        if insp is not None:
+            findings = list(insp.findings.all())
+            summary |= {
+                "inspector": str(insp.inspector),
+                "completed_at": insp.completed_at.isoformat() if insp.completed_at else None,
+                "late": inspection.inspection_is_late(today, insp.completed_at, now),
+                "results": [
+                    {"area": r.area, "result": r.get_result_display(), "note": r.note} for r in insp.results.all()
+                ],
+                "findings": [
+                    {
+                        "area": f.area,
+                        "description": f.description,
+                        "department": f.get_department_display(),
+                        "handled": f.handled_at is not None,
+                        "handled_note": f.handled_note,
+                        "overdue": (f.handled_at is None and now > f.due_at)
+                        or (f.handled_at is not None and f.handled_at > f.due_at),
+                    }
+                    for f in findings
+                ],
+            }
+        else:
+            summary["late"] = True
+        _, created = InspectionReport.objects.get_or_create(
+            project=project,
+            day=today,
+            defaults={"company_id": project.company_id, "inspection": insp, "summary": summary, "created_at": now},
+        )
+        made += int(created)
+    return made

@@ -461,3 +461,137 @@ class BirthdayEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.birthday_on}"
+
+
+# ---------------------------------------------------------------- daily inspection (日常巡查)
+
+
+class InspectionArea(models.Model):
+    """An area of a project's daily inspection checklist (default: seed 001's list)."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    name = models.CharField("巡查区域", max_length=40)
+    standard = models.CharField("标准", max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "巡查区域"
+        ordering = ("project", "sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("project", "name"), name="uniq_inspection_area")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Inspection(models.Model):
+    """One project's daily inspection: due complete by 10:00 (seed 001)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    day = models.DateField("日期")
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="巡查人"
+    )
+    started_at = models.DateTimeField("开始时间")
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    note = models.TextField("备注", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "日常巡查"
+        ordering = ("-day", "project")
+        permissions = [
+            ("handle_finding", "处理巡查问题"),
+            ("export_inspection", "导出巡查"),
+        ]
+        constraints = [models.UniqueConstraint(fields=("project", "day"), name="uniq_inspection_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.day}"
+
+
+class InspectionResult(models.Model):
+    class Result(models.TextChoices):
+        PENDING = "pending", "未检查"
+        OK = "ok", "合格"
+        PROBLEM = "problem", "有问题"
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="results")
+    area = models.CharField("区域", max_length=40)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    result = models.CharField("结果", max_length=10, choices=Result.choices, default=Result.PENDING)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "巡查结果"
+        ordering = ("sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("inspection", "area"), name="uniq_inspection_result")]
+
+    def __str__(self) -> str:
+        return f"{self.area}：{self.get_result_display()}"
+
+
+class Finding(models.Model):
+    """A problem found on inspection, the department responsible and when it was handled
+    (due by 11:00 the same day; one found later, within an hour)."""
+
+    class Department(models.TextChoices):
+        SERVICE = "service", "客服"
+        SALES = "sales", "销售"
+        PROPERTY = "property", "物业（保洁、保安）"
+        ENGINEERING = "engineering", "工程"
+        ADMIN = "admin", "行政"
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="findings")
+    area = models.CharField("区域", max_length=40)
+    description = models.TextField("问题描述")
+    department = models.CharField("责任部门", max_length=12, choices=Department.choices)
+    photo = models.FileField("照片", upload_to="inspection/%Y/%m/", blank=True)
+    found_at = models.DateTimeField("发现时间")
+    due_at = models.DateTimeField("处理期限")
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    handled_note = models.CharField("处理情况", max_length=300, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "巡查问题"
+        ordering = ("found_at", "id")
+        indexes = [
+            # The "not handled by 11:00" flag: open findings past their deadline.
+            models.Index(fields=("handled_at", "due_at"), name="finding_open_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}：{self.description[:20]}"
+
+    @property
+    def is_engineering(self) -> bool:
+        return self.department == self.Department.ENGINEERING
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.handled_at is None and now > self.due_at
+
+
+class InspectionReport(models.Model):
+    """每日巡查报告: one per project and day, made at the end of the day by
+    crm.service.jobs.write_inspection_reports (idempotent by the unique key)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    day = models.DateField("日期")
+    inspection = models.ForeignKey(Inspection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    summary = models.JSONField("内容", default=dict)
+    created_at = models.DateTimeField("生成时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每日巡查报告"
+        ordering = ("-day", "project")
+        constraints = [models.UniqueConstraint(fields=("project", "day"), name="uniq_inspection_report")]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.day} 巡查报告"

@@ -16,19 +16,22 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q
-from crm.lib.dates import local_midnight, week_start
+from crm.lib.dates import local_day, local_midnight, week_start
 from crm.projects.models import Project
 from crm.service import services
 from crm.service.models import (
     BirthdayEntry,
     DutyCheck,
     DutyLogEntry,
+    Finding,
     Gift,
     GiftIssue,
     GiftStock,
     GiftTask,
     Handover,
     HandoverEvent,
+    Inspection,
+    InspectionReport,
     Occasion,
     Shift,
 )
@@ -223,3 +226,50 @@ def gift_stats(user: User, *, first: date, last: date) -> list[dict[str, Any]]:
     )
     labels = dict(Occasion.choices)
     return [row | {"occasion_label": labels.get(row["occasion"], row["occasion"])} for row in rows]
+
+
+# ---------------------------------------------------------------- daily inspection
+
+
+def inspection_scope_q(user: User, *, prefix: str = "") -> Q:
+    if not user.has_perm(services.VIEW_INSPECTION):
+        return NOTHING
+    return scope_q(user, company=f"{prefix}company", owner=f"{prefix}inspector", project=f"{prefix}project")
+
+
+def inspections_visible_to(user: User) -> QuerySet[Inspection]:
+    return Inspection.objects.filter(inspection_scope_q(user))
+
+
+def get_inspection_for_user(user: User, pk: int) -> Inspection:
+    row = inspections_visible_to(user).select_related("project", "inspector").filter(pk=pk).first()
+    if row is None:
+        raise Http404("巡查记录不存在或无权查看")
+    return row
+
+
+def findings_visible_to(user: User) -> QuerySet[Finding]:
+    return Finding.objects.filter(inspection_scope_q(user, prefix="inspection__"))
+
+
+def overdue_findings_q(now: datetime) -> Q:
+    """Not handled by its deadline (11:00 the same day)."""
+    return Q(handled_at__isnull=True, due_at__lt=now)
+
+
+def late_inspections(user: User, *, now: datetime) -> list[Project]:
+    """The user's projects whose inspection today is not completed although 10:00 has
+    passed (not started at all counts)."""
+    from crm.service import inspection
+
+    today = local_day(now)
+    if not user.has_perm(services.VIEW_INSPECTION) or now <= inspection.inspection_due(today):
+        return []
+    done = Inspection.objects.filter(day=today, completed_at__isnull=False).values("project_id")
+    return list(projects_for_duty(user).exclude(pk__in=done).order_by("id"))
+
+
+def reports_visible_to(user: User) -> QuerySet[InspectionReport]:
+    if not user.has_perm(services.VIEW_INSPECTION):
+        return InspectionReport.objects.none()
+    return InspectionReport.objects.filter(project_q(user, path="project__"))

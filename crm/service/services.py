@@ -25,12 +25,14 @@ from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers import timeline
 from crm.customers.models import TimelineEvent
+from crm.lib.dates import local_day
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
-from crm.service import duty
+from crm.service import duty, inspection
 from crm.service.models import (
     DutyCheck,
     DutyItem,
     DutyLogEntry,
+    Finding,
     Gift,
     GiftIssue,
     GiftStock,
@@ -38,12 +40,17 @@ from crm.service.models import (
     Handover,
     HandoverEvent,
     HandoverItem,
+    Inspection,
+    InspectionArea,
+    InspectionResult,
     Occasion,
     Shift,
     StockMovement,
 )
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from crm.accounts.models import Company, User
     from crm.customers.models import Customer
     from crm.projects.models import Project
@@ -638,3 +645,136 @@ def cancel_gift_task(task: GiftTask, *, actor: User, now: datetime | None = None
     """The consultant (or a manager in scope) drops a task that will not be handed over."""
     _require(actor, ISSUE_GIFT, "您没有处理待送礼品的权限")
     GiftTask.objects.filter(pk=task.pk, status=GiftTask.Status.OPEN).update(status=GiftTask.Status.CANCELLED)
+
+
+# ---------------------------------------------------------------- daily inspection (日常巡查)
+
+VIEW_INSPECTION = "service.view_inspection"
+INSPECT = "service.add_inspection"
+HANDLE_FINDING = "service.handle_finding"
+EXPORT_INSPECTION = "service.export_inspection"
+PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
+
+
+def ensure_default_areas(project: Project) -> int:
+    """Seed 001's areas for a project that has none yet; returns how many were made."""
+    if InspectionArea.objects.filter(project=project).exists():
+        return 0
+    InspectionArea.objects.bulk_create(
+        [
+            InspectionArea(project=project, name=name, standard=standard, sort_order=i)
+            for i, (name, standard) in enumerate(inspection.DEFAULT_AREAS, 1)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(inspection.DEFAULT_AREAS)
+
+
+def start_inspection(project: Project, *, actor: User, now: datetime | None = None) -> Inspection:
+    """Start today's inspection of ``project`` (one per project and day): the checklist is
+    copied from the project's active areas."""
+    now = now or timezone.now()
+    _require(actor, INSPECT, "您没有日常巡查的权限")
+    if not _works_on(actor, project):
+        raise NotAllowed("您不负责该楼盘")
+    day = local_day(now)
+    ensure_default_areas(project)
+    with transaction.atomic():
+        existing = Inspection.objects.filter(project=project, day=day).first()
+        if existing is not None:
+            raise DomainError(f"{project} 今天的巡查已由 {existing.inspector} 开始", field="project")
+        row = Inspection.objects.create(
+            company_id=project.company_id, project=project, day=day, inspector=actor, started_at=now
+        )
+        InspectionResult.objects.bulk_create(
+            [
+                InspectionResult(inspection=row, area=a.name, sort_order=a.sort_order)
+                for a in InspectionArea.objects.filter(project=project, is_active=True)
+            ]
+        )
+        audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=row, summary=f"日常巡查：{row}")
+    return row
+
+
+def record_result(result: InspectionResult, *, actor: User, value: str, note: str = "") -> InspectionResult:
+    if actor.pk != result.inspection.inspector_id:
+        raise NotAllowed("只有巡查人可以记录巡查结果")
+    if value not in (InspectionResult.Result.OK, InspectionResult.Result.PROBLEM):
+        raise DomainError("请选择巡查结果", field="result")
+    if value == InspectionResult.Result.PROBLEM and not note.strip():
+        raise DomainError("有问题时请说明", field="note")
+    if result.inspection.completed_at is not None:
+        raise DomainError("巡查已完成，不能再修改")
+    result.result, result.note = value, note.strip()
+    result.save(update_fields=["result", "note"])
+    return result
+
+
+def report_finding(
+    insp: Inspection,
+    *,
+    actor: User,
+    area: str,
+    description: str,
+    department: str,
+    photo: UploadedFile[bytes] | None = None,
+    now: datetime | None = None,
+) -> Finding:
+    """A problem found on the inspection, with its responsible department and an optional
+    photo (an image, at most 8 MB). Due by 11:00 that day (crm.service.inspection)."""
+    now = now or timezone.now()
+    _require(actor, INSPECT, "您没有日常巡查的权限")
+    if not description.strip():
+        raise DomainError("请描述问题", field="description")
+    if department not in Finding.Department.values:
+        raise DomainError("请选择责任部门", field="department")
+    if photo is not None:
+        if not photo.name or not photo.name.lower().endswith(PHOTO_TYPES):
+            raise DomainError("照片须为 jpg、png 或 webp 图片", field="photo")
+        if (photo.size or 0) > PHOTO_MAX_BYTES:
+            raise DomainError("照片不能超过 8 MB", field="photo")
+    finding = Finding.objects.create(
+        inspection=insp,
+        area=area,
+        description=description.strip(),
+        department=department,
+        photo=photo or "",
+        found_at=now,
+        due_at=inspection.finding_due(now, insp.day),
+        reported_by=actor,
+    )
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=finding, summary=f"巡查问题：{finding}")
+    return finding
+
+
+def handle_finding(finding: Finding, *, actor: User, note: str, now: datetime | None = None) -> Finding:
+    now = now or timezone.now()
+    if not (actor.has_perm(HANDLE_FINDING) or actor.pk == finding.inspection.inspector_id):
+        raise NotAllowed("您没有处理巡查问题的权限")
+    if not note.strip():
+        raise DomainError("请填写处理情况", field="note")
+    updated = Finding.objects.filter(pk=finding.pk, handled_at__isnull=True).update(
+        handled_at=now, handled_note=note.strip()[:300], handled_by=actor
+    )
+    if not updated:
+        raise DomainError("该问题已处理")
+    finding.refresh_from_db()
+    return finding
+
+
+def complete_inspection(insp: Inspection, *, actor: User, note: str = "", now: datetime | None = None) -> Inspection:
+    """巡查完成: every area has a result."""
+    now = now or timezone.now()
+    if actor.pk != insp.inspector_id:
+        raise NotAllowed("只有巡查人可以完成巡查")
+    pending = list(insp.results.filter(result=InspectionResult.Result.PENDING).values_list("area", flat=True))
+    if pending:
+        raise DomainError(f"以下区域还没有巡查结果：{'、'.join(pending)}")
+    updated = Inspection.objects.filter(pk=insp.pk, completed_at__isnull=True).update(
+        completed_at=now, note=note.strip()
+    )
+    if not updated:
+        raise DomainError("巡查已完成")
+    insp.refresh_from_db()
+    return insp

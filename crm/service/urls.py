@@ -23,4 +23,12 @@ urlpatterns = [
     path("gifts/tasks/", views.task_list, name="task_list"),
     path("gifts/birthdays/", views.birthday_list, name="birthday_list"),
     path("gifts/stats/", views.gift_stats, name="gift_stats"),
+    path("inspections/", views.inspection_list, name="inspection_list"),
+    path("inspections/start/", views.inspection_start, name="inspection_start"),
+    path("inspections/export/", views.inspection_export, name="inspection_export"),
+    path("inspections/reports/", views.report_list, name="report_list"),
+    path("inspections/reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("inspections/findings/<int:pk>/photo/", views.finding_photo, name="finding_photo"),
+    path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),
+    path("inspections/<int:pk>/<slug:verb>/", views.inspection_act, name="inspection_act"),
 ]

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,24 +27,28 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE, Export
 from crm.lib.dates import local_day
-from crm.service import exporting, selectors, services
+from crm.service import exporting, inspection, selectors, services
 from crm.service.forms import (
     AcceptForm,
+    FindingForm,
     GiftIssueFilterForm,
     GiftIssueForm,
     GiftTaskFilterForm,
     HandoverContentForm,
     HandoverFilterForm,
+    InspectionFilterForm,
     ItemCheckForm,
     LogEntryForm,
     NoteForm,
+    ResultForm,
     ShiftFilterForm,
     ShiftForm,
     SpotCheckForm,
     StartHandoverForm,
+    StartInspectionForm,
     StockForm,
 )
-from crm.service.models import Handover, HandoverItem, Shift
+from crm.service.models import Handover, HandoverItem, Inspection, Shift
 
 
 def _file(export: Export) -> FileResponse:
@@ -63,6 +68,7 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         (services.VIEW_SHIFT, "service:shift_list"),
         ("service.view_gifttask", "service:task_list"),
         (services.VIEW_ISSUES, "service:issue_list"),
+        (services.VIEW_INSPECTION, "service:inspection_list"),
     ):
         if user.has_perm(perm):
             return redirect(target)
@@ -534,3 +540,197 @@ def gift_stats(request: AuthedHttpRequest) -> HttpResponse:
             "tab": "stats",
         },
     )
+
+
+# ---------------------------------------------------------------- daily inspection
+
+
+@require_GET
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def inspection_list(request: AuthedHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    filters = InspectionFilterForm(request.GET, user=request.user)
+    rows = (
+        filters.queryset()
+        .select_related("project", "inspector")
+        .annotate(
+            open_findings=Count("findings", filter=Q(findings__handled_at__isnull=True)),
+            overdue_findings=Count("findings", filter=Q(findings__handled_at__isnull=True, findings__due_at__lt=now)),
+        )
+    )
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    items = [{"row": r, "late": inspection.inspection_is_late(r.day, r.completed_at, now)} for r in page]
+    return render(
+        request,
+        "service/inspection_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "items": items,
+            "page_sizes": PAGE_SIZES,
+            "late_projects": selectors.late_inspections(request.user, now=now),
+            "overdue": selectors.findings_visible_to(request.user).filter(selectors.overdue_findings_q(now)).count(),
+            "start_form": StartInspectionForm(user=request.user),
+            "can_inspect": request.user.has_perm(services.INSPECT),
+            "can_export": request.user.has_perm(services.EXPORT_INSPECTION),
+            "tab": "inspection",
+        },
+    )
+
+
+@require_POST
+@permission_required(services.INSPECT, raise_exception=True)
+def inspection_start(request: AuthedHttpRequest) -> HttpResponse:
+    form = StartInspectionForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            row = services.start_inspection(form.cleaned_data["project"], actor=request.user)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("service:inspection_detail", row.pk)
+    else:
+        messages.error(request, "请选择楼盘")
+    return redirect("service:inspection_list")
+
+
+def _inspection_context(request: AuthedHttpRequest, row: Inspection, **forms: Any) -> dict[str, Any]:
+    now = timezone.now()
+    results = list(row.results.all())
+    is_inspector = request.user.pk == row.inspector_id and row.completed_at is None
+    findings = list(row.findings.select_related("handled_by"))
+    return {
+        "inspection": row,
+        "late": inspection.inspection_is_late(row.day, row.completed_at, now),
+        "results": [
+            {
+                "result": r,
+                "form": forms.get(f"result_{r.pk}")
+                or ResultForm(
+                    initial={"result": r.result if r.result != "pending" else "ok", "note": r.note},
+                    auto_id=f"id_r{r.pk}_%s",
+                ),
+            }
+            for r in results
+        ],
+        "findings": [
+            {
+                "finding": f,
+                "overdue": f.is_overdue(now),
+                "form": forms.get(f"handle_{f.pk}") or NoteForm(auto_id=f"id_f{f.pk}_%s"),
+            }
+            for f in findings
+        ],
+        "is_inspector": is_inspector,
+        "can_handle": request.user.has_perm(services.HANDLE_FINDING) or request.user.pk == row.inspector_id,
+        "finding_form": forms.get("finding_form") or FindingForm(areas=[r.area for r in results]),
+        "complete_form": forms.get("complete_form"),
+        "tab": "inspection",
+    }
+
+
+@require_GET
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def inspection_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    row = selectors.get_inspection_for_user(request.user, pk)
+    return render(request, "service/inspection_detail.html", _inspection_context(request, row))
+
+
+@require_POST
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def inspection_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    row = selectors.get_inspection_for_user(request.user, pk)
+    user = request.user
+    form: Any = NoteForm(request.POST)
+    key = "complete_form"
+    try:
+        if verb == "result":
+            result_id = request.POST.get("target", "")
+            result = get_object_or_404(row.results.all(), pk=int(result_id) if result_id.isdigit() else 0)
+            form, key = ResultForm(request.POST, auto_id=f"id_r{result.pk}_%s"), f"result_{result.pk}"
+            if form.is_valid():
+                services.record_result(
+                    result, actor=user, value=form.cleaned_data["result"], note=form.cleaned_data["note"]
+                )
+                return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#areas")
+        elif verb == "finding":
+            form = FindingForm(request.POST, request.FILES, areas=list(row.results.values_list("area", flat=True)))
+            key = "finding_form"
+            if form.is_valid():
+                data = form.cleaned_data
+                finding = services.report_finding(
+                    row,
+                    actor=user,
+                    area=data["area"],
+                    description=data["description"],
+                    department=data["department"],
+                    photo=data.get("photo"),
+                )
+                if finding.is_engineering:
+                    messages.warning(request, "工程问题：请立即电话通知工程部")
+                messages.success(request, "问题已记录")
+                return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#findings")
+        elif verb == "handle":
+            target = request.POST.get("target", "")
+            finding = get_object_or_404(row.findings.all(), pk=int(target) if target.isdigit() else 0)
+            form, key = NoteForm(request.POST, auto_id=f"id_f{finding.pk}_%s"), f"handle_{finding.pk}"
+            if form.is_valid():
+                services.handle_finding(finding, actor=user, note=form.cleaned_data["note"])
+                messages.success(request, "已记录处理情况")
+                return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#findings")
+        elif verb == "complete":
+            form.is_valid()
+            services.complete_inspection(row, actor=user, note=form.cleaned_data.get("note") or "")
+            messages.success(request, "巡查已完成")
+            return redirect("service:inspection_detail", row.pk)
+        else:
+            raise Http404("未知的操作")
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+    row.refresh_from_db()
+    return render(
+        request, "service/inspection_detail.html", _inspection_context(request, row, **{key: form}), status=400
+    )
+
+
+@require_GET
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def report_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(selectors.reports_visible_to(request.user).select_related("project"), pk=pk)
+    return render(
+        request, "service/inspection_report.html", {"report": report, "s": report.summary, "tab": "inspection"}
+    )
+
+
+@require_GET
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def report_list(request: AuthedHttpRequest) -> HttpResponse:
+    rows = selectors.reports_visible_to(request.user).select_related("project").order_by("-day", "project_id")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(
+        request, "service/inspection_reports.html", {"page": page, "page_sizes": PAGE_SIZES, "tab": "inspection"}
+    )
+
+
+@require_GET
+@permission_required(services.EXPORT_INSPECTION, raise_exception=True)
+def inspection_export(request: AuthedHttpRequest) -> FileResponse:
+    return _file(
+        exporting.export_inspections(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    )
+
+
+@require_GET
+@permission_required(services.VIEW_INSPECTION, raise_exception=True)
+def finding_photo(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """A finding's photo, served to whoever may see the inspection (media files are not
+    served publicly)."""
+    finding = get_object_or_404(selectors.findings_visible_to(request.user).exclude(photo=""), pk=pk)
+    response = FileResponse(finding.photo.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
