@@ -24,18 +24,27 @@ from crm.customers.models import Customer
 from crm.customers.selectors import customers_visible_to
 from crm.lib.dates import local_day
 from crm.projects.models import Project
-from crm.service import selectors, services
-from crm.service.forms import GiftIssueFilterForm, GiftTaskFilterForm, HandoverFilterForm, ShiftFilterForm
+from crm.service import inspection, selectors, services
+from crm.service.forms import (
+    GiftIssueFilterForm,
+    GiftTaskFilterForm,
+    HandoverFilterForm,
+    InspectionFilterForm,
+    ShiftFilterForm,
+)
 from crm.service.models import (
     BirthdayEntry,
     DutyCheck,
     DutyLogEntry,
+    Finding,
     Gift,
     GiftIssue,
     GiftStock,
     GiftTask,
     Handover,
     HandoverItem,
+    Inspection,
+    InspectionResult,
     Shift,
 )
 
@@ -471,3 +480,140 @@ class BirthdayViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[BirthdayEnt
         except ValueError as exc:
             raise serializers.ValidationError({"month": ["月份格式应为 YYYY-MM"]}) from exc
         return selectors.birthdays_visible_to(staff(self.request)).filter(month=month).order_by("birthday_on", "id")
+
+
+# ---------------------------------------------------------------- daily inspection
+
+
+class InspectionResultSerializer(serializers.ModelSerializer[InspectionResult]):
+    class Meta:
+        model = InspectionResult
+        fields = ("id", "area", "result", "note")
+        read_only_fields = fields
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    department_label = serializers.CharField(source="get_department_display", read_only=True)
+    overdue = serializers.SerializerMethodField(help_text="超过处理时限仍未处理")
+
+    class Meta:
+        model = Finding
+        fields = (
+            "id",
+            "area",
+            "description",
+            "department",
+            "department_label",
+            "found_at",
+            "due_at",
+            "handled_at",
+            "handled_note",
+            "overdue",
+        )
+        read_only_fields = fields
+
+    def get_overdue(self, obj: Finding) -> bool:
+        return obj.is_overdue(timezone.now())
+
+
+class InspectionSerializer(serializers.ModelSerializer[Inspection]):
+    results = InspectionResultSerializer(many=True, read_only=True)
+    findings = FindingSerializer(many=True, read_only=True)
+    late = serializers.SerializerMethodField(help_text="未在 10:00 前完成")
+
+    class Meta:
+        model = Inspection
+        fields = ("id", "project", "day", "inspector", "started_at", "completed_at", "late", "results", "findings")
+        read_only_fields = fields
+
+    def get_late(self, obj: Inspection) -> bool:
+        return inspection.inspection_is_late(obj.day, obj.completed_at, timezone.now())
+
+
+class InspectionActionSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField(required=False, allow_null=True, default=None)
+    target = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="区域结果或问题的 id")
+    result = serializers.ChoiceField(choices=("ok", "problem"), required=False, default="ok")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    area = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    department = serializers.ChoiceField(choices=Finding.Department.choices, required=False, default="service")
+    photo = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Inspection]):
+    """日常巡查: list (project, day), detail with results and findings, 开始 (create) and
+    the actions result, finding, handle, complete."""
+
+    queryset = Inspection.objects.none()
+    serializer_class = InspectionSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_INSPECTION,), "create": (services.INSPECT,)}
+
+    def get_queryset(self) -> QuerySet[Inspection]:
+        user = staff(self.request)
+        rows = (
+            InspectionFilterForm(self.request.query_params, user=user).queryset()
+            if self.action == "list"
+            else selectors.inspections_visible_to(user)
+        )
+        return rows.prefetch_related("results", "findings")
+
+    @extend_schema(summary="开始今日巡查", request=InspectionActionSerializer, responses={201: InspectionSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = staff(request)
+        serializer = InspectionActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = selectors.projects_for_duty(user).filter(pk=serializer.validated_data["project"] or 0).first()
+        if project is None:
+            raise serializers.ValidationError({"project": ["楼盘不存在或无权操作"]})
+        try:
+            row = services.start_inspection(project, actor=user)
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(InspectionSerializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="巡查操作",
+        description="verb 为 result（target、result、note）、finding（area、description、department、photo）、"
+        "handle（target、note）、complete 之一。",
+        request=InspectionActionSerializer,
+        responses={200: InspectionSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<verb>[a-z]+)")
+    def act(self, request: Request, pk: str | None = None, verb: str = "") -> Response:
+        row = self.get_object()
+        user = staff(request)
+        serializer = InspectionActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            if verb == "result":
+                result = row.results.filter(pk=data["target"] or 0).first()
+                if result is None:
+                    raise serializers.ValidationError({"target": ["区域不存在"]})
+                services.record_result(result, actor=user, value=data["result"], note=data["note"])
+            elif verb == "finding":
+                if data["area"] not in row.results.values_list("area", flat=True):
+                    raise serializers.ValidationError({"area": ["区域不存在"]})
+                services.report_finding(
+                    row,
+                    actor=user,
+                    area=data["area"],
+                    description=data["description"],
+                    department=data["department"],
+                    photo=data["photo"],
+                )
+            elif verb == "handle":
+                finding = row.findings.filter(pk=data["target"] or 0).first()
+                if finding is None:
+                    raise serializers.ValidationError({"target": ["问题不存在"]})
+                services.handle_finding(finding, actor=user, note=data["note"])
+            elif verb == "complete":
+                services.complete_inspection(row, actor=user, note=data["note"])
+            else:
+                raise exceptions.NotFound("未知的操作")
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(InspectionSerializer(self.get_queryset().get(pk=row.pk)).data)

@@ -22,6 +22,7 @@ router.register("service/gifts", service.GiftViewSet, basename="api-service-gift
 router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-service-gift-issue")
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
+router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -49,7 +49,44 @@ GIFTS = (("定制保温杯", "个", 80), ("品牌雨伞", "把", 45), ("毛绒�
 
 
 def seed(company: Company, seed_value: int) -> int:
-    return seed_duty(company) + seed_gifts(company)
+    return seed_duty(company) + seed_gifts(company) + seed_inspection(company)
+
+
+FINDINGS = (
+    ("水吧及咖啡厅", "咖啡机下方有水渍", "property", "保洁已清理"),
+    ("沙盘区及次接待区", "沙盘灯带部分不亮", "engineering", "工程部已更换灯带"),
+    ("置业顾问仪容仪表", "一名置业顾问未佩戴胸牌", "sales", "已提醒并佩戴"),
+)
+
+
+def seed_inspection(company: Company) -> int:
+    """The last five days' inspections of every project by 刘芳 (客服专员): completed by
+    09:40 except one at 10:20 (flagged), each with a finding handled before 11:00 except
+    one handled late, and the daily reports."""
+    inspector = User.objects.get(company=company, username="service1")
+    today = local_day(timezone.now())
+    made = 0
+    for offset in range(5, 0, -1):
+        day = today - timedelta(days=offset)
+        for project in Project.objects.filter(company=company).order_by("id"):
+            insp = services.start_inspection(project, actor=inspector, now=at(day, time(9, 0)))
+            area, text, department, handled = FINDINGS[(offset + project.pk) % len(FINDINGS)]
+            finding = services.report_finding(
+                insp, actor=inspector, area=area, description=text, department=department, now=at(day, time(9, 15))
+            )
+            for result in insp.results.all():
+                bad = result.area == area
+                services.record_result(
+                    result, actor=inspector, value="problem" if bad else "ok", note=text if bad else ""
+                )
+            late = offset == 2 and project == Project.objects.filter(company=company).order_by("id").first()
+            services.complete_inspection(insp, actor=inspector, now=at(day, time(10, 20) if late else time(9, 40)))
+            services.handle_finding(
+                finding, actor=inspector, note=handled, now=at(day, time(11, 30) if late else time(10, 30))
+            )
+            made += 1
+        jobs.write_inspection_reports(now=at(day, time(18, 30)))
+    return made
 
 
 def seed_gifts(company: Company) -> int:

@@ -93,3 +93,11 @@ def test_demo_gifts_have_stock_tasks_and_issues(demo_world):
     assert GiftTask.objects.filter(status="done").exists()
     assert GiftTask.objects.filter(status="open").exists()
     assert GiftIssue.objects.filter(occasion="on_site", customer__isnull=True).exists()
+
+
+def test_demo_inspections_have_reports_and_one_late(demo_world):
+    from crm.service.models import Inspection, InspectionReport
+
+    assert Inspection.objects.count() == 10
+    assert InspectionReport.objects.count() == 10
+    assert InspectionReport.objects.filter(summary__late=True).count() == 1

@@ -96,3 +96,26 @@ def test_birthdays_through_the_api(make_customer, consultant):
     jobs.prepare_birthday_lists(now=timezone.now())
     assert [r["name"] for r in api(consultant).get("/api/service/birthdays/").json()["results"]] == ["王业主"]
     assert api(consultant).get("/api/service/birthdays/", {"month": "x"}).status_code == 400
+
+
+def test_inspection_through_the_api(service, project, make_staff, project_b):
+    from crm.accounts.roles import Role
+
+    response = api(service).post("/api/service/inspections/", {"project": project.pk}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert len(body["results"]) == 8
+    url = f"/api/service/inspections/{body['id']}/actions/"
+    response = api(service).post(
+        url + "finding/", {"area": "更衣室", "description": "", "department": "property"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"description": ["请描述问题"]}
+    response = api(service).post(
+        url + "finding/", {"area": "更衣室", "description": "灯坏", "department": "engineering"}, format="json"
+    )
+    assert response.json()["findings"][0]["department_label"] == "工程"
+    response = api(service).post(url + "complete/", {}, format="json")
+    assert response.status_code == 400
+    other = make_staff("service_b", Role.SERVICE, projects=(project_b,))
+    assert api(other).get(f"/api/service/inspections/{body['id']}/").status_code == 404
