@@ -48,6 +48,9 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
         if user.has_perm(services.CHECK):
             n = shifts.filter(selectors.shift_state_q("escalated", user=user, now=now)).count()
             stats.append(Stat("duty_escalated", "值班上报事项", n, _url("service:shift_list", "escalated"), warn=n > 0))
+        if user.has_perm(services.PLAN):
+            n = len(selectors.roster_gaps(user, now=now))
+            stats.append(Stat("duty_gaps", "未来7天值班空档", n, reverse("service:shift_list"), warn=n > 0))
         n = shifts.filter(selectors.shift_state_q("now", user=user, now=now)).count()
         stats.append(Stat("duty_now", "正在值班", n, _url("service:shift_list", "now")))
     cards: list[Card | Action] = []

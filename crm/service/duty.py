@@ -86,3 +86,23 @@ def refusals(
     if major_repair_open:
         reasons.append(f"{Refusal.REPAIR}不接：重大维修尚未完成")
     return reasons
+
+
+def cover_gaps(
+    start: datetime, end: datetime, shifts: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) no shift covers (客户服务中心实行24小时值班制度): the
+    director sees them on the roster before they happen."""
+    gaps = []
+    cursor = start
+    for s, e in sorted(shifts):
+        if e <= cursor:
+            continue
+        if s > cursor:
+            gaps.append((cursor, min(s, end)))
+        cursor = max(cursor, e)
+        if cursor >= end:
+            break
+    if cursor < end:
+        gaps.append((cursor, end))
+    return [(s, e) for s, e in gaps if e > s]

@@ -273,3 +273,20 @@ def reports_visible_to(user: User) -> QuerySet[InspectionReport]:
     if not user.has_perm(services.VIEW_INSPECTION):
         return InspectionReport.objects.none()
     return InspectionReport.objects.filter(project_q(user, path="project__"))
+
+
+def roster_gaps(user: User, *, now: datetime, days: int = 7) -> list[dict[str, Any]]:
+    """Hours without a shift in the next ``days`` days at each project the user works on
+    (24-hour cover), in one query over the shifts."""
+    from crm.service import duty
+
+    if not user.has_perm(services.VIEW_SHIFT):
+        return []
+    end = now + timedelta(days=days)
+    projects = list(projects_for_duty(user).order_by("id"))
+    spans: dict[int, list[tuple[datetime, datetime]]] = {p.pk: [] for p in projects}
+    for project_id, s, e in Shift.objects.filter(
+        project_id__in=list(spans), starts_at__lt=end, ends_at__gt=now
+    ).values_list("project_id", "starts_at", "ends_at"):
+        spans[project_id].append((s, e))
+    return [{"project": p, "start": s, "end": e} for p in projects for s, e in duty.cover_gaps(now, end, spans[p.pk])]

@@ -95,6 +95,7 @@ def shift_list(request: AuthedHttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "can_plan": request.user.has_perm(services.PLAN),
             "can_export": request.user.has_perm(services.EXPORT_DUTY),
+            "gaps": selectors.roster_gaps(request.user, now=now) if request.user.has_perm(services.PLAN) else [],
             "tab": "duty",
         },
     )

@@ -72,3 +72,17 @@ def test_each_refusal_holds_on_its_own(change, reason):
 
 def test_an_explained_loss_is_not_a_refusal():
     assert duty.refusals(**(GOOD | {"items": [ItemCheck("钥匙", "missing", "钥匙交物业保管")]})) == []
+
+
+def test_cover_gaps_finds_the_hours_without_a_shift():
+    day = datetime(2026, 9, 29, 0, 0, tzinfo=CHINA_TZ)
+
+    def h(n: float) -> datetime:
+        from datetime import timedelta
+
+        return day + timedelta(hours=n)
+
+    assert duty.cover_gaps(h(0), h(24), [(h(-4), h(8)), (h(8), h(20)), (h(20), h(32))]) == []
+    assert duty.cover_gaps(h(0), h(24), [(h(8), h(20))]) == [(h(0), h(8)), (h(20), h(24))]
+    assert duty.cover_gaps(h(0), h(24), [(h(0), h(12)), (h(10), h(14)), (h(16), h(30))]) == [(h(14), h(16))]
+    assert duty.cover_gaps(h(0), h(24), []) == [(h(0), h(24))]

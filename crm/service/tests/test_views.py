@@ -151,3 +151,23 @@ def test_export_of_shifts_and_handovers(client, ready_handover, director, duty):
     assert rows[2][:4] == ("锦华苑", "孙值班", "钱接班", "待接班确认")
     login(client, duty)
     assert client.get(reverse("service:shift_export")).status_code == 403
+
+
+def test_the_roster_shows_hours_without_a_shift_to_the_planner(client, director, duty, make_shift, project):
+    from datetime import timedelta
+
+    from crm.service import selectors
+
+    from .conftest import WORKDAY_8AM
+
+    make_shift()  # 08:00–20:00
+    gaps = [g for g in selectors.roster_gaps(director, now=WORKDAY_8AM, days=1) if g["project"] == project]
+    assert [(g["start"], g["end"]) for g in gaps] == [
+        (WORKDAY_8AM + timedelta(hours=12), WORKDAY_8AM + timedelta(hours=24))
+    ]
+    # The pages read the clock: nothing is planned from now on, so the planner is warned.
+    login(client, director)
+    assert "无人值班" in client.get(reverse("service:shift_list")).content.decode()
+    assert "未来7天值班空档" in client.get(reverse("workbench")).content.decode()
+    login(client, duty)
+    assert "无人值班" not in client.get(reverse("service:shift_list")).content.decode()
