@@ -21,6 +21,7 @@ urlpatterns = [
     path("gifts/issues/new/", views.issue_new, name="issue_new"),
     path("gifts/issues/export/", views.issue_export, name="issue_export"),
     path("gifts/tasks/", views.task_list, name="task_list"),
+    path("gifts/tasks/<int:pk>/cancel/", views.task_cancel, name="task_cancel"),
     path("gifts/birthdays/", views.birthday_list, name="birthday_list"),
     path("gifts/stats/", views.gift_stats, name="gift_stats"),
     path("inspections/", views.inspection_list, name="inspection_list"),

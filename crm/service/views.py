@@ -735,3 +735,13 @@ def finding_photo(request: AuthedHttpRequest, pk: int) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@permission_required(services.ISSUE_GIFT, raise_exception=True)
+def task_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """A gift that will not be handed over (the deal fell through, the customer declined)."""
+    task = selectors.get_task_for_user(request.user, pk)
+    services.cancel_gift_task(task, actor=request.user)
+    messages.success(request, f"已取消：{task.customer.name} 的{task.get_occasion_display()}")
+    return redirect(reverse("service:task_list") + "?state=open")

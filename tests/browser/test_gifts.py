@@ -4,10 +4,12 @@ input kept), corrects the quantity and issues it; the task is done and stock goe
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from crm.lib.dates import CHINA_TZ
 from crm.service import jobs, services
 from crm.service.models import Gift, GiftStock, GiftTask
 
@@ -28,9 +30,9 @@ def test_a_consultant_hands_over_a_subscription_gift_on_a_phone(
     gift = Gift.objects.create(company=company, name="定制保温杯", unit="个")
     services.stock_in(gift, actor=director, project=project, quantity=3)
     deal = create_deal(
-        actor=consultant, customer=make_customer("刘业主"), unit=make_unit(), subscribed_on=timezone.localdate()
+        actor=consultant, customer=make_customer("刘业主"), unit=make_unit(), subscribed_on=date(2026, 10, 20)
     )
-    jobs.create_gift_tasks(now=timezone.now())
+    jobs.create_gift_tasks(now=datetime(2026, 10, 21, 9, 0, tzinfo=CHINA_TZ))
 
     page = sign_in(phone_page, consultant)
     page.goto("/service/gifts/tasks/?state=mine")

@@ -85,16 +85,15 @@ def test_gifts_through_the_api(stocked, consultant, outsider, project, customer)
 
 
 def test_birthdays_through_the_api(make_customer, consultant):
-    from datetime import date
+    from datetime import date, datetime
 
-    from django.utils import timezone
-
+    from crm.lib.dates import CHINA_TZ
     from crm.service import jobs
 
-    today = timezone.localdate()
-    make_customer("王业主", stage="owner", birthday_on=date(1980, today.month, 1), consent_care=True)
-    jobs.prepare_birthday_lists(now=timezone.now())
-    assert [r["name"] for r in api(consultant).get("/api/service/birthdays/").json()["results"]] == ["王业主"]
+    make_customer("王业主", stage="owner", birthday_on=date(1980, 10, 1), consent_care=True)
+    jobs.prepare_birthday_lists(now=datetime(2026, 10, 2, 9, 0, tzinfo=CHINA_TZ))
+    rows = api(consultant).get("/api/service/birthdays/", {"month": "2026-10"}).json()["results"]
+    assert [r["name"] for r in rows] == ["王业主"]
     assert api(consultant).get("/api/service/birthdays/", {"month": "x"}).status_code == 400
 
 

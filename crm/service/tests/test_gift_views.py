@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
+from crm.lib.dates import CHINA_TZ
 from crm.service import jobs
 from crm.service.models import GiftIssue, GiftStock, GiftTask, Occasion
 
 pytestmark = pytest.mark.django_db
+MILESTONE = date(2026, 10, 20)
+JOB_AT = datetime(2026, 10, 21, 9, 0, tzinfo=CHINA_TZ)
 
 
 def login(client, user):
@@ -93,8 +95,8 @@ def test_stock_in_and_out_on_the_page(client, gift, director, consultant, projec
 
 
 def test_a_task_prefills_the_issue_and_the_card_counts_it(client, make_deal, stocked, consultant, project):
-    deal = make_deal(subscribed_on=timezone.localdate())
-    jobs.create_gift_tasks(now=timezone.now())
+    deal = make_deal(subscribed_on=MILESTONE)
+    jobs.create_gift_tasks(now=JOB_AT)
     task = GiftTask.objects.get(deal=deal)
     login(client, consultant)
     html = client.get(reverse("workbench")).content.decode()
@@ -118,11 +120,10 @@ def test_a_task_prefills_the_issue_and_the_card_counts_it(client, make_deal, sto
 
 
 def test_the_birthday_list_page(client, make_customer, consultant):
-    today = timezone.localdate()
-    make_customer("王业主", stage="owner", birthday_on=date(1980, today.month, 1), consent_care=True)
-    jobs.prepare_birthday_lists(now=timezone.now())
+    make_customer("王业主", stage="owner", birthday_on=date(1980, 10, 1), consent_care=True)
+    jobs.prepare_birthday_lists(now=JOB_AT)
     login(client, consultant)
-    html = client.get(reverse("service:birthday_list")).content.decode()
+    html = client.get(reverse("service:birthday_list") + "?month=2026-10").content.decode()
     assert "王业主" in html
     assert "王业主" not in client.get(reverse("service:birthday_list") + "?month=2020-01").content.decode()
     assert client.get(reverse("service:birthday_list") + "?month=bad").status_code == 200
@@ -143,3 +144,15 @@ def test_stats_and_export(client, stocked, consultant, director, project, custom
     assert rows[2][1:6] == ("锦华苑", "定制保温杯", 3, "活动礼品", customer.name)
     login(client, consultant)
     assert client.get(reverse("service:issue_export")).status_code == 403
+
+
+def test_a_task_can_be_cancelled_by_its_consultant_only(client, make_deal, consultant, outsider):
+    deal = make_deal(subscribed_on=MILESTONE)
+    jobs.create_gift_tasks(now=JOB_AT)
+    task = GiftTask.objects.get(deal=deal)
+    login(client, outsider)
+    assert client.post(reverse("service:task_cancel", args=[task.pk])).status_code == 404
+    login(client, consultant)
+    assert client.post(reverse("service:task_cancel", args=[task.pk])).status_code == 302
+    task.refresh_from_db()
+    assert task.status == GiftTask.Status.CANCELLED
