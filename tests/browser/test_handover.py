@@ -40,6 +40,8 @@ def test_a_handover_with_a_missing_item_is_accepted_only_once_explained(
     # The outgoing officer starts the handover from the shift page.
     page = sign_in(phone_page, outgoing)
     page.goto(f"/service/duty/{shift.pk}/")
+    assert fits_the_screen(page)
+    screenshot(page, "shift_390")
     page.select_option("select[name=incoming]", str(incoming.pk))
     page.click("text=开始交班")
     expect(page.locator("#handover-status")).to_have_text("交班填写中")

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crm.service.models import Finding, Inspection
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +47,7 @@ def test_a_daily_inspection_on_a_phone(phone_page, sign_in, project, service):
         row.locator("button").click()
         expect(page.locator(f"#areas li[data-area='{name}']")).not_to_have_attribute("data-result", "pending")
     assert fits_the_screen(page)
+    screenshot(page, "inspection_390")
     page.click("#complete-inspection")
     expect(page.locator(".messages")).to_contain_text("巡查已完成")
     assert Inspection.objects.get().completed_at is not None
