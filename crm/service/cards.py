@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 
 from crm.core.cards import Action, Card, Stat
 from crm.service import selectors, services
+from crm.service.models import Finding
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -92,7 +93,12 @@ def _inspection_stats(user: User, *, now: datetime) -> list[Stat]:
     late = len(selectors.late_inspections(user, now=now))
     if late:
         stats.append(Stat("inspection_late", "10:00前未完成巡查", late, url, warn=True))
-    overdue = selectors.findings_visible_to(user).filter(selectors.overdue_findings_q(now)).count()
+    findings = selectors.findings_visible_to(user)
+    overdue = findings.filter(selectors.overdue_findings_q(now)).count()
     if overdue:
         stats.append(Stat("findings_overdue", "巡查问题超时未处理", overdue, url, warn=True))
+    # 工程方面问题第一时间告知 (seed 001): open engineering findings stay on the card until handled.
+    engineering = findings.filter(handled_at__isnull=True, department=Finding.Department.ENGINEERING).count()
+    if engineering:
+        stats.append(Stat("findings_engineering", "工程问题未处理", engineering, url, warn=True))
     return stats

@@ -194,3 +194,12 @@ def test_scope_and_export(client, insp, director, outsider, make_staff, project_
     response = client.get(reverse("service:inspection_export"))
     rows = list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.values)
     assert rows[2][1:3] == ("锦华苑", "刘客服")
+
+
+def test_the_card_warns_of_open_engineering_findings(client, insp, service, director):
+    from crm.service.cards import workbench_cards
+
+    services.report_finding(insp, actor=service, area="接电区域", description="插座冒火花", department="engineering")
+    cards = workbench_cards(director, today=DAY)
+    stats = {s.key: s.value for c in cards if hasattr(c, "stats") for s in c.stats}
+    assert stats["findings_engineering"] == 1
