@@ -492,7 +492,7 @@ class InspectionResultSerializer(serializers.ModelSerializer[InspectionResult]):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer[Finding]):
+class InspectionFindingSerializer(serializers.ModelSerializer[Finding]):
     department_label = serializers.CharField(source="get_department_display", read_only=True)
     overdue = serializers.SerializerMethodField(help_text="超过处理时限仍未处理")
 
@@ -518,7 +518,7 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
 
 class InspectionSerializer(serializers.ModelSerializer[Inspection]):
     results = InspectionResultSerializer(many=True, read_only=True)
-    findings = FindingSerializer(many=True, read_only=True)
+    findings = InspectionFindingSerializer(many=True, read_only=True)
     late = serializers.SerializerMethodField(help_text="未在 10:00 前完成")
 
     class Meta:
