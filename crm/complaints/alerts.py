@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.accounts.access import may_see_row
 from crm.accounts.roles import Role, group_name
@@ -155,7 +156,9 @@ def assigned(complaint: Complaint, event: ComplaintEvent, *, actor: User | None,
     if complaint.assignee_id is None:
         return 0
     due = complaint.first_response_due_at
-    deadline = f"请在 {due:%m-%d %H:%M} 前接收。" if complaint.acknowledged_at is None and due else ""
+    deadline = (
+        f"请在 {timezone.localtime(due):%m-%d %H:%M} 前接收。" if complaint.acknowledged_at is None and due else ""
+    )
     return notify(
         [complaint.assignee_id],
         kind=KIND_ASSIGNED,
