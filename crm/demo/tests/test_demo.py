@@ -105,3 +105,16 @@ def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(dem
     assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
     assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
     assert PurgeRecord.objects.count() == 1
+
+
+def test_demo_directors_have_notifications_read_and_unread(demo_world):
+    from crm.complaints import alerts
+    from crm.core.models import Notification
+
+    director = User.objects.get(username="director1")
+    mine = Notification.objects.filter(recipient=director)
+    assert mine.filter(kind=alerts.KIND_ESCALATED).exists()
+    assert mine.filter(kind=alerts.KIND_PLAN_PROPOSED).exists()
+    assert mine.filter(read_at__isnull=True).exists()
+    assert mine.filter(read_at__isnull=False).exists()
+    assert Notification.objects.filter(recipient__username="service1", kind=alerts.KIND_ASSIGNED).exists()
