@@ -5,7 +5,8 @@ Who hears of what (DESIGN 3.4: breaches escalate to the director):
 
 1. Escalation level 1 (``escalation.escalate_breached``): the directors of the complaint
    and its assignee. Level 2: the directors again and 管理层 of the company.
-2. A complaint dispatched or reassigned: the new assignee.
+2. A complaint dispatched or reassigned: the new assignee. One registered with nobody to
+   dispatch it to (no owner for its category, 待分类 from the public page): the directors.
 3. A plan proposed: those who may approve it (the directors), not its author; the plan
    approved or sent back: the assignee.
 4. A department reported by the first responder (``issues.escalate_hand_off``): the
@@ -47,6 +48,7 @@ ACCESS_BACKEND = "crm.accounts.backends.AccessBackend"
 
 KIND_ESCALATED = "complaint_escalated"
 KIND_ASSIGNED = "complaint_assigned"
+KIND_WAITING = "complaint_waiting"
 KIND_PLAN_PROPOSED = "complaint_plan_proposed"
 KIND_PLAN_DECIDED = "complaint_plan_decided"
 KIND_ISSUE_ESCALATED = "issue_escalated"
@@ -164,6 +166,20 @@ def assigned(complaint: Complaint, event: ComplaintEvent, *, actor: User | None,
         kind=KIND_ASSIGNED,
         title=f"投诉 {complaint.number} 已分派给您{'（改派）' if event.kind == ComplaintEvent.Kind.ASSIGNED else ''}",
         text=f"{deadline}{_about(complaint)}",
+        link=_link(complaint),
+        key=_key(complaint, event),
+        now=now,
+        exclude=actor,
+    )
+
+
+def waiting_for_dispatch(complaint: Complaint, event: ComplaintEvent, *, actor: User | None, now: datetime) -> int:
+    """Rule 2: registered without an owner, the complaint waits in the director's queue."""
+    return notify(
+        directors_of(complaint),
+        kind=KIND_WAITING,
+        title=f"新投诉 {complaint.number} 待分派",
+        text=_about(complaint),
         link=_link(complaint),
         key=_key(complaint, event),
         now=now,

@@ -405,12 +405,16 @@ def _register(
         if images:
             attachments.attach(complaint, images, actor=actor, now=now)
         event_note = "；".join(part for part in (note, estimate_note) if part)
-        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
+        registered = _event(
+            complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now
+        )
         if repeat_of is not None:
             repeat_text = f"重复投诉，前次投诉 {repeat_of.number}（{repeat_note}）"
             _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=repeat_text, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
+        else:
+            alerts.waiting_for_dispatch(complaint, registered, actor=actor, now=now)
         notices.registered(complaint, now=now)
     return complaint
 

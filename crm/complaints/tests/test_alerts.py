@@ -206,3 +206,17 @@ def test_a_held_mail_tells_the_directors_once(duty, director, director_b, catego
         assert note.link == f"/complaints/mail/{record.pk}/"
         assert "邮件没有邮件头" in note.text
     assert received(duty) == []
+
+
+def test_a_complaint_nobody_owns_waits_for_the_directors_of_its_project(
+    make_complaint, duty, director, director_b, category
+):
+    category.owner = None
+    category.save()
+    complaint = make_complaint(actor=duty)
+    [note] = received(director, alerts.KIND_WAITING)
+    assert note.title == f"新投诉 {complaint.number} 待分派"
+    assert received(director_b) == []
+    services.dispatch_complaint(complaint, actor=director, assignee=duty, now=REGISTERED_AT)
+    assert len(received(duty, alerts.KIND_ASSIGNED)) == 1
+    assert len(received(director)) == 1  # dispatching it themselves tells them nothing new
