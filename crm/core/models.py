@@ -146,8 +146,11 @@ class Notification(models.Model):
             ),
             # The inbox, newest first.
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
-            # purge_read_notifications: read rows older than the retention.
-            models.Index(fields=["read_at"], name="notification_read_at_idx"),
+            # purge_read_notifications: read rows older than the retention (read rows only,
+            # so the bell's unread count is never tempted by it).
+            models.Index(
+                fields=["read_at"], condition=models.Q(read_at__isnull=False), name="notification_read_at_idx"
+            ),
         ]
 
     def __str__(self) -> str:

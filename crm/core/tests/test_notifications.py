@@ -205,3 +205,19 @@ def test_the_admin_lists_notifications_read_only(login, admin_user, consultant):
     client = login(admin_user)
     assert "投诉 TS202611230001 已超时升级" in client.get("/admin/core/notification/").content.decode()
     assert client.get("/admin/core/notification/add/").status_code == 403
+
+
+@pytest.mark.needs_postgres
+def test_the_bells_count_reads_the_partial_unread_index(consultant):
+    for i in range(400):
+        send([consultant], f"k{i}")
+    Notification.objects.filter(dedupe_key__in=[f"k{i}" for i in range(380)]).update(read_at=NOW)
+    with CaptureQueriesContext(connection) as captured:
+        assert notifications.unread_count(consultant) == 20
+    [query] = captured.captured_queries  # the bell's one query, as run (parameters inlined)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE core_notification")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "notification_unread_idx" in plan, plan
