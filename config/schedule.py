@@ -76,6 +76,30 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Archived complaints are kept one year (important ones indefinitely); purge the expired ones with a record (PIPL, DESIGN 3.4).",
     ),
     ScheduledJob(
+        name="remind_visit_issues",
+        func="crm.visits.jobs.remind_visit_issues",
+        every=timedelta(hours=1),
+        why="Issues raised in visits: remind the department from the working day before the promised date, and the visitor to tell the customer once resolved; one reminder per issue and day.",
+    ),
+    ScheduledJob(
+        name="make_repair_callbacks",
+        func="crm.visits.jobs.make_repair_callbacks",
+        every=timedelta(minutes=15),
+        why="Every completed repair gets a callback visit due within one working day (seed 004: 100%); one per repair.",
+    ),
+    ScheduledJob(
+        name="draw_recheck_samples",
+        func="crm.visits.jobs.draw_recheck_samples",
+        every=timedelta(hours=6),
+        why="In a new quarter, draw the director's reproducible 20% re-check of the previous quarter's repair callbacks; once per company and quarter.",
+    ),
+    ScheduledJob(
+        name="escalate_overdue_visits",
+        func="crm.visits.jobs.escalate_overdue_visits",
+        every=timedelta(minutes=30),
+        why="Visit tasks past their due date go to the team leader (level 1), and to the director one working day later (level 2); each level once.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
         "VisitStatusEnum": "crm.visits.models.VisitTask.Status",
         "VisitChannelEnum": "crm.visits.models.Channel",
+        "VisitIssueStatusEnum": "crm.visits.models.VisitIssue.Status",
         # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
@@ -287,6 +288,9 @@ COMPLAINT_CAPTCHA_GENERATOR = "crm.complaints.captcha.random_challenge"
 # Attachments (images only): how many per complaint and the size of each.
 COMPLAINT_ATTACHMENT_MAX_FILES = env_int("COMPLAINT_ATTACHMENT_MAX_FILES", 5)
 COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_MB", 5) * 1024 * 1024
+# Pixels per image (width × height), checked before decoding: a decompression bomb stops here.
+COMPLAINT_ATTACHMENT_MAX_PIXELS = env_int("COMPLAINT_ATTACHMENT_MAX_MEGAPIXELS", 50) * 1_000_000
+
 # The address customers reach this site at, for links sent by SMS (the complaint
 # satisfaction survey): scheme and host, no trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

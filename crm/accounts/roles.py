@@ -87,6 +87,9 @@ _CASEWORK_EXPORT = ("complaints.export_consultations", "complaints.export_issues
 # 投诉分析报告 (monthly, crm.complaints.analysis): 客服中心主任, 管理层, 市场专员 and
 # administrators (DESIGN 3.7); 市场专员 reads the figures without the complaint list.
 _COMPLAINTS_REPORT = ("complaints.view_complaint_report",)
+# 报修 (crm.visits.repairs): 客服专员 and 客服中心主任 record repairs and their completion
+# (every completed repair gets a callback); the director also sees the quarterly re-check.
+_REPAIRS = ("visits.view_repair", "visits.add_repair", "visits.export_repairs")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -136,6 +139,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_ISSUES_WORK,
             "complaints.export_consultations",
             "complaints.export_issues",
+            *_REPAIRS,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -161,6 +165,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_MEDIA_WORK,
             *_CASEWORK_EXPORT,
             *_COMPLAINTS_REPORT,
+            *_REPAIRS,
+            "visits.view_rechecksample",
+            "visits.manage_campaign",
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -224,6 +231,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.add_category",
             "complaints.change_category",
             *_VISITS_DIRECT,
+            *_REPAIRS,
+            "visits.view_rechecksample",
+            "visits.manage_campaign",
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",

@@ -32,14 +32,21 @@ from .views import Pagination
 
 class AttachmentSerializer(serializers.ModelSerializer[ComplaintAttachment]):
     url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ComplaintAttachment
-        fields = ("id", "content_type", "size", "width", "height", "uploaded_at", "url")
+        fields = ("id", "content_type", "size", "width", "height", "uploaded_at", "url", "thumbnail_url")
         read_only_fields = fields
 
     def get_url(self, obj: ComplaintAttachment) -> str:
         return reverse("complaints:attachment", args=(obj.complaint_id, obj.pk))
+
+    def get_thumbnail_url(self, obj: ComplaintAttachment) -> str | None:
+        """A JPEG at most 320 px on its longer side; none for HEIC stored before Pillow."""
+        if not obj.is_inline:
+            return None
+        return reverse("complaints:attachment_thumbnail", args=(obj.complaint_id, obj.pk))
 
 
 class ComplaintSerializer(serializers.ModelSerializer[Complaint]):

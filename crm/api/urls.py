@@ -16,6 +16,9 @@ router.register("care/rules", care.RuleViewSet, basename="api-care-rule")
 router.register("care/drafts", care.DraftViewSet, basename="api-care-draft")
 router.register("care/opt-outs", care.OptOutViewSet, basename="api-care-opt-out")
 router.register("complaints", complaints.ComplaintViewSet, basename="api-complaint")
+router.register("visits/issues", visits.VisitIssueViewSet, basename="api-visit-issue")
+router.register("visits/repairs", visits.RepairViewSet, basename="api-visit-repair")
+router.register("visits/campaigns", visits.CampaignViewSet, basename="api-visit-campaign")
 router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 router.register("consultations", casework.ConsultationViewSet, basename="api-consultation")
 router.register("issues", casework.IssueViewSet, basename="api-issue")
@@ -31,5 +34,7 @@ urlpatterns = [
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
     *io.urlpatterns,
     *complaint_reports.urlpatterns,
+    # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
+    path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
     *router.urls,
 ]

@@ -1,8 +1,9 @@
 """投诉's card on the workbench: the complaint queue with its deadlines.
 
 Whoever reads complaints sees the open ones in their scope, those due today, the breached
-ones (warned) and, for the director, plans waiting for approval and complaint mails held
-for a person (crm.complaints.mail_intake); each count links to the
+ones (warned) and, for the director, complaints filed from outside without a category
+(待分类: only the director can dispatch them), plans waiting for approval and complaint
+mails held for a person (crm.complaints.mail_intake); each count links to the
 list with the same filter (crm.complaints.selectors.state_q), so number and rows agree.
 """
 
@@ -44,6 +45,8 @@ def complaint_cards(user: User, *, today: date) -> list[Card | Action]:
     keys = [("open", "未结投诉", False), ("due_today", "今天到期", False), ("breached", "已超时", True)]
     if user.has_perm(services.HANDLE):
         keys.insert(1, ("mine", "我负责的", False))
+    if user.has_perm(services.MANAGE):
+        keys.append(("unsorted", "待分类", True))
     if user.has_perm(services.APPROVE):
         keys.append(("plan_pending", "方案待审批", True))
         keys.append(("escalated", "已升级", True))

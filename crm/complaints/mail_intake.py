@@ -11,8 +11,10 @@ The job ``jobs.poll_complaint_mailbox`` calls ``poll_mailbox`` (config/schedule.
    twice, finds the row on the next run and makes no second complaint.
 3. A mail becomes a complaint (channel 邮件) through ``services.register_complaint``: the
    sender's name and address are the complainant; a mobile found in the text links the
-   customer holding it; subject and text are the content; attachment names are listed in
-   the content (the files stay in the mailbox).
+   customer holding it; subject and text are the content. Image attachments that pass the
+   public page's checks (crm.complaints.attachments) are stored with the complaint,
+   re-encoded; every attachment is listed in the content, with why one was not kept (the
+   original stays in the mailbox).
 4. An auto-reply or a bounce is recorded as skipped; a mail that cannot be read or
    registered is held with a Chinese reason (and its raw bytes) for the director, who
    reads it on the page 投诉邮件 and marks it handled. Nothing is dropped silently.
@@ -43,7 +45,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from crm.complaints import alerts, services
+from crm.complaints import alerts, attachments, services
 from crm.complaints.models import Category, Channel, InboundMail, MailboxState
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
@@ -135,6 +137,9 @@ class Attachment:
     name: str
     content_type: str
     size: int
+    # The bytes of an image attachment (kept to store it with the complaint); empty for
+    # other files, which stay in the mailbox only.
+    data: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -300,7 +305,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     skip = _skip_reason(message, address)
     plain: list[str] = []
     html: list[str] = []
-    attachments: list[Attachment] = []
+    found: list[Attachment] = []
     try:
         for part in message.walk():
             if part.is_multipart():
@@ -308,8 +313,10 @@ def parse_mail(raw: bytes) -> ParsedMail:
             if _is_attachment(part):
                 payload = part.get_payload(decode=True)
                 filename = decode_header_value(part.get_filename()) or "未命名附件"
-                size = len(payload) if isinstance(payload, bytes) else 0
-                attachments.append(Attachment(filename[:100], part.get_content_type(), size))
+                data = payload if isinstance(payload, bytes) else b""
+                content_type = part.get_content_type()
+                kept = data if content_type.startswith("image/") else b""
+                found.append(Attachment(filename[:100], content_type, len(data), kept))
             elif part.get_content_type() == "text/plain":
                 plain.append(_part_text(part))
             elif part.get_content_type() == "text/html":
@@ -326,7 +333,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         subject=subject,
         body=body.strip(),
         sent_at=sent_at,
-        attachments=attachments,
+        attachments=found,
         skip_reason=skip,
     )
 
@@ -347,14 +354,38 @@ def mobiles_in(text: str) -> list[str]:
     return found
 
 
-def _content(mail: ParsedMail) -> str:
+def _images(mail: ParsedMail) -> tuple[list[attachments.PreparedImage], dict[str, str]]:
+    """The mail's image attachments that pass the same checks as an upload on the public
+    page (real image, size and pixel limits, at most the usual count), re-encoded; and
+    for every attachment not kept, why (in Chinese)."""
+    kept: list[attachments.PreparedImage] = []
+    why_not: dict[str, str] = {}
+    for item in mail.attachments:
+        if not item.data:
+            why_not[item.name] = "不是图片，仅保留在原邮件中"
+        elif len(kept) >= attachments.max_files():
+            why_not[item.name] = f"超过 {attachments.max_files()} 张，仅保留在原邮件中"
+        elif item.size > attachments.max_bytes():
+            why_not[item.name] = f"超过 {attachments.max_bytes() // (1024 * 1024)} MB，仅保留在原邮件中"
+        else:
+            try:
+                kept.append(attachments.prepare(item.name, item.data))
+            except DomainError as exc:
+                why_not[item.name] = f"{exc.message}；仅保留在原邮件中"
+    return kept, why_not
+
+
+def _content(mail: ParsedMail, why_not: dict[str, str]) -> str:
     body = mail.body
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS] + "\n（正文过长，已截断，全文见邮箱原邮件）"
     lines = [f"【邮件主题】{mail.subject or '（无主题）'}", "", body or "（正文为空）"]
     if mail.attachments:
-        lines += ["", "【邮件附件】（文件保留在投诉邮箱的原邮件中）"]
-        lines += [f"- {a.name}（{a.content_type}，{max(1, a.size // 1024)} KB）" for a in mail.attachments]
+        lines += ["", "【邮件附件】"]
+        lines += [
+            f"- {a.name}（{a.content_type}，{max(1, a.size // 1024)} KB）：{why_not.get(a.name, '已保存为投诉附件')}"
+            for a in mail.attachments
+        ]
     return "\n".join(lines)
 
 
@@ -468,13 +499,14 @@ def intake_mail(raw: bytes, *, actor: User, config: MailboxConfig, uid: str = ""
             # it (PostgreSQL) or fails, and its transaction (with its complaint) rolls back.
             record = InboundMail.objects.create(message_key=key, status=InboundMail.Status.REGISTERED, **fields)
             mobile, project, category = _choose(company_id, mail, config)
+            images, why_not = _images(mail)
             complaint = services.register_complaint(
                 services.Intake(
                     channel=Channel.EMAIL,
                     complainant_name=(mail.sender_name or mail.sender_email.split("@")[0])[:50],
                     complainant_mobile=mobile,
                     complainant_email=mail.sender_email,
-                    content=_content(mail),
+                    content=_content(mail, why_not),
                     project=project,
                     category=category,
                     event_at=None,
@@ -482,6 +514,7 @@ def intake_mail(raw: bytes, *, actor: User, config: MailboxConfig, uid: str = ""
                 actor=actor,
                 now=now,
             )
+            attachments.attach(complaint, images, actor=actor, now=now)
             record.complaint = complaint
             record.save(update_fields=["complaint"])
     except IntegrityError:

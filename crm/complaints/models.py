@@ -297,6 +297,11 @@ def _attachment_path(instance: ComplaintAttachment, filename: str) -> str:
     return f"{ATTACHMENT_DIR}/{uuid.uuid4().hex}{instance.extension}"
 
 
+def _thumbnail_path(instance: ComplaintAttachment, filename: str) -> str:
+    """The thumbnail's own random name in the same private folder (always a JPEG)."""
+    return f"{ATTACHMENT_DIR}/{uuid.uuid4().hex}.thumb.jpg"
+
+
 ATTACHMENT_DIR = "private/complaints"
 
 
@@ -306,6 +311,9 @@ class ComplaintAttachment(models.Model):
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField("文件", upload_to=_attachment_path, max_length=200)
+    # A small JPEG for the detail page (crm.complaints.attachments.thumbnail); empty for
+    # rows stored before thumbnails (made on first request) and for HEIC rows of that time.
+    thumbnail = models.FileField("缩略图", upload_to=_thumbnail_path, max_length=200, blank=True)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     content_type = models.CharField("类型", max_length=40)
     size = models.PositiveIntegerField("大小（字节）")

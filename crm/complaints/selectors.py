@@ -102,6 +102,7 @@ STATE_FILTERS = {
     "escalated": "已升级",
     "dissatisfied": "客户评价不满意",
     "mine": "我负责的",
+    "unsorted": "待分类（网上投诉）",
     "repeat": "重复投诉",
     "closed": "已结束",
 }
@@ -126,6 +127,12 @@ def due_today_q(now: datetime) -> Q:
     return open_q() & Q(paused_at__isnull=True, resolution_due_at__gte=now, resolution_due_at__lte=end_of_today)
 
 
+def unsorted_q() -> Q:
+    """Filed without a category (the public page, an integration): waiting as 已登记 for
+    the director to choose the category when dispatching."""
+    return Q(status=Status.REGISTERED, category__name=services.UNSORTED)
+
+
 def state_q(state: str, *, user: User, now: datetime) -> Q:
     if state == "open":
         return open_q()
@@ -142,6 +149,8 @@ def state_q(state: str, *, user: User, now: datetime) -> Q:
         return Q(status=Status.RESOLVED, dissatisfied_at__isnull=False)
     if state == "mine":
         return open_q() & Q(assignee=user)
+    if state == "unsorted":
+        return unsorted_q()
     if state == "repeat":
         return Q(is_repeat=True)
     if state == "closed":

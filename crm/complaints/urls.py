@@ -16,6 +16,11 @@ urlpatterns = [
     path("<int:pk>/repeat/", views.complaint_repeat, name="repeat"),
     path("<int:pk>/important/", views.complaint_important, name="important"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path(
+        "<int:pk>/attachments/<int:attachment_id>/thumbnail/",
+        views.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
     # Public (no login): the complainant's one-time satisfaction survey from the SMS link.
     path("survey/<str:token>/", views.survey, name="survey"),
     path("<int:pk>/<slug:verb>/", views.complaint_act, name="act"),

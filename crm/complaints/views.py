@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.accounts.http import AuthedHttpRequest
-from crm.complaints import deadlines, notices, selectors, services
+from crm.complaints import attachments, deadlines, notices, selectors, services
 from crm.complaints.exporting import export_complaints
 from crm.complaints.forms import (
     ActionForm,
@@ -292,6 +292,22 @@ def attachment(request: AuthedHttpRequest, pk: int, attachment_id: int) -> FileR
         as_attachment=not row.is_inline,
         filename=f"{complaint.number}-{row.pk}{row.extension}",
     )
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def attachment_thumbnail(request: AuthedHttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """The small JPEG the detail page shows (crm.complaints.attachments.thumbnail), under
+    the same access check as the image."""
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    row = get_object_or_404(ComplaintAttachment, pk=attachment_id, complaint=complaint)
+    data = attachments.thumbnail(row)
+    if data is None:
+        raise Http404("没有缩略图")
+    response = HttpResponse(data, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

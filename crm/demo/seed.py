@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crm.accounts.models import Company
-from crm.demo import casework, complaint_mail, complaints, foundation, notifications, visits
+from crm.demo import casework, complaint_mail, complaints, foundation, notifications, public_complaints, visits
 
 # Steps after the foundation: (name, function taking the company and a seed value).
 STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("complaints", complaints.seed),
+    ("public complaints", public_complaints.seed),
     ("visits", visits.seed),
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),

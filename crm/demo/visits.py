@@ -6,16 +6,20 @@ scores, or not reached and waiting for the retry)."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from crm.accounts.models import Company, Department, User
+from crm.accounts.services import create_staff
 from crm.core.calendar import work_calendar
+from crm.customers.models import Customer
 from crm.lib.dates import local_day
+from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import planning, services
-from crm.visits.models import AssigneeRule, IssueCategory, VisitPlan, VisitTask
+from crm.visits import campaigns, escalation, planning, repairs, services
+from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
     ("产品质量", "工程部", "卫生间墙面有渗水痕迹"),
@@ -59,12 +63,13 @@ def seed(company: Company, seed_value: int) -> int:
     done_before = VisitTask.objects.filter(company=company, due_on__lt=today - timedelta(days=3)).select_related(
         "assignee"
     )
+    raised_count = 0  # issues cycle through the classes and the stages
     for task in done_before.order_by("pk"):
         if task.assignee is None or rng.random() < 0.3:
             continue
         when = now - timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
         if rng.random() < 0.8:
-            issue = ISSUES[rng.randrange(len(ISSUES))] if rng.random() < 0.25 else None
+            issue = ISSUES[raised_count % len(ISSUES)] if rng.random() < 0.25 else None
             services.record_outcome(
                 task,
                 actor=task.assignee,
@@ -77,7 +82,7 @@ def seed(company: Company, seed_value: int) -> int:
             )
             if issue is not None:
                 class_name, department, text = issue
-                services.raise_issue(
+                raised = services.raise_issue(
                     task,
                     actor=task.assignee,
                     category=categories[class_name],
@@ -86,8 +91,109 @@ def seed(company: Company, seed_value: int) -> int:
                     promised_on=local_day(when) + timedelta(days=rng.randint(2, 10)),
                     now=when,
                 )
+                raised_count += 1
+                _work_issue(raised, raised_count % 4, when)
         else:
             services.record_outcome(
                 task, actor=task.assignee, reached=False, channel=task.channel, now=when, calendar=calendar
             )
+    # The department's own queue (issue 12, item 4): 工程部 and 物业部 each get a member who
+    # signs in with the demo password (engineer1, property1), without any visit role.
+    for username, name, department in (("engineer1", "孙工", "工程部"), ("property1", "周物业", "物业部")):
+        if department in departments and not User.objects.filter(username=username).exists():
+            member = create_staff(
+                username, company=company, roles=(), password=settings.DEMO_PASSWORD, display_name=name
+            )
+            member.department = departments[department]
+            member.save(update_fields=["department"])
+    services.remind_issues(now=now, calendar=calendar)
+    _repairs(company, rng, now, calendar)
+    _campaign(company, now)
+    escalation.escalate_overdue(now=now, calendar=calendar)  # the overdue ones: to the team leaders
     return made
+
+
+def _campaign(company: Company, now: datetime) -> None:
+    """专项回访: the director's campaign to owners of 锦华苑 about the school-district policy,
+    launched (tasks for their consultants)."""
+    director = User.objects.filter(company=company, username="director1").first()
+    project = Project.objects.filter(company=company, code="JHY").first()
+    if director is None or project is None:
+        return
+    today = local_day(now)
+    campaign = campaigns.create_campaign(
+        actor=director,
+        name="学区划分政策专项回访",
+        purpose="告知业主学区划分新政策，了解业主的关注点和意见",
+        script="您好，{客户}先生/女士，我是{楼盘}的置业顾问。教育局近期公布了学区划分新政策，跟您简单介绍一下……",
+        questions="对政策告知及时性的满意程度\n对政策解答清楚程度的满意程度",
+        project=project,
+        milestone="contracted",
+        start_on=today,
+        due_on=today + timedelta(days=14),
+        now=now,
+    )
+    campaigns.launch(campaign, actor=director, now=now)
+
+
+REPAIRS = (
+    ("厨房水龙头漏水", "华安维修"),
+    ("入户门锁芯松动", "永固门业"),
+    ("卫生间地漏返味", "华安维修"),
+    ("阳台推拉门卡滞", "金窗门窗"),
+)
+
+
+def _repairs(company: Company, rng: random.Random, now: datetime, calendar: WorkCalendar) -> None:
+    """报修: repairs of the last quarter and this one, most completed (each with its
+    callback, most of last quarter's already made), some still open; then last quarter's
+    20% re-check sample for the director."""
+    service = User.objects.filter(company=company, username="service1").first()
+    owners = list(Customer.objects.filter(company=company, deals__isnull=False).distinct().order_by("pk")[:40])
+    quarter_start = repairs.Quarter.of(local_day(now)).first_day
+    for i, customer in enumerate(owners):
+        problem, contractor = REPAIRS[i % len(REPAIRS)]
+        completed = None
+        if i % 5 != 4:
+            days_back = rng.randint(1, 80) if i % 2 else rng.randint(1, 10)
+            completed = now - timedelta(days=days_back, hours=rng.randint(0, 6))
+        repair = repairs.record_repair(
+            actor=service,
+            customer=customer,
+            problem=problem,
+            contractor=contractor,
+            completed_at=completed,
+            now=completed or now,
+            calendar=calendar,
+        )
+        task = repair.tasks.first()
+        if task is not None and completed is not None and local_day(completed) < quarter_start and task.assignee:
+            services.record_outcome(
+                task,
+                actor=task.assignee,
+                reached=True,
+                channel=task.channel,
+                scores={q: rng.choice((4, 5, 5)) for q in task.questions},
+                now=completed + timedelta(hours=20),
+                calendar=calendar,
+            )
+    repairs.draw_due_samples(now=now, calendar=calendar)
+
+
+def _work_issue(issue: VisitIssue, stage: int, when: datetime) -> None:
+    """Some issues are already being worked, resolved (waiting for the visitor to tell the
+    customer) or closed, so every stage shows on the pages."""
+    handler = User.objects.filter(company_id=issue.company_id, username="director1").first()
+    if handler is None:
+        return
+    if stage == 1:
+        return
+    services.start_issue(issue, actor=handler, note="已安排人员处理", now=when + timedelta(hours=2))
+    if stage == 2:
+        return
+    services.resolve_issue(issue, actor=handler, resolution="已处理完毕", now=when + timedelta(hours=20))
+    if stage == 3 or issue.raised_by is None:
+        return
+    services.inform_customer(
+        issue, actor=issue.raised_by, accepted=True, note="已电话告知客户", now=when + timedelta(days=1)
+    )

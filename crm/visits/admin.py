@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.visits.models import IssueCategory, VisitPlan
+from crm.visits.models import Campaign, IssueCategory, RecheckSample, Repair, VisitIssue, VisitPlan
 
 
 @admin.register(VisitPlan)
@@ -88,3 +88,75 @@ class IssueCategoryAdmin(admin.ModelAdmin[IssueCategory]):
         if not change and company_id is not None:
             obj.company_id = company_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(VisitIssue)
+class VisitIssueAdmin(admin.ModelAdmin[VisitIssue]):
+    """回访问题, read-only (they are worked on the pages: /visits/issues/): for looking up
+    an issue's history when support asks."""
+
+    list_display = ("customer", "category", "department", "promised_on", "status", "raised_at")
+    list_filter = ("status", "category", "department")
+    search_fields = ("customer__name", "description")
+    readonly_fields = [f.name for f in VisitIssue._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VisitIssue]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: VisitIssue | None = None) -> bool:
+        return False
+
+
+@admin.register(Repair)
+class RepairAdmin(admin.ModelAdmin[Repair]):
+    """报修记录, read-only here (recorded on /visits/repairs/ or through the API, where the
+    callback task is made)."""
+
+    list_display = ("customer", "project", "problem", "contractor", "completed_at", "source")
+    list_filter = ("project", "source")
+    search_fields = ("customer__name", "problem", "contractor")
+    readonly_fields = [f.name for f in Repair._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Repair]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(RecheckSample)
+class RecheckSampleAdmin(admin.ModelAdmin[RecheckSample]):
+    """季度抽查: the stored seed and sizes (read-only: a sample is drawn by the job, once)."""
+
+    list_display = ("quarter", "population", "size", "seed", "drawn_at")
+    readonly_fields = [f.name for f in RecheckSample._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RecheckSample]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: RecheckSample | None = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    """专项回访, read-only here: created, previewed and launched on /visits/campaigns/."""
+
+    list_display = ("name", "project", "start_on", "due_on", "assign", "launched_at")
+    readonly_fields = [f.name for f in Campaign._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -14,7 +14,7 @@ from crm.core import audit
 from crm.core.xlsx import Workbook
 from crm.customers.exporting import Export, watermark
 from crm.lib.dates import local_day
-from crm.visits.forms import VisitFilterForm
+from crm.visits.forms import IssueFilterForm, VisitFilterForm
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -81,3 +81,168 @@ def export_visits(user: User, params: Mapping[str, str], *, now: datetime, ip: s
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访 {count} 条", ip=ip)
     stamp = timezone.localtime(now).strftime("%Y%m%d")
     return Export(file, f"回访列表_{stamp}.xlsx", count, ascii_filename=f"visits_{stamp}.xlsx")
+
+
+ISSUE_HEADERS = (
+    "客户",
+    "客户编号",
+    "楼盘",
+    "类别",
+    "责任部门",
+    "问题描述",
+    "承诺答复日期",
+    "状态",
+    "是否超过承诺日期",
+    "登记人",
+    "登记时间",
+    "处理结果",
+    "解决时间",
+    "告知客户时间",
+    "关闭时间",
+)
+
+
+def export_issues(
+    user: User, params: Mapping[str, str], *, department: bool = False, now: datetime, ip: str | None = None
+) -> Export:
+    """回访问题 (the list's filter, or the department's queue) as Excel, watermarked and audited."""
+    today = local_day(now)
+    form = IssueFilterForm(params, user=user)
+    rows = form.queryset(today=today, department=department).select_related(
+        "customer", "project", "category", "department", "raised_by"
+    )[:MAX_ROWS]
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访问题", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(ISSUE_HEADERS)
+    count = 0
+    for i in rows.iterator(chunk_size=2000):
+        sheet.append(
+            [
+                i.customer.name,
+                i.customer.number,
+                i.project.name,
+                i.category.name,
+                i.department.name,
+                i.description,
+                i.promised_on,
+                i.get_status_display(),
+                "是" if i.is_late(today) else "否",
+                str(i.raised_by) if i.raised_by else "",
+                _local(i.raised_at),
+                i.resolution,
+                _local(i.resolved_at),
+                _local(i.informed_at),
+                _local(i.closed_at),
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访问题 {count} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"回访问题_{stamp}.xlsx", count, ascii_filename=f"visit_issues_{stamp}.xlsx")
+
+
+REPAIR_HEADERS = (
+    "客户",
+    "客户编号",
+    "楼盘",
+    "房号",
+    "报修问题",
+    "维修单位",
+    "完工时间",
+    "来源",
+    "登记人",
+    "登记时间",
+    "回访状态",
+    "回访满意度",
+)
+
+
+def export_repairs(user: User, *, now: datetime, ip: str | None = None) -> Export:
+    """报修记录 in scope with their callback's status and score, watermarked and audited."""
+    from crm.visits import selectors
+
+    rows = (
+        selectors.repairs_visible_to(user)
+        .select_related("customer", "project", "unit", "recorded_by")
+        .prefetch_related("tasks")
+        .order_by("-created_at", "-id")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("报修记录", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(REPAIR_HEADERS)
+    count = 0
+    for r in rows:
+        callback = next((t for t in r.tasks.all() if t.kind == "repair"), None)
+        sheet.append(
+            [
+                r.customer.name,
+                r.customer.number,
+                r.project.name,
+                r.unit.number if r.unit else "",
+                r.problem,
+                r.contractor,
+                _local(r.completed_at),
+                r.get_source_display(),
+                str(r.recorded_by) if r.recorded_by else "",
+                _local(r.created_at),
+                callback.get_status_display() if callback else "未完工",
+                (callback.satisfaction or "") if callback else "",
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出报修记录 {count} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"报修记录_{stamp}.xlsx", count, ascii_filename=f"repairs_{stamp}.xlsx")
+
+
+def export_stats(user: User, year: int, month: int, *, now: datetime, ip: str | None = None) -> Export:
+    """回访统计 of a month (crm.visits.stats), one row per visitor, issues by class in columns."""
+    from crm.visits import stats
+
+    rows = stats.monthly(user, year, month)
+    categories = sorted({name for r in rows for name in r.issues})
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访统计", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(
+        (
+            "回访人",
+            "本月到期",
+            "已完成",
+            "按期完成",
+            "按期完成率(%)",
+            "联系上",
+            "多次未接通",
+            "接通率(%)",
+            "未完成",
+            "平均满意度",
+            "登记问题",
+            *[f"问题：{c}" for c in categories],
+        )
+    )
+    for r in rows:
+        sheet.append(
+            [
+                r.name,
+                r.due,
+                r.done,
+                r.on_time,
+                r.on_time_rate if r.on_time_rate is not None else "",
+                r.reached,
+                r.unreachable,
+                r.reach_rate if r.reach_rate is not None else "",
+                r.open,
+                r.satisfaction if r.satisfaction is not None else "",
+                r.issue_total,
+                *[r.issues.get(c, 0) for c in categories],
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访统计 {year}-{month:02d}", ip=ip)
+    return Export(
+        file, f"回访统计_{year}{month:02d}.xlsx", len(rows), ascii_filename=f"visit_stats_{year}{month:02d}.xlsx"
+    )

@@ -8,14 +8,24 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from crm.core.forms import ListFilterForm
+from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project
-from crm.visits import selectors
-from crm.visits.models import Channel, IssueCategory, VisitIssue, VisitPlan, VisitTask
+from crm.visits import selectors, services
+from crm.visits.models import (
+    Campaign,
+    Channel,
+    IssueCategory,
+    Milestone,
+    TaskKind,
+    VisitIssue,
+    VisitPlan,
+    VisitTask,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
+ISSUE_SLOTS = 3  # issues one outcome form can raise (a fourth: raise it from the task page again)
 SCORE_CHOICES = [("", "请选择"), *[(str(n), f"{n} 分") for n in range(5, 0, -1)]]
 REACHED_CHOICES = [("yes", "已联系上"), ("no", "未接通")]
 
@@ -53,15 +63,93 @@ class OutcomeForm(forms.Form):
                 label=question, choices=SCORE_CHOICES, required=False, coerce=int, empty_value=None
             )
             self.question_fields[question] = name
-        self.order_fields(["reached", "channel", *self.question_fields.values(), "opinions"])
+        self.issue_slots: list[dict[str, str]] = []
+        categories = IssueCategory.objects.filter(company_id=task.company_id, is_active=True).select_related(
+            "department"
+        )
+        from crm.accounts.models import Department
+
+        departments = Department.objects.filter(company_id=task.company_id).order_by("name")
+        issue_names: list[str] = []
+        for i in range(ISSUE_SLOTS):
+            names = {key: f"issue{i}_{key}" for key in ("category", "department", "description", "promised_on")}
+            self.fields[names["category"]] = ListedModelChoiceField(
+                label="问题类别", queryset=categories, required=False, empty_label="请选择"
+            )
+            self.fields[names["department"]] = ListedModelChoiceField(
+                label="责任部门",
+                queryset=departments,
+                required=False,
+                empty_label="按类别默认部门",
+            )
+            self.fields[names["description"]] = forms.CharField(
+                label="问题描述",
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                error_messages={"max_length": "问题描述最多 1000 字"},
+            )
+            self.fields[names["promised_on"]] = forms.DateField(
+                label="告知客户的答复日期",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                error_messages={"invalid": "请填写正确的日期，如 2026-10-09"},
+            )
+            self.issue_slots.append(names)
+            issue_names.extend(names.values())
+        self.order_fields(["reached", "channel", *self.question_fields.values(), "opinions", *issue_names])
+
+    @property
+    def issue_rows(self) -> list[list[forms.BoundField]]:
+        return [[self[name] for name in slot.values()] for slot in self.issue_slots]
+
+    @property
+    def issues_touched(self) -> bool:
+        """Show the issue section open: something was typed there, or it has an error."""
+        if not self.is_bound:
+            return False
+        return any(self.data.get(n) or self.errors.get(n) for slot in self.issue_slots for n in slot.values())
+
+    def issues(self) -> list[services.IssueDraft]:
+        """The filled slots (anything typed in the row) as drafts for the service."""
+        drafts = []
+        for n, slot in enumerate(self.issue_slots):
+            data = self.cleaned_data
+            category, description = data.get(slot["category"]), (data.get(slot["description"]) or "")
+            if not self._filled(slot):
+                continue
+            drafts.append(
+                services.IssueDraft(
+                    category=category,
+                    description=description,
+                    promised_on=data.get(slot["promised_on"]),
+                    department=data.get(slot["department"]),
+                    slot=n,
+                )
+            )
+        return drafts
 
     @property
     def score_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.question_fields.values()]
 
     def aliases(self) -> dict[str, str]:
-        """The service's error field (``q:<question>``) → this form's field."""
-        return {f"q:{question}": name for question, name in self.question_fields.items()}
+        """The service's error field (``q:<question>``, ``issue:<n>:<field>``) → this
+        form's field (each draft carries its row number)."""
+        aliases = {f"q:{question}": name for question, name in self.question_fields.items()}
+        for n, slot in enumerate(self.issue_slots):
+            for key, name in slot.items():
+                aliases[f"issue:{n}:{key}"] = name
+        return aliases
+
+    def _filled(self, slot: dict[str, str]) -> bool:
+        """Anything typed in the row makes it an issue (a date alone is not dropped silently:
+        the service then asks for the class)."""
+        data = self.cleaned_data
+        return any(
+            data.get(slot[key]) not in (None, "") and (key != "description" or str(data.get(slot[key])).strip())
+            for key in ("category", "department", "description", "promised_on")
+        )
 
     def outcome(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -70,6 +158,7 @@ class OutcomeForm(forms.Form):
             "channel": data["channel"],
             "scores": {question: data.get(name) for question, name in self.question_fields.items()},
             "opinions": data.get("opinions") or "",
+            "issues": self.issues(),
         }
 
 
@@ -102,6 +191,7 @@ class VisitFilterForm(ListFilterForm):
     who = forms.ChoiceField(required=False, label="回访人", choices=[("", "全部回访人"), ("me", "我负责的")])
     plan = forms.ChoiceField(required=False, label="回访计划", choices=[])
     channel = forms.ChoiceField(required=False, label="方式", choices=[("", "全部方式"), *Channel.choices])
+    kind = forms.ChoiceField(required=False, label="类型", choices=[("", "全部类型"), *TaskKind.choices])
     project = forms.ModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
@@ -130,7 +220,7 @@ class VisitFilterForm(ListFilterForm):
             rows = rows.filter(assignee=self.user)
         if self.value("plan"):
             rows = rows.filter(plan__name=self.value("plan"))
-        for name in ("channel", "project", "status"):
+        for name in ("channel", "kind", "project", "status"):
             if self.value(name):
                 rows = rows.filter(**{name: self.value(name)})
         return rows.order_by("due_on", "id")
@@ -154,8 +244,9 @@ class IssueFilterForm(ListFilterForm):
         departments = Department.objects.filter(company_id=user.company_id or 0).order_by("name")
         self.fields["department"].choices = [("", "全部部门"), *[(str(d.pk), d.name) for d in departments]]  # type: ignore[attr-defined]
 
-    def queryset(self, *, today: date) -> QuerySet[VisitIssue]:
-        rows = selectors.issues_visible_to(self.user)
+    def queryset(self, *, today: date, department: bool = False) -> QuerySet[VisitIssue]:
+        """The issues in scope; ``department``: only the user's department's queue."""
+        rows = selectors.department_issues(self.user) if department else selectors.issues_visible_to(self.user)
         if self.value("state"):
             rows = rows.filter(selectors.issue_state_q(self.value("state"), today=today))
         if self.value("category"):
@@ -163,3 +254,178 @@ class IssueFilterForm(ListFilterForm):
         if self.value("department"):
             rows = rows.filter(department_id=self.value("department"))
         return rows.order_by("promised_on", "id")
+
+
+class IssueNoteForm(forms.Form):
+    """开始处理 / 处理结果: the department's note (a resolution is required to resolve)."""
+
+    note = forms.CharField(
+        label="处理说明",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "最多 2000 字"},
+    )
+
+
+class InformForm(forms.Form):
+    """The visitor told the customer the result: accepted (the issue closes) or not (back
+    to the department), and what was said."""
+
+    accepted = forms.ChoiceField(
+        label="客户意见",
+        choices=[("yes", "客户接受处理结果"), ("no", "客户不接受，退回责任部门")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择客户是否接受处理结果", "invalid_choice": "请选择客户是否接受处理结果"},
+    )
+    note = forms.CharField(
+        label="告知情况",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "最多 2000 字"},
+    )
+
+
+LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class RepairForm(forms.Form):
+    """登记报修: the customer (number, in the user's scope), the unit (room number among the
+    customer's project; the customer's own unit first), the problem, the contractor and,
+    when already done, the completion time (then the callback is made at once)."""
+
+    customer_number = forms.CharField(label="客户编号", max_length=20, error_messages={"required": "请填写客户编号"})
+    unit_number = forms.CharField(label="房号", max_length=20, required=False, help_text="如 1801；可不填")
+    problem = forms.CharField(
+        label="报修问题",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "请填写报修问题", "max_length": "报修问题最多 2000 字"},
+    )
+    contractor = forms.CharField(label="维修单位", max_length=100, error_messages={"required": "请填写维修单位"})
+    completed_at = forms.DateTimeField(
+        label="完工时间",
+        required=False,
+        widget=LOCAL_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="已完工时填写，系统随即生成报修回访任务",
+        error_messages={"invalid": "请填写正确的完工时间，如 2026-09-28 15:00"},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        from crm.customers.selectors import customers_visible_to
+        from crm.projects.models import Unit
+
+        data = super().clean() or {}
+        number = (data.get("customer_number") or "").strip()
+        customer = customers_visible_to(self.user).filter(number__iexact=number).first() if number else None
+        if number and customer is None:
+            self.add_error("customer_number", "没有找到这个客户编号（或不在您的范围内）")
+        data["customer"] = customer
+        data["unit"] = None
+        room = (data.get("unit_number") or "").strip()
+        if customer is not None and room:
+            units = Unit.objects.filter(project_id=customer.project_id, number=room)
+            own = units.filter(deals__customer=customer).first()
+            data["unit"] = own or units.first()
+            if data["unit"] is None:
+                self.add_error("unit_number", "客户所属楼盘没有这个房号")
+        return data
+
+
+class CompleteRepairForm(forms.Form):
+    completed_at = forms.DateTimeField(
+        label="完工时间",
+        widget=LOCAL_INPUT,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"required": "请填写完工时间", "invalid": "请填写正确的完工时间，如 2026-09-28 15:00"},
+    )
+
+
+class CampaignForm(forms.Form):
+    """新建专项回访: purpose, script, questions, the audience filter (previewed before
+    saving), the due window and how tasks are spread."""
+
+    name = forms.CharField(label="专项名称", max_length=60, error_messages={"required": "请填写专项名称"})
+    purpose = forms.CharField(label="回访目的", max_length=200, error_messages={"required": "请填写回访目的"})
+    script = forms.CharField(label="回访话术", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    questions = forms.CharField(
+        label="回访问题",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一个问题，按 1–5 分评分",
+    )
+    channel = forms.ChoiceField(label="回访方式", choices=Channel.choices, initial=Channel.PHONE)
+    project = ListedModelChoiceField(
+        label="楼盘", queryset=Project.objects.none(), required=False, empty_label="全部楼盘"
+    )
+    stage = forms.ChoiceField(label="客户阶段", required=False)
+    grade = forms.ChoiceField(label="客户等级", required=False)
+    registered_from = forms.DateField(
+        label="录入日期从",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-01-01"},
+    )
+    registered_to = forms.DateField(
+        label="录入日期至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
+    )
+    milestone = forms.ChoiceField(label="成交节点", required=False)
+    tags = forms.ModelMultipleChoiceField(
+        label="标签（任一）", queryset=Project.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    start_on = forms.DateField(
+        label="开始日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写开始日期", "invalid": "请填写正确的日期，如 2026-10-09"},
+    )
+    due_on = forms.DateField(
+        label="完成期限",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写完成期限", "invalid": "请填写正确的日期，如 2026-10-09"},
+    )
+    assign = forms.ChoiceField(label="分配方式", choices=Campaign.Assign.choices, widget=forms.RadioSelect)
+    assignees = forms.ModelMultipleChoiceField(
+        label="回访人员（轮流分配时）",
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"assign": Campaign.Assign.OWNER, "channel": Channel.PHONE})
+        super().__init__(*args, **kwargs)
+        from crm.accounts.models import User as UserModel
+        from crm.customers.models import Grade, Stage, Tag
+
+        company = user.company_id or 0
+        self.fields["project"].queryset = Project.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        self.fields["stage"].choices = [("", "全部阶段"), *Stage.choices]  # type: ignore[attr-defined]
+        self.fields["milestone"].choices = [("", "不限"), *Milestone.choices]  # type: ignore[attr-defined]
+        self.fields["grade"].choices = [("", "全部等级"), *Grade.choices]  # type: ignore[attr-defined]
+        self.fields["tags"].queryset = Tag.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        staff = UserModel.objects.filter(company_id=company, is_active=True).order_by("display_name", "username")
+        self.fields["assignees"].queryset = staff  # type: ignore[attr-defined]
+
+    def audience(self) -> Any:
+        from crm.visits.campaigns import Audience
+
+        data = self.cleaned_data
+        project = data.get("project")
+        return Audience(
+            project_id=project.pk if project else None,
+            stage=data.get("stage") or "",
+            grade=data.get("grade") or "",
+            registered_from=data.get("registered_from"),
+            registered_to=data.get("registered_to"),
+            milestone=data.get("milestone") or "",
+            tag_ids=tuple(sorted(t.pk for t in data.get("tags") or [])),
+        )

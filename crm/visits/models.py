@@ -97,6 +97,16 @@ class VisitPlan(models.Model):
         return [line.strip() for line in self.questions.splitlines() if line.strip()]
 
 
+class TaskKind(models.TextChoices):
+    """Where a task came from: a periodic plan, a completed repair (100%), the director's
+    quarterly re-check sample (抽查), a special campaign (专项回访)."""
+
+    PLAN = "plan", "定期回访"
+    REPAIR = "repair", "报修回访"
+    RECHECK = "recheck", "主任抽查回访"
+    CAMPAIGN = "campaign", "专项回访"
+
+
 class VisitTask(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "待回访"
@@ -130,6 +140,26 @@ class VisitTask(models.Model):
     # What the task is for within its plan: "deal:<id>" for a milestone, "<year>" for a
     # birthday. Unique with the customer and the plan: the job creates a task once.
     occasion = models.CharField("节点", max_length=40)
+    kind = models.CharField("类型", max_length=10, choices=TaskKind.choices, default=TaskKind.PLAN)
+    repair = models.ForeignKey(
+        "visits.Repair", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="报修"
+    )
+    campaign = models.ForeignKey(
+        "visits.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="专项回访",
+    )
+    source_task = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rechecks",
+        verbose_name="被抽查的回访",
+    )
     deal = models.ForeignKey(
         "customers.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="成交"
     )
@@ -150,6 +180,10 @@ class VisitTask(models.Model):
     due_on = models.DateField("完成期限")
     due_note = models.CharField("期限说明", max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField("联系次数", default=0)
+    # Overdue tasks escalate (crm.visits.escalation): 1 = the assignee's team leader,
+    # 2 = the 客服中心主任, one working day later.
+    escalation_level = models.PositiveSmallIntegerField("督办级别", default=0)
+    escalated_at = models.DateTimeField("督办时间", null=True, blank=True)
     max_attempts = models.PositiveSmallIntegerField("最多联系次数", default=3)
     next_attempt_at = models.DateTimeField("下次联系时间", null=True, blank=True)
     reached = models.BooleanField("已接通", null=True, blank=True)
@@ -174,6 +208,13 @@ class VisitTask(models.Model):
         constraints = [
             # The job runs every hour and on two runners: a task per occasion, once.
             models.UniqueConstraint(fields=("customer", "plan", "occasion"), name="uniq_visit_task_occasion"),
+            # Tasks without a plan (a repair callback, a re-check, a campaign): NULL plans
+            # are distinct in SQL, so their own once-only rule on the occasion key.
+            models.UniqueConstraint(
+                fields=("customer", "occasion"),
+                condition=models.Q(plan__isnull=True),
+                name="uniq_visit_task_planless_occasion",
+            ),
         ]
         indexes = [
             # The work queue (my tasks: today, overdue, upcoming): open tasks of one assignee.
@@ -204,6 +245,7 @@ class VisitEvent(models.Model):
     class Kind(models.TextChoices):
         MOVE = "move", "状态变更"
         ASSIGNED = "assigned", "分派"
+        ESCALATED = "escalated", "逾期督办"
 
     task = models.ForeignKey(VisitTask, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MOVE)
@@ -321,3 +363,179 @@ class VisitIssue(models.Model):
         return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS, self.Status.RESOLVED) and (
             self.promised_on < today
         )
+
+
+class IssueEvent(models.Model):
+    """One move of an issue (from → to, with the note: the work done, the resolution, what
+    the customer said when told), with who did it and when: the issue's history."""
+
+    issue = models.ForeignKey(VisitIssue, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=12, choices=VisitIssue.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=VisitIssue.Status.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访问题处理记录"
+        verbose_name_plural = "回访问题处理记录"
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_to_status_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IssueReminder(models.Model):
+    """A reminder the job made for one issue on one day (unique: at most one per issue and
+    day, however often the job runs): the department's, before the promised date while
+    the issue is not resolved; the visitor's, while a resolved issue waits for the
+    customer to be told. Shown on the workbench until the issue moves on."""
+
+    class Kind(models.TextChoices):
+        PROMISE = "promise", "承诺日期将到"
+        LATE = "late", "已超过承诺日期"
+        INFORM = "inform", "待告知客户处理结果"
+
+    issue = models.ForeignKey(VisitIssue, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField("提醒类型", max_length=10, choices=Kind.choices)
+    on = models.DateField("提醒日期")
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "回访问题提醒"
+        verbose_name_plural = "回访问题提醒"
+        ordering = ("-on", "id")
+        constraints = [models.UniqueConstraint(fields=("issue", "on"), name="uniq_visit_issue_reminder_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.on:%Y-%m-%d}"
+
+
+class Repair(models.Model):
+    """A repair (报修) of a customer's unit: the problem, the contractor and when it was
+    completed. Every completed repair gets a callback visit due within one working day
+    (seed 004: 报修项目100%电话回访); entered on the page, through the API, or by another
+    app calling ``crm.visits.repairs.record_repair``."""
+
+    class Source(models.TextChoices):
+        FORM = "form", "页面登记"
+        API = "api", "接口"
+        IMPORT = "import", "导入"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_repairs")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="visit_repairs", verbose_name="客户"
+    )
+    unit = models.ForeignKey(
+        "projects.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="房号"
+    )
+    problem = models.TextField("报修问题")
+    contractor = models.CharField("维修单位", max_length=100)
+    completed_at = models.DateTimeField("完工时间", null=True, blank=True)
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.FORM)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间")
+
+    class Meta:
+        verbose_name = "报修记录"
+        verbose_name_plural = "报修记录"
+        ordering = ("-created_at", "-id")
+        permissions = [("export_repairs", "导出报修记录")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} · {self.problem[:20]}"
+
+
+class RecheckSample(models.Model):
+    """The director's quarterly re-check (seed 004: 每季度对报修记录抽查回访20%): 20% of the
+    quarter's completed repair callbacks, rounded up per project, drawn with a stored seed
+    (the same seed redraws the same sample). Unique per company and quarter: drawn once."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField("季度", max_length=7, help_text="如 2026Q3")
+    seed = models.BigIntegerField("抽样种子")
+    rate_percent = models.PositiveSmallIntegerField("抽样比例(%)", default=20)
+    population = models.PositiveIntegerField("本季度已完成报修回访")
+    size = models.PositiveIntegerField("抽取数量")
+    per_project = models.JSONField("各楼盘（总数, 抽取数）", default=dict)
+    drawn_at = models.DateTimeField("抽样时间")
+
+    class Meta:
+        verbose_name = "季度抽查"
+        verbose_name_plural = "季度抽查"
+        ordering = ("-quarter",)
+        constraints = [models.UniqueConstraint(fields=("company", "quarter"), name="uniq_recheck_sample_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} 抽查 {self.size}/{self.population}"
+
+
+class Milestone(models.TextChoices):
+    """A deal milestone a campaign's audience has reached (the deal not cancelled)."""
+
+    SUBSCRIBED = "subscribed", "已认购"
+    CONTRACTED = "contracted", "已签约"
+    DELIVERED = "delivered", "已交房"
+    MOVED_IN = "moved_in", "已入住"
+
+
+class Campaign(models.Model):
+    """A special visit campaign (专项回访, seed 000): a purpose, a script and questions, an
+    audience chosen by filter over the customers in the director's scope, a due window and
+    how tasks are spread. Launching makes one task per customer (``campaign:<id>``, unique
+    for plan-less tasks); launching again adds only customers who newly match."""
+
+    class Assign(models.TextChoices):
+        OWNER = "owner", "客户的置业顾问"
+        ROUND_ROBIN = "round_robin", "指定人员轮流分配"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_campaigns")
+    name = models.CharField("专项名称", max_length=60)
+    purpose = models.CharField("回访目的", max_length=200)
+    script = models.TextField("回访话术", blank=True)
+    questions = models.TextField("回访问题", blank=True, help_text="每行一个问题，每个问题按 1–5 分评分")
+    channel = models.CharField("回访方式", max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="楼盘"
+    )
+    stage = models.CharField("客户阶段", max_length=12, blank=True)
+    grade = models.CharField("客户等级", max_length=1, blank=True)
+    registered_from = models.DateField("录入日期从", null=True, blank=True)
+    registered_to = models.DateField("录入日期至", null=True, blank=True)
+    milestone = models.CharField("成交节点", max_length=12, choices=Milestone.choices, blank=True)
+    tags = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name="标签")
+    start_on = models.DateField("开始日期")
+    due_on = models.DateField("完成期限")
+    assign = models.CharField("分配方式", max_length=12, choices=Assign.choices, default=Assign.OWNER)
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="回访人员（轮流分配时）"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间")
+    launched_at = models.DateTimeField("下发时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "专项回访"
+        verbose_name_plural = "专项回访"
+        ordering = ("-created_at", "-id")
+        permissions = [("manage_campaign", "创建和下发专项回访")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def question_list(self) -> list[str]:
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]

@@ -18,7 +18,7 @@ from django.http import Http404
 from crm.accounts.access import NOTHING, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
-from crm.visits.models import VisitEvent, VisitIssue, VisitTask
+from crm.visits.models import Campaign, IssueEvent, RecheckSample, Repair, VisitEvent, VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -41,7 +41,9 @@ def tasks_visible_to(user: User) -> QuerySet[VisitTask]:
 def get_task_for_user(user: User, pk: int) -> VisitTask:
     task = (
         tasks_visible_to(user)
-        .select_related("customer", "project", "plan", "assignee", "deal", "deal__unit", "completed_by")
+        .select_related(
+            "customer", "project", "plan", "campaign", "repair", "assignee", "deal", "deal__unit", "completed_by"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -66,6 +68,8 @@ STATE_FILTERS = {
     "done": "已完成",
     "unreachable": "多次未接通",
     "closed": "已结束",
+    "escalated_leader": "逾期督办（组长）",
+    "escalated_director": "逾期督办（主任）",
 }
 
 
@@ -112,6 +116,10 @@ def state_q(state: str, *, user: User, today: date) -> Q:
         return Q(status=Status.UNREACHABLE)
     if state == "closed":
         return ~open_q()
+    if state == "escalated_leader":
+        return open_q() & Q(escalation_level=1, assignee__team__leader_id=user.pk)
+    if state == "escalated_director":
+        return open_q() & Q(escalation_level=2)
     return Q()
 
 
@@ -124,29 +132,73 @@ def my_tasks(user: User, state: str, *, today: date) -> QuerySet[VisitTask]:
 
 ISSUE_FILTERS = {
     "open": "未关闭",
+    "working": "待处理和处理中",
     "late": "超过承诺日期",
     "resolved": "已解决待告知客户",
     "closed": "已关闭",
 }
 
 
-def issue_scope_q(user: User) -> Q:
-    """The same rule as the tasks (the customer's owner and advisor, the project), and the
-    issues the user raised."""
-    if not user.has_perm(services.VIEW_ISSUES) or user.company_id is None:
+WORKING_ISSUE = (VisitIssue.Status.OPEN, VisitIssue.Status.IN_PROGRESS)
+
+
+def department_q(user: User) -> Q:
+    """The issues routed to the user's department (``User.department``): the department's
+    own queue. Being routed there is what lets its members see and work them, whatever
+    their roles (工程部's engineers have no visit role)."""
+    if user.company_id is None or user.department_id is None or not user.is_active:
         return NOTHING
+    return Q(company_id=user.company_id, department_id=user.department_id)
+
+
+def issue_scope_q(user: User) -> Q:
+    """The same rule as the tasks (the customer's owner and advisor, the project), the
+    issues the user raised, and those routed to the user's department."""
+    if user.company_id is None:
+        return NOTHING
+    if not user.has_perm(services.VIEW_ISSUES):
+        return department_q(user)
     in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
-    return in_scope | Q(company_id=user.company_id, raised_by_id=user.pk)
+    return in_scope | Q(company_id=user.company_id, raised_by_id=user.pk) | department_q(user)
 
 
 def issues_visible_to(user: User) -> QuerySet[VisitIssue]:
     return VisitIssue.objects.filter(issue_scope_q(user))
 
 
+def department_issues(user: User) -> QuerySet[VisitIssue]:
+    """The department's queue: its issues, open first by promised date."""
+    return VisitIssue.objects.filter(department_q(user))
+
+
+def get_issue_for_user(user: User, pk: int) -> VisitIssue:
+    issue = (
+        issues_visible_to(user)
+        .select_related("customer", "project", "category", "department", "raised_by", "task", "task__assignee")
+        .filter(pk=pk)
+        .first()
+    )
+    if issue is None:
+        raise Http404("回访问题不存在或无权查看")
+    return issue
+
+
+def issue_events(issue: VisitIssue) -> QuerySet[IssueEvent]:
+    return issue.events.select_related("actor").order_by("at", "id")
+
+
+def to_inform(user: User) -> QuerySet[VisitIssue]:
+    """Resolved issues waiting for this visitor to tell the customer."""
+    mine = Q(raised_by_id=user.pk) | Q(task__assignee_id=user.pk)
+    return issues_visible_to(user).filter(mine, status=VisitIssue.Status.RESOLVED)
+
+
 def issue_state_q(state: str, *, today: date) -> Q:
     IssueStatus = VisitIssue.Status
     if state == "open":
         return Q(status__in=list(VisitIssue.OPEN))
+    if state == "working":
+        return Q(status__in=[IssueStatus.OPEN, IssueStatus.IN_PROGRESS])
     if state == "late":
         return Q(status__in=[IssueStatus.OPEN, IssueStatus.IN_PROGRESS, IssueStatus.RESOLVED], promised_on__lt=today)
     if state == "resolved":
@@ -154,3 +206,39 @@ def issue_state_q(state: str, *, today: date) -> Q:
     if state == "closed":
         return Q(status=IssueStatus.CLOSED)
     return Q()
+
+
+# ---------------------------------------------------------------- repairs and the re-check
+
+
+def repair_scope_q(user: User) -> Q:
+    """The tasks' rule over the repair's company, customer (owner, advisor) and project."""
+    from crm.visits import repairs
+
+    if not user.has_perm(repairs.VIEW) or user.company_id is None:
+        return NOTHING
+    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+
+
+def repairs_visible_to(user: User) -> QuerySet[Repair]:
+    return Repair.objects.filter(repair_scope_q(user))
+
+
+def samples_visible_to(user: User) -> QuerySet[RecheckSample]:
+    if not user.has_perm("visits.view_rechecksample") or user.company_id is None:
+        return RecheckSample.objects.none()
+    return RecheckSample.objects.filter(company_id=user.company_id)
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """Campaigns of the user's company (whoever manages campaigns)."""
+    if not user.has_perm("visits.manage_campaign") or user.company_id is None:
+        return Campaign.objects.none()
+    return Campaign.objects.filter(company_id=user.company_id)
+
+
+def get_campaign_for_user(user: User, pk: int) -> Campaign:
+    campaign = campaigns_visible_to(user).select_related("project").filter(pk=pk).first()
+    if campaign is None:
+        raise Http404("专项回访不存在或无权查看")
+    return campaign

@@ -9,8 +9,9 @@ log. The verbs add only their own checks: who may, and what must be given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ from crm.visits.models import (
     AssigneeRule,
     Channel,
     IssueCategory,
+    IssueEvent,
+    IssueReminder,
     Occasion,
     VisitEvent,
     VisitIssue,
@@ -36,8 +39,6 @@ from crm.visits.models import (
 )
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from crm.accounts.models import Company, Department, User
     from crm.lib.workcalendar import WorkCalendar
     from crm.projects.models import Project
@@ -151,10 +152,11 @@ def ensure_default_plans(project: Project) -> int:
 
 
 def script_for(task: VisitTask) -> str:
-    """The plan's script with the customer's and the project's names filled in."""
-    if task.plan is None:
+    """The plan's (or the campaign's) script with the customer's and the project's names filled in."""
+    source = task.plan or task.campaign
+    if source is None:
         return ""
-    return task.plan.script.replace("{客户}", task.customer.name).replace("{楼盘}", task.project.name)
+    return source.script.replace("{客户}", task.customer.name).replace("{楼盘}", task.project.name)
 
 
 # ---------------------------------------------------------------- the mover
@@ -460,9 +462,10 @@ def move_issue(
     issue: VisitIssue, to: IssueStatus, *, actor: User | None, note: str = "", now: datetime | None = None
 ) -> VisitIssue:
     """The guarded mover of issues (``VisitIssue.ALLOWED_MOVES``): locks the row, refuses
-    a move the table does not allow, stamps the move's time. The department's queue and
-    the reminders that use it come next (docs/visits.md)."""
+    a move the table does not allow, stamps the move's time, writes the IssueEvent, the
+    customer's timeline and the audit row."""
     now = now or timezone.now()
+    note = note.strip()
     with transaction.atomic():
         row = VisitIssue.objects.select_for_update().get(pk=issue.pk)
         frm, target = IssueStatus(row.status), IssueStatus(to)
@@ -475,10 +478,22 @@ def move_issue(
         }
         if target in stamps:
             setattr(row, stamps[target], now)
-        if target == IssueStatus.RESOLVED and note.strip():
-            row.resolution = note.strip()
+        if target == IssueStatus.RESOLVED and note:
+            row.resolution = note
         row.status = target
         row.save()
+        who = actor if actor is not None and actor.is_authenticated else None
+        IssueEvent.objects.create(issue=row, actor=who, from_status=frm, to_status=target, note=note, at=now)
+        summary = f"回访问题（{row.category.name}，{row.department.name}）：{target.label}"
+        timeline.record(
+            row.customer_id,
+            TimelineEvent.Kind.VISIT,
+            f"{summary}{'，' + note[:120] if note else ''}",
+            actor=actor,
+            at=now,
+            data={"visit_issue": row.pk, "status": row.status},
+            source=row,
+        )
         audit.log(
             audit.AuditLog.Action.UPDATE,
             actor=actor,
@@ -489,3 +504,173 @@ def move_issue(
         )
     issue.refresh_from_db()
     return row
+
+
+def may_handle_issue(issue: VisitIssue, user: User) -> bool:
+    """The responsible department works the issue: its members (``User.department``), and
+    whoever assigns visits (客服中心主任) in case the department needs a push."""
+    if not user.is_active or user.company_id != issue.company_id:
+        return False
+    return (user.department_id is not None and user.department_id == issue.department_id) or user.has_perm(ASSIGN)
+
+
+def may_inform(issue: VisitIssue, user: User) -> bool:
+    """The visitor tells the customer the result: who raised it, the task's assignee, or an
+    assigner stepping in."""
+    if not user.is_active or user.company_id != issue.company_id:
+        return False
+    return user.pk in (issue.raised_by_id, issue.task.assignee_id) or user.has_perm(ASSIGN)
+
+
+def start_issue(issue: VisitIssue, *, actor: User, note: str = "", now: datetime | None = None) -> VisitIssue:
+    """The department takes the issue up (待处理 → 处理中)."""
+    if not may_handle_issue(issue, actor):
+        raise NotAllowed("只有责任部门的人员可以处理这个问题")
+    return move_issue(issue, IssueStatus.IN_PROGRESS, actor=actor, note=note or "开始处理", now=now)
+
+
+def resolve_issue(issue: VisitIssue, *, actor: User, resolution: str, now: datetime | None = None) -> VisitIssue:
+    """The department records what was done (→ 已解决待告知); the visitor is then
+    reminded to tell the customer."""
+    if not may_handle_issue(issue, actor):
+        raise NotAllowed("只有责任部门的人员可以处理这个问题")
+    if not resolution.strip():
+        raise DomainError("请填写处理结果", field="note")
+    return move_issue(issue, IssueStatus.RESOLVED, actor=actor, note=resolution, now=now)
+
+
+def inform_customer(
+    issue: VisitIssue, *, actor: User, accepted: bool, note: str, now: datetime | None = None
+) -> VisitIssue:
+    """The visitor told the customer the result (→ 已告知客户). Accepted: the issue is
+    closed (the only way to close it); not accepted: back to the department (处理中) with
+    what the customer said."""
+    if not may_inform(issue, actor):
+        raise NotAllowed("只有回访人或客服中心主任可以告知客户处理结果")
+    note = note.strip()
+    if not note:
+        raise DomainError("请填写告知客户的情况" if accepted else "请填写客户不接受的原因", field="note")
+    now = now or timezone.now()
+    with transaction.atomic():
+        move_issue(issue, IssueStatus.INFORMED, actor=actor, note=note, now=now)
+        if accepted:
+            return move_issue(issue, IssueStatus.CLOSED, actor=actor, note="客户已知悉处理结果，问题关闭", now=now)
+        return move_issue(issue, IssueStatus.IN_PROGRESS, actor=actor, note="客户不接受处理结果，退回责任部门", now=now)
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """An issue typed on the outcome form (or sent to the API), not yet saved."""
+
+    category: IssueCategory | None
+    description: str
+    promised_on: date | None
+    department: Department | None = None
+    # The row it was typed in (the outcome form's slot), for the error's number and field;
+    # None: its place in the list.
+    slot: int | None = None
+
+
+def _check_issue(task: VisitTask, draft: IssueDraft, *, slot: int, today: date) -> None:
+    slot = draft.slot if draft.slot is not None else slot
+    where = f"issue:{slot}:"
+    if draft.category is None or draft.category.company_id != task.company_id or not draft.category.is_active:
+        raise DomainError(f"问题 {slot + 1}：请选择问题类别", field=where + "category")
+    department = draft.department or draft.category.department
+    if department is None or department.company_id != task.company_id:
+        raise DomainError(f"问题 {slot + 1}：请选择责任部门", field=where + "department")
+    if not draft.description.strip():
+        raise DomainError(f"问题 {slot + 1}：请填写问题描述", field=where + "description")
+    if draft.promised_on is None:
+        raise DomainError(f"问题 {slot + 1}：请填写告知客户的承诺答复日期", field=where + "promised_on")
+    if draft.promised_on < today:
+        raise DomainError(f"问题 {slot + 1}：承诺答复日期不能早于今天", field=where + "promised_on")
+
+
+def record_visit(
+    task: VisitTask,
+    *,
+    actor: User,
+    reached: bool | None,
+    channel: str,
+    scores: Mapping[str, int | None] | None = None,
+    opinions: str = "",
+    issues: Sequence[IssueDraft] = (),
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> tuple[VisitTask, list[VisitIssue]]:
+    """Record the outcome and the issues the customer raised in one go: every issue is
+    checked before anything is written, and the outcome and its issues are saved together
+    or not at all (a refused issue leaves the task open, with what was typed shown again)."""
+    now = now or timezone.now()
+    if not may_record(task, actor):
+        raise NotAllowed("只有回访人或客服中心主任可以登记这条回访")
+    if issues:
+        if not actor.has_perm(RAISE_ISSUE):
+            raise NotAllowed("您没有登记回访问题的权限")
+        if reached is False:
+            first = issues[0].slot if issues[0].slot is not None else 0
+            raise DomainError("未联系上客户时不能登记客户提出的问题", field=f"issue:{first}:description")
+        today = timezone.localtime(now).date()
+        for slot, draft in enumerate(issues):
+            _check_issue(task, draft, slot=slot, today=today)
+    with transaction.atomic():
+        row = record_outcome(
+            task,
+            actor=actor,
+            reached=reached,
+            channel=channel,
+            scores=scores,
+            opinions=opinions,
+            now=now,
+            calendar=calendar,
+        )
+        raised = [
+            raise_issue(
+                row,
+                actor=actor,
+                category=draft.category,  # type: ignore[arg-type]  # checked above
+                description=draft.description,
+                promised_on=draft.promised_on,  # type: ignore[arg-type]
+                department=draft.department,
+                now=now,
+            )
+            for draft in issues
+        ]
+    task.refresh_from_db()
+    return row, raised
+
+
+def remind_issues(*, now: datetime, calendar: WorkCalendar | None = None) -> int:
+    """Today's reminders, at most one per issue and day (a unique row; reruns and a second
+    runner add nothing): the department's from the working day before the promised date
+    while the issue is not resolved (已超过承诺日期 after it), the visitor's while a
+    resolved issue waits for the customer to be told. Returns how many were made."""
+    calendar = calendar or work_calendar()
+    today = timezone.localtime(now).date()
+    horizon = calendar.add_working_days(today, 1)
+    working = [IssueStatus.OPEN, IssueStatus.IN_PROGRESS]
+    rows: list[IssueReminder] = []
+    due = VisitIssue.objects.filter(status__in=working, promised_on__lte=horizon).exclude(reminders__on=today)
+    for issue in due.only("pk", "department_id", "promised_on"):
+        kind = IssueReminder.Kind.LATE if issue.promised_on < today else IssueReminder.Kind.PROMISE
+        rows.append(IssueReminder(issue=issue, kind=kind, on=today, department_id=issue.department_id, created_at=now))
+    waiting = (
+        VisitIssue.objects.filter(status=IssueStatus.RESOLVED)
+        .exclude(reminders__on=today)
+        .select_related("task")
+        .only("pk", "raised_by_id", "task__assignee_id")
+    )
+    for issue in waiting:
+        rows.append(
+            IssueReminder(
+                issue=issue,
+                kind=IssueReminder.Kind.INFORM,
+                on=today,
+                recipient_id=issue.raised_by_id or issue.task.assignee_id,
+                created_at=now,
+            )
+        )
+    before = IssueReminder.objects.filter(on=today).count()
+    IssueReminder.objects.bulk_create(rows, ignore_conflicts=True)
+    return IssueReminder.objects.filter(on=today).count() - before

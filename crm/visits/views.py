@@ -11,10 +11,11 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,13 +23,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import selectors, services
-from crm.visits.exporting import export_visits
-from crm.visits.forms import AssignForm, IssueFilterForm, NoteForm, OutcomeForm, VisitFilterForm
-from crm.visits.models import VisitTask
+from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import repair_import as repair_import_module
+from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
+from crm.visits.forms import (
+    AssignForm,
+    CampaignForm,
+    CompleteRepairForm,
+    InformForm,
+    IssueFilterForm,
+    IssueNoteForm,
+    NoteForm,
+    OutcomeForm,
+    RepairForm,
+    VisitFilterForm,
+)
+from crm.visits.models import VisitIssue, VisitTask
 
 
 @require_GET
@@ -90,13 +104,14 @@ def task_record(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = OutcomeForm(request.POST, task=task)
     if form.is_valid():
         try:
-            services.record_outcome(task, actor=request.user, **form.outcome())
+            _, raised = services.record_visit(task, actor=request.user, **form.outcome())
         except DomainError as exc:
             apply_domain_error(form, exc, aliases=form.aliases())
         else:
             task.refresh_from_db()
             if task.status == VisitTask.Status.DONE:
-                messages.success(request, f"已记录{task.customer.name}的回访")
+                extra = f"，登记问题 {len(raised)} 个并已转责任部门" if raised else ""
+                messages.success(request, f"已记录{task.customer.name}的回访{extra}")
             else:
                 messages.info(request, f"已记录未接通（第 {task.attempts} 次）")
             return redirect(f"{reverse('visits:list')}?state=today")
@@ -169,14 +184,388 @@ def task_export(request: AuthedHttpRequest) -> FileResponse:
     return response
 
 
+def _file(export: Any) -> FileResponse:
+    response = FileResponse(export.file, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{export.ascii_filename}\"; filename*=UTF-8''{quote(export.filename)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
-@permission_required(services.VIEW_ISSUES, raise_exception=True)
+@login_required
 def issue_list(request: AuthedHttpRequest) -> HttpResponse:
-    """Issues raised in visits, routed to departments, with their promised dates."""
+    """Issues raised in visits in the user's scope, and those routed to the user's
+    department (a department member without visit roles sees only those)."""
+    return _issues(request, department=False)
+
+
+@require_GET
+@login_required
+def department_queue(request: AuthedHttpRequest) -> HttpResponse:
+    """本部门回访问题: the issues routed to the user's department, to be worked."""
+    if request.user.department_id is None:
+        messages.info(request, "您的账号还没有所属部门，请联系管理员在“员工”中设置")
+    return _issues(request, department=True)
+
+
+def _issues(request: AuthedHttpRequest, *, department: bool) -> HttpResponse:
+    user = request.user
+    if not department and not user.has_perm(services.VIEW_ISSUES) and user.department_id is None:
+        raise PermissionDenied
     today = local_day(timezone.now())
     params = request.GET.copy()
-    params.setdefault("state", "open")
-    filters = IssueFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).select_related("customer", "category", "department", "raised_by")
+    params.setdefault("state", "working" if department else "open")
+    filters = IssueFilterForm(params, user=user)
+    rows = filters.queryset(today=today, department=department).select_related(
+        "customer", "category", "department", "raised_by"
+    )
     page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(request, "visits/issues.html", {"filters": filters, "page": page, "today": today})
+    return render(
+        request,
+        "visits/issues.html",
+        {
+            "filters": filters,
+            "page": page,
+            "today": today,
+            "department": department,
+            "department_name": user.department.name if department and user.department is not None else "",
+            "can_export": user.has_perm(services.EXPORT) or department,
+            "query": params.urlencode(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def issue_export(request: AuthedHttpRequest) -> FileResponse:
+    """The issue list (or the department's queue with ``queue=1``) as Excel."""
+    department = request.GET.get("queue") == "1"
+    if not department and not request.user.has_perm(services.EXPORT):
+        raise PermissionDenied
+    export = export_issues(
+        request.user, request.GET, department=department, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")
+    )
+    return _file(export)
+
+
+def _issue_context(request: AuthedHttpRequest, issue: VisitIssue, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    status = VisitIssue.Status(issue.status)
+    handles = services.may_handle_issue(issue, user)
+    return {
+        "issue": issue,
+        "today": local_day(timezone.now()),
+        "events": selectors.issue_events(issue),
+        "can_start": handles and status == VisitIssue.Status.OPEN,
+        "can_resolve": handles and VisitIssue.Status.RESOLVED in VisitIssue.ALLOWED_MOVES[status],
+        "can_inform": services.may_inform(issue, user) and status == VisitIssue.Status.RESOLVED,
+        "note_form": forms.get("note_form") or IssueNoteForm(),
+        "inform_form": forms.get("inform_form") or InformForm(),
+        "failed": forms.get("failed", ""),
+    }
+
+
+@require_GET
+@login_required
+def issue_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    issue = selectors.get_issue_for_user(request.user, pk)
+    return render(request, "visits/issue.html", _issue_context(request, issue))
+
+
+@require_POST
+@login_required
+def issue_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    """开始处理 (start), 处理完成 (resolve), 告知客户 (inform): one service each."""
+    issue = selectors.get_issue_for_user(request.user, pk)
+    form: IssueNoteForm | InformForm = InformForm(request.POST) if verb == "inform" else IssueNoteForm(request.POST)
+    if form.is_valid():
+        note = form.cleaned_data.get("note") or ""
+        try:
+            if verb == "start":
+                services.start_issue(issue, actor=request.user, note=note)
+                done = "已开始处理"
+            elif verb == "resolve":
+                services.resolve_issue(issue, actor=request.user, resolution=note)
+                done = "已记录处理结果，等待回访人告知客户"
+            else:
+                accepted = form.cleaned_data["accepted"] == "yes"
+                services.inform_customer(issue, actor=request.user, accepted=accepted, note=note)
+                done = "已告知客户，问题已关闭" if accepted else "客户不接受处理结果，已退回责任部门"
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("visits:issue", issue.pk)
+    issue.refresh_from_db()
+    key = "inform_form" if verb == "inform" else "note_form"
+    context = _issue_context(request, issue, **{key: form, "failed": verb})
+    return render(request, "visits/issue.html", context, status=400)
+
+
+# ---------------------------------------------------------------- repairs and the re-check
+
+
+def _repairs_context(request: AuthedHttpRequest, **forms: Any) -> dict[str, Any]:
+    rows = (
+        selectors.repairs_visible_to(request.user)
+        .select_related("customer", "project", "unit", "unit__building", "recorded_by")
+        .prefetch_related("tasks")
+        .order_by("-created_at", "-id")
+    )
+    state = request.GET.get("state", "")
+    if state == "open":
+        rows = rows.filter(completed_at__isnull=True)
+    elif state == "done":
+        rows = rows.filter(completed_at__isnull=False)
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "state": state,
+        "form": forms.get("form") or RepairForm(user=request.user),
+        "complete_form": CompleteRepairForm(),
+        "failed_complete": forms.get("failed_complete"),
+        "can_add": request.user.has_perm(repairs.ADD),
+        "can_export": request.user.has_perm(repairs.EXPORT),
+    }
+
+
+@permission_required(repairs.VIEW, raise_exception=True)
+def repair_list(request: AuthedHttpRequest) -> HttpResponse:
+    """报修记录: the list and the form to record one (a completed repair gets its callback)."""
+    if request.method != "POST":
+        return render(request, "visits/repairs.html", _repairs_context(request))
+    if not request.user.has_perm(repairs.ADD):
+        raise PermissionDenied
+    form = RepairForm(request.POST, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            repair = repairs.record_repair(
+                actor=request.user,
+                customer=data["customer"],
+                unit=data["unit"],
+                problem=data["problem"],
+                contractor=data["contractor"],
+                completed_at=data["completed_at"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            extra = "，已生成报修回访任务" if repair.completed_at else ""
+            messages.success(request, f"已登记{repair.customer.name}的报修{extra}")
+            return redirect("visits:repairs")
+    return render(request, "visits/repairs.html", _repairs_context(request, form=form), status=400)
+
+
+@require_POST
+@permission_required(repairs.ADD, raise_exception=True)
+def repair_complete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    repair = selectors.repairs_visible_to(request.user).filter(pk=pk).first()
+    if repair is None:
+        raise Http404("报修记录不存在或无权查看")
+    form = CompleteRepairForm(request.POST)
+    if form.is_valid():
+        try:
+            repairs.complete_repair(repair, actor=request.user, completed_at=form.cleaned_data["completed_at"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "已登记完工，已生成报修回访任务")
+    else:
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("visits:repairs")
+
+
+@require_GET
+@permission_required(repairs.EXPORT, raise_exception=True)
+def repair_export(request: AuthedHttpRequest) -> FileResponse:
+    return _file(export_repairs(request.user, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
+
+
+@require_GET
+@permission_required("visits.view_rechecksample", raise_exception=True)
+def sample_list(request: AuthedHttpRequest) -> HttpResponse:
+    """季度抽查: each quarter's sample (seed, per project), its progress and average scores."""
+    samples = [repairs.sample_progress(s) for s in selectors.samples_visible_to(request.user)[:12]]
+    return render(request, "visits/samples.html", {"samples": samples})
+
+
+# ---------------------------------------------------------------- special campaigns
+
+
+@require_GET
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_list(request: AuthedHttpRequest) -> HttpResponse:
+    today = local_day(timezone.now())
+    rows = list(selectors.campaigns_visible_to(request.user).select_related("project", "created_by")[:100])
+    done = campaigns.progress_of([c.pk for c in rows], today=today)
+    empty = campaigns.Progress(0, 0, 0, 0, 0, 0, None)
+    return render(request, "visits/campaigns.html", {"rows": [(c, done.get(c.pk, empty)) for c in rows]})
+
+
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_new(request: AuthedHttpRequest) -> HttpResponse:
+    """新建专项回访; 预览人数 shows how many customers match without saving."""
+    if request.method != "POST":
+        return render(request, "visits/campaign_new.html", {"form": CampaignForm(user=request.user)})
+    form = CampaignForm(request.POST, user=request.user)
+    preview = None
+    if form.is_valid():
+        if "preview" in request.POST:
+            preview = campaigns.audience(request.user, form.audience()).count()
+            return render(request, "visits/campaign_new.html", {"form": form, "preview": preview})
+        data = form.cleaned_data
+        try:
+            campaign = campaigns.create_campaign(
+                actor=request.user,
+                name=data["name"],
+                purpose=data["purpose"],
+                script=data["script"],
+                questions=data["questions"],
+                channel=data["channel"],
+                project=data["project"],
+                stage=data["stage"],
+                grade=data["grade"],
+                registered_from=data["registered_from"],
+                registered_to=data["registered_to"],
+                milestone=data["milestone"],
+                tags=data["tags"],
+                start_on=data["start_on"],
+                due_on=data["due_on"],
+                assign=data["assign"],
+                assignees=list(data["assignees"]),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "专项回访已保存，确认人数后点“下发任务”")
+            return redirect("visits:campaign", campaign.pk)
+    return render(request, "visits/campaign_new.html", {"form": form, "preview": preview}, status=400)
+
+
+@require_GET
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign_for_user(request.user, pk)
+    today = local_day(timezone.now())
+    spec = campaigns.Audience.of(campaign)
+    matching = campaigns.audience(request.user, spec).count()
+    by_assignee = (
+        campaign.tasks.values("assignee__display_name", "assignee__username")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=VisitTask.Status.DONE)))
+        .order_by("assignee__display_name")
+    )
+    return render(
+        request,
+        "visits/campaign.html",
+        {
+            "campaign": campaign,
+            "progress": campaigns.progress(campaign, today=today),
+            "matching": matching,
+            "by_assignee": by_assignee,
+            "today": today,
+        },
+    )
+
+
+@require_POST
+@permission_required(campaigns.MANAGE, raise_exception=True)
+def campaign_launch(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.get_campaign_for_user(request.user, pk)
+    try:
+        made = campaigns.launch(campaign, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已下发 {made} 个回访任务" if made else "没有新增的客户，未生成新任务")
+    return redirect("visits:campaign", campaign.pk)
+
+
+# ---------------------------------------------------------------- monthly statistics
+
+
+def _may_see_stats(user: Any) -> bool:
+    return bool(user.has_perm(services.VIEW) and (user.has_perm(services.EXPORT) or user.has_perm(services.ASSIGN)))
+
+
+@require_GET
+@login_required
+def stats_page(request: AuthedHttpRequest) -> HttpResponse:
+    """回访统计: per visitor for a month (tasks in the user's scope)."""
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    today = local_day(timezone.now())
+    month_text = request.GET.get("month", "")
+    error = ""
+    try:
+        year, month = stats.parse_month(month_text, today=today)
+    except DomainError as exc:
+        error = exc.message
+        year, month = today.year, today.month
+    rows = stats.monthly(request.user, year, month)
+    categories = sorted({name for r in rows for name in r.issues})
+    return render(
+        request,
+        "visits/stats.html",
+        {
+            "rows": rows,
+            "categories": categories,
+            "month": f"{year}-{month:02d}",
+            "typed": month_text,
+            "error": error,
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def stats_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
+    today = local_day(timezone.now())
+    try:
+        year, month = stats.parse_month(request.GET.get("month"), today=today)
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    return _file(export_stats(request.user, year, month, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
+
+
+@require_POST
+@permission_required(repairs.ADD, raise_exception=True)
+def repair_import(request: AuthedHttpRequest) -> HttpResponse:
+    """导入报修 (.xlsx): every row checked first; one wrong row imports nothing and every
+    wrong row is listed with its line number."""
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    upload = request.FILES.get("file")
+    problems: list[tuple[int, str]] = []
+    error = ""
+    if upload is None:
+        error = "请选择要导入的 Excel 文件（.xlsx）"
+    elif upload.size is not None and upload.size > settings.IMPORT_MAX_BYTES:
+        error = f"文件太大：最大 {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB"
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "repairs.xlsx"
+            with path.open("wb") as f:
+                for chunk in upload.chunks():
+                    f.write(chunk)
+            try:
+                result = repair_import_module.import_repairs(path, actor=request.user)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                problems = result.errors
+                if not problems:
+                    messages.success(request, f"已导入 {result.created} 条报修，已完工的已生成回访任务")
+                    return redirect("visits:repairs")
+                error = f"有 {len(problems)} 行不正确，未导入任何报修；请改正后重新导入"
+    context = _repairs_context(request) | {"import_error": error, "import_problems": problems}
+    return render(request, "visits/repairs.html", context, status=400)

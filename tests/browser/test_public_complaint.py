@@ -1,6 +1,8 @@
 """A member of the public, on a phone (390px), files a complaint on /tousu/ with a photo,
 solves the arithmetic CAPTCHA (test settings draw 3 + 4, see config/settings_test.py),
-gets the complaint number and checks its status with the last 4 digits of the mobile."""
+gets the complaint number and checks its status with the last 4 digits of the mobile.
+The director then finds it under 待分类 on the workbench and sees the photo's thumbnail,
+upright and without its GPS position."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ def fits_the_screen(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth") <= viewport["width"])
 
 
-def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(phone_page, project, customer):
+def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(
+    phone_page, project, customer, director, sign_in
+):
     cache.clear()
     page = phone_page
     page.goto("/tousu/")
@@ -42,8 +46,9 @@ def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(phone_pa
     expect(page.locator("textarea[name=content]")).to_have_value("<b>地下车库</b>积水三天无人处理")
     assert fits_the_screen(page)
     screenshot(page, "public-complaint-form-390")
+    photo = images.jpeg_sideways(400, 200)  # a phone photo: sideways, with GPS in its EXIF
     page.set_input_files(
-        "input[name=attachments]", files=[{"name": "积水.png", "mimeType": "image/png", "buffer": images.png(8, 8)}]
+        "input[name=attachments]", files=[{"name": "积水.jpg", "mimeType": "image/jpeg", "buffer": photo}]
     )
     page.fill("input[name=captcha_answer]", "7")
     page.click("button.primary")
@@ -52,7 +57,10 @@ def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(phone_pa
     complaint = Complaint.objects.get(number=number)
     assert complaint.channel == Channel.WEBSITE
     assert complaint.customer == customer
-    assert complaint.attachments.count() == 1
+    row = complaint.attachments.get()
+    assert (row.content_type, row.width, row.height) == ("image/jpeg", 200, 400)
+    with row.file.open("rb") as handle:
+        assert b"GPS" not in handle.read()
     assert fits_the_screen(page)
     screenshot(page, "public-complaint-done-390")
 
@@ -68,3 +76,19 @@ def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(phone_pa
     expect(page.locator(".public-steps")).to_contain_text("收到投诉")
     assert fits_the_screen(page)
     screenshot(page, "public-complaint-status-390")
+
+    # The director: 待分类 on the workbench → the list → the detail with the thumbnail.
+    sign_in(page, director)
+    stat = page.locator("a[data-stat=complaints_unsorted]")
+    expect(stat).to_contain_text("待分类")
+    expect(stat.locator("b")).to_have_text("1")
+    stat.click()
+    page.click(f"text={number}")
+    thumb = page.locator("ul.attachments img")
+    expect(thumb).to_have_attribute("src", f"/complaints/{complaint.pk}/attachments/{row.pk}/thumbnail/")
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('ul.attachments img').complete")
+    size = thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert size == [160, 320]  # upright, at most 320 on the longer side
+    assert fits_the_screen(page)
+    screenshot(page, "public-complaint-staff-detail-390")

@@ -90,3 +90,123 @@ def test_a_consultant_records_todays_visit_from_the_workbench(
     assert fits_the_screen(page)
     task.refresh_from_db()
     assert (task.status, task.satisfaction) == (VisitTask.Status.DONE, 4)
+
+
+def test_an_issue_raised_in_a_visit_is_resolved_by_the_department_and_closed(
+    phone_page, sign_in, company, project, consultant, make_customer, make_staff
+):
+    """390px: the consultant records the outcome and raises an issue; the 工程部 member
+    sees it in the department's queue and resolves it; the consultant tells the customer
+    and the issue closes."""
+    from crm.accounts.models import Department
+    from crm.visits.models import IssueCategory, VisitIssue
+
+    engineering = Department.objects.create(company=company, name="工程部")
+    engineer = make_staff("engineer", display_name="孙工")
+    engineer.department = engineering
+    engineer.save()
+    services.ensure_default_plans(project)
+    services.ensure_default_issue_categories(company)
+    IssueCategory.objects.filter(company=company, name="产品质量").update(department=engineering)
+    plan = VisitPlan.objects.get(project=project, name="签约回访")
+    customer = make_customer("周敏")
+    task = VisitTask.objects.create(
+        company=company,
+        customer=customer,
+        project=project,
+        plan=plan,
+        occasion="deal:2",
+        occasion_on=date(2026, 9, 25),
+        purpose=plan.purpose,
+        questions=plan.question_list,
+        assignee=consultant,
+        start_on=date(2026, 9, 25),
+        due_on=date(2026, 10, 8),
+    )
+    page = sign_in(phone_page, consultant)
+    page.goto(f"/visits/{task.pk}/")
+    form = page.locator("form.outcome-form")
+    form.get_by_label("已联系上").check()
+    for question in task.questions:
+        form.get_by_label(question).select_option("4")
+    form.locator("summary", has_text="客户提出了问题").click()
+    form.locator("select[name=issue0_category]").select_option(label="产品质量")
+    form.locator("textarea[name=issue0_description]").fill("次卧窗户关不严，下雨渗水")
+    form.get_by_role("button", name="保存回访结果").click()
+    # No promised date: refused, what was typed stays.
+    expect(page.locator(".errorlist")).to_contain_text("请填写告知客户的承诺答复日期")
+    expect(page.locator("textarea[name=issue0_description]")).to_have_value("次卧窗户关不严，下雨渗水")
+    assert fits_the_screen(page)
+    page.locator("input[name=issue0_promised_on]").fill("2026-10-09")
+    page.get_by_role("button", name="保存回访结果").click()
+    expect(page.locator(".messages")).to_contain_text("登记问题 1 个并已转责任部门")
+    screenshot(page, "visits-issue-raised-phone")
+
+    page.context.clear_cookies()
+    page = sign_in(page, engineer)
+    expect(page.locator(".visit-issues-department")).to_contain_text("本部门回访问题")
+    page.goto("/visits/issues/department/")
+    expect(page.locator("h1")).to_contain_text("本部门回访问题 · 工程部")
+    assert fits_the_screen(page)
+    page.get_by_role("link", name="周敏").click()
+    expect(page.locator(".issue-description")).to_have_text("次卧窗户关不严，下雨渗水")
+    page.get_by_role("button", name="开始处理").click()
+    expect(page.locator(".messages")).to_contain_text("已开始处理")
+    page.get_by_role("button", name="处理完成").click()
+    expect(page.locator(".errorlist")).to_contain_text("请填写处理结果")
+    page.locator("textarea[name=note]").fill("已更换窗户密封条并做淋水试验")
+    page.get_by_role("button", name="处理完成").click()
+    expect(page.locator(".messages")).to_contain_text("等待回访人告知客户")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-issue-resolved-phone")
+
+    page.context.clear_cookies()
+    page = sign_in(page, consultant)
+    card = page.locator(".visit-issues-inform")
+    expect(card).to_contain_text("周敏")
+    card.get_by_role("link", name="周敏").click()
+    inform = page.locator("form.issue-inform")
+    inform.get_by_label("客户接受处理结果").check()
+    inform.locator("textarea[name=note]").fill("已电话告知，客户表示满意")
+    inform.get_by_role("button", name="已告知客户").click()
+    expect(page.locator(".messages")).to_contain_text("已告知客户，问题已关闭")
+    expect(page.locator(".issue-events")).to_contain_text("已关闭")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-issue-closed-phone")
+    issue = VisitIssue.objects.get()
+    assert issue.status == VisitIssue.Status.CLOSED
+    assert issue.resolution == "已更换窗户密封条并做淋水试验"
+
+
+def test_the_directors_visit_pages_fit_a_phone(phone_page, sign_in, company, project, director, make_customer):
+    """390px: repairs (recorded with a refused save first), the campaign form with its
+    preview, the samples page and the monthly statistics; nothing overflows."""
+    make_customer("郑洁")
+    page = sign_in(phone_page, director)
+    page.goto("/visits/repairs/")
+    form = page.locator("form.repair-form")
+    form.locator("input[name=customer_number]").fill("KH00000001")
+    form.locator("textarea[name=problem]").fill("厨房水槽下水慢")
+    form.get_by_role("button", name="登记报修").click()
+    expect(page.locator(".errorlist")).to_contain_text("请填写维修单位")
+    expect(page.locator("textarea[name=problem]")).to_have_value("厨房水槽下水慢")
+    assert fits_the_screen(page)
+    page.locator("input[name=contractor]").fill("华安维修")
+    page.get_by_role("button", name="登记报修").click()
+    expect(page.locator(".messages")).to_contain_text("已登记郑洁的报修")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-repairs-phone")
+
+    page.goto("/visits/campaigns/new/")
+    page.locator("input[name=name]").fill("学区政策专项")
+    page.locator("input[name=purpose]").fill("告知学区新政策")
+    page.locator("input[name=start_on]").fill("2026-09-28")
+    page.locator("input[name=due_on]").fill("2026-10-16")
+    page.get_by_role("button", name="预览人数").click()
+    expect(page.locator(".campaign-preview")).to_contain_text("1")
+    assert fits_the_screen(page)
+    screenshot(page, "visits-campaign-new-phone")
+
+    for url in ("/visits/samples/", "/visits/stats/", "/visits/campaigns/"):
+        page.goto(url)
+        assert fits_the_screen(page), url

@@ -1,69 +1,112 @@
-"""Small real image files built byte by byte (the project has no Pillow): a PNG any
-browser shows, and the headers of JPEG, WebP and HEIC files."""
+"""Test images made with Pillow (real files any browser shows), plus the few byte strings
+Pillow cannot or will not write: a HEIC header and a decompression bomb's PNG header."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+def _save(image: Image.Image, fmt: str, **params) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def png(width: int = 4, height: int = 3, padding: int = 0) -> bytes:
+    """A red RGB PNG; ``padding`` adds a text chunk of that many bytes to make it larger."""
+    info = PngInfo()
+    if padding:
+        info.add_text("c", "x" * padding)
+    return _save(Image.new("RGB", (width, height), RED), "PNG", pnginfo=info)
+
+
+def jpeg(width: int = 640, height: int = 480) -> bytes:
+    return _save(Image.new("RGB", (width, height), RED), "JPEG")
+
+
+def webp(width: int = 20, height: int = 10, lossless: bool = True) -> bytes:
+    return _save(Image.new("RGB", (width, height), RED), "WEBP", lossless=lossless)
+
+
+def gps_exif(orientation: int | None = None) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "SecretPhone 15"  # Model
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (34.0, 44.0, 47.76), 3: "E", 4: (113.0, 37.0, 31.08)})
+    return exif
+
+
+def jpeg_with_exif(width: int = 640, height: int = 480) -> bytes:
+    """A phone photo: EXIF with a GPS position and the camera model, and a comment."""
+    image = Image.new("RGB", (width, height), RED)
+    return _save(image, "JPEG", exif=gps_exif(), comment=b"secret!!!")
+
+
+def png_with_text() -> bytes:
+    info = PngInfo()
+    info.add_text("Location", "GPS 34.7466 113.6253")
+    info.add_text("Comment", "secret!!!")
+    return _save(Image.new("RGB", (4, 3), RED), "PNG", pnginfo=info, exif=gps_exif())
+
+
+def webp_with_exif(width: int = 20, height: int = 10) -> bytes:
+    return _save(Image.new("RGB", (width, height), RED), "WEBP", lossless=True, exif=gps_exif())
+
+
+def jpeg_sideways(width: int = 40, height: int = 20, orientation: int = 6) -> bytes:
+    """A photo stored sideways with the EXIF orientation saying how to turn it: red on the
+    left half, blue on the right. Orientation 6: turn 90° clockwise to view, so the viewer
+    sees red on top."""
+    image = Image.new("RGB", (width, height), BLUE)
+    image.paste(RED, (0, 0, width // 2, height))
+    return _save(image, "JPEG", exif=gps_exif(orientation), quality=95)
+
+
+def jpeg_with_broken_exif() -> bytes:
+    """A sideways photo whose EXIF says Make (0x010F, text) is YResolution (0x011B, a
+    fraction): Pillow reads the orientation but cannot write the EXIF back."""
+    data = jpeg_sideways()
+    assert data.count(b"\x01\x0f\x00\x02") == 1
+    return data.replace(b"\x01\x0f\x00\x02", b"\x01\x1b\x00\x02")
+
+
+def truncated_jpeg() -> bytes:
+    """A real JPEG cut in half (an upload that stopped): the header reads, the pixels don't."""
+    image = Image.effect_noise((256, 256), 64).convert("RGB")
+    data = _save(image, "JPEG", quality=95)
+    return data[: len(data) // 2]
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def png(width: int = 4, height: int = 3, padding: int = 0) -> bytes:
-    """A red RGB PNG; ``padding`` adds a text chunk to make the file larger."""
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    extra = _chunk(b"tEXt", b"c\x00" + b"x" * padding) if padding else b""
+def bomb_png(width: int = 10_000, height: int = 10_000) -> bytes:
+    """A PNG of a few hundred bytes whose header promises ``width`` × ``height`` one-bit
+    pixels (a decompression bomb: 100 megapixels by default, gigabytes once decoded)."""
+    rows = zlib.compress(b"\x00" * (width // 8 + 1) * 16)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + extra
-        + _chunk(b"IDAT", zlib.compress(rows))
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + _chunk(b"IDAT", rows)
         + _chunk(b"IEND", b"")
     )
 
 
-def jpeg(width: int = 640, height: int = 480) -> bytes:
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
-    return b"\xff\xd8" + app0 + sof0 + b"\xff\xda\x00\x02" + b"\x00" * 16 + b"\xff\xd9"
-
-
-def webp_lossless(width: int = 20, height: int = 10) -> bytes:
-    bits = (width - 1) | ((height - 1) << 14)
-    body = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 8
-    return b"RIFF" + struct.pack("<I", 4 + 8 + len(body)) + b"WEBP" + b"VP8L" + struct.pack("<I", len(body)) + body
-
-
 def heic(width: int = 4032, height: int = 3024) -> bytes:
+    """The start of a HEIC photo (what an iPhone sends when nothing converts it)."""
     ftyp = struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00" + b"mif1heic"
     ispe = struct.pack(">I", 20) + b"ispe" + b"\x00\x00\x00\x00" + struct.pack(">II", width, height)
     meta = struct.pack(">I", 12 + len(ispe)) + b"meta" + b"\x00\x00\x00\x00" + ispe
     return ftyp + meta + b"\x00" * 32
-
-
-def jpeg_with_exif(width: int = 640, height: int = 480) -> bytes:
-    exif = b"Exif\x00\x00MM\x00*GPSLatitude=34.7466,GPSLongitude=113.6253"
-    app1 = b"\xff\xe1" + struct.pack(">H", 2 + len(exif)) + exif
-    comment = b"\xff\xfe" + struct.pack(">H", 2 + 9) + b"secret!!!"
-    plain = jpeg(width, height)
-    return plain[:2] + app1 + comment + plain[2:]
-
-
-def png_with_text() -> bytes:
-    plain = png()
-    text = _chunk(b"tEXt", b"Location\x00GPS 34.7466 113.6253")
-    return plain[:33] + text + plain[33:]
-
-
-def webp_with_exif(width: int = 20, height: int = 10) -> bytes:
-    vp8x = b"VP8X" + struct.pack("<I", 10) + bytes([0x08, 0, 0, 0]) + (width - 1).to_bytes(3, "little")
-    vp8x += (height - 1).to_bytes(3, "little")
-    bits = (width - 1) | ((height - 1) << 14)
-    body = b"\x2f" + struct.pack("<I", bits) + b"\x00" * 8
-    vp8l = b"VP8L" + struct.pack("<I", len(body)) + body + b"\x00"  # chunks are padded to even sizes
-    exif_body = b"MM\x00*GPS 34.7466"  # odd length: padded
-    exif = b"EXIF" + struct.pack("<I", len(exif_body)) + exif_body + b"\x00"
-    chunks = vp8x + vp8l + exif
-    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WEBP" + chunks

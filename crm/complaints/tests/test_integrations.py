@@ -3,11 +3,14 @@ integration API for the website and WeChat (hashed keys, disabled clients, rate 
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from PIL import Image
 from rest_framework.test import APIClient
 
 from crm.complaints import integrations, services
@@ -52,7 +55,10 @@ def test_staff_attach_images_on_the_intake_form(client, service, project, catego
     assert complaint.attachments.first().uploaded_by == service
     detail = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
     first = complaint.attachments.first()
-    assert reverse("complaints:attachment", args=[complaint.pk, first.pk]) in detail
+    # The page links the full image and shows only the thumbnail.
+    assert f'href="{reverse("complaints:attachment", args=[complaint.pk, first.pk])}"' in detail
+    assert f'src="{reverse("complaints:attachment_thumbnail", args=[complaint.pk, first.pk])}"' in detail
+    assert f'src="{reverse("complaints:attachment", args=[complaint.pk, first.pk])}"' not in detail
 
 
 def test_the_intake_form_refuses_a_non_image_and_keeps_the_text(client, service, project, category):
@@ -90,7 +96,10 @@ def test_the_image_is_served_to_those_who_see_the_complaint_only(client, with_im
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"] == "private, no-store"
-    assert b"".join(response.streaming_content) == images.png()
+    served = b"".join(response.streaming_content)
+    with row.file.open("rb") as handle:
+        assert served == handle.read()
+    assert Image.open(io.BytesIO(served)).size == (4, 3)
     client.force_login(service_b)  # another project's specialist
     assert client.get(url).status_code == 404
     client.logout()
@@ -104,6 +113,80 @@ def test_an_attachment_of_another_complaint_is_404(client, with_image, make_comp
     other = make_complaint(complainant_mobile="13900002222")
     client.force_login(service)
     assert client.get(reverse("complaints:attachment", args=[other.pk, row.pk])).status_code == 404
+
+
+def test_the_thumbnail_is_served_to_those_who_see_the_complaint_only(client, with_image, service, service_b):
+    complaint, row = with_image
+    url = reverse("complaints:attachment_thumbnail", args=[complaint.pk, row.pk])
+    client.force_login(service)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "private, no-store"
+    assert Image.open(io.BytesIO(response.content)).format == "JPEG"
+    client.force_login(service_b)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_a_missing_thumbnail_is_made_from_the_image_and_kept(client, make_complaint, service):
+    big = SimpleUploadedFile("大图.png", images.png(900, 600), content_type="image/png")
+    complaint = make_complaint(attachments=(big,))
+    row = complaint.attachments.get()
+    assert row.thumbnail.name.startswith("private/complaints/")
+    assert row.thumbnail.name.endswith(".thumb.jpg")
+    storage = row.thumbnail.storage
+    assert storage.exists(row.thumbnail.name)  # written with the image
+    # A row stored before thumbnails existed: no thumbnail at all.
+    storage.delete(row.thumbnail.name)
+    ComplaintAttachment.objects.filter(pk=row.pk).update(thumbnail="")
+    client.force_login(service)
+    url = reverse("complaints:attachment_thumbnail", args=[complaint.pk, row.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.content)).size == (320, 213)
+    row.refresh_from_db()
+    assert row.thumbnail.name.endswith(".thumb.jpg")
+    assert storage.exists(row.thumbnail.name)
+    # The recorded file gone: made again, the row pointing at the new file.
+    gone = row.thumbnail.name
+    storage.delete(gone)
+    assert client.get(url).status_code == 200
+    row.refresh_from_db()
+    assert row.thumbnail.name != gone
+    assert storage.exists(row.thumbnail.name)
+
+
+def test_the_retention_purge_deletes_the_image_and_its_thumbnail(make_complaint, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.complaints import retention
+
+    complaint = make_complaint(attachments=(png_upload(),))
+    row = complaint.attachments.get()
+    storage, names = row.file.storage, (row.file.name, row.thumbnail.name)
+    assert all(storage.exists(name) for name in names)
+    now = timezone.now()
+    Complaint.objects.filter(pk=complaint.pk).update(status=Status.ARCHIVED, archived_at=now - timedelta(days=800))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_expired(now=now) == 1
+    assert not any(storage.exists(name) for name in names)
+
+
+def test_an_old_heic_row_has_no_thumbnail_but_stays_downloadable(client, with_image, service):
+    complaint, row = with_image
+    ComplaintAttachment.objects.filter(pk=row.pk).update(content_type="image/heic")
+    client.force_login(service)
+    url = reverse("complaints:attachment_thumbnail", args=[complaint.pk, row.pk])
+    assert client.get(url).status_code == 404
+    detail = client.get(reverse("complaints:detail", args=[complaint.pk])).content.decode()
+    assert "（HEIC，下载查看）" in detail
+    response = client.get(reverse("complaints:attachment", args=[complaint.pk, row.pk]))
+    assert response["Content-Disposition"].startswith("attachment;")
+    response.close()
 
 
 def test_the_api_takes_images_and_lists_them(service, project, category):
@@ -126,6 +209,7 @@ def test_the_api_takes_images_and_lists_them(service, project, category):
     [item] = response.json()["attachments"]
     assert item["content_type"] == "image/png"
     assert item["url"] == reverse("complaints:attachment", args=[response.json()["id"], item["id"]])
+    assert item["thumbnail_url"] == reverse("complaints:attachment_thumbnail", args=[response.json()["id"], item["id"]])
     bad = api.post(
         "/api/complaints/",
         {
@@ -140,7 +224,7 @@ def test_the_api_takes_images_and_lists_them(service, project, category):
         format="multipart",
     )
     assert bad.status_code == 400
-    assert bad.json() == {"attachments": ["“x.jpg”不是图片，只能上传 JPG、PNG、WebP 或 HEIC 照片"]}
+    assert bad.json() == {"attachments": ["“x.jpg”不是图片或文件已损坏，只能上传 JPG、PNG、WebP 照片"]}
 
 
 # ---------------------------------------------------------------- integrations
@@ -228,7 +312,7 @@ def test_missing_mobile_and_non_image_are_refused_in_chinese(wechat, project):
     response = post(
         wechat[1], body(project, attachments=[SimpleUploadedFile("a.webp", b"RIFFxxxx", content_type="image/webp")])
     )
-    assert response.json() == {"attachments": ["“a.webp”不是图片，只能上传 JPG、PNG、WebP 或 HEIC 照片"]}
+    assert response.json() == {"attachments": ["“a.webp”不是图片或文件已损坏，只能上传 JPG、PNG、WebP 照片"]}
     assert not Complaint.objects.exists()
 
 

@@ -13,10 +13,12 @@ from email.mime.text import MIMEText
 from email.utils import formataddr
 
 import pytest
+from PIL import Image
 
 from crm.complaints import jobs
 from crm.complaints.mail_intake import MailboxConfig, parse_mail, poll_mailbox
 from crm.complaints.models import Channel, Complaint, ComplaintEvent, InboundMail, MailboxState
+from crm.complaints.tests import images
 from crm.complaints.tests.fake_imap import FakeImapServer
 from crm.lib.dates import CHINA_TZ
 
@@ -126,22 +128,34 @@ def test_an_html_only_mail_is_turned_into_text_without_its_scripts():
     assert parsed.message_key.startswith("sha256:")  # no Message-ID: the hash of the mail
 
 
-def test_image_attachments_are_listed_in_the_content(imap, config):
+def test_image_attachments_are_stored_with_the_complaint_and_every_attachment_is_listed(imap, config):
     message = MIMEMultipart()
     message["From"] = "zhao@example.com"
     message["Subject"] = str(Header("墙面开裂", "utf-8").encode())
     message["Message-ID"] = "<att@example.com>"
     message.attach(MIMEText("见附件照片", "plain", "utf-8"))
-    image = MIMEImage(PNG, "png")
-    image.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "客厅裂缝.png"))
+    image = MIMEImage(images.jpeg_with_exif(64, 48), "jpeg")
+    image.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "客厅裂缝.jpg"))
     message.attach(image)
+    fake = MIMEImage(PNG, "png")  # says PNG, is not one
+    fake.add_header("Content-Disposition", "attachment", filename="broken.png")
+    message.attach(fake)
     message.attach(MIMEApplication(b"%PDF-1.4", Name="a.pdf"))
     imap.deliver(message.as_bytes())
     assert poll_mailbox(now=NOW, config=config) == 1
-    content = only_complaint().content
+    complaint = only_complaint()
+    content = complaint.content
     assert "见附件照片" in content
-    assert "客厅裂缝.png（image/png" in content
+    assert "客厅裂缝.jpg（image/jpeg" in content
+    assert "已保存为投诉附件" in content
+    assert "broken.png" in content
+    assert "不是图片或文件已损坏" in content
     assert "a.pdf" in content
+    assert "不是图片，仅保留在原邮件中" in content
+    stored = list(complaint.attachments.all())
+    assert [(row.original_name, row.content_type, row.width) for row in stored] == [("客厅裂缝.jpg", "image/jpeg", 64)]
+    with stored[0].file.open("rb") as handle, Image.open(handle) as kept:
+        assert not kept.getexif()  # re-encoded: the GPS of the phone photo is gone
 
 
 # ---------------------------------------------------------------- linking

@@ -5,6 +5,7 @@ number after a few failures; stored text is escaped."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
 
 from crm.complaints import captcha, public, services
 from crm.complaints.models import Category, Channel, Complaint, ComplaintAttachment
@@ -253,17 +256,47 @@ def test_behind_a_proxy_the_header_names_the_client(client, project):
 def test_images_are_stored_with_random_names(client, project, settings):
     files = [
         SimpleUploadedFile("现场.png", images.png(), content_type="image/png"),
-        SimpleUploadedFile("x.heic", images.heic(), content_type="image/heic"),
+        SimpleUploadedFile("墙面.webp", images.webp(), content_type="image/webp"),
     ]
     complaint = Complaint.objects.get(number=number_in(submit(client, project, attachments=files)))
     rows = list(complaint.attachments.order_by("id"))
-    assert [r.content_type for r in rows] == ["image/png", "image/heic"]
+    assert [r.content_type for r in rows] == ["image/png", "image/webp"]
     assert rows[0].original_name == "现场.png"
     assert (rows[0].width, rows[0].height) == (4, 3)
     assert rows[0].file.name.startswith("private/complaints/")
+    assert rows[0].file.name.endswith(".png")
     assert "现场" not in rows[0].file.name
     with rows[0].file.open("rb") as handle:
-        assert handle.read() == images.png()
+        stored = Image.open(io.BytesIO(handle.read()))
+        assert (stored.format, stored.size, stored.getpixel((0, 0))) == ("PNG", (4, 3), images.RED)
+
+
+def test_a_heic_photo_is_refused_with_advice_and_the_text_is_kept(client, project):
+    photo = SimpleUploadedFile("IMG_0001.HEIC", images.heic(), content_type="image/heic")
+    response = submit(client, project, attachments=[photo], content="附件测试")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "“IMG_0001.HEIC”是 HEIC 格式，暂不支持。请转成 JPG 后再上传" in html
+    assert "附件测试" in html
+    assert 'accept="image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"' in html
+    assert not Complaint.objects.exists()
+
+
+def test_a_decompression_bomb_is_refused_and_nothing_is_written(client, project):
+    bomb = SimpleUploadedFile("bomb.png", images.bomb_png(), content_type="image/png")
+    response = submit(client, project, attachments=[bomb], content="附件测试")
+    assert response.status_code == 400
+    assert "“bomb.png”的像素过大（超过 50 百万像素），请缩小后再上传" in response.content.decode()
+    assert not Complaint.objects.exists()
+    assert not ComplaintAttachment.objects.exists()
+
+
+def test_a_truncated_photo_is_refused(client, project):
+    cut = SimpleUploadedFile("IMG_0002.jpg", images.truncated_jpeg(), content_type="image/jpeg")
+    response = submit(client, project, attachments=[cut])
+    assert response.status_code == 400
+    assert "“IMG_0002.jpg”不是图片或文件已损坏" in response.content.decode()
+    assert not Complaint.objects.exists()
 
 
 def test_a_non_image_is_refused_with_a_chinese_error(client, project):
@@ -271,7 +304,7 @@ def test_a_non_image_is_refused_with_a_chinese_error(client, project):
     response = submit(client, project, attachments=[fake], content="附件测试")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "“photo.jpg”不是图片，只能上传 JPG、PNG、WebP 或 HEIC 照片" in html
+    assert "“photo.jpg”不是图片或文件已损坏，只能上传 JPG、PNG、WebP 照片" in html
     assert "附件测试" in html
     assert not Complaint.objects.exists()
     assert not ComplaintAttachment.objects.exists()
@@ -416,6 +449,31 @@ def test_the_director_classifies_an_unsorted_complaint_when_dispatching(client, 
     assert (complaint.status, complaint.category, complaint.assignee) == (Status.DISPATCHED, category, service)
 
 
+def test_the_directors_card_counts_unsorted_complaints_and_links_to_them(
+    client, company, project, director, service, make_complaint
+):
+    from crm.complaints.cards import workbench_cards
+
+    first = Complaint.objects.get(number=number_in(submit(client, project, ip="10.0.9.1")))
+    Complaint.objects.get(number=number_in(submit(client, project, ip="10.0.9.2", complainant_mobile="13600002222")))
+    make_complaint()  # staff chose a category: dispatched at once, not waiting
+    stats = {s.key: s for s in workbench_cards(director, today=timezone.localdate())[0].stats}
+    assert stats["complaints_unsorted"].label == "待分类"
+    assert stats["complaints_unsorted"].value == 2
+    assert stats["complaints_unsorted"].warn
+    assert "complaints_unsorted" not in {s.key for s in workbench_cards(service, today=timezone.localdate())[0].stats}
+    client.force_login(director)
+    listed = client.get(stats["complaints_unsorted"].url).content.decode()
+    assert first.number in listed
+    staff_number = Complaint.objects.exclude(channel=Channel.WEBSITE).get().number
+    assert staff_number not in listed
+    category = Category.objects.get(company=company, name="售后")
+    dispatch = reverse("complaints:act", args=[first.pk, "dispatch"])
+    assert client.post(dispatch, {"assignee": service.pk, "category": category.pk}).status_code == 302
+    stats = {s.key: s for s in workbench_cards(director, today=timezone.localdate())[0].stats}
+    assert stats["complaints_unsorted"].value == 1
+
+
 def test_a_photo_is_stored_without_its_gps_position(client, project):
     photo = SimpleUploadedFile("IMG_0001.JPG", images.jpeg_with_exif(), content_type="image/jpeg")
     complaint = Complaint.objects.get(number=number_in(submit(client, project, attachments=[photo])))
@@ -423,5 +481,20 @@ def test_a_photo_is_stored_without_its_gps_position(client, project):
     with row.file.open("rb") as handle:
         stored = handle.read()
     assert b"GPS" not in stored
-    assert row.size == len(stored) < len(images.jpeg_with_exif())
+    assert b"SecretPhone" not in stored
+    assert row.size == len(stored)
     assert (row.width, row.height) == (640, 480)
+    image = Image.open(io.BytesIO(stored))
+    assert len(image.getexif()) == 0
+    assert image.size == (640, 480)
+
+
+def test_a_sideways_phone_photo_is_stored_upright(client, project):
+    photo = SimpleUploadedFile("IMG_0003.JPG", images.jpeg_sideways(40, 20), content_type="image/jpeg")
+    complaint = Complaint.objects.get(number=number_in(submit(client, project, attachments=[photo])))
+    row = complaint.attachments.get()
+    assert (row.width, row.height) == (20, 40)
+    with row.file.open("rb") as handle:
+        image = Image.open(io.BytesIO(handle.read())).convert("RGB")
+    assert image.size == (20, 40)
+    assert image.getpixel((10, 5)) == pytest.approx(images.RED, abs=30)

@@ -87,6 +87,31 @@ def test_demo_has_visit_plans_tasks_and_recorded_visits(demo_world):
     assert VisitIssue.objects.exists()
 
 
+def test_demo_has_public_complaints_with_photos_and_the_website_client(demo_world):
+    from PIL import Image
+
+    from crm.complaints.models import Complaint, ComplaintAttachment, IntegrationClient
+
+    public = Complaint.objects.filter(registered_by__isnull=True, channel="website")
+    assert public.count() == 4
+    assert set(public.values_list("channel", flat=True)) == {"website"}
+    unsorted = public.filter(status="registered", category__name="待分类")
+    assert unsorted.count() == 2
+    assert public.exclude(category__name="待分类").filter(assignee__isnull=False).count() == 2
+    rows = ComplaintAttachment.objects.filter(complaint__in=public)
+    assert rows.count() == 7
+    row = rows.first()
+    with row.file.open("rb") as handle:
+        image = Image.open(handle)
+        assert (image.format, image.size) == ("JPEG", (row.width, row.height))
+    client = IntegrationClient.objects.get(name="官网表单")
+    assert client.channel == "website"
+    assert client.is_enabled
+    assert len(client.key_hash) == 64
+    assert client.last_used_at is not None
+    assert public.filter(events__note__contains="由接入方“官网表单”提交").count() == 1
+
+
 def test_demo_has_consultations_issues_and_media_watch(demo_world):
     from crm.complaints.models import Consultation, CustomerIssue, IssueEscalation, MediaCheck, MediaFinding
 
@@ -118,3 +143,15 @@ def test_demo_directors_have_notifications_read_and_unread(demo_world):
     assert mine.filter(read_at__isnull=True).exists()
     assert mine.filter(read_at__isnull=False).exists()
     assert Notification.objects.filter(recipient__username="service1", kind=alerts.KIND_ASSIGNED).exists()
+
+
+def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
+    from crm.accounts.models import User
+    from crm.visits import selectors
+    from crm.visits.models import VisitIssue
+
+    engineer = User.objects.get(username="engineer1")
+    assert engineer.department is not None
+    assert engineer.department.name == "工程部"
+    assert selectors.department_issues(engineer).exists()
+    assert VisitIssue.objects.order_by().values("status").distinct().count() >= 2

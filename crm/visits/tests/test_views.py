@@ -228,6 +228,13 @@ def test_the_workbench_shows_my_calls_today_and_the_directors_overdue(
     page = login(client, director).get("/").content.decode()
     assert 'data-stat="visits_scope_overdue"' in page
     assert "回访督办" in page
+    # The director has no visits of their own: no card of three zeros for them.
+    assert 'data-stat="visits_today"' not in page
+    assert "今天要打的回访电话" not in page
+    world["mine"].assignee = director
+    world["mine"].save(update_fields=["assignee"])
+    page = login(client, director).get("/").content.decode()
+    assert 'data-stat="visits_today"' in page
 
 
 def test_the_director_assigns_from_the_page_and_errors_are_chinese(client, world, director, service):
