@@ -100,6 +100,24 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Visit tasks past their due date go to the team leader (level 1), and to the director one working day later (level 2); each level once.",
     ),
     ScheduledJob(
+        name="create_gift_tasks",
+        func="crm.service.jobs.create_gift_tasks",
+        every=timedelta(minutes=30),
+        why="Subscription and contract milestones of the last 30 days become a 'gift to hand over' task for the consultant (one per deal and occasion).",
+    ),
+    ScheduledJob(
+        name="prepare_birthday_lists",
+        func="crm.service.jobs.prepare_birthday_lists",
+        every=timedelta(hours=6),
+        why="Each consultant's list of this month's owner and family birthdays (with consent; opted-out excluded), made the first time it runs in a month.",
+    ),
+    ScheduledJob(
+        name="write_inspection_reports",
+        func="crm.service.jobs.write_inspection_reports",
+        every=timedelta(minutes=30),
+        why="From 18:00, each project's daily inspection report (results, findings, the 10:00 and 11:00 flags), once per project and day.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crm.care",
     "crm.complaints",
     "crm.visits",
+    "crm.service",
     "crm.api",
     "crm.workbench",
     "crm.demo",

@@ -26,5 +26,6 @@ urlpatterns = [
     path("visits/", include("crm.visits.urls")),
     # The public complaint page and its status page (no login).
     path("tousu/", include("crm.complaints.public_urls")),
+    path("service/", include("crm.service.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -90,6 +90,29 @@ _COMPLAINTS_REPORT = ("complaints.view_complaint_report",)
 # 报修 (crm.visits.repairs): 客服专员 and 客服中心主任 record repairs and their completion
 # (every completed repair gets a callback); the director also sees the quarterly re-check.
 _REPAIRS = ("visits.view_repair", "visits.add_repair", "visits.export_repairs")
+# 客服运营 (crm.service), 值班与交接班: 值班人员 keep the duty log and hand over shifts;
+# 客服中心主任 also plans the roster, spot-checks duty and exports; holiday shifts need a
+# mid-level manager or above (seed 004): 客服中心主任, 行政主管, 管理层.
+_DUTY_READ = ("service.view_shift", "service.view_handover")
+_DUTY_WORK = (*_DUTY_READ, "service.keep_duty_log")
+_DUTY_DIRECT = (*_DUTY_WORK, "service.plan_roster", "service.check_duty", "service.export_duty")
+_HOLIDAY_LEAD = ("service.lead_holiday_duty",)
+# 礼品发放: consultants, team leaders and specialists hand gifts over (their own tasks and
+# birthday lists by scope); 客服中心主任 and administrators keep the catalogue and stock.
+_GIFTS_READ = ("service.view_gift", "service.view_giftissue", "service.view_gifttask", "service.view_birthdayentry")
+_GIFTS_WORK = (*_GIFTS_READ, "service.add_giftissue")
+_GIFTS_DIRECT = (
+    *_GIFTS_WORK,
+    "service.manage_gift_stock",
+    "service.export_gifts",
+    "service.add_gift",
+    "service.change_gift",
+)
+# 日常巡查: 客服专员 inspect and handle what they find; 客服中心主任 also exports; 行政主管
+# audits inspection (DESIGN 1) and handles findings; 管理层 reads.
+_INSPECT_READ = ("service.view_inspection",)
+_INSPECT_WORK = (*_INSPECT_READ, "service.add_inspection", "service.handle_finding")
+_INSPECT_DIRECT = (*_INSPECT_WORK, "service.export_inspection")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -108,6 +131,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_customers",
             *_VISITS_WORK,
             *_ISSUES_OWN,
+            *_GIFTS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -121,6 +145,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_customers",
             "customers.archive_customer",
             *_VISITS_LEAD,
+            *_GIFTS_WORK,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -140,10 +165,14 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.export_consultations",
             "complaints.export_issues",
             *_REPAIRS,
+            *_DUTY_WORK,
+            *_GIFTS_WORK,
+            *_INSPECT_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(
-        Scope.PROJECT, (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK)
+        Scope.PROJECT,
+        (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK, *_DUTY_WORK),
     ),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
@@ -168,11 +197,29 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPAIRS,
             "visits.view_rechecksample",
             "visits.manage_campaign",
+            *_DUTY_DIRECT,
+            *_HOLIDAY_LEAD,
+            *_GIFTS_DIRECT,
+            *_INSPECT_DIRECT,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
         Scope.COMPANY,
-        (*_VIEW, "customers.view_audit", "customers.export_customers", *_VISITS_READ, "visits.export_visits"),
+        (
+            *_VIEW,
+            "customers.view_audit",
+            "customers.export_customers",
+            *_VISITS_READ,
+            "visits.export_visits",
+            *_DUTY_READ,
+            "service.export_duty",
+            *_HOLIDAY_LEAD,
+            *_GIFTS_READ,
+            "service.export_gifts",
+            *_INSPECT_READ,
+            "service.handle_finding",
+            "service.export_inspection",
+        ),
     ),
     Role.ANALYST: RoleSpec(
         Scope.COMPANY,
@@ -185,6 +232,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_ISSUES_WORK,
             "complaints.export_media_findings",
             *_COMPLAINTS_REPORT,
+            *_GIFTS_READ,
+            "service.export_gifts",
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -200,6 +249,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_ISSUES_READ,
             *_MEDIA_READ,
             *_COMPLAINTS_REPORT,
+            *_DUTY_READ,
+            *_HOLIDAY_LEAD,
+            *_GIFTS_READ,
+            *_INSPECT_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -249,6 +302,13 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.view_inboundmail",
             "complaints.view_mailboxstate",
             "complaints.view_purgerecord",
+            *_DUTY_DIRECT,
+            "service.add_dutyitem",
+            "service.change_dutyitem",
+            *_GIFTS_DIRECT,
+            *_INSPECT_DIRECT,
+            "service.add_inspectionarea",
+            "service.change_inspectionarea",
         ),
     ),
 }

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, casework, complaint_reports, complaints, integrations, io, notifications, views, visits
+from . import care, casework, complaint_reports, complaints, integrations, io, notifications, service, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -24,6 +24,13 @@ router.register("consultations", casework.ConsultationViewSet, basename="api-con
 router.register("issues", casework.IssueViewSet, basename="api-issue")
 router.register("media-findings", casework.FindingViewSet, basename="api-media-finding")
 router.register("notifications", notifications.NotificationViewSet, basename="api-notification")
+router.register("service/shifts", service.ShiftViewSet, basename="api-service-shift")
+router.register("service/handovers", service.HandoverViewSet, basename="api-service-handover")
+router.register("service/gifts", service.GiftViewSet, basename="api-service-gift")
+router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-service-gift-issue")
+router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
+router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
+router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

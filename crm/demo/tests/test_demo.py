@@ -155,3 +155,31 @@ def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
     assert engineer.department.name == "工程部"
     assert selectors.department_issues(engineer).exists()
     assert VisitIssue.objects.order_by().values("status").distinct().count() >= 2
+
+
+def test_demo_duty_roster_has_accepted_handovers_and_one_refused_still_open(demo_world):
+    from crm.service.models import DutyCheck, Handover, Shift
+
+    assert Shift.objects.count() >= 10
+    assert Handover.objects.filter(status=Handover.Status.ACCEPTED).count() >= 8
+    still_open = Handover.objects.exclude(status=Handover.Status.ACCEPTED)
+    assert still_open.count() == 1
+    assert "公物缺失" in still_open.get().refusal_reasons
+    assert DutyCheck.objects.exists()
+
+
+def test_demo_gifts_have_stock_tasks_and_issues(demo_world):
+    from crm.service.models import GiftIssue, GiftStock, GiftTask
+
+    assert GiftStock.objects.filter(quantity__gt=0).count() >= 8
+    assert GiftTask.objects.filter(status="done").exists()
+    assert GiftTask.objects.filter(status="open").exists()
+    assert GiftIssue.objects.filter(occasion="on_site", customer__isnull=True).exists()
+
+
+def test_demo_inspections_have_reports_and_one_late(demo_world):
+    from crm.service.models import Inspection, InspectionReport
+
+    assert Inspection.objects.count() == 10
+    assert InspectionReport.objects.count() == 10
+    assert InspectionReport.objects.filter(summary__late=True).count() == 1

@@ -1,0 +1,217 @@
+"""客服运营 lists as Excel workbooks through the shared writer (crm.core.xlsx: cells that
+look like formulas are neutralised): the rows of each list's own filter, watermarked and
+audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from crm.core import audit
+from crm.core.xlsx import Workbook
+from crm.customers.exporting import Export, watermark
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+MAX_ROWS = 50_000
+SHIFT_HEADERS = (
+    "楼盘",
+    "值班人员",
+    "开始时间",
+    "结束时间",
+    "节假日",
+    "值班管理人员",
+    "值班记录条数",
+    "上报事项",
+    "交接状态",
+)
+HANDOVER_HEADERS = (
+    "楼盘",
+    "交班人",
+    "接班人",
+    "状态",
+    "交班确认时间",
+    "接班确认时间",
+    "值班记录摘要",
+    "未尽事宜",
+    "重大维修未完成",
+    "物品异常",
+    "最近拒接原因",
+)
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def _stamp(now: datetime) -> str:
+    return timezone.localtime(now).strftime("%Y%m%d")
+
+
+def export_shifts(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from django.db.models import Count, Q
+
+    from crm.service.forms import ShiftFilterForm
+
+    rows = (
+        ShiftFilterForm(params, user=user)
+        .queryset(now=now)
+        .select_related("project", "officer", "manager", "handover")
+        .annotate(
+            entries=Count("log_entries"), escalated=Count("log_entries", filter=Q(log_entries__is_escalated=True))
+        )[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("值班表", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(SHIFT_HEADERS)
+    count = 0
+    for s in rows:
+        handover = getattr(s, "handover", None)
+        sheet.append(
+            [
+                s.project.name,
+                str(s.officer),
+                _local(s.starts_at),
+                _local(s.ends_at),
+                "是" if s.is_holiday else "否",
+                str(s.manager) if s.manager else "",
+                s.entries,
+                s.escalated,
+                handover.get_status_display() if handover else "未交接",
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出值班表 {count} 条", ip=ip)
+    return Export(file, f"值班表_{_stamp(now)}.xlsx", count, ascii_filename=f"duty_roster_{_stamp(now)}.xlsx")
+
+
+def export_handovers(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from crm.service.forms import HandoverFilterForm
+
+    rows = (
+        HandoverFilterForm(params, user=user)
+        .queryset()
+        .select_related("project", "outgoing", "incoming")
+        .prefetch_related("items")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("交接班", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(HANDOVER_HEADERS)
+    count = 0
+    for h in rows:
+        odd = "；".join(
+            f"{i.name}{i.get_state_display()}{'（' + i.explanation + '）' if i.explanation else ''}"
+            for i in h.items.all()
+            if i.state != "ok"
+        )
+        sheet.append(
+            [
+                h.project.name,
+                str(h.outgoing),
+                str(h.incoming),
+                h.get_status_display(),
+                _local(h.submitted_at),
+                _local(h.accepted_at),
+                h.log_summary[:500],
+                h.open_matters[:500],
+                "是" if h.major_repair_open else "否",
+                odd,
+                h.refusal_reasons if h.is_open else "",
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出交接班 {count} 条", ip=ip)
+    return Export(file, f"交接班_{_stamp(now)}.xlsx", count, ascii_filename=f"handovers_{_stamp(now)}.xlsx")
+
+
+ISSUE_HEADERS = ("发放时间", "楼盘", "礼品", "数量", "场合", "领取人", "客户编号", "发放原因", "发放人")
+
+
+def export_issues(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from crm.service.forms import GiftIssueFilterForm
+
+    rows = (
+        GiftIssueFilterForm(params, user=user)
+        .queryset()
+        .select_related("project", "gift", "customer", "issuer")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("礼品发放", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(ISSUE_HEADERS)
+    count = 0
+    for i in rows:
+        sheet.append(
+            [
+                _local(i.issued_at),
+                i.project.name,
+                i.gift.name,
+                i.quantity,
+                i.get_occasion_display(),
+                i.recipient,
+                i.customer.number if i.customer else "",
+                i.reason,
+                str(i.issuer),
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出礼品发放 {count} 条", ip=ip)
+    return Export(file, f"礼品发放_{_stamp(now)}.xlsx", count, ascii_filename=f"gift_issues_{_stamp(now)}.xlsx")
+
+
+INSPECTION_HEADERS = (
+    "日期",
+    "楼盘",
+    "巡查人",
+    "完成时间",
+    "10:00前完成",
+    "有问题区域",
+    "问题数",
+    "未处理问题",
+    "超时未处理",
+)
+
+
+def export_inspections(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    from crm.service import inspection
+    from crm.service.forms import InspectionFilterForm
+
+    rows = (
+        InspectionFilterForm(params, user=user)
+        .queryset()
+        .select_related("project", "inspector")
+        .prefetch_related("results", "findings")[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("日常巡查", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(INSPECTION_HEADERS)
+    count = 0
+    for r in rows:
+        findings = list(r.findings.all())
+        sheet.append(
+            [
+                r.day,
+                r.project.name,
+                str(r.inspector),
+                _local(r.completed_at),
+                "否" if inspection.inspection_is_late(r.day, r.completed_at, now) else "是",
+                "、".join(x.area for x in r.results.all() if x.result == "problem"),
+                len(findings),
+                sum(1 for f in findings if f.handled_at is None),
+                sum(1 for f in findings if f.is_overdue(now)),
+            ]
+        )
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出日常巡查 {count} 条", ip=ip)
+    return Export(file, f"日常巡查_{_stamp(now)}.xlsx", count, ascii_filename=f"inspections_{_stamp(now)}.xlsx")
