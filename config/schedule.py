@@ -46,6 +46,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Uploaded import files hold customers' personal information: delete them once expired (PIPL).",
     ),
     ScheduledJob(
+        name="purge_read_notifications",
+        func="crm.core.jobs.purge_read_notifications",
+        every=timedelta(hours=6),
+        why="Read staff notifications older than NOTIFICATION_RETENTION_DAYS are deleted; unread ones stay.",
+    ),
+    ScheduledJob(
         name="escalate_breached_complaints",
         func="crm.complaints.jobs.escalate_breached",
         every=timedelta(minutes=15),

@@ -352,6 +352,10 @@ CARE_SIGNING_DEADLINE_DAYS = env_int("CARE_SIGNING_DEADLINE_DAYS", 7)
 CARE_LEASE_SECONDS = env_int("CARE_LEASE_SECONDS", 120)
 CARE_SETTLE_GRACE_SECONDS = env_int("CARE_SETTLE_GRACE_SECONDS", 600)
 
+# 站内通知 (crm.core.notifications): read notifications are deleted this many days after
+# they were read (job purge_read_notifications); unread ones are kept.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+
 # ------------------------------------------------------------------------------------------
 # Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery
 # (beyond one machine)"). Read only by `celery -A config worker` / `beat`; the embedded

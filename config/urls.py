@@ -18,6 +18,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", core_views.audit_log, name="audit_log"),
     path("settings/calendar/", include("crm.core.urls")),
+    path("notifications/", include("crm.core.notification_urls")),
     path("customers/", include("crm.customers.urls")),
     path("api/", include("crm.api.urls")),
     path("sms/", include("crm.care.urls")),

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, casework, complaint_reports, complaints, integrations, io, service, views, visits
+from . import care, casework, complaint_reports, complaints, integrations, io, notifications, service, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -23,6 +23,7 @@ router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 router.register("consultations", casework.ConsultationViewSet, basename="api-consultation")
 router.register("issues", casework.IssueViewSet, basename="api-issue")
 router.register("media-findings", casework.FindingViewSet, basename="api-media-finding")
+router.register("notifications", notifications.NotificationViewSet, basename="api-notification")
 router.register("service/shifts", service.ShiftViewSet, basename="api-service-shift")
 router.register("service/handovers", service.HandoverViewSet, basename="api-service-handover")
 router.register("service/gifts", service.GiftViewSet, basename="api-service-gift")

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.accounts.access import may_see_row
-from crm.complaints import deadlines
+from crm.complaints import alerts, deadlines
 from crm.complaints.models import (
     Complaint,
     Consultation,
@@ -367,7 +367,8 @@ def record_answer(
 def escalate_hand_off(
     hand_off_record: IssueHandOff, *, actor: User, reason: str, now: datetime | None = None
 ) -> IssueEscalation:
-    """Report a department that has not answered by ``respond_by`` to the director (rule 3)."""
+    """Report a department that has not answered by ``respond_by`` to the director (rule 3);
+    the directors of the issue are notified in the same transaction (``alerts``)."""
     issue = hand_off_record.issue
     _may_handle(issue, actor)
     now = now or timezone.now()
@@ -385,6 +386,7 @@ def escalate_hand_off(
             _event(
                 issue, IssueEvent.Kind.ESCALATED, actor=actor, note=f"{hand_off_record.department}：{reason}", at=now
             )
+            alerts.issue_escalated(escalation, actor=actor, now=now)
     except IntegrityError as exc:
         raise DomainError("这次转交已投诉过，请等待主任处理") from exc
     return escalation

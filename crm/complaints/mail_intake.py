@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from crm.complaints import attachments, services
+from crm.complaints import alerts, attachments, services
 from crm.complaints.models import Category, Channel, InboundMail, MailboxState
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
@@ -431,22 +431,27 @@ class _Received:
 
 
 def _hold(at: _Received, raw: bytes, *, reason: str, mail: ParsedMail | None) -> InboundMail:
-    record, _ = InboundMail.objects.get_or_create(
-        message_key=at.key,
-        defaults={
-            "company_id": at.company_id,
-            "mailbox": at.mailbox,
-            "uid": at.uid,
-            "status": InboundMail.Status.HELD,
-            "reason": reason[:300],
-            "sender_email": mail.sender_email if mail else "",
-            "sender_name": (mail.sender_name if mail else "")[:100],
-            "subject": (mail.subject if mail else "")[:300],
-            "sent_at": mail.sent_at if mail else None,
-            "received_at": at.now,
-            "raw": raw,
-        },
-    )
+    """Hold the mail for the director, who is notified with it (once: only the run that
+    wrote the row notifies)."""
+    with transaction.atomic():
+        record, created = InboundMail.objects.get_or_create(
+            message_key=at.key,
+            defaults={
+                "company_id": at.company_id,
+                "mailbox": at.mailbox,
+                "uid": at.uid,
+                "status": InboundMail.Status.HELD,
+                "reason": reason[:300],
+                "sender_email": mail.sender_email if mail else "",
+                "sender_name": (mail.sender_name if mail else "")[:100],
+                "subject": (mail.subject if mail else "")[:300],
+                "sent_at": mail.sent_at if mail else None,
+                "received_at": at.now,
+                "raw": raw,
+            },
+        )
+        if created:
+            alerts.mail_held(record, now=at.now)
     logger.warning("complaint mail held: %s (%s)", at.key, reason)
     return record
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.complaints import attachments, deadlines, notices
+from crm.complaints import alerts, attachments, deadlines, notices
 from crm.complaints.models import Category, Channel, Complaint, ComplaintEvent, SurveyInvitation
 from crm.core import audit
 from crm.core.calendar import work_calendar
@@ -114,7 +114,7 @@ def move(
             setattr(row, name, value)
         row.status = target
         row.save()
-        _event(
+        event = _event(
             row,
             ComplaintEvent.Kind.MOVE,
             actor=actor,
@@ -124,6 +124,7 @@ def move(
             at=now,
             by_complainant=by_complainant,
         )
+        alerts.moved(row, event, frm=frm, to=target, actor=actor, now=now)
         if frm == Status.RESOLVED:
             # Confirmed (by phone or the link), or reopened: the survey links of this round
             # are spent, and a survey SMS not yet sent is withdrawn.
@@ -404,12 +405,16 @@ def _register(
         if images:
             attachments.attach(complaint, images, actor=actor, now=now)
         event_note = "；".join(part for part in (note, estimate_note) if part)
-        _event(complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now)
+        registered = _event(
+            complaint, ComplaintEvent.Kind.MOVE, actor=actor, to=Status.REGISTERED, note=event_note, at=now
+        )
         if repeat_of is not None:
             repeat_text = f"重复投诉，前次投诉 {repeat_of.number}（{repeat_note}）"
             _event(complaint, ComplaintEvent.Kind.REPEAT, actor=actor, note=repeat_text, at=now)
         if assignee is not None:
             complaint = move(complaint, Status.DISPATCHED, actor=actor, now=now, assignee=assignee)
+        else:
+            alerts.waiting_for_dispatch(complaint, registered, actor=actor, now=now)
         notices.registered(complaint, now=now)
     return complaint
 
@@ -466,7 +471,8 @@ def reassign_complaint(
     with transaction.atomic():
         Complaint.objects.filter(pk=complaint.pk).update(assignee=assignee, updated_at=now)
         complaint.refresh_from_db()
-        _event(complaint, ComplaintEvent.Kind.ASSIGNED, actor=actor, note=note or f"改派给 {assignee}", at=now)
+        event = _event(complaint, ComplaintEvent.Kind.ASSIGNED, actor=actor, note=note or f"改派给 {assignee}", at=now)
+        alerts.assigned(complaint, event, actor=actor, now=now)
     return complaint
 
 
@@ -609,14 +615,17 @@ def cancel_complaint(complaint: Complaint, *, actor: User, note: str, now: datet
 
 
 def escalate(complaint: Complaint, *, level: int, now: datetime, reason: str) -> bool:
-    """Raise the escalation level (job); returns whether it changed (idempotent)."""
+    """Raise the escalation level (job); returns whether it changed (idempotent). The event
+    and the notifications (level 1: the directors and the assignee; level 2: the directors
+    and 管理层, ``alerts.escalated``) are written in the same transaction, only when it did."""
     with transaction.atomic():
         changed = Complaint.objects.filter(pk=complaint.pk, escalation_level__lt=level).update(
             escalation_level=level, escalated_at=now, updated_at=now
         )
         if changed:
             complaint.refresh_from_db()
-            _event(complaint, ComplaintEvent.Kind.ESCALATED, actor=None, note=reason, at=now)
+            event = _event(complaint, ComplaintEvent.Kind.ESCALATED, actor=None, note=reason, at=now)
+            alerts.escalated(complaint, event, level=level, now=now)
     return bool(changed)
 
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from crm.core.models import AuditLog, CalendarDay, CalendarYear
+from crm.core.models import AuditLog, CalendarDay, CalendarYear, Notification
 
 
 @admin.register(AuditLog)
@@ -38,3 +38,22 @@ class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     list_display = ["day", "is_working_day", "name"]
     list_filter = ["is_working_day"]
     date_hierarchy = "day"
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin[Notification]):
+    """Read-only: notifications are written by the events they report (crm.core.notifications)."""
+
+    list_display = ["created_at", "recipient", "kind", "title", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "dedupe_key"]
+    list_select_related = ["recipient"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -59,8 +59,26 @@ Provider = Callable[..., list[Card | Action]]
 
 
 def workbench_cards(user: Any, *, today: date) -> list[Card | Action]:
-    """core's own card: from 1 November, administrators are warned while next year's work
-    calendar is missing (without it, working-day deadlines and festival messages stop)."""
+    """core's own cards: 未读通知 while the user has unread notifications (the same count as
+    the bell: one query per request); from 1 November, administrators are warned while next
+    year's work calendar is missing (without it, working-day deadlines and festival
+    messages stop)."""
+    return _notification_cards(user) + _calendar_cards(user, today=today)
+
+
+def _notification_cards(user: Any) -> list[Card | Action]:
+    from crm.core.notifications import unread_count
+
+    count = unread_count(user)
+    if not count:
+        return []
+    url = reverse("notifications:inbox") + "?show=unread"
+    return [
+        Card("notifications", title="未读通知", stats=(Stat("unread", "未读通知", count, url, warn=True),), order=5)
+    ]
+
+
+def _calendar_cards(user: Any, *, today: date) -> list[Card | Action]:
     from crm.core.calendar import missing_next_year
 
     if not (user.is_staff and user.has_perm("core.add_calendaryear")):

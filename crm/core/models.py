@@ -110,3 +110,52 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {'上班' if self.is_working_day else '放假'} {self.name}"
+
+
+class Notification(models.Model):
+    """A message to one staff member on their page (the bell and 通知 inbox), written by a
+    business event in that event's transaction (crm.core.notifications).
+
+    ``dedupe_key`` names the event (``complaint:12:event:345``) and is unique per recipient,
+    so a job that runs twice, or a retried transaction, never notifies the same person
+    twice about one event. There is no e-mail or SMS delivery: staff work on the intranet
+    and see it on the page.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人"
+    )
+    kind = models.CharField("类型", max_length=40)
+    title = models.CharField("标题", max_length=200)
+    text = models.CharField("内容", max_length=500, blank=True)
+    link = models.CharField("链接", max_length=300, blank=True)
+    dedupe_key = models.CharField("事件标识", max_length=120)
+    created_at = models.DateTimeField("时间")
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内通知"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="uniq_notification_per_event"),
+        ]
+        indexes = [
+            # The bell in every page's header: COUNT of a user's unread rows.
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+            # The inbox, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            # purge_read_notifications: read rows older than the retention (read rows only,
+            # so the bell's unread count is never tempted by it).
+            models.Index(
+                fields=["read_at"], condition=models.Q(read_at__isnull=False), name="notification_read_at_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -132,6 +132,19 @@ def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(dem
     assert PurgeRecord.objects.count() == 1
 
 
+def test_demo_directors_have_notifications_read_and_unread(demo_world):
+    from crm.complaints import alerts
+    from crm.core.models import Notification
+
+    director = User.objects.get(username="director1")
+    mine = Notification.objects.filter(recipient=director)
+    assert mine.filter(kind=alerts.KIND_ESCALATED).exists()
+    assert mine.filter(kind=alerts.KIND_PLAN_PROPOSED).exists()
+    assert mine.filter(read_at__isnull=True).exists()
+    assert mine.filter(read_at__isnull=False).exists()
+    assert Notification.objects.filter(recipient__username="service1", kind=alerts.KIND_ASSIGNED).exists()
+
+
 def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
     from crm.accounts.models import User
     from crm.visits import selectors
