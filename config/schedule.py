@@ -70,6 +70,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Archived complaints are kept one year (important ones indefinitely); purge the expired ones with a record (PIPL, DESIGN 3.4).",
     ),
     ScheduledJob(
+        name="anonymise_stale_prospects",
+        func="crm.privacy.jobs.anonymise_stale_prospects",
+        every=timedelta(days=1),
+        why="Prospects (no deal) with no activity for PROSPECT_RETENTION_MONTHS are anonymised like an erasure, with a ledger row and a RetentionRun (PIPL art. 19).",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -87,6 +87,18 @@ _CASEWORK_EXPORT = ("complaints.export_consultations", "complaints.export_issues
 # 投诉分析报告 (monthly, crm.complaints.analysis): 客服中心主任, 管理层, 市场专员 and
 # administrators (DESIGN 3.7); 市场专员 reads the figures without the complaint list.
 _COMPLAINTS_REPORT = ("complaints.view_complaint_report",)
+# 个人信息申请 (crm.privacy, PIPL 44–47): 客服中心主任 registers and handles requests and
+# carries out erasures; 行政主管 reads them (supervision); administrators do everything,
+# set legal holds and read the erasure ledger and the retention runs.
+_PRIVACY_READ = ("privacy.view_datasubjectrequest",)
+_PRIVACY_WORK = (*_PRIVACY_READ, "privacy.add_datasubjectrequest", "privacy.change_datasubjectrequest")
+_PRIVACY_ADMIN = (
+    *_PRIVACY_WORK,
+    "privacy.erase_customer",
+    "privacy.add_legalhold",
+    "privacy.view_erasurerecord",
+    "privacy.view_retentionrun",
+)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -161,11 +173,20 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_MEDIA_WORK,
             *_CASEWORK_EXPORT,
             *_COMPLAINTS_REPORT,
+            *_PRIVACY_WORK,
+            "privacy.erase_customer",
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
         Scope.COMPANY,
-        (*_VIEW, "customers.view_audit", "customers.export_customers", *_VISITS_READ, "visits.export_visits"),
+        (
+            *_VIEW,
+            "customers.view_audit",
+            "customers.export_customers",
+            *_VISITS_READ,
+            "visits.export_visits",
+            *_PRIVACY_READ,
+        ),
     ),
     Role.ANALYST: RoleSpec(
         Scope.COMPANY,
@@ -215,6 +236,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "projects.add_building",
             "projects.change_building",
             "core.add_calendaryear",  # 工作日历: next year's holidays (crm.core.views)
+            *_PRIVACY_ADMIN,
             *_CARE_WORK,
             *_CARE_RESEND,
             *_CARE_APPROVE,
