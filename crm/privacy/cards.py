@@ -45,4 +45,4 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
         Stat("privacy_due", "3个工作日内到期", counts["due"], list_url("due"), warn=counts["due"] > 0),
         Stat("privacy_overdue", "已超期", counts["overdue"], list_url("overdue"), warn=counts["overdue"] > 0),
     )
-    return [Card("privacy", title="个人信息申请", stats=stats, order=30, half=True)]
+    return [Card("privacy", title="个人信息申请", stats=stats, order=30)]
