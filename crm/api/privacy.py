@@ -88,7 +88,9 @@ class RequestViewSet(
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> QuerySet[DataSubjectRequest]:
-        return selectors.requests_visible_to(staff(self.request)).select_related("customer").order_by("deadline_on", "id")
+        return (
+            selectors.requests_visible_to(staff(self.request)).select_related("customer").order_by("deadline_on", "id")
+        )
 
     @extend_schema(summary="受理个人信息申请", request=RequestCreateSerializer, responses={201: RequestSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

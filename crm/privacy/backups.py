@@ -120,13 +120,15 @@ def replay_ledger(rows: list[dict[str, Any]], *, now: datetime) -> int:
         customer = Customer.objects.filter(pk=row["customer_pk"], number=row["customer_number"]).first()
         if customer is None:
             continue
-        if customer.name == erasure.ERASED_NAME and not erasure.customer_mobiles(customer) and erasure.is_erased(customer.pk):
+        if (
+            customer.name == erasure.ERASED_NAME
+            and not erasure.customer_mobiles(customer)
+            and erasure.is_erased(customer.pk)
+        ):
             continue
         record = ErasureRecord(**{k: row[k] for k in LEDGER_FIELDS if k != "erased_at"})
         record.erased_at = parse_datetime(row["erased_at"]) or now
-        erasure.anonymise_customer(
-            customer, actor=None, reason=record.reason, kind=record.kind, now=now, replay=record
-        )
+        erasure.anonymise_customer(customer, actor=None, reason=record.reason, kind=record.kind, now=now, replay=record)
         replayed += 1
     return replayed
 

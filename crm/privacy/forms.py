@@ -10,8 +10,8 @@ from crm.privacy.models import DataSubjectRequest, ReceivedVia, RequestKind
 
 
 class RequestForm(forms.Form):
-    kind = forms.ChoiceField(label="申请类型", choices=[("", "请选择")] + list(RequestKind.choices))
-    received_via = forms.ChoiceField(label="受理渠道", choices=[("", "请选择")] + list(ReceivedVia.choices))
+    kind = forms.ChoiceField(label="申请类型", choices=[("", "请选择"), *list(RequestKind.choices)])
+    received_via = forms.ChoiceField(label="受理渠道", choices=[("", "请选择"), *list(ReceivedVia.choices)])
     received_on = forms.DateField(label="受理日期", widget=forms.DateInput(attrs={"type": "date"}))
     identity_check = forms.CharField(
         label="身份核验",
@@ -32,10 +32,15 @@ class FilterForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部状态"), ("open", "未办结"), ("due", "3个工作日内到期"), ("overdue", "已超期")]
-        + list(DataSubjectRequest.Status.choices),
+        choices=[
+            ("", "全部状态"),
+            ("open", "未办结"),
+            ("due", "3个工作日内到期"),
+            ("overdue", "已超期"),
+            *list(DataSubjectRequest.Status.choices),
+        ],
     )
-    kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型")] + list(RequestKind.choices))
+    kind = forms.ChoiceField(label="类型", required=False, choices=[("", "全部类型"), *list(RequestKind.choices)])
 
 
 class HoldForm(forms.Form):

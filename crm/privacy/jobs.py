@@ -41,9 +41,12 @@ def prospect_cutoff(now: datetime) -> datetime:
 
 def stale_prospects(now: datetime) -> list[int]:
     cutoff = prospect_cutoff(now)
-    latest_event = TimelineEvent.objects.filter(customer=OuterRef("pk")).values("customer").annotate(
-        latest=Max("occurred_at")
-    ).values("latest")
+    latest_event = (
+        TimelineEvent.objects.filter(customer=OuterRef("pk"))
+        .values("customer")
+        .annotate(latest=Max("occurred_at"))
+        .values("latest")
+    )
     qs = (
         Customer.objects.filter(merged_into__isnull=True)
         .exclude(Exists(Deal.objects.filter(customer=OuterRef("pk"))))
@@ -89,4 +92,3 @@ def anonymise_stale_prospects(*, now: datetime, limit: int = 500) -> int:
             run.note = f"本次处理上限 {limit} 位，其余下次继续"
         run.save()
     return done
-

@@ -50,9 +50,7 @@ class DataSubjectRequest(models.Model):
 
     company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+", verbose_name="公司")
     number = models.CharField("申请编号", max_length=20, unique=True)
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="+", verbose_name="客户"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+", verbose_name="客户")
     kind = models.CharField("申请类型", max_length=10, choices=RequestKind.choices)
     received_via = models.CharField("受理渠道", max_length=10, choices=ReceivedVia.choices)
     received_on = models.DateField("受理日期")
@@ -97,9 +95,7 @@ class LegalHold(models.Model):
     """A legal hold (诉讼保全, 监管要求, 法定保存期): while active, erasure restricts the
     customer's processing instead of deleting (PIPL art. 47 para. 2)."""
 
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name="客户"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name="客户")
     reason = models.CharField("依据", max_length=200)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="设置人"

@@ -173,8 +173,16 @@ def erase_for_request(request: DataSubjectRequest, *, actor: User, now: datetime
         customer = Customer.objects.get(pk=request.customer_id)
         hold = active_hold(customer)
         if hold is not None:
-            record = restrict_customer(customer, actor=actor, reason=f"法律保留：{hold.reason}", now=now, request=request)
-            _move(request, Status.RESTRICTED, actor=actor, outcome=f"因法律保留（{hold.reason}）仅限制处理，未删除", now=now)
+            record = restrict_customer(
+                customer, actor=actor, reason=f"法律保留：{hold.reason}", now=now, request=request
+            )
+            _move(
+                request,
+                Status.RESTRICTED,
+                actor=actor,
+                outcome=f"因法律保留（{hold.reason}）仅限制处理，未删除",
+                now=now,
+            )
             return record
         outcome = erasure.anonymise_customer(
             customer, actor=actor, reason=f"客户申请 {request.number}", now=now, request=request
@@ -218,7 +226,12 @@ def set_legal_hold(customer: Customer, *, actor: User, reason: str, now: datetim
         raise DomainError("该客户已有生效的法律保留")
     hold = LegalHold.objects.create(customer=customer, reason=reason[:200], set_by=actor, set_at=now)
     audit.log(
-        audit.AuditLog.Action.UPDATE, actor=actor, target=hold, customer_id=customer.pk, summary="设置法律保留", reason=reason
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=hold,
+        customer_id=customer.pk,
+        summary="设置法律保留",
+        reason=reason,
     )
     return hold
 
@@ -232,12 +245,16 @@ def release_legal_hold(hold: LegalHold, *, actor: User, now: datetime) -> LegalH
     hold.released_at = now
     hold.released_by = actor
     hold.save(update_fields=["released_at", "released_by"])
-    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=hold, customer_id=hold.customer_id, summary="解除法律保留")
+    audit.log(
+        audit.AuditLog.Action.UPDATE, actor=actor, target=hold, customer_id=hold.customer_id, summary="解除法律保留"
+    )
     return hold
 
 
 def request_fields(form_data: dict[str, Any]) -> dict[str, Any]:
-    return {k: form_data[k] for k in ("kind", "received_via", "identity_check", "received_on", "details") if k in form_data}
+    return {
+        k: form_data[k] for k in ("kind", "received_via", "identity_check", "received_on", "details") if k in form_data
+    }
 
 
 def produce_copy(request: DataSubjectRequest, *, actor: User, fmt: str, ip: str | None = None) -> bytes:

@@ -63,7 +63,9 @@ def request_new(request: AuthedHttpRequest, customer_pk: int) -> HttpResponse:
     return render(request, "privacy/form.html", {"form": form, "customer": customer}, status=status)
 
 
-def _detail(request: AuthedHttpRequest, dsr: DataSubjectRequest, outcome: OutcomeForm | None = None) -> dict[str, object]:
+def _detail(
+    request: AuthedHttpRequest, dsr: DataSubjectRequest, outcome: OutcomeForm | None = None
+) -> dict[str, object]:
     user = request.user
     return {
         "r": dsr,
@@ -136,7 +138,9 @@ def hold_set(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = HoldForm(request.POST)
     if form.is_valid():
         try:
-            services.set_legal_hold(dsr.customer, actor=request.user, reason=form.cleaned_data["reason"], now=timezone.now())
+            services.set_legal_hold(
+                dsr.customer, actor=request.user, reason=form.cleaned_data["reason"], now=timezone.now()
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -125,10 +125,8 @@ def concrete(route: Route, ids: tuple[int, ...]) -> list[str]:
 
 def body_text(response: HttpResponse) -> str:
     """What a person would read in the response: the body, and the text of an .xlsx inside it."""
-    if getattr(response, "streaming", False):
-        raw = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    else:
-        raw = response.content
+    streaming = getattr(response, "streaming", False)
+    raw = b"".join(response.streaming_content) if streaming else response.content  # type: ignore[attr-defined]
     text = raw.decode("utf-8", "replace")
     if raw[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(raw)) as book:

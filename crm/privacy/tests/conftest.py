@@ -38,8 +38,12 @@ class World:
 @pytest.fixture
 def world(make_customer, consultant: User, service: User, project, company) -> World:
     customer = make_customer(NAME, mobile=MOBILE, mobile2=MOBILE2, id_number=ID_NUMBER, notes="喜欢安静，住在幸福路8号")
-    customer_services.update_profile(customer, actor=consultant, address="幸福路8号", employer="某某科技", health="高血压")
-    family = customer_services.add_family_member(customer, actor=consultant, relation="spouse", name="配偶甲", mobile="13600001111")
+    customer_services.update_profile(
+        customer, actor=consultant, address="幸福路8号", employer="某某科技", health="高血压"
+    )
+    family = customer_services.add_family_member(
+        customer, actor=consultant, relation="spouse", name="配偶甲", mobile="13600001111"
+    )
     customer_services.add_note(customer, actor=consultant, text=f"{NAME}来电询问，手机{MOBILE}")
     complaint_services.ensure_default_categories(company)
     category = Category.objects.get(company=company, name="服务质量")

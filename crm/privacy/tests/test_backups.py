@@ -41,7 +41,8 @@ def _round_trip(tmp_path: Path, world, director, make_customer, suffix: str) -> 
     assert not Customer.objects.filter(name="备份后新增").exists()
     # … and the erasure made after the backup was replayed from the ledger.
     customer = Customer.objects.get(pk=world.customer.pk)
-    assert customer.name == erasure.ERASED_NAME and customer.mobile != MOBILE
+    assert customer.name == erasure.ERASED_NAME
+    assert customer.mobile != MOBILE
     assert not Customer.objects.filter(name=NAME).exists()
     assert ErasureRecord.objects.filter(customer_pk=customer.pk).count() == 1
     differing = {k: (before[k], after[k]) for k in before if before[k] != after[k]}

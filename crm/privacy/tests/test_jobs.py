@@ -40,7 +40,8 @@ def test_stale_prospects_are_anonymised_and_the_run_is_recorded(make_customer, u
     for kept in (active, owner, held):
         assert Customer.objects.get(pk=kept.pk).name == kept.name
     record = ErasureRecord.objects.get(customer_pk=stale.pk)
-    assert record.kind == "retention" and record.erased_by is None
+    assert record.kind == "retention"
+    assert record.erased_by is None
     run = RetentionRun.objects.get()
     assert (run.examined, run.anonymised, run.held) == (2, 1, 1)
     # A second run finds nothing more to do and says so.

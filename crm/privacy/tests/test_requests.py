@@ -23,19 +23,25 @@ pytestmark = pytest.mark.django_db
 
 
 def make_request(world, actor, kind="erase", **kw):
-    fields = {"received_via": "visit", "identity_check": "到访出示身份证原件，核对无误", "received_on": date(2026, 11, 16)}
+    fields = {
+        "received_via": "visit",
+        "identity_check": "到访出示身份证原件，核对无误",
+        "received_on": date(2026, 11, 16),
+    }
     return services.create_request(world.customer, actor=actor, kind=kind, now=NOW, **(fields | kw))
 
 
 def test_the_deadline_is_15_working_days_on_the_work_calendar(world, director):
     request = make_request(world, director)
     # Monday 2026-11-16 + 15 working days: Monday 2026-12-07.
-    assert request.deadline_on == date(2026, 12, 7) and not request.deadline_is_estimate
+    assert request.deadline_on == date(2026, 12, 7)
+    assert not request.deadline_is_estimate
 
 
 def test_a_deadline_in_a_year_without_calendar_is_an_early_estimate():
     deadline, estimate = services.deadline_for(date(2027, 3, 1))
-    assert estimate and deadline == date(2027, 3, 16)
+    assert estimate
+    assert deadline == date(2027, 3, 16)
 
 
 @pytest.mark.parametrize(
@@ -56,8 +62,10 @@ def test_erasure_request_anonymises_and_closes_with_a_ledger_row(world, director
     request = make_request(world, director, details=f"请删除{NAME}的全部信息")
     record = services.erase_for_request(request, actor=director, now=NOW)
     request.refresh_from_db()
-    assert request.status == DataSubjectRequest.Status.COMPLETED and request.details == ""
-    assert record.kind == "request" and record.request == request
+    assert request.status == DataSubjectRequest.Status.COMPLETED
+    assert request.details == ""
+    assert record.kind == "request"
+    assert record.request == request
     assert Customer.objects.get(pk=world.customer.pk).name == "已注销客户"
     with pytest.raises(DomainError, match="已办结"):
         services.erase_for_request(request, actor=director, now=NOW)
@@ -74,7 +82,8 @@ def test_a_legal_hold_restricts_instead_of_erasing(world, director, admin_user):
     assert request.status == DataSubjectRequest.Status.RESTRICTED
     assert record.kind == ErasureRecord.Kind.RESTRICT
     assert customer.name == NAME  # kept, only restricted
-    assert customer.has_opted_out and customer.is_archived
+    assert customer.has_opted_out
+    assert customer.is_archived
 
 
 def test_only_who_may_erase_can_erase(world, director, supervisor):
@@ -86,19 +95,23 @@ def test_only_who_may_erase_can_erase(world, director, supervisor):
 def test_the_copy_holds_every_section_and_masks_the_id_number(world, director):
     request = make_request(world, director, kind="copy")
     data = json.loads(services.produce_copy(request, actor=director, fmt="json"))
-    assert data["客户"]["姓名"] == NAME and data["客户"]["手机号"] == MOBILE
+    assert data["客户"]["姓名"] == NAME
+    assert data["客户"]["手机号"] == MOBILE
     assert {"客户信息档案", "家庭成员", "投诉", "回访", "短信", "客户动态"} <= set(data)
     text = json.dumps(data, ensure_ascii=False)
-    assert ID_NUMBER not in text and ID_NUMBER[-4:] in text
+    assert ID_NUMBER not in text
+    assert ID_NUMBER[-4:] in text
     rows = list(csv.reader(io.StringIO(services.produce_copy(request, actor=director, fmt="csv").decode("utf-8-sig"))))
-    assert rows[0] == ["类别", "序号", "项目", "内容"] and ["客户", "1", "姓名", NAME] in rows
+    assert rows[0] == ["类别", "序号", "项目", "内容"]
+    assert ["客户", "1", "姓名", NAME] in rows
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, customer_id=world.customer.pk).count() == 2
 
 
 def test_pages_register_act_and_download(world, director, login):
     client = login(director)
     response = client.post(reverse("privacy:new", args=[world.customer.pk]), {"kind": "copy", "received_via": "visit"})
-    assert response.status_code == 400 and "身份" in response.content.decode()  # kept the choice, asked for the check
+    assert response.status_code == 400
+    assert "身份" in response.content.decode()
     assert 'value="visit" selected' in response.content.decode()
     response = client.post(
         reverse("privacy:new", args=[world.customer.pk]),
@@ -108,7 +121,8 @@ def test_pages_register_act_and_download(world, director, login):
     assert response.status_code == 302
     assert f"{request.number}</a>" in client.get(reverse("privacy:list")).content.decode()
     download = client.post(reverse("privacy:copy", args=[request.pk, "csv"]))
-    assert download.status_code == 200 and NAME in download.content.decode("utf-8-sig")
+    assert download.status_code == 200
+    assert NAME in download.content.decode("utf-8-sig")
     response = client.post(reverse("privacy:action", args=[request.pk, "complete"]), {"outcome": "已当面交付副本"})
     assert response.status_code == 302
     request.refresh_from_db()
@@ -119,7 +133,8 @@ def test_the_erase_button_needs_the_confirmation(world, director, login):
     request = make_request(world, director)
     client = login(director)
     response = client.post(reverse("privacy:action", args=[request.pk, "erase"]))
-    assert response.status_code == 400 and "请勾选确认" in response.content.decode()
+    assert response.status_code == 400
+    assert "请勾选确认" in response.content.decode()
     assert client.post(reverse("privacy:action", args=[request.pk, "erase"]), {"confirm": "1"}).status_code == 302
     assert Customer.objects.get(pk=world.customer.pk).name == "已注销客户"
 
@@ -155,8 +170,11 @@ def test_api_registers_lists_and_copies(world, director, login):
     pk = response.json()["id"]
     assert client.get("/api/privacy/requests/").json()["results"][0]["id"] == pk
     copy = client.post(f"/api/privacy/requests/{pk}/copy/")
-    assert copy.status_code == 200 and copy.json()["客户"]["姓名"] == NAME
-    bad = client.post("/api/privacy/requests/", {"customer": world.customer.pk, "kind": "erase"}, content_type="application/json")
+    assert copy.status_code == 200
+    assert copy.json()["客户"]["姓名"] == NAME
+    bad = client.post(
+        "/api/privacy/requests/", {"customer": world.customer.pk, "kind": "erase"}, content_type="application/json"
+    )
     assert bad.status_code == 400
 
 
@@ -166,4 +184,6 @@ def test_the_workbench_card_counts_requests_due_soon(world, director):
     make_request(world, director, received_on=timezone.localdate() - timedelta(days=30))
     card = workbench_cards(director, today=timezone.localdate())[0]
     stats = {s.key: s.value for s in card.stats}
-    assert stats["privacy_open"] == 1 and stats["privacy_overdue"] == 1 and stats["privacy_due"] == 1
+    assert stats["privacy_open"] == 1
+    assert stats["privacy_overdue"] == 1
+    assert stats["privacy_due"] == 1

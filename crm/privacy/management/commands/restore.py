@@ -28,7 +28,9 @@ class Command(BaseCommand):
             raise CommandError(f"备份文件不存在：{path}")
         if not options["yes"] and input("当前数据库将被备份覆盖，输入 yes 继续：").strip() != "yes":
             raise CommandError("已取消")
-        result = backups.restore(path, now=timezone.now(), ledger=Path(options["ledger"]) if options["ledger"] else None)
+        result = backups.restore(
+            path, now=timezone.now(), ledger=Path(options["ledger"]) if options["ledger"] else None
+        )
         self.stdout.write(
             f"restored {path}; erasure ledger: {result.ledger_rows} rows, {result.replayed} customers erased again"
         )
