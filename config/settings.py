@@ -228,6 +228,8 @@ SPECTACULAR_SETTINGS = {
         # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
+        # 个人信息申请's kind (查阅/复制/更正/删除), beside an import's kind.
+        "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
     },
 }
 
