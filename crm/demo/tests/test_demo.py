@@ -36,7 +36,10 @@ def test_demo_customers_have_valid_unique_mobiles_and_deals_at_every_milestone(d
     mobiles = list(Customer.objects.values_list("mobile", flat=True))
     assert len(mobiles) == 200
     assert len(set(mobiles)) == 200
-    assert all(normalize_mobile(m) == m for m in mobiles)
+    # The demo's one erased customer (crm.demo.privacy) keeps a placeholder with no digit.
+    erased = [m for m in mobiles if not m[0].isdigit()]
+    assert len(erased) == 1
+    assert all(normalize_mobile(m) == m for m in mobiles if m not in erased)
     deals = Deal.objects.all()
     assert deals.filter(contracted_on__isnull=True).exists()
     assert deals.filter(contracted_on__isnull=False, delivered_on__isnull=True).exists()
@@ -105,3 +108,13 @@ def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(dem
     assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
     assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
     assert PurgeRecord.objects.count() == 1
+
+
+def test_demo_has_privacy_requests_an_erasure_and_a_retention_run(demo_world):
+    from crm.privacy.models import DataSubjectRequest, ErasureRecord, RetentionRun
+
+    assert set(DataSubjectRequest.objects.values_list("kind", flat=True)) == {"copy", "correct", "erase"}
+    assert DataSubjectRequest.objects.filter(status="completed", kind="erase").count() == 1
+    record = ErasureRecord.objects.get()
+    assert Customer.objects.get(pk=record.customer_pk).name == "已注销客户"
+    assert RetentionRun.objects.count() == 1
