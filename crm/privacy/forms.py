@@ -12,7 +12,7 @@ from crm.privacy.models import DataSubjectRequest, ReceivedVia, RequestKind
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(label="申请类型", choices=[("", "请选择"), *list(RequestKind.choices)])
     received_via = forms.ChoiceField(label="受理渠道", choices=[("", "请选择"), *list(ReceivedVia.choices)])
-    received_on = forms.DateField(label="受理日期", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label="受理日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     identity_check = forms.CharField(
         label="身份核验",
         max_length=200,
