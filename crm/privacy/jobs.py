@@ -10,10 +10,10 @@ Each run writes one ``RetentionRun`` per company it looked at.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef
 from django.db.models.functions import Coalesce, Greatest
 
 from crm.accounts.models import Company
@@ -92,3 +92,38 @@ def anonymise_stale_prospects(*, now: datetime, limit: int = 500) -> int:
             run.note = f"本次处理上限 {limit} 位，其余下次继续"
         run.save()
     return done
+
+
+COMPLAINT_JOB = "purge_expired_complaints"
+
+
+def purge_expired_complaints(*, now: datetime) -> int:
+    """Complaint retention (crm.complaints.retention: archived complaints kept one year,
+    important ones indefinitely), run through here so that it, too, leaves a RetentionRun
+    per company: how many complaints were due and how many were purged (each with its own
+    PurgeRecord, as before)."""
+    from crm.complaints.jobs import purge_expired_complaints as purge
+    from crm.complaints.models import PurgeRecord
+
+    cutoff = now - timedelta(days=int(getattr(settings, "COMPLAINT_RETENTION_DAYS", 365)))
+    purged = purge(now=now)
+    # The records this run wrote carry its moment as their purge time.
+    by_company = dict(
+        PurgeRecord.objects.filter(purged_at=now)
+        .values("company_id")
+        .annotate(n=Count("pk"))
+        .values_list("company_id", "n")
+    )
+    for company_id in Company.objects.values_list("pk", flat=True):
+        count = by_company.get(company_id, 0)
+        RetentionRun.objects.create(
+            company_id=company_id,
+            job=COMPLAINT_JOB,
+            started_at=now,
+            finished_at=now,
+            cutoff_at=cutoff,
+            examined=count,
+            anonymised=count,
+            note=f"清除归档满{settings.COMPLAINT_RETENTION_DAYS}天的投诉 {count} 件（不含重要投诉）",
+        )
+    return purged

@@ -47,3 +47,15 @@ def test_stale_prospects_are_anonymised_and_the_run_is_recorded(make_customer, u
     # A second run finds nothing more to do and says so.
     assert jobs.anonymise_stale_prospects(now=LATER) == 0
     assert RetentionRun.objects.latest("id").anonymised == 0
+
+
+def test_complaint_retention_records_its_run(world):
+    from crm.complaints.models import Complaint, PurgeRecord
+
+    Complaint.objects.filter(pk=world.complaint.pk).update(
+        status=Complaint.Status.ARCHIVED, archived_at=LATER - timedelta(days=400)
+    )
+    assert jobs.purge_expired_complaints(now=LATER) == 1
+    assert PurgeRecord.objects.count() == 1
+    run = RetentionRun.objects.get(job=jobs.COMPLAINT_JOB)
+    assert (run.company_id, run.anonymised) == (world.customer.company_id, 1)
