@@ -21,7 +21,9 @@ Steps of ``anonymise_customer`` (one transaction, the customer row locked):
 3. open messages cancelled (crm.care.services.cancel_open_messages): none can be sent;
 4. audit rows about the customer keep who, when and what kind of action, but lose the
    summary, diff and reason (they quote names and numbers);
-5. one ``ErasureRecord`` (the ledger): customer number, when, who, why, rows changed.
+5. one ``ErasureRecord`` (the ledger): customer number, when, who, why, rows changed;
+6. duplicates merged into the customer (archived copies of the same person) the same way,
+   each with its own ledger row.
 """
 
 from __future__ import annotations
@@ -430,6 +432,9 @@ def anonymise_customer(
             reason=reason,
         )
         transaction.on_commit(_deleter(files))
+        # Duplicates merged into this record are archived copies of the same person.
+        for source in Customer.objects.filter(merged_into=customer).exclude(name=ERASED_NAME):
+            anonymise_customer(source, actor=actor, reason=reason, kind=kind, now=now)
     return Outcome(record, rows)
 
 

@@ -152,3 +152,14 @@ def test_every_planned_field_exists():
         model = erasure.model_of(rule)
         for name in (*erasure.rule_fields(rule), *rule.copy_fields, *rule.mobiles):
             model._meta.get_field(name)
+
+
+def test_duplicates_merged_into_the_customer_are_erased_too(world, director, make_customer):
+    from crm.customers.services import merge_customers
+
+    duplicate = make_customer(NAME, mobile="13811112222")
+    merge_customers(world.customer, duplicate, actor=director)
+    erasure.anonymise_customer(world.customer, actor=director, reason="客户申请", now=NOW)
+    duplicate.refresh_from_db()
+    assert duplicate.name == erasure.ERASED_NAME and "13811112222" not in table_text()
+    assert ErasureRecord.objects.filter(customer_pk=duplicate.pk).count() == 1
