@@ -25,7 +25,8 @@ from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.numbering import reserve
 from crm.customers import services as customer_services
-from crm.customers.models import ArchiveReason, Customer
+from crm.customers import timeline
+from crm.customers.models import ArchiveReason, Customer, TimelineEvent
 from crm.lib.dates import local_day
 from crm.lib.workcalendar import CalendarUnknown
 from crm.privacy import erasure
@@ -104,13 +105,9 @@ def create_request(
         created_at=now,
         updated_at=now,
     )
-    audit.log(
-        audit.AuditLog.Action.CREATE,
-        actor=actor,
-        target=request,
-        customer_id=customer.pk,
-        summary=f"受理个人信息{request.get_kind_display()}申请 {request.number}，期限 {deadline:%Y-%m-%d}",
-    )
+    summary = f"受理个人信息{request.get_kind_display()}申请 {request.number}，期限 {deadline:%Y-%m-%d}"
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=request, customer_id=customer.pk, summary=summary)
+    timeline.record(customer, TimelineEvent.Kind.PRIVACY, summary, actor=actor, at=now, source=request)
     return request
 
 
@@ -126,13 +123,9 @@ def _move(request: DataSubjectRequest, to: str, *, actor: User, outcome: str, no
     if to not in DataSubjectRequest.OPEN:
         locked.closed_at = now
     locked.save()
-    audit.log(
-        audit.AuditLog.Action.UPDATE,
-        actor=actor,
-        target=locked,
-        customer_id=locked.customer_id,
-        summary=f"个人信息申请 {locked.number}：{Status(before).label} → {Status(to).label}",
-    )
+    summary = f"个人信息{locked.get_kind_display()}申请 {locked.number}：{Status(before).label} → {Status(to).label}"
+    audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=locked, customer_id=locked.customer_id, summary=summary)
+    timeline.record(locked.customer_id, TimelineEvent.Kind.PRIVACY, summary, actor=actor, at=now, source=locked)
     return locked
 
 

@@ -187,3 +187,15 @@ def test_the_workbench_card_counts_requests_due_soon(world, director):
     assert stats["privacy_open"] == 1
     assert stats["privacy_overdue"] == 1
     assert stats["privacy_due"] == 1
+
+
+def test_the_request_shows_on_the_customers_timeline(world, director):
+    from crm.customers.models import TimelineEvent
+
+    request = make_request(world, director, kind="copy")
+    services.complete_request(request, actor=director, outcome="已交付副本", now=NOW)
+    summaries = list(
+        TimelineEvent.objects.filter(customer=world.customer, kind="privacy").values_list("summary", flat=True)
+    )
+    assert len(summaries) == 2
+    assert all(request.number in s for s in summaries)
