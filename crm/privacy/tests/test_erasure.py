@@ -164,3 +164,12 @@ def test_duplicates_merged_into_the_customer_are_erased_too(world, director, mak
     assert duplicate.name == erasure.ERASED_NAME
     assert "13811112222" not in table_text()
     assert ErasureRecord.objects.filter(customer_pk=duplicate.pk).count() == 1
+
+
+def test_an_erased_customer_cannot_be_restored(world, director):
+    from crm.core.errors import DomainError
+    from crm.customers.services import restore_customer
+
+    erasure.anonymise_customer(world.customer, actor=director, reason="客户申请", now=NOW)
+    with pytest.raises(DomainError, match="不能恢复"):
+        restore_customer(Customer.objects.get(pk=world.customer.pk), actor=director)
