@@ -199,3 +199,33 @@ def test_the_request_shows_on_the_customers_timeline(world, director):
     )
     assert len(summaries) == 2
     assert all(request.number in s for s in summaries)
+
+
+def test_refusing_needs_a_reason_and_keeps_what_was_typed(world, director, login):
+    request = make_request(world, director, kind="access")
+    client = login(director)
+    response = client.post(reverse("privacy:action", args=[request.pk, "refuse"]), {"outcome": ""})
+    assert response.status_code == 400
+    assert "必填" in response.content.decode()
+    response = client.post(reverse("privacy:action", args=[request.pk, "erase"]), {"outcome": "草稿", "confirm": "1"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "只有删除申请可以执行删除" in body
+    assert "草稿" in body
+
+
+def test_the_ledger_and_runs_are_for_administrators(world, director, admin_user, login):
+    from crm.privacy import jobs
+
+    services.erase_for_request(make_request(world, director), actor=director, now=NOW)
+    jobs.anonymise_stale_prospects(now=NOW)
+    client = login(admin_user)
+    ledger = client.get(reverse("privacy:erasures")).content.decode()
+    assert world.customer.number in ledger
+    assert NAME not in ledger
+    runs = client.get(reverse("privacy:runs"))
+    assert runs.status_code == 200
+    assert "保存期限任务还没有运行" not in runs.content.decode()
+    client = login(director)
+    assert client.get(reverse("privacy:erasures")).status_code == 403
+    assert client.get(reverse("privacy:runs")).status_code == 403
