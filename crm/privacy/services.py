@@ -13,6 +13,7 @@ Rules enforced here:
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ ERASE = "privacy.erase_customer"
 HOLD = "privacy.add_legalhold"
 
 Status = DataSubjectRequest.Status
+_ID_NUMBER = re.compile(r"\d{15}|\d{17}[\dXx]")
 
 
 def deadline_for(received_on: date) -> tuple[date, bool]:
@@ -78,6 +80,9 @@ def create_request(
     identity_check = (identity_check or "").strip()
     if not identity_check:
         raise DomainError("请写明如何核验申请人是客户本人", field="identity_check")
+    if _ID_NUMBER.search(identity_check):
+        # The request is kept after an erasure (proof of the answer): no ID number in it.
+        raise DomainError("请只写核验方式，不要填写证件号码", field="identity_check")
     if received_on > local_day(now):
         raise DomainError("受理日期不能晚于今天", field="received_on")
     if erasure.is_erased(customer.pk):

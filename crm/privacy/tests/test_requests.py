@@ -51,6 +51,7 @@ def test_a_deadline_in_a_year_without_calendar_is_an_early_estimate():
         ({"kind": "other"}, "申请类型"),
         ({"received_on": date(2026, 12, 1)}, "不能晚于今天"),
         ({"kind": "correct", "details": ""}, "更正"),
+        ({"identity_check": f"核对身份证 {ID_NUMBER}"}, "不要填写证件号码"),
     ],
 )
 def test_a_request_missing_what_it_needs_is_refused_in_chinese(world, director, kw, message):
