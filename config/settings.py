@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "crm.complaints",
     "crm.visits",
     "crm.service",
+    "crm.privacy",
     "crm.api",
     "crm.workbench",
     "crm.demo",
@@ -229,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
+        # 个人信息申请's kind (查阅/复制/更正/删除), beside an import's kind.
+        "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
     },
 }
 
@@ -309,6 +312,12 @@ COMPLAINT_REPEAT_WINDOW_DAYS = env_int("COMPLAINT_REPEAT_WINDOW_DAYS", 90)
 # Complaints: archived complaints are purged this many days after archiving (one year by
 # company policy, DESIGN 3.4); those marked important are kept indefinitely.
 COMPLAINT_RETENTION_DAYS = env_int("COMPLAINT_RETENTION_DAYS", 365)
+
+# Personal information (crm.privacy): data-subject requests are answered within this many
+# working days (PIPL practice: 15); prospects (no deal) with no activity for this many
+# months are anonymised by the retention job.
+PRIVACY_REQUEST_WORKING_DAYS = env_int("PRIVACY_REQUEST_WORKING_DAYS", 15)
+PROSPECT_RETENTION_MONTHS = env_int("PROSPECT_RETENTION_MONTHS", 24)
 
 # Complaint email intake (crm.complaints.mail_intake): the IMAP mailbox polled by the job
 # poll_complaint_mailbox. No host: intake by email is off. The mails become complaints of

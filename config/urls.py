@@ -24,6 +24,7 @@ urlpatterns = [
     path("sms/", include("crm.care.urls")),
     path("complaints/", include("crm.complaints.urls")),
     path("visits/", include("crm.visits.urls")),
+    path("privacy/", include("crm.privacy.urls")),
     # The public complaint page and its status page (no login).
     path("tousu/", include("crm.complaints.public_urls")),
     path("service/", include("crm.service.urls")),

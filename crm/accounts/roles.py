@@ -113,6 +113,18 @@ _GIFTS_DIRECT = (
 _INSPECT_READ = ("service.view_inspection",)
 _INSPECT_WORK = (*_INSPECT_READ, "service.add_inspection", "service.handle_finding")
 _INSPECT_DIRECT = (*_INSPECT_WORK, "service.export_inspection")
+# 个人信息申请 (crm.privacy, PIPL 44–47): 客服中心主任 registers and handles requests and
+# carries out erasures; 行政主管 reads them (supervision); administrators do everything,
+# set legal holds and read the erasure ledger and the retention runs.
+_PRIVACY_READ = ("privacy.view_datasubjectrequest",)
+_PRIVACY_WORK = (*_PRIVACY_READ, "privacy.add_datasubjectrequest", "privacy.change_datasubjectrequest")
+_PRIVACY_ADMIN = (
+    *_PRIVACY_WORK,
+    "privacy.erase_customer",
+    "privacy.add_legalhold",
+    "privacy.view_erasurerecord",
+    "privacy.view_retentionrun",
+)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -201,6 +213,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_DIRECT,
             *_INSPECT_DIRECT,
+            *_PRIVACY_WORK,
+            "privacy.erase_customer",
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -219,6 +233,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_READ,
             "service.handle_finding",
             "service.export_inspection",
+            *_PRIVACY_READ,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -275,6 +290,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "projects.add_building",
             "projects.change_building",
             "core.add_calendaryear",  # 工作日历: next year's holidays (crm.core.views)
+            *_PRIVACY_ADMIN,
             *_CARE_WORK,
             *_CARE_RESEND,
             *_CARE_APPROVE,

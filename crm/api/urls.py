@@ -4,7 +4,19 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, casework, complaint_reports, complaints, integrations, io, notifications, service, views, visits
+from . import (
+    care,
+    casework,
+    complaint_reports,
+    complaints,
+    integrations,
+    io,
+    notifications,
+    privacy,
+    service,
+    views,
+    visits,
+)
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -31,6 +43,7 @@ router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-s
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
+router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -449,6 +449,7 @@ class TimelineEvent(models.Model):
         CALL = "call", "来电"
         CONSULTATION = "consultation", "咨询"
         REFERRAL = "referral", "老带新"
+        PRIVACY = "privacy", "个人信息申请"
 
     # Indexed by timeline_customer below, which leads with it.
     customer = models.ForeignKey(

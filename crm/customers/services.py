@@ -420,6 +420,9 @@ def archive_customers(customers: Iterable[Customer], *, actor: User, reason: str
 def restore_customer(customer: Customer, *, actor: User) -> Customer:
     if not customer.is_archived or customer.merged_into_id:
         raise DomainError("只有未合并的归档客户可以恢复")
+    if customer.archived_reason == ArchiveReason.REQUEST:
+        # PIPL art. 47: erased or restricted on the customer's request (crm.privacy).
+        raise DomainError("客户要求删除的记录不能恢复")
     customer.is_archived = False
     customer.archived_reason = ""
     customer.archived_note = ""

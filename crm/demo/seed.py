@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crm.accounts.models import Company
-from crm.demo import casework, complaint_mail, complaints, foundation, notifications, public_complaints, service, visits
+from crm.demo import (
+    casework,
+    complaint_mail,
+    complaints,
+    foundation,
+    notifications,
+    privacy,
+    public_complaints,
+    service,
+    visits,
+)
 
 # Steps after the foundation: (name, function taking the company and a seed value).
 STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
@@ -20,6 +30,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
+    ("privacy", privacy.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )

@@ -86,6 +86,13 @@ MENU: tuple[NavItem, ...] = (
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),
+    NavItem(
+        "个人信息申请",
+        "privacy:list",
+        "shield",
+        ("privacy.view_datasubjectrequest",),
+        match=("/privacy/",),
+    ),
     NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",)),
 )
 
