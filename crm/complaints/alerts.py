@@ -34,6 +34,7 @@ from crm.accounts.access import may_see_row
 from crm.accounts.roles import Role, group_name
 from crm.complaints.models import Complaint, ComplaintEvent, CustomerIssue, InboundMail, IssueEscalation
 from crm.core.notifications import notify
+from crm.lib.mobile import mask_numbers_in_text
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -109,7 +110,8 @@ def management_of(company_id: int) -> QuerySet[User]:
 
 
 def _excerpt(text: str) -> str:
-    text = " ".join(text.split())
+    """The start of what someone typed, with mobiles and ID numbers in it masked."""
+    text = mask_numbers_in_text(" ".join(text.split()))
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 

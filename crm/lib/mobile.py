@@ -164,3 +164,14 @@ def normalize_id_number(raw: str) -> str:
     if _ID_CHECK[total % 11] != text[-1]:
         raise InvalidMobile("身份证号校验位不正确")
     return text
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])(\d{17}[0-9Xx]|\d{15})(?![0-9Xx])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(1[3-9]\d{9})(?![0-9])")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Free text with every ID number and mainland mobile in it masked, for places that
+    quote what someone typed (a notification quoting a complaint): 138****5678."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1).upper()), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group(1)), text)

@@ -222,6 +222,33 @@ PLAN: tuple[Rule, ...] = (
     ),
     Rule("visits.visitevent", "回访记录", fields={"note": ""}, customer="", parent=("task", "visits.visittask")),
     Rule("visits.visitissue", "回访问题", fields={"description": REMOVED, "resolution": ""}),
+    Rule("visits.issueevent", "回访问题记录", fields={"note": ""}, customer="", parent=("issue", "visits.visitissue")),
+    Rule(
+        "visits.repair",
+        "报修",
+        fields={"problem": REMOVED},
+        copy=("problem", "contractor", "completed_at"),
+    ),
+    Rule(
+        "service.dutylogentry",
+        "值班记录",
+        fields={"content": REMOVED, "caller_name": ""},
+        customer="customer",
+        company="shift__company",
+        copy=("kind", "at", "content"),
+    ),
+    Rule(
+        "service.giftissue",
+        "礼品发放",
+        fields={"visitor_name": "", "reason": ""},
+        copy=("occasion", "issued_at", "reason"),
+    ),
+    Rule(
+        "service.birthdayentry",
+        "生日名单",
+        delete=True,
+        copy=("name", "relation", "birthday_on"),
+    ),
     Rule(
         "care.outboundmessage",
         "短信",
@@ -244,6 +271,8 @@ NOT_PERSONAL: frozenset[str] = frozenset(
         "privacy.legalhold",  # the legal ground, no personal data
         "care.deliveryreceipt",  # the gateway's status code of a message
         "complaints.mediafinding",  # a public media report a complaint was linked to
+        "visits.issuereminder",  # which day a department or visitor was reminded
+        "service.gifttask",  # a deal's gift to hand over: occasion and dates
     }
 )
 

@@ -266,3 +266,15 @@ def test_memo_spares_phonenumbers(empty_memo, monkeypatch):
     with pytest.raises(InvalidMobile, match="不是有效的手机号"):
         normalize_mobile("1381200000")  # 10 digits: never from the memo
     assert len(calls) == 2
+
+
+def test_numbers_in_free_text_are_masked_and_other_digits_kept():
+    from crm.lib.mobile import mask_numbers_in_text
+
+    text = "王先生13812345678，身份证11010519491231002X，订单号20261206001，电话 021-12345678"
+    masked = mask_numbers_in_text(text)
+    assert "13812345678" not in masked
+    assert "11010519491231002X" not in masked
+    assert "138****5678" in masked
+    assert "20261206001" in masked  # 11 digits, but not a mobile
+    assert "021-12345678" in masked
