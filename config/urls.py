@@ -11,6 +11,12 @@ admin.site.site_header = "EstateCRM 系统设置"
 admin.site.site_title = "EstateCRM"
 admin.site.index_title = "配置管理"
 
+# Chinese error pages (JSON under /api/), crm/core/error_views.py.
+handler400 = "crm.core.error_views.bad_request"
+handler403 = "crm.core.error_views.permission_denied"
+handler404 = "crm.core.error_views.page_not_found"
+handler500 = "crm.core.error_views.server_error"
+
 urlpatterns = [
     path("", workbench_views.workbench, name="workbench"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -27,6 +27,7 @@ from crm.customers.models import Customer, Deal
 from crm.projects.models import Project, Unit
 
 from . import filters
+from .parsers import BoundedJSONParser
 from .scope import UNIT_ORDER, projects_visible_to, units_visible_to
 from .serializers import (
     CustomerCreateSerializer,
@@ -88,7 +89,7 @@ class ObtainTokenView(APIView):
 
     authentication_classes = ()
     permission_classes = (permissions.AllowAny,)
-    parser_classes = (parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser)
+    parser_classes = (BoundedJSONParser, parsers.FormParser, parsers.MultiPartParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
