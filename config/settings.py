@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from crm.lib import instance_secrets
 from crm.lib.env import env_bool, env_int, env_list, env_str
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # 等保 policy: an expired password must be changed before anything else.
+    "crm.accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -134,12 +137,35 @@ AUTHENTICATION_BACKENDS = [
     "crm.accounts.backends.AccessBackend",
 ]
 
-AUTH_PASSWORD_VALIDATORS = [
+# Password policy (crm/accounts/passwords.py, docs/decisions/0021): "asvs" (OWASP ASVS 4.0.3
+# V2.1: at least 12 characters, up to 128, no composition rules, refused when on a list of
+# common passwords; no forced rotation) or "dengbao" (等保 2.0 三级 as commonly audited: at
+# least 8 characters of 3 of the 4 character classes, changed every 90 days).
+PASSWORD_POLICY = env_str("PASSWORD_POLICY", "asvs")
+if PASSWORD_POLICY not in ("asvs", "dengbao"):
+    raise ImproperlyConfigured(f"PASSWORD_POLICY must be asvs or dengbao, got {PASSWORD_POLICY!r}")
+_COMMON_PASSWORDS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "crm.accounts.passwords.ChineseCommonPasswordValidator"},
+    {"NAME": "crm.accounts.passwords.MaximumLengthValidator"},
 ]
+AUTH_PASSWORD_VALIDATORS = (
+    [
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+        *_COMMON_PASSWORDS,
+    ]
+    if PASSWORD_POLICY == "asvs"
+    else [
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+        {"NAME": "crm.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+        *_COMMON_PASSWORDS,
+    ]
+)
+# Days after which a password must be changed (at the next login); 0: never (ASVS 2.1.10).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90 if PASSWORD_POLICY == "dengbao" else 0)
+# Administrators and directors may protect their login with a TOTP app (账号安全).
+TOTP_ISSUER = env_str("TOTP_ISSUER", "EstateCRM")
 
 # Django's CSRF failure page is English and technical (crm/core/error_views.py).
 CSRF_FAILURE_VIEW = "crm.core.error_views.csrf_failure"

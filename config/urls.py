@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crm.accounts import views as accounts_views
 from crm.core import views as core_views
 from crm.workbench import views as workbench_views
 
@@ -20,8 +21,10 @@ handler500 = "crm.core.error_views.server_error"
 urlpatterns = [
     path("", workbench_views.workbench, name="workbench"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),
+    path("login/totp/", accounts_views.totp_login, name="totp_login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("crm.accounts.urls")),
     path("audit/", core_views.audit_log, name="audit_log"),
     path("settings/calendar/", include("crm.core.urls")),
     path("customers/", include("crm.customers.urls")),

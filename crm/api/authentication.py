@@ -2,30 +2,21 @@
 
 A token is valid for API_TOKEN_DAYS after it was issued (``Token.created``); the token
 endpoint replaces an expired one. Tokens are deleted when their user changes password or is
-deactivated (crm.accounts.services.revoke_tokens), or revoked by the user (账号安全) or an
+deactivated (crm.accounts.security), or revoked by the user (账号安全) or an
 administrator (系统设置 → 令牌).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular import authentication as spectacular_auth
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
-
-def token_expires_at(token: Token) -> datetime:
-    created: datetime = token.created
-    return created + timedelta(days=settings.API_TOKEN_DAYS)
-
-
-def token_is_expired(token: Token, *, now: datetime) -> bool:
-    return now >= token_expires_at(token)
+from crm.accounts.security import token_is_expired
 
 
 class ExpiringTokenAuthentication(authentication.TokenAuthentication):
