@@ -119,3 +119,22 @@ def test_the_logging_config_keeps_the_terminal_readable():
     assert logging.getLogger("django.request").isEnabledFor(logging.ERROR)
     # The console SMS gateway prints each message; its log line would show it twice.
     assert not logging.getLogger("crm.sms.console").isEnabledFor(logging.INFO)
+
+
+def test_production_settings_send_hsts_and_deny_frames(tmp_path):
+    probe = (
+        "from django.conf import settings as s;"
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.X_FRAME_OPTIONS, s.SESSION_COOKIE_SECURE)"
+    )
+    env = _env(tmp_path, SECRET_KEY="x" * 60, FIELD_ENCRYPTION_KEY="a" * 43 + "=", BLIND_INDEX_KEY="b" * 20)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["31536000", "True", "DENY", "True"]
