@@ -30,7 +30,8 @@ if INSTANCE_SECRETS and not all(os.environ.get(key) for key in instance_secrets.
         VAR_DIR, existing_database=Path(_url.removeprefix("sqlite:///")) if _url.startswith("sqlite:///") else None
     )
     for _key, _value in _instance.items():
-        os.environ.setdefault(_key, _value)
+        if not os.environ.get(_key):  # a key set in the environment wins
+            os.environ[_key] = _value
 SECRET_KEY = env_str("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -224,3 +224,17 @@ def test_an_admin_revokes_a_token_in_the_admin(client, consultant, admin_user):
     response = client.post(f"/admin/authtoken/tokenproxy/{consultant.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Token.objects.filter(key=token.key).exists()
+
+
+def test_an_admin_turns_off_a_lost_phones_totp_and_revokes_tokens_in_the_admin(client, director, admin_user):
+    _enable(director)
+    Token.objects.create(user=director)
+    client.force_login(admin_user)
+    for action in ("turn_off_totp", "revoke_api_tokens"):
+        response = client.post(
+            "/admin/accounts/user/", {"action": action, "_selected_action": [director.pk]}, follow=True
+        )
+        assert response.status_code == 200
+    director.refresh_from_db()
+    assert not director.has_totp
+    assert not Token.objects.filter(user=director).exists()
