@@ -326,6 +326,8 @@ LOGGING = {
         # per request; django.request would add a second for every 4xx (with a traceback for
         # a 403), so it reports server errors only.
         "django.request": {"level": "ERROR"},
+        # An expired form (CSRF) is ordinary: the Chinese 403 page explains it to the user.
+        "django.security.csrf": {"level": "ERROR"},
         # django-axes logs every login attempt and its own start-up at INFO; lockouts and
         # failures are in the audit log and the axes tables.
         "axes": {"level": "WARNING"},

@@ -117,6 +117,7 @@ def test_the_logging_config_keeps_the_terminal_readable():
     assert logging.getLogger("django.server").isEnabledFor(logging.INFO)
     assert not logging.getLogger("django.request").isEnabledFor(logging.WARNING)
     assert logging.getLogger("django.request").isEnabledFor(logging.ERROR)
+    assert not logging.getLogger("django.security.csrf").isEnabledFor(logging.WARNING)
     # The console SMS gateway prints each message; its log line would show it twice.
     assert not logging.getLogger("crm.sms.console").isEnabledFor(logging.INFO)
 

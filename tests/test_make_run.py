@@ -125,3 +125,5 @@ def test_make_run_starts_safe_and_quiet(tmp_path):
     request_lines = [line for line in terminal.splitlines() if re.search(r'"(GET|POST) /', line)]
     assert len(request_lines) <= requests, terminal
     assert "EstateDemo@2026" in terminal  # the start banner names the demo password
+    assert "调试模式：关闭" in terminal
+    assert "secrets.json" in terminal
