@@ -101,6 +101,11 @@ def test_make_run_starts_safe_and_quiet(tmp_path):
         assert status == 200
         assert ".sidebar" in body
 
+        status, html = fetch("/login/", {"username": "approver1", "password": "x"})  # no CSRF token
+        requests += 1
+        assert status == 403
+        assert "页面已过期" in html
+
         token = next(c.value for c in jar if c.name == "csrftoken")
         status, _ = fetch(
             "/login/",
