@@ -121,3 +121,26 @@ def test_the_deal_page_refuses_a_negative_price_and_keeps_the_input(client, cons
     html = response.content.decode()
     assert "成交总价" in html
     assert 'value="-1"' in html
+
+
+@pytest.mark.parametrize("value", ["²", HUGE, "-3", "0"])
+def test_odd_ids_in_posted_lists_are_ignored_not_server_errors(client, admin_user, customer, value):
+    client.force_login(admin_user)
+    bulk = client.post("/customers/bulk/", {"action": "tag", "ids": [value]})
+    assert bulk.status_code in (200, 302)
+    resend = client.post("/sms/outbox/resend/", {"ids": [value]})
+    assert resend.status_code in (200, 302)
+    rules = client.get(f"/sms/rules/?project={value}")
+    assert rules.status_code in (200, 302)
+
+
+def test_the_parsers_accept_only_database_ids():
+    from crm.lib.numbers import MAX_ID, parse_id, parse_page
+
+    assert parse_id("42") == 42
+    assert parse_id(" 7 ") == 7
+    assert parse_id(str(MAX_ID)) == MAX_ID
+    for bad in ("", None, "0", "-1", "²", "٣", "1e3", "12a", str(MAX_ID + 1), HUGE):
+        assert parse_id(bad) is None, bad
+    assert parse_page("3") == 3
+    assert parse_page("1000001") is None
