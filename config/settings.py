@@ -33,6 +33,9 @@ if INSTANCE_SECRETS and not all(os.environ.get(key) for key in instance_secrets.
         if not os.environ.get(_key):  # a key set in the environment wins
             os.environ[_key] = _value
 SECRET_KEY = env_str("SECRET_KEY")
+# Keys published in this repository (the old development key, the .env.example placeholder).
+if not DEBUG and SECRET_KEY in (instance_secrets.LEGACY_DEV_SECRET_KEY, "change-me"):
+    raise ImproperlyConfigured("SECRET_KEY is a public example value; set a random key (docs/operations.md)")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

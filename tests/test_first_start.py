@@ -139,3 +139,11 @@ def test_production_settings_send_hsts_and_deny_frames(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["31536000", "True", "DENY", "True"]
+
+
+def test_production_refuses_the_published_example_keys(tmp_path):
+    for public in ("dev-insecure-key-change-me", "change-me"):
+        env = _env(tmp_path, SECRET_KEY=public, FIELD_ENCRYPTION_KEY="a" * 43 + "=", BLIND_INDEX_KEY="b" * 20)
+        result = _probe(env)
+        assert result.returncode != 0
+        assert "public example value" in result.stderr

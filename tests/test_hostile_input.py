@@ -144,3 +144,11 @@ def test_the_parsers_accept_only_database_ids():
         assert parse_id(bad) is None, bad
     assert parse_page("3") == 3
     assert parse_page("1000001") is None
+
+
+def test_a_form_body_over_the_limit_is_a_chinese_400(client, consultant, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    client.force_login(consultant)
+    response = client.post("/customers/new/", {"name": "张" * 4000})
+    assert response.status_code == 400
+    assert "请求无效" in response.content.decode()

@@ -238,3 +238,12 @@ def test_an_admin_turns_off_a_lost_phones_totp_and_revokes_tokens_in_the_admin(c
     director.refresh_from_db()
     assert not director.has_totp
     assert not Token.objects.filter(user=director).exists()
+
+
+def test_the_admin_login_form_cannot_skip_the_totp_step(client, admin_user):
+    _enable(admin_user)
+    response = client.post("/admin/login/?next=/admin/", {"username": admin_user.username, "password": PASSWORD})
+    assert client.get("/admin/").status_code == 302  # not logged in
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/admin/"
