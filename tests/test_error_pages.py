@@ -112,3 +112,15 @@ def test_csrf_failure_on_the_api_is_chinese_json(consultant):
     response = client.post("/api/customers/", {}, content_type="application/json")
     assert response.status_code == 403
     assert "页面已过期" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "persona", ["consultant", "leader", "service", "director", "supervisor", "approver", "admin_user"]
+)
+def test_every_role_gets_the_chinese_404_with_a_way_back(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get("/customers/no-such-thing/")
+    assert response.status_code == 404
+    html = _html(response)
+    assert "页面不存在" in html
+    assert WAY_BACK in html
