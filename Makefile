@@ -21,9 +21,9 @@ $(VENV)/.installed: requirements.lock requirements-dev.lock
 
 install: $(VENV)/.installed ## Create the virtualenv and install the locked dependencies
 
-run: install ## Set up, load demo data on first start, and start web server + job runner
+run: install ## Set up, load demo data on first start, and start web server + job runner (DEBUG=1 make run: debug pages)
 	@mkdir -p var
-	DEBUG=$${DEBUG:-1} PORT=$(PORT) $(PY) manage.py serve
+	INSTANCE_SECRETS=1 PORT=$(PORT) $(PY) manage.py serve
 
 test: install browser ## Run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
+from crm.lib import instance_secrets
 from crm.lib.env import env_bool, env_int, env_list, env_str
 
 # Admin, form and queryset classes accept type arguments at run time (mypy --strict).
@@ -16,8 +19,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-# A fixed development key is only acceptable when DEBUG is on; production must set SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-key-change-me" if DEBUG else None)
+# `make run` (manage.py serve) and development (DEBUG) keep their keys in a file of this
+# installation, VAR_DIR/secrets.json (mode 0600), created on first start: no key comes from
+# the repository (crm/lib/instance_secrets.py, docs/decisions/0020). Production sets the
+# three keys in the environment and refuses to start without them.
+INSTANCE_SECRETS = env_bool("INSTANCE_SECRETS", DEBUG)
+if INSTANCE_SECRETS and not all(os.environ.get(key) for key in instance_secrets.KEYS):
+    _url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'estatecrm.sqlite3'}"
+    _instance = instance_secrets.load_or_create(
+        VAR_DIR, existing_database=Path(_url.removeprefix("sqlite:///")) if _url.startswith("sqlite:///") else None
+    )
+    for _key, _value in _instance.items():
+        if not os.environ.get(_key):  # a key set in the environment wins
+            os.environ[_key] = _value
+SECRET_KEY = env_str("SECRET_KEY")
+# Keys published in this repository (the old development key, the .env.example placeholder).
+if not DEBUG and SECRET_KEY in (instance_secrets.LEGACY_DEV_SECRET_KEY, "change-me"):
+    raise ImproperlyConfigured("SECRET_KEY is a public example value; set a random key (docs/operations.md)")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -54,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -61,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # 等保 policy: an expired password must be changed before anything else.
+    "crm.accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -123,12 +144,38 @@ AUTHENTICATION_BACKENDS = [
     "crm.accounts.backends.AccessBackend",
 ]
 
-AUTH_PASSWORD_VALIDATORS = [
+# Password policy (crm/accounts/passwords.py, docs/decisions/0021): "asvs" (OWASP ASVS 4.0.3
+# V2.1: at least 12 characters, up to 128, no composition rules, refused when on a list of
+# common passwords; no forced rotation) or "dengbao" (等保 2.0 三级 as commonly audited: at
+# least 8 characters of 3 of the 4 character classes, changed every 90 days).
+PASSWORD_POLICY = env_str("PASSWORD_POLICY", "asvs")
+if PASSWORD_POLICY not in ("asvs", "dengbao"):
+    raise ImproperlyConfigured(f"PASSWORD_POLICY must be asvs or dengbao, got {PASSWORD_POLICY!r}")
+_COMMON_PASSWORDS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "crm.accounts.passwords.ChineseCommonPasswordValidator"},
+    {"NAME": "crm.accounts.passwords.MaximumLengthValidator"},
 ]
+AUTH_PASSWORD_VALIDATORS = (
+    [
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+        *_COMMON_PASSWORDS,
+    ]
+    if PASSWORD_POLICY == "asvs"
+    else [
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+        {"NAME": "crm.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+        *_COMMON_PASSWORDS,
+    ]
+)
+# Days after which a password must be changed (at the next login); 0: never (ASVS 2.1.10).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90 if PASSWORD_POLICY == "dengbao" else 0)
+# Administrators and directors may protect their login with a TOTP app (账号安全).
+TOTP_ISSUER = env_str("TOTP_ISSUER", "EstateCRM")
+
+# Django's CSRF failure page is English and technical (crm/core/error_views.py).
+CSRF_FAILURE_VIEW = "crm.core.error_views.csrf_failure"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench"
@@ -189,9 +236,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Secrets kept outside the database: the key that encrypts ID numbers at rest and the
-# key of their blind index. In DEBUG a derived development key is used.
-FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "" if DEBUG else None)
-BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "" if DEBUG else None)
+# key of their blind index (from the environment, or the instance secrets file above).
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY")
 
 # The seed-004 archive asks for parents' health, children's birth dates and schools and the
 # customer's health. PIPL art. 6 (minimum necessary) and art. 28/31 (sensitive data,
@@ -200,19 +247,37 @@ BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "" if DEBUG else None)
 ARCHIVE_SENSITIVE_FIELDS = env_bool("ARCHIVE_SENSITIVE_FIELDS", False)
 
 COMPANY_NAME = env_str("COMPANY_NAME", "示范置业")
-DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo12345")
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", "EstateDemo@2026")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "crm.api.authentication.ExpiringTokenAuthentication",
+        "crm.api.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        # JSON nesting is bounded (API_JSON_MAX_DEPTH): a 5,000-deep body is a 400, not a RecursionError.
+        "crm.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+        "user": env_str("API_THROTTLE_USER", "600/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
 }
+# API tokens are valid this many days after they were issued (crm/api/authentication.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+# Deepest nesting of arrays and objects a JSON request body may have.
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "EstateCRM API",
     "DESCRIPTION": "楼盘客户关系与客服系统 JSON API",
@@ -221,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI describe every operation: staff only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # One name for a choice set used by several fields (a complaint's status and its events').
     "ENUM_NAME_OVERRIDES": {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",
@@ -236,7 +303,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.
-SECURE_SSL = env_bool("SECURE_SSL", not DEBUG)
+# `make run` (INSTANCE_SECRETS) serves plain HTTP on 127.0.0.1: no HTTPS redirect by default.
+SECURE_SSL = env_bool("SECURE_SSL", not DEBUG and not INSTANCE_SECRETS)
 if not DEBUG:
     SESSION_COOKIE_SECURE = SECURE_SSL
     CSRF_COOKIE_SECURE = SECURE_SSL
@@ -248,6 +316,9 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (crm/core/csp.py): empty keeps the built-in policy.
+CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "")
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", False)
 
 LOGGING = {
     "version": 1,
@@ -257,7 +328,20 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A readable terminal (`make run`): runserver's django.server already writes one line
+        # per request; django.request would add a second for every 4xx (with a traceback for
+        # a 403), so it reports server errors only.
+        "django.request": {"level": "ERROR"},
+        # An expired form (CSRF) is ordinary: the Chinese 403 page explains it to the user.
+        "django.security.csrf": {"level": "ERROR"},
+        # django-axes logs every login attempt and its own start-up at INFO; lockouts and
+        # failures are in the audit log and the axes tables.
+        "axes": {"level": "WARNING"},
+        # The console SMS gateway prints each message itself; its INFO line would repeat it.
+        "crm.sms.console": {"level": "WARNING"},
+    },
 }
 
 # A user's permissions, roles and projects are cached under a stamp that any change to them

@@ -11,6 +11,11 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb
 os.environ.setdefault("BLIND_INDEX_KEY", "test-only-blind-index-key")
 os.environ.setdefault("SECURE_SSL", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
+# The throttle counts live in the process's cache across tests (and SQLite reuses ids):
+# the suite would trip the production rates. Throttling is tested with its own rates
+# (crm/api/tests/test_token_policy.py).
+os.environ.setdefault("API_THROTTLE_ANON", "1000000/minute")
+os.environ.setdefault("API_THROTTLE_USER", "1000000/minute")
 
 from config.settings import *  # noqa: F403
 from config.settings import VAR_DIR

@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from crm.accounts import views as accounts_views
 from crm.core import views as core_views
 from crm.workbench import views as workbench_views
 
@@ -11,11 +14,19 @@ admin.site.site_header = "EstateCRM 系统设置"
 admin.site.site_title = "EstateCRM"
 admin.site.index_title = "配置管理"
 
+# Chinese error pages (JSON under /api/), crm/core/error_views.py.
+handler400 = "crm.core.error_views.bad_request"
+handler403 = "crm.core.error_views.permission_denied"
+handler404 = "crm.core.error_views.page_not_found"
+handler500 = "crm.core.error_views.server_error"
+
 urlpatterns = [
     path("", workbench_views.workbench, name="workbench"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),
+    path("login/totp/", accounts_views.totp_login, name="totp_login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("crm.accounts.urls")),
     path("audit/", core_views.audit_log, name="audit_log"),
     path("settings/calendar/", include("crm.core.urls")),
     path("notifications/", include("crm.core.notification_urls")),
@@ -28,5 +39,7 @@ urlpatterns = [
     # The public complaint page and its status page (no login).
     path("tousu/", include("crm.complaints.public_urls")),
     path("service/", include("crm.service.urls")),
+    # The admin's own login form would skip the TOTP step: one login page for everyone.
+    path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,12 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from typing import Any
 
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crm.accounts import security
 from crm.accounts.models import Company, Department, Team, User
 
 
@@ -14,6 +20,26 @@ class UserAdmin(BaseUserAdmin[User]):
         ("组织", {"fields": ("company", "department", "team", "projects", "display_name", "mobile")}),
     )
     filter_horizontal = ("groups", "user_permissions", "projects")
+    actions = ["revoke_api_tokens", "turn_off_totp"]
+
+    @admin.action(description="吊销所选员工的接口令牌")
+    def revoke_api_tokens(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor: Any = request.user
+        count = sum(security.revoke_api_token(user, actor=actor, why="管理员吊销") for user in queryset)
+        self.message_user(request, f"已吊销 {count} 个接口令牌。", messages.SUCCESS)
+
+    @admin.action(description="关闭所选员工的动态验证码（手机丢失时）")
+    def turn_off_totp(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor: Any = request.user
+        count = 0
+        for user in queryset.filter(totp_enabled_at__isnull=False):
+            try:
+                security.disable_totp(user, actor=actor, now=timezone.now())
+            except security.TotpError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+            count += 1
+        self.message_user(request, f"已关闭 {count} 位员工的动态验证码。", messages.SUCCESS)
 
 
 admin.site.register(Company)

@@ -14,6 +14,8 @@ class AccountsConfig(AppConfig):
 
         # A change of anyone's permissions, roles or projects renews their access stamp.
         signals.connect()
+        # A password change or a deactivation revokes the user's API token (crm.accounts.security).
+        signals.connect_security()
 
         # Role groups are configuration derived from roles.py; keep them in step after
         # every migrate, the way Django itself creates permissions.

@@ -77,6 +77,14 @@ class User(AbstractUser):
     # Names the user's cached permissions, roles and projects (crm.accounts.access): replaced
     # whenever any of them changes, so every process sees the change on the next request.
     access_stamp = models.CharField(max_length=16, default=new_access_stamp, editable=False)
+    # Login security (crm/accounts/security.py, docs/decisions/0021): when the password was
+    # last set (等保 rotation; a change revokes the API token), and the optional TOTP of
+    # administrators and directors: its secret (encrypted like ID numbers), since when it is
+    # required, and the last 30-second step accepted (a code works once).
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
+    totp_secret = models.CharField(max_length=255, blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField("动态验证码启用时间", null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "员工"
@@ -97,6 +105,10 @@ class User(AbstractUser):
         from crm.accounts.backends import load_access
 
         return list(load_access(self).project_ids)
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))

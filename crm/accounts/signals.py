@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
+from django.utils import timezone
 
 from crm.accounts.backends import forget_access
 from crm.accounts.models import User, new_access_stamp
@@ -93,3 +95,43 @@ def connect() -> None:
     pre_delete.connect(_permission_deleted, sender=Permission, dispatch_uid="access_permission_deleted")
     # A lazy reference: accounts stands below projects (docs/architecture.md).
     pre_delete.connect(_project_deleted, sender="projects.Project", dispatch_uid="access_project_deleted")
+
+
+# ---------------------------------------------------------------- password change, deactivation
+# Every path that changes a password or deactivates a user saves the user: the admin, the
+# password page, `manage.py changepassword`. Tokens are revoked here so none is missed.
+
+
+def _user_saving(sender: Any, instance: User, raw: bool, update_fields: Any, **kwargs: Any) -> None:
+    instance._security_change = None  # type: ignore[attr-defined]
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return  # e.g. last_login at every login: no query
+    new_password = getattr(instance, "_password", None)
+    old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    password_changed = False
+    if new_password is not None:
+        # A hash upgrade (check_password re-hashing the same password) is not a change.
+        password_changed = old is None or not check_password(new_password, old["password"])
+    deactivated = old is not None and old["is_active"] and not instance.is_active
+    instance._security_change = (password_changed, deactivated)  # type: ignore[attr-defined]
+
+
+def _user_saved(sender: Any, instance: User, created: bool, raw: bool, **kwargs: Any) -> None:
+    from crm.accounts.security import password_or_activity_changed
+
+    if raw:
+        return
+    if created:
+        if instance.password_changed_at is None:
+            User.objects.filter(pk=instance.pk).update(password_changed_at=timezone.now())
+        return
+    change = getattr(instance, "_security_change", None)
+    if change and any(change):
+        password_or_activity_changed(instance, now=timezone.now(), password_changed=change[0])
+
+
+def connect_security() -> None:
+    pre_save.connect(_user_saving, sender=User, dispatch_uid="security_user_saving")
+    post_save.connect(_user_saved, sender=User, dispatch_uid="security_user_saved")

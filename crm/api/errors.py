@@ -13,6 +13,8 @@ from crm.core.errors import DomainError
 from crm.customers.selectors import visible_holders
 from crm.customers.services import DuplicateCustomer
 
+from .parsers import JSONTooDeep
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DuplicateCustomer):
@@ -24,6 +26,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # Django's own message is English ("No Customer matches the given query."), and
         # "missing" and "outside your scope" must read the same (crm.core.scope).
         return Response({"detail": "不存在或无权查看。"}, status=404)
+    if isinstance(exc, JSONTooDeep):
+        return Response({"detail": str(exc.detail)}, status=400)
     if isinstance(exc, ParseError):
         # DRF's message embeds the parser's English explanation.
         return Response({"detail": "请求内容不是有效的 JSON。"}, status=400)

@@ -86,6 +86,8 @@ class IntegrationComplaintSerializer(serializers.Serializer[Any]):
 class IntegrationView(APIView):
     authentication_classes = (IntegrationKeyAuthentication,)
     permission_classes = (HasIntegrationClient,)
+    # Limited per integration key (COMPLAINT_INTEGRATION_PER_HOUR), not by DRF's anon rate.
+    throttle_classes = ()
 
     @property
     def client(self) -> IntegrationClient:

@@ -33,6 +33,7 @@ from crm.core.xlsx import CONTENT_TYPE
 from crm.customers import exporting, importing
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.models import Channel, Customer, Deal
+from crm.lib.numbers import parse_id
 from crm.lib.textfile import ENCODINGS
 from crm.projects.models import Project
 
@@ -218,7 +219,8 @@ class _ImportView(APIView):
         values: dict[str, str] = {}
         project = str(data.get("project", "")).strip()
         if project.isdigit():
-            found = Project.objects.filter(pk=int(project), company_id=company_of(user)).first()
+            project_id = parse_id(project)
+            found = Project.objects.filter(pk=project_id, company_id=company_of(user)).first() if project_id else None
             if found is None:
                 raise serializers.ValidationError({"project": ["楼盘不存在或不属于本公司。"]})
             project = found.name
@@ -230,7 +232,8 @@ class _ImportView(APIView):
         if owner.isdigit():
             from crm.accounts.models import User as UserModel
 
-            named = UserModel.objects.filter(pk=int(owner), company_id=company_of(user)).first()
+            owner_id = parse_id(owner)
+            named = UserModel.objects.filter(pk=owner_id, company_id=company_of(user)).first() if owner_id else None
             if named is None:
                 raise serializers.ValidationError({"owner": ["员工不存在或不属于本公司。"]})
             owner = named.username

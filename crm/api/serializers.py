@@ -40,10 +40,14 @@ class TokenRequestSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(
         label="密码", max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
+    otp = serializers.CharField(
+        label="动态验证码", max_length=10, required=False, help_text="已启用动态验证码的账号必填：应用中的 6 位数字"
+    )
 
 
 class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True, label="过期时间")
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

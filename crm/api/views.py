@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, user_logged_in, user_login_failed
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, parsers, permissions, renderers, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -22,11 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.accounts import security
 from crm.customers import selectors, services
 from crm.customers.models import Customer, Deal
 from crm.projects.models import Project, Unit
 
 from . import filters
+from .parsers import BoundedJSONParser
 from .scope import UNIT_ORDER, projects_visible_to, units_visible_to
 from .serializers import (
     CustomerCreateSerializer,
@@ -88,14 +91,16 @@ class ObtainTokenView(APIView):
 
     authentication_classes = ()
     permission_classes = (permissions.AllowAny,)
-    parser_classes = (parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser)
+    parser_classes = (BoundedJSONParser, parsers.FormParser, parsers.MultiPartParser)
     renderer_classes = (renderers.JSONRenderer,)
 
     @extend_schema(
         operation_id="auth_token_create",
         summary="获取接口令牌",
         description="用用户名和密码换取令牌，之后的请求带上请求头 `Authorization: Token <令牌>`。"
-        "连续登录失败达到上限（默认 5 次，与网页登录合并计算）后账号锁定（默认 30 分钟），锁定期间返回 429。",
+        "连续登录失败达到上限（默认 5 次，与网页登录合并计算）后账号锁定（默认 30 分钟），锁定期间返回 429。"
+        "令牌在签发后 API_TOKEN_DAYS 天（默认 30 天）过期，修改密码或账号停用时吊销；过期后再次调用本接口获取新令牌。"
+        "已启用动态验证码的账号须同时提交 otp。",
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
@@ -110,17 +115,31 @@ class ObtainTokenView(APIView):
         # axes flags the object passed to authenticate(). Passing the DRF request (not
         # the HttpRequest inside it) keeps AxesMiddleware from swapping this JSON answer
         # for its HTML lockout page; the failure is counted either way.
-        user = authenticate(request, **serializer.validated_data)
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
         if getattr(request, "axes_locked_out", False):
             minutes = int(cool_off.total_seconds() // 60) if (cool_off := get_cool_off(request)) else 0
             wait = f"请 {minutes} 分钟后再试" if minutes else "请联系系统管理员解锁"
             raise AccountLocked(f"登录失败次数过多，账号已被锁定，{wait}。")
         if user is None:
             raise serializers.ValidationError({"non_field_errors": ["用户名或密码错误，或账号已停用。"]})
+        now = timezone.now()
+        # The second factor of the login page applies here too (a wrong code is a failure).
+        if user.has_totp and not security.check_totp(user, serializer.validated_data.get("otp", ""), now=now):
+            user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
+            raise serializers.ValidationError(
+                {"otp": ["此账号已启用动态验证码：请在 otp 中填写应用当前显示的 6 位数字。"]}
+            )
         # A token login is a login: resets axes' failure count and records last_login.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        if security.token_is_expired(token, now=now):
+            token.delete()  # expired (API_TOKEN_DAYS): a new one, with a new key
+            token = Token.objects.create(user=user)
+        return Response({"token": token.key, "expires_at": security.token_expires_at(token)})
 
 
 @extend_schema_view(

@@ -66,6 +66,7 @@ from crm.care.rules import Purpose, Trigger
 from crm.customers import timeline
 from crm.customers.models import Customer, Deal, TimelineEvent
 from crm.lib.dates import local_day, local_midnight
+from crm.lib.numbers import parse_id
 from crm.sms.base import Gateway, Outcome, QueryError, Receipt, SmsMessage
 from crm.sms.base import InboundReply as Reply
 from crm.sms.gateways import get_gateway
@@ -713,8 +714,8 @@ def record_receipts(receipts: Iterable[Receipt], *, gateway_name: str, now: date
             if not created:
                 continue
             lookup = Q(gateway_message_id=receipt.gateway_message_id) if receipt.gateway_message_id else Q(pk__in=[])
-            if receipt.reference.isdigit():
-                lookup |= Q(pk=int(receipt.reference))
+            if (reference := parse_id(receipt.reference)) is not None:
+                lookup |= Q(pk=reference)
             message = (
                 OutboundMessage.objects.select_for_update(of=("self",))
                 .filter(lookup)

@@ -22,6 +22,7 @@ from crm.care.selectors import STATUS_GROUPS, care_projects, day_range_q, messag
 from crm.core.forms import ListFilterForm
 from crm.customers.models import Customer, Grade, Stage, Tag
 from crm.customers.selectors import customers_visible_to, search_customers
+from crm.lib.numbers import parse_id
 from crm.projects.models import Project
 from crm.projects.selectors import projects_visible_to
 
@@ -311,7 +312,8 @@ class BroadcastForm(forms.Form):
     def _chosen_rule(self, projects: QuerySet[Any], chosen: Mapping[str, Any]) -> CareRule | None:
         """The rule the value boxes follow: the chosen project and type, else the first ones."""
         raw_project = str(chosen.get("project") or "")
-        project = projects.filter(pk=int(raw_project)).first() if raw_project.isdigit() else None
+        project_id = parse_id(raw_project)
+        project = projects.filter(pk=project_id).first() if project_id is not None else None
         project = project or projects.first()
         if project is None:
             return None

@@ -25,6 +25,7 @@ from crm.core.models import AuditLog
 from crm.customers.models import Customer, Deal, TimelineEvent
 from crm.customers.selectors import customer_scope_q, customers_visible_to
 from crm.lib.dates import local_midnight
+from crm.lib.numbers import parse_id
 from crm.projects.models import Project
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ COMPLAINT = re.compile(r"^(TS\d{12}):")
 
 def _deal_id(occasion: str) -> int | None:
     prefix, _, rest = occasion.partition(":")
-    return int(rest) if prefix == "deal" and rest.isdigit() else None
+    return parse_id(rest) if prefix == "deal" else None
 
 
 # ------------------------------------------------------------------ opt-outs

@@ -46,6 +46,7 @@ from crm.core.http import back_url
 from crm.customers.models import Customer, Grade, Stage
 from crm.customers.selectors import customers_visible_to, get_customer_for_user, search_customers
 from crm.lib.mobile import mask_mobile
+from crm.lib.numbers import parse_id
 
 # Sample values for the rule preview, so an administrator sees a whole message.
 SAMPLE_VALUES: dict[str, object] = {
@@ -268,7 +269,7 @@ def message_resend(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def outbox_resend(request: AuthedHttpRequest) -> HttpResponse:
     """补发 the messages ticked on the outbox list; each refused one is named with its reason."""
     back = back_url(request, reverse("care:outbox"))
-    ids = [int(raw) for raw in request.POST.getlist("ids") if raw.isdigit()][: resend.BULK_LIMIT]
+    ids = [i for raw in request.POST.getlist("ids") if (i := parse_id(raw)) is not None][: resend.BULK_LIMIT]
     chosen = list(
         selectors.messages_visible_to(request.user)
         .filter(pk__in=ids)

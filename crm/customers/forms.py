@@ -27,6 +27,7 @@ from crm.customers.models import (
 from crm.customers.selectors import customers_visible_to
 from crm.customers.services import DEAL_DATE_FIELDS
 from crm.lib.mobile import InvalidMobile, normalize_mobile
+from crm.lib.numbers import parse_id
 from crm.projects.models import Unit
 from crm.projects.selectors import UNIT_ORDER, projects_visible_to
 
@@ -313,7 +314,7 @@ class BulkActionForm(forms.Form):
 
     def selected_ids(self) -> list[int]:
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        return sorted({int(v) for v in raw if str(v).isdigit()})[:500]
+        return sorted({i for v in raw if (i := parse_id(v)) is not None})[:500]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -669,6 +670,28 @@ def _check_dates(dates: dict[str, date | None]) -> None:
         raise DomainError(message, field=field)
 
 
+# The largest price a Deal stores (DecimalField max_digits=14, decimal_places=2).
+MAX_DEAL_PRICE = Decimal("999999999999.99")
+
+
+def _check_price(price: Any) -> Decimal | None:
+    """A deal's price: empty (the unit's price) or a positive amount of yuan, for the pages,
+    the import and the API alike."""
+    if price is None or price == "":
+        return None
+    try:
+        amount = Decimal(str(price))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("成交总价必须是数字（单位：元）", field="price") from exc
+    if not amount.is_finite():
+        raise DomainError("成交总价必须是数字（单位：元）", field="price")
+    if amount <= 0:
+        raise DomainError("成交总价必须大于 0 元", field="price")
+    if amount > MAX_DEAL_PRICE:
+        raise DomainError("成交总价过大，请检查单位（元）", field="price")
+    return amount.quantize(Decimal("0.01"))
+
+
 def default_signing_deadline(
     subscribed_on: date | None, cal: WorkCalendar | None = None, *, contracted_on: date | None = None
 ) -> date | None:
@@ -724,6 +747,7 @@ def create_deal(
         raise DomainError(f"房源 {unit.label} 已被认购", field="unit")
     values = {name: dates.get(name) for name in DEAL_DATE_FIELDS}
     _check_dates(values)
+    price = _check_price(price)
     if signing_deadline_on is None:
         signing_deadline_on = default_signing_deadline(values["subscribed_on"], contracted_on=values["contracted_on"])
     deal = Deal(
@@ -771,6 +795,8 @@ def update_deal(deal: Deal, *, actor: User, **changes: Any) -> Deal:
     for key, value in changes.items():
         if key not in fields:
             raise DomainError(f"不能修改字段 {key}")
+        if key == "price":
+            value = _check_price(value) if value is not None else None
         setattr(deal, key, value)
     moved = deal.subscribed_on != before["subscribed_on"]
     if moved and "signing_deadline_on" not in changes and deal.subscribed_on and not deal.contracted_on:

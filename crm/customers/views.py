@@ -55,6 +55,7 @@ from crm.customers.selectors import (
     visible_holders,
 )
 from crm.lib.mobile import InvalidMobile, normalize_mobile
+from crm.lib.numbers import parse_id, parse_page
 
 
 class CappedPaginator(Paginator[Any]):
@@ -95,7 +96,11 @@ class CappedPaginator(Paginator[Any]):
         (docs/performance.md). A number past the end falls back to counting, as get_page does.
         """
         text = str(number or "1")
-        wanted = int(text) if text.isdigit() and int(text) >= 1 else 1
+        wanted = parse_page(text)
+        if wanted is None:
+            # Not a page number (first page), or past any list's end: counting finds the last
+            # page (a huge offset would be a database error on SQLite).
+            return self.get_page(number if text.isascii() and text.isdigit() and text != "0" else 1)
         bottom = (wanted - 1) * self.per_page
         rows = list(cast("QuerySet[Any]", self.object_list)[bottom : bottom + self.per_page + 1])
         if not rows and wanted > 1:
@@ -134,8 +139,7 @@ def _require(user: User, perm: str) -> None:
 
 
 def _int(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(value)
 
 
 def _detail_url(customer: Customer | int, anchor: str = "") -> str:

@@ -14,9 +14,12 @@ import hmac
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
+from crm.lib.instance_secrets import blind_index_key_bytes
+
 
 def _derived(purpose: str) -> bytes:
-    # Development fallback only (DEBUG): derive from SECRET_KEY so demo data works.
+    # Only when a key is explicitly empty: settings fill both from the environment or
+    # the installation's secrets file (crm.lib.instance_secrets).
     return hashlib.sha256(f"{purpose}:{settings.SECRET_KEY}".encode()).digest()
 
 
@@ -43,5 +46,5 @@ def decrypt(token: str) -> str:
 def blind_index(value: str) -> str:
     if not value:
         return ""
-    key = settings.BLIND_INDEX_KEY.encode() if settings.BLIND_INDEX_KEY else _derived("blind-index")
+    key = blind_index_key_bytes(settings.BLIND_INDEX_KEY) if settings.BLIND_INDEX_KEY else _derived("blind-index")
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -19,8 +19,8 @@ def test_schema_generates_without_warnings(db):
     assert "/api/customers/" in out.getvalue()
 
 
-def test_schema_endpoint_describes_the_resources(api, db):
-    response = api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_schema_endpoint_describes_the_resources(api, consultant):
+    response = api(consultant).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "EstateCRM API"
@@ -31,17 +31,29 @@ def test_schema_endpoint_describes_the_resources(api, db):
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 
-def test_swagger_ui_loads_only_local_assets(api, db):
-    response = api().get("/api/docs/")
+def test_swagger_ui_loads_only_local_assets(api, consultant):
+    response = api(consultant).get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SwaggerUIBundle" in html
+    # Swagger UI's start-up script is a file of its own (no inline script: CSP).
+    script = api(consultant).get("/api/docs/?script=").content.decode()
+    assert "SwaggerUIBundle" in script
     assert EXTERNAL.findall(html) == []
+    assert EXTERNAL.findall(script) == []
     assets = re.findall(r"""(?:src|href)="([^"]+)\"""", html)
     assert any("swagger-ui-bundle.js" in a for a in assets)
     for asset in assets:
+        if asset == "/api/docs/?script=":
+            continue  # the start-up script, read above
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not served by the app"
+
+
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
+def test_schema_and_docs_require_login(api, client, db, url):
+    assert api().get(url).status_code == 401
+    # A browser is sent to the login page (LoginRequiredMiddleware) or refused, never served.
+    assert client.get(url).status_code in (302, 401)
 
 
 def test_the_external_host_check_would_catch_a_cdn():

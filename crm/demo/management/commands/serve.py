@@ -41,7 +41,14 @@ class Command(BaseCommand):
         lines += [
             f"  {u.username:<12} {'、'.join(str(r.label) for r in u.roles)}（{u.display_name}）" for u in DEMO_USERS
         ]
-        lines += [f"接口文档：{url}api/docs/   健康检查：{url}healthz", "按 Ctrl+C 停止。", "=" * 60, ""]
+        lines += [
+            f"接口文档：{url}api/docs/（需登录）   健康检查：{url}healthz",
+            "调试模式：" + ("开启（仅供开发）" if settings.DEBUG else "关闭（开发调试请用 DEBUG=1 make run）"),
+            f"本机密钥：{settings.VAR_DIR / 'secrets.json'}（请与数据库一同备份，切勿外传）",
+            "按 Ctrl+C 停止。",
+            "=" * 60,
+            "",
+        ]
         self.stdout.write("\n".join(lines))
         jobs = None
         if not no_jobs:
