@@ -21,7 +21,7 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 # `make run` (manage.py serve) and development (DEBUG) keep their keys in a file of this
 # installation, VAR_DIR/secrets.json (mode 0600), created on first start: no key comes from
-# the repository (crm/lib/instance_secrets.py, docs/decisions/0020). Production sets the
+# the repository (crm/lib/instance_secrets.py, docs/decisions/0023). Production sets the
 # three keys in the environment and refuses to start without them.
 INSTANCE_SECRETS = env_bool("INSTANCE_SECRETS", DEBUG)
 if INSTANCE_SECRETS and not all(os.environ.get(key) for key in instance_secrets.KEYS):
@@ -144,7 +144,7 @@ AUTHENTICATION_BACKENDS = [
     "crm.accounts.backends.AccessBackend",
 ]
 
-# Password policy (crm/accounts/passwords.py, docs/decisions/0021): "asvs" (OWASP ASVS 4.0.3
+# Password policy (crm/accounts/passwords.py, docs/decisions/0024): "asvs" (OWASP ASVS 4.0.3
 # V2.1: at least 12 characters, up to 128, no composition rules, refused when on a list of
 # common passwords; no forced rotation) or "dengbao" (等保 2.0 三级 as commonly audited: at
 # least 8 characters of 3 of the 4 character classes, changed every 90 days).

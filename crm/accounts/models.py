@@ -77,7 +77,7 @@ class User(AbstractUser):
     # Names the user's cached permissions, roles and projects (crm.accounts.access): replaced
     # whenever any of them changes, so every process sees the change on the next request.
     access_stamp = models.CharField(max_length=16, default=new_access_stamp, editable=False)
-    # Login security (crm/accounts/security.py, docs/decisions/0021): when the password was
+    # Login security (crm/accounts/security.py, docs/decisions/0024): when the password was
     # last set (等保 rotation; a change revokes the API token), and the optional TOTP of
     # administrators and directors: its secret (encrypted like ID numbers), since when it is
     # required, and the last 30-second step accepted (a code works once).

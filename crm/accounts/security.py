@@ -1,5 +1,5 @@
 """Login security: API tokens (revocation), the optional TOTP of administrators and directors,
-and what a password change or a deactivation revokes (docs/decisions/0021).
+and what a password change or a deactivation revokes (docs/decisions/0024).
 
 A token is deleted when its user's password changes or the user is deactivated, whatever the
 path (the password page, the admin, ``manage.py changepassword``): crm.accounts.signals
