@@ -46,6 +46,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Uploaded import files hold customers' personal information: delete them once expired (PIPL).",
     ),
     ScheduledJob(
+        name="purge_old_audit_rows",
+        func="crm.core.jobs.purge_old_audit_rows",
+        every=timedelta(hours=6),
+        why="Audit rows are kept AUDIT_RETENTION_DAYS (never under six months, 等保), then deleted with a record that they were.",
+    ),
+    ScheduledJob(
         name="escalate_breached_complaints",
         func="crm.complaints.jobs.escalate_breached",
         every=timedelta(minutes=15),

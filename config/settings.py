@@ -197,6 +197,19 @@ BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "" if DEBUG else None)
 # guardian's separate consent before recording children's data.
 ARCHIVE_SENSITIVE_FIELDS = env_bool("ARCHIVE_SENSITIVE_FIELDS", False)
 
+# Trust (docs/privacy.md). Audit rows are kept this many days, never fewer than 183 (six
+# months, 等保): the purge job raises a lower value to that floor.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+# Defaults of each company's privacy settings (CompanyPrivacy, editable in the admin):
+# an export of more customers than this needs a supervisor's approval (DESIGN 3.7) ...
+EXPORT_APPROVAL_THRESHOLD = env_int("EXPORT_APPROVAL_THRESHOLD", 50)
+# ... and a user who opens more distinct customers, reveals more full numbers, or hits
+# more duplicate mobiles of customers they cannot see within an hour is stopped and their
+# supervisor alerted (scraping).
+OPEN_LIMIT_PER_HOUR = env_int("OPEN_LIMIT_PER_HOUR", 200)
+REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 20)
+DUPLICATE_LIMIT_PER_HOUR = env_int("DUPLICATE_LIMIT_PER_HOUR", 10)
+
 COMPANY_NAME = env_str("COMPANY_NAME", "示范置业")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo12345")
 

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crm.core import views as core_views
+from crm.customers import trust_views
 from crm.workbench import views as workbench_views
 
 admin.site.site_header = "EstateCRM 系统设置"
@@ -16,7 +17,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("audit/", core_views.audit_log, name="audit_log"),
+    path("audit/", trust_views.audit_log, name="audit_log"),
     path("settings/calendar/", include("crm.core.urls")),
     path("customers/", include("crm.customers.urls")),
     path("api/", include("crm.api.urls")),

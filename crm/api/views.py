@@ -14,6 +14,7 @@ from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, parsers, permissions, renderers, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -22,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.customers import selectors, services
+from crm.customers import guard, selectors, services
 from crm.customers.models import Customer, Deal
 from crm.projects.models import Project, Unit
 
@@ -192,6 +193,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # by id (e.g. from a duplicate-mobile error), like selectors.get_customer_for_user.
         qs = selectors.customers_visible_to(staff(self.request), include_archived=self.action != "list")
         return qs.prefetch_related("tags").order_by("-created_at", "-id")
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        # The same hourly limit as the 360° page (crm.customers.guard): 429 beyond it.
+        guard.check_open(staff(request), customer.pk, now=timezone.now())
+        return Response(self.get_serializer(customer).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = staff(request)

@@ -1,4 +1,4 @@
-"""Health check, the audit log and the work calendar (系统设置 › 工作日历)."""
+"""Health check and the work calendar (系统设置 › 工作日历)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from crm.core import services
 from crm.core.calendar import day_cell, month_grids, year_days
 from crm.core.errors import DomainError
 from crm.core.forms import CalendarDayForm, NoticeApplyForm, NoticeForm, apply_domain_error
-from crm.core.models import AuditLog, CalendarDay, CalendarYear
+from crm.core.models import CalendarDay, CalendarYear
 from crm.lib.holiday_notice import WEEKDAYS, Notice, parse_notice
 from crm.lib.workcalendar import WorkCalendar, library_knows
 
@@ -37,23 +36,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any database failure means unhealthy
         return JsonResponse({"status": "error", "database": "error", "detail": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
-
-
-@permission_required("customers.view_audit", raise_exception=True)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    qs = AuditLog.objects.select_related("actor")
-    action = request.GET.get("action", "")
-    if action in AuditLog.Action.values:
-        qs = qs.filter(action=action)
-    customer_id = request.GET.get("customer", "")
-    if customer_id.isdigit():
-        qs = qs.filter(customer_id=int(customer_id))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "core/audit_log.html",
-        {"page": page, "actions": AuditLog.Action.choices, "action": action, "customer_id": customer_id},
-    )
 
 
 # ---------------------------------------------------------------- 工作日历

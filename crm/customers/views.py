@@ -8,6 +8,8 @@ DomainError from a service is shown on the form field it names.
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Any, cast
 
 from django.contrib import messages
@@ -15,9 +17,10 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +30,7 @@ from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.core.http import back_url
-from crm.customers import archive, services
+from crm.customers import archive, guard, services
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.forms import (
     BULK_ACTIONS,
@@ -146,11 +149,67 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 # ---------------------------------------------------------------- list and bulk actions
 
 
+# A search text with this many digits may be a full mobile or ID number: it never goes
+# into a URL (the web server's access log, the browser history, a Referer header), but into
+# the session under an opaque token (docs/privacy.md).
+SENSITIVE_DIGITS = 7
+SEARCH_TOKENS_KEPT = 20
+# Matches no customer: what an unknown search token searches for.
+EXPIRED_SEARCH = "（搜索已过期）"
+
+
+def _is_sensitive_search(text: str) -> bool:
+    """A number of 7 digits or more (a mobile or an ID number, with separators); a customer
+    number (KH…) or a name is not."""
+    cleaned = re.sub(r"[\s\-+()（）]", "", text)
+    return len(cleaned) >= SENSITIVE_DIGITS and re.fullmatch(r"\d+[Xx]?", cleaned) is not None
+
+
+def _list_url_for(request: AuthedHttpRequest, params: QueryDict) -> str:
+    """The list's URL for these filters, a sensitive search text replaced by a token."""
+    params = params.copy()
+    for key in ("csrfmiddlewaretoken", "page", "qt"):
+        params.pop(key, None)
+    text = (params.get("q") or "").strip()
+    if text and _is_sensitive_search(text):
+        token = secrets.token_urlsafe(9)
+        tokens = dict(request.session.get("search_tokens", {}))
+        tokens[token] = text
+        request.session["search_tokens"] = dict(list(tokens.items())[-SEARCH_TOKENS_KEPT:])
+        params.pop("q")
+        params["qt"] = token
+    query = params.urlencode()
+    return reverse("customers:list") + (f"?{query}" if query else "")
+
+
+def search_params(request: AuthedHttpRequest) -> QueryDict:
+    """The list filters of this request, with a tokenised search text restored (an unknown
+    or expired token searches for nothing rather than for everything)."""
+    token = request.GET.get("qt")
+    if not token:
+        return request.GET
+    params = request.GET.copy()
+    params.pop("qt")
+    params["q"] = request.session.get("search_tokens", {}).get(token, EXPIRED_SEARCH)
+    return params
+
+
+@require_POST
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_search(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's filter form posts here: the filters come back as the list's URL, with a
+    search by full mobile or ID number kept out of it."""
+    return redirect(_list_url_for(request, request.POST))
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    filters = CustomerFilterForm(request.GET, user=user)
+    if _is_sensitive_search(request.GET.get("q", "")):
+        # An old link or a hand-typed URL: at least the history and bookmarks lose it.
+        return redirect(_list_url_for(request, request.GET))
+    filters = CustomerFilterForm(search_params(request), user=user)
     page = CappedPaginator(filters.queryset().values_list(*LIST_COLUMNS), filters.page_size).peek(
         request.GET.get("page")
     )
@@ -182,7 +241,7 @@ def customer_list(request: AuthedHttpRequest) -> HttpResponse:
 def customer_list_count(request: AuthedHttpRequest) -> HttpResponse:
     """The list's total for its current filters (capped), fetched by the list page once its
     rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
-    filters = CustomerFilterForm(request.GET, user=request.user)
+    filters = CustomerFilterForm(search_params(request), user=request.user)
     paginator = CappedPaginator(filters.queryset(), filters.page_size)
     return render(request, "customers/_list_count.html", {"paginator": paginator, "filters": filters})
 
@@ -287,7 +346,7 @@ def _duplicate_error(form: CustomerForm, user: User, exc: services.DuplicateCust
     if duplicate["visible"]:
         form.add_error(field, exc.message)
     else:
-        form.add_error(field, "该手机号已登记在其他置业顾问名下")
+        form.add_error(field, guard.hidden_duplicate_message(user, customer_id=exc.existing.pk, now=timezone.now()))
     return duplicate
 
 
@@ -431,7 +490,16 @@ def _customer_for_360(user: User, pk: int) -> Customer:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = _customer_for_360(request.user, pk)
+    try:
+        guard.check_open(request.user, customer.pk, now=timezone.now())
+    except guard.AccessStopped as exc:
+        return stopped(request, exc)
     return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+def stopped(request: AuthedHttpRequest, exc: guard.AccessStopped) -> HttpResponse:
+    """The Chinese page of a user stopped by an hourly limit (429), with a way back."""
+    return render(request, "customers/stopped.html", {"message": exc.message}, status=429)
 
 
 @require_POST
@@ -563,7 +631,7 @@ def customer_profile(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "groups": groups,
             "can_edit": can_edit,
-            "sensitive_enabled": archive.sensitive_fields_enabled(),
+            "sensitive_enabled": archive.sensitive_fields_enabled(customer.company_id),
             "guardian_field": form["guardian_consent"] if "guardian_consent" in form.fields else None,
         },
     )
