@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # An 18-character resident ID (17 digits and a digit or X), not part of a longer number.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 # A mainland mobile, optionally with +86/0086/86, not part of a longer number.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+86|0086|86)?[\s-]?(1[3-9]\d{9})(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+86|0086|86)[\s-]?)?(1[3-9]\d{9})(?![0-9])")
 
 
 def redact(value: Any) -> Any:

@@ -99,7 +99,13 @@ def _value(field: models.Field[Any, Any] | None, value: Any) -> str:
     return str(value)
 
 
+# Django's own names that read wrong here (auth calls a group "组"; here it is a role).
+OVERRIDES = {"groups": "角色", "permissions": "权限", "user_permissions": "权限"}
+
+
 def _label(field: models.Field[Any, Any] | None, name: str) -> str:
+    if name in OVERRIDES:
+        return OVERRIDES[name]
     if field is not None:
         return str(field.verbose_name)
     return EXTRA_LABELS.get(name, name)
