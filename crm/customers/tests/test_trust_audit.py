@@ -278,9 +278,11 @@ def test_filters_by_customer_name_or_number_and_by_staff(login, supervisor, make
     client = login(supervisor)
     assert all("张三" in t for t in lines_on_page(client.get(AUDIT, {"customer": "张"})))
     by_number = lines_on_page(client.get(AUDIT, {"customer": customer.number}))
-    assert by_number and all(customer.number in t for t in by_number)
+    assert by_number
+    assert all(customer.number in t for t in by_number)
     by_staff = client.get(AUDIT, {"staff": "李同组"}).context["lines"]
-    assert by_staff and all(line.row.actor_id == teammate.pk for line in by_staff)
+    assert by_staff
+    assert all(line.row.actor_id == teammate.pk for line in by_staff)
     assert not client.get(AUDIT, {"customer": "不存在的人"}).context["lines"]
 
 
