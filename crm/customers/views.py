@@ -346,7 +346,9 @@ def _duplicate_error(form: CustomerForm, user: User, exc: services.DuplicateCust
     if duplicate["visible"]:
         form.add_error(field, exc.message)
     else:
-        form.add_error(field, guard.hidden_duplicate_message(user, customer_id=exc.existing.pk, now=timezone.now()))
+        message = guard.hidden_duplicate_message(user, customer_id=exc.existing.pk, now=timezone.now())
+        form.add_error(field, message)
+        duplicate["message"] = message
     return duplicate
 
 
