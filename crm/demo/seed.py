@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crm.accounts.models import Company
-from crm.demo import casework, complaint_mail, complaints, foundation, visits
+from crm.demo import casework, complaint_mail, complaints, foundation, trust, visits
 
 # Steps after the foundation: (name, function taking the company and a seed value).
 STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
@@ -18,6 +18,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("visits", visits.seed),
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),
+    ("trust", trust.seed),
 )
 
 

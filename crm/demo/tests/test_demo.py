@@ -105,3 +105,14 @@ def test_demo_has_a_mailed_complaint_a_repeat_a_held_mail_and_a_purge_record(dem
     assert Complaint.objects.filter(complainant_mobile="13755550101", is_repeat=True).count() == 1
     assert InboundMail.objects.filter(status=InboundMail.Status.HELD).count() == 1
     assert PurgeRecord.objects.count() == 1
+
+
+def test_demo_has_an_export_waiting_for_approval_and_an_access_alert(demo_world, client):
+    from crm.customers.models import AccessAlert, ExportRequest
+
+    assert ExportRequest.objects.filter(status="requested").count() == 1
+    assert AccessAlert.objects.filter(resolved_at__isnull=True).count() == 1
+    client.force_login(User.objects.get(username="supervisor1"))
+    body = client.get("/").content.decode()
+    assert "导出待审批" in body
+    assert "异常访问告警" in body
