@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         # A complaint's channel and a consultation's are different choice sets both named "channel".
         "ComplaintChannelEnum": "crm.complaints.models.Channel",
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
+        # An export request's kind (customers/deals) and other models' "kind" choices.
+        "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
     },
 }
 

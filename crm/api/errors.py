@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.core.errors import DomainError
-from crm.customers import guard
+from crm.customers import exporting, guard
 from crm.customers.selectors import visible_holders
 from crm.customers.services import DuplicateCustomer
 
@@ -21,6 +21,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _duplicate_response(exc, context)
     if isinstance(exc, guard.AccessStopped):
         return Response({"detail": exc.message}, status=429)
+    if isinstance(exc, exporting.ApprovalRequired):
+        # An export above the threshold: file a request at /api/export-requests/.
+        return Response(
+            {
+                "detail": exc.message,
+                "count": exc.count,
+                "threshold": exc.threshold,
+                "request_url": "/api/export-requests/",
+            },
+            status=403,
+        )
     if isinstance(exc, DomainError):
         key = exc.field or "non_field_errors"
         return Response({key: [exc.message]}, status=400)

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import care, casework, complaint_reports, complaints, integrations, io, views, visits
+from . import care, casework, complaint_reports, complaints, exports, integrations, io, views, visits
 
 router = DefaultRouter()
 router.register("projects", views.ProjectViewSet, basename="api-project")
@@ -20,6 +20,7 @@ router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 router.register("consultations", casework.ConsultationViewSet, basename="api-consultation")
 router.register("issues", casework.IssueViewSet, basename="api-issue")
 router.register("media-findings", casework.FindingViewSet, basename="api-media-finding")
+router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
