@@ -8,7 +8,6 @@ DomainError from a service is shown on the form field it names.
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any, cast
 
@@ -57,7 +56,7 @@ from crm.customers.selectors import (
     timeline_for,
     visible_holders,
 )
-from crm.lib.mobile import InvalidMobile, normalize_mobile
+from crm.lib.mobile import InvalidMobile, looks_like_full_number, normalize_mobile
 
 
 class CappedPaginator(Paginator[Any]):
@@ -149,20 +148,12 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 # ---------------------------------------------------------------- list and bulk actions
 
 
-# A search text with this many digits may be a full mobile or ID number: it never goes
-# into a URL (the web server's access log, the browser history, a Referer header), but into
-# the session under an opaque token (docs/privacy.md).
-SENSITIVE_DIGITS = 7
+# A search text that may be a full mobile or ID number never goes into a URL (the web
+# server's access log, the browser history, a Referer header), but into the session under
+# an opaque token (docs/privacy.md).
 SEARCH_TOKENS_KEPT = 20
 # Matches no customer: what an unknown search token searches for.
 EXPIRED_SEARCH = "（搜索已过期）"
-
-
-def _is_sensitive_search(text: str) -> bool:
-    """A number of 7 digits or more (a mobile or an ID number, with separators); a customer
-    number (KH…) or a name is not."""
-    cleaned = re.sub(r"[\s\-+()（）]", "", text)
-    return len(cleaned) >= SENSITIVE_DIGITS and re.fullmatch(r"\d+[Xx]?", cleaned) is not None
 
 
 def _list_url_for(request: AuthedHttpRequest, params: QueryDict) -> str:
@@ -171,7 +162,7 @@ def _list_url_for(request: AuthedHttpRequest, params: QueryDict) -> str:
     for key in ("csrfmiddlewaretoken", "page", "qt"):
         params.pop(key, None)
     text = (params.get("q") or "").strip()
-    if text and _is_sensitive_search(text):
+    if text and looks_like_full_number(text):
         token = secrets.token_urlsafe(9)
         tokens = dict(request.session.get("search_tokens", {}))
         tokens[token] = text
@@ -206,7 +197,7 @@ def customer_search(request: AuthedHttpRequest) -> HttpResponse:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    if _is_sensitive_search(request.GET.get("q", "")):
+    if looks_like_full_number(request.GET.get("q", "")):
         # An old link or a hand-typed URL: at least the history and bookmarks lose it.
         return redirect(_list_url_for(request, request.GET))
     filters = CustomerFilterForm(search_params(request), user=user)

@@ -131,6 +131,14 @@ def _parse(raw: str | int | None, text: str, *, allow_foreign: bool) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def looks_like_full_number(text: str) -> bool:
+    """Whether a search text may be a full mobile or ID number (7 digits or more, with
+    separators, and nothing else): such a text must not travel in a URL (docs/privacy.md).
+    A customer number (KH…), a name or a 4-digit tail is not."""
+    cleaned = re.sub(r"[\s\-+()（）]", "", text or "")
+    return len(cleaned) >= 7 and re.fullmatch(r"\d+[Xx]?", cleaned) is not None
+
+
 def mask_mobile(mobile: str) -> str:
     """138****5678 for mainland numbers; keep the first 3/4 and last 4 digits otherwise."""
     if not mobile:

@@ -67,3 +67,21 @@ def test_another_companys_supervisor_gets_404(api, consultant, three):
 def test_a_teammate_does_not_see_anothers_request(api, consultant, teammate, three):
     api(consultant).post(URL, {"kind": "customers", "purpose": "年终回访"}, format="json")
     assert api(teammate).get(URL).json()["count"] == 0
+
+
+# ---------------------------------------------------------------- searching by full mobile
+
+
+def test_a_get_search_by_full_mobile_is_refused_with_where_to_post(api, consultant, customer):
+    response = api(consultant).get("/api/customers/", {"search": "13812345678"})
+    assert response.status_code == 400
+    assert "POST /api/customers/search/" in response.json()["search"][0]
+    assert api(consultant).get("/api/customers/", {"search": "5678"}).json()["count"] == 1
+
+
+def test_a_post_search_finds_by_full_mobile_in_scope(api, consultant, outsider, customer):
+    response = api(consultant).post("/api/customers/search/", {"search": "13812345678"}, format="json")
+    assert response.status_code == 200
+    assert [row["name"] for row in response.json()["results"]] == ["张三"]
+    assert "13812345678" not in str(response.json())
+    assert api(outsider).post("/api/customers/search/", {"search": "13812345678"}, format="json").json()["count"] == 0
