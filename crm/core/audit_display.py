@@ -40,6 +40,15 @@ EXTRA_LABELS = {
     "permissions": "权限",
     "is_superuser": "超级管理员",
     "is_active": "启用",
+    "is_staff": "可登录管理后台",
+    "projects": "所属楼盘",
+    "file": "文件",
+    "kind": "内容",
+    "batch": "批次",
+    "imported": "导入",
+    "only_valid": "仅导入有效行",
+    "numbers": "客户编号范围",
+    "unmasked": "含完整手机号",
 }
 REVEAL_FIELDS = {"mobile": "手机号", "mobile2": "备用手机号", "id_number": "身份证号"}
 
@@ -161,7 +170,8 @@ def describe(rows: Iterable[AuditLog]) -> list[AuditLine]:
         if not label:
             model = _model(row.target_type)
             name = str(model._meta.verbose_name) if model is not None else row.target_type
-            label = fallback.get((row.target_type, row.target_id), f"{name} #{row.target_id}".strip())
+            default = f"{name} #{row.target_id}" if row.target_id.isdigit() else name
+            label = fallback.get((row.target_type, row.target_id), default)
         lines.append(
             AuditLine(
                 row=row,

@@ -304,3 +304,18 @@ def test_the_filtered_log_exports_to_excel_masked_and_the_export_is_audited(logi
     assert export_row.actor_id == supervisor.pk
     assert export_row.changes["filters"] == {"customer": "张三"}
     assert export_row.changes["count"] == len(rows) - 2
+
+
+def test_an_import_row_reads_as_the_import_not_as_an_internal_id(consultant):
+    row = audit.log(
+        AuditLog.Action.IMPORT,
+        actor=consultant,
+        target_type="customers.customer",
+        target_id="abc123token",
+        summary="Excel导入客户资料 3 条（名单.xlsx）",
+        changes={"file": "名单.xlsx", "imported": 3, "only_valid": True},
+    )
+    line = describe([row])[0]
+    assert line.label == "客户"
+    assert line.changes == ["文件: 名单.xlsx", "导入: 3", "仅导入有效行: 是"]
+    assert row.company_id == consultant.company_id
