@@ -319,3 +319,26 @@ def test_an_import_row_reads_as_the_import_not_as_an_internal_id(consultant):
     assert line.label == "客户"
     assert line.changes == ["文件: 名单.xlsx", "导入: 3", "仅导入有效行: 是"]
     assert row.company_id == consultant.company_id
+
+
+def test_a_consultant_who_is_also_supervisor_reads_the_whole_company(
+    login, make_staff, teams, project, make_customer, outsider, project_b
+):
+    both = make_staff("both", Role.CONSULTANT, Role.SUPERVISOR, team=teams[0], projects=(project,))
+    make_customer("外组客户", owner=outsider, project=project_b)
+    texts = " ".join(lines_on_page(login(both).get(AUDIT)))
+    assert "外组客户" in texts
+
+
+def test_a_consultant_who_is_also_a_director_reads_only_their_scope(
+    login, make_staff, teams, project, make_customer, outsider, project_b
+):
+    both = make_staff("both", Role.CONSULTANT, Role.DIRECTOR, team=teams[0], projects=(project,))
+    both.user_permissions.add(
+        *Group.objects.get(name=group_name(Role.SUPERVISOR)).permissions.filter(codename="view_audit")
+    )
+    mine = make_customer("自己的客户", owner=both)
+    make_customer("外组客户", owner=outsider, project=project_b)
+    texts = " ".join(lines_on_page(login(both).get(AUDIT)))
+    assert mine.name in texts
+    assert "外组客户" not in texts
