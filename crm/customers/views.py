@@ -8,7 +8,6 @@ DomainError from a service is shown on the form field it names.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, cast
 
 from django.contrib import messages
@@ -29,6 +28,7 @@ from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.core.http import back_url
+from crm.core.search import tokenised_query, was_restored
 from crm.customers import archive, guard, services
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.forms import (
@@ -148,41 +148,17 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 # ---------------------------------------------------------------- list and bulk actions
 
 
-# A search text that may be a full mobile or ID number never goes into a URL (the web
-# server's access log, the browser history, a Referer header), but into the session under
-# an opaque token (docs/privacy.md).
-SEARCH_TOKENS_KEPT = 20
-# Matches no customer: what an unknown search token searches for.
-EXPIRED_SEARCH = "（搜索已过期）"
-
-
 def _list_url_for(request: AuthedHttpRequest, params: QueryDict) -> str:
-    """The list's URL for these filters, a sensitive search text replaced by a token."""
-    params = params.copy()
-    for key in ("csrfmiddlewaretoken", "page", "qt"):
-        params.pop(key, None)
-    text = (params.get("q") or "").strip()
-    if text and looks_like_full_number(text):
-        token = secrets.token_urlsafe(9)
-        tokens = dict(request.session.get("search_tokens", {}))
-        tokens[token] = text
-        request.session["search_tokens"] = dict(list(tokens.items())[-SEARCH_TOKENS_KEPT:])
-        params.pop("q")
-        params["qt"] = token
-    query = params.urlencode()
+    """The list's URL for these filters, a full mobile or ID number replaced by a session
+    token (crm.core.search: never in the access log, the history or a Referer)."""
+    query = tokenised_query(request.session, params)
     return reverse("customers:list") + (f"?{query}" if query else "")
 
 
 def search_params(request: AuthedHttpRequest) -> QueryDict:
-    """The list filters of this request, with a tokenised search text restored (an unknown
-    or expired token searches for nothing rather than for everything)."""
-    token = request.GET.get("qt")
-    if not token:
-        return request.GET
-    params = request.GET.copy()
-    params.pop("qt")
-    params["q"] = request.session.get("search_tokens", {}).get(token, EXPIRED_SEARCH)
-    return params
+    """The list filters of this request (a tokenised search is already restored into
+    request.GET by crm.core.search.SearchTokenMiddleware)."""
+    return request.GET
 
 
 @require_POST
@@ -197,7 +173,7 @@ def customer_search(request: AuthedHttpRequest) -> HttpResponse:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    if looks_like_full_number(request.GET.get("q", "")):
+    if not was_restored(request) and looks_like_full_number(request.GET.get("q", "")):
         # An old link or a hand-typed URL: at least the history and bookmarks lose it.
         return redirect(_list_url_for(request, request.GET))
     filters = CustomerFilterForm(search_params(request), user=user)
