@@ -67,7 +67,7 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_type}#{self.target_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_label or self.target_type}"
 
 
 class Counter(models.Model):
