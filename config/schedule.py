@@ -52,6 +52,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Read staff notifications older than NOTIFICATION_RETENTION_DAYS are deleted; unread ones stay.",
     ),
     ScheduledJob(
+        name="purge_old_audit_rows",
+        func="crm.core.jobs.purge_old_audit_rows",
+        every=timedelta(hours=6),
+        why="Audit rows are kept AUDIT_RETENTION_DAYS (never under six months, 等保), then deleted with a record that they were.",
+    ),
+    ScheduledJob(
         name="escalate_breached_complaints",
         func="crm.complaints.jobs.escalate_breached",
         every=timedelta(minutes=15),

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Puts back search values kept out of URLs (full mobiles, crm.core.search).
+    "crm.core.search.SearchTokenMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # 等保 policy: an expired password must be changed before anything else.
     "crm.accounts.middleware.PasswordExpiryMiddleware",
@@ -246,6 +248,19 @@ BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY")
 # guardian's separate consent before recording children's data.
 ARCHIVE_SENSITIVE_FIELDS = env_bool("ARCHIVE_SENSITIVE_FIELDS", False)
 
+# Trust (docs/privacy.md). Audit rows are kept this many days, never fewer than 183 (six
+# months, 等保): the purge job raises a lower value to that floor.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+# Defaults of each company's privacy settings (CompanyPrivacy, editable in the admin):
+# an export of more customers than this needs a supervisor's approval (DESIGN 3.7) ...
+EXPORT_APPROVAL_THRESHOLD = env_int("EXPORT_APPROVAL_THRESHOLD", 50)
+# ... and a user who opens more distinct customers, reveals more full numbers, or hits
+# more duplicate mobiles of customers they cannot see within an hour is stopped and their
+# supervisor alerted (scraping).
+OPEN_LIMIT_PER_HOUR = env_int("OPEN_LIMIT_PER_HOUR", 200)
+REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 20)
+DUPLICATE_LIMIT_PER_HOUR = env_int("DUPLICATE_LIMIT_PER_HOUR", 10)
+
 COMPANY_NAME = env_str("COMPANY_NAME", "示范置业")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "EstateDemo@2026")
 
@@ -299,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "ConsultationChannelEnum": "crm.complaints.models.ConsultationChannel",
         # 个人信息申请's kind (查阅/复制/更正/删除), beside an import's kind.
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
+        # An export request's kind (customers/deals) and other models' "kind" choices.
+        "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
     },
 }
 

@@ -1,17 +1,26 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
+from django.forms import BaseModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
-from crm.accounts import security
+from crm.accounts import security, services
 from crm.accounts.models import Company, Department, Team, User
+
+# The access before an admin save, keyed by the request, for the audit row after it.
+_BEFORE = "_access_before"
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin[User]):
+    """Staff accounts; every change of roles, permissions, projects or status is audited
+    (权限变更, crm.accounts.services.record_access_change)."""
+
     list_display = ["username", "display_name", "team", "is_active", "last_login"]
     list_filter = ["groups", "team", "is_active"]
     search_fields = ["username", "display_name"]
@@ -40,6 +49,34 @@ class UserAdmin(BaseUserAdmin[User]):
                 return
             count += 1
         self.message_user(request, f"已关闭 {count} 位员工的动态验证码。", messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: User, form: BaseModelForm[User], change: bool) -> None:
+        if change:
+            setattr(request, _BEFORE, services.access_snapshot(User.objects.get(pk=obj.pk)))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.record_access_change(form.instance, actor=request.user, before=getattr(request, _BEFORE, None))
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Roles are groups: a change of a group's permissions is audited (权限变更)."""
+
+    def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
+        before = ""
+        if change:
+            before = "、".join(sorted(Group.objects.get(pk=obj.pk).permissions.values_list("codename", flat=True)))
+        setattr(request, _BEFORE, before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.record_group_change(form.instance, actor=request.user, before=getattr(request, _BEFORE, ""))
 
 
 admin.site.register(Company)

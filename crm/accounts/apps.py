@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_migrate
 
 
@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.accounts import signals
-        from crm.accounts.services import record_login, sync_role_groups
+        from crm.accounts.services import record_login, record_login_failed, sync_role_groups
 
         # A change of anyone's permissions, roles or projects renews their access stamp.
         signals.connect()
@@ -23,3 +23,4 @@ class AccountsConfig(AppConfig):
         # Django announces logins (form and API token) with this signal; the audit row is
         # the record 等保 asks for.
         user_logged_in.connect(record_login, dispatch_uid="audit_login")
+        user_login_failed.connect(record_login_failed, dispatch_uid="audit_login_failed")

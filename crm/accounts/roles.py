@@ -197,6 +197,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_customers",
             "customers.export_contact",
             "customers.archive_customer",
+            "customers.approve_export",
             *_CARE_WORK,
             *_CARE_RESEND,
             *_COMPLAINTS_DIRECT,
@@ -222,6 +223,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
         (
             *_VIEW,
             "customers.view_audit",
+            # Trust (docs/privacy.md): logins and permission changes in the audit log, the
+            # access alerts, and the approval of bulk exports.
+            "customers.view_security_audit",
+            "customers.approve_export",
             "customers.export_customers",
             *_VISITS_READ,
             "visits.export_visits",
@@ -283,6 +288,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.export_contact",
             "customers.archive_customer",
             "customers.view_audit",
+            "customers.view_security_audit",
+            "customers.approve_export",
             "projects.add_project",
             "projects.change_project",
             "projects.add_unit",

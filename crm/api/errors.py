@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.core.errors import DomainError
+from crm.customers import exporting, guard
 from crm.customers.selectors import visible_holders
 from crm.customers.services import DuplicateCustomer
 
@@ -19,6 +21,19 @@ from .parsers import JSONTooDeep
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DuplicateCustomer):
         return _duplicate_response(exc, context)
+    if isinstance(exc, guard.AccessStopped):
+        return Response({"detail": exc.message}, status=429)
+    if isinstance(exc, exporting.ApprovalRequired):
+        # An export above the threshold: file a request at /api/export-requests/.
+        return Response(
+            {
+                "detail": exc.message,
+                "count": exc.count,
+                "threshold": exc.threshold,
+                "request_url": "/api/export-requests/",
+            },
+            status=403,
+        )
     if isinstance(exc, DomainError):
         key = exc.field or "non_field_errors"
         return Response({key: [exc.message]}, status=400)
@@ -52,4 +67,5 @@ def _duplicate_response(exc: DuplicateCustomer, context: dict[str, Any]) -> Resp
         return Response(
             {field: [exc.message], "existing_customer": {"id": existing.pk, "number": existing.number}}, status=400
         )
-    return Response({field: ["手机号已属于本公司其他客户（不在您的查看范围内），请联系主管核实。"]}, status=400)
+    message = guard.hidden_duplicate_message(user, customer_id=existing.pk, now=timezone.now()) if user else ""
+    return Response({field: [message or guard.HIDDEN_DUPLICATE]}, status=400)

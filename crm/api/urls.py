@@ -9,6 +9,7 @@ from . import (
     casework,
     complaint_reports,
     complaints,
+    exports,
     integrations,
     io,
     notifications,
@@ -44,6 +45,7 @@ router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-ser
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
+router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

@@ -18,14 +18,17 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, parsers, permissions, renderers, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.accounts import security
-from crm.customers import selectors, services
+from crm.core.errors import DomainError
+from crm.customers import guard, selectors, services
 from crm.customers.models import Customer, Deal
+from crm.lib.mobile import looks_like_full_number
 from crm.projects.models import Project, Unit
 
 from . import filters
@@ -174,6 +177,14 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet[Unit]):
         return units_visible_to(staff(self.request)).select_related("building").order_by(*UNIT_ORDER)
 
 
+class CustomerSearchSerializer(serializers.Serializer[Any]):
+    search = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    stage = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    grade = serializers.CharField(max_length=1, required=False, allow_blank=True)
+    project = serializers.IntegerField(required=False, allow_null=True)
+    owner = serializers.IntegerField(required=False, allow_null=True)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="客户列表",
@@ -211,6 +222,38 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         # by id (e.g. from a duplicate-mobile error), like selectors.get_customer_for_user.
         qs = selectors.customers_visible_to(staff(self.request), include_archived=self.action != "list")
         return qs.prefetch_related("tags").order_by("-created_at", "-id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.method == "GET" and looks_like_full_number(request.query_params.get("search", "")):
+            # A full number in a URL ends up in every access log on the way (docs/privacy.md).
+            raise DomainError("按完整手机号或身份证号搜索请用 POST /api/customers/search/", field="search")
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="按完整号码搜索客户",
+        description="与列表相同的筛选，放在请求体中（完整手机号不进入网址和访问日志）。",
+        request=CustomerSearchSerializer,
+        responses={200: CustomerSerializer(many=True)},
+    )
+    @action(detail=False, methods=["post"], url_path="search")
+    def search(self, request: Request) -> Response:
+        body = CustomerSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        filterset = filters.CustomerFilter(
+            {k: v for k, v in body.validated_data.items() if v not in (None, "")},
+            queryset=self.get_queryset(),
+            request=request,
+        )
+        if not filterset.is_valid():
+            return Response(filterset.errors, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(filterset.qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        # The same hourly limit as the 360° page (crm.customers.guard): 429 beyond it.
+        guard.check_open(staff(request), customer.pk, now=timezone.now())
+        return Response(self.get_serializer(customer).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = staff(request)

@@ -8,9 +8,13 @@ from crm.core.models import AuditLog, CalendarDay, CalendarYear, Notification
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin[AuditLog]):
-    list_display = ["at", "actor", "action", "target_type", "target_id", "summary"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["summary", "target_id"]
+    """Read-only: audit rows cannot be added, changed or deleted from any page (等保);
+    only the retention job deletes rows older than the retention (crm.core.jobs)."""
+
+    list_display = ["at", "actor", "action", "target_label", "summary"]
+    list_filter = ["action"]
+    search_fields = ["summary", "target_label"]
+    actions = None
 
     def has_add_permission(self, request: object) -> bool:
         return False

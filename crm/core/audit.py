@@ -1,25 +1,95 @@
-"""Writing the audit log: changes to customer data, sensitive reads, exports, imports."""
+"""Writing the audit log: changes to customer data, sensitive reads, exports, imports,
+logins, permission changes and erasures.
+
+Every row is written here, so three rules hold for all of them (PIPL, docs/privacy.md):
+
+1. The row names the company whose data it concerns (``company_id``): readers see only
+   their own company's rows (crm.customers.audit_views).
+2. No full mobile or ID number is ever stored: the summary, the reason and every value of
+   the changes are passed through ``redact`` (138****5678, 1101**********1233). The
+   display runs ``redact`` again, for rows written before this rule.
+3. The row carries a readable label of its object ("客户 张三（KH00002101）"), so the log
+   reads in Chinese and stays readable after a rename, merge or erasure.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 
 from crm.core.models import AuditLog
+from crm.lib.mobile import mask_id_number, mask_mobile
 
-__all__ = ["AuditLog", "client_ip", "diff", "log", "snapshot"]
+__all__ = ["AuditLog", "client_ip", "diff", "log", "record_erasure", "redact", "snapshot"]
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
     from django.http import HttpRequest
 
+# An 18-character resident ID (17 digits and a digit or X), not part of a longer number.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# A mainland mobile, optionally with +86/0086/86, not part of a longer number.
+_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+86|0086|86)[\s-]?)?(1[3-9]\d{9})(?![0-9])")
+
+
+def redact(value: Any) -> Any:
+    """The value with every full mobile and ID number masked; dicts and lists recursively."""
+    if isinstance(value, str):
+        text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0).upper()), value)
+        return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
+    if isinstance(value, dict):
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _model_label(model: type[models.Model]) -> str:
+    return str(model._meta.verbose_name)
+
+
+def label_of(obj: models.Model) -> str:
+    """ "客户 张三（KH00002101）": the model's Chinese name and the object, masked."""
+    return str(redact(f"{_model_label(type(obj))} {obj}"))[:120]
+
+
+def _customer_label(customer_id: int, target: models.Model | None) -> str:
+    """The label of the customer a row concerns: from the target when it is the customer
+    or points at it, else read (one query)."""
+    customer_model = apps.get_model("customers", "Customer")
+    if isinstance(target, customer_model) and target.pk == customer_id:
+        return label_of(target)
+    related = getattr(target, "customer", None) if target is not None else None
+    if isinstance(related, customer_model) and related.pk == customer_id:
+        return label_of(related)
+    found = customer_model._default_manager.filter(pk=customer_id).first()
+    return label_of(found) if found is not None else f"客户 #{customer_id}"
+
+
+def _company_of(
+    target: models.Model | None, actor: AbstractBaseUser | AnonymousUser | None, customer_id: int | None
+) -> int | None:
+    for source in (target, getattr(target, "customer", None) if target is not None else None):
+        company = getattr(source, "company_id", None)
+        if isinstance(company, int):
+            return company
+    if customer_id is not None:
+        customer_model = apps.get_model("customers", "Customer")
+        company = customer_model._default_manager.filter(pk=customer_id).values_list("company_id", flat=True).first()
+        if company is not None:
+            return int(company)
+    company = getattr(actor, "company_id", None)
+    return company if isinstance(company, int) else None
 
 
 def log(
@@ -29,25 +99,68 @@ def log(
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
+    target_label: str = "",
     customer_id: int | None = None,
+    company_id: int | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
     reason: str = "",
     ip: str | None = None,
 ) -> AuditLog:
+    """Write one audit row (masked, with its company and a readable label)."""
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
+    if not target_label:
+        if customer_id is not None:
+            target_label = _customer_label(customer_id, target)
+        elif target is not None:
+            target_label = label_of(target)
+    if company_id is None:
+        company_id = _company_of(target, actor, customer_id)
     return AuditLog.objects.create(
         action=action,
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         target_type=target_type,
         target_id=str(target_id),
+        target_label=redact(target_label)[:120],
         customer_id=customer_id,
-        summary=summary[:300],
-        changes=changes or {},
-        reason=reason[:200],
+        company_id=company_id,
+        summary=redact(summary)[:300],
+        changes=redact(changes or {}),
+        reason=redact(reason)[:200],
         ip=ip,
+    )
+
+
+def record_erasure(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    company_id: int,
+    target_type: str,
+    target_id: str | int,
+    target_label: str,
+    customer_id: int | None = None,
+    reason: str = "",
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditLog:
+    """The audit row of an erasure or anonymisation (PIPL art. 47): who erased what and why.
+
+    For callers that erase a customer or a record of one (data-subject requests, retention
+    jobs): call it in the same transaction as the erasure, with the label the object had
+    before (e.g. "客户 张三（KH00002101）"), which the row keeps (masked)."""
+    return log(
+        AuditLog.Action.ERASE,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label or f"{target_type}#{target_id}",
+        customer_id=customer_id,
+        company_id=company_id,
+        summary=summary or "删除/匿名化个人信息",
+        changes=changes,
+        reason=reason,
     )
 
 

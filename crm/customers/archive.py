@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from crm.customers.guard import privacy_of
 from crm.customers.models import Customer, CustomerProfile
 
 if TYPE_CHECKING:
@@ -100,18 +101,22 @@ HINTS: dict[str, str] = {
 }
 
 
-def sensitive_fields_enabled() -> bool:
-    return bool(getattr(settings, "ARCHIVE_SENSITIVE_FIELDS", False))
+def sensitive_fields_enabled(company_id: int | None = None) -> bool:
+    """Whether the company shows the sensitive items: its privacy setting (CompanyPrivacy,
+    off by default), else ARCHIVE_SENSITIVE_FIELDS."""
+    if company_id is None:
+        return bool(getattr(settings, "ARCHIVE_SENSITIVE_FIELDS", False))
+    return privacy_of(company_id).archive_sensitive_fields
 
 
 def is_visible(field: str, *, show_sensitive: bool) -> bool:
     return show_sensitive or field not in SENSITIVE_FIELDS
 
 
-def profile_fields(*, show_sensitive: bool | None = None) -> list[str]:
+def profile_fields(*, show_sensitive: bool | None = None, company_id: int | None = None) -> list[str]:
     """The CustomerProfile fields the archive editor shows and saves, in seed order."""
     if show_sensitive is None:
-        show_sensitive = sensitive_fields_enabled()
+        show_sensitive = sensitive_fields_enabled(company_id)
     return [
         name
         for _, names in ARCHIVE_GROUPS
@@ -138,7 +143,7 @@ def entries(
 ) -> Iterator[tuple[str, list[ArchiveEntry]]]:
     """(group title, [entry]) with the display value of every visible item."""
     if show_sensitive is None:
-        show_sensitive = sensitive_fields_enabled()
+        show_sensitive = sensitive_fields_enabled(customer.company_id)
     for title, names in ARCHIVE_GROUPS:
         rows = []
         for name in names:

@@ -18,8 +18,9 @@ from django.urls import reverse
 from crm.accounts.access import SCOPE_LABELS, widest_scope
 from crm.accounts.roles import Scope
 from crm.core.cards import Action, Card, Stat
+from crm.customers.export_requests import pending_for as pending_exports
 from crm.customers.filters import DEAL_MILESTONES, upcoming_mmdd
-from crm.customers.models import Deal, Grade, TimelineEvent
+from crm.customers.models import AccessAlert, Deal, Grade, TimelineEvent
 from crm.customers.selectors import customer_scope_q, customers_visible_to, deals_visible_to
 from crm.lib.dates import local_midnight, week_start
 
@@ -30,7 +31,7 @@ DEAL_KEYS = ("awaiting_contract", "awaiting_filing", "awaiting_move_in")
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
-    parts: list[Card | Action] = []
+    parts: list[Card | Action] = _trust_cards(user)
     if user.has_perm("customers.import_customers"):
         parts.append(Action("导入客户", reverse("customers:import"), order=10))
     if user.has_perm("customers.add_customer"):
@@ -141,3 +142,18 @@ def _scope_counts(user: User, today: date, birthday_mmdd: list[str]) -> dict[str
     if wide and ttl:
         cache.set(key, counts, ttl)
     return counts
+
+
+def _trust_cards(user: User) -> list[Card | Action]:
+    """For supervisors: bulk exports waiting for approval and users stopped for unusual
+    access (docs/privacy.md). Shown only when there is something to do (alerts, order 10)."""
+    stats = []
+    if user.has_perm("customers.approve_export"):
+        waiting = pending_exports(user).count()
+        if waiting:
+            stats.append(Stat("exports_waiting", "导出待审批", waiting, reverse("customers:exports"), warn=True))
+    if user.has_perm("customers.view_security_audit") and user.company_id is not None:
+        alerts = AccessAlert.objects.filter(company_id=user.company_id, resolved_at__isnull=True).count()
+        if alerts:
+            stats.append(Stat("access_alerts", "异常访问告警", alerts, reverse("customers:alerts"), warn=True))
+    return [Card("trust", title="个人信息保护", stats=tuple(stats), order=10)] if stats else []

@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from crm.accounts.access import company_of
 from crm.core import audit
+from crm.core.errors import DomainError
 from crm.core.xlsx import CONTENT_TYPE, Style, Workbook
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
+from crm.customers.guard import privacy_of
 from crm.customers.importing import CUSTOMER_COLUMNS, CUSTOMERS, DEAL_COLUMNS, DEALS, EXAMPLE_MARK, Report
 from crm.customers.models import Channel, Customer, Deal, Gender, Grade, MoveInKind, Stage, Tag
 from crm.lib.mobile import mask_mobile
@@ -88,15 +90,41 @@ CUSTOMER_EXPORT_HEADERS = (
 CUSTOMER_EXPORT_WIDTHS = (13, 10, 14, 14, 6, 10, 9, 6, 14, 11, 10, 12, 18, 24, 12, 12, 10, 18)
 
 
-def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = None) -> Export:
+class ApprovalRequired(DomainError):
+    """The export holds more customers than the company lets anyone export without a
+    supervisor's approval (DESIGN 3.7): the caller offers an ExportRequest instead."""
+
+    def __init__(self, kind: str, count: int, threshold: int, params: dict[str, str], filters_text: str) -> None:
+        super().__init__(f"本次导出 {count} 条，超过 {threshold} 条需主管审批，请填写用途提交申请")
+        self.kind, self.count, self.threshold = kind, count, threshold
+        self.params, self.filters_text = params, filters_text
+
+
+def _check_threshold(
+    user: User, kind: str, qs: Any, params: Mapping[str, str], applied: dict[str, str], approved: bool
+) -> None:
+    if approved:
+        return
+    threshold = privacy_of(company_of(user)).export_approval_threshold
+    count = qs.count()
+    if count > threshold:
+        kept = {key: str(value) for key, value in params.items() if key not in {"page", "csrfmiddlewaretoken"}}
+        text = "；".join(f"{key}={value}" for key, value in applied.items())[:300]
+        raise ApprovalRequired(kind, count, threshold, kept, text)
+
+
+def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = None, approved: bool = False) -> Export:
     """The customers the user may see, filtered like the list page (crm.customers.filters), as a workbook.
 
     Mobiles are masked unless the user holds customers.export_contact; ID numbers are
-    never exported. Writes one audit row (action export) with count, filters and masking.
+    never exported. More customers than the company's approval threshold raise
+    ApprovalRequired unless ``approved`` (an approved ExportRequest being downloaded).
+    Writes one audit row (action export) with count, filters and masking.
     """
     unmasked = user.has_perm("customers.export_contact")
     filters = CustomerFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
+    _check_threshold(user, CUSTOMERS, qs, params, applied, approved)
     now = timezone.now()
     workbook = Workbook()
     sheet = workbook.add_sheet("客户", widths=CUSTOMER_EXPORT_WIDTHS, freeze="C3")
@@ -226,11 +254,13 @@ DEAL_EXPORT_HEADERS = (
 DEAL_EXPORT_WIDTHS = (13, 10, 14, 14, 8, 8, 14, 11, 14, 8, *([12] * 9), 10)
 
 
-def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None) -> Export:
-    """The deals of customers the user may see, as a workbook (masked and audited like customers)."""
+def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None, approved: bool = False) -> Export:
+    """The deals of customers the user may see, as a workbook (masked, approved above the
+    threshold and audited like customers)."""
     unmasked = user.has_perm("customers.export_contact")
     filters = DealFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
+    _check_threshold(user, DEALS, qs, params, applied, approved)
     now = timezone.now()
     workbook = Workbook()
     sheet = workbook.add_sheet("成交", widths=DEAL_EXPORT_WIDTHS, freeze="C3")

@@ -339,7 +339,9 @@ class ProfileForm(forms.ModelForm[CustomerProfile]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        visible = set(archive.profile_fields())
+        customer_id = self.instance.customer_id
+        company_id = Customer.objects.filter(pk=customer_id).values_list("company_id", flat=True).first()
+        visible = set(archive.profile_fields(company_id=company_id or 0))
         for name in list(self.fields):
             if name != "guardian_consent" and name not in visible:
                 del self.fields[name]

@@ -10,13 +10,15 @@ while the page shows its progress, which a reload finds again.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,9 +28,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.audit import client_ip
 from crm.core.errors import DomainError
-from crm.customers import exporting, importing
+from crm.customers import export_requests, exporting, importing
 from crm.customers.importing import validating
 from crm.customers.models import ImportJob
+from crm.customers.views import search_params
 from crm.lib.textfile import ENCODINGS
 
 # Bad rows listed on the report page; the full list is a download.
@@ -272,12 +275,35 @@ def import_template(request: AuthedHttpRequest, kind: str) -> HttpResponseBase:
 
 
 @permission_required("customers.export_customers", raise_exception=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export_customers(request: AuthedHttpRequest) -> HttpResponseBase:
-    return xlsx_response(exporting.export_customers(request.user, request.GET, ip=client_ip(request)))
+    return _export(request, exporting.export_customers)
 
 
 @permission_required("customers.export_customers", raise_exception=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export_deals(request: AuthedHttpRequest) -> HttpResponseBase:
-    return xlsx_response(exporting.export_deals(request.user, request.GET, ip=client_ip(request)))
+    return _export(request, exporting.export_deals)
+
+
+def _export(request: AuthedHttpRequest, build: Callable[..., exporting.Export]) -> HttpResponseBase:
+    """The workbook at once, or, above the company's threshold, the approval request form
+    (GET) and the request filed (POST with the kept filters and a purpose)."""
+    if request.method == "POST":
+        params: Mapping[str, str] = QueryDict(request.POST.get("params", ""))
+    else:
+        params = search_params(request)
+    try:
+        return xlsx_response(build(request.user, params, ip=client_ip(request)))
+    except exporting.ApprovalRequired as exc:
+        context = {"exc": exc, "params": urlencode(exc.params), "purpose": "", "error": ""}
+        if request.method == "POST":
+            purpose = request.POST.get("purpose", "")
+            try:
+                export_requests.request_export(exc, actor=request.user, purpose=purpose, now=timezone.now())
+            except DomainError as err:
+                context.update(purpose=purpose, error=err.message)
+            else:
+                messages.success(request, "已提交导出申请，主管批准后可在“导出申请”中下载（仅可下载一次）")
+                return redirect("customers:exports")
+        return render(request, "customers/export_request.html", context)

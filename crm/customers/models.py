@@ -596,3 +596,169 @@ class ImportColumnChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.header} → {self.key or '不导入'}"
+
+
+class CompanyPrivacy(models.Model):
+    """A company's privacy settings (docs/privacy.md). Without a row the settings'
+    defaults apply (ARCHIVE_SENSITIVE_FIELDS, EXPORT_APPROVAL_THRESHOLD, ...)."""
+
+    company = models.OneToOneField(
+        "accounts.Company", on_delete=models.CASCADE, related_name="privacy", primary_key=True, verbose_name="公司"
+    )
+    # PIPL art. 6/28/31: parents' health, children and health (seed 004 items 14, 15, 22).
+    archive_sensitive_fields = models.BooleanField(
+        "档案敏感项（父母健康、子女、健康状况）",
+        default=False,
+        help_text="默认关闭（最小必要）；开启后，子女信息仍须先记录监护人单独同意",
+    )
+    export_approval_threshold = models.PositiveIntegerField(
+        "导出审批阈值（客户数）", default=50, help_text="一次导出超过此数量的客户需主管审批"
+    )
+    open_limit_per_hour = models.PositiveIntegerField(
+        "每小时查看客户上限", default=200, help_text="一小时内打开超过此数量的不同客户即暂停并告警"
+    )
+    reveal_limit_per_hour = models.PositiveIntegerField(
+        "每小时查看完整号码上限", default=20, help_text="一小时内查看完整号码超过此数量即暂停并告警"
+    )
+    duplicate_limit_per_hour = models.PositiveIntegerField(
+        "每小时重复号码提示上限", default=10, help_text="一小时内登记时撞到无权查看客户的号码超过此数量即暂停并告警"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公司隐私设置"
+
+    def __str__(self) -> str:
+        return f"{self.company} 隐私设置"
+
+
+class ExportRequest(models.Model):
+    """A bulk export waiting for, or given, a supervisor's approval (DESIGN 3.7).
+
+    An export of more customers than the company's threshold is not written at once: the
+    filters are kept here, a supervisor approves or rejects, and the requester downloads
+    the approved file once (it is built at download time from the kept filters, through
+    the requester's scope, so it never holds a customer they could not see).
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待审批"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已驳回"
+        DOWNLOADED = "downloaded", "已下载"
+
+    ALLOWED_MOVES: dict[str, frozenset[str]] = {
+        Status.REQUESTED: frozenset({Status.APPROVED, Status.REJECTED}),
+        Status.APPROVED: frozenset({Status.DOWNLOADED}),
+        Status.REJECTED: frozenset(),
+        Status.DOWNLOADED: frozenset(),
+    }
+
+    class Kind(models.TextChoices):
+        CUSTOMERS = "customers", "客户"
+        DEALS = "deals", "成交"
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="export_requests", verbose_name="公司"
+    )
+    kind = models.CharField("导出内容", max_length=10, choices=Kind.choices, default=Kind.CUSTOMERS)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_requests", verbose_name="申请人"
+    )
+    params = models.JSONField("筛选条件", default=dict, blank=True)
+    filters_text = models.CharField("筛选说明", max_length=300, blank=True)
+    count = models.PositiveIntegerField("客户数")
+    with_contact = models.BooleanField("含完整手机号", default=False)
+    purpose = models.CharField("用途", max_length=200)
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField("申请时间")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=200, blank=True)
+    downloaded_at = models.DateTimeField("下载时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导出审批"
+        ordering = ["-requested_at", "-id"]
+        permissions = [("approve_export", "审批批量导出")]
+        indexes = [
+            # The approvers' queue and workbench card: a company's waiting requests.
+            models.Index(fields=["company", "status", "-requested_at"], name="exportrequest_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} 导出{self.get_kind_display()} {self.count} 条（{self.get_status_display()}）"
+
+
+class AccessEvent(models.Model):
+    """One counted access (crm.customers.guard): a customer's 360° page opened (at most one
+    row per user, customer and hour) or a registration that hit the mobile of a customer
+    the user cannot see. Counted per user over the last hour to stop scraping."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "查看客户"
+        DUPLICATE = "duplicate", "重复号码提示"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    customer_id = models.BigIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "访问计数"
+        indexes = [
+            # crm.customers.guard: the user's events of one kind in the last hour.
+            models.Index(fields=["user", "kind", "-at"], name="accessevent_user_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.customer_id} {self.at:%H:%M}"
+
+
+class AccessAlert(models.Model):
+    """A user stopped for unusual access (too many customers opened, numbers revealed or
+    hidden duplicates hit in an hour), for their supervisors to look at (workbench card)."""
+
+    class Kind(models.TextChoices):
+        OPENS = "opens", "查看客户过多"
+        REVEALS = "reveals", "查看完整号码过多"
+        DUPLICATES = "duplicates", "重复号码试探过多"
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="access_alerts", verbose_name="公司"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_alerts", verbose_name="员工"
+    )
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    count = models.PositiveIntegerField("一小时内次数")
+    limit = models.PositiveIntegerField("上限")
+    raised_at = models.DateTimeField("告警时间")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="处理人",
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    resolution = models.CharField("处理说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "异常访问告警"
+        ordering = ["-raised_at", "-id"]
+        permissions = [("view_security_audit", "查看登录、权限审计与异常访问告警")]
+        indexes = [
+            # The supervisors' card and page: a company's open alerts.
+            models.Index(fields=["company", "resolved_at", "-raised_at"], name="accessalert_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()}（{self.count}/{self.limit}）"

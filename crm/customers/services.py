@@ -24,7 +24,7 @@ from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.numbering import reserve
-from crm.customers import timeline
+from crm.customers import archive, guard, timeline
 from crm.customers.milestones import milestone_errors, signing_deadline
 from crm.customers.models import (
     ArchiveReason,
@@ -288,6 +288,11 @@ def update_profile(customer: Customer, *, actor: User, **fields: Any) -> Custome
     """Fill in archive items. Children's information needs the guardian's separate consent
     (``children_consent_at``), recorded once and kept with the archive."""
     profile, _ = CustomerProfile.objects.select_for_update().get_or_create(customer=customer)
+    # PIPL minimum necessary: the sensitive items are refused while the company has them off.
+    if not archive.sensitive_fields_enabled(customer.company_id):
+        for name in archive.SENSITIVE_FIELDS:
+            if fields.get(name):
+                raise DomainError("本公司未开启档案敏感项（父母健康、子女、健康状况），不能记录", field=name)
     if fields.get("children_status") and not (fields.get("children_consent_at") or profile.children_consent_at):
         raise DomainError("记录子女信息需要监护人单独同意", field="children_status")
     if fields.get("children_consent_at") is None:
@@ -628,6 +633,10 @@ def reveal_contact(customer: Customer, *, actor: User, field: str, reason: str, 
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写查看事由", field="reason")
+    if len(reason) < 2:
+        raise DomainError("请写明查看事由（至少2个字）", field="reason")
+    # Beyond the hourly limit the user is stopped and the supervisors alerted (scraping).
+    guard.check_reveal(actor, now=timezone.now())
     if field == "mobile":
         value = customer.mobile
     elif field == "mobile2":

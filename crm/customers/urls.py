@@ -1,11 +1,12 @@
 from django.urls import path
 
-from crm.customers import io_views, views
+from crm.customers import io_views, trust_views, views
 
 app_name = "customers"
 
 urlpatterns = [
     path("", views.customer_list, name="list"),
+    path("search/", views.customer_search, name="search"),
     path("new/", views.customer_create, name="create"),
     path("bulk/", views.customer_bulk, name="bulk"),
     path("count/", views.customer_list_count, name="list_count"),
@@ -30,4 +31,9 @@ urlpatterns = [
     path("import/template/<str:kind>/", io_views.import_template, name="import_template"),
     path("export/", io_views.export_customers, name="export"),
     path("deals/export/", io_views.export_deals, name="deal_export"),
+    path("exports/", trust_views.export_list, name="exports"),
+    path("exports/<int:pk>/decide/", trust_views.export_decide, name="export_decide"),
+    path("exports/<int:pk>/download/", trust_views.export_download, name="export_download"),
+    path("alerts/", trust_views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/resolve/", trust_views.alert_resolve, name="alert_resolve"),
 ]

@@ -15,9 +15,10 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +28,8 @@ from crm.core.audit import client_ip
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.core.http import back_url
-from crm.customers import archive, services
+from crm.core.search import tokenised_query, was_restored
+from crm.customers import archive, guard, services
 from crm.customers.filters import CustomerFilterForm, DealFilterForm
 from crm.customers.forms import (
     BULK_ACTIONS,
@@ -54,7 +56,7 @@ from crm.customers.selectors import (
     timeline_for,
     visible_holders,
 )
-from crm.lib.mobile import InvalidMobile, normalize_mobile
+from crm.lib.mobile import InvalidMobile, looks_like_full_number, normalize_mobile
 from crm.lib.numbers import parse_id, parse_page
 
 
@@ -150,11 +152,35 @@ def _detail_url(customer: Customer | int, anchor: str = "") -> str:
 # ---------------------------------------------------------------- list and bulk actions
 
 
+def _list_url_for(request: AuthedHttpRequest, params: QueryDict) -> str:
+    """The list's URL for these filters, a full mobile or ID number replaced by a session
+    token (crm.core.search: never in the access log, the history or a Referer)."""
+    query = tokenised_query(request.session, params)
+    return reverse("customers:list") + (f"?{query}" if query else "")
+
+
+def search_params(request: AuthedHttpRequest) -> QueryDict:
+    """The list filters of this request (a tokenised search is already restored into
+    request.GET by crm.core.search.SearchTokenMiddleware)."""
+    return request.GET
+
+
+@require_POST
+@permission_required("customers.view_customer", raise_exception=True)
+def customer_search(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's filter form posts here: the filters come back as the list's URL, with a
+    search by full mobile or ID number kept out of it."""
+    return redirect(_list_url_for(request, request.POST))
+
+
 @require_GET
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request: AuthedHttpRequest) -> HttpResponse:
     user = request.user
-    filters = CustomerFilterForm(request.GET, user=user)
+    if not was_restored(request) and looks_like_full_number(request.GET.get("q", "")):
+        # An old link or a hand-typed URL: at least the history and bookmarks lose it.
+        return redirect(_list_url_for(request, request.GET))
+    filters = CustomerFilterForm(search_params(request), user=user)
     page = CappedPaginator(filters.queryset().values_list(*LIST_COLUMNS), filters.page_size).peek(
         request.GET.get("page")
     )
@@ -186,7 +212,7 @@ def customer_list(request: AuthedHttpRequest) -> HttpResponse:
 def customer_list_count(request: AuthedHttpRequest) -> HttpResponse:
     """The list's total for its current filters (capped), fetched by the list page once its
     rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
-    filters = CustomerFilterForm(request.GET, user=request.user)
+    filters = CustomerFilterForm(search_params(request), user=request.user)
     paginator = CappedPaginator(filters.queryset(), filters.page_size)
     return render(request, "customers/_list_count.html", {"paginator": paginator, "filters": filters})
 
@@ -291,7 +317,9 @@ def _duplicate_error(form: CustomerForm, user: User, exc: services.DuplicateCust
     if duplicate["visible"]:
         form.add_error(field, exc.message)
     else:
-        form.add_error(field, "该手机号已登记在其他置业顾问名下")
+        message = guard.hidden_duplicate_message(user, customer_id=exc.existing.pk, now=timezone.now())
+        form.add_error(field, message)
+        duplicate["message"] = message
     return duplicate
 
 
@@ -435,7 +463,16 @@ def _customer_for_360(user: User, pk: int) -> Customer:
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     customer = _customer_for_360(request.user, pk)
+    try:
+        guard.check_open(request.user, customer.pk, now=timezone.now())
+    except guard.AccessStopped as exc:
+        return stopped(request, exc)
     return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+def stopped(request: AuthedHttpRequest, exc: guard.AccessStopped) -> HttpResponse:
+    """The Chinese page of a user stopped by an hourly limit (429), with a way back."""
+    return render(request, "customers/stopped.html", {"message": exc.message}, status=429)
 
 
 @require_POST
@@ -567,7 +604,7 @@ def customer_profile(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "groups": groups,
             "can_edit": can_edit,
-            "sensitive_enabled": archive.sensitive_fields_enabled(),
+            "sensitive_enabled": archive.sensitive_fields_enabled(customer.company_id),
             "guardian_field": form["guardian_consent"] if "guardian_consent" in form.fields else None,
         },
     )

@@ -19,6 +19,7 @@ from crm.demo import (
     privacy,
     public_complaints,
     service,
+    trust,
     visits,
 )
 
@@ -31,6 +32,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
     ("privacy", privacy.seed),
+    ("trust", trust.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )

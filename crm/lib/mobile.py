@@ -131,6 +131,14 @@ def _parse(raw: str | int | None, text: str, *, allow_foreign: bool) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def looks_like_full_number(text: str) -> bool:
+    """Whether a search text may be a full mobile or ID number (7 digits or more, with
+    separators, and nothing else): such a text must not travel in a URL (docs/privacy.md).
+    A customer number (KH…), a name or a 4-digit tail is not."""
+    cleaned = re.sub(r"[\s\-+()（）]", "", text or "")
+    return len(cleaned) >= 7 and re.fullmatch(r"\d+[Xx]?", cleaned) is not None
+
+
 def mask_mobile(mobile: str) -> str:
     """138****5678 for mainland numbers; keep the first 3/4 and last 4 digits otherwise."""
     if not mobile:
@@ -143,12 +151,26 @@ def mask_mobile(mobile: str) -> str:
 
 
 def mask_id_number(id_number: str) -> str:
-    """110101********1234: region code and last four only."""
+    """1101**********1234: province and city (4 digits) and the last four only.
+
+    The district digits (5-6) are hidden with the birth date (7-14), so the mask and a
+    birthday shown elsewhere never combine into the whole number: two digits stay unknown
+    (about ten candidates once the check digit is used), and only the audited reveal shows
+    it (decision 0025).
+    """
     if not id_number:
         return ""
     if len(id_number) <= 10:
         return id_number[:2] + "*" * (len(id_number) - 2)
-    return f"{id_number[:6]}{'*' * (len(id_number) - 10)}{id_number[-4:]}"
+    return f"{id_number[:4]}{'*' * (len(id_number) - 8)}{id_number[-4:]}"
+
+
+def remask_id_hint(hint: str) -> str:
+    """An ID number hint stored in the old form (110105********002X) in the new one
+    (1101**********002X), without decrypting: the kept characters are a subset."""
+    if len(hint) != 18:
+        return hint
+    return f"{hint[:4]}{'*' * 10}{hint[-4:]}"
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

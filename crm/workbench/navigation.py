@@ -84,6 +84,10 @@ MENU: tuple[NavItem, ...] = (
         match=("/service/",),
     ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
+    NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
+    NavItem(
+        "异常访问", "customers:alerts", "shield", ("customers.view_security_audit",), match=("/customers/alerts/",)
+    ),
     NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
     NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),
     NavItem(

@@ -38,7 +38,7 @@ def test_the_audit_log_is_for_supervisors_only(client, supervisor, consultant, c
     client.force_login(consultant)
     assert client.get("/audit/").status_code == 403
     client.force_login(supervisor)
-    response = client.get("/audit/", {"customer": customer.pk})
+    response = client.get("/audit/", {"customer": customer.number})
     assert response.status_code == 200
     assert "新建客户" in response.content.decode()
     assert AuditLog.objects.filter(customer_id=customer.pk).count() == 1

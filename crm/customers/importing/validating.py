@@ -24,6 +24,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from crm.accounts.access import assignable_owners_q, company_of, importable_project_ids
+from crm.customers.guard import HIDDEN_DUPLICATE, note_hidden_duplicates
 from crm.customers.importing.columns import (
     CHANNEL_LABELS,
     COLUMNS,
@@ -694,16 +695,21 @@ def _existing_mobiles(user: User, mobiles: Sequence[str]) -> dict[str, str]:
         for pk, name, number, archived in holders_seen:
             visible[pk] = (name, number, archived)
     reasons: dict[str, str] = {}
+    hidden = 0
     for mobile, pk in holders.items():
         holder = visible.get(final(pk))
         if holder is None:
-            reasons[mobile] = (
-                f"手机号 {mask_mobile(mobile)} 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"
-            )
+            # The same rule as registration (crm.customers.guard): existence, not whose.
+            reasons[mobile] = f"手机号 {mask_mobile(mobile)} {HIDDEN_DUPLICATE}"
+            hidden += 1
         else:
             name, number, archived = holder
             state = "已归档客户" if archived else "客户"
             reasons[mobile] = f"手机号已存在：{state} {name}（{number}），不能重复登记"
+    if hidden:
+        # A file can test thousands of numbers at once: beyond the hourly limit of hidden
+        # duplicates the supervisors are alerted (the list says no more than "已存在").
+        note_hidden_duplicates(user, count=hidden, now=timezone.now())
     return reasons
 
 

@@ -136,7 +136,7 @@ def test_a_duplicate_of_another_teams_customer_does_not_reveal_whose_it_is(
     assert (line, field) == (2, "手机号")
     assert "外组客户" not in message
     assert "KH" not in message
-    assert message == "手机号 139****0030 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"
+    assert message == "手机号 139****0030 已存在，请联系主管"
 
 
 def test_a_merged_duplicate_points_at_the_record_that_stays(tmp_path, admin_user, make_customer):
@@ -197,7 +197,7 @@ def taken(holder):
 
 
 def hidden(masked):
-    return f"手机号 {masked} 已是本公司其他同事的客户，不能重复登记（如需跟进请联系主管）"
+    return f"手机号 {masked} 已存在，请联系主管"
 
 
 def test_every_duplicate_is_reported_whichever_column_and_holder(tmp_path, consultant, holders, lookup_chunk):

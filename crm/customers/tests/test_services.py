@@ -88,7 +88,7 @@ class TestCreate:
     def test_id_numbers_are_stored_encrypted_with_a_blind_index(self, make_customer):
         c = make_customer("赵六", id_number="11010519491231002X")
         assert "11010519491231002X" not in c.id_number_encrypted
-        assert c.id_number_hint == "110105********002X"
+        assert c.id_number_hint == "1101**********002X"
         assert Customer.objects.get(id_number_hash=crypto.blind_index("11010519491231002X")) == c
 
     def test_a_lunar_birthday_gets_its_lunar_month_and_day(self, make_customer):
@@ -404,6 +404,9 @@ def test_bulk_tagging_is_audited_and_skips_customers_already_tagged(make_custome
 def test_childrens_information_needs_the_guardians_consent(customer, consultant):
     from django.utils import timezone
 
+    from crm.customers.models import CompanyPrivacy
+
+    CompanyPrivacy.objects.create(company_id=customer.company_id, archive_sensitive_fields=True)
     with pytest.raises(DomainError, match="监护人"):
         services.update_profile(customer, actor=consultant, children_status="女儿8岁，就读实验小学")
     profile = services.update_profile(

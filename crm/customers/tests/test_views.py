@@ -273,8 +273,8 @@ def test_a_duplicate_mobile_shows_the_existing_customer(login, consultant, custo
 def test_a_duplicate_of_another_teams_customer_reveals_nothing(login, outsider, customer, form_data, project_b):
     response = login(outsider).post(CREATE, form_data(mobile="13812345678", project=project_b.pk))
     body = response.content.decode()
-    assert "其他置业顾问" in body
-    assert "销售组长" in body
+    assert "已存在，请联系主管" in body
+    assert "其他置业顾问" not in body
     assert customer.number not in body
     assert "张三" not in body
     assert "合并到已有客户" not in body
@@ -372,7 +372,7 @@ def test_the_id_number_is_never_prefilled(login, consultant, make_customer):
     customer = make_customer("有证件", id_number="11010519491231002X")
     body = login(consultant).get(reverse("customers:edit", args=[customer.pk])).content.decode()
     assert "11010519491231002X" not in body
-    assert "110105********002X" in body
+    assert "1101**********002X" in body
 
 
 # ---------------------------------------------------------------- scope on every page
@@ -427,7 +427,9 @@ def test_the_360_page_needs_few_queries(login, leader, consultant, customer, uni
         response = client.get(url)
     assert response.status_code == 200
     assert "李梅" in response.content.decode()
-    assert len(queries) <= 11
+    # 11, and 2 for trust: was this customer opened within the hour (the scraping limit,
+    # crm.customers.guard) and the company's privacy settings (the sensitive archive items).
+    assert len(queries) <= 13
 
 
 def test_without_reveal_permission_the_button_is_hidden_and_the_post_is_403(login, supervisor, customer):

@@ -196,3 +196,14 @@ def test_demo_has_privacy_requests_an_erasure_and_a_retention_run(demo_world):
     record = ErasureRecord.objects.get()
     assert Customer.objects.get(pk=record.customer_pk).name == "已注销客户"
     assert RetentionRun.objects.count() == 1
+
+
+def test_demo_has_an_export_waiting_for_approval_and_an_access_alert(demo_world, client):
+    from crm.customers.models import AccessAlert, ExportRequest
+
+    assert ExportRequest.objects.filter(status="requested").count() == 1
+    assert AccessAlert.objects.filter(resolved_at__isnull=True).count() == 1
+    client.force_login(User.objects.get(username="supervisor1"))
+    body = client.get("/").content.decode()
+    assert "导出待审批" in body
+    assert "异常访问告警" in body

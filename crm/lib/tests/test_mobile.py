@@ -68,8 +68,16 @@ def test_mask_mobile_shows_first_three_and_last_four():
     assert mask_mobile("") == ""
 
 
-def test_mask_id_number_keeps_region_and_last_four():
-    assert mask_id_number("11010519491231002X") == "110105********002X"
+def test_mask_id_number_keeps_province_city_and_last_four():
+    assert mask_id_number("11010519491231002X") == "1101**********002X"
+
+
+def test_the_id_mask_and_the_birthday_leave_the_district_unknown():
+    """Decision 0020: mask + birth date (shown as 生日) never give the whole number."""
+    masked = mask_id_number("11010519491231002X")
+    known = masked[:4] + "19491231" + masked[-4:]
+    assert masked[4:6] == "**"
+    assert len(known) == 16  # two digits (the district) stay unknown
 
 
 def test_id_number_check_digit_is_verified():

@@ -1,0 +1,712 @@
+"""The registry of personal information (个人信息清单, PIPL art. 51 and 54): every model
+field in the crm apps that holds personal information, with its category, the purpose it
+is kept for, how long, and the roles that may read it in full.
+
+``REGISTRY`` lists the personal-information fields; ``NON_PI`` lists, explicitly, every
+other field. crm/customers/tests/test_pi_registry.py fails when a model field of any crm
+app is in neither, so a new field is classified when it is added, not found in an audit.
+The data-subject copy (PIPL art. 45) exports the REGISTRY fields of a customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from crm.accounts.roles import ROLE_SPECS, Role
+
+
+class Category(StrEnum):
+    IDENTITY = "身份信息"
+    CONTACT = "联系方式"
+    SENSITIVE = "敏感个人信息"
+    MINOR = "未成年人信息"
+    PROFILE = "客户档案"
+    TRANSACTION = "交易信息"
+    CONSENT = "授权记录"
+    COMMUNICATION = "沟通与服务记录"
+    STAFF = "员工信息"
+    LOG = "日志"
+
+
+def roles_with(permission: str) -> tuple[Role, ...]:
+    """The roles whose permissions include ``permission`` (from the one role table)."""
+    return tuple(role for role, spec in ROLE_SPECS.items() if permission in spec.permissions)
+
+
+# Who reads what in full: every role that sees a customer reads its ordinary fields within
+# its data scope; full numbers only through the audited reveal (decision 0008).
+CUSTOMER_READERS = roles_with("customers.view_customer")
+REVEALERS = roles_with("customers.reveal_contact")
+COMPLAINT_READERS = roles_with("complaints.view_complaint")
+VISIT_READERS = roles_with("visits.view_visittask")
+CARE_READERS = roles_with("care.manage_messages")
+CASE_READERS = roles_with("complaints.view_customerissue")
+AUDIT_READERS = roles_with("customers.view_audit")
+ADMINS = (Role.ADMIN,)
+
+CUSTOMER_LIFE = "客户关系存续期间；潜在客户无往来满24个月匿名化；删除请求即删除"
+COMPLAINT_LIFE = "投诉归档后1年（重要投诉长期），随后清除并留清除记录"
+
+
+@dataclass(frozen=True)
+class PIField:
+    model: str
+    field: str
+    category: Category
+    purpose: str
+    retention: str
+    full_read: tuple[Role, ...]
+
+
+def _entries(
+    model: str, names: str, category: Category, purpose: str, retention: str, full_read: tuple[Role, ...]
+) -> list[PIField]:
+    return [PIField(model, name, category, purpose, retention, full_read) for name in names.split()]
+
+
+_BIRTHDAY = "birthday_on birthday_is_lunar lunar_month lunar_day lunar_is_leap birth_mmdd"
+_PROFILE = (
+    "address employer office_phone home_phone native_place education family_status marital_status "
+    "spouse_info spouse_education spouse_interests closest_person dining_place shopping_place cuisine "
+    "drinking smoking travel_mode social_organizations social_enthusiasm current_residence "
+    "property_investment ideal_residence purchase_reason purchase_details brand_awareness "
+    "cares_about_neighbours job_title car_brand plate_number dress_style info_source admired_person "
+    "career_goal_long career_goal_short personal_goal_long personal_goal_short proudest_thing independence"
+)
+
+REGISTRY: tuple[PIField, ...] = (
+    # ---- customers
+    *_entries(
+        "customers.Customer", "name gender", Category.IDENTITY, "识别客户、称呼", CUSTOMER_LIFE, CUSTOMER_READERS
+    ),
+    *_entries(
+        "customers.Customer",
+        "mobile mobile2",
+        Category.CONTACT,
+        "联系客户、查重（一客一档）、短信",
+        CUSTOMER_LIFE,
+        REVEALERS,
+    ),
+    *_entries(
+        "customers.Customer",
+        "id_number_encrypted id_number_hash id_number_hint",
+        Category.SENSITIVE,
+        "签约、备案核验身份（加密存储，盲索引查找）",
+        CUSTOMER_LIFE,
+        REVEALERS,
+    ),
+    *_entries(
+        "customers.Customer", _BIRTHDAY, Category.IDENTITY, "生日关怀与生日回访", CUSTOMER_LIFE, CUSTOMER_READERS
+    ),
+    *_entries(
+        "customers.Customer",
+        "notes stage grade is_vip referrer tags archived_note",
+        Category.PROFILE,
+        "跟进与服务",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.Customer",
+        "consent_notification consent_care consent_marketing consent_source consent_at has_opted_out opted_out_at",
+        Category.CONSENT,
+        "按授权发送短信（工信部令第31号）",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.CustomerProfile",
+        _PROFILE,
+        Category.PROFILE,
+        "客户信息档案（种子004），服务与营销",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.CustomerProfile",
+        "parents_status health",
+        Category.SENSITIVE,
+        "客户信息档案敏感项，公司开启后方可记录",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.CustomerProfile",
+        "children_status children_consent_at",
+        Category.MINOR,
+        "子女信息，须公司开启且取得监护人单独同意",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.FamilyMember",
+        f"relation name gender notes {_BIRTHDAY}",
+        Category.PROFILE,
+        "家庭成员生日关怀（配偶信息仅记录客户愿意提供的）",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries("customers.FamilyMember", "mobile", Category.CONTACT, "家庭成员关怀短信", CUSTOMER_LIFE, REVEALERS),
+    *_entries(
+        "customers.FamilyMember",
+        "guardian_consent_at consent_care",
+        Category.CONSENT,
+        "子女信息与生日关怀的同意",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.ConsentRecord",
+        "purpose is_granted source notice_version recorded_at",
+        Category.CONSENT,
+        "证明授权与撤回（个人信息保护法第14、15条）",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.Deal",
+        "unit price subscribed_on contracted_on full_payment_on filed_on delivered_on moved_in_on cancelled_on",
+        Category.TRANSACTION,
+        "成交与交付服务、回访、关怀",
+        "成交记录按合同与财务档案期限保存",
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.TimelineEvent",
+        "summary data",
+        Category.COMMUNICATION,
+        "客户360°动态",
+        CUSTOMER_LIFE,
+        CUSTOMER_READERS,
+    ),
+    *_entries(
+        "customers.ExportRequest",
+        "params filters_text",
+        Category.LOG,
+        "导出审批（筛选条件可能含搜索的号码）",
+        "随审计日志保存",
+        roles_with("customers.approve_export"),
+    ),
+    # ---- care messages
+    *_entries(
+        "care.OutboundMessage",
+        "contact_mobile contact_name text params",
+        Category.COMMUNICATION,
+        "发送关怀与通知短信、送达核对",
+        CUSTOMER_LIFE,
+        CARE_READERS,
+    ),
+    *_entries(
+        "care.OptedOutMobile", "mobile", Category.CONSENT, "退订后不再发送", "长期（退订须持续有效）", CARE_READERS
+    ),
+    *_entries(
+        "care.InboundReply", "mobile text", Category.COMMUNICATION, "处理回复与退订", CUSTOMER_LIFE, CARE_READERS
+    ),
+    # ---- complaints and casework
+    *_entries(
+        "complaints.Complaint",
+        "complainant_name complainant_mobile complainant_email content event_place unit_text plan satisfaction",
+        Category.COMMUNICATION,
+        "受理、处理和回复投诉",
+        COMPLAINT_LIFE,
+        COMPLAINT_READERS,
+    ),
+    *_entries(
+        "complaints.ComplaintEvent", "note", Category.COMMUNICATION, "投诉处理过程", COMPLAINT_LIFE, COMPLAINT_READERS
+    ),
+    *_entries(
+        "complaints.ComplaintAttachment",
+        "file original_name",
+        Category.COMMUNICATION,
+        "投诉证据",
+        COMPLAINT_LIFE,
+        COMPLAINT_READERS,
+    ),
+    *_entries(
+        "complaints.Consultation",
+        "question answer contact_name contact_mobile",
+        Category.COMMUNICATION,
+        "咨询登记与回复",
+        CUSTOMER_LIFE,
+        roles_with("complaints.view_consultation"),
+    ),
+    *_entries(
+        "complaints.CustomerIssue",
+        "subject description contact_name contact_mobile",
+        Category.COMMUNICATION,
+        "首问责任制：跟进到客户得到答复",
+        CUSTOMER_LIFE,
+        CASE_READERS,
+    ),
+    *_entries(
+        "complaints.IssueHandOff", "asked answer", Category.COMMUNICATION, "转交责任部门", CUSTOMER_LIFE, CASE_READERS
+    ),
+    *_entries("complaints.IssueEscalation", "reason", Category.COMMUNICATION, "升级处理", CUSTOMER_LIFE, CASE_READERS),
+    *_entries("complaints.IssueCallback", "result", Category.COMMUNICATION, "回复客户", CUSTOMER_LIFE, CASE_READERS),
+    *_entries("complaints.IssueEvent", "note", Category.COMMUNICATION, "处理过程", CUSTOMER_LIFE, CASE_READERS),
+    *_entries(
+        "complaints.SurveyInvitation",
+        "rating comment",
+        Category.COMMUNICATION,
+        "满意度评价",
+        COMPLAINT_LIFE,
+        COMPLAINT_READERS,
+    ),
+    *_entries(
+        "complaints.InboundMail",
+        "sender_email sender_name subject raw",
+        Category.COMMUNICATION,
+        "邮件投诉受理",
+        COMPLAINT_LIFE,
+        ADMINS,
+    ),
+    # ---- visits
+    *_entries(
+        "visits.VisitTask",
+        "scores satisfaction opinions",
+        Category.COMMUNICATION,
+        "回访结果与满意度统计",
+        CUSTOMER_LIFE,
+        VISIT_READERS,
+    ),
+    *_entries("visits.VisitEvent", "note", Category.COMMUNICATION, "回访过程", CUSTOMER_LIFE, VISIT_READERS),
+    *_entries(
+        "visits.VisitIssue",
+        "description resolution",
+        Category.COMMUNICATION,
+        "回访中提出的问题及处理",
+        CUSTOMER_LIFE,
+        VISIT_READERS,
+    ),
+    # ---- staff and logs
+    *_entries(
+        "accounts.User",
+        "username first_name last_name email display_name mobile date_joined last_login password",
+        Category.STAFF,
+        "员工账号、登录与工作分派（密码仅存哈希）",
+        "在职期间及离职后按人事档案期限",
+        ADMINS,
+    ),
+    *_entries(
+        "core.AuditLog",
+        "summary changes reason target_label ip",
+        Category.LOG,
+        "审计（号码一律脱敏）",
+        "至少6个月（AUDIT_RETENTION_DAYS）",
+        AUDIT_READERS,
+    ),
+)
+
+# Every other field of every crm model, by model: not personal information (keys,
+# configuration, states, dates of work, counts), or a link to a row registered above.
+NON_PI: dict[str, frozenset[str]] = {
+    "core.AuditLog": frozenset({"at", "actor", "action", "target_type", "target_id", "customer_id", "company_id"}),
+    "core.Counter": frozenset({"key", "value"}),
+    "core.CalendarYear": frozenset({"year", "source", "entered_by", "entered_at"}),
+    "core.CalendarDay": frozenset({"day", "is_working_day", "name"}),
+    "accounts.Company": frozenset({"name", "sms_signature", "created_at"}),
+    "accounts.Department": frozenset({"company", "name"}),
+    "accounts.Team": frozenset({"department", "name", "leader"}),
+    "accounts.User": frozenset(
+        {
+            "is_superuser",
+            "is_staff",
+            "is_active",
+            "company",
+            "department",
+            "team",
+            "access_stamp",
+            "groups",
+            "user_permissions",
+            "projects",
+        }
+    ),
+    "projects.Project": frozenset(
+        {
+            "company",
+            "name",
+            "code",
+            "city",
+            "address",
+            "sales_phone",
+            "service_phone",
+            "property_phone",
+            "is_active",
+            "created_at",
+        }
+    ),
+    "projects.Building": frozenset({"project", "name", "floors"}),
+    "projects.Unit": frozenset({"project", "building", "number", "layout", "area", "price", "status"}),
+    "customers.Tag": frozenset({"company", "name"}),
+    "customers.Customer": frozenset(
+        {
+            "company",
+            "number",
+            "owner",
+            "advisor",
+            "project",
+            "source_channel",
+            "is_archived",
+            "archived_reason",
+            "archived_at",
+            "merged_into",
+            "created_by",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "customers.CustomerProfile": frozenset({"customer", "updated_at"}),
+    "customers.FamilyMember": frozenset({"customer"}),
+    "customers.ConsentRecord": frozenset({"customer", "recorded_by"}),
+    "customers.Deal": frozenset(
+        {
+            "company",
+            "customer",
+            "project",
+            "consultant",
+            "status",
+            "signing_deadline_on",
+            "delivery_planned_on",
+            "move_in_kind",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "customers.TimelineEvent": frozenset({"customer", "kind", "occurred_at", "actor", "source_type", "source_id"}),
+    "customers.ImportJob": frozenset(
+        {
+            "company",
+            "owner",
+            "kind",
+            "filename",
+            "token",
+            "size",
+            "options",
+            "status",
+            "only_valid",
+            "step",
+            "done",
+            "total",
+            "rows",
+            "invalid",
+            "message",
+            "result",
+            "ip",
+            "created_at",
+            "updated_at",
+            "expires_at",
+        }
+    ),
+    "customers.ImportColumnChoice": frozenset({"user", "kind", "header", "key"}),
+    "customers.CompanyPrivacy": frozenset(
+        {
+            "company",
+            "archive_sensitive_fields",
+            "export_approval_threshold",
+            "open_limit_per_hour",
+            "reveal_limit_per_hour",
+            "duplicate_limit_per_hour",
+        }
+    ),
+    "customers.ExportRequest": frozenset(
+        {
+            "company",
+            "kind",
+            "requested_by",
+            "count",
+            "with_contact",
+            "purpose",
+            "status",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "downloaded_at",
+        }
+    ),
+    "customers.AccessEvent": frozenset({"user", "kind", "customer_id", "at"}),
+    "customers.AccessAlert": frozenset(
+        {"company", "user", "kind", "count", "limit", "raised_at", "resolved_by", "resolved_at", "resolution"}
+    ),
+    "care.CareRule": frozenset(
+        {
+            "project",
+            "trigger",
+            "is_enabled",
+            "template",
+            "purpose",
+            "audience",
+            "window_start",
+            "window_end",
+            "offset_days",
+            "needs_approval",
+            "catch_up_days",
+            "working_days_only",
+            "gateway_template_code",
+            "updated_at",
+            "updated_by",
+        }
+    ),
+    "care.MoveInBatch": frozenset({"project", "name", "starts_on", "ends_on"}),
+    "care.Draft": frozenset(
+        {
+            "project",
+            "rule",
+            "occasion",
+            "send_on",
+            "event_on",
+            "text",
+            "values",
+            "audience_filter",
+            "status",
+            "created_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "recipient_count",
+        }
+    ),
+    "care.OutboundMessage": frozenset(
+        {
+            "customer",
+            "family_member",
+            "project",
+            "rule",
+            "trigger",
+            "occasion",
+            "draft",
+            "purpose",
+            "status",
+            "scheduled_at",
+            "window_ends_at",
+            "next_attempt_at",
+            "attempts",
+            "claimed_at",
+            "handed_at",
+            "gateway",
+            "gateway_message_id",
+            "error_code",
+            "error",
+            "submitted_at",
+            "delivered_at",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "care.OptedOutMobile": frozenset({"opted_out_at", "source"}),
+    "care.InboundReply": frozenset(
+        {"received_at", "gateway", "dedup_key", "is_opt_out", "customers_opted_out", "created_at"}
+    ),
+    "care.DeliveryReceipt": frozenset(
+        {"dedup_key", "message", "gateway", "delivered", "code", "reported_at", "created_at"}
+    ),
+    "care.GatewayState": frozenset({"gateway", "paused_until", "reason", "updated_at"}),
+    "complaints.Category": frozenset({"company", "name", "department", "owner", "sort_order", "is_active"}),
+    "complaints.Complaint": frozenset(
+        {
+            "company",
+            "number",
+            "channel",
+            "status",
+            "event_at",
+            "project",
+            "unit",
+            "customer",
+            "category",
+            "assignee",
+            "registered_by",
+            "is_special",
+            "is_important",
+            "is_repeat",
+            "repeat_of",
+            "registered_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "dispatched_at",
+            "acknowledged_at",
+            "plan_approved_at",
+            "resolved_at",
+            "confirmed_at",
+            "archived_at",
+            "cancelled_at",
+            "paused_at",
+            "paused_from",
+            "dissatisfied_at",
+            "escalation_level",
+            "escalated_at",
+            "updated_at",
+        }
+    ),
+    "complaints.ComplaintEvent": frozenset(
+        {"complaint", "kind", "actor", "from_status", "to_status", "by_complainant", "at"}
+    ),
+    "complaints.ComplaintAttachment": frozenset(
+        {"complaint", "content_type", "size", "width", "height", "uploaded_by", "uploaded_at"}
+    ),
+    "complaints.IntegrationClient": frozenset(
+        {"company", "name", "channel", "key_prefix", "key_hash", "is_enabled", "created_at", "last_used_at"}
+    ),
+    "complaints.ConsultationTopic": frozenset({"company", "name", "sort_order", "is_active"}),
+    "complaints.Consultation": frozenset(
+        {
+            "company",
+            "channel",
+            "topic",
+            "customer",
+            "project",
+            "answered_by",
+            "asked_at",
+            "needs_follow_up",
+            "complaint",
+            "created_at",
+        }
+    ),
+    "complaints.CustomerIssue": frozenset(
+        {
+            "company",
+            "number",
+            "status",
+            "source",
+            "customer",
+            "project",
+            "first_responder",
+            "consultation",
+            "complaint",
+            "media_finding",
+            "received_at",
+            "closed_at",
+            "cancelled_at",
+            "updated_at",
+        }
+    ),
+    "complaints.IssueHandOff": frozenset(
+        {"issue", "department", "to_user", "handed_by", "handed_at", "respond_by", "answered_at", "answered_by"}
+    ),
+    "complaints.IssueEscalation": frozenset({"issue", "hand_off", "escalated_by", "escalated_at"}),
+    "complaints.IssueCallback": frozenset({"issue", "called_by", "called_at", "is_reached"}),
+    "complaints.IssueEvent": frozenset({"issue", "kind", "actor", "from_status", "to_status", "at"}),
+    "complaints.Medium": frozenset({"company", "name", "kind", "url", "sort_order", "is_active"}),
+    "complaints.MediaCheck": frozenset({"company", "medium", "week_on", "checked_by", "checked_at", "note"}),
+    "complaints.MediaFinding": frozenset(
+        {
+            "company",
+            "medium",
+            "project",
+            "found_at",
+            "link",
+            "summary",
+            "sentiment",
+            "recorded_by",
+            "response",
+            "responded_by",
+            "responded_at",
+            "complaint",
+        }
+    ),
+    "complaints.SurveyInvitation": frozenset({"complaint", "token_hash", "created_at", "expires_at", "used_at"}),
+    "complaints.InboundMail": frozenset(
+        {
+            "company",
+            "message_key",
+            "mailbox",
+            "uid",
+            "status",
+            "reason",
+            "sent_at",
+            "received_at",
+            "complaint",
+            "handled_by",
+            "handled_at",
+        }
+    ),
+    "complaints.MailboxState": frozenset(
+        {"mailbox", "last_polled_at", "last_success_at", "last_error", "last_error_at", "failures"}
+    ),
+    "complaints.PurgeRecord": frozenset(
+        {
+            "company",
+            "number",
+            "category_name",
+            "channel",
+            "registered_at",
+            "archived_at",
+            "purged_at",
+            "event_count",
+            "timeline_count",
+            "mail_count",
+            "file_count",
+        }
+    ),
+    "visits.VisitPlan": frozenset(
+        {
+            "company",
+            "project",
+            "name",
+            "occasion",
+            "offset_months",
+            "offset_days",
+            "offset_in_working_days",
+            "window_days",
+            "window_in_working_days",
+            "channel",
+            "assignee_rule",
+            "assignee",
+            "purpose",
+            "script",
+            "questions",
+            "max_attempts",
+            "lead_days",
+            "catch_up_days",
+            "is_active",
+            "sort_order",
+        }
+    ),
+    "visits.VisitTask": frozenset(
+        {
+            "company",
+            "customer",
+            "project",
+            "plan",
+            "occasion",
+            "deal",
+            "occasion_on",
+            "purpose",
+            "channel",
+            "questions",
+            "assignee",
+            "status",
+            "start_on",
+            "due_on",
+            "due_note",
+            "attempts",
+            "max_attempts",
+            "next_attempt_at",
+            "reached",
+            "completed_at",
+            "completed_by",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "visits.VisitEvent": frozenset({"task", "kind", "actor", "from_status", "to_status", "channel", "at"}),
+    "visits.IssueCategory": frozenset({"company", "name", "department", "sort_order", "is_active"}),
+    "visits.VisitIssue": frozenset(
+        {
+            "company",
+            "task",
+            "customer",
+            "project",
+            "category",
+            "department",
+            "promised_on",
+            "status",
+            "raised_by",
+            "raised_at",
+            "resolved_at",
+            "informed_at",
+            "closed_at",
+        }
+    ),
+}
