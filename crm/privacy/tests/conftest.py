@@ -13,7 +13,7 @@ from crm.care.models import OutboundMessage
 from crm.complaints import services as complaint_services
 from crm.complaints.models import Category, Channel, Complaint
 from crm.customers import services as customer_services
-from crm.customers.models import Customer, FamilyMember
+from crm.customers.models import CompanyPrivacy, Customer, FamilyMember
 from crm.lib.dates import CHINA_TZ
 from crm.lib.workcalendar import WorkCalendar
 from crm.visits.models import VisitTask
@@ -38,6 +38,9 @@ class World:
 @pytest.fixture
 def world(make_customer, consultant: User, service: User, project, company) -> World:
     customer = make_customer(NAME, mobile=MOBILE, mobile2=MOBILE2, id_number=ID_NUMBER, notes="喜欢安静，住在幸福路8号")
+    # The archive's health item is recorded only where the company switched the sensitive
+    # items on (issue 14 item 3); erasure must clear it where it was.
+    CompanyPrivacy.objects.create(company=company, archive_sensitive_fields=True)
     customer_services.update_profile(
         customer, actor=consultant, address="幸福路8号", employer="某某科技", health="高血压"
     )
