@@ -54,13 +54,10 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _model_label(model: type[models.Model]) -> str:
-    return str(model._meta.verbose_name)
-
-
 def label_of(obj: models.Model) -> str:
     """ "客户 张三（KH00002101）": the model's Chinese name and the object, masked."""
-    return str(redact(f"{_model_label(type(obj))} {obj}"))[:120]
+    # obj._meta, not type(obj): request.user is a lazy proxy whose type is not the model.
+    return str(redact(f"{obj._meta.verbose_name} {obj}"))[:120]
 
 
 def _customer_label(customer_id: int, target: models.Model | None) -> str:

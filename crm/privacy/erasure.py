@@ -425,7 +425,7 @@ def anonymise_customer(
         _anonymise_row(customer, now=now)
         rows["care.cancelled"] = care_services.cancel_open_messages([customer.pk], "客户个人信息已删除，不再发送")
         rows["core.auditlog"] = audit.AuditLog.objects.filter(customer_id=customer.pk).update(
-            summary=REMOVED, changes={}, reason=""
+            summary=REMOVED, changes={}, reason="", target_label=f"客户 {ERASED_NAME}（{customer.number}）"
         )
         if existing is not None:
             record = existing
