@@ -90,6 +90,15 @@ _COMPLAINTS_REPORT = ("complaints.view_complaint_report",)
 # 报修 (crm.visits.repairs): 客服专员 and 客服中心主任 record repairs and their completion
 # (every completed repair gets a callback); the director also sees the quarterly re-check.
 _REPAIRS = ("visits.view_repair", "visits.add_repair", "visits.export_repairs")
+# 回访转投诉 (crm.visits.conversion): 客服专员 and 客服中心主任 turn a serious visit issue
+# into a complaint (they also register complaints). 回访督查 (crm.visits.supervision):
+# 行政主管 and 客服中心主任 review visit records and flag them; the director and
+# administrators keep the company's list of service phrases (服务忌语). 改进计划: the
+# director (and a consultant's own team leader, checked in crm.visits.stats).
+_VISITS_CONVERT = ("visits.convert_visitissue",)
+_VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
+_VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
+_VISITS_PLANS = ("visits.change_improvementplan",)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -140,6 +149,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "complaints.export_consultations",
             "complaints.export_issues",
             *_REPAIRS,
+            *_VISITS_CONVERT,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -168,11 +178,22 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPAIRS,
             "visits.view_rechecksample",
             "visits.manage_campaign",
+            *_VISITS_CONVERT,
+            *_VISITS_REVIEW,
+            *_VISITS_PHRASES,
+            *_VISITS_PLANS,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
         Scope.COMPANY,
-        (*_VIEW, "customers.view_audit", "customers.export_customers", *_VISITS_READ, "visits.export_visits"),
+        (
+            *_VIEW,
+            "customers.view_audit",
+            "customers.export_customers",
+            *_VISITS_READ,
+            "visits.export_visits",
+            *_VISITS_REVIEW,
+        ),
     ),
     Role.ANALYST: RoleSpec(
         Scope.COMPANY,
@@ -237,6 +258,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",
+            *_VISITS_CONVERT,
+            *_VISITS_REVIEW,
+            *_VISITS_PHRASES,
+            *_VISITS_PLANS,
             *_CONSULT_WORK,
             *_ISSUES_WORK,
             *_MEDIA_WORK,

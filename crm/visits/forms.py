@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.projects.models import Project
-from crm.visits import selectors, services
+from crm.visits import conversion, selectors, services
 from crm.visits.models import (
     Campaign,
     Channel,
@@ -285,6 +285,33 @@ class InformForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "最多 2000 字"},
     )
+
+
+class ConvertForm(forms.Form):
+    """转为投诉: the complaint category (the issue's class suggests one) and a note."""
+
+    category: forms.ModelChoiceField[conversion.Category] = forms.ModelChoiceField(
+        label="投诉类别",
+        queryset=None,
+        empty_label="请选择",
+        error_messages={"required": "请选择投诉类别", "invalid_choice": "请选择投诉类别"},
+    )
+    note = forms.CharField(
+        label="转投诉说明",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "最多 1000 字"},
+    )
+
+    def __init__(self, *args: Any, user: User, issue: VisitIssue, **kwargs: Any) -> None:
+        if not args and "initial" not in kwargs:
+            suggested = conversion.suggested_category(issue, user)
+            kwargs["initial"] = {"category": suggested.pk if suggested is not None else None}
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = conversion.complaint_categories(user)
 
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

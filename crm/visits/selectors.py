@@ -174,7 +174,17 @@ def department_issues(user: User) -> QuerySet[VisitIssue]:
 def get_issue_for_user(user: User, pk: int) -> VisitIssue:
     issue = (
         issues_visible_to(user)
-        .select_related("customer", "project", "category", "department", "raised_by", "task", "task__assignee")
+        .select_related(
+            "customer",
+            "project",
+            "category",
+            "department",
+            "raised_by",
+            "task",
+            "task__assignee",
+            "complaint",
+            "converted_by",
+        )
         .filter(pk=pk)
         .first()
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("issues/department/", views.department_queue, name="department_issues"),
     path("issues/export/", views.issue_export, name="issue_export"),
     path("issues/<int:pk>/", views.issue_detail, name="issue"),
+    path("issues/<int:pk>/convert/", views.issue_convert, name="issue_convert"),
     re_path(r"^issues/(?P<pk>\d+)/(?P<verb>start|resolve|inform)/$", views.issue_act, name="issue_act"),
     path("repairs/", views.repair_list, name="repairs"),
     path("repairs/export/", views.repair_export, name="repair_export"),

@@ -27,13 +27,14 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import campaigns, conversion, repairs, selectors, services, stats
 from crm.visits import repair_import as repair_import_module
 from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
 from crm.visits.forms import (
     AssignForm,
     CampaignForm,
     CompleteRepairForm,
+    ConvertForm,
     InformForm,
     IssueFilterForm,
     IssueNoteForm,
@@ -264,6 +265,9 @@ def _issue_context(request: AuthedHttpRequest, issue: VisitIssue, **forms: Any) 
         "note_form": forms.get("note_form") or IssueNoteForm(),
         "inform_form": forms.get("inform_form") or InformForm(),
         "failed": forms.get("failed", ""),
+        "can_convert": issue.complaint_id is None and conversion.may_convert(issue, user),
+        "convert_form": forms.get("convert_form")
+        or (ConvertForm(user=user, issue=issue) if issue.complaint_id is None else None),
     }
 
 
@@ -303,6 +307,34 @@ def issue_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
     issue.refresh_from_db()
     key = "inform_form" if verb == "inform" else "note_form"
     context = _issue_context(request, issue, **{key: form, "failed": verb})
+    return render(request, "visits/issue.html", context, status=400)
+
+
+@require_POST
+@permission_required(conversion.CONVERT, raise_exception=True)
+def issue_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """转为投诉: registers the complaint once; a second click lands on the same one."""
+    issue = selectors.get_issue_for_user(request.user, pk)
+    if issue.complaint_id is not None:
+        messages.info(request, "该问题已转为投诉，以下是已登记的投诉")
+        return redirect("complaints:detail", issue.complaint_id)
+    form = ConvertForm(request.POST, user=request.user, issue=issue)
+    if form.is_valid():
+        try:
+            complaint, created = conversion.convert_to_complaint(
+                issue, actor=request.user, category=form.cleaned_data["category"], note=form.cleaned_data["note"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            if created:
+                messages.success(request, f"已转为投诉 {complaint.number}")
+            else:
+                messages.info(request, "该问题已转为投诉，以下是已登记的投诉")
+            return redirect("complaints:detail", complaint.pk)
+    context = _issue_context(request, issue, convert_form=form, failed="convert")
     return render(request, "visits/issue.html", context, status=400)
 
 
