@@ -22,7 +22,7 @@ from crm.accounts.models import Department
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import campaigns, conversion, repairs, selectors, services, stats
 from crm.visits.forms import IssueFilterForm, VisitFilterForm
 from crm.visits.models import (
     Campaign,
@@ -251,6 +251,8 @@ class IssueSerializer(serializers.ModelSerializer[VisitIssue]):
             "resolved_at",
             "informed_at",
             "closed_at",
+            "complaint",
+            "converted_at",
         )
         read_only_fields = fields
 
@@ -271,6 +273,11 @@ class IssueNoteSerializer(serializers.Serializer[Any]):
 
 class InformSerializer(IssueNoteSerializer):
     accepted = serializers.BooleanField(help_text="客户是否接受处理结果（接受则关闭，不接受退回责任部门）")
+
+
+class ConvertSerializer(serializers.Serializer[Any]):
+    category = serializers.IntegerField(help_text="投诉类别 id（/api/complaints/ 的类别）")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
 
 
 class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[VisitIssue]):
@@ -332,6 +339,28 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def inform(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "inform")
+
+    @extend_schema(
+        summary="转为投诉（客服中心主任、客服专员；只转一次，再次调用返回已登记的投诉）",
+        request=ConvertSerializer,
+        responses={200: dict, 201: dict},
+    )
+    @action(detail=True, methods=["post"])
+    def convert(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        user = staff(request)
+        serializer = ConvertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        category = conversion.complaint_categories(user).filter(pk=data["category"]).first()
+        try:
+            complaint, created = conversion.convert_to_complaint(
+                issue, actor=user, category=category, note=data["note"]
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        body = {"complaint": complaint.pk, "number": complaint.number, "created": created}
+        return Response(body, status=201 if created else 200)
 
 
 # ---------------------------------------------------------------- repairs

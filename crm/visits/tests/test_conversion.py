@@ -130,3 +130,27 @@ def test_the_consultant_sees_no_button_and_the_outsider_no_issue(client, issue, 
     assert client.post(reverse("visits:issue_convert", args=[issue.pk]), {}).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("visits:issue", args=[issue.pk])).status_code == 404
+
+
+def test_the_api_converts_once_in_the_same_scope(issue, service, outsider, company):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def api(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    url = f"/api/visits/issues/{issue.pk}/convert/"
+    category = Category.objects.get(company=company, name="产品质量")
+    assert api(outsider).post(url, {"category": category.pk}, format="json").status_code == 404
+    refused = api(service).post(url, {"category": 999_999}, format="json")
+    assert refused.status_code == 400
+    assert "请选择投诉类别" in refused.content.decode()
+    first = api(service).post(url, {"category": category.pk, "note": "严重"}, format="json")
+    assert first.status_code == 201
+    second = api(service).post(url, {"category": category.pk}, format="json")
+    assert second.status_code == 200
+    assert second.json()["complaint"] == first.json()["complaint"]
+    assert api(service).get(f"/api/visits/issues/{issue.pk}/").json()["complaint"] == first.json()["complaint"]
