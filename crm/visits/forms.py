@@ -406,6 +406,26 @@ class CampaignForm(forms.Form):
         error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
     )
     milestone = forms.ChoiceField(label="成交节点", required=False)
+    complaint_category: forms.ModelChoiceField[conversion.Category] = forms.ModelChoiceField(
+        label="投诉类别",
+        queryset=None,
+        required=False,
+        empty_label="不限",
+        help_text="只选有该类投诉的客户（投诉日期可选）",
+        error_messages={"invalid_choice": "请选择投诉类别"},
+    )
+    complaints_from = forms.DateField(
+        label="投诉日期从",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-01-01"},
+    )
+    complaints_to = forms.DateField(
+        label="投诉日期至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
+    )
     tags = forms.ModelMultipleChoiceField(
         label="标签（任一）", queryset=Project.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -439,6 +459,7 @@ class CampaignForm(forms.Form):
         self.fields["milestone"].choices = [("", "不限"), *Milestone.choices]  # type: ignore[attr-defined]
         self.fields["grade"].choices = [("", "全部等级"), *Grade.choices]  # type: ignore[attr-defined]
         self.fields["tags"].queryset = Tag.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        self.fields["complaint_category"].queryset = conversion.complaint_categories(user)  # type: ignore[attr-defined]
         staff = UserModel.objects.filter(company_id=company, is_active=True).order_by("display_name", "username")
         self.fields["assignees"].queryset = staff  # type: ignore[attr-defined]
 
@@ -455,4 +476,7 @@ class CampaignForm(forms.Form):
             registered_to=data.get("registered_to"),
             milestone=data.get("milestone") or "",
             tag_ids=tuple(sorted(t.pk for t in data.get("tags") or [])),
+            complaint_category_id=data["complaint_category"].pk if data.get("complaint_category") else None,
+            complaints_from=data.get("complaints_from"),
+            complaints_to=data.get("complaints_to"),
         )
