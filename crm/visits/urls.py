@@ -18,6 +18,8 @@ urlpatterns = [
     path("repairs/import/", views.repair_import, name="repair_import"),
     path("repairs/<int:pk>/complete/", views.repair_complete, name="repair_complete"),
     path("samples/", views.sample_list, name="samples"),
+    path("review/", views.review_list, name="review"),
+    re_path(r"^flags/(?P<pk>\d+)/(?P<verb>answer|accept|reopen)/$", views.flag_act, name="flag_act"),
     path("stats/", views.stats_page, name="stats"),
     path("stats/export/", views.stats_export, name="stats_export"),
     path("campaigns/", views.campaign_list, name="campaigns"),
@@ -29,4 +31,5 @@ urlpatterns = [
     path("<int:pk>/assign/", views.task_assign, name="assign"),
     path("<int:pk>/cancel/", views.task_cancel, name="cancel"),
     path("<int:pk>/reopen/", views.task_reopen, name="reopen"),
+    path("<int:pk>/flag/", views.task_flag, name="flag"),
 ]

@@ -7,6 +7,7 @@ one service and renders or redirects; a DomainError is shown on the field it nam
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -27,20 +28,24 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import campaigns, conversion, repairs, selectors, services, stats
+from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
 from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
 from crm.visits.forms import (
+    AnswerForm,
     AssignForm,
     CampaignForm,
     CompleteRepairForm,
     ConvertForm,
+    FlagForm,
     InformForm,
     IssueFilterForm,
     IssueNoteForm,
     NoteForm,
     OutcomeForm,
     RepairForm,
+    ReviewFilterForm,
+    SampleForm,
     VisitFilterForm,
 )
 from crm.visits.models import VisitIssue, VisitTask
@@ -88,6 +93,16 @@ def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -
         "assign_form": forms.get("assign_form") or AssignForm(user=user, initial={"assignee": task.assignee_id}),
         "note_form": forms.get("note_form") or NoteForm(),
         "failed": forms.get("failed", ""),
+        "flags": [
+            (flag, flag.events.select_related("actor").order_by("at", "id"))
+            for flag in selectors.flags_of_task(user, task)
+        ],
+        "can_flag": task.status in supervision.ENDED and supervision.may_review(user, task),
+        "can_review": supervision.may_review(user, task),
+        "flag_form": forms.get("flag_form") or FlagForm(),
+        "answer_form": forms.get("answer_form") or AnswerForm(),
+        "reopen_form": forms.get("reopen_form") or FlagForm(),
+        "failed_flag": forms.get("failed_flag"),
     }
 
 
@@ -336,6 +351,109 @@ def issue_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return redirect("complaints:detail", complaint.pk)
     context = _issue_context(request, issue, convert_form=form, failed="convert")
     return render(request, "visits/issue.html", context, status=400)
+
+
+# ---------------------------------------------------------------- supervision (回访督查)
+
+
+@require_GET
+@permission_required(supervision.REVIEW, raise_exception=True)
+def review_list(request: AuthedHttpRequest) -> HttpResponse:
+    """回访督查: ended visits in scope, filtered; ``?sample=N&seed=S`` draws N of them at
+    random (the seed is shown and kept in the link, so the same sample can be drawn again)."""
+    filters = ReviewFilterForm(request.GET, user=request.user)
+    rows = filters.queryset()
+    sample_form = SampleForm(request.GET if "size" in request.GET else None)
+    sample: dict[str, Any] | None = None
+    if sample_form.is_bound and sample_form.is_valid():
+        seed_text = request.GET.get("seed", "")
+        if not seed_text.isdigit():
+            params = request.GET.copy()
+            params["seed"] = str(secrets.randbelow(10**9))
+            return redirect(f"{reverse('visits:review')}?{params.urlencode()}")
+        ids = supervision.draw_sample(
+            list(rows.values_list("pk", flat=True)), sample_form.cleaned_data["size"], int(seed_text)
+        )
+        rows = rows.filter(pk__in=ids)
+        sample = {"size": len(ids), "seed": seed_text, "asked": sample_form.cleaned_data["size"]}
+    rows = rows.select_related("customer", "project", "completed_by", "plan").annotate(
+        flag_count=Count("flags"), open_flags=Count("flags", filter=Q(flags__status="open"))
+    )
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    for key in ("size", "seed", "page"):
+        params.pop(key, None)
+    return render(
+        request,
+        "visits/review.html",
+        {
+            "filters": filters,
+            "page": page,
+            "sample_form": sample_form if sample_form.is_bound else SampleForm(),
+            "sample": sample,
+            "query": params.urlencode(),
+        },
+    )
+
+
+@require_POST
+@permission_required(supervision.REVIEW, raise_exception=True)
+def task_flag(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    form = FlagForm(request.POST)
+    if form.is_valid():
+        try:
+            supervision.flag_record(task, actor=request.user, comment=form.cleaned_data["comment"])
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "已标记，等待回访人答复")
+            return redirect(f"{reverse('visits:detail', args=[task.pk])}#flags")
+    context = _detail_context(request, task, flag_form=form, failed_flag="flag")
+    return render(request, "visits/detail.html", context, status=400)
+
+
+@require_POST
+@login_required
+def flag_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    """答复 (the visitor), 认可 / 重新打开 (the supervisor): one service each."""
+    flag = selectors.get_flag_for_user(request.user, pk)
+    form: AnswerForm | FlagForm | IssueNoteForm
+    if verb == "answer":
+        form = AnswerForm(request.POST)
+    elif verb == "reopen":
+        form = FlagForm(request.POST)
+    else:
+        form = IssueNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            if verb == "answer":
+                supervision.answer_flag(flag, actor=request.user, answer=form.cleaned_data["answer"])
+                done = "已答复，督查标记已关闭"
+            elif verb == "accept":
+                supervision.accept_flag(flag, actor=request.user, note=form.cleaned_data.get("note") or "")
+                done = "已认可答复"
+            else:
+                supervision.reopen_flag(flag, actor=request.user, comment=form.cleaned_data["comment"])
+                done = "已重新打开，等待回访人再次答复"
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(f"{reverse('visits:detail', args=[flag.task_id])}#flags")
+    if not request.user.has_perm(services.VIEW):
+        raise PermissionDenied
+    task = selectors.get_task_for_user(request.user, flag.task_id)
+    if verb == "accept":
+        messages.error(request, "; ".join(str(e) for e in form.non_field_errors()) or "操作未完成")
+        return redirect(f"{reverse('visits:detail', args=[flag.task_id])}#flags")
+    key = "answer_form" if verb == "answer" else "reopen_form"
+    context = _detail_context(request, task, **{key: form, "failed_flag": f"{verb}:{flag.pk}"})
+    return render(request, "visits/detail.html", context, status=400)
 
 
 # ---------------------------------------------------------------- repairs and the re-check
