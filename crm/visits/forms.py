@@ -404,6 +404,18 @@ class AnswerForm(forms.Form):
     )
 
 
+class ImprovementPlanForm(forms.Form):
+    consultant = forms.IntegerField(widget=forms.HiddenInput)
+    month = forms.CharField(widget=forms.HiddenInput)
+    plan = forms.CharField(
+        label="改进计划",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "改进计划最多 2000 字"},
+    )
+
+
 class ConvertForm(forms.Form):
     """转为投诉: the complaint category (the issue's class suggests one) and a note."""
 

@@ -30,7 +30,7 @@ from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
 from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
-from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
+from crm.visits.exporting import export_issues, export_repairs, export_scores, export_stats, export_visits
 from crm.visits.forms import (
     AnswerForm,
     AssignForm,
@@ -38,6 +38,7 @@ from crm.visits.forms import (
     CompleteRepairForm,
     ConvertForm,
     FlagForm,
+    ImprovementPlanForm,
     InformForm,
     IssueFilterForm,
     IssueNoteForm,
@@ -666,6 +667,7 @@ def stats_page(request: AuthedHttpRequest) -> HttpResponse:
         "visits/stats.html",
         {
             "rows": rows,
+            "departments": stats.issues_by_department(request.user, year, month, today=today),
             "categories": categories,
             "month": f"{year}-{month:02d}",
             "typed": month_text,
@@ -722,3 +724,84 @@ def repair_import(request: AuthedHttpRequest) -> HttpResponse:
                 error = f"有 {len(problems)} 行不正确，未导入任何报修；请改正后重新导入"
     context = _repairs_context(request) | {"import_error": error, "import_problems": problems}
     return render(request, "visits/repairs.html", context, status=400)
+
+
+# ---------------------------------------------------------------- per-consultant scores
+
+
+def _month_of(request: AuthedHttpRequest, value: str) -> tuple[int, int, str]:
+    today = local_day(timezone.now())
+    try:
+        year, month = stats.parse_month(value, today=today)
+    except DomainError as exc:
+        return today.year, today.month, exc.message
+    return year, month, ""
+
+
+def _scores_page(
+    request: AuthedHttpRequest, month_text: str, *, plan_form: ImprovementPlanForm | None = None, status: int = 200
+) -> HttpResponse:
+    year, month, error = _month_of(request, month_text)
+    rows = stats.consultant_scores(request.user, year, month)
+    return render(
+        request,
+        "visits/scores.html",
+        {
+            "rows": rows,
+            "month": f"{year}-{month:02d}",
+            "typed": month_text,
+            "error": error,
+            "formula": stats.SCORE_FORMULA,
+            "plan_form": plan_form,
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+        status=400 if error else status,
+    )
+
+
+@require_GET
+@login_required
+def scores_page(request: AuthedHttpRequest) -> HttpResponse:
+    """回访人月度得分: the score with its formula, and the team leader's improvement plan."""
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    return _scores_page(request, request.GET.get("month", ""))
+
+
+@require_POST
+@login_required
+def scores_plan(request: AuthedHttpRequest) -> HttpResponse:
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    form = ImprovementPlanForm(request.POST)
+    month_text = request.POST.get("month", "")
+    if form.is_valid():
+        year, month, error = _month_of(request, form.cleaned_data["month"])
+        from crm.accounts.models import User as UserModel
+
+        consultant = UserModel.objects.filter(
+            pk=form.cleaned_data["consultant"], company_id=request.user.company_id or 0
+        ).first()
+        if consultant is None or error:
+            raise Http404("回访人不存在")
+        try:
+            stats.save_plan(
+                actor=request.user, consultant=consultant, year=year, month=month, plan=form.cleaned_data["plan"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已保存{consultant}的改进计划")
+            return redirect(f"{reverse('visits:scores')}?month={year}-{month:02d}")
+    return _scores_page(request, month_text, plan_form=form, status=400)
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def scores_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
+    year, month, error = _month_of(request, request.GET.get("month", ""))
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    return _file(export_scores(request.user, year, month, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
