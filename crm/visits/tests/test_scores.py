@@ -75,7 +75,7 @@ def month(make_task, customer, consultant, teammate, make_customer, company, dir
     services.inform_customer(kept, actor=consultant, accepted=True, note="客户满意", now=cst(2026, 9, 17, 15))
     other = make_customer("李四", owner=teammate)
     t5 = make_task(other, due_on=date(2026, 9, 14))
-    late, unresolved = visit(
+    late, _unresolved = visit(
         t5,
         teammate,
         cst(2026, 9, 14, 11),
