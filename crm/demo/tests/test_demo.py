@@ -142,3 +142,15 @@ def test_demo_issues_reach_the_departments_queues_at_several_stages(demo_world):
     assert engineer.department.name == "工程部"
     assert selectors.department_issues(engineer).exists()
     assert VisitIssue.objects.order_by().values("status").distinct().count() >= 2
+
+
+def test_demo_has_supervision_flags_a_converted_issue_and_an_improvement_plan(demo_world):
+    from crm.visits.models import ForbiddenPhrase, ImprovementPlan, ReviewFlag, VisitIssue
+
+    flags = ReviewFlag.objects.filter(company=demo_world)
+    assert set(flags.values_list("status", flat=True)) == {"open", "answered"}
+    assert flags.filter(source="phrase", phrase__contains="我不知道").exists()
+    assert ForbiddenPhrase.objects.filter(company=demo_world).exists()
+    converted = VisitIssue.objects.get(company=demo_world, complaint__isnull=False)
+    assert converted.complaint.channel == "transferred"
+    assert ImprovementPlan.objects.filter(company=demo_world, consultant__username="consultant1").exists()
