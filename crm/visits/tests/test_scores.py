@@ -188,3 +188,19 @@ def test_the_pages_show_the_formula_save_the_plan_and_export(client, month, lead
         workbook = load_workbook(BytesIO(b"".join(response.streaming_content)))
         departments = {r[0]: r for r in workbook["问题按部门"].iter_rows(min_row=3, values_only=True)}
         assert departments["物业部"][1:] == (2, 1, 0, 0, 2, 0)
+
+
+def test_the_api_has_the_same_scores_and_departments(month, director, consultant):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=director)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with time_machine.travel(cst(2026, 9, 30, 10), tick=False):
+        body = client.get("/api/visits/scores/?month=2026-09").json()
+        assert {r["name"]: r["score"] for r in body["results"]} == {"王顾问": 66.5, "李同组": 90.0}
+        assert body["formula"] == stats.SCORE_FORMULA
+        departments = client.get("/api/visits/stats/?month=2026-09").json()["departments"]
+        assert {d["name"]: d["kept_rate"] for d in departments} == {"工程部": 100.0, "物业部": 0.0}
+        assert client.get("/api/visits/scores/?month=2026-13").status_code == 400

@@ -200,3 +200,27 @@ def test_the_pages_flag_answer_and_accept(client, record, supervisor, consultant
     client.post(reverse("visits:flag_act", args=[flag.pk, "accept"]))
     flag.refresh_from_db()
     assert flag.status == Flag.ACCEPTED
+
+
+def test_the_api_lists_and_answers_flags_in_the_same_scope(record, supervisor, consultant, outsider):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def api(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    flag = supervision.flag_record(record, actor=supervisor, comment="请补充")
+    mine = api(consultant).get("/api/visits/flags/?mine=1").json()
+    assert [row["id"] for row in mine["results"]] == [flag.pk]
+    assert api(outsider).get("/api/visits/flags/").json()["results"] == []
+    assert api(outsider).post(f"/api/visits/flags/{flag.pk}/answer/", {"answer": "x"}).status_code == 404
+    refused = api(consultant).post(f"/api/visits/flags/{flag.pk}/answer/", {"answer": ""}, format="json")
+    assert refused.status_code == 400
+    assert "请填写答复" in refused.content.decode()
+    answered = api(consultant).post(f"/api/visits/flags/{flag.pk}/answer/", {"answer": "已补充"}, format="json")
+    assert answered.json()["status"] == "answered"
+    assert api(consultant).post(f"/api/visits/flags/{flag.pk}/accept/").status_code == 403
+    assert api(supervisor).post(f"/api/visits/flags/{flag.pk}/accept/").json()["status"] == "accepted"
