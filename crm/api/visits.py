@@ -222,7 +222,7 @@ class VisitTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 # ---------------------------------------------------------------- issues raised in visits
 
 
-class IssueSerializer(serializers.ModelSerializer[VisitIssue]):
+class VisitIssueSerializer(serializers.ModelSerializer[VisitIssue]):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     department_name = serializers.CharField(source="department.name", read_only=True)
@@ -287,7 +287,7 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     ``department`` as on the page. Moves go through the same services as the page."""
 
     queryset = VisitIssue.objects.none()
-    serializer_class = IssueSerializer
+    serializer_class = VisitIssueSerializer
     pagination_class = Pagination
     http_method_names = ["get", "post", "head", "options"]
 
@@ -324,19 +324,23 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise exceptions.PermissionDenied(exc.message) from exc
         return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
 
-    @extend_schema(summary="开始处理（责任部门）", request=IssueNoteSerializer, responses={200: IssueSerializer})
+    @extend_schema(summary="开始处理（责任部门）", request=IssueNoteSerializer, responses={200: VisitIssueSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "start")
 
     @extend_schema(
-        summary="处理完成（责任部门，note 为处理结果）", request=IssueNoteSerializer, responses={200: IssueSerializer}
+        summary="处理完成（责任部门，note 为处理结果）",
+        request=IssueNoteSerializer,
+        responses={200: VisitIssueSerializer},
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "resolve")
 
-    @extend_schema(summary="告知客户处理结果（回访人）", request=InformSerializer, responses={200: IssueSerializer})
+    @extend_schema(
+        summary="告知客户处理结果（回访人）", request=InformSerializer, responses={200: VisitIssueSerializer}
+    )
     @action(detail=True, methods=["post"])
     def inform(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "inform")
