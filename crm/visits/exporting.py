@@ -304,3 +304,64 @@ def export_scores(user: User, year: int, month: int, *, now: datetime, ip: str |
     return Export(
         file, f"回访人月度得分_{year}{month:02d}.xlsx", len(rows), ascii_filename=f"visit_scores_{year}{month:02d}.xlsx"
     )
+
+
+REVIEW_HEADERS = (
+    "客户",
+    "客户编号",
+    "楼盘",
+    "回访计划/目的",
+    "回访人",
+    "完成时间",
+    "状态",
+    "满意度",
+    "客户意见",
+    "督查标记",
+    "待答复",
+    "服务忌语",
+)
+
+
+def export_review(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    """回访督查's records (the page's filters) with their flags, watermarked and audited."""
+    from django.db.models import Count, Q
+
+    from crm.visits.forms import ReviewFilterForm
+    from crm.visits.models import ReviewFlag
+
+    form = ReviewFilterForm(params, user=user)
+    rows = list(
+        form.queryset()
+        .select_related("customer", "project", "plan", "completed_by")
+        .annotate(flag_count=Count("flags"), open_flags=Count("flags", filter=Q(flags__status="open")))[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访督查", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(REVIEW_HEADERS)
+    phrases: dict[int, list[str]] = {}
+    for task_id, phrase in ReviewFlag.objects.filter(
+        task_id__in=[t.pk for t in rows], source=ReviewFlag.Source.PHRASE
+    ).values_list("task_id", "phrase"):
+        phrases.setdefault(task_id, []).append(phrase)
+    for t in rows:
+        sheet.append(
+            [
+                t.customer.name,
+                t.customer.number,
+                t.project.name,
+                t.plan.name if t.plan else t.purpose,
+                str(t.completed_by) if t.completed_by else "",
+                _local(t.completed_at),
+                t.get_status_display(),
+                t.satisfaction or "",
+                t.opinions[:500],
+                t.flag_count,
+                t.open_flags,
+                "、".join(phrases.get(t.pk, [])),
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访督查记录 {len(rows)} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"回访督查_{stamp}.xlsx", len(rows), ascii_filename=f"visit_review_{stamp}.xlsx")

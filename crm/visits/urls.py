@@ -19,6 +19,7 @@ urlpatterns = [
     path("repairs/<int:pk>/complete/", views.repair_complete, name="repair_complete"),
     path("samples/", views.sample_list, name="samples"),
     path("review/", views.review_list, name="review"),
+    path("review/export/", views.review_export, name="review_export"),
     re_path(r"^flags/(?P<pk>\d+)/(?P<verb>answer|accept|reopen)/$", views.flag_act, name="flag_act"),
     path("stats/", views.stats_page, name="stats"),
     path("stats/export/", views.stats_export, name="stats_export"),

@@ -30,7 +30,14 @@ from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
 from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
-from crm.visits.exporting import export_issues, export_repairs, export_scores, export_stats, export_visits
+from crm.visits.exporting import (
+    export_issues,
+    export_repairs,
+    export_review,
+    export_scores,
+    export_stats,
+    export_visits,
+)
 from crm.visits.forms import (
     AnswerForm,
     AssignForm,
@@ -393,8 +400,18 @@ def review_list(request: AuthedHttpRequest) -> HttpResponse:
             "sample_form": sample_form if sample_form.is_bound else SampleForm(),
             "sample": sample,
             "query": params.urlencode(),
+            "can_export": request.user.has_perm(services.EXPORT),
         },
     )
+
+
+@require_GET
+@permission_required([supervision.REVIEW, services.EXPORT], raise_exception=True)
+def review_export(request: AuthedHttpRequest) -> FileResponse:
+    params = request.GET.copy()
+    for key in ("size", "seed", "page"):
+        params.pop(key, None)
+    return _file(export_review(request.user, params, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
 
 
 @require_POST

@@ -224,3 +224,24 @@ def test_the_api_lists_and_answers_flags_in_the_same_scope(record, supervisor, c
     assert answered.json()["status"] == "answered"
     assert api(consultant).post(f"/api/visits/flags/{flag.pk}/accept/").status_code == 403
     assert api(supervisor).post(f"/api/visits/flags/{flag.pk}/accept/").json()["status"] == "accepted"
+
+
+def test_the_review_export_lists_the_filtered_records_with_their_flags(
+    client, make_task, customer, consultant, supervisor, outsider
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    done(make_task(customer), consultant, opinions="我不知道")
+    done(make_task(customer), consultant, opinions="很好")
+    client.force_login(supervisor)
+    response = client.get(reverse("visits:review_export"), {"flagged": "phrase"})
+    rows = list(
+        load_workbook(BytesIO(b"".join(response.streaming_content))).active.iter_rows(min_row=3, values_only=True)
+    )
+    assert len(rows) == 1
+    assert rows[0][8] == "我不知道"
+    assert rows[0][9:] == (1, 1, "我不知道")
+    client.force_login(outsider)
+    assert client.get(reverse("visits:review_export")).status_code == 403
