@@ -245,3 +245,14 @@ def test_the_review_export_lists_the_filtered_records_with_their_flags(
     assert rows[0][9:] == (1, 1, "我不知道")
     client.force_login(outsider)
     assert client.get(reverse("visits:review_export")).status_code == 403
+
+
+def test_the_admin_keeps_the_companys_phrase_list(client, admin_user, company, make_task, customer, consultant):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:visits_forbiddenphrase_add"), {"phrase": "找 别人 去", "is_active": "on"})
+    assert response.status_code == 302
+    row = ForbiddenPhrase.objects.get()
+    assert (row.company_id, row.phrase) == (company.pk, "找别人去")
+    assert "找别人去" in client.get(reverse("admin:visits_forbiddenphrase_changelist")).content.decode()
+    task = done(make_task(customer), consultant, opinions="这个问题你找别人去")
+    assert ReviewFlag.objects.get(task=task).phrase == "找别人去"
