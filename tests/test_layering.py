@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 LAYERS = next(c for c in CONFIG["contracts"] if c["id"] == "layers")["layers"]
 # The apps that carry one capability each (DESIGN 4). Care (the outbox) is the layer above
-# customers; the others share the layer above care (decision 0018: complaints notify through
-# the outbox), and every one of them is called by another only through services/selectors.
+# customers; complaints (and service) share the layer above care (decision 0018: complaints
+# notify through the outbox); visits sit above complaints (a visit issue becomes a
+# complaint, a campaign's audience is filtered by complaint category). Every one of them is
+# called by another only through services/selectors.
 CAPABILITY_APPS = ("crm.care", "crm.visits", "crm.complaints", "crm.service")
 CARE = "crm.care"
 PUBLIC = ("services", "selectors")
@@ -34,13 +36,21 @@ def _names(layer: str) -> set[str]:
     return {name.strip("() ") for name in re.split(r"[|:]", layer)}
 
 
-def test_the_capability_apps_share_one_layer_above_care():
-    care_at = next(i for i, layer in enumerate(LAYERS) if CARE in _names(layer))
+def _layer_of(app: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if app in _names(layer))
+
+
+def test_the_capability_apps_sit_above_care_and_visits_above_complaints():
+    care_at = _layer_of(CARE)
     assert _names(LAYERS[care_at]) == {CARE}, "care is a layer of its own"
-    above = _names(LAYERS[care_at - 1])
-    present = [app for app in CAPABILITY_APPS if app != CARE and (ROOT / app.replace(".", "/")).exists()]
-    assert set(present) <= above
     assert "crm.customers" in _names(LAYERS[care_at + 1])
+    # Complaints are the layer directly above care (index 0 is the top).
+    assert "crm.complaints" in _names(LAYERS[care_at - 1])
+    present = [app for app in CAPABILITY_APPS if app != CARE and (ROOT / app.replace(".", "/")).exists()]
+    assert all(_layer_of(app) < care_at for app in present)
+    # Visits call complaints (conversion, campaign audience): strictly above, not beside.
+    assert _layer_of("crm.visits") < _layer_of("crm.complaints")
+    assert "crm.visits" not in _names(LAYERS[_layer_of("crm.complaints")])
 
 
 @pytest.fixture(scope="module")

@@ -125,6 +125,15 @@ _PRIVACY_ADMIN = (
     "privacy.view_erasurerecord",
     "privacy.view_retentionrun",
 )
+# 回访转投诉 (crm.visits.conversion): 客服专员 and 客服中心主任 turn a serious visit issue
+# into a complaint (they also register complaints). 回访督查 (crm.visits.supervision):
+# 行政主管 and 客服中心主任 review visit records and flag them; the director and
+# administrators keep the company's list of service phrases (服务忌语). 改进计划: the
+# director (and a consultant's own team leader, checked in crm.visits.stats).
+_VISITS_CONVERT = ("visits.convert_visitissue",)
+_VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
+_VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
+_VISITS_PLANS = ("visits.change_improvementplan",)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -180,6 +189,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_WORK,
             *_GIFTS_WORK,
             *_INSPECT_WORK,
+            *_VISITS_CONVERT,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -216,6 +226,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             *_PRIVACY_WORK,
             "privacy.erase_customer",
+            *_VISITS_CONVERT,
+            *_VISITS_REVIEW,
+            *_VISITS_PHRASES,
+            *_VISITS_PLANS,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -239,6 +253,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.handle_finding",
             "service.export_inspection",
             *_PRIVACY_READ,
+            *_VISITS_REVIEW,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -313,6 +328,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "visits.add_visitplan",
             "visits.add_issuecategory",
             "visits.change_issuecategory",
+            *_VISITS_CONVERT,
+            *_VISITS_REVIEW,
+            *_VISITS_PHRASES,
+            *_VISITS_PLANS,
             *_CONSULT_WORK,
             *_ISSUES_WORK,
             *_MEDIA_WORK,

@@ -32,6 +32,7 @@ router.register("complaints", complaints.ComplaintViewSet, basename="api-complai
 router.register("visits/issues", visits.VisitIssueViewSet, basename="api-visit-issue")
 router.register("visits/repairs", visits.RepairViewSet, basename="api-visit-repair")
 router.register("visits/campaigns", visits.CampaignViewSet, basename="api-visit-campaign")
+router.register("visits/flags", visits.ReviewFlagViewSet, basename="api-visit-flag")
 router.register("visits", visits.VisitTaskViewSet, basename="api-visit")
 router.register("consultations", casework.ConsultationViewSet, basename="api-consultation")
 router.register("issues", casework.IssueViewSet, basename="api-issue")
@@ -59,5 +60,6 @@ urlpatterns = [
     *complaint_reports.urlpatterns,
     # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
     path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
+    path("visits/scores/", visits.VisitScoresView.as_view(), name="api-visit-scores"),
     *router.urls,
 ]

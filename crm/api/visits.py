@@ -22,7 +22,7 @@ from crm.accounts.models import Department
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits.forms import IssueFilterForm, VisitFilterForm
 from crm.visits.models import (
     Campaign,
@@ -30,6 +30,7 @@ from crm.visits.models import (
     IssueCategory,
     IssueEvent,
     Repair,
+    ReviewFlag,
     TaskKind,
     VisitEvent,
     VisitIssue,
@@ -251,6 +252,8 @@ class VisitIssueSerializer(serializers.ModelSerializer[VisitIssue]):
             "resolved_at",
             "informed_at",
             "closed_at",
+            "complaint",
+            "converted_at",
         )
         read_only_fields = fields
 
@@ -271,6 +274,11 @@ class IssueNoteSerializer(serializers.Serializer[Any]):
 
 class InformSerializer(IssueNoteSerializer):
     accepted = serializers.BooleanField(help_text="客户是否接受处理结果（接受则关闭，不接受退回责任部门）")
+
+
+class ConvertSerializer(serializers.Serializer[Any]):
+    category = serializers.IntegerField(help_text="投诉类别 id（/api/complaints/ 的类别）")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
 
 
 class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[VisitIssue]):
@@ -336,6 +344,28 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def inform(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, "inform")
+
+    @extend_schema(
+        summary="转为投诉（客服中心主任、客服专员；只转一次，再次调用返回已登记的投诉）",
+        request=ConvertSerializer,
+        responses={200: dict, 201: dict},
+    )
+    @action(detail=True, methods=["post"])
+    def convert(self, request: Request, pk: str | None = None) -> Response:
+        issue = self.get_object()
+        user = staff(request)
+        serializer = ConvertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        category = conversion.complaint_categories(user).filter(pk=data["category"]).first()
+        try:
+            complaint, created = conversion.convert_to_complaint(
+                issue, actor=user, category=category, note=data["note"]
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        body = {"complaint": complaint.pk, "number": complaint.number, "created": created}
+        return Response(body, status=201 if created else 200)
 
 
 # ---------------------------------------------------------------- repairs
@@ -454,6 +484,9 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
             "project",
             "stage",
             "milestone",
+            "complaint_category",
+            "complaints_from",
+            "complaints_to",
             "start_on",
             "due_on",
             "assign",
@@ -516,9 +549,23 @@ class VisitStatsView(views.APIView):
         except DomainError as exc:
             raise exceptions.ValidationError({"month": [exc.message]}) from exc
         rows = stats.monthly(user, year, month)
+        departments = stats.issues_by_department(user, year, month, today=local_day(timezone.now()))
         return Response(
             {
                 "month": f"{year}-{month:02d}",
+                "departments": [
+                    {
+                        "department": d.department_id,
+                        "name": d.name,
+                        "raised": d.raised,
+                        "resolved": d.resolved,
+                        "closed": d.closed,
+                        "kept": d.kept,
+                        "missed": d.missed,
+                        "kept_rate": d.kept_rate,
+                    }
+                    for d in departments
+                ],
                 "results": [
                     {
                         "assignee": r.assignee_id,
@@ -538,3 +585,137 @@ class VisitStatsView(views.APIView):
                 ],
             }
         )
+
+
+class VisitScoresView(views.APIView):
+    """回访人月度得分 for ``month`` (crm.visits.stats.consultant_scores; the formula is
+    returned with the rows), with the improvement plans; same people as the statistics."""
+
+    @extend_schema(summary="回访人月度得分与改进计划", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        user = staff(request)
+        if not (user.has_perm(services.VIEW) and (user.has_perm(services.EXPORT) or user.has_perm(services.ASSIGN))):
+            raise exceptions.PermissionDenied("您没有查看回访统计的权限。")
+        try:
+            year, month = stats.parse_month(request.query_params.get("month"), today=local_day(timezone.now()))
+        except DomainError as exc:
+            raise exceptions.ValidationError({"month": [exc.message]}) from exc
+        rows = stats.consultant_scores(user, year, month)
+        return Response(
+            {
+                "month": f"{year}-{month:02d}",
+                "formula": stats.SCORE_FORMULA,
+                "results": [
+                    {
+                        "consultant": s.row.assignee_id,
+                        "name": s.row.name,
+                        "due": s.row.due,
+                        "reach_rate": s.row.reach_rate,
+                        "on_time_rate": s.row.on_time_rate,
+                        "satisfaction": s.row.satisfaction,
+                        "issues_raised": s.issues_raised,
+                        "issues_closed": s.issues_closed,
+                        "score": float(s.score) if s.score is not None else None,
+                        "improvement_plan": s.plan,
+                        "may_edit_plan": s.may_edit,
+                    }
+                    for s in rows
+                ],
+            }
+        )
+
+
+# ---------------------------------------------------------------- supervision (回访督查)
+
+
+class ReviewFlagSerializer(serializers.ModelSerializer[ReviewFlag]):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    customer_name = serializers.CharField(source="task.customer.name", read_only=True)
+
+    class Meta:
+        model = ReviewFlag
+        fields = (
+            "id",
+            "task",
+            "customer_name",
+            "visitor",
+            "source",
+            "phrase",
+            "comment",
+            "status",
+            "status_label",
+            "flagged_by",
+            "flagged_at",
+            "answer",
+            "answered_at",
+            "closed_at",
+        )
+        read_only_fields = fields
+
+
+class AnswerSerializer(serializers.Serializer[Any]):
+    answer = serializers.CharField(max_length=1000, allow_blank=True)
+
+
+class ReopenSerializer(serializers.Serializer[Any]):
+    comment = serializers.CharField(max_length=1000, allow_blank=True)
+
+
+class ReviewFlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ReviewFlag]):
+    """督查标记: the caller's own (``?mine=1``: those waiting for the caller's answer) and,
+    for a supervisor, those on visits in scope. Answering, accepting and re-opening go
+    through crm.visits.supervision as on the page."""
+
+    queryset = ReviewFlag.objects.none()
+    serializer_class = ReviewFlagSerializer
+    pagination_class = Pagination
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[ReviewFlag]:
+        user = staff(self.request)
+        if self.action == "list" and self.request.query_params.get("mine") == "1":
+            rows = selectors.open_flags_for_visitor(user)
+        else:
+            rows = selectors.flags_visible_to(user)
+        return rows.select_related("task", "task__customer").order_by("-flagged_at", "-id")
+
+    def _act(self, request: Request, verb: str) -> Response:
+        flag = self.get_object()
+        user = staff(request)
+        try:
+            if verb == "answer":
+                data = AnswerSerializer(data=request.data)
+                data.is_valid(raise_exception=True)
+                supervision.answer_flag(flag, actor=user, answer=data.validated_data["answer"])
+            elif verb == "accept":
+                supervision.accept_flag(flag, actor=user)
+            else:
+                reopen = ReopenSerializer(data=request.data)
+                reopen.is_valid(raise_exception=True)
+                supervision.reopen_flag(flag, actor=user, comment=reopen.validated_data["comment"])
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(self.get_serializer(self.get_queryset().get(pk=flag.pk)).data)
+
+    @extend_schema(
+        summary="答复督查意见（回访人；答复后标记关闭）",
+        request=AnswerSerializer,
+        responses={200: ReviewFlagSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "answer")
+
+    @extend_schema(summary="认可答复（督查人）", request=None, responses={200: ReviewFlagSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "accept")
+
+    @extend_schema(
+        summary="重新打开（督查人，comment 为新的督查意见）",
+        request=ReopenSerializer,
+        responses={200: ReviewFlagSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(request, "reopen")

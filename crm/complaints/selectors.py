@@ -14,7 +14,7 @@ it, whatever their data scope says (``assigned_q``).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -307,3 +307,32 @@ def get_inbound_mail_for_user(user: User, pk: int) -> InboundMail:
     if mail is None:
         raise Http404("邮件不存在或无权查看")
     return mail
+
+
+# ---------------------------------------------------------------- for the apps above
+
+# The models other apps name in annotations (crm.visits converts issues into complaints and
+# filters campaign audiences by category): they import complaints' services and selectors
+# only (tests/test_layering.py), so the types are given here.
+ComplaintModel = Complaint
+CategoryModel = Category
+
+
+def customer_ids_with_complaints(
+    user: User,
+    *,
+    category_ids: list[int] | tuple[int, ...] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[Complaint, int]:
+    """The ids of customers with a complaint (in ``user``'s complaint scope, not cancelled)
+    of one of the categories, registered between the two dates (inclusive, China time) —
+    a subquery for another app's filter (a special visit campaign's audience)."""
+    rows = complaints_visible_to(user).filter(customer__isnull=False).exclude(status=Status.CANCELLED)
+    if category_ids:
+        rows = rows.filter(category_id__in=list(category_ids))
+    if since is not None:
+        rows = rows.filter(registered_at__gte=local_midnight(since))
+    if until is not None:
+        rows = rows.filter(registered_at__lt=local_midnight(until + timedelta(days=1)))
+    return rows.order_by().values_list("customer_id", flat=True).distinct()

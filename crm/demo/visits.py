@@ -6,7 +6,7 @@ scores, or not reached and waiting for the retry)."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -18,8 +18,8 @@ from crm.customers.models import Customer
 from crm.lib.dates import local_day
 from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import campaigns, escalation, planning, repairs, services
-from crm.visits.models import AssigneeRule, IssueCategory, VisitIssue, VisitPlan, VisitTask
+from crm.visits import campaigns, conversion, escalation, planning, repairs, services, stats, supervision
+from crm.visits.models import AssigneeRule, ForbiddenPhrase, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
     ("产品质量", "工程部", "卫生间墙面有渗水痕迹"),
@@ -110,7 +110,71 @@ def seed(company: Company, seed_value: int) -> int:
     _repairs(company, rng, now, calendar)
     _campaign(company, now)
     escalation.escalate_overdue(now=now, calendar=calendar)  # the overdue ones: to the team leaders
+    _supervision(company, now)
+    _conversion(company, now)
+    _improvement_plan(company, today)
     return made
+
+
+def _supervision(company: Company, now: datetime) -> None:
+    """回访督查: the company's own phrase list, one record flagged by the phrase check, one
+    flagged by the supervisor and answered, one waiting for the visitor's answer."""
+    ForbiddenPhrase.objects.get_or_create(company=company, phrase="你自己去问")
+    supervisor = User.objects.filter(company=company, username="supervisor1").first()
+    ended = list(
+        VisitTask.objects.filter(company=company, status=VisitTask.Status.DONE, completed_by__isnull=False).order_by(
+            "satisfaction", "pk"
+        )[:3]
+    )
+    if supervisor is None or len(ended) < 3:
+        return
+    phrase_task, answered_task, open_task = ended
+    phrase_task.opinions = "客户问车位何时交付，回访人答复：我不知道，你自己去问物业"
+    phrase_task.save(update_fields=["opinions"])
+    supervision.check_notes(phrase_task, phrase_task.opinions, now=now - timedelta(hours=3))
+    answered = supervision.flag_record(
+        answered_task, actor=supervisor, comment="满意度偏低，请说明客户不满的原因", now=now - timedelta(hours=5)
+    )
+    visitor = answered.visitor
+    if visitor is not None:
+        supervision.answer_flag(
+            answered, actor=visitor, answer="客户对按揭进度不满，已联系银行并回电告知", now=now - timedelta(hours=2)
+        )
+    supervision.flag_record(open_task, actor=supervisor, comment="意见栏过于简单，请补充客户原话", now=now)
+
+
+def _conversion(company: Company, now: datetime) -> None:
+    """One serious 产品质量 issue already converted into a complaint (渠道 转办)."""
+    director = User.objects.filter(company=company, username="director1").first()
+    issue = (
+        VisitIssue.objects.filter(company=company, category__name="产品质量", complaint__isnull=True)
+        .select_related("category")
+        .order_by("pk")
+        .first()
+    )
+    if director is None or issue is None:
+        return
+    category = conversion.suggested_category(issue, director)
+    if category is not None:
+        conversion.convert_to_complaint(
+            issue, actor=director, category=category, note="渗水面积大，客户要求赔偿", now=now
+        )
+
+
+def _improvement_plan(company: Company, today: date) -> None:
+    """Last month's improvement plan for consultant1, written by the team leader."""
+    leader = User.objects.filter(company=company, username="leader1").first()
+    consultant = User.objects.filter(company=company, username="consultant1").first()
+    if leader is None or consultant is None:
+        return
+    last = today.replace(day=1) - timedelta(days=1)
+    stats.save_plan(
+        actor=leader,
+        consultant=consultant,
+        year=last.year,
+        month=last.month,
+        plan="每天上午 10 点前完成当日回访；未接通的客户当天下午换时段重拨",
+    )
 
 
 def _campaign(company: Company, now: datetime) -> None:

@@ -6,7 +6,16 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.visits.models import Campaign, IssueCategory, RecheckSample, Repair, VisitIssue, VisitPlan
+from crm.visits.models import (
+    Campaign,
+    ForbiddenPhrase,
+    IssueCategory,
+    RecheckSample,
+    Repair,
+    ReviewFlag,
+    VisitIssue,
+    VisitPlan,
+)
 
 
 @admin.register(VisitPlan)
@@ -159,4 +168,46 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         return super().get_queryset(request).filter(company_id=company_id or 0)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ForbiddenPhrase)
+class ForbiddenPhraseAdmin(admin.ModelAdmin[ForbiddenPhrase]):
+    """服务忌语: the company's own phrases checked in recorded visit notes, on top of seed
+    004's '我不知道' and '这事情不归我管' (always checked)."""
+
+    list_display = ("phrase", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("phrase",)
+    exclude = ("company",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ForbiddenPhrase]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def save_model(self, request: HttpRequest, obj: ForbiddenPhrase, form: Any, change: bool) -> None:
+        if not change:
+            obj.company_id = getattr(request.user, "company_id", None) or 0
+        obj.phrase = "".join(obj.phrase.split())
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ReviewFlag)
+class ReviewFlagAdmin(admin.ModelAdmin[ReviewFlag]):
+    """回访督查标记, read-only here: they are made and answered on the visit pages."""
+
+    list_display = ("task", "source", "phrase", "status", "visitor", "flagged_at")
+    list_filter = ("status", "source")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewFlag]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(company_id=company_id or 0)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReviewFlag | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReviewFlag | None = None) -> bool:
         return False

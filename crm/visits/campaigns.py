@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
+from crm.complaints import selectors as complaint_selectors
 from crm.core import audit
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
@@ -53,6 +54,14 @@ class Audience:
     tag_ids: tuple[int, ...] = ()
     registered_from: date | None = None
     registered_to: date | None = None
+    # Customers with a complaint (of this category; registered in the range, if given).
+    complaint_category_id: int | None = None
+    complaints_from: date | None = None
+    complaints_to: date | None = None
+
+    @property
+    def by_complaints(self) -> bool:
+        return bool(self.complaint_category_id or self.complaints_from or self.complaints_to)
 
     @classmethod
     def of(cls, campaign: Campaign) -> Audience:
@@ -64,6 +73,9 @@ class Audience:
             registered_to=campaign.registered_to,
             milestone=campaign.milestone,
             tag_ids=tuple(sorted(campaign.tags.values_list("pk", flat=True))),
+            complaint_category_id=campaign.complaint_category_id,
+            complaints_from=campaign.complaints_from,
+            complaints_to=campaign.complaints_to,
         )
 
 
@@ -86,6 +98,16 @@ def audience(user: User, spec: Audience) -> QuerySet[Customer]:
         rows = rows.filter(deals)
     if spec.tag_ids:
         rows = rows.filter(tags__in=spec.tag_ids)
+    if spec.by_complaints:
+        # Complaints the director can see (their complaint scope), not cancelled.
+        rows = rows.filter(
+            pk__in=complaint_selectors.customer_ids_with_complaints(
+                user,
+                category_ids=(spec.complaint_category_id,) if spec.complaint_category_id else (),
+                since=spec.complaints_from,
+                until=spec.complaints_to,
+            )
+        )
     return rows.distinct()
 
 
@@ -106,6 +128,9 @@ def create_campaign(
     tags: Iterable[Tag] = (),
     registered_from: date | None = None,
     registered_to: date | None = None,
+    complaint_category: complaint_selectors.CategoryModel | None = None,
+    complaints_from: date | None = None,
+    complaints_to: date | None = None,
     assign: str = Campaign.Assign.OWNER,
     assignees: Sequence[User] = (),
     now: datetime | None = None,
@@ -130,6 +155,10 @@ def create_campaign(
         raise DomainError("完成期限不能早于今天", field="due_on")
     if registered_from and registered_to and registered_to < registered_from:
         raise DomainError("录入日期的结束不能早于开始", field="registered_to")
+    if complaints_from and complaints_to and complaints_to < complaints_from:
+        raise DomainError("投诉日期的结束不能早于开始", field="complaints_to")
+    if complaint_category is not None and complaint_category.company_id != actor.company_id:
+        raise DomainError("请选择本公司的投诉类别", field="complaint_category")
     if project is not None and (project.company_id != actor.company_id):
         raise DomainError("请选择本公司的楼盘", field="project")
     people = list(assignees)
@@ -152,6 +181,9 @@ def create_campaign(
             grade=grade,
             registered_from=registered_from,
             registered_to=registered_to,
+            complaint_category=complaint_category,
+            complaints_from=complaints_from,
+            complaints_to=complaints_to,
             milestone=milestone,
             start_on=start_on,
             due_on=due_on,

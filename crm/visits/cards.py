@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from crm.accounts.models import Team
 from crm.accounts.roles import Role
 from crm.core.cards import Action, Card, Stat
-from crm.visits import repairs, selectors, services
-from crm.visits.models import IssueReminder
+from crm.visits import repairs, selectors, services, supervision
+from crm.visits.models import IssueReminder, ReviewFlag
 from crm.visits.selectors import state_q, tasks_visible_to
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def list_url(state: str, *, mine: bool = False) -> str:
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
-    items: list[Card | Action] = _issue_cards(user, today=today)
+    items: list[Card | Action] = _issue_cards(user, today=today) + _flag_cards(user)
     if not user.has_perm(services.VIEW):
         return items
     visible = tasks_visible_to(user)
@@ -86,6 +86,51 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
                     ),
                 ),
                 order=23,
+            )
+        )
+    return items
+
+
+def _flag_cards(user: User) -> list[Card | Action]:
+    """督查待答复 for a visitor with flags to answer (listed, each one tap from the answer
+    form); 回访督查 for a supervisor: flags waiting for the visitor, answers to confirm."""
+    items: list[Card | Action] = []
+    waiting = list(
+        selectors.open_flags_for_visitor(user)
+        .select_related("task", "task__customer")
+        .order_by("flagged_at", "id")[: TODAY_LIST + 1]
+    )
+    if waiting:
+        items.append(
+            Card(
+                "visit_flags_answer",
+                title="督查待答复",
+                template="visits/cards/flags_answer.html",
+                context={"flags": waiting[:TODAY_LIST], "more": len(waiting) > TODAY_LIST},
+                order=19,
+            )
+        )
+    if user.has_perm(supervision.REVIEW):
+        counts = selectors.flags_visible_to(user).aggregate(
+            open=Count("pk", filter=Q(status=ReviewFlag.Status.OPEN)),
+            answered=Count("pk", filter=Q(status=ReviewFlag.Status.ANSWERED)),
+        )
+        base = reverse("visits:review")
+        items.append(
+            Card(
+                "visit_review",
+                title="回访督查",
+                stats=(
+                    Stat("visit_flags_open", "待回访人答复", counts["open"], f"{base}?flagged=open"),
+                    Stat(
+                        "visit_flags_answered",
+                        "已答复待确认",
+                        counts["answered"],
+                        f"{base}?flagged=answered",
+                        warn=counts["answered"] > 0,
+                    ),
+                ),
+                order=25,
             )
         )
     return items

@@ -241,8 +241,127 @@ def export_stats(user: User, year: int, month: int, *, now: datetime, ip: str | 
                 *[r.issues.get(c, 0) for c in categories],
             ]
         )
+    departments = stats.issues_by_department(user, year, month, today=local_day(now))
+    by_department = workbook.add_sheet("问题按部门", freeze="A3")
+    by_department.append_note(watermark(user, now=now))
+    by_department.append_header(
+        ("责任部门", "本月登记问题", "已解决", "已关闭", "按承诺日期解决", "超过承诺日期", "承诺兑现率(%)")
+    )
+    for d in departments:
+        by_department.append(
+            [d.name, d.raised, d.resolved, d.closed, d.kept, d.missed, d.kept_rate if d.kept_rate is not None else ""]
+        )
     file = workbook.save()
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访统计 {year}-{month:02d}", ip=ip)
     return Export(
         file, f"回访统计_{year}{month:02d}.xlsx", len(rows), ascii_filename=f"visit_stats_{year}{month:02d}.xlsx"
     )
+
+
+def export_scores(user: User, year: int, month: int, *, now: datetime, ip: str | None = None) -> Export:
+    """回访人月度得分 with its parts, the formula and the improvement plans."""
+    from crm.visits import stats
+
+    rows = stats.consultant_scores(user, year, month)
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访人月度得分", freeze="A4")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_note(stats.SCORE_FORMULA)
+    sheet.append_header(
+        (
+            "回访人",
+            "本月到期",
+            "接通率(%)",
+            "按期完成率(%)",
+            "平均满意度",
+            "登记问题",
+            "已关闭问题",
+            "问题关闭率(%)",
+            "月度得分",
+            "改进计划",
+            "填写人",
+        )
+    )
+    for s in rows:
+        r = s.row
+        sheet.append(
+            [
+                r.name,
+                r.due,
+                r.reach_rate if r.reach_rate is not None else "",
+                r.on_time_rate if r.on_time_rate is not None else "",
+                r.satisfaction if r.satisfaction is not None else "",
+                s.issues_raised,
+                s.issues_closed,
+                s.issue_close_rate if s.issue_close_rate is not None else "",
+                float(s.score) if s.score is not None else "",
+                s.plan,
+                s.plan_by,
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访人月度得分 {year}-{month:02d}", ip=ip)
+    return Export(
+        file, f"回访人月度得分_{year}{month:02d}.xlsx", len(rows), ascii_filename=f"visit_scores_{year}{month:02d}.xlsx"
+    )
+
+
+REVIEW_HEADERS = (
+    "客户",
+    "客户编号",
+    "楼盘",
+    "回访计划/目的",
+    "回访人",
+    "完成时间",
+    "状态",
+    "满意度",
+    "客户意见",
+    "督查标记",
+    "待答复",
+    "服务忌语",
+)
+
+
+def export_review(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    """回访督查's records (the page's filters) with their flags, watermarked and audited."""
+    from django.db.models import Count, Q
+
+    from crm.visits.forms import ReviewFilterForm
+    from crm.visits.models import ReviewFlag
+
+    form = ReviewFilterForm(params, user=user)
+    rows = list(
+        form.queryset()
+        .select_related("customer", "project", "plan", "completed_by")
+        .annotate(flag_count=Count("flags"), open_flags=Count("flags", filter=Q(flags__status="open")))[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("回访督查", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(REVIEW_HEADERS)
+    phrases: dict[int, list[str]] = {}
+    for task_id, phrase in ReviewFlag.objects.filter(
+        task_id__in=[t.pk for t in rows], source=ReviewFlag.Source.PHRASE
+    ).values_list("task_id", "phrase"):
+        phrases.setdefault(task_id, []).append(phrase)
+    for t in rows:
+        sheet.append(
+            [
+                t.customer.name,
+                t.customer.number,
+                t.project.name,
+                t.plan.name if t.plan else t.purpose,
+                str(t.completed_by) if t.completed_by else "",
+                _local(t.completed_at),
+                t.get_status_display(),
+                t.satisfaction or "",
+                t.opinions[:500],
+                t.flag_count,
+                t.open_flags,
+                "、".join(phrases.get(t.pk, [])),
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访督查记录 {len(rows)} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"回访督查_{stamp}.xlsx", len(rows), ascii_filename=f"visit_review_{stamp}.xlsx")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from crm.core.forms import ListedModelChoiceField, ListFilterForm
+from crm.lib.dates import local_midnight
 from crm.projects.models import Project
-from crm.visits import selectors, services
+from crm.visits import conversion, selectors, services
 from crm.visits.models import (
     Campaign,
     Channel,
@@ -287,6 +288,161 @@ class InformForm(forms.Form):
     )
 
 
+class ReviewFilterForm(ListFilterForm):
+    """回访督查: the ended visits in the reviewer's scope by visitor, project, completion
+    date, score and flag."""
+
+    visitor: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        required=False, label="回访人", queryset=None, empty_label="全部回访人"
+    )
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    date_from = forms.DateField(required=False, label="完成日期从", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="完成日期至", widget=forms.DateInput(attrs={"type": "date"}))
+    score = forms.ChoiceField(
+        required=False,
+        label="满意度",
+        choices=[
+            ("", "全部满意度"),
+            ("low", "3 分及以下"),
+            *[(str(n), f"{n} 分") for n in range(5, 0, -1)],
+            ("none", "未评分"),
+        ],
+    )
+    flagged = forms.ChoiceField(
+        required=False,
+        label="督查标记",
+        choices=[
+            ("", "全部记录"),
+            ("any", "已标记"),
+            ("open", "待答复"),
+            ("answered", "已答复待确认"),
+            ("phrase", "服务忌语"),
+            ("none", "未标记"),
+        ],
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crm.accounts.access import staff_in_scope_q
+        from crm.accounts.models import User as UserModel
+
+        self.user = user
+        company = user.company_id or 0
+        people = (
+            UserModel.objects.filter(staff_in_scope_q(user), company_id=company)
+            .distinct()
+            .order_by("display_name", "username")
+        )
+        self.fields["visitor"].queryset = people  # type: ignore[attr-defined]
+        self.fields["project"].queryset = Project.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+
+    def queryset(self) -> QuerySet[VisitTask]:
+        from crm.visits.models import ReviewFlag
+        from crm.visits.supervision import ENDED
+
+        rows = selectors.tasks_visible_to(self.user).filter(status__in=ENDED)
+        if self.value("visitor"):
+            rows = rows.filter(completed_by=self.value("visitor"))
+        if self.value("project"):
+            rows = rows.filter(project=self.value("project"))
+        if self.value("date_from"):
+            rows = rows.filter(completed_at__gte=local_midnight(self.value("date_from")))
+        if self.value("date_to"):
+            rows = rows.filter(completed_at__lt=local_midnight(self.value("date_to") + timedelta(days=1)))
+        score = self.value("score")
+        if score == "low":
+            rows = rows.filter(satisfaction__lte=3)
+        elif score == "none":
+            rows = rows.filter(satisfaction__isnull=True)
+        elif score:
+            rows = rows.filter(satisfaction=int(score))
+        flags = ReviewFlag.objects.filter(task=OuterRef("pk"))
+        flagged = self.value("flagged")
+        if flagged == "any":
+            rows = rows.filter(Exists(flags))
+        elif flagged == "none":
+            rows = rows.filter(~Exists(flags))
+        elif flagged == "phrase":
+            rows = rows.filter(Exists(flags.filter(source=ReviewFlag.Source.PHRASE)))
+        elif flagged in ("open", "answered"):
+            rows = rows.filter(Exists(flags.filter(status=flagged)))
+        return rows.order_by("-completed_at", "-id")
+
+
+class SampleForm(forms.Form):
+    size = forms.IntegerField(
+        label="抽取条数",
+        min_value=1,
+        max_value=200,
+        initial=10,
+        error_messages={
+            "required": "请填写抽取条数",
+            "invalid": "抽取条数应为 1–200 的整数",
+            "min_value": "抽取条数应为 1–200 的整数",
+            "max_value": "抽取条数应为 1–200 的整数",
+        },
+    )
+
+
+class FlagForm(forms.Form):
+    comment = forms.CharField(
+        label="督查意见",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写督查意见", "max_length": "最多 1000 字"},
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="答复",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写答复", "max_length": "最多 1000 字"},
+    )
+
+
+class ImprovementPlanForm(forms.Form):
+    consultant = forms.IntegerField(widget=forms.HiddenInput)
+    month = forms.CharField(widget=forms.HiddenInput)
+    plan = forms.CharField(
+        label="改进计划",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "改进计划最多 2000 字"},
+    )
+
+
+class ConvertForm(forms.Form):
+    """转为投诉: the complaint category (the issue's class suggests one) and a note."""
+
+    category: forms.ModelChoiceField[conversion.Category] = forms.ModelChoiceField(
+        label="投诉类别",
+        queryset=None,
+        empty_label="请选择",
+        error_messages={"required": "请选择投诉类别", "invalid_choice": "请选择投诉类别"},
+    )
+    note = forms.CharField(
+        label="转投诉说明",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "最多 1000 字"},
+    )
+
+    def __init__(self, *args: Any, user: User, issue: VisitIssue, **kwargs: Any) -> None:
+        if not args and "initial" not in kwargs:
+            suggested = conversion.suggested_category(issue, user)
+            kwargs["initial"] = {"category": suggested.pk if suggested is not None else None}
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = conversion.complaint_categories(user)
+
+
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -379,6 +535,26 @@ class CampaignForm(forms.Form):
         error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
     )
     milestone = forms.ChoiceField(label="成交节点", required=False)
+    complaint_category: forms.ModelChoiceField[conversion.Category] = forms.ModelChoiceField(
+        label="投诉类别",
+        queryset=None,
+        required=False,
+        empty_label="不限",
+        help_text="只选有该类投诉的客户（投诉日期可选）",
+        error_messages={"invalid_choice": "请选择投诉类别"},
+    )
+    complaints_from = forms.DateField(
+        label="投诉日期从",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-01-01"},
+    )
+    complaints_to = forms.DateField(
+        label="投诉日期至",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写正确的日期，如 2026-09-30"},
+    )
     tags = forms.ModelMultipleChoiceField(
         label="标签（任一）", queryset=Project.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -412,6 +588,7 @@ class CampaignForm(forms.Form):
         self.fields["milestone"].choices = [("", "不限"), *Milestone.choices]  # type: ignore[attr-defined]
         self.fields["grade"].choices = [("", "全部等级"), *Grade.choices]  # type: ignore[attr-defined]
         self.fields["tags"].queryset = Tag.objects.filter(company_id=company).order_by("name")  # type: ignore[attr-defined]
+        self.fields["complaint_category"].queryset = conversion.complaint_categories(user)  # type: ignore[attr-defined]
         staff = UserModel.objects.filter(company_id=company, is_active=True).order_by("display_name", "username")
         self.fields["assignees"].queryset = staff  # type: ignore[attr-defined]
 
@@ -428,4 +605,7 @@ class CampaignForm(forms.Form):
             registered_to=data.get("registered_to"),
             milestone=data.get("milestone") or "",
             tag_ids=tuple(sorted(t.pk for t in data.get("tags") or [])),
+            complaint_category_id=data["complaint_category"].pk if data.get("complaint_category") else None,
+            complaints_from=data.get("complaints_from"),
+            complaints_to=data.get("complaints_to"),
         )

@@ -341,11 +341,26 @@ class VisitIssue(models.Model):
     resolved_at = models.DateTimeField("解决时间", null=True, blank=True)
     informed_at = models.DateTimeField("告知客户时间", null=True, blank=True)
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    # A serious issue converted into a complaint (crm.complaints, through its services):
+    # once — the one-to-one link is what a second click finds.
+    complaint = models.OneToOneField(
+        "complaints.Complaint",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="转投诉",
+    )
+    converted_at = models.DateTimeField("转投诉时间", null=True, blank=True)
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = "回访问题"
         verbose_name_plural = "回访问题"
         ordering = ("promised_on", "id")
+        permissions = [("convert_visitissue", "将回访问题转为投诉")]
         indexes = [
             # The department's queue: its open issues by promised date.
             models.Index(fields=("department", "status", "promised_on"), name="visit_issue_queue"),
@@ -515,6 +530,17 @@ class Campaign(models.Model):
     registered_to = models.DateField("录入日期至", null=True, blank=True)
     milestone = models.CharField("成交节点", max_length=12, choices=Milestone.choices, blank=True)
     tags = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name="标签")
+    # Customers with a complaint of this category (registered in the date range, if given).
+    complaint_category = models.ForeignKey(
+        "complaints.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="投诉类别",
+    )
+    complaints_from = models.DateField("投诉日期从", null=True, blank=True)
+    complaints_to = models.DateField("投诉日期至", null=True, blank=True)
     start_on = models.DateField("开始日期")
     due_on = models.DateField("完成期限")
     assign = models.CharField("分配方式", max_length=12, choices=Assign.choices, default=Assign.OWNER)
@@ -539,3 +565,114 @@ class Campaign(models.Model):
     @property
     def question_list(self) -> list[str]:
         return [line.strip() for line in self.questions.splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------- supervision (item 6)
+
+
+class ForbiddenPhrase(models.Model):
+    """A company's own service phrases (服务忌语) checked in recorded visit notes, on top of
+    seed 004's (crm.visits.supervision.SEED_PHRASES)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+", verbose_name="公司")
+    phrase = models.CharField("忌语", max_length=40)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "服务忌语"
+        verbose_name_plural = "服务忌语"
+        ordering = ("company", "phrase")
+        constraints = [models.UniqueConstraint(fields=("company", "phrase"), name="uniq_forbidden_phrase")]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class ReviewFlag(models.Model):
+    """A supervisor's (or the phrase check's) flag on a visit record, with the comment the
+    visitor must answer. The answer closes it; the supervisor accepts it or opens it again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待答复"
+        ANSWERED = "answered", "已答复"
+        ACCEPTED = "accepted", "已认可"
+
+    class Source(models.TextChoices):
+        REVIEW = "review", "督查标记"
+        PHRASE = "phrase", "服务忌语"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(VisitTask, on_delete=models.CASCADE, related_name="flags", verbose_name="回访任务")
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name="回访人"
+    )
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.REVIEW)
+    phrase = models.CharField("发现的忌语", max_length=40, blank=True)
+    comment = models.TextField("督查意见")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="标记人"
+    )
+    flagged_at = models.DateTimeField("标记时间")
+    answer = models.TextField("回访人答复", blank=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    closed_at = models.DateTimeField("认可时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "回访督查标记"
+        verbose_name_plural = "回访督查标记"
+        ordering = ("-flagged_at", "-id")
+        permissions = [("review_visits", "督查回访记录")]
+        indexes = [models.Index(fields=("visitor", "status"), name="visit_flag_by_visitor")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} · {self.comment[:20]}"
+
+
+class FlagEvent(models.Model):
+    """The flag's history: flagged, answered, accepted, re-opened, with who and when."""
+
+    class Kind(models.TextChoices):
+        FLAGGED = "flagged", "标记"
+        ANSWERED = "answered", "答复"
+        ACCEPTED = "accepted", "认可"
+        REOPENED = "reopened", "重新打开"
+
+    flag = models.ForeignKey(ReviewFlag, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------- consultant scores (item 7)
+
+
+class ImprovementPlan(models.Model):
+    """The team leader's improvement plan (改进计划) for one consultant and month, next to
+    the month's score (crm.visits.stats.consultant_scores)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="回访人"
+    )
+    month = models.DateField("月份", help_text="该月第一天")
+    plan = models.TextField("改进计划", blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="填写人"
+    )
+    updated_at = models.DateTimeField("填写时间")
+
+    class Meta:
+        verbose_name = "回访改进计划"
+        verbose_name_plural = "回访改进计划"
+        constraints = [models.UniqueConstraint(fields=("consultant", "month"), name="uniq_improvement_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.consultant} · {self.month:%Y-%m}"

@@ -18,7 +18,16 @@ from django.http import Http404
 from crm.accounts.access import NOTHING, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
-from crm.visits.models import Campaign, IssueEvent, RecheckSample, Repair, VisitEvent, VisitIssue, VisitTask
+from crm.visits.models import (
+    Campaign,
+    IssueEvent,
+    RecheckSample,
+    Repair,
+    ReviewFlag,
+    VisitEvent,
+    VisitIssue,
+    VisitTask,
+)
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -174,7 +183,17 @@ def department_issues(user: User) -> QuerySet[VisitIssue]:
 def get_issue_for_user(user: User, pk: int) -> VisitIssue:
     issue = (
         issues_visible_to(user)
-        .select_related("customer", "project", "category", "department", "raised_by", "task", "task__assignee")
+        .select_related(
+            "customer",
+            "project",
+            "category",
+            "department",
+            "raised_by",
+            "task",
+            "task__assignee",
+            "complaint",
+            "converted_by",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -242,3 +261,30 @@ def get_campaign_for_user(user: User, pk: int) -> Campaign:
     if campaign is None:
         raise Http404("专项回访不存在或无权查看")
     return campaign
+
+
+# ---------------------------------------------------------------- supervision (回访督查)
+
+
+def flags_visible_to(user: User) -> QuerySet[ReviewFlag]:
+    """Flags on tasks a reviewer can see, and the visitor's own flags."""
+    mine = Q(company_id=user.company_id or 0, visitor_id=user.pk)
+    if user.has_perm("visits.review_visits"):
+        return ReviewFlag.objects.filter(Q(task__in=tasks_visible_to(user)) | mine)
+    return ReviewFlag.objects.filter(mine)
+
+
+def flags_of_task(user: User, task: VisitTask) -> QuerySet[ReviewFlag]:
+    return flags_visible_to(user).filter(task=task).select_related("flagged_by", "visitor").order_by("-flagged_at")
+
+
+def get_flag_for_user(user: User, pk: int) -> ReviewFlag:
+    flag = flags_visible_to(user).select_related("task").filter(pk=pk).first()
+    if flag is None:
+        raise Http404("督查标记不存在或无权查看")
+    return flag
+
+
+def open_flags_for_visitor(user: User) -> QuerySet[ReviewFlag]:
+    """The visitor's flags waiting for an answer (the workbench card)."""
+    return ReviewFlag.objects.filter(company_id=user.company_id or 0, visitor_id=user.pk, status=ReviewFlag.Status.OPEN)

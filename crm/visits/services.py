@@ -24,7 +24,7 @@ from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers import timeline
 from crm.customers.models import TimelineEvent
-from crm.visits import timing
+from crm.visits import supervision, timing
 from crm.visits.models import (
     AssigneeRule,
     Channel,
@@ -252,6 +252,35 @@ def may_record(task: VisitTask, user: User) -> bool:
 
 
 def record_outcome(
+    task: VisitTask,
+    *,
+    actor: User,
+    reached: bool | None,
+    channel: str,
+    scores: Mapping[str, int | None] | None = None,
+    opinions: str = "",
+    now: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+) -> VisitTask:
+    """Record one call (below), then check the notes for the forbidden service phrases of
+    seed 004 (crm.visits.supervision): a note with one flags the record for the supervisor."""
+    now = now or timezone.now()
+    row = _record_outcome(
+        task,
+        actor=actor,
+        reached=reached,
+        channel=channel,
+        scores=scores,
+        opinions=opinions,
+        now=now,
+        calendar=calendar,
+    )
+    if opinions.strip():
+        supervision.check_notes(row, opinions, now=now)
+    return row
+
+
+def _record_outcome(
     task: VisitTask,
     *,
     actor: User,

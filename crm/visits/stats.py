@@ -12,14 +12,19 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
 
+from crm.accounts.models import Team
+from crm.core import audit
 from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import at
 from crm.visits import selectors
-from crm.visits.models import VisitTask
+from crm.visits.models import ImprovementPlan, VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -116,3 +121,199 @@ def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
             row = result[i["raised_by_id"]] = VisitorMonth(assignee_id=i["raised_by_id"], name=name)
         row.issues[i["category__name"]] = row.issues.get(i["category__name"], 0) + i["n"]
     return list(result.values())
+
+
+# ---------------------------------------------------------------- issues by department
+
+
+@dataclass
+class DepartmentMonth:
+    """The issues raised in the month in the user's scope, routed to one department."""
+
+    department_id: int
+    name: str
+    raised: int = 0
+    resolved: int = 0
+    closed: int = 0
+    kept: int = 0
+    missed: int = 0
+
+    @property
+    def kept_rate(self) -> float | None:
+        """Promised dates kept: resolved on or before the date the customer was promised,
+        out of those whose outcome is known (kept, or missed: resolved later, or still
+        unresolved with the promised date passed). Issues not yet due do not count."""
+        known = self.kept + self.missed
+        return round(100 * self.kept / known, 1) if known else None
+
+
+def _month_span(year: int, month: int) -> tuple[datetime, datetime]:
+    first, last = month_bounds(year, month)
+    start = at(first, time.min)
+    return start, datetime.combine(last, time.max, tzinfo=start.tzinfo)
+
+
+def issues_by_department(user: User, year: int, month: int, *, today: date) -> list[DepartmentMonth]:
+    """One grouped query: the month's issues by department, with promised dates kept."""
+    start, end = _month_span(year, month)
+    resolved = Q(resolved_at__isnull=False)
+    kept = resolved & Q(resolved_at__date__lte=F("promised_on"))
+    missed = (resolved & Q(resolved_at__date__gt=F("promised_on"))) | Q(resolved_at__isnull=True, promised_on__lt=today)
+    rows = (
+        selectors.issues_visible_to(user)
+        .filter(raised_at__gte=start, raised_at__lte=end)
+        .values("department_id", "department__name")
+        .annotate(
+            raised=Count("pk"),
+            resolved=Count("pk", filter=resolved),
+            closed=Count("pk", filter=Q(status=VisitIssue.Status.CLOSED)),
+            kept=Count("pk", filter=kept),
+            missed=Count("pk", filter=missed),
+        )
+        .order_by("department__name", "department_id")
+    )
+    return [
+        DepartmentMonth(
+            department_id=r["department_id"],
+            name=r["department__name"],
+            raised=r["raised"],
+            resolved=r["resolved"],
+            closed=r["closed"],
+            kept=r["kept"],
+            missed=r["missed"],
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- per-consultant score
+
+# No seed gives a formula (001 only says consultants are assessed), so the score is the
+# issue's four measures, weighted and shown on the page (SCORE_FORMULA):
+#   30 × reach rate + 30 × on-time rate + 30 × (average satisfaction ÷ 5) + 10 × issues closed
+# each rate a fraction 0–1: reach = reached ÷ (reached + unreachable) (0 when no call ended),
+# on time = done by the due date ÷ due, satisfaction 0 when no visit was done, issues closed
+# = the visitor's issues raised in the month and closed ÷ raised (1 when none was raised).
+# A visitor with nothing due in the month has no score.
+WEIGHTS = {"reach": 30, "on_time": 30, "satisfaction": 30, "issues": 10}
+SCORE_FORMULA = (
+    "月度得分 = 30 × 接通率 + 30 × 按期完成率 + 30 ×（平均满意度 ÷ 5）+ 10 × 问题关闭率（满分 100）。"
+    "接通率 = 联系上 ÷（联系上 + 多次未接通），无已结束的回访记 0；按期完成率 = 按期完成 ÷ 本月到期；"
+    "满意度无已完成回访记 0；问题关闭率 = 本月登记的问题中已关闭的比例，未登记问题记满分；本月无到期任务不计分。"
+)
+
+
+@dataclass
+class ConsultantScore:
+    row: VisitorMonth
+    issues_raised: int = 0
+    issues_closed: int = 0
+    plan: str = ""
+    plan_by: str = ""
+    may_edit: bool = False
+
+    @property
+    def issue_close_rate(self) -> float | None:
+        return round(100 * self.issues_closed / self.issues_raised, 1) if self.issues_raised else None
+
+    @property
+    def parts(self) -> dict[str, Decimal]:
+        r = self.row
+        ended = r.reached + r.unreachable
+        reach = Decimal(r.reached) / ended if ended else Decimal(0)
+        on_time = Decimal(r.on_time) / r.due if r.due else Decimal(0)
+        sat = Decimal(str(r.satisfaction)) / 5 if r.satisfaction is not None else Decimal(0)
+        closed = Decimal(self.issues_closed) / self.issues_raised if self.issues_raised else Decimal(1)
+        return {
+            "reach": WEIGHTS["reach"] * reach,
+            "on_time": WEIGHTS["on_time"] * on_time,
+            "satisfaction": WEIGHTS["satisfaction"] * sat,
+            "issues": WEIGHTS["issues"] * closed,
+        }
+
+    @property
+    def score(self) -> Decimal | None:
+        if not self.row.due:
+            return None
+        return sum(self.parts.values(), Decimal(0)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def may_edit_plan(user: User, consultant: User) -> bool:
+    """The consultant's own team leader, or the director (``change_improvementplan``)."""
+    if not user.is_active or user.company_id is None or user.company_id != consultant.company_id:
+        return False
+    if user.has_perm(PLAN_EDIT):
+        return True
+    return consultant.team_id is not None and Team.objects.filter(pk=consultant.team_id, leader=user).exists()
+
+
+PLAN_EDIT = "visits.change_improvementplan"
+
+
+def consultant_scores(user: User, year: int, month: int) -> list[ConsultantScore]:
+    """Per visitor of ``monthly`` (unassigned tasks left out): the score's parts, the
+    issues raised and closed, and the improvement plan; three queries more."""
+    rows = [r for r in monthly(user, year, month) if r.assignee_id is not None]
+    ids = [r.assignee_id or 0 for r in rows]
+    start, end = _month_span(year, month)
+    issue_counts: dict[int, dict[str, Any]] = {
+        i["raised_by_id"]: dict(i)
+        for i in selectors.issues_visible_to(user)
+        .filter(raised_at__gte=start, raised_at__lte=end, raised_by_id__in=ids)
+        .values("raised_by_id")
+        .annotate(raised=Count("pk"), closed=Count("pk", filter=Q(status=VisitIssue.Status.CLOSED)))
+        .order_by()
+    }
+    first = date(year, month, 1)
+    plans = {
+        p.consultant_id: p
+        for p in ImprovementPlan.objects.filter(consultant_id__in=ids, month=first).select_related("updated_by")
+    }
+    from crm.accounts.models import User as UserModel
+
+    people = {u.pk: u for u in UserModel.objects.filter(pk__in=ids)}
+    led = set(Team.objects.filter(leader=user).values_list("pk", flat=True))
+    director = user.has_perm(PLAN_EDIT)
+    result = []
+    for r in rows:
+        key = r.assignee_id or 0
+        counts: dict[str, Any] = issue_counts.get(key, {})
+        plan = plans.get(key)
+        person = people.get(key)
+        result.append(
+            ConsultantScore(
+                row=r,
+                issues_raised=counts.get("raised", 0),
+                issues_closed=counts.get("closed", 0),
+                plan=plan.plan if plan else "",
+                plan_by=str(plan.updated_by or "") if plan else "",
+                may_edit=person is not None
+                and person.company_id == user.company_id
+                and (director or person.team_id in led),
+            )
+        )
+    return result
+
+
+def save_plan(
+    *, actor: User, consultant: User, year: int, month: int, plan: str, now: datetime | None = None
+) -> ImprovementPlan:
+    """The team leader (or the director) writes the consultant's improvement plan."""
+    if not may_edit_plan(actor, consultant):
+        raise NotAllowed("只有该回访人的组长或客服中心主任可以填写改进计划")
+    plan = plan.strip()
+    if len(plan) > 2000:
+        raise DomainError("改进计划最多 2000 字", field="plan")
+    now = now or timezone.now()
+    row, _ = ImprovementPlan.objects.update_or_create(
+        consultant=consultant,
+        month=date(year, month, 1),
+        defaults={"company_id": consultant.company_id or 0, "plan": plan, "updated_by": actor, "updated_at": now},
+    )
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=row,
+        summary=f"回访改进计划：{consultant} {year}-{month:02d}",
+    )
+    return row

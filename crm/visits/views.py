@@ -7,6 +7,7 @@ one service and renders or redirects; a DomainError is shown on the field it nam
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -27,19 +28,32 @@ from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.lib.dates import local_day
-from crm.visits import campaigns, repairs, selectors, services, stats
+from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
-from crm.visits.exporting import export_issues, export_repairs, export_stats, export_visits
+from crm.visits.exporting import (
+    export_issues,
+    export_repairs,
+    export_review,
+    export_scores,
+    export_stats,
+    export_visits,
+)
 from crm.visits.forms import (
+    AnswerForm,
     AssignForm,
     CampaignForm,
     CompleteRepairForm,
+    ConvertForm,
+    FlagForm,
+    ImprovementPlanForm,
     InformForm,
     IssueFilterForm,
     IssueNoteForm,
     NoteForm,
     OutcomeForm,
     RepairForm,
+    ReviewFilterForm,
+    SampleForm,
     VisitFilterForm,
 )
 from crm.visits.models import VisitIssue, VisitTask
@@ -87,6 +101,16 @@ def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -
         "assign_form": forms.get("assign_form") or AssignForm(user=user, initial={"assignee": task.assignee_id}),
         "note_form": forms.get("note_form") or NoteForm(),
         "failed": forms.get("failed", ""),
+        "flags": [
+            (flag, flag.events.select_related("actor").order_by("at", "id"))
+            for flag in selectors.flags_of_task(user, task)
+        ],
+        "can_flag": task.status in supervision.ENDED and supervision.may_review(user, task),
+        "can_review": supervision.may_review(user, task),
+        "flag_form": forms.get("flag_form") or FlagForm(),
+        "answer_form": forms.get("answer_form") or AnswerForm(),
+        "reopen_form": forms.get("reopen_form") or FlagForm(),
+        "failed_flag": forms.get("failed_flag"),
     }
 
 
@@ -264,6 +288,9 @@ def _issue_context(request: AuthedHttpRequest, issue: VisitIssue, **forms: Any) 
         "note_form": forms.get("note_form") or IssueNoteForm(),
         "inform_form": forms.get("inform_form") or InformForm(),
         "failed": forms.get("failed", ""),
+        "can_convert": issue.complaint_id is None and conversion.may_convert(issue, user),
+        "convert_form": forms.get("convert_form")
+        or (ConvertForm(user=user, issue=issue) if issue.complaint_id is None else None),
     }
 
 
@@ -304,6 +331,147 @@ def issue_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
     key = "inform_form" if verb == "inform" else "note_form"
     context = _issue_context(request, issue, **{key: form, "failed": verb})
     return render(request, "visits/issue.html", context, status=400)
+
+
+@require_POST
+@permission_required(conversion.CONVERT, raise_exception=True)
+def issue_convert(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """转为投诉: registers the complaint once; a second click lands on the same one."""
+    issue = selectors.get_issue_for_user(request.user, pk)
+    if issue.complaint_id is not None:
+        messages.info(request, "该问题已转为投诉，以下是已登记的投诉")
+        return redirect("complaints:detail", issue.complaint_id)
+    form = ConvertForm(request.POST, user=request.user, issue=issue)
+    if form.is_valid():
+        try:
+            complaint, created = conversion.convert_to_complaint(
+                issue, actor=request.user, category=form.cleaned_data["category"], note=form.cleaned_data["note"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            if created:
+                messages.success(request, f"已转为投诉 {complaint.number}")
+            else:
+                messages.info(request, "该问题已转为投诉，以下是已登记的投诉")
+            return redirect("complaints:detail", complaint.pk)
+    context = _issue_context(request, issue, convert_form=form, failed="convert")
+    return render(request, "visits/issue.html", context, status=400)
+
+
+# ---------------------------------------------------------------- supervision (回访督查)
+
+
+@require_GET
+@permission_required(supervision.REVIEW, raise_exception=True)
+def review_list(request: AuthedHttpRequest) -> HttpResponse:
+    """回访督查: ended visits in scope, filtered; ``?sample=N&seed=S`` draws N of them at
+    random (the seed is shown and kept in the link, so the same sample can be drawn again)."""
+    filters = ReviewFilterForm(request.GET, user=request.user)
+    rows = filters.queryset()
+    sample_form = SampleForm(request.GET if "size" in request.GET else None)
+    sample: dict[str, Any] | None = None
+    if sample_form.is_bound and sample_form.is_valid():
+        seed_text = request.GET.get("seed", "")
+        if not seed_text.isdigit():
+            params = request.GET.copy()
+            params["seed"] = str(secrets.randbelow(10**9))
+            return redirect(f"{reverse('visits:review')}?{params.urlencode()}")
+        ids = supervision.draw_sample(
+            list(rows.values_list("pk", flat=True)), sample_form.cleaned_data["size"], int(seed_text)
+        )
+        rows = rows.filter(pk__in=ids)
+        sample = {"size": len(ids), "seed": seed_text, "asked": sample_form.cleaned_data["size"]}
+    rows = rows.select_related("customer", "project", "completed_by", "plan").annotate(
+        flag_count=Count("flags"), open_flags=Count("flags", filter=Q(flags__status="open"))
+    )
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    for key in ("size", "seed", "page"):
+        params.pop(key, None)
+    return render(
+        request,
+        "visits/review.html",
+        {
+            "filters": filters,
+            "page": page,
+            "sample_form": sample_form if sample_form.is_bound else SampleForm(),
+            "sample": sample,
+            "query": params.urlencode(),
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+    )
+
+
+@require_GET
+@permission_required([supervision.REVIEW, services.EXPORT], raise_exception=True)
+def review_export(request: AuthedHttpRequest) -> FileResponse:
+    params = request.GET.copy()
+    for key in ("size", "seed", "page"):
+        params.pop(key, None)
+    return _file(export_review(request.user, params, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))
+
+
+@require_POST
+@permission_required(supervision.REVIEW, raise_exception=True)
+def task_flag(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task_for_user(request.user, pk)
+    form = FlagForm(request.POST)
+    if form.is_valid():
+        try:
+            supervision.flag_record(task, actor=request.user, comment=form.cleaned_data["comment"])
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "已标记，等待回访人答复")
+            return redirect(f"{reverse('visits:detail', args=[task.pk])}#flags")
+    context = _detail_context(request, task, flag_form=form, failed_flag="flag")
+    return render(request, "visits/detail.html", context, status=400)
+
+
+@require_POST
+@login_required
+def flag_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    """答复 (the visitor), 认可 / 重新打开 (the supervisor): one service each."""
+    flag = selectors.get_flag_for_user(request.user, pk)
+    form: AnswerForm | FlagForm | IssueNoteForm
+    if verb == "answer":
+        form = AnswerForm(request.POST)
+    elif verb == "reopen":
+        form = FlagForm(request.POST)
+    else:
+        form = IssueNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            if verb == "answer":
+                supervision.answer_flag(flag, actor=request.user, answer=form.cleaned_data["answer"])
+                done = "已答复，督查标记已关闭"
+            elif verb == "accept":
+                supervision.accept_flag(flag, actor=request.user, note=form.cleaned_data.get("note") or "")
+                done = "已认可答复"
+            else:
+                supervision.reopen_flag(flag, actor=request.user, comment=form.cleaned_data["comment"])
+                done = "已重新打开，等待回访人再次答复"
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(f"{reverse('visits:detail', args=[flag.task_id])}#flags")
+    if not request.user.has_perm(services.VIEW):
+        raise PermissionDenied
+    task = selectors.get_task_for_user(request.user, flag.task_id)
+    if verb == "accept":
+        messages.error(request, "; ".join(str(e) for e in form.non_field_errors()) or "操作未完成")
+        return redirect(f"{reverse('visits:detail', args=[flag.task_id])}#flags")
+    key = "answer_form" if verb == "answer" else "reopen_form"
+    context = _detail_context(request, task, **{key: form, "failed_flag": f"{verb}:{flag.pk}"})
+    return render(request, "visits/detail.html", context, status=400)
 
 
 # ---------------------------------------------------------------- repairs and the re-check
@@ -432,6 +600,9 @@ def campaign_new(request: AuthedHttpRequest) -> HttpResponse:
                 grade=data["grade"],
                 registered_from=data["registered_from"],
                 registered_to=data["registered_to"],
+                complaint_category=data["complaint_category"],
+                complaints_from=data["complaints_from"],
+                complaints_to=data["complaints_to"],
                 milestone=data["milestone"],
                 tags=data["tags"],
                 start_on=data["start_on"],
@@ -513,6 +684,7 @@ def stats_page(request: AuthedHttpRequest) -> HttpResponse:
         "visits/stats.html",
         {
             "rows": rows,
+            "departments": stats.issues_by_department(request.user, year, month, today=today),
             "categories": categories,
             "month": f"{year}-{month:02d}",
             "typed": month_text,
@@ -569,3 +741,84 @@ def repair_import(request: AuthedHttpRequest) -> HttpResponse:
                 error = f"有 {len(problems)} 行不正确，未导入任何报修；请改正后重新导入"
     context = _repairs_context(request) | {"import_error": error, "import_problems": problems}
     return render(request, "visits/repairs.html", context, status=400)
+
+
+# ---------------------------------------------------------------- per-consultant scores
+
+
+def _month_of(request: AuthedHttpRequest, value: str) -> tuple[int, int, str]:
+    today = local_day(timezone.now())
+    try:
+        year, month = stats.parse_month(value, today=today)
+    except DomainError as exc:
+        return today.year, today.month, exc.message
+    return year, month, ""
+
+
+def _scores_page(
+    request: AuthedHttpRequest, month_text: str, *, plan_form: ImprovementPlanForm | None = None, status: int = 200
+) -> HttpResponse:
+    year, month, error = _month_of(request, month_text)
+    rows = stats.consultant_scores(request.user, year, month)
+    return render(
+        request,
+        "visits/scores.html",
+        {
+            "rows": rows,
+            "month": f"{year}-{month:02d}",
+            "typed": month_text,
+            "error": error,
+            "formula": stats.SCORE_FORMULA,
+            "plan_form": plan_form,
+            "can_export": request.user.has_perm(services.EXPORT),
+        },
+        status=400 if error else status,
+    )
+
+
+@require_GET
+@login_required
+def scores_page(request: AuthedHttpRequest) -> HttpResponse:
+    """回访人月度得分: the score with its formula, and the team leader's improvement plan."""
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    return _scores_page(request, request.GET.get("month", ""))
+
+
+@require_POST
+@login_required
+def scores_plan(request: AuthedHttpRequest) -> HttpResponse:
+    if not _may_see_stats(request.user):
+        raise PermissionDenied
+    form = ImprovementPlanForm(request.POST)
+    month_text = request.POST.get("month", "")
+    if form.is_valid():
+        year, month, error = _month_of(request, form.cleaned_data["month"])
+        from crm.accounts.models import User as UserModel
+
+        consultant = UserModel.objects.filter(
+            pk=form.cleaned_data["consultant"], company_id=request.user.company_id or 0
+        ).first()
+        if consultant is None or error:
+            raise Http404("回访人不存在")
+        try:
+            stats.save_plan(
+                actor=request.user, consultant=consultant, year=year, month=month, plan=form.cleaned_data["plan"]
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已保存{consultant}的改进计划")
+            return redirect(f"{reverse('visits:scores')}?month={year}-{month:02d}")
+    return _scores_page(request, month_text, plan_form=form, status=400)
+
+
+@require_GET
+@permission_required(services.EXPORT, raise_exception=True)
+def scores_export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
+    year, month, error = _month_of(request, request.GET.get("month", ""))
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    return _file(export_scores(request.user, year, month, now=timezone.now(), ip=request.META.get("REMOTE_ADDR")))

@@ -207,3 +207,15 @@ def test_demo_has_an_export_waiting_for_approval_and_an_access_alert(demo_world,
     body = client.get("/").content.decode()
     assert "导出待审批" in body
     assert "异常访问告警" in body
+
+
+def test_demo_has_supervision_flags_a_converted_issue_and_an_improvement_plan(demo_world):
+    from crm.visits.models import ForbiddenPhrase, ImprovementPlan, ReviewFlag, VisitIssue
+
+    flags = ReviewFlag.objects.filter(company=demo_world)
+    assert set(flags.values_list("status", flat=True)) == {"open", "answered"}
+    assert flags.filter(source="phrase", phrase__contains="我不知道").exists()
+    assert ForbiddenPhrase.objects.filter(company=demo_world).exists()
+    converted = VisitIssue.objects.get(company=demo_world, complaint__isnull=False)
+    assert converted.complaint.channel == "transferred"
+    assert ImprovementPlan.objects.filter(company=demo_world, consultant__username="consultant1").exists()

@@ -221,3 +221,78 @@ def test_the_list_reads_the_progress_of_all_campaigns_in_one_query(client, world
     assert len(four) == len(one)
     assert "3/0" not in page
     assert campaigns.progress_of([first.pk], today=date(2026, 9, 28))[first.pk].total == 3
+
+
+# ---------------------------------------------------------------- by complaint category
+
+
+@pytest.fixture
+def complained(world, company, project, project_b, director):
+    """甲 产品质量 (09-10), 丙 产品质量 in 滨江御府 (09-20), 丁 合同 (09-25); 乙's 产品质量
+    complaint was cancelled (registered in error), so it does not count."""
+    from crm.complaints import services as complaint_services
+    from crm.complaints.models import Category
+
+    complaint_services.ensure_default_categories(company)
+    quality = Category.objects.get(company=company, name="产品质量")
+    contract = Category.objects.get(company=company, name="合同")
+
+    def register(customer, category, when, on_project=project):
+        intake = complaint_services.Intake(
+            channel="phone",
+            complainant_name=customer.name,
+            complainant_mobile=customer.mobile,
+            content="墙面开裂",
+            project=on_project,
+            category=category,
+        )
+        return complaint_services.register_complaint(intake, actor=director, now=when)
+
+    register(world["a"], quality, cst(2026, 9, 10))
+    register(world["c"], quality, cst(2026, 9, 20), on_project=project_b)
+    register(world["d"], contract, cst(2026, 9, 25))
+    cancelled = register(world["b"], quality, cst(2026, 9, 26))
+    complaint_services.cancel_complaint(cancelled, actor=director, note="登记错误", now=cst(2026, 9, 26, 10))
+    return {"quality": quality, "contract": contract}
+
+
+def test_the_audience_by_complaint_category_and_dates(world, complained, director, service):
+    spec = campaigns.Audience
+    quality = complained["quality"].pk
+    assert set(campaigns.audience(director, spec(complaint_category_id=quality))) == {world["a"], world["c"]}
+    by_dates = spec(complaints_from=date(2026, 9, 15), complaints_to=date(2026, 9, 30))
+    assert set(campaigns.audience(director, by_dates)) == {world["c"], world["d"]}
+    both = spec(complaint_category_id=quality, complaints_from=date(2026, 9, 15))
+    assert set(campaigns.audience(director, both)) == {world["c"]}
+    # The complaint scope counts too: 客服专员 of 锦华苑 sees 甲's complaint, not 丙's.
+    assert set(campaigns.audience(service, spec(complaint_category_id=quality))) == {world["a"]}
+
+
+def test_a_campaign_by_complaint_category_is_previewed_saved_and_launched(client, world, complained, director):
+    client.force_login(director)
+    data = {
+        "name": "质量投诉客户回访",
+        "purpose": "了解维修后的满意度",
+        "channel": "phone",
+        "complaint_category": str(complained["quality"].pk),
+        "complaints_from": "2026-09-30",
+        "complaints_to": "2026-09-01",
+        "start_on": "2026-09-28",
+        "due_on": "2026-10-16",
+        "assign": "owner",
+    }
+    refused = client.post(reverse("visits:campaign_new"), data)
+    assert refused.status_code == 400
+    assert "投诉日期的结束不能早于开始" in refused.content.decode()
+    data["complaints_from"], data["complaints_to"] = "", ""
+    page = client.post(reverse("visits:campaign_new"), {**data, "preview": "1"}).content.decode()
+    assert "符合条件的客户：<b>2</b> 人" in page
+    client.post(reverse("visits:campaign_new"), data)
+    campaign = Campaign.objects.get()
+    assert campaign.complaint_category == complained["quality"]
+    client.post(reverse("visits:campaign_launch", args=[campaign.pk]))
+    assert set(VisitTask.objects.filter(campaign=campaign).values_list("customer", flat=True)) == {
+        world["a"].pk,
+        world["c"].pk,
+    }
+    assert "有投诉（产品质量）" in client.get(reverse("visits:campaign", args=[campaign.pk])).content.decode()
