@@ -43,10 +43,25 @@ VISIT_READERS = roles_with("visits.view_visittask")
 CARE_READERS = roles_with("care.manage_messages")
 CASE_READERS = roles_with("complaints.view_customerissue")
 AUDIT_READERS = roles_with("customers.view_audit")
+REPAIR_READERS = roles_with("visits.view_repair")
+DUTY_READERS = roles_with("service.view_shift")
+HANDOVER_READERS = roles_with("service.view_handover")
+GIFT_READERS = roles_with("service.view_giftissue")
+BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
+INSPECTION_READERS = roles_with("service.view_inspection")
+PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
+# A notification is shown to its recipient only; the alerts that quote a customer come
+# from complaints and casework, so their recipients are complaint readers.
+NOTIFICATION_READERS = COMPLAINT_READERS
 ADMINS = (Role.ADMIN,)
 
 CUSTOMER_LIFE = "客户关系存续期间；潜在客户无往来满24个月匿名化；删除请求即删除"
 COMPLAINT_LIFE = "投诉归档后1年（重要投诉长期），随后清除并留清除记录"
+DEAL_LIFE = "成交记录按合同与财务档案期限保存"
+STAFF_LIFE = "在职期间及离职后按人事档案期限"
+DUTY_LIFE = "随值班与巡查档案保存，期限待定（尚无清除任务，删除客户时不清理）"
+NOTIFICATION_LIFE = "已读满 NOTIFICATION_RETENTION_DAYS（默认90天）后删除；未读保留"
+PRIVACY_LIFE = "作为依法答复的凭证保存，期限待定（尚无清除任务）"
 
 
 @dataclass(frozen=True)
@@ -169,7 +184,7 @@ REGISTRY: tuple[PIField, ...] = (
         "unit price subscribed_on contracted_on full_payment_on filed_on delivered_on moved_in_on cancelled_on",
         Category.TRANSACTION,
         "成交与交付服务、回访、关怀",
-        "成交记录按合同与财务档案期限保存",
+        DEAL_LIFE,
         CUSTOMER_READERS,
     ),
     *_entries(
@@ -217,7 +232,7 @@ REGISTRY: tuple[PIField, ...] = (
     ),
     *_entries(
         "complaints.ComplaintAttachment",
-        "file original_name",
+        "file thumbnail original_name",
         Category.COMMUNICATION,
         "投诉证据",
         COMPLAINT_LIFE,
@@ -279,14 +294,109 @@ REGISTRY: tuple[PIField, ...] = (
         CUSTOMER_LIFE,
         VISIT_READERS,
     ),
+    *_entries("visits.IssueEvent", "note", Category.COMMUNICATION, "回访问题处理过程", CUSTOMER_LIFE, VISIT_READERS),
+    *_entries("visits.Repair", "problem", Category.COMMUNICATION, "报修登记与报修回访", CUSTOMER_LIFE, REPAIR_READERS),
+    # ---- service centre: duty, handover, gifts, birthdays, inspection
+    *_entries(
+        "service.DutyLogEntry",
+        "caller_name content",
+        Category.COMMUNICATION,
+        "值班来电来访登记与上报",
+        CUSTOMER_LIFE,
+        DUTY_READERS,
+    ),
+    *_entries(
+        "service.Handover",
+        "log_summary open_matters major_repair_note",
+        Category.COMMUNICATION,
+        "交接班（值班记录摘要与未尽事宜可能写到来电人、客户及房号）",
+        DUTY_LIFE,
+        HANDOVER_READERS,
+    ),
+    *_entries(
+        "service.HandoverEvent",
+        "note",
+        Category.COMMUNICATION,
+        "交接班过程（拒接原因引用维修情况）",
+        DUTY_LIFE,
+        HANDOVER_READERS,
+    ),
+    *_entries(
+        "service.DutyCheck", "note", Category.STAFF, "值班抽查（对值班人员的检查情况）", STAFF_LIFE, DUTY_READERS
+    ),
+    *_entries(
+        "service.GiftIssue",
+        "visitor_name reason",
+        Category.COMMUNICATION,
+        "礼品发放登记与核对",
+        CUSTOMER_LIFE,
+        GIFT_READERS,
+    ),
+    *_entries(
+        "service.StockMovement",
+        "note",
+        Category.COMMUNICATION,
+        "礼品库存台账（发放行写有领取的客户或来访人姓名）",
+        "随库存台账保存，期限待定（尚无清除任务，删除客户时不清理）",
+        ADMINS,
+    ),
+    *_entries(
+        "service.GiftTask",
+        "milestone_on",
+        Category.TRANSACTION,
+        "按成交节点送礼（节点日期取自成交记录）",
+        DEAL_LIFE,
+        roles_with("service.view_gifttask"),
+    ),
+    *_entries(
+        "service.BirthdayEntry",
+        "name relation birthday_on is_lunar month",
+        Category.IDENTITY,
+        "每月生日名单：生日关怀与礼品",
+        CUSTOMER_LIFE,
+        BIRTHDAY_READERS,
+    ),
+    *_entries(
+        "service.Finding",
+        "photo",
+        Category.COMMUNICATION,
+        "巡查问题照片（可能拍到业主、访客或车牌）",
+        DUTY_LIFE,
+        INSPECTION_READERS,
+    ),
+    # ---- privacy: data-subject requests
+    *_entries(
+        "privacy.DataSubjectRequest",
+        "details outcome identity_check",
+        Category.COMMUNICATION,
+        "答复个人信息权利申请（个人信息保护法第44–47条）；核验方式不含证件号码",
+        PRIVACY_LIFE,
+        PRIVACY_READERS,
+    ),
     # ---- staff and logs
     *_entries(
         "accounts.User",
         "username first_name last_name email display_name mobile date_joined last_login password",
         Category.STAFF,
         "员工账号、登录与工作分派（密码仅存哈希）",
-        "在职期间及离职后按人事档案期限",
+        STAFF_LIFE,
         ADMINS,
+    ),
+    *_entries(
+        "accounts.User",
+        "totp_secret totp_enabled_at totp_last_step password_changed_at",
+        Category.STAFF,
+        "登录安全：动态验证码（密钥加密存储）与密码有效期",
+        STAFF_LIFE,
+        ADMINS,
+    ),
+    *_entries(
+        "core.Notification",
+        "title text",
+        Category.COMMUNICATION,
+        "站内提醒（可能引用投诉内容、处理方案、邮件发件人与主题）",
+        NOTIFICATION_LIFE,
+        NOTIFICATION_READERS,
     ),
     *_entries(
         "core.AuditLog",
@@ -305,6 +415,7 @@ NON_PI: dict[str, frozenset[str]] = {
     "core.Counter": frozenset({"key", "value"}),
     "core.CalendarYear": frozenset({"year", "source", "entered_by", "entered_at"}),
     "core.CalendarDay": frozenset({"day", "is_working_day", "name"}),
+    "core.Notification": frozenset({"recipient", "kind", "link", "dedupe_key", "created_at", "read_at"}),
     "accounts.Company": frozenset({"name", "sms_signature", "created_at"}),
     "accounts.Department": frozenset({"company", "name"}),
     "accounts.Team": frozenset({"department", "name", "leader"}),
@@ -688,6 +799,12 @@ NON_PI: dict[str, frozenset[str]] = {
             "completed_by",
             "created_at",
             "updated_at",
+            "kind",
+            "campaign",
+            "repair",
+            "source_task",
+            "escalation_level",
+            "escalated_at",
         }
     ),
     "visits.VisitEvent": frozenset({"task", "kind", "actor", "from_status", "to_status", "channel", "at"}),
@@ -708,5 +825,131 @@ NON_PI: dict[str, frozenset[str]] = {
             "informed_at",
             "closed_at",
         }
+    ),
+    "visits.IssueEvent": frozenset({"issue", "actor", "from_status", "to_status", "at"}),
+    "visits.IssueReminder": frozenset({"issue", "kind", "on", "department", "recipient", "created_at"}),
+    "visits.Repair": frozenset(
+        {"company", "customer", "project", "unit", "source", "contractor", "completed_at", "recorded_by", "created_at"}
+    ),
+    "visits.RecheckSample": frozenset(
+        {"company", "quarter", "rate_percent", "population", "size", "seed", "per_project", "drawn_at"}
+    ),
+    # A campaign's audience is a filter (grade, stage, tags, dates), not a list of people.
+    "visits.Campaign": frozenset(
+        {
+            "company",
+            "project",
+            "name",
+            "purpose",
+            "script",
+            "questions",
+            "channel",
+            "grade",
+            "stage",
+            "milestone",
+            "tags",
+            "registered_from",
+            "registered_to",
+            "assign",
+            "assignees",
+            "start_on",
+            "due_on",
+            "created_by",
+            "created_at",
+            "launched_at",
+        }
+    ),
+    "service.DutyItem": frozenset({"company", "name", "sort_order", "is_active"}),
+    # The roster remark is about the shift (替班、调班), like the links to the staff on it.
+    "service.Shift": frozenset(
+        {
+            "company",
+            "project",
+            "officer",
+            "manager",
+            "starts_at",
+            "ends_at",
+            "is_holiday",
+            "note",
+            "created_by",
+            "created_at",
+        }
+    ),
+    "service.DutyLogEntry": frozenset({"shift", "kind", "at", "customer", "is_escalated", "recorded_by"}),
+    "service.Handover": frozenset(
+        {
+            "company",
+            "project",
+            "shift",
+            "outgoing",
+            "incoming",
+            "status",
+            "log_clear",
+            "area_clean",
+            "major_repair_open",
+            "refused_at",
+            "refusal_reasons",  # the labels of the refusal rules only (services.refuse)
+            "created_at",
+            "submitted_at",
+            "accepted_at",
+        }
+    ),
+    "service.HandoverItem": frozenset({"handover", "name", "state", "explanation", "explained_by", "sort_order"}),
+    "service.HandoverEvent": frozenset({"handover", "kind", "actor", "from_status", "to_status", "at"}),
+    "service.DutyCheck": frozenset({"shift", "checked_by", "checked_at", "result"}),
+    "service.Gift": frozenset({"company", "name", "unit", "price", "description", "is_active"}),
+    "service.GiftStock": frozenset({"gift", "project", "quantity"}),
+    "service.StockMovement": frozenset({"stock", "kind", "quantity", "balance", "actor", "at"}),
+    "service.GiftTask": frozenset(
+        {"company", "project", "customer", "deal", "consultant", "occasion", "status", "created_at", "done_at"}
+    ),
+    "service.GiftIssue": frozenset(
+        {"company", "project", "customer", "task", "gift", "quantity", "occasion", "issuer", "issued_at"}
+    ),
+    "service.BirthdayEntry": frozenset({"company", "project", "customer", "member", "consultant"}),
+    "service.InspectionArea": frozenset({"project", "name", "standard", "sort_order", "is_active"}),
+    "service.Inspection": frozenset({"company", "project", "day", "inspector", "started_at", "completed_at", "note"}),
+    "service.InspectionResult": frozenset({"inspection", "area", "result", "note", "sort_order"}),
+    "service.Finding": frozenset(
+        {
+            "inspection",
+            "area",
+            "department",
+            "description",
+            "found_at",
+            "due_at",
+            "reported_by",
+            "handled_at",
+            "handled_by",
+            "handled_note",
+        }
+    ),
+    "service.InspectionReport": frozenset({"company", "project", "day", "inspection", "summary", "created_at"}),
+    "privacy.DataSubjectRequest": frozenset(
+        {
+            "company",
+            "number",
+            "customer",
+            "kind",
+            "received_via",
+            "received_on",
+            "deadline_on",
+            "deadline_is_estimate",
+            "status",
+            "handler",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        }
+    ),
+    # The legal ground of a hold (诉讼保全、监管要求), per crm.privacy.erasure.NOT_PERSONAL.
+    "privacy.LegalHold": frozenset({"customer", "reason", "set_by", "set_at", "released_by", "released_at"}),
+    # The erasure ledger names the customer by id and number only (crm.privacy.models).
+    "privacy.ErasureRecord": frozenset(
+        {"company", "customer_pk", "customer_number", "kind", "reason", "erased_by", "erased_at", "request", "rows"}
+    ),
+    "privacy.RetentionRun": frozenset(
+        {"company", "job", "started_at", "finished_at", "cutoff_at", "examined", "anonymised", "held", "note"}
     ),
 }
