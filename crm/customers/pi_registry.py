@@ -286,6 +286,13 @@ REGISTRY: tuple[PIField, ...] = (
         VISIT_READERS,
     ),
     *_entries("visits.VisitEvent", "note", Category.COMMUNICATION, "回访过程", CUSTOMER_LIFE, VISIT_READERS),
+    # 回访督查: the supervisor's comment on a visit record and the visitor's answer quote the call.
+    *_entries(
+        "visits.ReviewFlag", "comment answer", Category.COMMUNICATION, "回访质量督查", CUSTOMER_LIFE, VISIT_READERS
+    ),
+    *_entries("visits.FlagEvent", "note", Category.COMMUNICATION, "回访质量督查", CUSTOMER_LIFE, VISIT_READERS),
+    # A consultant's improvement plan is about the member of staff.
+    *_entries("visits.ImprovementPlan", "plan", Category.STAFF, "顾问月度考核与改进", STAFF_LIFE, VISIT_READERS),
     *_entries(
         "visits.VisitIssue",
         "description resolution",
@@ -824,6 +831,9 @@ NON_PI: dict[str, frozenset[str]] = {
             "resolved_at",
             "informed_at",
             "closed_at",
+            "complaint",
+            "converted_at",
+            "converted_by",
         }
     ),
     "visits.IssueEvent": frozenset({"issue", "actor", "from_status", "to_status", "at"}),
@@ -831,6 +841,23 @@ NON_PI: dict[str, frozenset[str]] = {
     "visits.Repair": frozenset(
         {"company", "customer", "project", "unit", "source", "contractor", "completed_at", "recorded_by", "created_at"}
     ),
+    "visits.ForbiddenPhrase": frozenset({"company", "is_active", "phrase"}),
+    "visits.ReviewFlag": frozenset(
+        {
+            "company",
+            "task",
+            "visitor",
+            "source",
+            "phrase",
+            "status",
+            "flagged_by",
+            "flagged_at",
+            "answered_at",
+            "closed_at",
+        }
+    ),
+    "visits.FlagEvent": frozenset({"flag", "kind", "actor", "at"}),
+    "visits.ImprovementPlan": frozenset({"company", "consultant", "month", "updated_at", "updated_by"}),
     "visits.RecheckSample": frozenset(
         {"company", "quarter", "rate_percent", "population", "size", "seed", "per_project", "drawn_at"}
     ),
@@ -857,6 +884,9 @@ NON_PI: dict[str, frozenset[str]] = {
             "created_by",
             "created_at",
             "launched_at",
+            "complaint_category",
+            "complaints_from",
+            "complaints_to",
         }
     ),
     "service.DutyItem": frozenset({"company", "name", "sort_order", "is_active"}),

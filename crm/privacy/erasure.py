@@ -221,6 +221,14 @@ PLAN: tuple[Rule, ...] = (
         copy=("occasion", "purpose", "status", "completed_at", "opinions"),
     ),
     Rule("visits.visitevent", "回访记录", fields={"note": ""}, customer="", parent=("task", "visits.visittask")),
+    Rule(
+        "visits.reviewflag",
+        "回访督查",
+        fields={"comment": REMOVED, "answer": ""},
+        customer="",
+        parent=("task", "visits.visittask"),
+    ),
+    Rule("visits.flagevent", "回访督查记录", fields={"note": ""}, customer="", parent=("flag", "visits.reviewflag")),
     Rule("visits.visitissue", "回访问题", fields={"description": REMOVED, "resolution": ""}),
     Rule("visits.issueevent", "回访问题记录", fields={"note": ""}, customer="", parent=("issue", "visits.visitissue")),
     Rule(
