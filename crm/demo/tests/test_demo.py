@@ -219,3 +219,14 @@ def test_demo_has_supervision_flags_a_converted_issue_and_an_improvement_plan(de
     converted = VisitIssue.objects.get(company=demo_world, complaint__isnull=False)
     assert converted.complaint.channel == "transferred"
     assert ImprovementPlan.objects.filter(company=demo_world, consultant__username="consultant1").exists()
+
+
+def test_serve_points_sms_links_at_its_own_port_unless_site_url_is_set(monkeypatch, settings):
+    from crm.demo.management.commands.serve import ensure_site_url
+
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert ensure_site_url("127.0.0.1", "8080") == "http://127.0.0.1:8080"
+    assert settings.SITE_URL == "http://127.0.0.1:8080"
+    monkeypatch.setenv("SITE_URL", "https://crm.example.cn")
+    settings.SITE_URL = "https://crm.example.cn"
+    assert ensure_site_url("127.0.0.1", "9000") == "https://crm.example.cn"

@@ -15,6 +15,15 @@ from crm.accounts.models import Company
 from crm.demo.foundation import DEMO_USERS
 
 
+def ensure_site_url(host: str, port: str) -> str:
+    """Links sent by SMS (a complaint's survey) point at this server unless SITE_URL is set:
+    ``PORT=8080 make run`` must not send links to :8000. The job runner inherits it."""
+    if not os.environ.get("SITE_URL"):
+        os.environ["SITE_URL"] = f"http://{host}:{port}"
+        settings.SITE_URL = os.environ["SITE_URL"]
+    return str(settings.SITE_URL)
+
+
 class Command(BaseCommand):
     help = "启动 EstateCRM（网页服务 + 定时任务），首次启动时创建演示数据"
 
@@ -24,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-jobs", action="store_true")
 
     def handle(self, *args: Any, port: str, host: str, no_jobs: bool, **options: Any) -> None:
+        ensure_site_url(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         if not Company.objects.exists():
             count = int(os.environ.get("DEMO_CUSTOMERS", "3000"))
