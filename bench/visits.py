@@ -62,7 +62,7 @@ from crm.visits import planning
 from crm.visits.models import AssigneeRule, Occasion, VisitPlan, VisitTask
 from crm.visits.services import ensure_default_plans
 
-MARKER_KEY = "bench:visit-tasks:v1"
+MARKER_KEY = "bench:visit-tasks:v2"
 TARGET_DAY_S = 2.0
 TARGET_RATIO = 3.0
 QUEUE_TARGET = Target(20)
@@ -88,13 +88,15 @@ def _series(count: int) -> str:
     """``count`` rows numbered k = 1…count."""
     if connection.vendor == "postgresql":
         return f"generate_series(1, {int(count)}) AS s(k)"
-    return f"(WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s WHERE k < {int(count)}) SELECT k FROM s) AS s"
+    return (
+        f"(WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s WHERE k < {int(count)}) SELECT k FROM s) AS s"
+    )
 
 
 def _plus_days(days: str) -> str:
     """The date parameter plus ``days`` (an SQL integer expression)."""
     if connection.vendor == "postgresql":
-        return f"(%s::date + ({days}))"
+        return f"(%s::date + CAST({days} AS integer))"
     return f"date(%s, ({days}) || ' days')"
 
 
@@ -134,7 +136,7 @@ def ensure_queue_tasks(dataset: Dataset, total: int, open_tasks: int, *, day: da
     customers = Customer.objects.filter(company=dataset.company).count()
     per_customer = -(-total // customers)
     table = db_table(VisitTask)
-    spread = "((c.id * 7 + s.k * 13) % 100)"
+    spread = "((c.id * 7 + s.k * 13) %% 100)"
     status = (
         f"CASE WHEN c.owner_id = %s THEN 'done' WHEN {spread} < {DONE_SHARE - 6} THEN 'done'"
         f" WHEN {spread} < {DONE_SHARE - 2} THEN 'cancelled' WHEN {spread} < {DONE_SHARE} THEN 'unreachable'"
@@ -146,13 +148,13 @@ def ensure_queue_tasks(dataset: Dataset, total: int, open_tasks: int, *, day: da
         "project_id": "c.project_id",
         "occasion": "'bench:' || s.k",
         "kind": "'campaign'",
-        "occasion_on": _plus_days("((c.id + s.k) % 60) - 45"),
+        "occasion_on": _plus_days("((c.id + s.k) %% 60) - 45"),
         "purpose": "'压测回访'",
         "channel": "'phone'",
         "assignee_id": "c.owner_id",
         "status": status,
-        "start_on": _plus_days("((c.id + s.k) % 60) - 35"),
-        "due_on": _plus_days("((c.id + s.k) % 60) - 30"),
+        "start_on": _plus_days("((c.id + s.k) %% 60) - 35"),
+        "due_on": _plus_days("((c.id + s.k) %% 60) - 30"),
     }
     given_params = {"occasion_on": [day], "start_on": [day], "due_on": [day], "status": [dataset.consultant.pk]}
     columns, exprs, ordered = _ordered(given, given_params)
@@ -162,12 +164,20 @@ def ensure_queue_tasks(dataset: Dataset, total: int, open_tasks: int, *, day: da
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*ordered, dataset.company.pk])
+        bench_tasks = VisitTask.objects.filter(company=dataset.company, occasion__startswith="bench:")
         mine = list(
-            VisitTask.objects.filter(company=dataset.company, assignee=dataset.consultant, occasion__startswith="bench:")
-            .order_by("pk")
-            .values_list("pk", flat=True)[:open_tasks]
+            bench_tasks.filter(assignee=dataset.consultant).order_by("pk").values_list("pk", flat=True)[:open_tasks]
         )
         VisitTask.objects.filter(pk__in=mine).update(status=VisitTask.Status.PENDING)
+        if len(mine) < open_tasks:
+            # Below 1,000,000 customers the consultant's own customers have fewer tasks: the
+            # rest are other customers' tasks handed to them (visible as assigned to them).
+            handed = list(
+                bench_tasks.exclude(assignee=dataset.consultant)
+                .order_by("pk")
+                .values_list("pk", flat=True)[: open_tasks - len(mine)]
+            )
+            VisitTask.objects.filter(pk__in=handed).update(assignee=dataset.consultant, status=VisitTask.Status.PENDING)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {table}")
     Counter.objects.update_or_create(key=MARKER_KEY, defaults={"value": total})

@@ -49,11 +49,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat
+from lunar_python import Lunar, LunarMonth, LunarYear
 
 from crm.core import bulk
 from crm.customers.models import Customer, Deal, Stage
 from crm.lib.dates import local_day
-from crm.lib.lunar import lunar_birthday_in, solar_to_lunar
+from crm.lib.lunar import lunar_birthday_in
 from crm.visits import timing
 from crm.visits.models import AssigneeRule, Occasion, VisitPlan, VisitTask
 
@@ -213,17 +214,60 @@ SOLAR_KEYS = tuple(f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, mon
 LUNAR_KEYS = tuple((m, d, leap) for m in range(1, 13) for d in range(1, 31) for leap in (False, True))
 
 
+@functools.lru_cache(maxsize=16)
+def lunar_months_of(lunar_year: int) -> dict[tuple[int, bool], tuple[date, int]]:
+    """(first solar day, number of days) of each lunar month of ``lunar_year``, keyed by
+    (month, born in a leap month) with crm.lib.lunar's fallback: a leap-born month the
+    year lacks is the regular one. 24 look-ups of the lunar library per year instead of
+    one per birthday key (each costs milliseconds)."""
+    leap = LunarYear.fromYear(lunar_year).getLeapMonth()
+    months: dict[tuple[int, bool], tuple[date, int]] = {}
+    for month in range(1, 13):
+        for is_leap in (False, True):
+            signed = -month if is_leap and leap == month else month
+            if is_leap and signed == month:
+                months[(month, True)] = months[(month, False)]
+                continue
+            first = Lunar.fromYmd(lunar_year, signed, 1).getSolar()
+            count = LunarMonth.fromYm(lunar_year, signed).getDayCount()
+            months[(month, is_leap)] = (date(first.getYear(), first.getMonth(), first.getDay()), count)
+    return months
+
+
+def _lunar_to_solar(lunar_year: int, month: int, day: int, leap: bool) -> date:
+    """crm.lib.lunar.lunar_to_solar from the month table (a 30th kept on a 29th)."""
+    first, count = lunar_months_of(lunar_year)[(month, leap)]
+    return first + timedelta(days=min(day, count) - 1)
+
+
+def _lunar_birthday_in(solar_year: int, month: int, day: int, leap: bool) -> date | None:
+    """crm.lib.lunar.lunar_birthday_in from the month table."""
+    for lunar_year in (solar_year, solar_year - 1, solar_year + 1):
+        candidate = _lunar_to_solar(lunar_year, month, day, leap)
+        if candidate.year == solar_year:
+            return candidate
+    return None  # pragma: no cover - impossible
+
+
+def lunar_month_of(day: date) -> int:
+    """The number of the lunar month ``day`` falls in (crm.lib.lunar.solar_to_lunar's)."""
+    for lunar_year in (day.year, day.year - 1):
+        for (month, _), (first, count) in lunar_months_of(lunar_year).items():
+            if first <= day < first + timedelta(days=count):
+                return month
+    raise ValueError(f"no lunar month holds {day}")  # pragma: no cover - impossible
+
+
 @functools.lru_cache(maxsize=8)
 def birthdays_of_year(year: int) -> tuple[dict[str, date], dict[tuple[int, int, bool], date]]:
-    """Every birthday key's birthday in solar ``year`` (``birthday_in`` for each of the 366
-    month-days and 720 lunar (month, day, leap) keys)."""
+    """Every birthday key's birthday in solar ``year`` (``birthday_in``'s rule for each of
+    the 366 month-days and 720 lunar (month, day, leap) keys)."""
     solar = {mmdd: day for mmdd in SOLAR_KEYS if (day := birthday_in(year, (mmdd, False, None, None, False)))}
-    lunar: dict[tuple[int, int, bool], date] = {}
-    for month, lunar_day, leap in LUNAR_KEYS:
-        try:
-            lunar[(month, lunar_day, leap)] = lunar_birthday_in(year, month, lunar_day, leap=leap)
-        except ValueError:  # pragma: no cover - crm.lib.lunar falls back for every key
-            continue
+    lunar = {
+        (month, lunar_day, leap): found
+        for month, lunar_day, leap in LUNAR_KEYS
+        if (found := _lunar_birthday_in(year, month, lunar_day, leap)) is not None
+    }
     return solar, lunar
 
 
@@ -235,7 +279,7 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
     schedules = _schedules(plan, days, first, last, calendar)
     # A lunar birthday whose day is missing falls back on the solar month-day (birthday_in):
     # such a row is found among the lunar months the range touches, as before.
-    lunar_months = sorted({solar_to_lunar(d)[0] for d in days})
+    lunar_months = sorted({lunar_month_of(d) for d in days})
     solar_path = Q(birthday_is_lunar=False) | Q(
         Q(lunar_day__isnull=True) | Q(lunar_day=0), birthday_is_lunar=True, lunar_month__in=lunar_months
     )
@@ -262,9 +306,10 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
             anchors[("lunar", day, month, leap)] = day
         if not conditions:
             continue
-        per_anchor = {key: schedules[day] for key, day in anchors.items()}
         found = functools.reduce(operator.or_, conditions.values())
         occasion = Value(str(year), output_field=CharField())
+        # The birthday once (CASE over the keys); the dates by the birthday.
+        by_day = {day: Q(birthday__in=[day]) for day in set(anchors.values())}
         sources.append(
             Customer.objects.filter(
                 found,
@@ -273,14 +318,15 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
                 stage=Stage.OWNER,
                 is_archived=False,
             )
+            .annotate(birthday=_case(_by_value(conditions, anchors, lambda d: d), DateField()))
             .order_by()
             .values(
                 "pk",
                 occasion_key=occasion,
                 deal_key=Cast(Value(None), BigIntegerField()),
-                anchor=_case(_by_value(conditions, anchors, lambda d: d), DateField()),
+                anchor=F("birthday"),
                 assignee_key=_assignee(plan, "owner_id"),
-                **_date_columns(conditions, per_anchor),
+                **_date_columns(by_day, schedules),
             )
         )
     return sources

@@ -175,3 +175,17 @@ def test_the_dataset_reaches_every_kind_of_occasion(varied, calendar):
     assert len({t[0] for t in tasks} & lunar) >= 4
     leap = Customer.objects.get(lunar_is_leap=True).pk
     assert leap in {t[0] for t in tasks}
+
+
+def test_the_month_table_gives_crm_lib_lunar_dates_for_every_key():
+    """The planner's lunar month table (24 look-ups a year) agrees with crm.lib.lunar's
+    per-key conversion for every birthday key in a year with a leap month (2025: 闰六月)
+    and in the months around its New Year."""
+    from crm.lib.lunar import lunar_birthday_in, solar_to_lunar
+
+    _, lunar = planning.birthdays_of_year(2025)
+    for (month, day, leap), found in lunar.items():
+        assert found == lunar_birthday_in(2025, month, day, leap=leap), (month, day, leap)
+    for n in range(0, 400, 3):
+        day = date(2024, 12, 1) + timedelta(days=n)
+        assert planning.lunar_month_of(day) == solar_to_lunar(day)[0], day
