@@ -111,7 +111,7 @@ def task_columns(given: dict[str, str]) -> tuple[str, str, list[Any]]:
     for f in VisitTask._meta.concrete_fields:
         if f.primary_key:
             continue
-        columns.append(connection.ops.quote_name(f.column))
+        columns.append(connection.ops.quote_name(str(f.column)))
         if f.column in given:
             exprs.append(given[f.column])
             continue
@@ -156,7 +156,12 @@ def ensure_queue_tasks(dataset: Dataset, total: int, open_tasks: int, *, day: da
         "start_on": _plus_days("((c.id + s.k) %% 60) - 35"),
         "due_on": _plus_days("((c.id + s.k) %% 60) - 30"),
     }
-    given_params = {"occasion_on": [day], "start_on": [day], "due_on": [day], "status": [dataset.consultant.pk]}
+    given_params: dict[str, list[Any]] = {
+        "occasion_on": [day],
+        "start_on": [day],
+        "due_on": [day],
+        "status": [dataset.consultant.pk],
+    }
     columns, exprs, ordered = _ordered(given, given_params)
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {exprs} FROM {db_table(Customer)} c CROSS JOIN {_series(per_customer)}"

@@ -309,7 +309,7 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
         found = functools.reduce(operator.or_, conditions.values())
         occasion = Value(str(year), output_field=CharField())
         # The birthday once (CASE over the keys); the dates by the birthday.
-        by_day = {day: Q(birthday__in=[day]) for day in set(anchors.values())}
+        dated = {day: Q(birthday__in=[day]) for day in set(anchors.values())}
         sources.append(
             Customer.objects.filter(
                 found,
@@ -326,7 +326,7 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
                 deal_key=Cast(Value(None), BigIntegerField()),
                 anchor=F("birthday"),
                 assignee_key=_assignee(plan, "owner_id"),
-                **_date_columns(by_day, schedules),
+                **_date_columns(dated, schedules),
             )
         )
     return sources
