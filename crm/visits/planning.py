@@ -175,9 +175,11 @@ def milestone_source(plan: VisitPlan, first: date, last: date, calendar: WorkCal
         return None
     conditions = {day: Q(**{field: day}) for day in schedules}
     occasion = Concat(Value("deal:"), Cast("pk", CharField()), output_field=CharField())
+    # The same key inside the anti-join, where "pk" would be the task's.
+    outer_occasion = Concat(Value("deal:"), Cast(OuterRef("pk"), CharField()), output_field=CharField())
     return (
         Deal.objects.filter(
-            _not_planned(plan, "customer_id", occasion),
+            _not_planned(plan, "customer_id", outer_occasion),
             project_id=plan.project_id,
             status=Deal.Status.ACTIVE,
             customer__is_archived=False,
@@ -306,10 +308,9 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
             anchors[("lunar", day, month, leap)] = day
         if not conditions:
             continue
+        per_anchor = {key: schedules[day] for key, day in anchors.items()}
         found = functools.reduce(operator.or_, conditions.values())
         occasion = Value(str(year), output_field=CharField())
-        # The birthday once (CASE over the keys); the dates by the birthday.
-        dated = {day: Q(birthday__in=[day]) for day in set(anchors.values())}
         sources.append(
             Customer.objects.filter(
                 found,
@@ -318,15 +319,14 @@ def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCal
                 stage=Stage.OWNER,
                 is_archived=False,
             )
-            .annotate(birthday=_case(_by_value(conditions, anchors, lambda d: d), DateField()))
             .order_by()
             .values(
                 "pk",
                 occasion_key=occasion,
                 deal_key=Cast(Value(None), BigIntegerField()),
-                anchor=F("birthday"),
+                anchor=_case(_by_value(conditions, anchors, lambda d: d), DateField()),
                 assignee_key=_assignee(plan, "owner_id"),
-                **_date_columns(dated, schedules),
+                **_date_columns(conditions, per_anchor),
             )
         )
     return sources
