@@ -113,22 +113,32 @@ def _schedules(
     return found
 
 
-def _case(branches: dict[Any, Q], output_field: Field[Any, Any]) -> Case:
-    """``CASE`` choosing each value where its condition holds (value → condition)."""
-    whens = [When(condition, then=Value(value, output_field=output_field)) for value, condition in branches.items()]
-    return Case(*whens, default=Value(None, output_field=output_field), output_field=output_field)
+def _case(branches: dict[Any, list[Q]], output_field: Field[Any, Any]) -> Case | Value:
+    """``CASE`` choosing each value where one of its conditions holds (value → conditions).
+
+    Every row the statement selects matches exactly one anchor, so the value with the most
+    anchors is the ``ELSE`` and needs no branch (for the due note, nearly always the only
+    value): fewer conditions to compile and to evaluate."""
+    common = max(branches, key=lambda value: len(branches[value]))
+    if len(branches) == 1:
+        return Value(common, output_field=output_field)
+    whens = [
+        When(functools.reduce(operator.or_, conditions), then=Value(value, output_field=output_field))
+        for value, conditions in branches.items()
+        if value != common
+    ]
+    return Case(*whens, default=Value(common, output_field=output_field), output_field=output_field)
 
 
-def _by_value(conditions: dict[Any, Q], values: Mapping[Any, Any], pick: Callable[[Any], Any]) -> dict[Any, Q]:
-    """Merge the conditions of the anchors sharing a value (``pick`` of the anchor's entry)."""
-    merged: dict[Any, Q] = {}
+def _by_value(conditions: dict[Any, Q], values: Mapping[Any, Any], pick: Callable[[Any], Any]) -> dict[Any, list[Q]]:
+    """The conditions of the anchors sharing a value (``pick`` of the anchor's entry)."""
+    merged: dict[Any, list[Q]] = {}
     for anchor, condition in conditions.items():
-        value = pick(values[anchor])
-        merged[value] = merged[value] | condition if value in merged else condition
+        merged.setdefault(pick(values[anchor]), []).append(condition)
     return merged
 
 
-def _date_columns(conditions: dict[Any, Q], schedules: dict[Any, Schedule]) -> dict[str, Case]:
+def _date_columns(conditions: dict[Any, Q], schedules: dict[Any, Schedule]) -> dict[str, Case | Value]:
     return {
         "start_on": _case(_by_value(conditions, schedules, lambda s: s[0]), DateField()),
         "due_on": _case(_by_value(conditions, schedules, lambda s: s[1]), DateField()),
