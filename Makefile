@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CUSTOMERS ?= 100000
 COMPLAINTS ?= 300000
+VISIT_TASKS ?= 3000000
 
 .DEFAULT_GOAL := help
 
@@ -45,7 +46,7 @@ fmt: install ## Format and autofix
 browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
 	@bash scripts/ensure-browser.sh
 
-bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000; also bench-care, bench-complaints); DATABASE_URL
+bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000; also bench-care, bench-complaints, bench-visits); DATABASE_URL
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench customers --customers $(CUSTOMERS)
 
 bench-care: install ## Benchmark care planning and dispatch on the same dataset (CUSTOMERS, DATABASE_URL)
@@ -53,6 +54,9 @@ bench-care: install ## Benchmark care planning and dispatch on the same dataset 
 
 bench-complaints: install ## Benchmark the complaint list and the monthly report at COMPLAINTS (default 300000; DATABASE_URL)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench complaints --complaints $(COMPLAINTS)
+
+bench-visits: install ## Benchmark the day's visit-task generation and the work queue among VISIT_TASKS (default 3000000; CUSTOMERS, DATABASE_URL)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench visits --customers $(CUSTOMERS) --tasks $(VISIT_TASKS)
 
 vendor: ## Refresh static/vendor/ (ECharts) from the npm lock file; needs node and npm (docs/decisions/0019-charts.md)
 	$(PYTHON) scripts/vendor.py
@@ -64,4 +68,4 @@ lock: ## Re-resolve requirements*.in into the lock files
 	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements-dev.in
 	/tmp/estatecrm-lock/bin/pip freeze | grep -v -x -F -f requirements.lock | sed '1i -r requirements.lock' > requirements-dev.lock
 
-.PHONY: help install run test check fmt browser bench bench-care bench-complaints vendor lock
+.PHONY: help install run test check fmt browser bench bench-care bench-complaints bench-visits vendor lock

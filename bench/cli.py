@@ -6,7 +6,9 @@
 - ``care``: one day's care planning against its floors and dispatch throughput through the
   Aliyun protocol fake (bench/care.py), on the dataset ``customers`` generates;
 - ``complaints``: N complaints on that dataset; the complaint list with its countdowns and
-  the monthly analysis report, each beside its raw-SQL floor (bench/complaints.py).
+  the monthly analysis report, each beside its raw-SQL floor (bench/complaints.py);
+- ``visits``: the day's visit-task generation beside its raw-SQL floor, and a consultant's
+  work queue among N visit tasks beside its floor (bench/visits.py).
 
 ``parser`` needs no Django; ``run`` needs it set up. Figures: docs/performance.md.
 """
@@ -42,7 +44,7 @@ def _day(value: str) -> date:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description="性能基准（docs/performance.md）")
-    benches = parser.add_subparsers(dest="bench", required=True, metavar="{customers,care,complaints}")
+    benches = parser.add_subparsers(dest="bench", required=True, metavar="{customers,care,complaints,visits}")
 
     customers = benches.add_parser(
         "customers",
@@ -103,6 +105,25 @@ def parser() -> argparse.ArgumentParser:
     complaints.add_argument("--budget", type=float, default=60, help="seconds of timed requests per scenario at most")
     complaints.add_argument("--force", action="store_true", help="run even if the database holds other data")
     complaints.add_argument("--regenerate", action="store_true", help="regenerate the complaints even if they exist")
+
+    visits = benches.add_parser(
+        "visits",
+        help="visit-task generation and the work queue",
+        description="回访性能基准：一天的回访任务生成（对照手写 SQL 下限）与顾问的待办队列（N 条回访任务中）",
+    )
+    visits.add_argument(
+        "--customers", type=_customer_count, default=1_000_000, help="size of the customers dataset (default 1000000)"
+    )
+    visits.add_argument("--tasks", type=int, default=3_000_000, help="visit tasks in the table (default 3000000)")
+    visits.add_argument(
+        "--open-tasks", type=int, default=5000, help="open tasks of the benchmark consultant (default 5000)"
+    )
+    visits.add_argument("--day", type=_day, help="generate for this day (YYYY-MM-DD; default today in Asia/Shanghai)")
+    visits.add_argument("--repeat", type=int, default=3, help="timed generation runs (median reported)")
+    visits.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+    visits.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
+    visits.add_argument("--budget", type=float, default=60, help="seconds of timed requests per page at most")
+    visits.add_argument("--force", action="store_true", help="run even if the database holds other data")
     return parser
 
 
@@ -112,6 +133,8 @@ def run(args: argparse.Namespace, *, write: Write = write) -> None:
         run_customers(args, write=write)
     elif args.bench == "complaints":
         run_complaints(args, write=write)
+    elif args.bench == "visits":
+        run_visits(args, write=write)
     else:
         run_care(args, write=write)
 
@@ -224,3 +247,45 @@ def run_complaints(args: argparse.Namespace, *, write: Write) -> None:
         write("Targets are set for 300,000 complaints on PostgreSQL; at this size or database they are indicative.")
     if any("WRONG RESULT" in line for line in checks):
         raise BenchError("A floor counted differently from its page: see the result checks above.")
+
+
+def run_visits(args: argparse.Namespace, *, write: Write) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench import customers, visits
+    from bench.dataset import ensure_dataset
+    from crm.lib.dates import local_day
+
+    dataset = ensure_dataset(args.customers, force=args.force, write=write)
+    day = args.day or local_day(timezone.now())
+    generated = visits.ensure_queue_tasks(dataset, args.tasks, args.open_tasks, day=day, write=write)
+    load_before = customers.load_line("before measuring")
+    generation = visits.generation_lines(dataset, day, repeat=args.repeat, write=write)
+    cases = visits.queue_cases(dataset)
+    write(f"Measuring {len(cases)} pages ({args.warmup} warm-up + {args.requests} timed each)…")
+    results = visits.measure(cases, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write)
+    load_after = customers.load_line("after measuring")
+    checks = visits.check_lines(cases)
+    write("")
+    for line in [*customers.machine_lines(), load_before, load_after, *visits.dataset_lines(dataset)]:
+        write(line)
+    if generated is not None:
+        write(f"task generation (dataset): {generated:.1f} s")
+    write("")
+    for line in [
+        *generation,
+        "",
+        *customers.table_lines(results, requests=args.requests),
+        "",
+        *visits.verdict_lines(results),
+        *checks,
+    ]:
+        write(line)
+    if args.customers != 1_000_000 or args.tasks != 3_000_000 or connection.vendor != "postgresql":
+        write(
+            "Targets are set for 1,000,000 customers and 3,000,000 visit tasks on PostgreSQL;"
+            " at this size or database they are indicative."
+        )
+    if any("WRONG" in line for line in [*checks, *generation]):
+        raise BenchError("A floor did different work from the code it is compared with: see the checks above.")

@@ -15,6 +15,8 @@ Two ways in, by where the rows come from:
 - ``insert_for_each(model, field, source, …)``: one row per id of a list, or per row of a
   one-column queryset, as one ``INSERT … SELECT``: the ids travel as one parameter, or not
   at all (the queryset's own SQL), and every other value once.
+- ``insert_from(model, fields, source, …)``: one row per row of a ``values()`` queryset of
+  several columns (the visit planner's tasks with their dates), as one ``INSERT … SELECT``.
 
 And two ways to meet a unique key, chosen by ``skip_conflicts``:
 
@@ -173,6 +175,40 @@ def insert_for_each(
     sql = f"INSERT INTO {plan.table} ({plan.column_list}) SELECT {select} FROM {from_sql}{conflict}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*plan.constants, *from_params])
+        return int(cursor.rowcount)
+
+
+def insert_from(
+    model: type[models.Model],
+    fields: Sequence[str],
+    source: QuerySet[Any],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    skip_conflicts: bool = False,
+) -> int:
+    """Insert one row of ``model`` per row of ``source``, a ``values()`` queryset whose
+    columns are ``fields``' values in that order (Django keeps the order given); return how
+    many were inserted.
+
+    As ``insert_for_each`` with a queryset, but several columns come from the query (dates
+    computed set-wise with ``Case``, a foreign key read through a join): one
+    ``INSERT … SELECT``, no row through Python. The other columns are ``constants`` and the
+    module's rule.
+    """
+    query = source.query
+    width = len(query.values_select) + len(query.annotation_select) + len(query.extra_select)
+    if width != len(fields):
+        raise ValueError(f"the source gives {width} columns for {len(fields)} fields")
+    plan = _Plan.build(model, fields, constants=constants, now=now)
+    postgres = connection.vendor == "postgresql"
+    sub_sql, sub_params = source.order_by().query.get_compiler(connection=connection).as_sql()
+    select = ", ".join(["src.*", *(f"CAST(%s AS {_db_type(f)})" if postgres else "%s" for f in plan.constant_fields)])
+    # "WHERE true": SQLite would otherwise read "ON CONFLICT" after a FROM as a join's ON.
+    conflict = " WHERE true ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    sql = f"INSERT INTO {plan.table} ({plan.column_list}) SELECT {select} FROM ({sub_sql}) AS src{conflict}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*plan.constants, *sub_params])
         return int(cursor.rowcount)
 
 
@@ -400,4 +436,4 @@ def _batches(rows: Iterable[Row], size: int) -> Iterator[Sequence[Row]]:
         yield batch
 
 
-__all__ = ["CHUNK", "insert_for_each", "insert_rows", "reserve_ids"]
+__all__ = ["CHUNK", "insert_for_each", "insert_from", "insert_rows", "reserve_ids"]

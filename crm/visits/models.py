@@ -217,10 +217,12 @@ class VisitTask(models.Model):
             ),
         ]
         indexes = [
-            # The work queue (my tasks: today, overdue, upcoming): open tasks of one assignee.
+            # The work queue (my tasks: today, overdue, upcoming): open tasks of one assignee
+            # in the list's order (due date, id), so a page is read off the index without
+            # sorting the assignee's open tasks (bench visits: 5,000 of 3,000,000).
             models.Index(
-                fields=("assignee", "due_on"),
-                name="visit_open_by_assignee",
+                fields=("assignee", "due_on", "id"),
+                name="visit_open_assignee_due",
                 condition=models.Q(status__in=["pending", "retry"]),
             ),
             # The director's overdue list across a scope.

@@ -1,31 +1,60 @@
-"""Turning the periodic plans into visit tasks (the job ``generate_visit_tasks``).
+"""Turning the periodic plans into visit tasks (the job ``generate_visit_tasks``), set-based.
 
-For each active plan:
-1. the occasions whose visit starts between ``catch_up_days`` ago and ``lead_days`` ahead
-   are read in one query (deals of the plan's project with the milestone date in a range
-   wide enough for the offset; owners of the project with a birthday near the range),
-   and each one's start and due date are computed on the work calendar (crm.visits.timing);
-2. occasions that already have a task are left out, the rest are inserted in one
-   statement; the unique (customer, plan, occasion) key makes a second runner or a rerun
-   insert nothing (``ignore_conflicts``), so the job is idempotent.
+For each active plan, the tasks whose visit starts between ``catch_up_days`` ago and
+``lead_days`` ahead are inserted by one ``INSERT … SELECT`` (crm.core.bulk.insert_from),
+built with the ORM; no customer travels through Python:
+
+1. The dates are computed in Python for the handful of *anchor* values the window can
+   involve, not per customer: for a milestone plan, each day of the anchor range (the
+   window moved back by the offset, widened for month ends and working-day offsets); for a
+   birthday plan, each birthday key (a solar month-day, or a lunar month, day and leap
+   flag) whose birthday in the year falls in that range (``birthday_in``, with
+   crm.lib.lunar's fallbacks). Each anchor's start and due date come from the work calendar
+   (crm.visits.timing.schedule); anchors whose start is outside the window are dropped.
+   A window of a few weeks has a few dozen distinct dates.
+2. The statement selects the deals (or owners) with one of those anchors and maps each
+   anchor to its dates with ``CASE`` (one branch per distinct date, over the anchors that
+   share it), leaving out occasions that already have a task (an anti-join on the unique
+   key's index: every run after the day's first is a read).
+3. The unique (customer, plan, occasion) key settles a second runner (``ON CONFLICT DO
+   NOTHING``), so the job is idempotent; the count returned is of rows really inserted.
 
 The occasion key is ``deal:<id>`` for a milestone (a customer with two units gets two
-visits) and the solar year for a birthday.
+visits) and the solar year for a birthday. A birthday plan runs one statement per solar
+year the range touches (a range across New Year). docs/performance.md has the figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import calendar as month_calendar
+import functools
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    Field,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
+from lunar_python import Lunar, LunarMonth, LunarYear
 
+from crm.core import bulk
 from crm.customers.models import Customer, Deal, Stage
 from crm.lib.dates import local_day
-from crm.lib.lunar import lunar_birthday_in, solar_to_lunar
+from crm.lib.lunar import lunar_birthday_in
 from crm.visits import timing
 from crm.visits.models import AssigneeRule, Occasion, VisitPlan, VisitTask
 
@@ -37,16 +66,6 @@ MILESTONE_FIELDS = {
     Occasion.DELIVERY: "delivery_planned_on",
     Occasion.MOVE_IN: "moved_in_on",
 }
-BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Candidate:
-    customer_id: int
-    owner_id: int
-    occasion: str
-    occasion_on: date
-    deal_id: int | None = None
 
 
 def rule_of(plan: VisitPlan) -> timing.Rule:
@@ -75,21 +94,117 @@ def _anchor_range(plan: VisitPlan, first: date, last: date) -> tuple[date, date]
     return lo, hi
 
 
-def _milestones(plan: VisitPlan, first: date, last: date) -> Iterator[Candidate]:
+# ------------------------------------------------------------------ anchors → dates
+
+Schedule = tuple[date, date, str]  # (start, due, note)
+
+
+def _schedules(
+    plan: VisitPlan, anchors: Iterable[date], first: date, last: date, calendar: WorkCalendar
+) -> dict[date, Schedule]:
+    """Each anchor date's (start, due, note) on the work calendar, for the anchors whose
+    visit starts in [first, last]."""
+    rule = rule_of(plan)
+    found: dict[date, Schedule] = {}
+    for day in anchors:
+        start, due, note = timing.schedule(day, rule, calendar)
+        if first <= start <= last:
+            found[day] = (start, due, note.lstrip("；")[:200])
+    return found
+
+
+def _case(branches: dict[Any, list[Q]], output_field: Field[Any, Any]) -> Case | Value:
+    """``CASE`` choosing each value where one of its conditions holds (value → conditions).
+
+    Every row the statement selects matches exactly one anchor, so the value with the most
+    anchors is the ``ELSE`` and needs no branch (for the due note, nearly always the only
+    value): fewer conditions to compile and to evaluate."""
+    common = max(branches, key=lambda value: len(branches[value]))
+    if len(branches) == 1:
+        return Value(common, output_field=output_field)
+    whens = [
+        When(functools.reduce(operator.or_, conditions), then=Value(value, output_field=output_field))
+        for value, conditions in branches.items()
+        if value != common
+    ]
+    return Case(*whens, default=Value(common, output_field=output_field), output_field=output_field)
+
+
+def _by_value(conditions: dict[Any, Q], values: Mapping[Any, Any], pick: Callable[[Any], Any]) -> dict[Any, list[Q]]:
+    """The conditions of the anchors sharing a value (``pick`` of the anchor's entry)."""
+    merged: dict[Any, list[Q]] = {}
+    for anchor, condition in conditions.items():
+        merged.setdefault(pick(values[anchor]), []).append(condition)
+    return merged
+
+
+def _date_columns(conditions: dict[Any, Q], schedules: dict[Any, Schedule]) -> dict[str, Case | Value]:
+    return {
+        "start_on": _case(_by_value(conditions, schedules, lambda s: s[0]), DateField()),
+        "due_on": _case(_by_value(conditions, schedules, lambda s: s[1]), DateField()),
+        "due_note": _case(_by_value(conditions, schedules, lambda s: s[2]), CharField()),
+    }
+
+
+def _assignee(plan: VisitPlan, owner: str) -> Any:
+    if plan.assignee_rule == AssigneeRule.OWNER:
+        return F(owner)
+    return Cast(Value(plan.assignee_id), BigIntegerField())  # typed: a NULL in a SELECT list is text
+
+
+def _constants(plan: VisitPlan) -> dict[str, object]:
+    return {
+        "company_id": plan.company_id,
+        "project_id": plan.project_id,
+        "plan_id": plan.pk,
+        "purpose": plan.purpose,
+        "channel": plan.channel,
+        "questions": plan.question_list,
+        "max_attempts": plan.max_attempts,
+    }
+
+
+FIELDS = ("customer_id", "occasion", "deal_id", "occasion_on", "assignee_id", "start_on", "due_on", "due_note")
+
+
+def _not_planned(plan: VisitPlan, customer: str, occasion: Any) -> Q:
+    """No task of this plan for the occasion yet: an anti-join the unique key's index answers."""
+    return ~Q(Exists(VisitTask.objects.filter(customer_id=OuterRef(customer), plan_id=plan.pk, occasion=occasion)))
+
+
+# ------------------------------------------------------------------ the statements
+
+
+def milestone_source(plan: VisitPlan, first: date, last: date, calendar: WorkCalendar) -> QuerySet[Any] | None:
+    """The new tasks of a milestone plan as a ``values()`` queryset of ``FIELDS``; None
+    when no anchor day starts in the window."""
     field = MILESTONE_FIELDS[Occasion(plan.occasion)]
     lo, hi = _anchor_range(plan, first, last)
-    rows = (
+    schedules = _schedules(plan, (lo + timedelta(days=n) for n in range((hi - lo).days + 1)), first, last, calendar)
+    if not schedules:
+        return None
+    conditions = {day: Q(**{field: day}) for day in schedules}
+    occasion = Concat(Value("deal:"), Cast("pk", CharField()), output_field=CharField())
+    # The same key inside the anti-join, where "pk" would be the task's.
+    outer_occasion = Concat(Value("deal:"), Cast(OuterRef("pk"), CharField()), output_field=CharField())
+    return (
         Deal.objects.filter(
+            _not_planned(plan, "customer_id", outer_occasion),
             project_id=plan.project_id,
             status=Deal.Status.ACTIVE,
             customer__is_archived=False,
-            **{f"{field}__gte": lo, f"{field}__lte": hi},
+            **{f"{field}__in": sorted(schedules)},
         )
         .order_by()
-        .values_list("pk", "customer_id", "customer__owner_id", field)
+        .values(
+            "customer_id",
+            occasion_key=occasion,
+            deal_key=F("pk"),
+            anchor=F(field),
+            assignee_key=_assignee(plan, "customer__owner_id"),
+            **_date_columns(conditions, schedules),
+        )
     )
-    for deal_id, customer_id, owner_id, day in rows.iterator(chunk_size=BATCH):
-        yield Candidate(customer_id, owner_id, f"deal:{deal_id}", day, deal_id)
 
 
 def birthday_in(year: int, row: tuple[str, bool, int | None, int | None, bool]) -> date | None:
@@ -107,89 +222,148 @@ def birthday_in(year: int, row: tuple[str, bool, int | None, int | None, bool]) 
         return date(year, month, day - 1) if (month, day) == (2, 29) else None
 
 
-def _birthdays(plan: VisitPlan, first: date, last: date) -> Iterator[Candidate]:
+SOLAR_KEYS = tuple(f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, month_calendar.monthrange(2024, m)[1] + 1))
+LUNAR_KEYS = tuple((m, d, leap) for m in range(1, 13) for d in range(1, 31) for leap in (False, True))
+
+
+@functools.lru_cache(maxsize=16)
+def lunar_months_of(lunar_year: int) -> dict[tuple[int, bool], tuple[date, int]]:
+    """(first solar day, number of days) of each lunar month of ``lunar_year``, keyed by
+    (month, born in a leap month) with crm.lib.lunar's fallback: a leap-born month the
+    year lacks is the regular one. 24 look-ups of the lunar library per year instead of
+    one per birthday key (each costs milliseconds)."""
+    leap = LunarYear.fromYear(lunar_year).getLeapMonth()
+    months: dict[tuple[int, bool], tuple[date, int]] = {}
+    for month in range(1, 13):
+        for is_leap in (False, True):
+            signed = -month if is_leap and leap == month else month
+            if is_leap and signed == month:
+                months[(month, True)] = months[(month, False)]
+                continue
+            first = Lunar.fromYmd(lunar_year, signed, 1).getSolar()
+            count = LunarMonth.fromYm(lunar_year, signed).getDayCount()
+            months[(month, is_leap)] = (date(first.getYear(), first.getMonth(), first.getDay()), count)
+    return months
+
+
+def _lunar_to_solar(lunar_year: int, month: int, day: int, leap: bool) -> date:
+    """crm.lib.lunar.lunar_to_solar from the month table (a 30th kept on a 29th)."""
+    first, count = lunar_months_of(lunar_year)[(month, leap)]
+    return first + timedelta(days=min(day, count) - 1)
+
+
+def _lunar_birthday_in(solar_year: int, month: int, day: int, leap: bool) -> date | None:
+    """crm.lib.lunar.lunar_birthday_in from the month table."""
+    for lunar_year in (solar_year, solar_year - 1, solar_year + 1):
+        candidate = _lunar_to_solar(lunar_year, month, day, leap)
+        if candidate.year == solar_year:
+            return candidate
+    return None  # pragma: no cover - impossible
+
+
+def lunar_month_of(day: date) -> int:
+    """The number of the lunar month ``day`` falls in (crm.lib.lunar.solar_to_lunar's)."""
+    for lunar_year in (day.year, day.year - 1):
+        for (month, _), (first, count) in lunar_months_of(lunar_year).items():
+            if first <= day < first + timedelta(days=count):
+                return month
+    raise ValueError(f"no lunar month holds {day}")  # pragma: no cover - impossible
+
+
+@functools.lru_cache(maxsize=8)
+def birthdays_of_year(year: int) -> tuple[dict[str, date], dict[tuple[int, int, bool], date]]:
+    """Every birthday key's birthday in solar ``year`` (``birthday_in``'s rule for each of
+    the 366 month-days and 720 lunar (month, day, leap) keys)."""
+    solar = {mmdd: day for mmdd in SOLAR_KEYS if (day := birthday_in(year, (mmdd, False, None, None, False)))}
+    lunar = {
+        (month, lunar_day, leap): found
+        for month, lunar_day, leap in LUNAR_KEYS
+        if (found := _lunar_birthday_in(year, month, lunar_day, leap)) is not None
+    }
+    return solar, lunar
+
+
+def birthday_sources(plan: VisitPlan, first: date, last: date, calendar: WorkCalendar) -> list[QuerySet[Any]]:
+    """The new tasks of a birthday plan, one ``values()`` queryset of ``FIELDS`` per solar
+    year the anchor range touches."""
     lo, hi = _anchor_range(plan, first, last)
     days = [lo + timedelta(days=n) for n in range((hi - lo).days + 1)]
-    mmdds = {d.strftime("%m%d") for d in days} | ({"0229"} if "0228" in {d.strftime("%m%d") for d in days} else set())
-    lunar_months = {solar_to_lunar(d)[0] for d in days}
-    rows = (
-        Customer.objects.filter(project_id=plan.project_id, stage=Stage.OWNER, is_archived=False)
-        .filter(
-            Q(birthday_is_lunar=False, birth_mmdd__in=sorted(mmdds))
-            | Q(birthday_is_lunar=True, lunar_month__in=sorted(lunar_months))
-        )
-        .order_by()
-        .values_list("pk", "owner_id", "birth_mmdd", "birthday_is_lunar", "lunar_month", "lunar_day", "lunar_is_leap")
+    schedules = _schedules(plan, days, first, last, calendar)
+    # A lunar birthday whose day is missing falls back on the solar month-day (birthday_in):
+    # such a row is found among the lunar months the range touches, as before.
+    lunar_months = sorted({lunar_month_of(d) for d in days})
+    solar_path = Q(birthday_is_lunar=False) | Q(
+        Q(lunar_day__isnull=True) | Q(lunar_day=0), birthday_is_lunar=True, lunar_month__in=lunar_months
     )
-    for pk, owner_id, mmdd, is_lunar, lunar_month, lunar_day, is_leap in rows.iterator(chunk_size=BATCH):
-        for year in sorted({lo.year, hi.year}):
-            day = birthday_in(year, (mmdd, is_lunar, lunar_month, lunar_day, is_leap))
-            if day is not None and lo <= day <= hi:
-                yield Candidate(pk, owner_id, str(year), day)
+    sources = []
+    for year in sorted({lo.year, hi.year}):
+        solar, lunar = birthdays_of_year(year)
+        conditions: dict[Any, Q] = {}
+        anchors: dict[Any, date] = {}
+        by_day: dict[date, list[str]] = {}
+        for mmdd, day in solar.items():
+            if day in schedules:
+                by_day.setdefault(day, []).append(mmdd)
+        for day, mmdds in by_day.items():
+            conditions[("solar", day)] = solar_path & Q(birth_mmdd__in=mmdds)
+            anchors[("solar", day)] = day
+        lunar_by_day: dict[tuple[date, int, bool], list[int]] = {}
+        for (month, lunar_day, leap), day in lunar.items():
+            if day in schedules:
+                lunar_by_day.setdefault((day, month, leap), []).append(lunar_day)
+        for (day, month, leap), lunar_days in lunar_by_day.items():
+            conditions[("lunar", day, month, leap)] = Q(
+                birthday_is_lunar=True, lunar_month=month, lunar_is_leap=leap, lunar_day__in=lunar_days
+            )
+            anchors[("lunar", day, month, leap)] = day
+        if not conditions:
+            continue
+        per_anchor = {key: schedules[day] for key, day in anchors.items()}
+        found = functools.reduce(operator.or_, conditions.values())
+        occasion = Value(str(year), output_field=CharField())
+        sources.append(
+            Customer.objects.filter(
+                found,
+                _not_planned(plan, "pk", occasion),
+                project_id=plan.project_id,
+                stage=Stage.OWNER,
+                is_archived=False,
+            )
+            .order_by()
+            .values(
+                "pk",
+                occasion_key=occasion,
+                deal_key=Cast(Value(None), BigIntegerField()),
+                anchor=_case(_by_value(conditions, anchors, lambda d: d), DateField()),
+                assignee_key=_assignee(plan, "owner_id"),
+                **_date_columns(conditions, per_anchor),
+            )
+        )
+    return sources
 
 
-def candidates(plan: VisitPlan, first: date, last: date) -> Iterator[Candidate]:
+def sources(plan: VisitPlan, first: date, last: date, calendar: WorkCalendar) -> list[QuerySet[Any]]:
+    """The plan's statements' sources (``FIELDS`` each) for starts in [first, last]."""
     if plan.occasion == Occasion.BIRTHDAY:
-        return _birthdays(plan, first, last)
-    return _milestones(plan, first, last)
+        return birthday_sources(plan, first, last, calendar)
+    found = milestone_source(plan, first, last, calendar)
+    return [] if found is None else [found]
+
+
+def window(plan: VisitPlan, today: date) -> tuple[date, date]:
+    return today - timedelta(days=plan.catch_up_days), today + timedelta(days=plan.lead_days)
 
 
 def generate_for_plan(plan: VisitPlan, *, today: date, calendar: WorkCalendar) -> int:
-    """The plan's tasks starting between ``catch_up_days`` ago and ``lead_days`` ahead."""
-    first, last = today - timedelta(days=plan.catch_up_days), today + timedelta(days=plan.lead_days)
-    rule = rule_of(plan)
-    questions = plan.question_list
+    """The plan's tasks starting between ``catch_up_days`` ago and ``lead_days`` ahead;
+    returns how many were inserted."""
+    first, last = window(plan, today)
+    constants = _constants(plan)
     created = 0
-    for chunk in _chunks(candidates(plan, first, last), BATCH):
-        existing = set(
-            VisitTask.objects.filter(
-                plan=plan, customer_id__in={c.customer_id for c in chunk}, occasion__in={c.occasion for c in chunk}
-            ).values_list("customer_id", "occasion")
-        )
-        rows = []
-        for c in chunk:
-            if (c.customer_id, c.occasion) in existing:
-                continue
-            start, due, note = timing.schedule(c.occasion_on, rule, calendar)
-            if not first <= start <= last:
-                continue
-            assignee_id = c.owner_id if plan.assignee_rule == AssigneeRule.OWNER else plan.assignee_id
-            rows.append(
-                VisitTask(
-                    company_id=plan.company_id,
-                    customer_id=c.customer_id,
-                    project_id=plan.project_id,
-                    plan=plan,
-                    occasion=c.occasion,
-                    deal_id=c.deal_id,
-                    occasion_on=c.occasion_on,
-                    purpose=plan.purpose,
-                    channel=plan.channel,
-                    questions=questions,
-                    assignee_id=assignee_id,
-                    start_on=start,
-                    due_on=due,
-                    due_note=note.lstrip("；")[:200],
-                    max_attempts=plan.max_attempts,
-                )
-            )
-        with transaction.atomic():
-            # A second runner may insert the same occasion between the read and here: the
-            # unique key turns its row into a no-op instead of a duplicate visit.
-            VisitTask.objects.bulk_create(rows, ignore_conflicts=True)
-        created += len(rows)
+    with transaction.atomic():
+        for source in sources(plan, first, last, calendar):
+            created += bulk.insert_from(VisitTask, FIELDS, source, constants=constants, skip_conflicts=True)
     return created
-
-
-def _chunks(items: Iterable[Candidate], size: int) -> Iterator[list[Candidate]]:
-    chunk: list[Candidate] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def generate(*, now: datetime, calendar: WorkCalendar) -> int:

