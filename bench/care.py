@@ -82,7 +82,7 @@ def _table(model: Any) -> str:
 COLUMNS = (
     "customer_id, family_member_id, project_id, rule_id, trigger, occasion, draft_id, purpose, text, params,"
     " status, scheduled_at, window_ends_at, next_attempt_at, attempts, claimed_at, gateway, gateway_message_id,"
-    " error_code, error, submitted_at, delivered_at, created_at, updated_at"
+    " error_code, error, submitted_at, delivered_at, created_at, updated_at, contact_mobile, contact_name"
 )
 RULES = (
     "unnest(%(r_id)s::bigint[], %(r_project)s::bigint[], %(r_purpose)s::text[], %(r_text)s::text[],"
@@ -95,7 +95,7 @@ CONSENT = {Purpose.NOTIFICATION: "consent_notification", Purpose.CARE: "consent_
 def _values(customer: str, member: str, occasion: str, text: str, params: str) -> str:
     return (
         f"SELECT {customer}, {member}, r.project_id, r.id, %(trigger)s, {occasion}, NULL, r.purpose, {text},"
-        f" {params}, 'scheduled', r.starts, r.ends, r.starts, 0, NULL, '', '', '', '', NULL, NULL, now(), now()"
+        f" {params}, 'scheduled', r.starts, r.ends, r.starts, 0, NULL, '', '', '', '', NULL, NULL, now(), now(), '', ''"
     )
 
 
@@ -424,7 +424,7 @@ def ensure_history(day: date, *, write: Write = print) -> int:
     rule = f"(SELECT id FROM {_table(CareRule)} r WHERE r.project_id = {{project}} AND r.trigger = {{trigger}})"
     common = (
         "'delivered', {at}, {at} + interval '30 minutes', {at}, 1, NULL, 'aliyun', '', 'DELIVERED', '',"
-        " {at}, {at} + interval '1 minute', {at}, {at}"
+        " {at}, {at} + interval '1 minute', {at}, {at}, '', ''"
     )
     birthdays = (
         f"INSERT INTO {outbox} ({COLUMNS}) SELECT c.id, NULL, c.project_id,"
