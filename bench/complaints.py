@@ -250,10 +250,12 @@ def _generate(dataset: Dataset, n: int, *, now: datetime, write: Write) -> None:
 # ------------------------------------------------------------------------ the floors
 
 
-def _scope_sql(dataset: Dataset) -> tuple[str, list[Any]]:
+def _scope_sql(dataset: Dataset, *, assigned: bool = True) -> tuple[str, list[Any]]:
     """crm.accounts.access.scope_q for the director (PROJECT scope), as plain SQL: the
-    complaint's project, a linked customer owned or advised by the director's team, or a
-    complaint assigned to the director (crm.complaints.selectors.complaint_scope_q)."""
+    complaint's project, a linked customer owned or advised by the director's team, or
+    (``assigned``: the list, crm.complaints.selectors.complaint_scope_q) a complaint
+    assigned to the director. The monthly report counts the scope alone
+    (crm.complaints.analysis.report_scope_q)."""
     from crm.accounts.access import team_member_ids
 
     user = dataset.director
@@ -261,11 +263,12 @@ def _scope_sql(dataset: Dataset) -> tuple[str, list[Any]]:
     projects = dataset.director_project_ids
     marks = ", ".join(["%s"] * len(team))
     pmarks = ", ".join(["%s"] * len(projects))
+    mine = " OR c.assignee_id = %s" if assigned else ""
     sql = (
         f"c.company_id = %s AND (c.project_id IN ({pmarks}) OR c.customer_id IN (SELECT id FROM {db_table(Customer)}"
-        f" WHERE owner_id = %s OR advisor_id IN ({marks})) OR c.assignee_id = %s)"
+        f" WHERE owner_id = %s OR advisor_id IN ({marks})){mine})"
     )
-    return sql, [dataset.company.pk, *projects, user.pk, *team, user.pk]
+    return sql, [dataset.company.pk, *projects, user.pk, *team, *([user.pk] if assigned else [])]
 
 
 def _dt(value: datetime) -> Any:
@@ -463,7 +466,7 @@ def build_cases(dataset: Dataset, *, now: datetime) -> list[Case]:
             "report",
             f"月度分析报告 {report_month:%Y-%m}",
             f"/complaints/reports/monthly/?month={report_month:%Y-%m}",
-            ReportFloor(scope, report_month),
+            ReportFloor(_scope_sql(dataset, assigned=False), report_month),
             REPORT_TARGET,
         ),
     ]
