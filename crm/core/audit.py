@@ -14,14 +14,13 @@ Every row is written here, so three rules hold for all of them (PIPL, docs/priva
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models
 
 from crm.core.models import AuditLog
-from crm.lib.mobile import mask_id_number, mask_mobile
+from crm.lib.mobile import mask_numbers_in_text
 
 __all__ = ["AuditLog", "client_ip", "diff", "log", "record_erasure", "redact", "snapshot"]
 
@@ -30,17 +29,11 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
     from django.http import HttpRequest
 
-# An 18-character resident ID (17 digits and a digit or X), not part of a longer number.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-# A mainland mobile, optionally with +86/0086/86, not part of a longer number.
-_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+86|0086|86)[\s-]?)?(1[3-9]\d{9})(?![0-9])")
-
 
 def redact(value: Any) -> Any:
     """The value with every full mobile and ID number masked; dicts and lists recursively."""
     if isinstance(value, str):
-        text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0).upper()), value)
-        return _MOBILE.sub(lambda m: mask_mobile(m.group(1)), text)
+        return mask_numbers_in_text(value)
     if isinstance(value, dict):
         return {key: redact(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
