@@ -18,7 +18,18 @@ LAYERS = next(c for c in CONFIG["contracts"] if c["id"] == "layers")["layers"]
 # notify through the outbox); visits sit above complaints (a visit issue becomes a
 # complaint, a campaign's audience is filtered by complaint category). Every one of them is
 # called by another only through services/selectors.
-CAPABILITY_APPS = ("crm.care", "crm.visits", "crm.complaints", "crm.service")
+CAPABILITY_APPS = (
+    "crm.care",
+    "crm.visits",
+    "crm.complaints",
+    "crm.service",
+    "crm.events",
+    "crm.portraits",
+    "crm.referrals",
+    "crm.training",
+    "crm.kpis",
+    "crm.reports",
+)
 CARE = "crm.care"
 PUBLIC = ("services", "selectors")
 

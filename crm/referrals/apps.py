@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReferralsConfig(AppConfig):
+    name = "crm.referrals"
+    label = "referrals"
+    verbose_name = "老带新"
