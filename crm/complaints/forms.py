@@ -239,6 +239,31 @@ class ImportantForm(forms.Form):
     note = forms.CharField(label="说明", max_length=500, required=False)
 
 
+class CorrectionForm(forms.Form):
+    """更正登记信息: the director fixes the project, unit or category registered wrongly."""
+
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+    unit = forms.ModelChoiceField(label="房号", queryset=Unit.objects.none(), required=False, empty_label="（无）")
+    category = forms.ModelChoiceField(label="投诉类别", queryset=Category.objects.none(), empty_label="请选择类别")
+    note = forms.CharField(
+        label="更正原因", max_length=300, error_messages={"required": "请填写更正原因"}, help_text="如：登记时选错楼盘"
+    )
+
+    def __init__(self, *args: Any, user: User, complaint: Complaint, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"project": complaint.project_id, "unit": complaint.unit_id, "category": complaint.category_id},
+        )
+        kwargs.setdefault("auto_id", "id_correct_%s")
+        super().__init__(*args, **kwargs)
+        projects = selectors.projects_for_intake(user)
+        self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = Unit.objects.filter(project__in=projects).select_related("building")  # type: ignore[attr-defined]
+        self.fields["category"].queryset = selectors.categories_for(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+        self.fields["category"].error_messages["required"] = "请选择投诉类别"
+
+
 class MailHandledForm(forms.Form):
     note = forms.CharField(
         label="处理说明",

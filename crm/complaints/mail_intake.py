@@ -46,7 +46,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
 from crm.complaints import alerts, attachments, services
-from crm.complaints.models import Category, Channel, InboundMail, MailboxState
+from crm.complaints.models import Category, Channel, Complaint, InboundMail, MailboxState
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.customers.services import find_by_mobile
@@ -677,6 +677,50 @@ def mark_mail_handled(mail: InboundMail, *, actor: User, note: str, now: datetim
         raise DomainError("这封邮件已处理")
     mail.refresh_from_db()
     return mail
+
+
+def intake_initial(mail: InboundMail) -> dict[str, str]:
+    """What 按此邮件登记投诉 puts in the registration form for a held mail: the email
+    channel, the sender, the first mobile written in the mail and its text; staff check and
+    complete the rest (楼盘, 类别)."""
+    initial = {"channel": Channel.EMAIL.value, "complainant_email": mail.sender_email}
+    initial["complainant_name"] = mail.sender_name or mail.sender_email.split("@")[0]
+    text = ""
+    if mail.raw:
+        try:
+            parsed = parse_mail(bytes(mail.raw))
+        except Unparsable:
+            text = readable(bytes(mail.raw), limit=5000)
+        else:
+            text = "\n".join(part for part in (parsed.subject, parsed.body) if part)
+    initial["content"] = text[:5000]
+    found = mobiles_in(text)
+    if found:
+        initial["complainant_mobile"] = found[0]
+    return initial
+
+
+def register_held_mail(mail: InboundMail, intake: services.Intake, *, actor: User, now: datetime) -> Complaint:
+    """Register a held mail as a complaint from the form staff completed: the complaint and
+    the mail's new state (已登记为投诉, linked, raw mail dropped) in one transaction, so a
+    mail is never registered twice and never left held after its complaint exists."""
+    if not actor.has_perm(services.MANAGE):
+        raise NotAllowed("只有客服中心主任可以处理待人工处理的投诉邮件")
+    with transaction.atomic():
+        locked = InboundMail.objects.select_for_update().filter(pk=mail.pk, status=InboundMail.Status.HELD).first()
+        if locked is None:
+            raise DomainError("这封邮件已处理")
+        complaint = services.register_complaint(intake, actor=actor, now=now)
+        InboundMail.objects.filter(pk=mail.pk).update(
+            status=InboundMail.Status.REGISTERED,
+            complaint=complaint,
+            reason=f"{mail.reason}；已人工登记为投诉 {complaint.number}"[:300],
+            raw=b"",
+            handled_by=actor,
+            handled_at=now,
+        )
+    mail.refresh_from_db()
+    return complaint
 
 
 def readable(raw: bytes, *, limit: int = 50000) -> str:

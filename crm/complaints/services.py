@@ -35,6 +35,7 @@ from crm.customers.services import find_by_mobile
 from crm.lib.dates import local_day
 from crm.lib.mobile import InvalidMobile, normalize_mobile
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
+from crm.projects.selectors import match_unit
 
 if TYPE_CHECKING:
     from crm.accounts.models import Company, User
@@ -349,6 +350,11 @@ def _register(
         raise DomainError("房号不属于所选楼盘", field="unit")
     if intake.channel not in Channel.values:
         raise DomainError("请选择投诉渠道", field="channel")
+    unit = intake.unit
+    if unit is None and intake.unit_text.strip():
+        # "3号楼1502" typed on the public page or by an integration: linked when it names
+        # exactly one unit of the project; otherwise kept as text for staff to pick.
+        unit = match_unit(intake.project.pk, intake.unit_text)
     mobile = ""
     email = intake.complainant_email.strip().lower()
     if intake.complainant_mobile.strip():
@@ -389,7 +395,7 @@ def _register(
             event_at=intake.event_at,
             event_place=intake.event_place.strip(),
             project=intake.project,
-            unit=intake.unit,
+            unit=unit,
             unit_text=intake.unit_text.strip()[:50],
             customer=customer,
             category=intake.category,
@@ -691,6 +697,49 @@ def set_important(
         if note.strip():
             text += f"：{note.strip()}"
         _event(complaint, ComplaintEvent.Kind.IMPORTANT, actor=actor, note=text, at=now)
+    return complaint
+
+
+def correct_complaint(
+    complaint: Complaint,
+    *,
+    actor: User,
+    project: Project,
+    unit: Unit | None,
+    category: Category,
+    note: str,
+    now: datetime | None = None,
+) -> Complaint:
+    """The director corrects what was registered wrongly (楼盘, 房号, 类别) on a complaint
+    that is not archived. The status, the owner and the deadlines stay; the record keeps
+    what it was and why it changed. A new category's owner is not made the assignee by
+    itself: 改派 does that, so nobody loses a case they already work on."""
+    _require(actor, MANAGE, "只有客服中心主任可以更正投诉登记信息")
+    note = _required_note(note, "请填写更正原因")
+    if complaint.status in (Status.ARCHIVED, Status.CANCELLED):
+        raise DomainError("投诉已归档或已撤销，不能更正")
+    if project.company_id != complaint.company_id:
+        raise DomainError("请选择本公司的楼盘", field="project")
+    if category.company_id != complaint.company_id or not category.is_active:
+        raise DomainError("请选择投诉类别", field="category")
+    if unit is not None and unit.project_id != project.pk:
+        raise DomainError("房号不属于所选楼盘", field="unit")
+    changes = []
+    if project.pk != complaint.project_id:
+        changes.append(f"楼盘：{complaint.project.name} → {project.name}")
+    if (unit.pk if unit else None) != complaint.unit_id:
+        before = complaint.unit.label if complaint.unit else (complaint.unit_text or "空")
+        changes.append(f"房号：{before} → {unit.label if unit else '空'}")
+    if category.pk != complaint.category_id:
+        changes.append(f"类别：{complaint.category.name} → {category.name}")
+    if not changes:
+        raise DomainError("没有需要更正的内容")
+    now = now or timezone.now()
+    with transaction.atomic():
+        Complaint.objects.filter(pk=complaint.pk).update(project=project, unit=unit, category=category, updated_at=now)
+        complaint.refresh_from_db()
+        text = "更正登记信息：" + "；".join(changes) + f"。原因：{note}"
+        _event(complaint, ComplaintEvent.Kind.CORRECTED, actor=actor, note=text, at=now)
     return complaint
 
 

@@ -25,19 +25,21 @@ from crm.complaints.exporting import export_complaints
 from crm.complaints.forms import (
     ActionForm,
     ComplaintFilterForm,
+    CorrectionForm,
     ImportantForm,
     IntakeForm,
     MailHandledForm,
     RepeatForm,
     SurveyForm,
 )
-from crm.complaints.mail_intake import mark_mail_handled, readable
+from crm.complaints.mail_intake import intake_initial, mark_mail_handled, readable, register_held_mail
 from crm.complaints.models import Complaint, ComplaintAttachment, InboundMail, MailboxState
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.customers.views import CappedPaginator
+from crm.lib.numbers import parse_id
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 
 
@@ -87,10 +89,16 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
 def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
     if request.user.company is not None:
         services.ensure_default_categories(request.user.company)
-    form = IntakeForm(request.POST or None, request.FILES or None, user=request.user)
+    # 按此邮件登记投诉: a held mail (?mail=<id>) fills the form and is linked on saving.
+    mail = _held_mail(request)
+    initial = intake_initial(mail) if mail is not None else None
+    form = IntakeForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            complaint = services.register_complaint(form.intake(), actor=request.user)
+            if mail is not None:
+                complaint = register_held_mail(mail, form.intake(), actor=request.user, now=timezone.now())
+            else:
+                complaint = services.register_complaint(form.intake(), actor=request.user)
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
@@ -98,7 +106,22 @@ def complaint_new(request: AuthedHttpRequest) -> HttpResponse:
             if selectors.complaints_visible_to(request.user).filter(pk=complaint.pk).exists():
                 return redirect("complaints:detail", complaint.pk)
             return redirect("complaints:list")
-    return render(request, "complaints/form.html", {"form": form})
+    return render(request, "complaints/form.html", {"form": form, "mail": mail})
+
+
+def _held_mail(request: AuthedHttpRequest) -> InboundMail | None:
+    raw = request.GET.get("mail")
+    if raw is None:
+        return None
+    if not request.user.has_perm(services.MANAGE):
+        raise PermissionDenied
+    pk = parse_id(raw)
+    if pk is None:
+        raise Http404("邮件不存在或无权查看")
+    mail = selectors.get_inbound_mail_for_user(request.user, pk)
+    if mail.status != InboundMail.Status.HELD:
+        raise Http404("这封邮件已处理")
+    return mail
 
 
 def _detail_context(
@@ -107,6 +130,7 @@ def _detail_context(
     form: ActionForm | None = None,
     failed: str = "",
     repeat_form: RepeatForm | None = None,
+    correction_form: CorrectionForm | None = None,
 ) -> dict[str, Any]:
     """Each action has its own form (its own element ids); the one that failed is bound."""
     now = timezone.now()
@@ -136,6 +160,9 @@ def _detail_context(
         "can_mark_repeat": request.user.has_perm(services.HANDLE),
         "repeat_form": repeat_form or RepeatForm(user=request.user),
         "can_mark_important": request.user.has_perm(services.MANAGE),
+        "can_correct": request.user.has_perm(services.MANAGE)
+        and complaint.status not in (Complaint.Status.ARCHIVED, Complaint.Status.CANCELLED),
+        "correction_form": correction_form or CorrectionForm(user=request.user, complaint=complaint),
     }
 
 
@@ -224,6 +251,33 @@ def complaint_important(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已标记为重要投诉" if complaint.is_important else "已取消重要投诉标记")
     return redirect("complaints:detail", complaint.pk)
+
+
+@require_POST
+@permission_required(services.MANAGE, raise_exception=True)
+def complaint_correct(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """更正登记信息: project, unit and category; the reason goes into the record."""
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    form = CorrectionForm(request.POST, user=request.user, complaint=complaint)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.correct_complaint(
+                complaint,
+                actor=request.user,
+                project=data["project"],
+                unit=data.get("unit"),
+                category=data["category"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, "登记信息已更正")
+            return redirect("complaints:detail", complaint.pk)
+    complaint.refresh_from_db()
+    context = _detail_context(request, complaint, correction_form=form)
+    return render(request, "complaints/detail.html", context, status=400)
 
 
 @require_GET

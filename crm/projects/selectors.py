@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 from django.db.models import F, OrderBy
@@ -38,3 +40,29 @@ def natural(field: str) -> tuple[OrderBy, OrderBy]:
 
 # Units listed anywhere (forms, the API, the admin, templates): by building, then number.
 UNIT_ORDER = (*natural("building__name"), *natural("number"), F("id").asc())
+
+
+# What people type for a unit: "3号楼1502", "3栋2单元1502室", "3-1502", "3#1502", "３号楼 １５０２".
+_UNIT_TEXT = re.compile(
+    r"^\s*(?P<building>[0-9A-Za-z]+)\s*(?:(?:号楼|号|栋|幢|座)\s*[-#－—_/]?|[-#－—_/])\s*"
+    r"(?:(?:[0-9]+)\s*单元\s*)?(?P<number>[0-9A-Za-z]+)\s*(?:室|号|房)?\s*$"
+)
+
+
+def match_unit(project_id: int, text: str) -> Unit | None:
+    """The project's unit a complainant or an import typed as free text, when exactly one
+    unit matches: "3号楼1502", "3栋1502室", "3-1502", "3#1502" and full-width digits all
+    find building 3号楼 (or 3栋/3幢/3) unit 1502. None when nothing or more than one matches,
+    so staff choose."""
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()
+    found = _UNIT_TEXT.match(cleaned)
+    if found is None:
+        return None
+    building, number = found["building"], found["number"]
+    names = [building, f"{building}号楼", f"{building}栋", f"{building}幢", f"{building}座"]
+    units = list(
+        Unit.objects.filter(project_id=project_id, building__name__in=names, number=number).select_related("building")[
+            :2
+        ]
+    )
+    return units[0] if len(units) == 1 else None
