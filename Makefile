@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-CUSTOMERS ?= 100000
+CUSTOMERS ?= 1000000
 COMPLAINTS ?= 300000
 VISIT_TASKS ?= 3000000
 
@@ -46,7 +46,9 @@ fmt: install ## Format and autofix
 browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
 	@bash scripts/ensure-browser.sh
 
-bench: install ## Benchmark the customer pages at CUSTOMERS (default 100000; also bench-care, bench-complaints, bench-visits); DATABASE_URL
+bench: bench-customers bench-care bench-complaints bench-visits ## Every benchmark at CUSTOMERS (default 1000000), each figure beside its raw-SQL floor; DATABASE_URL (PostgreSQL recommended: docs/performance.md)
+
+bench-customers: install ## Customer pages, searches, 360° and the imports at CUSTOMERS
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench customers --customers $(CUSTOMERS)
 
 bench-care: install ## Benchmark care planning and dispatch on the same dataset (CUSTOMERS, DATABASE_URL)
