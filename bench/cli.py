@@ -155,7 +155,11 @@ def run_customers(args: argparse.Namespace, *, write: Write) -> None:
             customers.load_line("before the import"),
             *customers.dataset_lines(dataset),
         ]
-        lines = customers.time_import(dataset, args.import_rows, write=write, formats=_import_formats(args))
+        lines = (
+            customers.time_import(dataset, args.import_rows, write=write, formats=_import_formats(args))
+            if args.import_rows
+            else ["import: SKIPPED (--import-rows 0: the dataset only)"]
+        )
         for line in [*lines, "", *facts]:
             write(line)
         return

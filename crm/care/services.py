@@ -781,6 +781,40 @@ def queue_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
     return _existing_notice(notice)
 
 
+def rewrite_notice(notice: Notice, *, now: datetime) -> OutboundMessage | None:
+    """Re-render a queued notice with new values (staff word the complaint's next-day reply
+    themselves) while it still waits: scheduled or held, never handed to the gateway. The
+    row, its window and its exactly-once key stay; only the text and the template
+    parameters change, in one compare-and-set with the status, so a dispatch worker that
+    claims it first wins and this returns None (then it is already on its way)."""
+    row = _existing_notice(notice)
+    if row is None or row.handed_at is not None:
+        return None
+    if row.status not in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD):
+        return None
+    if row.rule_id is None:
+        return None
+    rule = CareRule.objects.select_related("project__company").get(pk=row.rule_id)
+    values = {name: _clean_notice_value(name, value) for name, value in (notice.values or {}).items()}
+    text = render_rule(rule, base_values(rule.project) | values)
+    to = OutboundMessage.Status.HELD if text.is_held else OutboundMessage.Status.SCHEDULED
+    error = text.hold_reason if text.is_held else ""
+    moved = outbox.move(
+        row.pk,
+        frm=row.status,
+        to=to,
+        only_if=Q(handed_at__isnull=True),
+        now=now,
+        text=text.text,
+        params=text.params,
+        error=error[:300] if text.is_held else row.error if row.status == to else "",
+    )
+    if not moved:
+        return None
+    row.refresh_from_db()
+    return row
+
+
 def _clean_notice_value(name: str, value: object) -> object:
     if name == "投诉人":
         return templating.customer_value(value, limit=NOTICE_LIMITS[name])

@@ -264,6 +264,18 @@ class CorrectionForm(forms.Form):
         self.fields["category"].error_messages["required"] = "请选择投诉类别"
 
 
+class ReplyForm(forms.Form):
+    """次日回复: what the complainant is told the day after registering (seed 001)."""
+
+    text = forms.CharField(
+        label="回复内容",
+        max_length=80,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="如：您反映的3号楼电梯问题已交工程部检修，预计本周五前修复。不超过 80 字，发送前可再修改",
+        error_messages={"required": "请填写回复内容", "max_length": "回复内容不能超过 80 个字"},
+    )
+
+
 class MailHandledForm(forms.Form):
     note = forms.CharField(
         label="处理说明",

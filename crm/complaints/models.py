@@ -263,6 +263,7 @@ class ComplaintEvent(models.Model):
         REPEAT = "repeat", "重复投诉"
         IMPORTANT = "important", "重要标记"
         CORRECTED = "corrected", "更正登记"
+        REPLY = "reply", "次日回复"
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MOVE)

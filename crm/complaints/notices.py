@@ -71,6 +71,30 @@ def registered(complaint: Complaint, *, now: datetime) -> None:
     )
 
 
+def reply_notice(complaint: Complaint) -> Any:
+    """The next-day reply (投诉回复) queued at registration, or None."""
+    return sent_for(complaint).filter(trigger=REPLY, occasion=f"{complaint.number}:reply").first()
+
+
+def reword_reply(complaint: Complaint, text: str, *, now: datetime) -> bool:
+    """The owner words the next-day reply for this complaint (seed 001: 第二日对客户所需内容
+    以短信方式回复): the queued row is re-rendered while it still waits; False when it has
+    already gone (or was cancelled)."""
+    row = care_services.rewrite_notice(
+        care_services.Notice(
+            project_id=complaint.project_id,
+            trigger=REPLY,
+            occasion=f"{complaint.number}:reply",
+            mobile=complaint.complainant_mobile,
+            customer_id=complaint.customer_id,
+            name=complaint.complainant_name,
+            values={"投诉人": complaint.complainant_name or "客户", "投诉编号": complaint.number, "回复": text},
+        ),
+        now=now,
+    )
+    return row is not None
+
+
 def progress(complaint: Complaint, event: ComplaintEvent, *, now: datetime) -> None:
     """投诉进度: the note the owner chose to tell the complainant."""
     _notice(complaint, PROGRESS, f"progress:{event.pk}", {"进展": event.note}, now)

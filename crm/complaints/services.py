@@ -700,6 +700,24 @@ def set_important(
     return complaint
 
 
+def reword_reply(complaint: Complaint, *, actor: User, text: str, now: datetime | None = None) -> Complaint:
+    """The owner (or the director) words the next-day reply SMS for this complaint while it
+    waits for its window; what was said is kept in the record."""
+    _require(actor, HANDLE, "您没有处理投诉的权限")
+    _may_handle(complaint, actor)
+    text = _required_note(text, "请填写回复内容")
+    if len(text) > 80:
+        raise DomainError("回复内容不能超过 80 个字", field="note")
+    if not complaint.is_open:
+        raise DomainError("投诉已结束，不能修改次日回复")
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not notices.reword_reply(complaint, text, now=now):
+            raise DomainError("次日回复短信已发出或已取消，不能再修改；如需告知客户，请在“记录进展”中选择通知投诉人")
+        _event(complaint, ComplaintEvent.Kind.REPLY, actor=actor, note=f"次日回复短信改为：{text}", at=now)
+    return complaint
+
+
 def correct_complaint(
     complaint: Complaint,
     *,

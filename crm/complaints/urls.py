@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/repeat/", views.complaint_repeat, name="repeat"),
     path("<int:pk>/important/", views.complaint_important, name="important"),
     path("<int:pk>/correct/", views.complaint_correct, name="correct"),
+    path("<int:pk>/reply/", views.complaint_reply, name="reply"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path(
         "<int:pk>/attachments/<int:attachment_id>/thumbnail/",

@@ -30,6 +30,7 @@ from crm.complaints.forms import (
     IntakeForm,
     MailHandledForm,
     RepeatForm,
+    ReplyForm,
     SurveyForm,
 )
 from crm.complaints.mail_intake import intake_initial, mark_mail_handled, readable, register_held_mail
@@ -131,6 +132,7 @@ def _detail_context(
     failed: str = "",
     repeat_form: RepeatForm | None = None,
     correction_form: CorrectionForm | None = None,
+    reply_form: ReplyForm | None = None,
 ) -> dict[str, Any]:
     """Each action has its own form (its own element ids); the one that failed is bound."""
     now = timezone.now()
@@ -163,7 +165,19 @@ def _detail_context(
         "can_correct": request.user.has_perm(services.MANAGE)
         and complaint.status not in (Complaint.Status.ARCHIVED, Complaint.Status.CANCELLED),
         "correction_form": correction_form or CorrectionForm(user=request.user, complaint=complaint),
+        **_reply_context(request, complaint, reply_form),
     }
+
+
+def _reply_context(request: AuthedHttpRequest, complaint: Complaint, form: ReplyForm | None) -> dict[str, Any]:
+    """修改次日回复短信: offered to whoever may handle the complaint while the reply waits."""
+    may = request.user.has_perm(services.HANDLE) and (
+        complaint.assignee_id in (None, request.user.pk) or request.user.has_perm(services.MANAGE)
+    )
+    reply = notices.reply_notice(complaint) if may and complaint.is_open else None
+    if reply is None or reply.status not in ("scheduled", "held") or reply.handed_at is not None:
+        return {"reply_form": None, "reply_notice": None}
+    return {"reply_form": form or ReplyForm(auto_id="id_reply_%s"), "reply_notice": reply}
 
 
 @require_GET
@@ -277,6 +291,30 @@ def complaint_correct(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             return redirect("complaints:detail", complaint.pk)
     complaint.refresh_from_db()
     context = _detail_context(request, complaint, correction_form=form)
+    return render(request, "complaints/detail.html", context, status=400)
+
+
+@require_POST
+@permission_required(services.HANDLE, raise_exception=True)
+def complaint_reply(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The owner words the next-day reply SMS while it waits for its window."""
+    complaint = selectors.get_complaint_for_user(request.user, pk)
+    form = ReplyForm(request.POST, auto_id="id_reply_%s")
+    if form.is_valid():
+        try:
+            services.reword_reply(complaint, actor=request.user, text=form.cleaned_data["text"])
+        except DomainError as exc:
+            apply_domain_error(form, exc, aliases={"note": "text"})
+        else:
+            messages.success(request, "次日回复内容已保存")
+            return redirect("complaints:detail", complaint.pk)
+    complaint.refresh_from_db()
+    context = _detail_context(request, complaint, reply_form=form)
+    if context["reply_form"] is None:
+        messages.error(
+            request, "；".join(str(e) for errors in form.errors.values() for e in errors) or "不能修改次日回复"
+        )
+        return redirect("complaints:detail", complaint.pk)
     return render(request, "complaints/detail.html", context, status=400)
 
 
