@@ -55,7 +55,7 @@ bench-care: install ## Benchmark care planning and dispatch on the same dataset 
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench care --customers $(CUSTOMERS)
 
 bench-complaints: install ## Benchmark the complaint list and the monthly report at COMPLAINTS (default 300000; DATABASE_URL)
-	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench complaints --complaints $(COMPLAINTS)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench complaints --customers $(CUSTOMERS) --complaints $(COMPLAINTS)
 
 bench-visits: install ## Benchmark the day's visit-task generation and the work queue among VISIT_TASKS (default 3000000; CUSTOMERS, DATABASE_URL)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench visits --customers $(CUSTOMERS) --tasks $(VISIT_TASKS)

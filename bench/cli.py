@@ -97,8 +97,8 @@ def parser() -> argparse.ArgumentParser:
     complaints.add_argument(
         "--customers",
         type=_customer_count,
-        default=10_000,
-        help="size of the customers dataset underneath (default 10000)",
+        default=1_000_000,
+        help="size of the customers dataset underneath (default 1000000)",
     )
     complaints.add_argument("--requests", type=int, default=100, help="timed requests per scenario (default 100)")
     complaints.add_argument("--warmup", type=int, default=10, help="untimed requests first (default 10)")
