@@ -24,7 +24,6 @@ docs/performance.md.
 
 from __future__ import annotations
 
-import gc
 import random
 import statistics
 import time
@@ -36,13 +35,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Engine
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import path
 from django.utils import timezone
 
-from bench import BenchError
-from bench.customers import Result, Scenario, Target, _get, _pct, _quiet
+from bench import pages
+from bench.customers import Result, Scenario, Target, _pct
 from bench.dataset import Dataset, Write, db_table
 from config.urls import urlpatterns as site_urlpatterns
 from crm.accounts.models import User
@@ -473,56 +470,17 @@ def build_cases(dataset: Dataset, *, now: datetime) -> list[Case]:
 
 
 def measure(cases: Sequence[Case], *, requests: int, warmup: int, budget_s: float, write: Write) -> list[Result]:
-    """Warm up, then time each page, its floor and the floor's bare SQL in turn (interleaved)."""
-    results = []
-    with override_settings(ROOT_URLCONF=__name__), _quiet():
-        client = Client(raise_request_exception=False)
-        if cases:
-            client.force_login(cases[0].scenario.user)
-        for case in cases:
-            scenario = case.scenario
-            _FLOORS[scenario.key] = case.floor
-            floor_url = f"/__bench__/complaints/{scenario.key}/"
-            result = Result(scenario)
-            for _ in range(max(warmup, 2)):  # the first request also reads the session and permissions
-                with CaptureQueriesContext(connection) as page_queries:
-                    response = _get(client, scenario.url)
-                with CaptureQueriesContext(connection) as floor_queries:
-                    floor_response = _get(client, floor_url)
-                if floor_response.status_code != 200:
-                    raise BenchError(f"The floor of {scenario.label} answered HTTP {floor_response.status_code}.")
-                result.status = response.status_code
-                if response.status_code != 200:
-                    break
-            result.queries = [q["sql"] for q in page_queries.captured_queries]
-            result.floor_queries = len(floor_queries)
-            if result.status != 200:
-                result.note = f"HTTP {result.status}"
-                write(f"  {scenario.label}: HTTP {result.status}, skipped")
-                results.append(result)
-                continue
-            gc.collect()
-            gc.freeze()
-            started = time.perf_counter()
-            for i in range(requests):
-                if i >= 20 and time.perf_counter() - started > budget_s:
-                    break
-                t0 = time.perf_counter()
-                _get(client, scenario.url)
-                t1 = time.perf_counter()
-                _get(client, floor_url)
-                t2 = time.perf_counter()
-                case.floor.fetch()
-                t3 = time.perf_counter()
-                result.times.append((t1 - t0) * 1000)
-                result.floor_times.append((t2 - t1) * 1000)
-                result.sql_times.append((t3 - t2) * 1000)
-            write(
-                f"  {scenario.label}: median {statistics.median(result.times):.1f} ms,"
-                f" floor {statistics.median(result.floor_times):.1f} ms, {len(result.queries)} queries"
-            )
-            results.append(result)
-    return results
+    """Each page beside its floor and the floor's bare SQL, interleaved (bench.pages.measure)."""
+    return pages.measure(
+        [(case.scenario, case.floor) for case in cases],
+        urlconf=__name__,
+        floor_prefix="/__bench__/complaints/",
+        floors=_FLOORS,
+        requests=requests,
+        warmup=warmup,
+        budget_s=budget_s,
+        write=write,
+    )
 
 
 def verdict_lines(results: Sequence[Result]) -> list[str]:

@@ -18,11 +18,8 @@ benchmark runs. Figures and analysis: docs/performance.md.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib.util
 import inspect
-import logging
 import math
 import os
 import platform
@@ -32,7 +29,6 @@ import statistics
 import threading
 import time
 import unicodedata
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -44,11 +40,11 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Engine
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.urls import path
 from django.utils import timezone
 
-from bench import BenchError
+from bench import pages
 from bench.dataset import (
     CHANNEL_LABELS,
     CUSTOMER_NOTES,
@@ -476,89 +472,24 @@ urlpatterns = [*site_urlpatterns, path("__bench__/floor/<str:key>/", floor_view)
 _DETAIL_LINK = re.compile(r'href="/customers/(\d+)/"')
 
 
-def _get(client: Client, url: str) -> Any:
-    # secure=True: under production settings (SECURE_SSL_REDIRECT) plain requests get a 301.
-    return client.get(url, secure=True)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence axes' INFO lines on every force_login and whitenoise's missing STATIC_ROOT warning."""
-    axes = logging.getLogger("axes")
-    level = axes.level
-    axes.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-            yield
-    finally:
-        axes.setLevel(level)
+_get = pages.get
+_quiet = pages.quiet
 
 
 def measure(
     scenarios: Sequence[Scenario], *, requests: int, warmup: int, budget_s: float = 120, write: Write
 ) -> list[Result]:
-    """Warm up, then time the page, its floor and the floor's bare SQL in turn, ``requests`` times.
-
-    A scenario stops early (with at least 20 samples) once it has run ``budget_s`` seconds,
-    so a page taking seconds does not hold a shared machine for an hour.
-    """
-    clients: dict[int, Client] = {}
-    results = []
-    with override_settings(ROOT_URLCONF=__name__), _quiet():
-        for scenario in scenarios:
-            _FLOORS[scenario.key] = scenario.floor
-            if scenario.user.pk not in clients:
-                clients[scenario.user.pk] = Client(raise_request_exception=False)
-                clients[scenario.user.pk].force_login(scenario.user)
-            client = clients[scenario.user.pk]
-            floor_url = f"/__bench__/floor/{scenario.key}/"
-            result = Result(scenario)
-            # Queries are counted on the last warm-up request; the timed ones run without capture.
-            started = time.perf_counter()
-            for i in range(max(warmup, 1)):
-                if i >= 2 and time.perf_counter() - started > budget_s / 4:
-                    break
-                with CaptureQueriesContext(connection) as page_queries:
-                    response = _get(client, scenario.url)
-                with CaptureQueriesContext(connection) as floor_queries:
-                    floor_response = _get(client, floor_url)
-                if floor_response.status_code != 200:
-                    raise BenchError(f"The floor of {scenario.label} answered HTTP {floor_response.status_code}.")
-                result.status = response.status_code
-                if response.status_code != 200:
-                    break
-            result.queries = [q["sql"] for q in page_queries.captured_queries]
-            result.floor_queries = len(floor_queries)
-            if result.status != 200:
-                result.note = f"HTTP {result.status}"
-                write(f"  {scenario.label}: HTTP {result.status}, skipped")
-                results.append(result)
-                continue
-            gc.collect()
-            # As config/wsgi.py does in a web process (fix F): what is alive now lives for
-            # the whole run, and full collections need not walk it again and again.
-            gc.freeze()
-            started = time.perf_counter()
-            for i in range(requests):
-                if i >= 20 and time.perf_counter() - started > budget_s:
-                    break
-                t0 = time.perf_counter()
-                _get(client, scenario.url)
-                t1 = time.perf_counter()
-                _get(client, floor_url)
-                t2 = time.perf_counter()
-                scenario.floor.fetch()
-                t3 = time.perf_counter()
-                result.times.append((t1 - t0) * 1000)
-                result.floor_times.append((t2 - t1) * 1000)
-                result.sql_times.append((t3 - t2) * 1000)
-            write(
-                f"  {scenario.label}: median {statistics.median(result.times):.1f} ms,"
-                f" floor {statistics.median(result.floor_times):.1f} ms, {len(result.queries)} queries"
-            )
-            results.append(result)
-    return results
+    """Each scenario beside its floor (bench.pages.measure)."""
+    return pages.measure(
+        [(scenario, scenario.floor) for scenario in scenarios],
+        urlconf=__name__,
+        floor_prefix="/__bench__/floor/",
+        floors=_FLOORS,
+        requests=requests,
+        warmup=warmup,
+        budget_s=budget_s,
+        write=write,
+    )
 
 
 _NEXT_PAGE = r"(?<![\w]){}(?!\d)"
