@@ -566,6 +566,10 @@ class VisitStatsView(views.APIView):
                     }
                     for d in departments
                 ],
+                "questions": [
+                    {"question": q.question, "answered": q.answered, "average": q.average, "low": q.low}
+                    for q in stats.question_averages(user, year, month)
+                ],
                 "results": [
                     {
                         "assignee": r.assignee_id,

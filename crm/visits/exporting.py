@@ -251,6 +251,19 @@ def export_stats(user: User, year: int, month: int, *, now: datetime, ip: str | 
         by_department.append(
             [d.name, d.raised, d.resolved, d.closed, d.kept, d.missed, d.kept_rate if d.kept_rate is not None else ""]
         )
+    by_question = workbook.add_sheet("各问题平均评分", freeze="A3")
+    by_question.append_note(watermark(user, now=now))
+    by_question.append_header(("问题", "回答次数", "平均分", "低分（1–2 分）", "5 分", "4 分", "3 分", "2 分", "1 分"))
+    for q in stats.question_averages(user, year, month):
+        by_question.append(
+            [
+                q.question,
+                q.answered,
+                q.average if q.average is not None else "",
+                q.low,
+                *(q.counts[n] for n in (5, 4, 3, 2, 1)),
+            ]
+        )
     file = workbook.save()
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出回访统计 {year}-{month:02d}", ip=ip)
     return Export(

@@ -123,6 +123,49 @@ def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
     return list(result.values())
 
 
+@dataclass
+class QuestionAverage:
+    """One question asked in the month's completed visits: how often it was scored and its
+    average (1–5), with the spread of scores so a low average can be read."""
+
+    question: str
+    answered: int = 0
+    total: int = 0
+    counts: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(1, 6), 0))
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.answered, 2) if self.answered else None
+
+    @property
+    def low(self) -> int:
+        """Scores of 1 or 2 (不满意): the ones a supervisor reads first."""
+        return self.counts[1] + self.counts[2]
+
+
+def question_averages(user: User, year: int, month: int) -> list[QuestionAverage]:
+    """平均评分（按问题）: over the completed visits due in the month in the user's scope,
+    per question as it was asked (a task keeps its questions), most asked first. The
+    scores are read as one column of small JSON objects (no per-task query); a question
+    reworded in a plan counts as a new question, as the customer heard it."""
+    first, last = month_bounds(year, month)
+    tasks = selectors.tasks_visible_to(user).filter(
+        due_on__gte=first, due_on__lte=last, status=VisitTask.Status.DONE, reached=True
+    )
+    found: dict[str, QuestionAverage] = {}
+    for scores in tasks.values_list("scores", flat=True).iterator(chunk_size=5000):
+        for question, score in (scores or {}).items():
+            if not isinstance(score, int) or score not in range(1, 6):
+                continue
+            row = found.get(question)
+            if row is None:
+                row = found[question] = QuestionAverage(question)
+            row.answered += 1
+            row.total += score
+            row.counts[score] += 1
+    return sorted(found.values(), key=lambda q: (-q.answered, q.question))
+
+
 # ---------------------------------------------------------------- issues by department
 
 

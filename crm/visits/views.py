@@ -685,6 +685,7 @@ def stats_page(request: AuthedHttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "departments": stats.issues_by_department(request.user, year, month, today=today),
+            "questions": stats.question_averages(request.user, year, month),
             "categories": categories,
             "month": f"{year}-{month:02d}",
             "typed": month_text,

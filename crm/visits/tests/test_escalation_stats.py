@@ -165,3 +165,70 @@ def test_the_stats_api_has_the_same_numbers_and_refuses_a_bad_month(make_task, c
     assert response.status_code == 400
     assert "月份格式应为 2026-09" in response.content.decode()
     assert api(consultant).get("/api/visits/stats/").status_code == 403
+
+
+def test_the_average_score_per_question_over_the_month(
+    make_task, customer, consultant, teammate, make_customer, director, client
+):
+    other = make_customer("李四", owner=teammate)
+    t1 = make_task(customer, due_on=date(2026, 9, 29), questions=["对销售服务是否满意", "对售楼处环境是否满意"])
+    t2 = make_task(customer, due_on=date(2026, 9, 30), questions=["对销售服务是否满意", "对售楼处环境是否满意"])
+    t3 = make_task(other, due_on=date(2026, 9, 30), questions=["对销售服务是否满意", "对银行按揭服务是否满意"])
+    t4 = make_task(customer, due_on=date(2026, 10, 12), questions=["对销售服务是否满意"])  # October
+    t5 = make_task(customer, due_on=date(2026, 9, 28), questions=["对销售服务是否满意"])  # not reached
+    at = cst(2026, 9, 29, 10)
+    services.record_outcome(
+        t1,
+        actor=consultant,
+        reached=True,
+        channel="phone",
+        scores={"对销售服务是否满意": 5, "对售楼处环境是否满意": 2},
+        now=at,
+    )
+    services.record_outcome(
+        t2,
+        actor=consultant,
+        reached=True,
+        channel="phone",
+        scores={"对销售服务是否满意": 4, "对售楼处环境是否满意": 1},
+        now=at,
+    )
+    services.record_outcome(
+        t3,
+        actor=teammate,
+        reached=True,
+        channel="phone",
+        scores={"对销售服务是否满意": 3, "对银行按揭服务是否满意": 4},
+        now=at,
+    )
+    services.record_outcome(
+        t4, actor=consultant, reached=True, channel="phone", scores={"对销售服务是否满意": 1}, now=at
+    )
+    services.record_outcome(t5, actor=consultant, reached=False, channel="phone", now=at)
+    rows = {q.question: q for q in stats.question_averages(director, 2026, 9)}
+    assert list(rows) == ["对销售服务是否满意", "对售楼处环境是否满意", "对银行按揭服务是否满意"]  # most asked first
+    sales = rows["对销售服务是否满意"]
+    assert (sales.answered, sales.average, sales.low, sales.counts) == (3, 4.0, 0, {1: 0, 2: 0, 3: 1, 4: 1, 5: 1})
+    place = rows["对售楼处环境是否满意"]
+    assert (place.answered, place.average, place.low) == (2, 1.5, 2)
+    # The consultant's scope: only their own customers' visits.
+    mine = {q.question: q for q in stats.question_averages(consultant, 2026, 9)}
+    assert "对银行按揭服务是否满意" not in mine
+    assert (mine["对销售服务是否满意"].answered, mine["对销售服务是否满意"].average) == (2, 4.5)
+    client.force_login(director)
+    with time_machine.travel(cst(2026, 9, 30, 10), tick=False):
+        page = client.get(reverse("visits:stats") + "?month=2026-09").content.decode()
+        assert "各问题平均评分" in page
+        assert "<td>对售楼处环境是否满意</td><td>2</td><td>1.5</td><td>2</td>" in page
+        response = client.get(reverse("visits:stats_export") + "?month=2026-09")
+        book = load_workbook(BytesIO(b"".join(response.streaming_content)))
+        sheet = book["各问题平均评分"]
+        rows_x = list(sheet.iter_rows(min_row=3, values_only=True))
+        assert rows_x[0] == ("对销售服务是否满意", 3, 4, 0, 1, 1, 1, 0, 0)
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=director)[0].key}")
+    body = api.get("/api/visits/stats/?month=2026-09").json()
+    assert body["questions"][1] == {"question": "对售楼处环境是否满意", "answered": 2, "average": 1.5, "low": 2}
