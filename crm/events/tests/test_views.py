@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ def event(service: Any, project: Any) -> Event:
         actor=service,
         title="工地开放日",
         starts_on=timezone.localdate() + timedelta(days=10),
-        starts_at_time=timezone.datetime(2026, 1, 1, 9, 30).time(),
+        starts_at_time=time(9, 30),
         place="锦华苑工地",
         kind=Event.Kind.SITE_TOUR,
     )
