@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.care import audience as audiences
@@ -933,7 +933,7 @@ def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMess
     )
     if refusal:
         status, error = OutboundMessage.Status.CANCELLED, refusal
-    outbox.queue_notice_row(
+    inserted = outbox.queue_notice_row(
         {
             "customer_id": message.customer_id,
             "project_id": rule.project_id,
@@ -951,6 +951,8 @@ def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMess
             "window_ends_at": end,
         }
     )
+    if inserted and status == OutboundMessage.Status.SCHEDULED:
+        Draft.objects.filter(pk=draft.pk).update(recipient_count=F("recipient_count") + 1)
     return OutboundMessage.objects.filter(
         customer_id=message.customer_id, family_member__isnull=True, trigger=Trigger.EVENT, occasion=occasion
     ).first()

@@ -52,6 +52,7 @@ def test_an_event_from_creation_to_check_in(page, phone_page, sign_in, project, 
     page.click("text=发送邀请")
     expect(page.locator(".messages")).to_contain_text("已排入发件箱邀请短信 1 条")
     expect(page.locator("table.invitees")).to_contain_text("客户已退订")
+    screenshot(page, "event_detail")
     event = Event.objects.get()
     assert event.status == Event.Status.PUBLISHED
     assert OutboundMessage.objects.get(customer=vip).status == OutboundMessage.Status.SCHEDULED

@@ -264,3 +264,15 @@ def test_every_status_move_follows_the_table(event, service, frm, to):
             services._move(event, to, actor=service)
         event.refresh_from_db()
         assert event.status == frm
+
+
+def test_a_notice_that_missed_its_window_is_caught_up_but_never_on_the_event_day(event, service, owners):
+    from crm.care import jobs as care_jobs
+
+    _invite(event, service, owners)
+    jobs.plan_event_notices(now=at(2026, 12, 17, 8, 0))
+
+    care_jobs.expire_overdue(now=at(2026, 12, 17, 11, 0))  # the dispatcher was down at 10:00
+    assert {r.next_attempt_at for r in _messages(event, "notice")} == {at(2026, 12, 18, 10, 0)}
+    care_jobs.expire_overdue(now=at(2026, 12, 19, 11, 0))  # and again: 12-20 is the event's day
+    assert set(_messages(event, "notice").values_list("status", flat=True)) == {OutboundMessage.Status.EXPIRED}
