@@ -17,14 +17,15 @@ Rules enforced here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from crm.accounts.access import sees_company
 from crm.care import services as care
 from crm.core import audit
 from crm.core.errors import DomainError
@@ -60,8 +61,6 @@ def _require(actor: User, perm: str, message: str) -> None:
 
 
 def _works_on(actor: User, project: Project) -> bool:
-    from crm.accounts.access import sees_company
-
     return project.company_id == actor.company_id and (sees_company(actor) or project.pk in actor.project_ids)
 
 
@@ -214,7 +213,7 @@ def cancel_event(event: Event, *, actor: User, reason: str) -> Event:
 
 
 @transaction.atomic
-def add_invitees(event: Event, customers: Iterable[Customer] | Any, *, actor: User, now: datetime | None = None) -> int:
+def add_invitees(event: Event, customers: QuerySet[Customer], *, actor: User, now: datetime | None = None) -> int:
     """Add the customers the organiser chose by filter (the caller passes the user's scoped
     queryset); one already invited is skipped. Returns how many were added."""
     now = now or timezone.now()
