@@ -107,6 +107,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Visit tasks past their due date go to the team leader (level 1), and to the director one working day later (level 2); each level once.",
     ),
     ScheduledJob(
+        name="plan_event_notices",
+        func="crm.events.jobs.plan_event_notices",
+        every=timedelta(minutes=10),
+        why="Customer events: on the notice day (seed 001: 3 days before the event) queue the notice to every invitee who did not decline, once per invitee; it goes in the care rule's 10:00–10:30 window.",
+    ),
+    ScheduledJob(
         name="create_gift_tasks",
         func="crm.service.jobs.create_gift_tasks",
         every=timedelta(minutes=30),

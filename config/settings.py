@@ -322,6 +322,10 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
         # An export request's kind (customers/deals) and other models' "kind" choices.
         "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
+        # 客户活动: an event's status and kind, an invitee's reply.
+        "CustomerEventStatusEnum": "crm.events.models.Event.Status",
+        "CustomerEventKindEnum": "crm.events.models.Event.Kind",
+        "EventRsvpEnum": "crm.events.models.Invitee.Rsvp",
     },
 }
 

@@ -134,6 +134,12 @@ _VISITS_CONVERT = ("visits.convert_visitissue",)
 _VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
 _VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
 _VISITS_PLANS = ("visits.change_improvementplan",)
+# 客户活动 (crm.events): 客服专员 and 客服中心主任 organise events (create, choose invitees,
+# send invitations, cancel) and export the invitee list; 置业顾问 and 销售组长 record their
+# customers' replies and check them in at the event; 行政主管, 市场专员 and 管理层 read.
+_EVENTS_READ = ("events.view_event",)
+_EVENTS_CHECKIN = (*_EVENTS_READ, "events.manage_invitees")
+_EVENTS_WORK = (*_EVENTS_CHECKIN, "events.add_event", "events.change_event", "events.export_events")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -153,6 +159,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_WORK,
             *_ISSUES_OWN,
             *_GIFTS_WORK,
+            *_EVENTS_CHECKIN,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -167,6 +174,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.archive_customer",
             *_VISITS_LEAD,
             *_GIFTS_WORK,
+            *_EVENTS_CHECKIN,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -190,6 +198,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_WORK,
             *_INSPECT_WORK,
             *_VISITS_CONVERT,
+            *_EVENTS_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -230,6 +239,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
+            *_EVENTS_WORK,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -254,6 +264,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_inspection",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
+            *_EVENTS_READ,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -269,6 +280,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_REPORT,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_EVENTS_READ,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -288,6 +300,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             *_INSPECT_READ,
+            *_EVENTS_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -351,6 +364,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             "service.add_inspectionarea",
             "service.change_inspectionarea",
+            *_EVENTS_WORK,
         ),
     ),
 }

@@ -9,6 +9,7 @@ from . import (
     casework,
     complaint_reports,
     complaints,
+    events,
     exports,
     integrations,
     io,
@@ -45,6 +46,7 @@ router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-s
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
+router.register("events", events.EventViewSet, basename="api-event")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 

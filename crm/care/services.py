@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.care import audience as audiences
@@ -858,3 +858,229 @@ def cancel_notices(occasion_prefix: str, *, reason: str, now: datetime | None = 
         outbox.move_all(where, frm=frm, to=OutboundMessage.Status.CANCELLED, now=now, error=reason[:300])
         for frm in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD)
     )
+
+
+# ------------------------------------------------------------------ customer events (crm.events)
+
+# The invitation goes when the organiser sends it, outside the marketing quiet hours
+# (工信部令第31号: no promotional SMS 20:00–08:00), or the next day.
+EVENT_INVITE_WINDOW = (time(8, 0), time(20, 0))
+EVENT_INVITE_CATCH_UP_DAYS = 1
+EVENT_KINDS = {"invite": "活动邀请", "notice": "活动通知"}
+TOO_LATE_FOR_EVENT = "活动日期太近，已来不及在活动前发出，不再发送"
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    """An invitation or the 3-day notice of a customer event (crm.events) to one invitee."""
+
+    project_id: int
+    customer_id: int
+    event_key: str  # the event's key ("ev12"): with the kind, the exactly-once key
+    kind: str  # "invite" or "notice"
+    event_on: date
+    values: dict[str, object]  # the rule's placeholders: {活动}, {时间}
+
+
+def event_occasion(event_key: str, kind: str) -> str:
+    return f"{event_key}-{kind}"
+
+
+def _event_slot(rule: CareRule, kind: str, event_on: date, now: datetime) -> timing.Slot | None:
+    """The window an event message goes in as of ``now``: the invitation today (or the next
+    day), the notice on the rule's offset from the event (seed 001: 活动前三天 10:00–10:30),
+    each within its catch-up period and never on or after the event's day."""
+    if kind == "invite":
+        slot = timing.send_slot(local_day(now), *EVENT_INVITE_WINDOW, now=now, catch_up_days=EVENT_INVITE_CATCH_UP_DAYS)
+    else:
+        slot = timing.send_slot(
+            event_send_on(rule, event_on),
+            rule.window_start,
+            rule.window_end,
+            now=now,
+            catch_up_days=rule.catch_up_days,
+        )
+    if slot is not None and slot.day >= event_on:
+        return None
+    return slot
+
+
+def _event_draft(rule: CareRule, message: EventMessage, text: str, now: datetime) -> Draft:
+    """The event's draft of this kind (one per event and kind): it carries the event's date,
+    so catch-up (crm.care.catchup) never moves one of its messages onto the event's day.
+    Decided at once: the organiser sends to the invitees they chose (no approval step)."""
+    draft, _ = Draft.objects.get_or_create(
+        rule=rule,
+        occasion=event_occasion(message.event_key, message.kind),
+        defaults={
+            "project_id": message.project_id,
+            "send_on": local_day(now) if message.kind == "invite" else event_send_on(rule, message.event_on),
+            "event_on": message.event_on,
+            "text": text,
+            "values": {k: str(v) for k, v in message.values.items()},
+            "status": Draft.Status.APPROVED,
+            "decided_at": now,
+            "comment": f"客户活动{EVENT_KINDS[message.kind]}，按活动邀请名单发送",
+        },
+    )
+    return draft
+
+
+def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMessage | None:
+    """Queue a customer event's invitation or 3-day notice to one invitee (crm.events).
+
+    1. The project's 活动通知 rule (seed 001); a rule switched off queues nothing (None).
+    2. Exactly once: the row is unique per (customer, trigger, occasion) and the occasion
+       is the event's key and the kind; a second call returns the existing row.
+    3. The invitation goes today 08:00–20:00 (or the next day); the notice on the rule's
+       offset from the event's date in the rule's window, within its catch-up period.
+       Neither goes on or after the event's day: such a row is recorded as expired.
+    4. An invitation is marketing: a customer who opted out, is archived or gave no
+       marketing consent gets nothing; the row is recorded as cancelled with the reason.
+    5. A placeholder without a value holds it, with the reason.
+    """
+    rule = rule_for(message.project_id, Trigger.EVENT)
+    if not rule.is_enabled:
+        return None
+    occasion = event_occasion(message.event_key, message.kind)
+    existing = OutboundMessage.objects.filter(
+        customer_id=message.customer_id, family_member__isnull=True, trigger=Trigger.EVENT, occasion=occasion
+    ).first()
+    if existing is not None:
+        return existing
+    rule = CareRule.objects.select_related("project__company").get(pk=rule.pk)
+    text = render_rule(rule, base_values(rule.project) | message.values)
+    draft = _event_draft(rule, message, text.text, now)
+    slot = _event_slot(rule, message.kind, message.event_on, now)
+    status, error = OutboundMessage.Status.SCHEDULED, ""
+    if slot is None:
+        start = end = now
+        status, error = OutboundMessage.Status.EXPIRED, TOO_LATE_FOR_EVENT
+    else:
+        start, end = max(slot.starts_at, now), slot.ends_at
+        if slot.is_late:
+            error = timing.late_note(slot)
+    if text.is_held:
+        status, error = OutboundMessage.Status.HELD, text.hold_reason
+    refusal = _notice_refusal(
+        Notice(message.project_id, Trigger.EVENT, occasion, "", customer_id=message.customer_id), rule.purpose
+    )
+    if refusal:
+        status, error = OutboundMessage.Status.CANCELLED, refusal
+    inserted = outbox.queue_notice_row(
+        {
+            "customer_id": message.customer_id,
+            "project_id": rule.project_id,
+            "rule_id": rule.pk,
+            "trigger": rule.trigger,
+            "occasion": occasion,
+            "draft_id": draft.pk,
+            "purpose": rule.purpose,
+            "text": text.text,
+            "params": text.params,
+            "status": status,
+            "error": error[:300],
+            "scheduled_at": start,
+            "next_attempt_at": start,
+            "window_ends_at": end,
+        }
+    )
+    if inserted and status == OutboundMessage.Status.SCHEDULED:
+        Draft.objects.filter(pk=draft.pk).update(recipient_count=F("recipient_count") + 1)
+    return OutboundMessage.objects.filter(
+        customer_id=message.customer_id, family_member__isnull=True, trigger=Trigger.EVENT, occasion=occasion
+    ).first()
+
+
+@transaction.atomic
+def move_event_messages(
+    event_key: str, *, project_id: int, event_on: date, values: dict[str, object], now: datetime
+) -> EventMove | None:
+    """A customer event changed (date, time, title or place): its messages not yet handed
+    to the gateway are rewritten, and the notice moves to the rule's offset from the new
+    date (an invitation keeps its window). One that can no longer go before the event
+    expires with the reason. Returns the notice's move (the invitation's before the notice
+    is planned; None when nothing was queued); those already handed over cannot be
+    recalled and are counted."""
+    rule = rule_for(project_id, Trigger.EVENT)
+    rule = CareRule.objects.select_related("project__company").get(pk=rule.pk)
+    text = render_rule(rule, base_values(rule.project) | values)
+    result: EventMove | None = None
+    for kind in EVENT_KINDS:
+        draft = Draft.objects.select_for_update().filter(rule=rule, occasion=event_occasion(event_key, kind)).first()
+        if draft is None:
+            continue
+        draft.event_on = event_on
+        if kind == "notice":
+            draft.send_on = event_send_on(rule, event_on)
+        draft.text = text.text
+        draft.values = {k: str(v) for k, v in values.items()}
+        draft.save(update_fields=["event_on", "send_on", "text", "values"])
+        rows = OutboundMessage.objects.filter(draft=draft)
+        queued = rows.filter(status__in=[OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD])
+        moved = queued.filter(status=OutboundMessage.Status.HELD).update(text=text.text, params=text.params)
+        scheduled = queued.filter(status=OutboundMessage.Status.SCHEDULED)
+        event_day = at_day_start(event_on)
+        if kind == "invite":
+            # The invitation keeps its window unless that now reaches the event's day.
+            outbox.move_all(
+                Q(draft=draft, window_ends_at__gte=event_day),
+                frm=OutboundMessage.Status.SCHEDULED,
+                to=OutboundMessage.Status.EXPIRED,
+                now=now,
+                error=TOO_LATE_FOR_EVENT,
+            )
+            moved += scheduled.update(text=text.text, params=text.params, updated_at=now)
+            continue
+        slot = _event_slot(rule, kind, event_on, now)
+        if slot is None:
+            outbox.move_all(
+                Q(draft=draft),
+                frm=OutboundMessage.Status.SCHEDULED,
+                to=OutboundMessage.Status.EXPIRED,
+                now=now,
+                error=TOO_LATE_FOR_EVENT,
+            )
+        else:
+            start = max(slot.starts_at, now)
+            moved += scheduled.update(
+                text=text.text,
+                params=text.params,
+                scheduled_at=start,
+                next_attempt_at=start,
+                window_ends_at=slot.ends_at,
+                error=timing.late_note(slot) if slot.is_late else "",
+                updated_at=now,
+            )
+        result = EventMove(draft, moved, rows.filter(status__in=HANDED_OVER).count())
+    return result
+
+
+def at_day_start(day: date) -> datetime:
+    return timing.window(day, time(0, 0), time(0, 0))[0]
+
+
+def cancel_event_messages(
+    event_key: str, *, reason: str, customer_ids: list[int] | None = None, kinds: tuple[str, ...] = ("invite", "notice")
+) -> int:
+    """Cancel a customer event's messages not yet handed to the gateway (the event was
+    cancelled; an invitee declined or was removed); returns how many."""
+    now = timezone.now()
+    where = Q(trigger=Trigger.EVENT, occasion__in=[event_occasion(event_key, kind) for kind in kinds])
+    if customer_ids is not None:
+        where &= Q(customer_id__in=customer_ids)
+    return sum(
+        outbox.move_all(where, frm=frm, to=OutboundMessage.Status.CANCELLED, now=now, error=reason[:300])
+        for frm in (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD)
+    )
+
+
+def event_rule(project_id: int) -> CareRule:
+    """The project's 活动通知 rule (crm.events reads its offset to plan the notice)."""
+    return rule_for(project_id, Trigger.EVENT)
+
+
+def clean_event_value(value: object, *, limit: int) -> str:
+    """An event's title or place as staff typed it, fit to enter a message (no links, 【】
+    or control characters; Chinese punctuation kept)."""
+    return templating.note_value(value, limit=limit)

@@ -50,6 +50,7 @@ GIFT_READERS = roles_with("service.view_giftissue")
 BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
 INSPECTION_READERS = roles_with("service.view_inspection")
 PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
+EVENT_READERS = roles_with("events.view_event")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -370,6 +371,15 @@ REGISTRY: tuple[PIField, ...] = (
         "巡查问题照片（可能拍到业主、访客或车牌）",
         DUTY_LIFE,
         INSPECTION_READERS,
+    ),
+    # ---- customer events (客户活动): the customer's reply and attendance
+    *_entries(
+        "events.Invitee",
+        "rsvp rsvp_note invited_at attended_at",
+        Category.COMMUNICATION,
+        "客户活动邀请、回执与签到",
+        CUSTOMER_LIFE,
+        EVENT_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -889,6 +899,40 @@ NON_PI: dict[str, frozenset[str]] = {
             "complaints_to",
         }
     ),
+    # An event is about the company's activity; its description names no customer.
+    "events.Event": frozenset(
+        {
+            "company",
+            "project",
+            "kind",
+            "title",
+            "starts_on",
+            "starts_at_time",
+            "place",
+            "capacity",
+            "description",
+            "organiser",
+            "status",
+            "invitations_sent_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        }
+    ),
+    "events.Invitee": frozenset(
+        {
+            "event",
+            "customer",
+            "added_by",
+            "added_at",
+            "invite_message",
+            "notice_message",
+            "rsvp_by",
+            "rsvp_at",
+            "checked_in_by",
+        }
+    ),
+    "events.EventGift": frozenset({"event", "invitee", "issue"}),
     "service.DutyItem": frozenset({"company", "name", "sort_order", "is_active"}),
     # The roster remark is about the shift (替班、调班), like the links to the staff on it.
     "service.Shift": frozenset(

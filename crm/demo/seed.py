@@ -14,6 +14,7 @@ from crm.demo import (
     casework,
     complaint_mail,
     complaints,
+    events,
     foundation,
     notifications,
     privacy,
@@ -31,6 +32,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
+    ("events", events.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.

@@ -258,6 +258,13 @@ PLAN: tuple[Rule, ...] = (
         copy=("name", "relation", "birthday_on"),
     ),
     Rule(
+        "events.invitee",
+        "客户活动邀请",
+        fields={"rsvp_note": ""},
+        company="event__company",
+        copy=("rsvp", "rsvp_note", "invited_at", "attended_at"),
+    ),
+    Rule(
         "care.outboundmessage",
         "短信",
         fields={"text": REMOVED, "params": {}, "contact_name": "", "contact_mobile": ""},
@@ -281,6 +288,7 @@ NOT_PERSONAL: frozenset[str] = frozenset(
         "complaints.mediafinding",  # a public media report a complaint was linked to
         "visits.issuereminder",  # which day a department or visitor was reminded
         "service.gifttask",  # a deal's gift to hand over: occasion and dates
+        "events.eventgift",  # links an event to a gift issue (erased by its own rule)
     }
 )
 

@@ -180,6 +180,16 @@ def test_demo_gifts_have_stock_tasks_and_issues(demo_world):
     assert GiftIssue.objects.filter(occasion="on_site", customer__isnull=True).exists()
 
 
+def test_demo_events_have_a_past_party_with_gifts_and_a_tour_with_invitations(demo_world):
+    from crm.care.models import OutboundMessage
+    from crm.events.models import Event, EventGift, Invitee
+
+    assert set(Event.objects.values_list("status", flat=True)) == {"done", "published", "draft"}
+    assert Invitee.objects.filter(event__status="done", attended_at__isnull=False).exists()
+    assert EventGift.objects.filter(event__status="done", issue__occasion="event").exists()
+    assert OutboundMessage.objects.filter(occasion__endswith="-invite", trigger="event").exists()
+
+
 def test_demo_inspections_have_reports_and_one_late(demo_world):
     from crm.service.models import Inspection, InspectionReport
 

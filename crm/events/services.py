@@ -1,0 +1,426 @@
+"""Writes for 客户活动: events, invitees, invitations and the 3-day notice, replies (回执),
+check-in and the gifts issued at the event.
+
+Rules enforced here:
+1. An event moves only along ``Event.ALLOWED_MOVES`` (筹备中 → 已发布 → 已结束; an open
+   event may be cancelled), through one guarded mover that locks the row.
+2. Invitations and the notice are care messages (crm.care.services.queue_event_message):
+   exactly once per invitee and kind (the outbox's unique key), marketing (a customer who
+   opted out, is archived or gave no marketing consent gets nothing: the row is recorded
+   as cancelled with the reason, shown on the invitee list), never on or after the event.
+3. The notice is planned by a job (``crm.events.jobs.plan_event_notices``) on the care
+   rule's offset from the event's date (seed 001: 活动前三天 10:00–10:30) for invitees who
+   did not decline; moving the event moves the queued messages with it.
+4. A gift issued at the event goes through crm.service's issue (stock taken in one
+   conditional UPDATE, ledger, timeline) and is linked to the event here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from crm.accounts.access import sees_company
+from crm.care import services as care
+from crm.core import audit
+from crm.core.errors import DomainError
+from crm.core.errors import PermissionDenied as NotAllowed
+from crm.customers import timeline
+from crm.customers.models import Customer, TimelineEvent
+from crm.events.models import Event, EventGift, Invitee
+from crm.lib.dates import local_day
+from crm.service import services as service_services
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+    from crm.projects.models import Project
+
+VIEW = "events.view_event"
+ADD = "events.add_event"
+CHANGE = "events.change_event"
+MANAGE_INVITEES = "events.manage_invitees"
+EXPORT = "events.export_events"
+GIFT_OCCASION = "event"  # crm.service Occasion.EVENT (活动礼品)
+WEEKDAYS = "一二三四五六日"
+# The latest the notice job looks ahead: the rule's offset (3 days) plus slack for a rule
+# an administrator moved further out.
+NOTICE_LOOKAHEAD_DAYS = 14
+
+EDITABLE = ("kind", "title", "starts_on", "starts_at_time", "place", "capacity", "description", "organiser")
+MESSAGE_FIELDS = ("title", "starts_on", "starts_at_time", "place")
+
+
+def _require(actor: User, perm: str, message: str) -> None:
+    if not actor.has_perm(perm):
+        raise NotAllowed(message)
+
+
+def _works_on(actor: User, project: Project) -> bool:
+    return project.company_id == actor.company_id and (sees_company(actor) or project.pk in actor.project_ids)
+
+
+def message_values(event: Event) -> dict[str, object]:
+    """The care rule's placeholders: {活动} and {时间} (date, weekday, time and place)."""
+    day = event.starts_on
+    when = f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）{event.starts_at_time:%H:%M}"
+    place = care.clean_event_value(event.place, limit=20)
+    if place:
+        when += f"（{place}）"
+    return {"活动": care.clean_event_value(event.title, limit=20), "时间": when}
+
+
+def _check_date(starts_on: date, now: datetime) -> None:
+    if starts_on < local_day(now):
+        raise DomainError("活动日期不能早于今天", field="starts_on")
+
+
+@transaction.atomic
+def create_event(
+    project: Project,
+    *,
+    actor: User,
+    title: str,
+    starts_on: date,
+    starts_at_time: time,
+    place: str,
+    kind: str = Event.Kind.GATHERING,
+    capacity: int | None = None,
+    description: str = "",
+    organiser: User | None = None,
+    now: datetime | None = None,
+) -> Event:
+    """A new event (筹备中) of one of the actor's projects; the organiser defaults to them."""
+    now = now or timezone.now()
+    _require(actor, ADD, "您没有组织客户活动的权限")
+    if not _works_on(actor, project):
+        raise NotAllowed("只能为自己负责的楼盘组织活动")
+    if not title.strip():
+        raise DomainError("请填写活动名称", field="title")
+    _check_date(starts_on, now)
+    event = Event.objects.create(
+        company_id=project.company_id,
+        project=project,
+        kind=kind,
+        title=title.strip(),
+        starts_on=starts_on,
+        starts_at_time=starts_at_time,
+        place=place.strip(),
+        capacity=capacity,
+        description=description,
+        organiser=organiser or actor,
+        created_by=actor,
+    )
+    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=event, summary=f"新建客户活动 {event}")
+    return event
+
+
+@dataclass(frozen=True)
+class EventUpdate:
+    event: Event
+    moved: int  # queued messages rewritten (and, for the notice, moved to the new day)
+    already_sent: int  # notices already handed to the gateway with the old details
+
+
+@transaction.atomic
+def update_event(event: Event, *, actor: User, now: datetime | None = None, **changes: Any) -> EventUpdate:
+    """Edit an open event. When the date, time, title or place change after invitations
+    went out, the queued messages are rewritten and the notice moves with the date
+    (crm.care.services.move_event_messages); those already sent are counted."""
+    now = now or timezone.now()
+    _require(actor, CHANGE, "您没有修改客户活动的权限")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not event.is_open:
+        raise DomainError("已结束或已取消的活动不能修改")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    before = {name: getattr(event, name) for name in changes}
+    for name, value in changes.items():
+        setattr(event, name, value.strip() if isinstance(value, str) else value)
+    if not event.title:
+        raise DomainError("请填写活动名称", field="title")
+    if "starts_on" in changes and changes["starts_on"] != before["starts_on"]:
+        _check_date(event.starts_on, now)
+    event.save()
+    changed = {
+        name: [str(before[name]), str(getattr(event, name))] for name in changes if before[name] != getattr(event, name)
+    }
+    moved = sent = 0
+    if any(name in changed for name in MESSAGE_FIELDS):
+        result = care.move_event_messages(
+            event.key, project_id=event.project_id, event_on=event.starts_on, values=message_values(event), now=now
+        )
+        if result is not None:
+            moved, sent = result.moved, result.already_sent
+    if changed:
+        audit.log(
+            audit.AuditLog.Action.UPDATE,
+            actor=actor,
+            target=event,
+            changes=changed,
+            summary=f"修改客户活动 {event}" + (f"，调整待发短信 {moved} 条" if moved else ""),
+        )
+    return EventUpdate(event, moved, sent)
+
+
+def _move(event: Event, to: str, *, actor: User) -> Event:
+    """The one guarded mover: locks the row and refuses a move not in the table."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if to not in Event.ALLOWED_MOVES[event.status]:
+        raise DomainError(f"活动状态不能从“{event.get_status_display()}”改为“{Event.Status(to).label}”")
+    frm = event.get_status_display()
+    event.status = to
+    event.save(update_fields=["status", "updated_at"])
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=event,
+        changes={"status": [frm, event.get_status_display()]},
+        summary=f"客户活动 {event}：{frm} → {event.get_status_display()}",
+    )
+    return event
+
+
+@transaction.atomic
+def publish_event(event: Event, *, actor: User) -> Event:
+    _require(actor, CHANGE, "您没有发布客户活动的权限")
+    return _move(event, Event.Status.PUBLISHED, actor=actor)
+
+
+@transaction.atomic
+def finish_event(event: Event, *, actor: User) -> Event:
+    _require(actor, CHANGE, "您没有修改客户活动的权限")
+    return _move(event, Event.Status.DONE, actor=actor)
+
+
+@transaction.atomic
+def cancel_event(event: Event, *, actor: User, reason: str) -> Event:
+    """Cancel an open event; its invitations and notices not yet sent are withdrawn."""
+    _require(actor, CHANGE, "您没有取消客户活动的权限")
+    if not reason.strip():
+        raise DomainError("请填写取消原因", field="reason")
+    event = _move(event, Event.Status.CANCELLED, actor=actor)
+    care.cancel_event_messages(event.key, reason=f"活动已取消：{reason.strip()}"[:300])
+    return event
+
+
+# ---------------------------------------------------------------- invitees
+
+
+@transaction.atomic
+def add_invitees(event: Event, customers: QuerySet[Customer], *, actor: User, now: datetime | None = None) -> int:
+    """Add the customers the organiser chose by filter (the caller passes the user's scoped
+    queryset); one already invited is skipped. Returns how many were added."""
+    now = now or timezone.now()
+    _require(actor, CHANGE, "您没有邀请客户的权限")
+    if not event.is_open:
+        raise DomainError("已结束或已取消的活动不能再邀请客户")
+    ids = (
+        set(customers.values_list("pk", flat=True)) if hasattr(customers, "values_list") else {c.pk for c in customers}
+    )
+    ids -= set(Invitee.objects.filter(event=event, customer_id__in=ids).values_list("customer_id", flat=True))
+    rows = [Invitee(event=event, customer_id=pk, added_by=actor, added_at=now) for pk in sorted(ids)]
+    Invitee.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        audit.log(
+            audit.AuditLog.Action.UPDATE,
+            actor=actor,
+            target=event,
+            summary=f"客户活动 {event}：新增邀请 {len(rows)} 人",
+        )
+    return len(rows)
+
+
+@transaction.atomic
+def remove_invitee(invitee: Invitee, *, actor: User) -> None:
+    """Take a customer off the list (not once they attended); their unsent messages are withdrawn."""
+    _require(actor, CHANGE, "您没有修改邀请名单的权限")
+    if invitee.attended_at is not None:
+        raise DomainError("已签到的客户不能移出名单")
+    care.cancel_event_messages(invitee.event.key, reason="已移出活动邀请名单", customer_ids=[invitee.customer_id])
+    invitee.delete()
+
+
+@dataclass(frozen=True)
+class Sent:
+    queued: int  # invitations queued now
+    not_sent: int  # recorded but not going out (opted out, no consent, too late, held)
+
+
+@transaction.atomic
+def send_invitations(event: Event, *, actor: User, now: datetime | None = None) -> Sent:
+    """发送邀请: queue the invitation to every invitee not yet invited (publishing the event
+    if it is still 筹备中). Running it again sends nothing twice (crm.care's unique key);
+    invitees added later are invited on the next run."""
+    now = now or timezone.now()
+    _require(actor, CHANGE, "您没有发送活动邀请的权限")
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status == Event.Status.DRAFT:
+        event = _move(event, Event.Status.PUBLISHED, actor=actor)
+    if event.status != Event.Status.PUBLISHED:
+        raise DomainError("只有进行中的活动可以发送邀请")
+    if event.starts_on <= local_day(now):
+        raise DomainError("活动当天及以后不再发送邀请")
+    values = message_values(event)
+    queued = not_sent = 0
+    entries: list[timeline.Entry] = []
+    for invitee in event.invitees.filter(invited_at__isnull=True).select_related("customer"):
+        message = care.queue_event_message(
+            care.EventMessage(event.project_id, invitee.customer_id, event.key, "invite", event.starts_on, values),
+            now=now,
+        )
+        invitee.invited_at = now
+        invitee.invite_message = message
+        invitee.save(update_fields=["invited_at", "invite_message"])
+        if message is not None and message.status == message.Status.SCHEDULED:
+            queued += 1
+        else:
+            not_sent += 1
+        entries.append(
+            timeline.Entry(
+                invitee.customer_id,
+                TimelineEvent.Kind.NOTE,
+                f"受邀参加客户活动「{event.title}」（{event.starts_on:%m-%d}）",
+                actor=actor,
+                at=now,
+                data={"event": event.pk},
+                source=invitee,
+            )
+        )
+    timeline.record_many(entries)
+    Event.objects.filter(pk=event.pk).update(invitations_sent_at=now)
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=event,
+        summary=f"客户活动 {event}：发送邀请 {queued} 条，未发送 {not_sent} 条",
+    )
+    return Sent(queued, not_sent)
+
+
+def plan_event_notices(*, now: datetime, limit: int = 2000) -> int:
+    """The 3-day notice (seed 001: 活动前三天 10:00–10:30): for every published event whose
+    notice day (the care rule's offset from the event's date) has come and whose date is
+    still ahead, queue the notice to each invited customer who did not decline. Exactly once
+    per invitee: the invitee row records it and crm.care's unique key refuses a second row
+    (two runners at once). Returns the notices queued or recorded in this run."""
+    today = local_day(now)
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED, starts_on__gt=today, starts_on__lte=today + timedelta(days=NOTICE_LOOKAHEAD_DAYS)
+    )
+    count = 0
+    for event in events.order_by("starts_on", "id"):
+        rule = care.event_rule(event.project_id)
+        if care.event_send_on(rule, event.starts_on) > today:
+            continue
+        values = message_values(event)
+        pending = event.invitees.filter(
+            invited_at__isnull=False, notice_message__isnull=True, attended_at__isnull=True
+        ).exclude(rsvp=Invitee.Rsvp.NO)
+        for invitee in pending[: max(limit - count, 0)]:
+            message = care.queue_event_message(
+                care.EventMessage(event.project_id, invitee.customer_id, event.key, "notice", event.starts_on, values),
+                now=now,
+            )
+            if message is None:  # the rule is switched off
+                break
+            Invitee.objects.filter(pk=invitee.pk, notice_message__isnull=True).update(notice_message=message)
+            count += 1
+        if count >= limit:
+            break
+    return count
+
+
+@transaction.atomic
+def record_rsvp(invitee: Invitee, *, actor: User, rsvp: str, note: str = "", now: datetime | None = None) -> Invitee:
+    """Staff record the customer's reply (回执). A customer who declines is not sent the notice."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_INVITEES, "您没有登记活动回执的权限")
+    if rsvp not in Invitee.Rsvp.values:
+        raise DomainError("请选择回执", field="rsvp")
+    if invitee.event.status == Event.Status.CANCELLED:
+        raise DomainError("活动已取消")
+    invitee.rsvp = rsvp
+    invitee.rsvp_note = note.strip()[:100]
+    invitee.rsvp_by = actor
+    invitee.rsvp_at = now
+    invitee.save(update_fields=["rsvp", "rsvp_note", "rsvp_by", "rsvp_at"])
+    if rsvp == Invitee.Rsvp.NO:
+        care.cancel_event_messages(
+            invitee.event.key, reason="客户回复不参加活动", customer_ids=[invitee.customer_id], kinds=("notice",)
+        )
+    return invitee
+
+
+@transaction.atomic
+def check_in(invitee: Invitee, *, actor: User, now: datetime | None = None) -> Invitee:
+    """签到: the customer came. A second tap changes nothing."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_INVITEES, "您没有活动签到的权限")
+    event = invitee.event
+    if event.status not in (Event.Status.PUBLISHED, Event.Status.DONE):
+        raise DomainError("活动未发布或已取消，不能签到")
+    if local_day(now) < event.starts_on:
+        raise DomainError("活动还未开始，不能签到")
+    updated = Invitee.objects.filter(pk=invitee.pk, attended_at__isnull=True).update(
+        attended_at=now, checked_in_by=actor, rsvp=Invitee.Rsvp.YES
+    )
+    invitee.refresh_from_db()
+    if updated:
+        timeline.record(
+            invitee.customer_id,
+            TimelineEvent.Kind.NOTE,
+            f"出席客户活动「{event.title}」",
+            actor=actor,
+            at=now,
+            data={"event": event.pk},
+            source=invitee,
+        )
+    return invitee
+
+
+@transaction.atomic
+def undo_check_in(invitee: Invitee, *, actor: User) -> Invitee:
+    """A check-in tapped by mistake is taken back (its timeline entry stays, with this one)."""
+    _require(actor, MANAGE_INVITEES, "您没有活动签到的权限")
+    if Invitee.objects.filter(pk=invitee.pk, attended_at__isnull=False).update(attended_at=None, checked_in_by=None):
+        timeline.record(
+            invitee.customer_id,
+            TimelineEvent.Kind.NOTE,
+            f"撤销客户活动「{invitee.event.title}」签到",
+            actor=actor,
+            data={"event": invitee.event_id},
+            source=invitee,
+        )
+    invitee.refresh_from_db()
+    return invitee
+
+
+@transaction.atomic
+def issue_event_gift(
+    event: Event, *, actor: User, invitee: Invitee, gift: Any, quantity: int = 1, now: datetime | None = None
+) -> EventGift:
+    """活动礼品: issued through crm.service (its permission, stock, ledger and the customer's
+    礼品 timeline event) and linked to the event and the invitee."""
+    now = now or timezone.now()
+    event = Event.objects.select_related("project").get(pk=event.pk)
+    if invitee.event_id != event.pk:
+        raise DomainError("该客户不在本活动的邀请名单中")
+    if event.status not in (Event.Status.PUBLISHED, Event.Status.DONE):
+        raise DomainError("活动未发布或已取消，不能发放活动礼品")
+    issue = service_services.issue_gift(
+        gift,
+        actor=actor,
+        project=event.project,
+        quantity=quantity,
+        occasion=GIFT_OCCASION,
+        customer=invitee.customer,
+        reason=f"活动：{event.title}"[:200],
+        now=now,
+    )
+    return EventGift.objects.create(event=event, invitee=invitee, issue=issue)
