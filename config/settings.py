@@ -472,6 +472,12 @@ CARE_SETTLE_GRACE_SECONDS = env_int("CARE_SETTLE_GRACE_SECONDS", 600)
 # they were read (job purge_read_notifications); unread ones are kept.
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
 
+# 报告 (crm.reports): the weekly report closes on this weekday (0 = Monday … 6 = Sunday;
+# seed 001's "每周第7个工作日" read as the week's 7th day) and every scheduled pack (daily
+# inspection, weekly, monthly on the month's last working day) is generated from this hour.
+REPORTS_WEEK_CLOSE_WEEKDAY = env_int("REPORTS_WEEK_CLOSE_WEEKDAY", 6)
+REPORTS_CLOSE_HOUR = env_int("REPORTS_CLOSE_HOUR", 20)
+
 # ------------------------------------------------------------------------------------------
 # Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery
 # (beyond one machine)"). Read only by `celery -A config worker` / `beat`; the embedded

@@ -134,6 +134,11 @@ _VISITS_CONVERT = ("visits.convert_visitissue",)
 _VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
 _VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
 _VISITS_PLANS = ("visits.change_improvementplan",)
+# 报告 (crm.reports): 客服专员 and 客服中心主任 write the weekly and monthly reports (seed
+# 001), 市场专员 too (DESIGN 1: reports); 行政主管 and 管理层 read and export them;
+# administrators do everything.
+_REPORTS_READ = ("reports.view_reportpack", "reports.export_reportpack")
+_REPORTS_WRITE = (*_REPORTS_READ, "reports.add_reportpack", "reports.change_reportpack")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -190,6 +195,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_WORK,
             *_INSPECT_WORK,
             *_VISITS_CONVERT,
+            *_REPORTS_WRITE,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -230,6 +236,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
+            *_REPORTS_WRITE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -254,6 +261,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_inspection",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
+            *_REPORTS_READ,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -269,6 +277,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_REPORT,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_REPORTS_WRITE,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -288,6 +297,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             *_INSPECT_READ,
+            *_REPORTS_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -351,6 +361,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             "service.add_inspectionarea",
             "service.change_inspectionarea",
+            *_REPORTS_WRITE,
         ),
     ),
 }

@@ -83,6 +83,7 @@ MENU: tuple[NavItem, ...] = (
         ),
         match=("/service/",),
     ),
+    NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
