@@ -241,9 +241,19 @@ LEDGER_TRIGGERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# Notices about a complaint go through the outbox but are not 温馨速递 (care messages).
+COMPLAINT_NOTICE_TRIGGERS = (
+    Trigger.COMPLAINT_ACCEPTED,
+    Trigger.COMPLAINT_PROGRESS,
+    Trigger.COMPLAINT_REPLY,
+    Trigger.COMPLAINT_SURVEY,
+)
+
+
 def _outbox_in_period(company_id: int, project_id: int | None, first: date, last: date) -> QuerySet[OutboundMessage]:
-    """Outbox rows of the company (or one project) planned for [first, last] (local dates)."""
-    rows = OutboundMessage.objects.filter(
+    """温馨速递 outbox rows of the company (or one project) planned for [first, last] (local
+    dates); complaint notices left out."""
+    rows = OutboundMessage.objects.exclude(trigger__in=COMPLAINT_NOTICE_TRIGGERS).filter(
         project__company_id=company_id,
         scheduled_at__gte=local_midnight(first),
         scheduled_at__lt=local_midnight(last + timedelta(days=1)),
