@@ -24,7 +24,7 @@ from crm.reports.forms import GenerateForm, PackFilterForm, TextForm
 @require_GET
 @permission_required(services.VIEW, raise_exception=True)
 def pack_list(request: AuthedHttpRequest) -> HttpResponse:
-    form = PackFilterForm(request.GET or None, user=request.user)
+    form = PackFilterForm(request.GET, user=request.user)
     page = Paginator(form.queryset(), form.page_size).get_page(request.GET.get("page"))
     return render(request, "reports/pack_list.html", {"form": form, "page": page, "page_sizes": PAGE_SIZES})
 
