@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -261,7 +261,7 @@ def _outbox_in_period(company_id: int, project_id: int | None, first: date, last
     return rows.filter(project_id=project_id) if project_id is not None else rows
 
 
-def outbox_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, object]]:
+def outbox_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
     """温馨速递短信发送情况: per trigger, the messages planned in the period by status group
     (REPORT_STATUS_GROUPS; the status as it is when the pack is generated)."""
     from django.db.models import Count
@@ -274,14 +274,19 @@ def outbox_for_period(company_id: int, project_id: int | None, first: date, last
         .annotate(total=Count("pk"), **annotations)
         .order_by("trigger")
     )
-    out = [
-        {"trigger": labels.get(r["trigger"], r["trigger"]), **{k: r[k] for k in ("total", *dict(REPORT_STATUS_GROUPS))}}
-        for r in rows
-    ]
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        r: dict[str, Any] = dict(row)
+        out.append(
+            {
+                "trigger": labels.get(r["trigger"], r["trigger"]),
+                **{k: r[k] for k in ("total", *dict(REPORT_STATUS_GROUPS))},
+            }
+        )
     return sorted(out, key=lambda r: str(r["trigger"]))
 
 
-def care_ledger_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, object]]:
+def care_ledger_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
     """The care ledger: each subscription, signing, construction and birthday message planned
     in the period, oldest first, with the customer's number and name (the caller masks)."""
     order = {t: label for label, triggers in LEDGER_TRIGGERS for t in triggers}

@@ -15,7 +15,7 @@ it, whatever their data scope says (``assigned_q``).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -349,7 +349,7 @@ def _period(first: date, last: date) -> tuple[datetime, datetime]:
     return local_midnight(first), local_midnight(last + timedelta(days=1))
 
 
-def complaints_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, object]:
+def complaints_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, Any]:
     """客户投诉情况 for [first, last] (local dates): the complaints registered in the period
     (oldest first) with how each stood at the period's end (resolved, cancelled or still
     being handled: read from the timestamps, so a later change does not rewrite the past),
@@ -392,7 +392,7 @@ def complaints_for_period(company_id: int, project_id: int | None, first: date, 
 
 def customer_issues_for_period(
     company_id: int, project_id: int | None, first: date, last: date
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """客户反映的问题 received by 首问负责 staff in [first, last] (local dates), oldest first,
     with their state at the period's end."""
     start, end = _period(first, last)
@@ -420,7 +420,7 @@ def customer_issues_for_period(
     return rows
 
 
-def media_watch_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, object]:
+def media_watch_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, Any]:
     """媒体监控情况 for [first, last]: the weekly browsing of the fixed media (company-wide:
     media are not per project) in the weeks that start in the period, and the findings
     recorded in it (a project's pack: that project's findings), oldest first."""

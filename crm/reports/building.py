@@ -171,7 +171,7 @@ def care_section(s: Scope, number: int, title: str) -> dict[str, Any]:
     keys = [k for k, _ in care.REPORT_STATUS_GROUPS]
 
     def total(key: str) -> int:
-        return sum(int(str(r[key])) for r in rows)
+        return sum(int(r[key]) for r in rows)
 
     return section(
         "care",
@@ -292,7 +292,7 @@ def issues_section(s: Scope, number: int, title: str) -> dict[str, Any]:
 
 def complaints_section(s: Scope, number: int, title: str) -> dict[str, Any]:
     data = complaints.complaints_for_period(*s.args)
-    rows: list[dict[str, Any]] = data["rows"]  # type: ignore[assignment]
+    rows: list[dict[str, Any]] = data["rows"]
     by_category: dict[str, int] = {}
     for r in rows:
         by_category[r["category"]] = by_category.get(r["category"], 0) + 1
@@ -332,8 +332,8 @@ def complaints_section(s: Scope, number: int, title: str) -> dict[str, Any]:
 
 def media_section(s: Scope, number: int, title: str) -> dict[str, Any]:
     data = complaints.media_watch_for_period(*s.args)
-    checks: list[dict[str, Any]] = data["checks"]  # type: ignore[assignment]
-    findings: list[dict[str, Any]] = data["findings"]  # type: ignore[assignment]
+    checks: list[dict[str, Any]] = data["checks"]
+    findings: list[dict[str, Any]] = data["findings"]
     sentiments: dict[str, int] = {}
     for f in findings:
         sentiments[f["sentiment"]] = sentiments.get(f["sentiment"], 0) + 1
@@ -424,7 +424,7 @@ def ledgers_sections(s: Scope, deals_title: str) -> list[dict[str, Any]]:
     care_rows = care.care_ledger_for_period(*s.args)
     phone_f = visits.visit_figures_for_period(*s.args, channel=PHONE)
     opinions = visits.visit_records_for_period(*s.args, channel=PHONE, with_opinions_only=True)
-    ratings: dict[int, int] = phone_f["ratings"]  # type: ignore[assignment]
+    ratings: dict[int, int] = phone_f["ratings"]
     return [
         section(
             "deal_ledgers",

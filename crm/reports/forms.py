@@ -68,7 +68,7 @@ class GenerateForm(forms.Form):
         choices = [(str(p.pk), p.name) for p in selectors.projects_for_reports(user)]
         if selectors.may_report_all_projects(user):
             choices.insert(0, (ALL_PROJECTS, "全部楼盘"))
-        self.fields["scope"].choices = choices
+        self.fields["scope"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -10,7 +10,7 @@ visit to a specialist of another project). Outside the scope a task is a 404.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -314,7 +314,7 @@ def _pack_scope(company_id: int, project_id: int | None) -> Q:
 
 def visit_figures_for_period(
     company_id: int, project_id: int | None, first: date, last: date, *, channel: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """回访情况 of one channel (电话 or 面访) for [first, last]: over the tasks due in the
     period (the monthly statistics' definition), how many, done, reached, unreachable,
     still open, the average satisfaction of the done ones and its distribution (1–5);
@@ -350,7 +350,7 @@ def visit_figures_for_period(
 
 def visit_records_for_period(
     company_id: int, project_id: int | None, first: date, last: date, *, channel: str, with_opinions_only: bool = False
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """The visits of one channel completed in [first, last] (local dates), oldest first:
     the record of 客户面访情况 and the opinions of 电话回访的分析内容."""
     rows = VisitTask.objects.filter(
@@ -377,9 +377,7 @@ def visit_records_for_period(
     ]
 
 
-def visit_issues_for_period(
-    company_id: int, project_id: int | None, first: date, last: date
-) -> list[dict[str, object]]:
+def visit_issues_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
     """Issues customers raised in visits registered in [first, last] (local dates), oldest
     first, with the department and the status when read."""
     rows = (

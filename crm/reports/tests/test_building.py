@@ -124,7 +124,8 @@ def test_phone_visits_and_their_analysis(weekly):
     analysis = sections["phone_analysis"]
     assert analysis["tables"][0]["rows"][4] == ["5 分", 1]
     opinion = analysis["tables"][1]["rows"][0][-1]
-    assert opinion.startswith("样板间很好") and "13812345678" not in opinion
+    assert opinion.startswith("样板间很好")
+    assert "13812345678" not in opinion
 
 
 def test_face_to_face_record_and_issues_and_complaints_and_media(weekly, week_data):

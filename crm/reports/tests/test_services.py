@@ -37,7 +37,8 @@ def test_regenerating_a_draft_replaces_it_and_keeps_the_authors_text(week_data, 
     services.save_text(pack, actor=service, summary="本周完成回访", next_focus="")
     GiftIssue.objects.filter(quantity=2).update(quantity=4)
     again = generate(company, project, actor=service, now=cst(9, 28, 9))
-    assert again.pk == pack.pk and again.version == 1
+    assert again.pk == pack.pk
+    assert again.version == 1
     assert gift_quantity(again) == 5
     assert again.summary == "本周完成回访"
     assert ReportPack.objects.count() == 1
@@ -89,7 +90,8 @@ def test_generation_and_submission_are_audited(company, project, service):
     pack = generate(company, project, actor=service)
     services.submit_pack(pack, actor=service, summary="总结", next_focus="", now=cst(9, 27, 21))
     summaries = list(AuditLog.objects.filter(target_type="reports.reportpack").values_list("summary", flat=True))
-    assert "生成周报（第1版）" in summaries and "提交报告" in summaries
+    assert "生成周报（第1版）" in summaries
+    assert "提交报告" in summaries
 
 
 def test_packs_of_all_projects_and_of_one_project_are_separate(company, project):

@@ -52,10 +52,12 @@ def test_generate_on_demand_for_any_week(week_data, login, service, project):
         reverse("reports:pack_generate"), {"kind": Kind.WEEKLY, "scope": str(project.pk), "day": "2026-09-23"}
     )
     pack = ReportPack.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("reports:pack_detail", args=[pack.pk])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reports:pack_detail", args=[pack.pk])
     assert (pack.period_start, pack.period_end, pack.author) == (MONDAY, SUNDAY, service)
     page = client.get(response["Location"]).content.decode()
-    assert "1. 本周礼品发放情况" in page and "9. 客户面访情况记录" in page
+    assert "1. 本周礼品发放情况" in page
+    assert "9. 客户面访情况记录" in page
 
 
 def test_a_project_specialist_cannot_generate_for_all_projects(login, service, project_b):
@@ -88,7 +90,8 @@ def test_the_author_saves_then_submits_and_the_pack_locks(packs, login, service)
     packs["a"].refresh_from_db()
     assert packs["a"].summary == "本周回访2户"
     page = client.get(url).content.decode()
-    assert 'id="text-form"' not in page and "跟进渗水" in page
+    assert 'id="text-form"' not in page
+    assert "跟进渗水" in page
 
 
 def test_excel_export_has_one_sheet_per_section_and_is_audited(week_data, packs, login, manager):
@@ -111,7 +114,8 @@ def test_pdf_export_contains_the_chinese_section_titles(week_data, packs, login,
 
     pack = packs["a"]
     response = login(manager).get(reverse("reports:pack_export_pdf", args=[pack.pk]))
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
     text = "".join(page.extract_text() for page in reader.pages)
     for title in ("本周礼品发放情况", "本周客户投诉情况汇报", "客户面访情况记录", "本周认购、签约客户台帐"):
@@ -127,7 +131,8 @@ def test_pdf_falls_back_to_the_builtin_cid_font(packs, manager, monkeypatch):
     if exporting.EMBEDDED_FONT not in registered:
         assert exporting.chinese_font() == exporting.CID_FONT
     content = exporting.render_pdf(packs["a"], manager, now=cst(9, 28), font=exporting.CID_FONT)
-    assert content.startswith(b"%PDF") and b"STSong-Light" in content
+    assert content.startswith(b"%PDF")
+    assert b"STSong-Light" in content
 
 
 def test_only_exporters_export(packs, login, make_staff, project):
