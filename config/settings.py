@@ -322,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
         # An export request's kind (customers/deals) and other models' "kind" choices.
         "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
+        # A report pack's kind (周报、月报…) and status (草稿/已提交).
+        "ReportPackKindEnum": "crm.reports.models.Kind",
+        "ReportPackStatusEnum": "crm.reports.models.ReportPack.Status",
     },
 }
 

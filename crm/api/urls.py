@@ -14,6 +14,7 @@ from . import (
     io,
     notifications,
     privacy,
+    reports,
     service,
     views,
     visits,
@@ -46,6 +47,7 @@ router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-ser
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
+router.register("reports", reports.ReportPackViewSet, basename="api-report-pack")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
 urlpatterns = [
