@@ -18,6 +18,7 @@ from crm.demo import (
     notifications,
     privacy,
     public_complaints,
+    reports,
     service,
     trust,
     visits,
@@ -33,6 +34,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("service", service.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
+    ("reports", reports.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )
