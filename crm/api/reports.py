@@ -27,7 +27,7 @@ class ReportPackSerializer(serializers.ModelSerializer[ReportPack]):
 
     class Meta:
         model = ReportPack
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "kind",
             "project",
@@ -42,17 +42,19 @@ class ReportPackSerializer(serializers.ModelSerializer[ReportPack]):
             "next_focus",
             "submitted_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
     def get_author_name(self, obj: ReportPack) -> str:
         return str(obj.author) if obj.author else ""
 
 
 class ReportPackDetailSerializer(ReportPackSerializer):
-    data = serializers.JSONField(read_only=True, help_text="快照：sections → figures、tables（columns、rows）")
+    snapshot = serializers.JSONField(
+        source="data", read_only=True, help_text="快照：sections → figures、tables（columns、rows）"
+    )
 
     class Meta(ReportPackSerializer.Meta):
-        fields = (*ReportPackSerializer.Meta.fields, "data")
+        fields = (*ReportPackSerializer.Meta.fields, "snapshot")
         read_only_fields = fields
 
 

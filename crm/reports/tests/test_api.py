@@ -32,7 +32,7 @@ def test_list_and_retrieve_keep_to_the_scope(company, project, project_b, servic
     )
     assert [r["id"] for r in api(service).get("/api/reports/").json()["results"]] == [a.pk]
     detail = api(service).get(f"/api/reports/{a.pk}/").json()
-    assert detail["data"]["sections"][4]["title"] == "本周礼品发放情况"
+    assert detail["snapshot"]["sections"][4]["title"] == "本周礼品发放情况"
     assert api(service_b).get(f"/api/reports/{a.pk}/").status_code == 404
 
 
