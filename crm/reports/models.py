@@ -97,8 +97,3 @@ class ReportPack(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
-
-    @property
-    def has_free_text(self) -> bool:
-        """Weekly and monthly packs carry the author's summary and next period's focus."""
-        return self.kind in (Kind.WEEKLY, Kind.MONTHLY)

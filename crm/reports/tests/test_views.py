@@ -151,3 +151,14 @@ def test_workbench_card_counts_the_drafts_waiting_for_my_summary(packs, service)
     assert cards[0].stats[0].value == 1
     services.submit_pack(packs["a"], actor=service, summary="总结", next_focus="", now=cst(9, 28))
     assert workbench_cards(service, today=date(2026, 9, 28))[0].stats[0].value == 0
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_the_detail_page_of_every_kind_shows_its_sections(week_data, company, project, login, director, kind):
+    pack = services.generate_pack(
+        kind, company_id=company.pk, project=project, first=MONDAY, last=SUNDAY, now=cst(9, 27, 20)
+    )
+    page = login(director).get(reverse("reports:pack_detail", args=[pack.pk])).content.decode()
+    assert pack.data["sections"]
+    for section in pack.data["sections"]:
+        assert section["title"] in page
