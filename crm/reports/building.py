@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 PHONE = "phone"
 FACE_TO_FACE = "visit"
-NO_SOURCE = "暂无数据来源"
 TEXT_LIMIT = 200
 
 # The free-text fields' labels per kind (the pack's summary and next_focus).
