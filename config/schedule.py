@@ -131,6 +131,24 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="From 18:00, each project's daily inspection report (results, findings, the 10:00 and 11:00 flags), once per project and day.",
     ),
     ScheduledJob(
+        name="generate_daily_inspection_packs",
+        func="crm.reports.jobs.generate_daily_inspection_packs",
+        every=timedelta(minutes=30),
+        why="From REPORTS_CLOSE_HOUR, each project's daily inspection report pack (a snapshot of the 18:00 report), once per project and day.",
+    ),
+    ScheduledJob(
+        name="generate_weekly_packs",
+        func="crm.reports.jobs.generate_weekly_packs",
+        every=timedelta(minutes=30),
+        why="周报 (seed 001, Monday–Sunday) at the week's close (REPORTS_WEEK_CLOSE_WEEKDAY, default Sunday) from REPORTS_CLOSE_HOUR; once per scope and week.",
+    ),
+    ScheduledJob(
+        name="generate_monthly_packs",
+        func="crm.reports.jobs.generate_monthly_packs",
+        every=timedelta(minutes=30),
+        why="月报, 客户投诉分析报告 and 月度回访统计 on the month's last working day (调休 included) from REPORTS_CLOSE_HOUR; once per scope and month.",
+    ),
+    ScheduledJob(
         name="anonymise_stale_prospects",
         func="crm.privacy.jobs.anonymise_stale_prospects",
         every=timedelta(days=1),

@@ -326,6 +326,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerEventStatusEnum": "crm.events.models.Event.Status",
         "CustomerEventKindEnum": "crm.events.models.Event.Kind",
         "EventRsvpEnum": "crm.events.models.Invitee.Rsvp",
+        # A report pack's kind (周报、月报…) and status (草稿/已提交).
+        "ReportPackKindEnum": "crm.reports.models.Kind",
+        "ReportPackStatusEnum": "crm.reports.models.ReportPack.Status",
     },
 }
 
@@ -475,6 +478,12 @@ CARE_SETTLE_GRACE_SECONDS = env_int("CARE_SETTLE_GRACE_SECONDS", 600)
 # 站内通知 (crm.core.notifications): read notifications are deleted this many days after
 # they were read (job purge_read_notifications); unread ones are kept.
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+
+# 报告 (crm.reports): the weekly report closes on this weekday (0 = Monday … 6 = Sunday;
+# seed 001's "每周第7个工作日" read as the week's 7th day) and every scheduled pack (daily
+# inspection, weekly, monthly on the month's last working day) is generated from this hour.
+REPORTS_WEEK_CLOSE_WEEKDAY = env_int("REPORTS_WEEK_CLOSE_WEEKDAY", 6)
+REPORTS_CLOSE_HOUR = env_int("REPORTS_CLOSE_HOUR", 20)
 
 # ------------------------------------------------------------------------------------------
 # Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery

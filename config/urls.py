@@ -43,6 +43,7 @@ urlpatterns = [
     path("tousu/", include("crm.complaints.public_urls")),
     path("service/", include("crm.service.urls")),
     path("events/", include("crm.events.urls")),
+    path("reports/", include("crm.reports.urls")),
     # The admin's own login form would skip the TOTP step: one login page for everyone.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

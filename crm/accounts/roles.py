@@ -140,6 +140,11 @@ _VISITS_PLANS = ("visits.change_improvementplan",)
 _EVENTS_READ = ("events.view_event",)
 _EVENTS_CHECKIN = (*_EVENTS_READ, "events.manage_invitees")
 _EVENTS_WORK = (*_EVENTS_CHECKIN, "events.add_event", "events.change_event", "events.export_events")
+# 报告 (crm.reports): 客服专员 and 客服中心主任 write the weekly and monthly reports (seed
+# 001), 市场专员 too (DESIGN 1: reports); 行政主管 and 管理层 read and export them;
+# administrators do everything.
+_REPORTS_READ = ("reports.view_reportpack", "reports.export_reportpack")
+_REPORTS_WRITE = (*_REPORTS_READ, "reports.add_reportpack", "reports.change_reportpack")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -199,6 +204,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_WORK,
             *_VISITS_CONVERT,
             *_EVENTS_WORK,
+            *_REPORTS_WRITE,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -240,6 +246,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
             *_EVENTS_WORK,
+            *_REPORTS_WRITE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -265,6 +272,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
             *_EVENTS_READ,
+            *_REPORTS_READ,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -281,6 +289,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_READ,
             "service.export_gifts",
             *_EVENTS_READ,
+            *_REPORTS_WRITE,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -301,6 +310,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_READ,
             *_INSPECT_READ,
             *_EVENTS_READ,
+            *_REPORTS_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -365,6 +375,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.add_inspectionarea",
             "service.change_inspectionarea",
             *_EVENTS_WORK,
+            *_REPORTS_WRITE,
         ),
     ),
 }

@@ -15,6 +15,7 @@ from . import (
     io,
     notifications,
     privacy,
+    reports,
     service,
     views,
     visits,
@@ -48,6 +49,7 @@ router.register("service/birthdays", service.BirthdayViewSet, basename="api-serv
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 router.register("events", events.EventViewSet, basename="api-event")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
+router.register("reports", reports.ReportPackViewSet, basename="api-report-pack")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
 urlpatterns = [

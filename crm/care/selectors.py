@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -219,3 +219,92 @@ def opt_out_source(summary: str) -> str:
     """ "短信回复“TD”" out of the timeline's "退订短信（短信回复“TD”），取消待发短信 1 条"."""
     match = OPT_OUT_SUMMARY.match(summary)
     return match.group(1) if match else summary
+
+
+# ---------------------------------------------------------------- report packs (crm.reports)
+
+# How the report packs group the outbox's statuses (温馨速递短信发送情况).
+REPORT_STATUS_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sent", (OutboundMessage.Status.SENT, OutboundMessage.Status.DELIVERED)),
+    ("failed", (OutboundMessage.Status.FAILED, OutboundMessage.Status.UNDELIVERED)),
+    ("expired", (OutboundMessage.Status.EXPIRED,)),
+    ("pending", (OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.SUBMITTING, OutboundMessage.Status.HELD)),
+    ("cancelled", (OutboundMessage.Status.CANCELLED,)),
+)
+# The care ledger of the weekly and monthly reports (seed 001: 温馨速递认购、签约、工程进度及
+# 生日客户的台帐): the triggers it lists, in the seed's order.
+LEDGER_TRIGGERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("认购", (Trigger.SUBSCRIPTION,)),
+    ("签约", (Trigger.SIGNING_REMINDER,)),
+    ("工程进度", (Trigger.CONSTRUCTION,)),
+    ("生日", (Trigger.BIRTHDAY, Trigger.FAMILY_BIRTHDAY)),
+)
+
+
+# Notices about a complaint go through the outbox but are not 温馨速递 (care messages).
+COMPLAINT_NOTICE_TRIGGERS = (
+    Trigger.COMPLAINT_ACCEPTED,
+    Trigger.COMPLAINT_PROGRESS,
+    Trigger.COMPLAINT_REPLY,
+    Trigger.COMPLAINT_SURVEY,
+)
+
+
+def _outbox_in_period(company_id: int, project_id: int | None, first: date, last: date) -> QuerySet[OutboundMessage]:
+    """温馨速递 outbox rows of the company (or one project) planned for [first, last] (local
+    dates); complaint notices left out."""
+    rows = OutboundMessage.objects.exclude(trigger__in=COMPLAINT_NOTICE_TRIGGERS).filter(
+        project__company_id=company_id,
+        scheduled_at__gte=local_midnight(first),
+        scheduled_at__lt=local_midnight(last + timedelta(days=1)),
+    )
+    return rows.filter(project_id=project_id) if project_id is not None else rows
+
+
+def outbox_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
+    """温馨速递短信发送情况: per trigger, the messages planned in the period by status group
+    (REPORT_STATUS_GROUPS; the status as it is when the pack is generated)."""
+    from django.db.models import Count
+
+    labels = dict(Trigger.choices)
+    annotations = {key: Count("pk", filter=Q(status__in=list(statuses))) for key, statuses in REPORT_STATUS_GROUPS}
+    rows = (
+        _outbox_in_period(company_id, project_id, first, last)
+        .values("trigger")
+        .annotate(total=Count("pk"), **annotations)
+        .order_by("trigger")
+    )
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        r: dict[str, Any] = dict(row)
+        out.append(
+            {
+                "trigger": labels.get(r["trigger"], r["trigger"]),
+                **{k: r[k] for k in ("total", *dict(REPORT_STATUS_GROUPS))},
+            }
+        )
+    return sorted(out, key=lambda r: str(r["trigger"]))
+
+
+def care_ledger_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
+    """The care ledger: each subscription, signing, construction and birthday message planned
+    in the period, oldest first, with the customer's number and name (the caller masks)."""
+    order = {t: label for label, triggers in LEDGER_TRIGGERS for t in triggers}
+    rows = (
+        _outbox_in_period(company_id, project_id, first, last)
+        .filter(trigger__in=list(order))
+        .select_related("customer", "project")
+        .order_by("scheduled_at", "id")
+    )
+    return [
+        {
+            "kind": order[m.trigger],
+            "trigger": m.get_trigger_display(),
+            "customer_number": m.customer.number if m.customer else "",
+            "customer_name": m.customer.name if m.customer else m.contact_name,
+            "project": m.project.name,
+            "scheduled_at": m.scheduled_at,
+            "status": m.get_status_display(),
+        }
+        for m in rows
+    ]

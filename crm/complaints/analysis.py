@@ -233,10 +233,27 @@ def open_at(user: User, cutoff: datetime, *, project: Project | None = None) -> 
 
 
 def monthly_report(user: User, month: date, *, now: datetime, project: Project | None = None) -> MonthlyReport:
+    return monthly_report_of(_scoped(user, project), month, now=now, project=project)
+
+
+def monthly_report_for_company(
+    company_id: int, month: date, *, now: datetime, project: Project | None = None
+) -> MonthlyReport:
+    """The same report over every complaint of a company (or one project), with no user:
+    the monthly report pack (crm.reports) decides who sees it."""
+    scoped = Complaint.objects.filter(company_id=company_id)
+    return monthly_report_of(
+        scoped.filter(project=project) if project is not None else scoped, month, now=now, project=project
+    )
+
+
+def monthly_report_of(
+    scoped: QuerySet[Complaint], month: date, *, now: datetime, project: Project | None = None
+) -> MonthlyReport:
+    """The report over ``scoped`` (already limited to the user's scope and the project)."""
     start, end = month_bounds(month)
     previous_start, _ = month_bounds(previous_month(month))
     cutoff = min(end, now)
-    scoped = _scoped(user, project)
     two_months = scoped.filter(registered_at__gte=previous_start, registered_at__lt=end)
 
     # One GROUP BY over both months: every figure and every breakdown is a sum of these
@@ -264,7 +281,15 @@ def monthly_report(user: User, month: date, *, now: datetime, project: Project |
     by_project = breakdown("project_id", lambda g: g["project__name"])
 
     open_count = scoped.filter(_open_at_q(cutoff)).count()
-    open_items = list(open_at(user, cutoff, project=project)[:OPEN_LIST_LIMIT]) if open_count else []
+    open_items = (
+        list(
+            scoped.filter(_open_at_q(cutoff))
+            .select_related("project", "category", "assignee")
+            .order_by("resolution_due_at", "id")[:OPEN_LIST_LIMIT]
+        )
+        if open_count
+        else []
+    )
     return MonthlyReport(
         month=month.replace(day=1),
         start=start,

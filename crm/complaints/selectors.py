@@ -15,14 +15,14 @@ it, whatever their data scope says (``assigned_q``).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q, sees_company
 from crm.accounts.models import Department
-from crm.complaints import consultations, issues, media, services
+from crm.complaints import analysis, consultations, issues, media, services
 from crm.complaints.models import (
     Category,
     Complaint,
@@ -33,6 +33,7 @@ from crm.complaints.models import (
     IssueEscalation,
     IssueEvent,
     IssueHandOff,
+    MediaCheck,
     MediaFinding,
     Medium,
 )
@@ -336,3 +337,130 @@ def customer_ids_with_complaints(
     if until is not None:
         rows = rows.filter(registered_at__lt=local_midnight(until + timedelta(days=1)))
     return rows.order_by().values_list("customer_id", flat=True).distinct()
+
+
+# ---------------------------------------------------------------- report packs (crm.reports)
+#
+# The report packs are snapshots of a company or one project for a period, made by a job
+# with no user: these reads take the pack's scope; crm.reports decides who sees the pack.
+
+
+def _period(first: date, last: date) -> tuple[datetime, datetime]:
+    return local_midnight(first), local_midnight(last + timedelta(days=1))
+
+
+def complaints_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, Any]:
+    """客户投诉情况 for [first, last] (local dates): the complaints registered in the period
+    (oldest first) with how each stood at the period's end (resolved, cancelled or still
+    being handled: read from the timestamps, so a later change does not rewrite the past),
+    how many of them were resolved and how many complaints were open at the period's end."""
+    start, end = _period(first, last)
+    scoped = Complaint.objects.filter(company_id=company_id)
+    if project_id is not None:
+        scoped = scoped.filter(project_id=project_id)
+    rows = []
+    for c in (
+        scoped.filter(registered_at__gte=start, registered_at__lt=end)
+        .select_related("project", "category", "assignee")
+        .order_by("registered_at", "id")
+    ):
+        if c.cancelled_at is not None and c.cancelled_at < end:
+            state = "已撤销"
+        elif c.resolved_at is not None and c.resolved_at < end:
+            state = "已处理"
+        else:
+            state = "处理中"
+        rows.append(
+            {
+                "number": c.number,
+                "registered_at": c.registered_at,
+                "project": c.project.name,
+                "category": c.category.name,
+                "channel": c.get_channel_display(),
+                "content": c.content,
+                "assignee": str(c.assignee) if c.assignee else "",
+                "state": state,
+                "satisfaction": c.satisfaction,
+            }
+        )
+    return {
+        "rows": rows,
+        "open_at_end": scoped.filter(analysis._open_at_q(end)).count(),
+        "resolved_in_period": scoped.filter(resolved_at__gte=start, resolved_at__lt=end).count(),
+    }
+
+
+def customer_issues_for_period(
+    company_id: int, project_id: int | None, first: date, last: date
+) -> list[dict[str, Any]]:
+    """客户反映的问题 received by 首问负责 staff in [first, last] (local dates), oldest first,
+    with their state at the period's end."""
+    start, end = _period(first, last)
+    scoped = CustomerIssue.objects.filter(company_id=company_id, received_at__gte=start, received_at__lt=end)
+    if project_id is not None:
+        scoped = scoped.filter(project_id=project_id)
+    rows = []
+    for i in scoped.select_related("project").order_by("received_at", "id"):
+        if i.cancelled_at is not None and i.cancelled_at < end:
+            state = "已撤销"
+        elif i.closed_at is not None and i.closed_at < end:
+            state = "已回复结案"
+        else:
+            state = "处理中"
+        rows.append(
+            {
+                "number": i.number,
+                "received_at": i.received_at,
+                "project": i.project.name,
+                "subject": i.subject,
+                "description": i.description,
+                "state": state,
+            }
+        )
+    return rows
+
+
+def media_watch_for_period(company_id: int, project_id: int | None, first: date, last: date) -> dict[str, Any]:
+    """媒体监控情况 for [first, last]: the weekly browsing of the fixed media (company-wide:
+    media are not per project) in the weeks that start in the period, and the findings
+    recorded in it (a project's pack: that project's findings), oldest first."""
+    start, end = _period(first, last)
+    checks = [
+        {
+            "week_on": c.week_on,
+            "medium": c.medium.name,
+            "checked_by": str(c.checked_by),
+            "checked_at": c.checked_at,
+            "note": c.note,
+        }
+        for c in MediaCheck.objects.filter(company_id=company_id, week_on__gte=first, week_on__lte=last)
+        .select_related("medium", "checked_by")
+        .order_by("week_on", "medium__name", "id")
+    ]
+    findings_qs = MediaFinding.objects.filter(company_id=company_id, found_at__gte=start, found_at__lt=end)
+    if project_id is not None:
+        findings_qs = findings_qs.filter(project_id=project_id)
+    findings = [
+        {
+            "found_at": f.found_at,
+            "medium": f.medium.name,
+            "project": f.project.name if f.project else "",
+            "sentiment": f.get_sentiment_display(),
+            "summary": f.summary,
+            "responded": f.responded_at is not None and f.responded_at < end,
+            "complaint": f.complaint.number if f.complaint else "",
+        }
+        for f in findings_qs.select_related("medium", "project", "complaint").order_by("found_at", "id")
+    ]
+    return {
+        "active_media": Medium.objects.filter(company_id=company_id, is_active=True).count(),
+        "checks": checks,
+        "findings": findings,
+    }
+
+
+def complaint_analysis_for_scope(
+    company_id: int, month: date, *, now: datetime, project: Project | None = None
+) -> analysis.MonthlyReport:
+    """The monthly complaint analysis (crm.complaints.analysis) of a company or one project."""
+    return analysis.monthly_report_for_company(company_id, month, now=now, project=project)

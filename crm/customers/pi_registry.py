@@ -381,6 +381,15 @@ REGISTRY: tuple[PIField, ...] = (
         CUSTOMER_LIFE,
         EVENT_READERS,
     ),
+    # ---- reports: snapshots of a period (customer names masked, numbers in text masked)
+    *_entries(
+        "reports.ReportPack",
+        "data summary next_focus",
+        Category.COMMUNICATION,
+        "周报、月报等报告快照（客户编号与遮盖后的姓名、员工姓名、问题摘要）与撰写人的总结",
+        "随报告保存，期限待定（快照提交后不变，删除客户时不清理；姓名已遮盖）",
+        roles_with("reports.view_reportpack"),
+    ),
     # ---- privacy: data-subject requests
     *_entries(
         "privacy.DataSubjectRequest",
@@ -999,6 +1008,21 @@ NON_PI: dict[str, frozenset[str]] = {
         }
     ),
     "service.InspectionReport": frozenset({"company", "project", "day", "inspection", "summary", "created_at"}),
+    "reports.ReportPack": frozenset(
+        {
+            "company",
+            "kind",
+            "project",
+            "period_start",
+            "period_end",
+            "version",
+            "status",
+            "generated_at",
+            "generated_by",
+            "author",
+            "submitted_at",
+        }
+    ),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

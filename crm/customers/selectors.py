@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
@@ -182,3 +182,37 @@ def list_rows(page: Iterable[tuple[Any, ...]]) -> list[ListRow]:
         for customer_id, name in links:
             by_pk[customer_id].tags.append(name)
     return rows
+
+
+# ---------------------------------------------------------------- report packs (crm.reports)
+
+
+def deal_ledgers_for_period(
+    company_id: int, project_id: int | None, first: date, last: date
+) -> dict[str, list[dict[str, Any]]]:
+    """认购、签约客户台帐 of a company (or one project) for [first, last]: the deals
+    subscribed and those contracted in the period, oldest first; a deal cancelled (退房) by
+    the period's end says so. No user: the report pack (crm.reports) decides who sees it."""
+    deals = Deal.objects.filter(company_id=company_id)
+    if project_id is not None:
+        deals = deals.filter(project_id=project_id)
+    deals = deals.select_related("customer", "project", "unit__building", "consultant")
+
+    def row(d: Deal, on: date) -> dict[str, Any]:
+        return {
+            "on": on,
+            "customer_number": d.customer.number,
+            "customer_name": d.customer.name,
+            "project": d.project.name,
+            "unit": f"{d.unit.building.name} {d.unit.number}",
+            "consultant": str(d.consultant),
+            "price": d.price,
+            "cancelled": d.cancelled_on is not None and d.cancelled_on <= last,
+        }
+
+    subscribed = deals.filter(subscribed_on__gte=first, subscribed_on__lte=last).order_by("subscribed_on", "id")
+    contracted = deals.filter(contracted_on__gte=first, contracted_on__lte=last).order_by("contracted_on", "id")
+    return {
+        "subscriptions": [row(d, d.subscribed_on) for d in subscribed],
+        "contracts": [row(d, d.contracted_on) for d in contracted if d.contracted_on is not None],
+    }

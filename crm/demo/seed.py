@@ -19,6 +19,7 @@ from crm.demo import (
     notifications,
     privacy,
     public_complaints,
+    reports,
     service,
     trust,
     visits,
@@ -35,6 +36,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("events", events.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
+    ("reports", reports.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )

@@ -10,7 +10,7 @@ visit to a specialist of another project). Outside the scope a task is a 404.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -31,6 +31,7 @@ from crm.visits.models import (
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
+    from crm.visits import stats
 
 Status = VisitTask.Status
 UPCOMING_DAYS = 7
@@ -298,3 +299,115 @@ def get_flag_for_user(user: User, pk: int) -> ReviewFlag:
 def open_flags_for_visitor(user: User) -> QuerySet[ReviewFlag]:
     """The visitor's flags waiting for an answer (the workbench card)."""
     return ReviewFlag.objects.filter(company_id=user.company_id or 0, visitor_id=user.pk, status=ReviewFlag.Status.OPEN)
+
+
+# ---------------------------------------------------------------- report packs (crm.reports)
+#
+# The report packs are snapshots of a company or one project for a period, made by a job
+# with no user: these reads take the pack's scope; crm.reports decides who sees the pack.
+
+
+def _pack_scope(company_id: int, project_id: int | None) -> Q:
+    q = Q(company_id=company_id)
+    return q & Q(project_id=project_id) if project_id is not None else q
+
+
+def visit_figures_for_period(
+    company_id: int, project_id: int | None, first: date, last: date, *, channel: str
+) -> dict[str, Any]:
+    """回访情况 of one channel (电话 or 面访) for [first, last]: over the tasks due in the
+    period (the monthly statistics' definition), how many, done, reached, unreachable,
+    still open, the average satisfaction of the done ones and its distribution (1–5);
+    and per purpose the same counts."""
+    from django.db.models import Avg, Count
+
+    tasks = VisitTask.objects.filter(
+        _pack_scope(company_id, project_id), channel=channel, due_on__gte=first, due_on__lte=last
+    ).exclude(status=Status.CANCELLED)
+    counts = {
+        "due": Count("pk"),
+        "done": Count("pk", filter=Q(status=Status.DONE)),
+        "reached": Count("pk", filter=Q(reached=True)),
+        "unreachable": Count("pk", filter=Q(status=Status.UNREACHABLE)),
+        "open": Count("pk", filter=Q(status__in=list(VisitTask.OPEN))),
+    }
+    totals = tasks.aggregate(**counts, satisfaction=Avg("satisfaction", filter=Q(status=Status.DONE)))
+    sat = totals.pop("satisfaction")
+    by_purpose = [dict(r) for r in tasks.values("purpose").annotate(**counts).order_by("purpose")]
+    ratings = dict(
+        tasks.filter(status=Status.DONE, satisfaction__isnull=False)
+        .values_list("satisfaction")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        **totals,
+        "satisfaction": round(float(sat), 2) if sat is not None else None,
+        "ratings": {k: ratings.get(k, 0) for k in range(1, 6)},
+        "by_purpose": by_purpose,
+    }
+
+
+def visit_records_for_period(
+    company_id: int, project_id: int | None, first: date, last: date, *, channel: str, with_opinions_only: bool = False
+) -> list[dict[str, Any]]:
+    """The visits of one channel completed in [first, last] (local dates), oldest first:
+    the record of 客户面访情况 and the opinions of 电话回访的分析内容."""
+    rows = VisitTask.objects.filter(
+        _pack_scope(company_id, project_id),
+        channel=channel,
+        status=Status.DONE,
+        completed_at__gte=local_midnight(first),
+        completed_at__lt=local_midnight(last + timedelta(days=1)),
+    )
+    if with_opinions_only:
+        rows = rows.exclude(opinions="")
+    return [
+        {
+            "completed_at": t.completed_at,
+            "customer_number": t.customer.number,
+            "customer_name": t.customer.name,
+            "project": t.project.name,
+            "assignee": str(t.assignee) if t.assignee else "",
+            "purpose": t.purpose,
+            "satisfaction": t.satisfaction,
+            "opinions": t.opinions,
+        }
+        for t in rows.select_related("customer", "project", "assignee").order_by("completed_at", "id")
+    ]
+
+
+def visit_issues_for_period(company_id: int, project_id: int | None, first: date, last: date) -> list[dict[str, Any]]:
+    """Issues customers raised in visits registered in [first, last] (local dates), oldest
+    first, with the department and the status when read."""
+    rows = (
+        VisitIssue.objects.filter(
+            _pack_scope(company_id, project_id),
+            raised_at__gte=local_midnight(first),
+            raised_at__lt=local_midnight(last + timedelta(days=1)),
+        )
+        .select_related("customer", "project", "category", "department")
+        .order_by("raised_at", "id")
+    )
+    return [
+        {
+            "raised_at": i.raised_at,
+            "customer_number": i.customer.number,
+            "customer_name": i.customer.name,
+            "project": i.project.name,
+            "category": i.category.name,
+            "department": i.department.name,
+            "description": i.description,
+            "status": i.get_status_display(),
+            "resolution": i.resolution,
+        }
+        for i in rows
+    ]
+
+
+def visit_month_for_scope(company_id: int, project_id: int | None, year: int, month: int) -> list[stats.VisitorMonth]:
+    """The monthly visit statistics (crm.visits.stats) of a company or one project."""
+    from crm.visits.stats import monthly_of
+
+    scope = _pack_scope(company_id, project_id)
+    return monthly_of(VisitTask.objects.filter(scope), VisitIssue.objects.filter(scope), year, month)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
 from crm.accounts.models import Team
@@ -75,8 +75,16 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 
 
 def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
+    return monthly_of(selectors.tasks_visible_to(user), selectors.issues_visible_to(user), year, month)
+
+
+def monthly_of(
+    scoped_tasks: QuerySet[VisitTask], scoped_issues: QuerySet[VisitIssue], year: int, month: int
+) -> list[VisitorMonth]:
+    """The monthly statistics over the given tasks and issues (a user's scope, or a report
+    pack's company or project: crm.visits.selectors.visit_month_for_scope)."""
     first, last = month_bounds(year, month)
-    tasks = selectors.tasks_visible_to(user).filter(due_on__gte=first, due_on__lte=last)
+    tasks = scoped_tasks.filter(due_on__gte=first, due_on__lte=last)
     done = Q(status=VisitTask.Status.DONE)
     rows = (
         tasks.values("assignee_id", "assignee__display_name", "assignee__username")
@@ -108,8 +116,7 @@ def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
     start, end = at(first, time.min), at(last, time.min)
     end = datetime.combine(last, time.max, tzinfo=end.tzinfo)
     issues = (
-        selectors.issues_visible_to(user)
-        .filter(raised_at__gte=start, raised_at__lte=end)
+        scoped_issues.filter(raised_at__gte=start, raised_at__lte=end)
         .values("raised_by_id", "raised_by__display_name", "raised_by__username", "category__name")
         .annotate(n=Count("pk"))
         .order_by()

@@ -1,5 +1,6 @@
 """Demo data and its command."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -229,6 +230,18 @@ def test_demo_has_supervision_flags_a_converted_issue_and_an_improvement_plan(de
     converted = VisitIssue.objects.get(company=demo_world, complaint__isnull=False)
     assert converted.complaint.channel == "transferred"
     assert ImprovementPlan.objects.filter(company=demo_world, consultant__username="consultant1").exists()
+
+
+def test_demo_has_a_submitted_weekly_pack_and_a_monthly_draft(demo_world):
+    from crm.reports.models import Kind, ReportPack
+
+    weekly = ReportPack.objects.get(kind=Kind.WEEKLY)
+    assert weekly.is_submitted
+    assert weekly.summary
+    assert weekly.period_end - weekly.period_start == timedelta(days=6)
+    monthly = ReportPack.objects.get(kind=Kind.MONTHLY)
+    assert (monthly.status, monthly.project) == ("draft", None)
+    assert [s["title"] for s in monthly.data["sections"]][-1] == "下月客户维护工作重点"
 
 
 def test_serve_points_sms_links_at_its_own_port_unless_site_url_is_set(monkeypatch, settings):
