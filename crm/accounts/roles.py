@@ -134,6 +134,12 @@ _VISITS_CONVERT = ("visits.convert_visitissue",)
 _VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
 _VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
 _VISITS_PLANS = ("visits.change_improvementplan",)
+# 客户描摹 (crm.portraits): 置业顾问 submit three a quarter and edit their own (scope);
+# 销售组长 read the team's, see the quota and the analysis; 客服中心主任, 市场专员 (client
+# analysis), 管理层 and administrators read, analyse and export; 行政主管 reads (supervision).
+_PORTRAITS_READ = ("portraits.view_portrait",)
+_PORTRAITS_WORK = (*_PORTRAITS_READ, "portraits.add_portrait", "portraits.change_portrait")
+_PORTRAITS_ANALYSE = (*_PORTRAITS_READ, "portraits.analyse_portraits", "portraits.export_portraits")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -153,6 +159,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_WORK,
             *_ISSUES_OWN,
             *_GIFTS_WORK,
+            *_PORTRAITS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -167,6 +174,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.archive_customer",
             *_VISITS_LEAD,
             *_GIFTS_WORK,
+            *_PORTRAITS_ANALYSE,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -194,7 +202,14 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
     ),
     Role.DUTY: RoleSpec(
         Scope.PROJECT,
-        (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK, *_DUTY_WORK),
+        (
+            *_VIEW,
+            "customers.reveal_contact",
+            *_COMPLAINTS_INTAKE,
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_DUTY_WORK,
+        ),
     ),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
@@ -230,6 +245,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
+            *_PORTRAITS_ANALYSE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -254,6 +270,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_inspection",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
+            *_PORTRAITS_READ,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -269,6 +286,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_REPORT,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_PORTRAITS_ANALYSE,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -288,6 +306,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             *_INSPECT_READ,
+            *_PORTRAITS_ANALYSE,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -351,6 +370,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             "service.add_inspectionarea",
             "service.change_inspectionarea",
+            *_PORTRAITS_WORK,
+            "portraits.analyse_portraits",
+            "portraits.export_portraits",
         ),
     ),
 }

@@ -13,6 +13,7 @@ from . import (
     integrations,
     io,
     notifications,
+    portraits,
     privacy,
     service,
     views,
@@ -45,6 +46,7 @@ router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-s
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
+router.register("portraits", portraits.PortraitViewSet, basename="api-portrait")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 

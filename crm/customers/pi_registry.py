@@ -50,6 +50,7 @@ GIFT_READERS = roles_with("service.view_giftissue")
 BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
 INSPECTION_READERS = roles_with("service.view_inspection")
 PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
+PORTRAIT_READERS = roles_with("portraits.view_portrait")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -370,6 +371,24 @@ REGISTRY: tuple[PIField, ...] = (
         "巡查问题照片（可能拍到业主、访客或车牌）",
         DUTY_LIFE,
         INSPECTION_READERS,
+    ),
+    # ---- 客户描摹: the structured answers profile the customer; the free text quotes their
+    # personal life (family, hobbies, home) and is blanked by an erasure.
+    *_entries(
+        "portraits.Portrait",
+        "industry family_structure hobby living_situation purchase_motive decision_maker",
+        Category.PROFILE,
+        "客户描摹：季度客户群分析与客户维护",
+        CUSTOMER_LIFE,
+        PORTRAIT_READERS,
+    ),
+    *_entries(
+        "portraits.Portrait",
+        "occupation family_note interests living_note notes",
+        Category.PROFILE,
+        "客户描摹：置业顾问记录的客户职业、家庭、爱好与居住情况",
+        CUSTOMER_LIFE,
+        PORTRAIT_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -955,6 +974,9 @@ NON_PI: dict[str, frozenset[str]] = {
         }
     ),
     "service.InspectionReport": frozenset({"company", "project", "day", "inspection", "summary", "created_at"}),
+    "portraits.Portrait": frozenset(
+        {"company", "project", "customer", "consultant", "quarter", "submitted_on", "submitted_at", "updated_at"}
+    ),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

@@ -16,6 +16,7 @@ from crm.demo import (
     complaints,
     foundation,
     notifications,
+    portraits,
     privacy,
     public_complaints,
     service,
@@ -31,6 +32,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
+    ("portraits", portraits.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.

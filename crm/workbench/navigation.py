@@ -83,6 +83,7 @@ MENU: tuple[NavItem, ...] = (
         ),
         match=("/service/",),
     ),
+    NavItem("客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
