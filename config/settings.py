@@ -322,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
         # An export request's kind (customers/deals) and other models' "kind" choices.
         "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
+        # 培训: an attendee's 出勤 and a plan's category, beside other models' "status"/"topic".
+        "TrainingAttendanceStatusEnum": "crm.training.models.Attendance.Status",
+        "TrainingTopicEnum": "crm.training.models.Topic",
     },
 }
 

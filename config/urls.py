@@ -43,6 +43,7 @@ urlpatterns = [
     path("tousu/", include("crm.complaints.public_urls")),
     path("service/", include("crm.service.urls")),
     path("portraits/", include("crm.portraits.urls")),
+    path("training/", include("crm.training.urls")),
     # The admin's own login form would skip the TOTP step: one login page for everyone.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

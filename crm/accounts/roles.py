@@ -140,6 +140,19 @@ _VISITS_PLANS = ("visits.change_improvementplan",)
 _PORTRAITS_READ = ("portraits.view_portrait",)
 _PORTRAITS_WORK = (*_PORTRAITS_READ, "portraits.add_portrait", "portraits.change_portrait")
 _PORTRAITS_ANALYSE = (*_PORTRAITS_READ, "portraits.analyse_portraits", "portraits.export_portraits")
+# 培训 (crm.training): every member of staff attends and writes their own summaries; seed
+# 001 has training plans applied for through HR and run for the sales and property staff:
+# 综合组 (approver), 行政主管, 客服中心主任 and administrators plan sessions, record
+# attendance and scores, read everyone's record and export; a session's trainer records
+# that session (crm.training.services); 管理层 and 销售组长 read their people's records.
+_TRAINING_ATTEND = ("training.view_trainingsession",)
+_TRAINING_READ_RECORDS = (*_TRAINING_ATTEND, "training.view_training_records")
+_TRAINING_PLAN = (
+    *_TRAINING_READ_RECORDS,
+    "training.plan_training",
+    "training.record_training",
+    "training.export_training",
+)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -160,6 +173,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_ISSUES_OWN,
             *_GIFTS_WORK,
             *_PORTRAITS_WORK,
+            *_TRAINING_ATTEND,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -175,6 +189,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_LEAD,
             *_GIFTS_WORK,
             *_PORTRAITS_ANALYSE,
+            *_TRAINING_READ_RECORDS,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -198,6 +213,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_WORK,
             *_INSPECT_WORK,
             *_VISITS_CONVERT,
+            *_TRAINING_ATTEND,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -209,6 +225,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_CONSULT_WORK,
             *_ISSUES_WORK,
             *_DUTY_WORK,
+            *_TRAINING_ATTEND,
         ),
     ),
     Role.DIRECTOR: RoleSpec(
@@ -246,6 +263,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
             *_PORTRAITS_ANALYSE,
+            *_TRAINING_PLAN,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -271,6 +289,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
             *_PORTRAITS_READ,
+            *_TRAINING_PLAN,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -287,9 +306,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_READ,
             "service.export_gifts",
             *_PORTRAITS_ANALYSE,
+            *_TRAINING_ATTEND,
         ),
     ),
-    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
+    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE, *_TRAINING_PLAN)),
     Role.MANAGEMENT: RoleSpec(
         Scope.COMPANY,
         (
@@ -307,6 +327,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_READ,
             *_INSPECT_READ,
             *_PORTRAITS_ANALYSE,
+            *_TRAINING_READ_RECORDS,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -373,6 +394,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_PORTRAITS_WORK,
             "portraits.analyse_portraits",
             "portraits.export_portraits",
+            *_TRAINING_PLAN,
         ),
     ),
 }

@@ -16,6 +16,7 @@ from . import (
     portraits,
     privacy,
     service,
+    training,
     views,
     visits,
 )
@@ -47,6 +48,8 @@ router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-ser
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 router.register("portraits", portraits.PortraitViewSet, basename="api-portrait")
+router.register("training/plans", training.TrainingPlanViewSet, basename="api-training-plan")
+router.register("training/sessions", training.TrainingSessionViewSet, basename="api-training-session")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 

@@ -51,6 +51,8 @@ BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
 INSPECTION_READERS = roles_with("service.view_inspection")
 PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
 PORTRAIT_READERS = roles_with("portraits.view_portrait")
+# A training record is read in full by its own attendee (every role) and by these.
+TRAINING_READERS = roles_with("training.view_training_records")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -389,6 +391,23 @@ REGISTRY: tuple[PIField, ...] = (
         "客户描摹：置业顾问记录的客户职业、家庭、爱好与居住情况",
         CUSTOMER_LIFE,
         PORTRAIT_READERS,
+    ),
+    # ---- 培训: staff attendance, assessment scores and summaries; an outside trainer's name
+    *_entries(
+        "training.Attendance",
+        "status score summary summary_at",
+        Category.STAFF,
+        "员工培训档案：出勤、考核成绩与培训总结",
+        STAFF_LIFE,
+        TRAINING_READERS,
+    ),
+    *_entries(
+        "training.TrainingSession",
+        "trainer_name",
+        Category.STAFF,
+        "培训安排（外请讲师姓名）",
+        STAFF_LIFE,
+        TRAINING_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -977,6 +996,23 @@ NON_PI: dict[str, frozenset[str]] = {
     "portraits.Portrait": frozenset(
         {"company", "project", "customer", "consultant", "quarter", "submitted_on", "submitted_at", "updated_at"}
     ),
+    "training.TrainingPlan": frozenset(
+        {
+            "company",
+            "title",
+            "topic",
+            "starts_on",
+            "ends_on",
+            "audience",
+            "description",  # the plan's content, about no one in particular
+            "created_by",
+            "created_at",
+        }
+    ),
+    "training.TrainingSession": frozenset(
+        {"company", "plan", "topic", "trainer", "starts_at", "hours", "location", "created_by", "created_at"}
+    ),
+    "training.Attendance": frozenset({"session", "attendee", "recorded_by", "recorded_at"}),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

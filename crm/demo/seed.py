@@ -20,6 +20,7 @@ from crm.demo import (
     privacy,
     public_complaints,
     service,
+    training,
     trust,
     visits,
 )
@@ -33,6 +34,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
     ("portraits", portraits.seed),
+    ("training", training.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.

@@ -84,6 +84,7 @@ MENU: tuple[NavItem, ...] = (
         match=("/service/",),
     ),
     NavItem("客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",)),
+    NavItem("培训", "training:session_list", "calendar", ("training.view_trainingsession",), match=("/training/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
