@@ -67,6 +67,7 @@ def seed(company: Company, seed_value: int) -> int:
         starts_at=at(today + timedelta(days=7), time(10, 0)),
         attendees=sales,
         trainer=people.get("leader1"),
+        trainer_name="" if "leader1" in people else "销售组长",
         location="锦华苑售楼处二楼会议室",
         now=now,
     )
