@@ -155,6 +155,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="Prospects (no deal) with no activity for PROSPECT_RETENTION_MONTHS are anonymised like an erasure, with a ledger row and a RetentionRun (PIPL art. 19).",
     ),
     ScheduledJob(
+        name="remind_portrait_quota",
+        func="crm.portraits.jobs.remind_portrait_quota",
+        every=timedelta(hours=6),
+        why="From two weeks before a quarter ends, remind each consultant short of the three customer portraits (客户描摹) once that quarter.",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

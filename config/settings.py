@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS = {
         # A report pack's kind (周报、月报…) and status (草稿/已提交).
         "ReportPackKindEnum": "crm.reports.models.Kind",
         "ReportPackStatusEnum": "crm.reports.models.ReportPack.Status",
+        # 培训: an attendee's 出勤 and a plan's category, beside other models' "status"/"topic".
+        "TrainingAttendanceStatusEnum": "crm.training.models.Attendance.Status",
+        "TrainingTopicEnum": "crm.training.models.Topic",
     },
 }
 

@@ -145,6 +145,25 @@ _EVENTS_WORK = (*_EVENTS_CHECKIN, "events.add_event", "events.change_event", "ev
 # administrators do everything.
 _REPORTS_READ = ("reports.view_reportpack", "reports.export_reportpack")
 _REPORTS_WRITE = (*_REPORTS_READ, "reports.add_reportpack", "reports.change_reportpack")
+# 客户描摹 (crm.portraits): 置业顾问 submit three a quarter and edit their own (scope);
+# 销售组长 read the team's, see the quota and the analysis; 客服中心主任, 市场专员 (client
+# analysis), 管理层 and administrators read, analyse and export; 行政主管 reads (supervision).
+_PORTRAITS_READ = ("portraits.view_portrait",)
+_PORTRAITS_WORK = (*_PORTRAITS_READ, "portraits.add_portrait", "portraits.change_portrait")
+_PORTRAITS_ANALYSE = (*_PORTRAITS_READ, "portraits.analyse_portraits", "portraits.export_portraits")
+# 培训 (crm.training): every member of staff attends and writes their own summaries; seed
+# 001 has training plans applied for through HR and run for the sales and property staff:
+# 综合组 (approver), 行政主管, 客服中心主任 and administrators plan sessions, record
+# attendance and scores, read everyone's record and export; a session's trainer records
+# that session (crm.training.services); 管理层 and 销售组长 read their people's records.
+_TRAINING_ATTEND = ("training.view_trainingsession",)
+_TRAINING_READ_RECORDS = (*_TRAINING_ATTEND, "training.view_training_records")
+_TRAINING_PLAN = (
+    *_TRAINING_READ_RECORDS,
+    "training.plan_training",
+    "training.record_training",
+    "training.export_training",
+)
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -165,6 +184,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_ISSUES_OWN,
             *_GIFTS_WORK,
             *_EVENTS_CHECKIN,
+            *_PORTRAITS_WORK,
+            *_TRAINING_ATTEND,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -180,6 +201,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_LEAD,
             *_GIFTS_WORK,
             *_EVENTS_CHECKIN,
+            *_PORTRAITS_ANALYSE,
+            *_TRAINING_READ_RECORDS,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -205,11 +228,20 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_CONVERT,
             *_EVENTS_WORK,
             *_REPORTS_WRITE,
+            *_TRAINING_ATTEND,
         ),
     ),
     Role.DUTY: RoleSpec(
         Scope.PROJECT,
-        (*_VIEW, "customers.reveal_contact", *_COMPLAINTS_INTAKE, *_CONSULT_WORK, *_ISSUES_WORK, *_DUTY_WORK),
+        (
+            *_VIEW,
+            "customers.reveal_contact",
+            *_COMPLAINTS_INTAKE,
+            *_CONSULT_WORK,
+            *_ISSUES_WORK,
+            *_DUTY_WORK,
+            *_TRAINING_ATTEND,
+        ),
     ),
     Role.DIRECTOR: RoleSpec(
         Scope.PROJECT,
@@ -247,6 +279,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_PLANS,
             *_EVENTS_WORK,
             *_REPORTS_WRITE,
+            *_PORTRAITS_ANALYSE,
+            *_TRAINING_PLAN,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -273,6 +307,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_EVENTS_READ,
             *_REPORTS_READ,
+            *_PORTRAITS_READ,
+            *_TRAINING_PLAN,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -290,9 +326,11 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_gifts",
             *_EVENTS_READ,
             *_REPORTS_WRITE,
+            *_PORTRAITS_ANALYSE,
+            *_TRAINING_ATTEND,
         ),
     ),
-    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
+    Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE, *_TRAINING_PLAN)),
     Role.MANAGEMENT: RoleSpec(
         Scope.COMPANY,
         (
@@ -311,6 +349,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_READ,
             *_EVENTS_READ,
             *_REPORTS_READ,
+            *_PORTRAITS_ANALYSE,
+            *_TRAINING_READ_RECORDS,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -376,6 +416,10 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.change_inspectionarea",
             *_EVENTS_WORK,
             *_REPORTS_WRITE,
+            *_PORTRAITS_WORK,
+            "portraits.analyse_portraits",
+            "portraits.export_portraits",
+            *_TRAINING_PLAN,
         ),
     ),
 }

@@ -14,9 +14,11 @@ from . import (
     integrations,
     io,
     notifications,
+    portraits,
     privacy,
     reports,
     service,
+    training,
     views,
     visits,
 )
@@ -48,6 +50,9 @@ router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-ser
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
 router.register("events", events.EventViewSet, basename="api-event")
+router.register("portraits", portraits.PortraitViewSet, basename="api-portrait")
+router.register("training/plans", training.TrainingPlanViewSet, basename="api-training-plan")
+router.register("training/sessions", training.TrainingSessionViewSet, basename="api-training-session")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("reports", reports.ReportPackViewSet, basename="api-report-pack")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")

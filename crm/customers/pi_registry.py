@@ -51,6 +51,9 @@ BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
 INSPECTION_READERS = roles_with("service.view_inspection")
 PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
 EVENT_READERS = roles_with("events.view_event")
+PORTRAIT_READERS = roles_with("portraits.view_portrait")
+# A training record is read in full by its own attendee (every role) and by these.
+TRAINING_READERS = roles_with("training.view_training_records")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -389,6 +392,41 @@ REGISTRY: tuple[PIField, ...] = (
         "周报、月报等报告快照（客户编号与遮盖后的姓名、员工姓名、问题摘要）与撰写人的总结",
         "随报告保存，期限待定（快照提交后不变，删除客户时不清理；姓名已遮盖）",
         roles_with("reports.view_reportpack"),
+    ),
+    # ---- 客户描摹: the structured answers profile the customer; the free text quotes their
+    # personal life (family, hobbies, home) and is blanked by an erasure.
+    *_entries(
+        "portraits.Portrait",
+        "industry family_structure hobby living_situation purchase_motive decision_maker",
+        Category.PROFILE,
+        "客户描摹：季度客户群分析与客户维护",
+        CUSTOMER_LIFE,
+        PORTRAIT_READERS,
+    ),
+    *_entries(
+        "portraits.Portrait",
+        "occupation family_note interests living_note notes",
+        Category.PROFILE,
+        "客户描摹：置业顾问记录的客户职业、家庭、爱好与居住情况",
+        CUSTOMER_LIFE,
+        PORTRAIT_READERS,
+    ),
+    # ---- 培训: staff attendance, assessment scores and summaries; an outside trainer's name
+    *_entries(
+        "training.Attendance",
+        "status score summary summary_at",
+        Category.STAFF,
+        "员工培训档案：出勤、考核成绩与培训总结",
+        STAFF_LIFE,
+        TRAINING_READERS,
+    ),
+    *_entries(
+        "training.TrainingSession",
+        "trainer_name",
+        Category.STAFF,
+        "培训安排（外请讲师姓名）",
+        STAFF_LIFE,
+        TRAINING_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -1023,6 +1061,26 @@ NON_PI: dict[str, frozenset[str]] = {
             "submitted_at",
         }
     ),
+    "portraits.Portrait": frozenset(
+        {"company", "project", "customer", "consultant", "quarter", "submitted_on", "submitted_at", "updated_at"}
+    ),
+    "training.TrainingPlan": frozenset(
+        {
+            "company",
+            "title",
+            "topic",
+            "starts_on",
+            "ends_on",
+            "audience",
+            "description",  # the plan's content, about no one in particular
+            "created_by",
+            "created_at",
+        }
+    ),
+    "training.TrainingSession": frozenset(
+        {"company", "plan", "topic", "trainer", "starts_at", "hours", "location", "created_by", "created_at"}
+    ),
+    "training.Attendance": frozenset({"session", "attendee", "recorded_by", "recorded_at"}),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

@@ -265,6 +265,27 @@ PLAN: tuple[Rule, ...] = (
         copy=("rsvp", "rsvp_note", "invited_at", "attended_at"),
     ),
     Rule(
+        "portraits.portrait",
+        "客户描摹",
+        # The structured answers stay for the quarter's counts; what the consultant wrote
+        # about the customer's life goes.
+        fields={"occupation": "", "family_note": "", "interests": "", "living_note": "", "notes": ""},
+        copy=(
+            "quarter",
+            "industry",
+            "occupation",
+            "family_structure",
+            "family_note",
+            "hobby",
+            "interests",
+            "living_situation",
+            "living_note",
+            "purchase_motive",
+            "decision_maker",
+            "notes",
+        ),
+    ),
+    Rule(
         "care.outboundmessage",
         "短信",
         fields={"text": REMOVED, "params": {}, "contact_name": "", "contact_mobile": ""},

@@ -86,6 +86,8 @@ MENU: tuple[NavItem, ...] = (
     # 客户活动 (crm.events), beside 客服运营 (DESIGN 3.8: events are a service operation).
     NavItem("客户活动", "events:list", "calendar", ("events.view_event",), match=("/events/",)),
     NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",)),
+    NavItem("客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",)),
+    NavItem("培训", "training:session_list", "calendar", ("training.view_trainingsession",), match=("/training/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
