@@ -450,6 +450,8 @@ class TimelineEvent(models.Model):
         CONSULTATION = "consultation", "咨询"
         REFERRAL = "referral", "老带新"
         PRIVACY = "privacy", "个人信息申请"
+        EVENT = "event", "客户活动"
+        PORTRAIT = "portrait", "客户描摹"
 
     # Indexed by timeline_customer below, which leads with it.
     customer = models.ForeignKey(

@@ -284,7 +284,7 @@ def send_invitations(event: Event, *, actor: User, now: datetime | None = None) 
         entries.append(
             timeline.Entry(
                 invitee.customer_id,
-                TimelineEvent.Kind.NOTE,
+                TimelineEvent.Kind.EVENT,
                 f"受邀参加客户活动「{event.title}」（{event.starts_on:%m-%d}）",
                 actor=actor,
                 at=now,
@@ -374,7 +374,7 @@ def check_in(invitee: Invitee, *, actor: User, now: datetime | None = None) -> I
     if updated:
         timeline.record(
             invitee.customer_id,
-            TimelineEvent.Kind.NOTE,
+            TimelineEvent.Kind.EVENT,
             f"出席客户活动「{event.title}」",
             actor=actor,
             at=now,
@@ -391,7 +391,7 @@ def undo_check_in(invitee: Invitee, *, actor: User) -> Invitee:
     if Invitee.objects.filter(pk=invitee.pk, attended_at__isnull=False).update(attended_at=None, checked_in_by=None):
         timeline.record(
             invitee.customer_id,
-            TimelineEvent.Kind.NOTE,
+            TimelineEvent.Kind.EVENT,
             f"撤销客户活动「{invitee.event.title}」签到",
             actor=actor,
             data={"event": invitee.event_id},

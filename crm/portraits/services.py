@@ -85,7 +85,7 @@ def submit_portrait(customer: Customer, *, actor: User, now: datetime | None = N
         )
         timeline.record(
             customer,
-            TimelineEvent.Kind.NOTE,
+            TimelineEvent.Kind.PORTRAIT,
             f"{actor}提交了客户描摹（{quarter.label}）",
             actor=actor,
             at=now,
