@@ -322,6 +322,11 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
         # An export request's kind (customers/deals) and other models' "kind" choices.
         "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
+        # 老带新: a referral's channel and status, a reward's kind and state.
+        "ReferralChannelEnum": "crm.referrals.models.ReferralChannel",
+        "ReferralStatusEnum": "crm.referrals.models.ReferralStatus",
+        "RewardKindEnum": "crm.referrals.models.Reward.Kind",
+        "RewardStateEnum": "crm.referrals.models.Reward.State",
     },
 }
 

@@ -134,6 +134,14 @@ _VISITS_CONVERT = ("visits.convert_visitissue",)
 _VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
 _VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
 _VISITS_PLANS = ("visits.change_improvementplan",)
+# 老带新 (crm.referrals): consultants, team leaders and specialists record who brought whom
+# and propose the reward once the new customer subscribed; rewards are approved by
+# 客服中心主任 and 行政主管 (DESIGN 1: rewards and penalties) and paid by them or
+# administrators; team leaders, analysts and management read the statistics (retention KPI).
+_REFERRALS_READ = ("referrals.view_referral", "referrals.view_reward")
+_REFERRALS_WORK = (*_REFERRALS_READ, "referrals.add_referral", "referrals.change_referral", "referrals.add_reward")
+_REFERRALS_STATS = ("referrals.view_referral_stats", "referrals.export_referrals")
+_REFERRALS_APPROVE = ("referrals.approve_reward", "referrals.pay_reward")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -153,6 +161,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_WORK,
             *_ISSUES_OWN,
             *_GIFTS_WORK,
+            *_REFERRALS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -167,6 +176,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.archive_customer",
             *_VISITS_LEAD,
             *_GIFTS_WORK,
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -190,6 +201,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_GIFTS_WORK,
             *_INSPECT_WORK,
             *_VISITS_CONVERT,
+            *_REFERRALS_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -230,6 +242,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -254,6 +269,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_inspection",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
+            *_REFERRALS_READ,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -269,6 +287,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_REPORT,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_REFERRALS_READ,
+            *_REFERRALS_STATS,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -288,6 +308,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             *_INSPECT_READ,
+            *_REFERRALS_READ,
+            "referrals.view_referral_stats",
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -351,6 +373,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             "service.add_inspectionarea",
             "service.change_inspectionarea",
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
 }

@@ -14,6 +14,7 @@ from . import (
     io,
     notifications,
     privacy,
+    referrals,
     service,
     views,
     visits,
@@ -45,6 +46,8 @@ router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-s
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
+router.register("referrals/rewards", referrals.RewardViewSet, basename="api-referral-reward")
+router.register("referrals", referrals.ReferralViewSet, basename="api-referral")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
@@ -61,5 +64,7 @@ urlpatterns = [
     # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
     path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
     path("visits/scores/", visits.VisitScoresView.as_view(), name="api-visit-scores"),
+    # Before the router's: its referrals/<pk>/ would read "stats" as a referral's id.
+    path("referrals/stats/", referrals.ReferralStatsView.as_view(), name="api-referral-stats"),
     *router.urls,
 ]

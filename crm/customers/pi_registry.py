@@ -50,6 +50,8 @@ GIFT_READERS = roles_with("service.view_giftissue")
 BIRTHDAY_READERS = roles_with("service.view_birthdayentry")
 INSPECTION_READERS = roles_with("service.view_inspection")
 PRIVACY_READERS = roles_with("privacy.view_datasubjectrequest")
+REFERRAL_READERS = roles_with("referrals.view_referral")
+REWARD_READERS = roles_with("referrals.view_reward")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -370,6 +372,23 @@ REGISTRY: tuple[PIField, ...] = (
         "巡查问题照片（可能拍到业主、访客或车牌）",
         DUTY_LIFE,
         INSPECTION_READERS,
+    ),
+    # ---- referrals: 老带新 (who brought whom is a social relation of both customers)
+    *_entries(
+        "referrals.Referral",
+        "referrer referred channel visited_on",
+        Category.PROFILE,
+        "老带新：推荐关系、推荐方式与到访，用于奖励与留存率统计",
+        CUSTOMER_LIFE,
+        REFERRAL_READERS,
+    ),
+    *_entries(
+        "referrals.Reward",
+        "kind amount state note decision_note",
+        Category.TRANSACTION,
+        "老带新奖励的审批与发放（奖励给推荐人）",
+        DEAL_LIFE,
+        REWARD_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -955,6 +974,20 @@ NON_PI: dict[str, frozenset[str]] = {
         }
     ),
     "service.InspectionReport": frozenset({"company", "project", "day", "inspection", "summary", "created_at"}),
+    "referrals.Referral": frozenset({"company", "recorded_by", "created_at"}),
+    "referrals.Reward": frozenset(
+        {
+            "referral",
+            "proposed_by",
+            "proposed_at",
+            "approved_by",
+            "approved_at",
+            "paid_by",
+            "paid_at",
+            "rejected_by",
+            "rejected_at",
+        }
+    ),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

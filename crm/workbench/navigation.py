@@ -83,6 +83,14 @@ MENU: tuple[NavItem, ...] = (
         ),
         match=("/service/",),
     ),
+    # 客服运营 area (DESIGN 3.8): 老带新 — referrals, rewards and their statistics.
+    NavItem(
+        "老带新",
+        "referrals:list",
+        "users",
+        ("referrals.view_referral",),
+        match=("/referrals/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
