@@ -18,6 +18,7 @@ from crm.demo import (
     notifications,
     privacy,
     public_complaints,
+    referrals,
     service,
     trust,
     visits,
@@ -31,6 +32,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("casework", casework.seed),
     ("complaint_mail", complaint_mail.seed),
     ("service", service.seed),
+    ("referrals", referrals.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.

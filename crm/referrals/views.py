@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -185,9 +186,9 @@ def reward_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 REWARD_VERBS = {
-    "approve": (services.approve_reward, "已批准"),
-    "reject": (services.reject_reward, "已驳回"),
-    "pay": (services.pay_reward, "已登记发放"),
+    "approve": (services.approve_reward, "已批准", services.APPROVE_REWARD),
+    "reject": (services.reject_reward, "已驳回", services.APPROVE_REWARD),
+    "pay": (services.pay_reward, "已登记发放", services.PAY_REWARD),
 }
 
 
@@ -196,10 +197,12 @@ REWARD_VERBS = {
 def reward_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
     if verb not in REWARD_VERBS:
         raise Http404("没有这个操作")
+    action, done, needed = REWARD_VERBS[verb]
+    if not request.user.has_perm(needed):
+        raise PermissionDenied
     reward = selectors.get_reward_for_user(request.user, pk)
     form = DecisionForm(request.POST)
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
-    action, done = REWARD_VERBS[verb]
     try:
         action(reward, actor=request.user, note=note)
     except DomainError as exc:
