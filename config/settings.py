@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStatusEnum": "crm.referrals.models.ReferralStatus",
         "RewardKindEnum": "crm.referrals.models.Reward.Kind",
         "RewardStateEnum": "crm.referrals.models.Reward.State",
+        # A handover item's state (完好/损坏/缺失) keeps the name it had before rewards had one.
+        "StateEnum": "crm.service.models.HandoverItem.State",
     },
 }
 

@@ -97,7 +97,7 @@ class RewardSerializer(serializers.ModelSerializer[Reward]):
         )
 
 
-class DecisionSerializer(serializers.Serializer[Any]):
+class RewardDecisionSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, label="意见（驳回时必填）")
 
 
@@ -197,7 +197,7 @@ class RewardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _decide(self, request: Request, verb: str) -> Response:
         user = staff(request)
         reward = self.get_object()
-        serializer = DecisionSerializer(data=request.data)
+        serializer = RewardDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note = serializer.validated_data.get("note", "")
         move = {"approve": services.approve_reward, "reject": services.reject_reward, "pay": services.pay_reward}[verb]
@@ -207,17 +207,17 @@ class RewardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise _denied(exc) from exc
         return Response(RewardSerializer(self.get_queryset().get(pk=reward.pk)).data)
 
-    @extend_schema(summary="批准奖励", request=DecisionSerializer, responses={200: RewardSerializer})
+    @extend_schema(summary="批准奖励", request=RewardDecisionSerializer, responses={200: RewardSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, "approve")
 
-    @extend_schema(summary="驳回奖励", request=DecisionSerializer, responses={200: RewardSerializer})
+    @extend_schema(summary="驳回奖励", request=RewardDecisionSerializer, responses={200: RewardSerializer})
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, "reject")
 
-    @extend_schema(summary="登记奖励已发放", request=DecisionSerializer, responses={200: RewardSerializer})
+    @extend_schema(summary="登记奖励已发放", request=RewardDecisionSerializer, responses={200: RewardSerializer})
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, pk: str | None = None) -> Response:
         return self._decide(request, "pay")
