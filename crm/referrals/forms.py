@@ -51,12 +51,12 @@ class ReferralForm(forms.Form):
 
 
 class ReferrerSearchForm(forms.Form):
-    q = forms.CharField(label="查找推荐人", max_length=30, required=False)
+    find = forms.CharField(label="查找推荐人", max_length=30, required=False)
 
     def results(self, user: User) -> QuerySet[Customer]:
         if not self.is_valid():
             return Customer.objects.none()
-        q = (self.cleaned_data.get("q") or "").strip()
+        q = (self.cleaned_data.get("find") or "").strip()
         if len(q) < 2:
             return Customer.objects.none()
         rows = customers_visible_to(user).select_related("project")

@@ -30,7 +30,7 @@ def test_record_a_referral_then_the_director_approves_the_reward(
 
     page = sign_in(phone_page, consultant)
     page.goto(f"/referrals/new/?referred={new.number}")
-    page.fill("input[name=q]", "张老")
+    page.fill("input[name=find]", "张老")
     page.click("form.referrer-search button")
     expect(page.locator("table.referrer-results")).to_contain_text("张老业主")
     page.click("table.referrer-results a.button")

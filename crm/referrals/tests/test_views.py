@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_consultant_records_a_referral_found_by_search(login, consultant, old, new):
     client = login(consultant)
-    page = client.get(reverse("referrals:new"), {"q": "张老", "referred": new.number})
+    page = client.get(reverse("referrals:new"), {"find": "张老", "referred": new.number})
     assert page.status_code == 200
     assert "选为推荐人" in page.content.decode()
     assert old.number in page.content.decode()
