@@ -15,7 +15,7 @@ from crm.projects.models import Project
 from crm.referrals import selectors
 from crm.referrals.models import Referral, ReferralChannel, ReferralStatus, Reward
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _customer_by_number(user: User, raw: str | None, *, missing: str) -> Customer:

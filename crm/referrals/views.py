@@ -96,8 +96,10 @@ def referral_new(request: AuthedHttpRequest) -> HttpResponse:
 
 def _detail_context(request: AuthedHttpRequest, pk: int) -> dict[str, Any]:
     referral = selectors.get_referral_for_user(request.user, pk)
-    upwards, downwards = selectors.chain_for(request.user, referral.referred)
-    _up_of_referrer, referrer_down = selectors.chain_for(request.user, referral.referrer, max_depth=1)
+    # Above: who brought the referrer in (the new customer's 2nd level and up); below:
+    # whom the new customer brought in; beside: the referrer's other new customers.
+    _up, downwards = selectors.chain_for(request.user, referral.referred)
+    upwards, referrer_down = selectors.chain_for(request.user, referral.referrer, max_depth=5)
     user = request.user
     return {
         "referral": referral,
@@ -105,7 +107,7 @@ def _detail_context(request: AuthedHttpRequest, pk: int) -> dict[str, Any]:
         "referrer_visible": selectors.customer_visible(user, referral.referrer_id),
         "upwards": upwards,
         "downwards": downwards,
-        "siblings": [n for n in referrer_down if n.customer_id != referral.referred_id],
+        "siblings": [n for n in referrer_down if n.depth == 1 and n.customer_id != referral.referred_id],
         "rewards": selectors.rewards_visible_to(user)
         .filter(referral=referral)
         .select_related("proposed_by", "approved_by", "paid_by", "rejected_by"),

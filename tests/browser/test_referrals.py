@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crm.referrals.models import Referral, Reward
+from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,6 +54,7 @@ def test_record_a_referral_then_the_director_approves_the_reward(
     expect(page.locator(".messages")).to_contain_text("奖励申请已提交")
     expect(page.locator("table.rewards")).to_contain_text("待审批")
     assert fits_the_screen(page)
+    screenshot(page, "referral_detail_phone")
 
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 860})
     desk = sign_in(context.new_page(), director)
@@ -62,6 +64,9 @@ def test_record_a_referral_then_the_director_approves_the_reward(
     desk.once("dialog", lambda dialog: dialog.accept())
     desk.click("table.rewards button:has-text('批准')")
     expect(desk.locator(".messages")).to_contain_text("奖励已批准")
+    desk.goto("/referrals/stats/")
+    expect(desk.locator("table.stats-project")).to_contain_text("锦华苑")
+    screenshot(desk, "referral_stats")
     context.close()
     reward = Reward.objects.get(referral=referral)
     assert (reward.state, reward.approved_by_id) == (Reward.State.APPROVED, director.pk)

@@ -57,8 +57,11 @@ def test_the_outsider_gets_404_on_a_referral(login, consultant, outsider, old, n
 def test_the_chain_shows_several_levels(login, consultant, make_customer, old):
     middle = make_customer("二代")
     last = make_customer("三代")
-    services.record_referral(middle, actor=consultant, referrer=old)
+    first = services.record_referral(middle, actor=consultant, referrer=old)
     second = services.record_referral(last, actor=consultant, referrer=middle)
+    below = login(consultant).get(reverse("referrals:detail", args=[first.pk])).content.decode()
+    assert "二代 的第1级推荐" in below
+    assert "三代" in below
     html = login(consultant).get(reverse("referrals:detail", args=[second.pk])).content.decode()
     assert "第2级推荐人" in html
     assert old.name in html
