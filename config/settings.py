@@ -332,6 +332,13 @@ SPECTACULAR_SETTINGS = {
         # 培训: an attendee's 出勤 and a plan's category, beside other models' "status"/"topic".
         "TrainingAttendanceStatusEnum": "crm.training.models.Attendance.Status",
         "TrainingTopicEnum": "crm.training.models.Topic",
+        # 老带新: a referral's channel and status, a reward's kind and state.
+        "ReferralChannelEnum": "crm.referrals.models.ReferralChannel",
+        "ReferralStatusEnum": "crm.referrals.models.ReferralStatus",
+        "RewardKindEnum": "crm.referrals.models.Reward.Kind",
+        "RewardStateEnum": "crm.referrals.models.Reward.State",
+        # A handover item's state (完好/损坏/缺失) keeps the name it had before rewards had one.
+        "StateEnum": "crm.service.models.HandoverItem.State",
     },
 }
 

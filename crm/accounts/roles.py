@@ -164,6 +164,14 @@ _TRAINING_PLAN = (
     "training.record_training",
     "training.export_training",
 )
+# 老带新 (crm.referrals): consultants, team leaders and specialists record who brought whom
+# and propose the reward once the new customer subscribed; rewards are approved by
+# 客服中心主任 and 行政主管 (DESIGN 1: rewards and penalties) and paid by them or
+# administrators; team leaders, analysts and management read the statistics (retention KPI).
+_REFERRALS_READ = ("referrals.view_referral", "referrals.view_reward")
+_REFERRALS_WORK = (*_REFERRALS_READ, "referrals.add_referral", "referrals.change_referral", "referrals.add_reward")
+_REFERRALS_STATS = ("referrals.view_referral_stats", "referrals.export_referrals")
+_REFERRALS_APPROVE = ("referrals.approve_reward", "referrals.pay_reward")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -186,6 +194,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_EVENTS_CHECKIN,
             *_PORTRAITS_WORK,
             *_TRAINING_ATTEND,
+            *_REFERRALS_WORK,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -203,6 +212,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_EVENTS_CHECKIN,
             *_PORTRAITS_ANALYSE,
             *_TRAINING_READ_RECORDS,
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -229,6 +240,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_EVENTS_WORK,
             *_REPORTS_WRITE,
             *_TRAINING_ATTEND,
+            *_REFERRALS_WORK,
         ),
     ),
     Role.DUTY: RoleSpec(
@@ -281,6 +293,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPORTS_WRITE,
             *_PORTRAITS_ANALYSE,
             *_TRAINING_PLAN,
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -309,6 +324,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPORTS_READ,
             *_PORTRAITS_READ,
             *_TRAINING_PLAN,
+            *_REFERRALS_READ,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -328,6 +346,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPORTS_WRITE,
             *_PORTRAITS_ANALYSE,
             *_TRAINING_ATTEND,
+            *_REFERRALS_READ,
+            *_REFERRALS_STATS,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE, *_TRAINING_PLAN)),
@@ -351,6 +371,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REPORTS_READ,
             *_PORTRAITS_ANALYSE,
             *_TRAINING_READ_RECORDS,
+            *_REFERRALS_READ,
+            "referrals.view_referral_stats",
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -420,6 +442,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "portraits.analyse_portraits",
             "portraits.export_portraits",
             *_TRAINING_PLAN,
+            *_REFERRALS_WORK,
+            *_REFERRALS_STATS,
+            *_REFERRALS_APPROVE,
         ),
     ),
 }

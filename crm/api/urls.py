@@ -16,6 +16,7 @@ from . import (
     notifications,
     portraits,
     privacy,
+    referrals,
     reports,
     service,
     training,
@@ -53,6 +54,8 @@ router.register("events", events.EventViewSet, basename="api-event")
 router.register("portraits", portraits.PortraitViewSet, basename="api-portrait")
 router.register("training/plans", training.TrainingPlanViewSet, basename="api-training-plan")
 router.register("training/sessions", training.TrainingSessionViewSet, basename="api-training-session")
+router.register("referrals/rewards", referrals.RewardViewSet, basename="api-referral-reward")
+router.register("referrals", referrals.ReferralViewSet, basename="api-referral")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("reports", reports.ReportPackViewSet, basename="api-report-pack")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
@@ -70,5 +73,7 @@ urlpatterns = [
     # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
     path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
     path("visits/scores/", visits.VisitScoresView.as_view(), name="api-visit-scores"),
+    # Before the router's: its referrals/<pk>/ would read "stats" as a referral's id.
+    path("referrals/stats/", referrals.ReferralStatsView.as_view(), name="api-referral-stats"),
     *router.urls,
 ]

@@ -54,6 +54,8 @@ EVENT_READERS = roles_with("events.view_event")
 PORTRAIT_READERS = roles_with("portraits.view_portrait")
 # A training record is read in full by its own attendee (every role) and by these.
 TRAINING_READERS = roles_with("training.view_training_records")
+REFERRAL_READERS = roles_with("referrals.view_referral")
+REWARD_READERS = roles_with("referrals.view_reward")
 # A notification is shown to its recipient only; the alerts that quote a customer come
 # from complaints and casework, so their recipients are complaint readers.
 NOTIFICATION_READERS = COMPLAINT_READERS
@@ -427,6 +429,23 @@ REGISTRY: tuple[PIField, ...] = (
         "培训安排（外请讲师姓名）",
         STAFF_LIFE,
         TRAINING_READERS,
+    ),
+    # ---- referrals: 老带新 (who brought whom is a social relation of both customers)
+    *_entries(
+        "referrals.Referral",
+        "referrer referred channel visited_on",
+        Category.PROFILE,
+        "老带新：推荐关系、推荐方式与到访，用于奖励与留存率统计",
+        CUSTOMER_LIFE,
+        REFERRAL_READERS,
+    ),
+    *_entries(
+        "referrals.Reward",
+        "kind amount state note decision_note",
+        Category.TRANSACTION,
+        "老带新奖励的审批与发放（奖励给推荐人）",
+        DEAL_LIFE,
+        REWARD_READERS,
     ),
     # ---- privacy: data-subject requests
     *_entries(
@@ -1081,6 +1100,20 @@ NON_PI: dict[str, frozenset[str]] = {
         {"company", "plan", "topic", "trainer", "starts_at", "hours", "location", "created_by", "created_at"}
     ),
     "training.Attendance": frozenset({"session", "attendee", "recorded_by", "recorded_at"}),
+    "referrals.Referral": frozenset({"company", "recorded_by", "created_at"}),
+    "referrals.Reward": frozenset(
+        {
+            "referral",
+            "proposed_by",
+            "proposed_at",
+            "approved_by",
+            "approved_at",
+            "paid_by",
+            "paid_at",
+            "rejected_by",
+            "rejected_at",
+        }
+    ),
     "privacy.DataSubjectRequest": frozenset(
         {
             "company",

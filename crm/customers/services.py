@@ -37,6 +37,7 @@ from crm.customers.models import (
     Stage,
     TimelineEvent,
 )
+from crm.customers.signals import referrer_changed
 from crm.lib import crypto, lunar
 from crm.lib.mobile import InvalidMobile, mask_id_number, normalize_id_number, normalize_mobile
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
@@ -223,6 +224,8 @@ def create_customer(
         summary=f"新建客户 {customer}",
     )
     timeline.record(customer, Kind.CREATED, f"{actor} 录入客户（{customer.get_source_channel_display()}）", actor=actor)
+    if customer.referrer_id:
+        referrer_changed.send(sender=Customer, customer_ids=[customer.pk], actor=actor)
     return customer
 
 
@@ -270,6 +273,8 @@ def update_customer(
         )
     if "owner_id" in changed:
         timeline.record(customer, Kind.OWNER, f"置业顾问变更为 {customer.owner}", actor=actor)
+    if "referrer_id" in changed:
+        referrer_changed.send(sender=Customer, customer_ids=[customer.pk], actor=actor)
     rest = [f for f in changed if f not in {"stage", "owner_id"}]
     if rest:
         labels = "、".join(_label(f) for f in rest)
@@ -463,6 +468,7 @@ def merge_customers(target: Customer, source: Customer, *, actor: User) -> Custo
         raise DomainError("该客户已被合并")
     target = Customer.objects.select_for_update().get(pk=target.pk)
     source = Customer.objects.select_for_update().get(pk=source.pk)
+    referred_ids = list(Customer.objects.filter(referrer=source).exclude(pk=target.pk).values_list("pk", flat=True))
     moved = {
         "deals": Deal.objects.filter(customer=source).update(customer=target),
         "events": TimelineEvent.objects.filter(customer=source).update(customer=target),
@@ -493,6 +499,9 @@ def merge_customers(target: Customer, source: Customer, *, actor: User) -> Custo
     if source.stage == Stage.OWNER or target.deals.filter(status=Deal.Status.ACTIVE).exists():
         target.stage = Stage.OWNER
     target.is_vip = target.is_vip or source.is_vip
+    # The source's referrer (老带新) carries over when the target has none.
+    if not target.referrer_id and source.referrer_id and source.referrer_id != target.pk:
+        target.referrer_id = source.referrer_id
     target.save()
     target.tags.add(*source.tags.all())
     target_profile, _ = CustomerProfile.objects.get_or_create(customer=target)
@@ -525,6 +534,7 @@ def merge_customers(target: Customer, source: Customer, *, actor: User) -> Custo
     timeline.record(
         target, Kind.MERGED, f"合并重复客户 {source.name}（{source.number}）", actor=actor, data={"moved": moved}
     )
+    referrer_changed.send(sender=Customer, customer_ids=[target.pk, source.pk, *referred_ids], actor=actor)
     return target
 
 

@@ -257,6 +257,24 @@ PLAN: tuple[Rule, ...] = (
         delete=True,
         copy=("name", "relation", "birthday_on"),
     ),
+    # 老带新: the link stays (counts and chains), the names go with the customer rows; the
+    # reward's free text is the referrer's (the reward is paid to them).
+    Rule(
+        "referrals.referral",
+        "老带新",
+        fields={},
+        customer="referred",
+        company="company",
+        copy=("referrer_id", "channel", "visited_on", "created_at"),
+    ),
+    Rule(
+        "referrals.reward",
+        "老带新奖励",
+        fields={"note": "", "decision_note": ""},
+        customer="referral__referrer",
+        company="referral__company",
+        copy=("kind", "amount", "state", "proposed_at", "paid_at"),
+    ),
     Rule(
         "events.invitee",
         "客户活动邀请",

@@ -88,6 +88,14 @@ MENU: tuple[NavItem, ...] = (
     NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",)),
     NavItem("客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",)),
     NavItem("培训", "training:session_list", "calendar", ("training.view_trainingsession",), match=("/training/",)),
+    # 客服运营 area (DESIGN 3.8): 老带新 — referrals, rewards and their statistics.
+    NavItem(
+        "老带新",
+        "referrals:list",
+        "users",
+        ("referrals.view_referral",),
+        match=("/referrals/",),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(

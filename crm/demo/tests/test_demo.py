@@ -253,3 +253,12 @@ def test_serve_points_sms_links_at_its_own_port_unless_site_url_is_set(monkeypat
     monkeypatch.setenv("SITE_URL", "https://crm.example.cn")
     settings.SITE_URL = "https://crm.example.cn"
     assert ensure_site_url("127.0.0.1", "9000") == "https://crm.example.cn"
+
+
+def test_demo_referrals_have_every_reward_state_and_follow_customer_referrer(demo_world):
+    from crm.referrals.models import Referral, Reward
+
+    assert Referral.objects.count() >= 5
+    assert set(Reward.objects.values_list("state", flat=True)) >= {"pending", "approved", "paid"}
+    for referral in Referral.objects.select_related("referred"):
+        assert referral.referred.referrer_id == referral.referrer_id

@@ -202,7 +202,9 @@ def test_check_in_records_attendance_once_on_the_timeline(event, service, consul
     assert invitee.attended_at == at(2026, 12, 20, 13, 50)
     assert invitee.rsvp == Invitee.Rsvp.YES
     summaries = list(
-        TimelineEvent.objects.filter(customer=owners[0], kind=TimelineEvent.Kind.EVENT).values_list("summary", flat=True)
+        TimelineEvent.objects.filter(customer=owners[0], kind=TimelineEvent.Kind.EVENT).values_list(
+            "summary", flat=True
+        )
     )
     assert summaries.count("出席客户活动「业主中秋茶话会」") == 1
     assert any(s.startswith("受邀参加客户活动") for s in summaries)
