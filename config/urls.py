@@ -42,6 +42,7 @@ urlpatterns = [
     # The public complaint page and its status page (no login).
     path("tousu/", include("crm.complaints.public_urls")),
     path("service/", include("crm.service.urls")),
+    path("kpis/", include("crm.kpis.urls")),
     # The admin's own login form would skip the TOTP step: one login page for everyone.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

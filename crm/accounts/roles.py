@@ -134,6 +134,14 @@ _VISITS_CONVERT = ("visits.convert_visitissue",)
 _VISITS_REVIEW = ("visits.review_visits", "visits.view_reviewflag")
 _VISITS_PHRASES = ("visits.view_forbiddenphrase", "visits.add_forbiddenphrase", "visits.change_forbiddenphrase")
 _VISITS_PLANS = ("visits.change_improvementplan",)
+# 指标看板 (crm.kpis, docs/kpis.md): every figure is computed over the viewer's data scope,
+# so a consultant reads their own customers' figures and their own monthly scorecard, a
+# team leader the team's (and writes its improvement plans), 行政主管 and 市场专员 analyse
+# and export the company's; 管理层 and 客服中心主任 also have the management home (the
+# KPIs, the breached complaints, the approvals waiting).
+_KPIS_OWN = ("kpis.view_kpis", "kpis.view_scorecard")
+_KPIS_ANALYSE = (*_KPIS_OWN, "kpis.export_kpis")
+_KPIS_MANAGE = (*_KPIS_ANALYSE, "kpis.view_management_home")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -153,6 +161,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_WORK,
             *_ISSUES_OWN,
             *_GIFTS_WORK,
+            *_KPIS_OWN,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -167,6 +176,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "customers.archive_customer",
             *_VISITS_LEAD,
             *_GIFTS_WORK,
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -230,6 +240,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_VISITS_REVIEW,
             *_VISITS_PHRASES,
             *_VISITS_PLANS,
+            *_KPIS_MANAGE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -254,6 +265,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             "service.export_inspection",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -269,6 +281,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_COMPLAINTS_REPORT,
             *_GIFTS_READ,
             "service.export_gifts",
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE)),
@@ -288,6 +301,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_READ,
             *_INSPECT_READ,
+            *_KPIS_MANAGE,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -351,6 +365,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_DIRECT,
             "service.add_inspectionarea",
             "service.change_inspectionarea",
+            *_KPIS_MANAGE,
         ),
     ),
 }

@@ -290,3 +290,22 @@ def roster_gaps(user: User, *, now: datetime, days: int = 7) -> list[dict[str, A
     ).values_list("project_id", "starts_at", "ends_at"):
         spans[project_id].append((s, e))
     return [{"project": p, "start": s, "end": e} for p in projects for s, e in duty.cover_gaps(now, end, spans[p.pk])]
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+
+def issued_q(start: date | None, end: date | None) -> Q:
+    """Gifts issued on the local days ``start``..``end`` (either may be open): the gift
+    issue list's date filter and the dashboard's 礼品发放 figure use this one rule."""
+    q = Q()
+    if start:
+        q &= Q(issued_at__gte=local_midnight(start))
+    if end:
+        q &= Q(issued_at__lt=local_midnight(end + timedelta(days=1)))
+    return q
+
+
+def kpi_gift_issues(user: User, *, start: date, end: date) -> QuerySet[GiftIssue]:
+    """The gift issues of a period in the user's scope (the issue list with ?start=&end=)."""
+    return issues_visible_to(user).filter(issued_q(start, end))

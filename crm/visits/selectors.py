@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, scope_q
@@ -298,3 +298,68 @@ def get_flag_for_user(user: User, pk: int) -> ReviewFlag:
 def open_flags_for_visitor(user: User) -> QuerySet[ReviewFlag]:
     """The visitor's flags waiting for an answer (the workbench card)."""
     return ReviewFlag.objects.filter(company_id=user.company_id or 0, visitor_id=user.pk, status=ReviewFlag.Status.OPEN)
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+# A KPI's figure and the list behind it use the same condition (docs/kpis.md): crm.kpis
+# counts ``Count("pk", filter=kpi_q(...))`` over ``tasks_visible_to(user)``; the task list,
+# given ``?measure=…&start=…&end=…`` (and ``assignee=`` for a scorecard), filters the same
+# rows. Completion, timeliness and reach belong to the period of the task's due date;
+# satisfaction to the period of its completion (local days). Cancelled tasks count nowhere.
+KPI_MEASURES: dict[str, str] = {
+    "due": "到期回访（不含取消）",
+    "done": "已完成",
+    "on_time": "按期完成（完成日不晚于期限）",
+    "ended": "已结束通话（联系上或多次未接通）",
+    "reached": "联系上客户",
+    "rated": "已评满意度（按完成日）",
+    "satisfied": "满意（4–5 分，按完成日）",
+}
+KPI_PERIOD_FIELDS: dict[str, str] = {
+    "due": "due_on",
+    "done": "due_on",
+    "on_time": "due_on",
+    "ended": "due_on",
+    "reached": "due_on",
+    "rated": "completed_at",
+    "satisfied": "completed_at",
+}
+
+
+def kpi_condition_q(measure: str) -> Q:
+    """The measure's condition without its period."""
+    done = Q(status=Status.DONE)
+    conditions = {
+        "due": Q(),
+        "done": done,
+        "on_time": done & Q(completed_at__date__lte=F("due_on")),
+        "ended": Q(reached=True) | Q(status=Status.UNREACHABLE),
+        "reached": Q(reached=True),
+        "rated": done & Q(satisfaction__isnull=False),
+        "satisfied": done & Q(satisfaction__gte=4),
+    }
+    if measure not in conditions:
+        return NOTHING
+    return ~Q(status=Status.CANCELLED) & conditions[measure]
+
+
+def kpi_period_q(measure: str, start: date, end: date) -> Q:
+    """The measure's period: due on, or completed on, the local days ``start``..``end``."""
+    if KPI_PERIOD_FIELDS.get(measure) == "completed_at":
+        return Q(completed_at__gte=local_midnight(start), completed_at__lt=local_midnight(end + timedelta(days=1)))
+    return Q(due_on__gte=start, due_on__lte=end)
+
+
+def kpi_q(measure: str, *, start: date, end: date, assignee_id: int | None = None) -> Q:
+    q = kpi_period_q(measure, start, end) & kpi_condition_q(measure)
+    if assignee_id is not None:
+        q &= Q(assignee_id=assignee_id)
+    return q
+
+
+def kpi_rows(
+    user: User, measure: str, *, start: date, end: date, assignee_id: int | None = None
+) -> QuerySet[VisitTask]:
+    """The rows behind a measure in the user's visit scope (what the task list shows)."""
+    return tasks_visible_to(user).filter(kpi_q(measure, start=start, end=end, assignee_id=assignee_id))
