@@ -15,6 +15,7 @@ from crm.demo import (
     complaint_mail,
     complaints,
     foundation,
+    kpis,
     notifications,
     privacy,
     public_complaints,
@@ -33,6 +34,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("service", service.seed),
     ("privacy", privacy.seed),
     ("trust", trust.seed),
+    ("kpis", kpis.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )

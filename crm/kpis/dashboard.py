@@ -3,8 +3,8 @@
 The same conditions as the KPIs (each app's ``kpi_condition_q``), grouped by the database:
 one statement per source for all twelve months (``TruncMonth`` in China time), one per
 source for the projects, one for the categories. The month of a row follows the KPI's
-period rule (docs/kpis.md): complaints by registration, visits by due date (satisfaction
-by completion), messages by planned day, gifts by issue time.
+period rule (docs/kpis.md): complaints by registration, visits by due date, messages by
+planned day, gifts by issue time.
 """
 
 from __future__ import annotations
@@ -81,20 +81,12 @@ def trend(user: User, project_ids: tuple[int, ...], months: list[Period]) -> Tre
         {m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES},
         tz=True,
     )
-    due_measures = [m for m, f in visits.KPI_PERIOD_FIELDS.items() if f == "due_on"]
-    done_measures = [m for m, f in visits.KPI_PERIOD_FIELDS.items() if f == "completed_at"]
     tasks = q.in_projects(visits.tasks_visible_to(user))
     v_due = _grouped(
-        tasks.filter(visits.kpi_period_q("due", first, last)),
+        tasks.filter(visits.kpi_period_q(first, last)),
         "due_on",
-        {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in due_measures},
+        {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
         tz=False,
-    )
-    v_done = _grouped(
-        tasks.filter(visits.kpi_period_q("rated", first, last)),
-        "completed_at",
-        {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in done_measures},
-        tz=True,
     )
     msgs = _grouped(
         q.in_projects(care.messages_visible_to(user)).filter(care.day_range_q(first, last)),
@@ -121,7 +113,7 @@ def trend(user: User, project_ids: tuple[int, ...], months: list[Period]) -> Tre
         running += get(created, key, "n")
         rate.append(ratio(get(c, key, "registered"), running, places="0.01"))
     result.series = {
-        "visit_satisfaction": [ratio(get(v_done, k, "satisfied"), get(v_done, k, "rated")) for k in keys],
+        "visit_satisfaction": [ratio(get(v_due, k, "satisfied"), get(v_due, k, "rated")) for k in keys],
         "complaint_satisfaction": [ratio(get(c, k, "satisfied"), get(c, k, "rated")) for k in keys],
         "complaints": [get(c, k, "registered") for k in keys],
         "complaint_rate": rate,
@@ -176,13 +168,12 @@ def by_project(q: KpiQuery) -> list[ProjectRow]:
         .annotate(**{m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES})
         .order_by()
     }
-    in_period = visits.kpi_period_q("due", q.start, q.end) | visits.kpi_period_q("rated", q.start, q.end)
     v = {
         r["project_id"]: r
         for r in q.in_projects(visits.tasks_visible_to(q.user))
-        .filter(in_period)
+        .filter(visits.kpi_period_q(q.start, q.end))
         .values("project_id")
-        .annotate(**{m: Count("pk", filter=visits.kpi_q(m, start=q.start, end=q.end)) for m in visits.KPI_MEASURES})
+        .annotate(**{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES})
         .order_by()
     }
     base = {

@@ -115,12 +115,9 @@ def complaint_counts(q: KpiQuery) -> dict[str, Any]:
 
 def visit_counts(q: KpiQuery) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
-        in_period = visits.kpi_period_q("due", q.start, q.end) | visits.kpi_period_q("rated", q.start, q.end)
-        rows = q.in_projects(visits.tasks_visible_to(q.user)).filter(in_period)
-        measures = {m: Count("pk", filter=visits.kpi_q(m, start=q.start, end=q.end)) for m in VISIT_MEASURES}
-        return rows.aggregate(
-            **measures, average=Avg("satisfaction", filter=visits.kpi_q("rated", start=q.start, end=q.end))
-        )
+        rows = q.in_projects(visits.tasks_visible_to(q.user)).filter(visits.kpi_period_q(q.start, q.end))
+        measures = {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in VISIT_MEASURES}
+        return rows.aggregate(**measures, average=Avg("satisfaction", filter=visits.kpi_condition_q("rated")))
 
     return q.once("visits", compute)
 
@@ -204,7 +201,7 @@ def _share(
 
 
 def visit_satisfaction(q: KpiQuery) -> Figure:
-    """回访满意度: visits rated 4–5 ÷ visits rated (1–5), by completion day."""
+    """回访满意度: visits due in the period, done and rated 4–5 ÷ done and rated (1–5)."""
     counts = visit_counts(q)
     avg = counts["average"]
     note = f"平均 {Decimal(str(avg)).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)} 分" if avg is not None else ""

@@ -6,7 +6,7 @@ the company), read through the same selectors and conditions as the KPIs (docs/k
 
 - 按期回访: tasks assigned to the consultant due in the month, done on or before the due
   date ÷ due (visits' ``on_time``/``due``);
-- 回访满意度: their visits completed in the month rated 4–5 ÷ rated, and the average;
+- 回访满意度: their visits due in the month, done and rated 4–5 ÷ rated, and the average;
 - 被投诉: complaints registered in the month about the consultant's own customers
   (``customer.owner``; a complaint names no staff member, so this is the nearest fact);
 - 客户描摹: portraits submitted in the month (crm.kpis.sources; 未启用 until crm.portraits
@@ -107,16 +107,14 @@ def scorecards(user: User, month: Period, *, consultants: Iterable[User] | None 
     if not ids:
         return []
     start, end = month.start, month.end
-    in_period = visits.kpi_period_q("due", start, end) | visits.kpi_period_q("rated", start, end)
     v: dict[int, dict[str, Any]] = {
         r["assignee_id"]: dict(r)
         for r in visits.tasks_visible_to(user)
-        .filter(in_period, assignee_id__in=ids)
+        .filter(visits.kpi_period_q(start, end), assignee_id__in=ids)
         .values("assignee_id")
         .annotate(
-            **{m: Count("pk", filter=visits.kpi_q(m, start=start, end=end)) for m in ("due", "on_time", "rated")},
-            satisfied=Count("pk", filter=visits.kpi_q("satisfied", start=start, end=end)),
-            average=Avg("satisfaction", filter=visits.kpi_q("rated", start=start, end=end)),
+            **{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in ("due", "on_time", "rated", "satisfied")},
+            average=Avg("satisfaction", filter=visits.kpi_condition_q("rated")),
         )
         .order_by()
     }

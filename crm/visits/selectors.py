@@ -305,25 +305,16 @@ def open_flags_for_visitor(user: User) -> QuerySet[ReviewFlag]:
 # A KPI's figure and the list behind it use the same condition (docs/kpis.md): crm.kpis
 # counts ``Count("pk", filter=kpi_q(...))`` over ``tasks_visible_to(user)``; the task list,
 # given ``?measure=…&start=…&end=…`` (and ``assignee=`` for a scorecard), filters the same
-# rows. Completion, timeliness and reach belong to the period of the task's due date;
-# satisfaction to the period of its completion (local days). Cancelled tasks count nowhere.
+# rows. A task belongs to the period of its due date (as in crm.visits.stats, and read off
+# the index visit_company_status); cancelled tasks count nowhere.
 KPI_MEASURES: dict[str, str] = {
     "due": "到期回访（不含取消）",
     "done": "已完成",
     "on_time": "按期完成（完成日不晚于期限）",
     "ended": "已结束通话（联系上或多次未接通）",
     "reached": "联系上客户",
-    "rated": "已评满意度（按完成日）",
-    "satisfied": "满意（4–5 分，按完成日）",
-}
-KPI_PERIOD_FIELDS: dict[str, str] = {
-    "due": "due_on",
-    "done": "due_on",
-    "on_time": "due_on",
-    "ended": "due_on",
-    "reached": "due_on",
-    "rated": "completed_at",
-    "satisfied": "completed_at",
+    "rated": "已评满意度",
+    "satisfied": "满意（4–5 分）",
 }
 
 
@@ -344,15 +335,13 @@ def kpi_condition_q(measure: str) -> Q:
     return ~Q(status=Status.CANCELLED) & conditions[measure]
 
 
-def kpi_period_q(measure: str, start: date, end: date) -> Q:
-    """The measure's period: due on, or completed on, the local days ``start``..``end``."""
-    if KPI_PERIOD_FIELDS.get(measure) == "completed_at":
-        return Q(completed_at__gte=local_midnight(start), completed_at__lt=local_midnight(end + timedelta(days=1)))
+def kpi_period_q(start: date, end: date) -> Q:
+    """Due on the days ``start``..``end`` (inclusive)."""
     return Q(due_on__gte=start, due_on__lte=end)
 
 
 def kpi_q(measure: str, *, start: date, end: date, assignee_id: int | None = None) -> Q:
-    q = kpi_period_q(measure, start, end) & kpi_condition_q(measure)
+    q = kpi_period_q(start, end) & kpi_condition_q(measure)
     if assignee_id is not None:
         q &= Q(assignee_id=assignee_id)
     return q

@@ -30,7 +30,7 @@ Visit tasks (due; assignee; status)
   t3  10-30 consultant c2  unreachable
   t4  10-12 teammate  c3   pending
   t5  10-15 teammate  c3   cancelled
-  t6  09-30 consultant c1  done 10-08 10:00, 4   September's due, October's satisfaction
+  t6  09-30 consultant c1  done 10-08 10:00, 4   September's (by its due date)
   t7  10-20 outsider  c4   done 10-19, reached, 2 (project B)
   t8  11-02 consultant c1  pending: November's
 

@@ -27,9 +27,10 @@ def triple(f: d.Figure) -> tuple[Decimal | None, int, int | None]:
 
 def test_company_figures_for_october(october, manager, oct_query):
     f = figures(oct_query(manager))
-    # Visits completed in October with a rating: t1 5, t2 3, t6 4, t7 2 → 2 of 4 satisfied.
-    assert triple(f["visit_satisfaction"]) == (Decimal("50.0"), 2, 4)
-    assert f["visit_satisfaction"].note == "平均 3.50 分"
+    # Visits due in October, done with a rating: t1 5, t2 3, t7 2 → 1 of 3 satisfied (t6 4
+    # was due in September although done in October).
+    assert triple(f["visit_satisfaction"]) == (Decimal("33.3"), 1, 3)
+    assert f["visit_satisfaction"].note == "平均 3.33 分"
     # Complaints registered in October, not cancelled: k2, k3, k4, k7 (k6 cancelled).
     assert triple(f["complaint_satisfaction"]) == (Decimal("66.7"), 2, 3)
     # 4 complaints over the 5 customers on 10-31 (c1, c2, c3, c4, c7; not c5, not c6).
@@ -67,7 +68,7 @@ def test_the_consultant_counts_only_their_own_customers(october, consultant, oct
     assert triple(f["first_response_timeliness"]) == (Decimal("50.0"), 1, 2)
     assert triple(f["repeat_complaint_rate"]) == (Decimal("50.0"), 1, 2)
     assert triple(f["retention"]) == (Decimal("50.0"), 1, 2)
-    assert triple(f["visit_satisfaction"]) == (Decimal("66.7"), 2, 3)
+    assert triple(f["visit_satisfaction"]) == (Decimal("50.0"), 1, 2)
     assert triple(f["visit_completion"]) == (Decimal("66.7"), 2, 3)
     assert triple(f["visit_on_time"]) == (Decimal("33.3"), 1, 3)
     assert f["care_sent"].numerator == 1
