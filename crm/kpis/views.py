@@ -136,6 +136,8 @@ def _scope_label(form: PeriodForm) -> str:
 def _dashboard_data(request: AuthedHttpRequest) -> tuple[PeriodForm, Period | None, dict[str, Any]]:
     today = local_day(timezone.now())
     form = PeriodForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        return form, None, {}
     try:
         period = form.period(today=today)
     except DomainError as exc:
