@@ -102,7 +102,6 @@ def _link(user: User, perm: str, url_name: str, query: str) -> str:
 
 COMPLAINT_MEASURES = tuple(complaints.KPI_MEASURES)
 VISIT_MEASURES = tuple(visits.KPI_MEASURES)
-CUSTOMER_MEASURES = ("customers", "owners", "retained")
 
 
 def complaint_counts(q: KpiQuery) -> dict[str, Any]:
@@ -122,14 +121,15 @@ def visit_counts(q: KpiQuery) -> dict[str, Any]:
     return q.once("visits", compute)
 
 
-def customer_counts(q: KpiQuery) -> dict[str, Any]:
+def customer_counts(q: KpiQuery, *measures: str) -> dict[str, Any]:
+    """投诉率's base alone, or the owners and those retained: separate statements, so the
+    workbench card's 投诉率 does not pay for retention's EXISTS over every customer."""
+
     def compute() -> dict[str, Any]:
         rows = q.in_projects(customers.customers_visible_to(q.user))
-        return rows.aggregate(
-            **{m: Count("pk", filter=customers.kpi_q(m, start=q.start, end=q.end)) for m in CUSTOMER_MEASURES}
-        )
+        return rows.aggregate(**{m: Count("pk", filter=customers.kpi_q(m, start=q.start, end=q.end)) for m in measures})
 
-    return q.once("customers", compute)
+    return q.once("customers:" + ",".join(measures), compute)
 
 
 def message_counts(q: KpiQuery) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def complaint_satisfaction(q: KpiQuery) -> Figure:
 def complaint_rate(q: KpiQuery) -> Figure:
     """投诉率: complaints registered in the period per 100 customers on its last day."""
     registered = complaint_counts(q)["registered"]
-    base = customer_counts(q)["customers"]
+    base = customer_counts(q, "customers")["customers"]
     return Figure(
         "complaint_rate",
         "投诉率",
@@ -292,7 +292,7 @@ def retention(q: KpiQuery) -> Figure:
         q,
         "retention",
         "客户留存率（复购或推荐）",
-        customer_counts(q),
+        customer_counts(q, "owners", "retained"),
         "retained",
         "owners",
         lambda q, m: _link(q.user, *CUSTOMERS_LIST, q.params(measure=m)),
