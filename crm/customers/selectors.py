@@ -204,32 +204,33 @@ KPI_MEASURES: dict[str, str] = {
 }
 
 
-def _deals(end: date) -> QuerySet[Deal]:
-    return Deal.objects.filter(customer_id=OuterRef("pk"), status=Deal.Status.ACTIVE, subscribed_on__lte=end)
-
-
 def kpi_q(measure: str, *, start: date, end: date) -> Q:
+    """The measure's condition. The owner and retention conditions are uncorrelated
+    ``IN (subquery)``s: inside an aggregate's FILTER PostgreSQL probes them as one hashed
+    set, where a correlated EXISTS ran once per customer (1.8 s at 100,000 customers)."""
     until = local_midnight(end + timedelta(days=1))
     if measure == "customers":
         return Q(created_at__lt=until)
     if measure == "referred":
         return Q(referrer__isnull=False, created_at__gte=local_midnight(start), created_at__lt=until)
-    owner = Exists(_deals(end))
+    owner = Q(pk__in=Deal.objects.filter(status=Deal.Status.ACTIVE, subscribed_on__lte=end).values("customer_id"))
     if measure == "owners":
-        return Q(owner)
+        return owner
     if measure == "retained":
         # A deal subscribed in the period while another active deal (on another unit)
         # exists by the period's end: the customer owns two units, one bought in the period.
         other_unit = Deal.objects.filter(
             customer_id=OuterRef("customer_id"), status=Deal.Status.ACTIVE, subscribed_on__lte=end
         ).exclude(unit_id=OuterRef("unit_id"))
-        repurchased = Exists(_deals(end).filter(subscribed_on__gte=start).filter(Exists(other_unit)))
-        referred = Exists(
-            Customer.objects.filter(
-                referrer_id=OuterRef("pk"), created_at__gte=local_midnight(start), created_at__lt=until
-            )
+        repurchasers = (
+            Deal.objects.filter(status=Deal.Status.ACTIVE, subscribed_on__gte=start, subscribed_on__lte=end)
+            .filter(Exists(other_unit))
+            .values("customer_id")
         )
-        return Q(owner) & (Q(repurchased) | Q(referred))
+        referrers = Customer.objects.filter(
+            referrer__isnull=False, created_at__gte=local_midnight(start), created_at__lt=until
+        ).values("referrer_id")
+        return owner & (Q(pk__in=repurchasers) | Q(pk__in=referrers))
     return access.NOTHING
 
 
