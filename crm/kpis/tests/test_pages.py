@@ -262,3 +262,13 @@ def test_the_api_returns_the_figures_of_a_project_and_period(october, manager, p
     assert kpis["visit_satisfaction"]["denominator"] == 1
     bad = client.get("/api/kpis/", {"kind": "week", "value": "2026-41"})
     assert bad.status_code == 400
+
+
+def test_the_workbench_shows_the_card_and_the_menu_the_reports(october, manager, consultant, login):
+    page = login(manager).get("/")
+    assert "管理首页 · 本月指标" in page.content.decode()
+    labels = [item["label"] for item in page.context["menu"]]
+    assert labels.index("管理首页") < labels.index("指标看板") < labels.index("顾问考核")
+    mine = [item["label"] for item in login(consultant).get("/").context["menu"]]
+    assert "指标看板" in mine
+    assert "管理首页" not in mine
