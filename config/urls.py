@@ -47,6 +47,7 @@ urlpatterns = [
     path("portraits/", include("crm.portraits.urls")),
     path("training/", include("crm.training.urls")),
     path("referrals/", include("crm.referrals.urls")),
+    path("kpis/", include("crm.kpis.urls")),
     # The admin's own login form would skip the TOTP step: one login page for everyone.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

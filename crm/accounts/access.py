@@ -204,3 +204,15 @@ def project_q(user: User, *, path: str = "", wide_permissions: Iterable[str] = (
     if sees_company(user) or any(user.has_perm(perm) for perm in wide_permissions):
         return in_company
     return in_company & Q(**{f"{path}pk__in" if not path else f"{path}id__in": user.project_ids})
+
+
+def leads_team_of(user: User, staff: User) -> bool:
+    """Whether ``user`` is the leader of ``staff``'s team (in the same company): who writes
+    a consultant's improvement plan on the monthly scorecard (crm.kpis)."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return False
+    if staff.company_id != user.company_id or staff.team_id is None:
+        return False
+    from crm.accounts.models import Team
+
+    return Team.objects.filter(pk=staff.team_id, leader_id=user.pk).exists()

@@ -172,6 +172,14 @@ _REFERRALS_READ = ("referrals.view_referral", "referrals.view_reward")
 _REFERRALS_WORK = (*_REFERRALS_READ, "referrals.add_referral", "referrals.change_referral", "referrals.add_reward")
 _REFERRALS_STATS = ("referrals.view_referral_stats", "referrals.export_referrals")
 _REFERRALS_APPROVE = ("referrals.approve_reward", "referrals.pay_reward")
+# 指标看板 (crm.kpis, docs/kpis.md): every figure is computed over the viewer's data scope,
+# so a consultant reads their own customers' figures and their own monthly scorecard, a
+# team leader the team's (and writes its improvement plans), 行政主管 and 市场专员 analyse
+# and export the company's; 管理层 and 客服中心主任 also have the management home (the
+# KPIs, the breached complaints, the approvals waiting).
+_KPIS_OWN = ("kpis.view_kpis", "kpis.view_scorecard")
+_KPIS_ANALYSE = (*_KPIS_OWN, "kpis.export_kpis")
+_KPIS_MANAGE = (*_KPIS_ANALYSE, "kpis.view_management_home")
 _EDIT_CUSTOMERS = (
     "customers.add_customer",
     "customers.change_customer",
@@ -195,6 +203,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_PORTRAITS_WORK,
             *_TRAINING_ATTEND,
             *_REFERRALS_WORK,
+            *_KPIS_OWN,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -214,6 +223,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_TRAINING_READ_RECORDS,
             *_REFERRALS_WORK,
             *_REFERRALS_STATS,
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -296,6 +306,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_WORK,
             *_REFERRALS_STATS,
             *_REFERRALS_APPROVE,
+            *_KPIS_MANAGE,
         ),
     ),
     Role.SUPERVISOR: RoleSpec(
@@ -327,6 +338,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_READ,
             *_REFERRALS_STATS,
             *_REFERRALS_APPROVE,
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.ANALYST: RoleSpec(
@@ -348,6 +360,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_TRAINING_ATTEND,
             *_REFERRALS_READ,
             *_REFERRALS_STATS,
+            *_KPIS_ANALYSE,
         ),
     ),
     Role.APPROVER: RoleSpec(Scope.NONE, ("projects.view_project", *_CARE_APPROVE, *_TRAINING_PLAN)),
@@ -373,6 +386,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_TRAINING_READ_RECORDS,
             *_REFERRALS_READ,
             "referrals.view_referral_stats",
+            *_KPIS_MANAGE,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -445,6 +459,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_WORK,
             *_REFERRALS_STATS,
             *_REFERRALS_APPROVE,
+            *_KPIS_MANAGE,
         ),
     ),
 }

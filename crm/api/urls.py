@@ -13,6 +13,7 @@ from . import (
     exports,
     integrations,
     io,
+    kpis,
     notifications,
     portraits,
     privacy,
@@ -70,6 +71,7 @@ urlpatterns = [
     # Before the router's: its customers/<pk>/ would read "import" as a customer's id.
     *io.urlpatterns,
     *complaint_reports.urlpatterns,
+    *kpis.urlpatterns,
     # Before the router's: its visits/<pk>/ would read "stats" as a task's id.
     path("visits/stats/", visits.VisitStatsView.as_view(), name="api-visit-stats"),
     path("visits/scores/", visits.VisitScoresView.as_view(), name="api-visit-scores"),

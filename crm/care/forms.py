@@ -70,6 +70,14 @@ class OutboxFilterForm(ListFilterForm):
         return qs.order_by("-scheduled_at", "-id")
 
 
+class OptOutPeriodForm(forms.Form):
+    """退订管理's period filter (a KPI's drill-down): opted out between two local days."""
+
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+    project = forms.IntegerField(required=False, min_value=1)
+
+
 class CancelMessageForm(forms.Form):
     reason = forms.CharField(
         label="取消原因",

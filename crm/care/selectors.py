@@ -308,3 +308,38 @@ def care_ledger_for_period(company_id: int, project_id: int | None, first: date,
         }
         for m in rows
     ]
+
+
+# ------------------------------------------------------------------ KPI measures (crm.kpis)
+
+# The dashboard's message figures and the outbox behind them use the same filters (the
+# status groups above and ``day_range_q``): a message belongs to the period of the day it
+# was planned for (scheduled_at, local days), so the outbox link ?status=…&date_from=…
+# shows exactly the counted rows. Opt-outs belong to the day the customer opted out.
+KPI_MEASURES: dict[str, str] = {"sent": "sent_any", "failed": "failed_any"}
+
+
+def kpi_q(measure: str, *, start: date, end: date) -> Q:
+    if measure not in KPI_MEASURES:
+        return NOTHING
+    return status_q(KPI_MEASURES[measure]) & day_range_q(start, end)
+
+
+def opted_out_q(start: date | None, end: date | None) -> Q:
+    """Customers who opted out on the local days ``start``..``end`` (either may be open)."""
+    q = Q(has_opted_out=True)
+    if start:
+        q &= Q(opted_out_at__gte=local_midnight(start))
+    if end:
+        q &= Q(opted_out_at__lt=local_midnight(end + timedelta(days=1)))
+    return q
+
+
+def kpi_opted_out(user: User, *, start: date, end: date) -> QuerySet[Customer]:
+    """The opt-outs of a period in the user's scope (the 退订管理 page with ?start=&end=)."""
+    return opted_out_customers(user).filter(opted_out_q(start, end))
+
+
+def pending_drafts(user: User) -> QuerySet[Draft]:
+    """Drafts waiting for 综合组's approval that the user may see (the management home)."""
+    return drafts_visible_to(user).filter(status=Draft.Status.PENDING)

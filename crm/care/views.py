@@ -34,6 +34,7 @@ from crm.care.forms import (
     OptInForm,
     OptOutForm,
     OptOutLookupForm,
+    OptOutPeriodForm,
     OutboxFilterForm,
     ResendForm,
     RuleForm,
@@ -580,6 +581,15 @@ def _optouts_context(request: AuthedHttpRequest, lookup: OptOutLookupForm | None
     q = request.GET.get("q", "").strip()[:50]
     if q:
         customers = search_customers(customers, q)
+    # A KPI's drill-down (crm.kpis): the opt-outs of a period, optionally of one project.
+    period = OptOutPeriodForm(request.GET)
+    kpi_label = ""
+    if period.is_valid() and (period.cleaned_data["start"] or period.cleaned_data["end"]):
+        start, end = period.cleaned_data["start"], period.cleaned_data["end"]
+        customers = customers.filter(selectors.opted_out_q(start, end))
+        kpi_label = f"退订于 {start or '…'} 至 {end or '…'}"
+    if period.is_valid() and period.cleaned_data["project"]:
+        customers = customers.filter(project_id=period.cleaned_data["project"])
     page = Paginator(customers, 25).get_page(request.GET.get("page"))
     replies = list(selectors.replies_visible_to(user)[:20])
     mobiles = {r.mobile for r in replies}
@@ -596,6 +606,7 @@ def _optouts_context(request: AuthedHttpRequest, lookup: OptOutLookupForm | None
         ],
         "page_sizes": (25,),
         "q": q,
+        "kpi_label": kpi_label,
         "replies": [{"reply": r, "masked": mask_mobile(r.mobile), "customer": holders.get(r.mobile)} for r in replies],
         "can_change": user.has_perm("customers.change_customer"),
         "lookup": lookup or OptOutLookupForm(user=user),

@@ -106,12 +106,26 @@ class ComplaintFilterForm(ListFilterForm):
     project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
+    # A KPI's drill-down (crm.kpis): the measure's rows in a period, optionally of one
+    # consultant's customers; kept as hidden inputs while the other filters change.
+    measure = forms.ChoiceField(required=False, choices=[("", ""), *selectors.KPI_MEASURES.items()])
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+    owner = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["category"].queryset = Category.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
         self.fields["project"].queryset = selectors.projects_for_intake(user)  # type: ignore[attr-defined]
+
+    @property
+    def kpi_label(self) -> str:
+        """The KPI drill-down in words (shown above the list), or "" when there is none."""
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if not (measure and start and end):
+            return ""
+        return f"{selectors.KPI_MEASURES[measure]}（登记于 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"
 
     def queryset(self, *, now: datetime) -> QuerySet[Complaint]:
         rows = selectors.complaints_visible_to(self.user)
@@ -125,6 +139,9 @@ class ComplaintFilterForm(ListFilterForm):
         for name in ("status", "category", "channel", "project"):
             if self.value(name):
                 rows = rows.filter(**{name: self.value(name)})
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if measure and start and end:
+            rows = rows.filter(selectors.kpi_q(measure, start=start, end=end, owner_id=self.value("owner")))
         return rows.order_by("-registered_at", "-id")
 
 

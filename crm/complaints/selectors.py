@@ -464,3 +464,78 @@ def complaint_analysis_for_scope(
 ) -> analysis.MonthlyReport:
     """The monthly complaint analysis (crm.complaints.analysis) of a company or one project."""
     return analysis.monthly_report_for_company(company_id, month, now=now, project=project)
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+# A KPI's figure and the list behind it use the same condition (docs/kpis.md): crm.kpis
+# counts ``Count("pk", filter=kpi_q(...))`` over ``complaints_visible_to(user)``, and the
+# complaint list, given ``?measure=…&start=…&end=…``, filters the same rows with the same
+# Q — so a figure on the dashboard and the rows behind it always agree. A complaint belongs
+# to the period in which it was registered (local days); cancelled ones count nowhere.
+KPI_MEASURES: dict[str, str] = {
+    "registered": "登记投诉（不含撤销）",
+    "first_response_on_time": "首次响应及时",
+    "resolved_on_time": "按时处理完成",
+    "rated": "已评价满意度",
+    "satisfied": "满意（4–5 分）",
+    "repeat": "重复投诉",
+}
+KPI_PERIOD_FIELD = "registered_at"
+
+
+def kpi_condition_q(measure: str) -> Q:
+    """The measure's condition without its period (a KPI's trend groups it by month)."""
+    base = ~Q(status=Status.CANCELLED)
+    conditions = {
+        "registered": Q(),
+        "first_response_on_time": Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("first_response_due_at")),
+        "resolved_on_time": Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due_at")),
+        "rated": Q(satisfaction__isnull=False),
+        "satisfied": Q(satisfaction__gte=4),
+        "repeat": Q(is_repeat=True),
+    }
+    if measure not in conditions:
+        return NOTHING
+    return base & conditions[measure]
+
+
+def kpi_period_q(start: date, end: date) -> Q:
+    """Registered on the local days ``start``..``end`` (inclusive)."""
+    return Q(registered_at__gte=local_midnight(start), registered_at__lt=local_midnight(end + timedelta(days=1)))
+
+
+def kpi_q(measure: str, *, start: date, end: date, owner_id: int | None = None) -> Q:
+    """One measure in one period; ``owner_id``: only complaints of that consultant's
+    customers (the scorecard's 被投诉)."""
+    q = kpi_period_q(start, end) & kpi_condition_q(measure)
+    if owner_id is not None:
+        q &= Q(customer__owner_id=owner_id)
+    return q
+
+
+def kpi_base(user: User) -> QuerySet[Complaint]:
+    """The complaints a KPI counts for the user: the list's rows for whoever may open the
+    list (so a figure and its list agree); for anyone else (a consultant's own figures, a
+    市场专员) the same data-scope rule over the complaint's paths — counts only, the
+    rows stay behind the list's permission."""
+    if user.has_perm(services.VIEW):
+        return complaints_visible_to(user)
+    return Complaint.objects.filter(
+        scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    )
+
+
+def kpi_rows(user: User, measure: str, *, start: date, end: date, owner_id: int | None = None) -> QuerySet[Complaint]:
+    """The rows behind a measure that the user's figures count."""
+    return kpi_base(user).filter(kpi_q(measure, start=start, end=end, owner_id=owner_id))
+
+
+def breached(user: User, *, now: datetime) -> QuerySet[Complaint]:
+    """Open complaints in the user's scope past a deadline (the management home's list)."""
+    return complaints_visible_to(user).filter(breached_q(now)).order_by("resolution_due_at", "id")
+
+
+def plans_awaiting_approval(user: User) -> QuerySet[Complaint]:
+    """Complaints whose handling plan waits for a superior's approval, in the user's scope."""
+    return complaints_visible_to(user).filter(status=Status.PLAN_PROPOSED).order_by("registered_at", "id")

@@ -19,7 +19,7 @@ from crm.accounts.access import company_of, staff_in_scope_q
 from crm.accounts.models import User
 from crm.core.forms import ListedModelChoiceField, ListFilterForm
 from crm.customers.models import Channel, Customer, Deal, Grade, Stage, Tag
-from crm.customers.selectors import customers_visible_to, deals_visible_to, search_customers
+from crm.customers.selectors import KPI_MEASURES, customers_visible_to, deals_visible_to, kpi_q, search_customers
 from crm.lib.dates import local_midnight, week_start
 from crm.projects.models import Project
 from crm.projects.selectors import projects_visible_to
@@ -93,6 +93,11 @@ class CustomerFilterForm(ListFilterForm):
         label="排序",
     )
 
+    # A KPI's drill-down (crm.kpis): the customers a measure counts in a period.
+    measure = forms.ChoiceField(required=False, choices=[("", ""), *KPI_MEASURES.items()])
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
     def __init__(self, data: Mapping[str, Any] | None, *, user: User) -> None:
         super().__init__(data or {})
         self.user = user
@@ -131,7 +136,18 @@ class CustomerFilterForm(ListFilterForm):
             qs = qs.filter(created_at__gte=local_midnight(since))
         if self.value("birthday") == "week":
             qs = qs.filter(birth_mmdd__in=upcoming_mmdd(today, 7))
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if measure and start and end:
+            qs = qs.filter(kpi_q(measure, start=start, end=end))
         return qs.order_by(*CUSTOMER_SORTS[self.sort_key])
+
+    @property
+    def kpi_label(self) -> str:
+        """The KPI drill-down in words (shown above the list), or "" when there is none."""
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if not (measure and start and end):
+            return ""
+        return f"{KPI_MEASURES[measure]}（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"
 
 
 class DealFilterForm(ListFilterForm):

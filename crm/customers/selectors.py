@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts import access
 from crm.customers.models import Customer, Deal, TimelineEvent
+from crm.lib.dates import local_midnight
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -216,3 +217,56 @@ def deal_ledgers_for_period(
         "subscriptions": [row(d, d.subscribed_on) for d in subscribed],
         "contracts": [row(d, d.contracted_on) for d in contracted if d.contracted_on is not None],
     }
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+# The customer figures of the KPIs (docs/kpis.md) and the customer list behind them share
+# these conditions (the list's ?measure=…&start=…&end=…), over ``customers_visible_to``:
+#   customers  registered (录入) on or before the period's last day (the 投诉率 base)
+#   owners     with an active deal subscribed on or before the last day (成交客户)
+#   retained   owners who, within the period, subscribed another unit (a second active
+#              deal, one of them subscribed in the period: 复购) or brought a customer
+#              registered in the period (Customer.referrer: 老带新)
+#   referred   customers registered in the period who were referred by another (老带新;
+#              with the list's owner filter: a consultant's referrals on the scorecard)
+KPI_MEASURES: dict[str, str] = {
+    "customers": "期末客户（已录入、未归档）",
+    "owners": "期末成交客户",
+    "retained": "复购或推荐的成交客户",
+    "referred": "老带新推荐的新客户",
+}
+
+
+def kpi_q(measure: str, *, start: date, end: date) -> Q:
+    """The measure's condition. The owner and retention conditions are uncorrelated
+    ``IN (subquery)``s: inside an aggregate's FILTER PostgreSQL probes them as one hashed
+    set, where a correlated EXISTS ran once per customer (1.8 s at 100,000 customers)."""
+    until = local_midnight(end + timedelta(days=1))
+    if measure == "customers":
+        return Q(created_at__lt=until)
+    if measure == "referred":
+        return Q(referrer__isnull=False, created_at__gte=local_midnight(start), created_at__lt=until)
+    owner = Q(pk__in=Deal.objects.filter(status=Deal.Status.ACTIVE, subscribed_on__lte=end).values("customer_id"))
+    if measure == "owners":
+        return owner
+    if measure == "retained":
+        # A deal subscribed in the period while another active deal (on another unit)
+        # exists by the period's end: the customer owns two units, one bought in the period.
+        other_unit = Deal.objects.filter(
+            customer_id=OuterRef("customer_id"), status=Deal.Status.ACTIVE, subscribed_on__lte=end
+        ).exclude(unit_id=OuterRef("unit_id"))
+        repurchasers = (
+            Deal.objects.filter(status=Deal.Status.ACTIVE, subscribed_on__gte=start, subscribed_on__lte=end)
+            .filter(Exists(other_unit))
+            .values("customer_id")
+        )
+        referrers = Customer.objects.filter(
+            referrer__isnull=False, created_at__gte=local_midnight(start), created_at__lt=until
+        ).values("referrer_id")
+        return owner & (Q(pk__in=repurchasers) | Q(pk__in=referrers))
+    return access.NOTHING
+
+
+def kpi_rows(user: User, measure: str, *, start: date, end: date) -> QuerySet[Customer]:
+    return customers_visible_to(user).filter(kpi_q(measure, start=start, end=end))

@@ -16,6 +16,7 @@ from crm.demo import (
     complaints,
     events,
     foundation,
+    kpis,
     notifications,
     portraits,
     privacy,
@@ -43,6 +44,7 @@ STEPS: tuple[tuple[str, Callable[[Company, int], object]], ...] = (
     ("privacy", privacy.seed),
     ("trust", trust.seed),
     ("reports", reports.seed),
+    ("kpis", kpis.seed),
     # Last: escalates the breached demo complaints, whose notices go to the director.
     ("notifications", notifications.seed),
 )

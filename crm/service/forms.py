@@ -289,19 +289,12 @@ class GiftIssueFilterForm(ListFilterForm):
         self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
 
     def queryset(self) -> QuerySet[GiftIssue]:
-        from datetime import timedelta
-
-        from crm.lib.dates import local_midnight
-
         rows = selectors.issues_visible_to(self.user)
         if self.value("occasion"):
             rows = rows.filter(occasion=self.value("occasion"))
         if self.value("project"):
             rows = rows.filter(project=self.value("project"))
-        if self.value("start"):
-            rows = rows.filter(issued_at__gte=local_midnight(self.value("start")))
-        if self.value("end"):
-            rows = rows.filter(issued_at__lt=local_midnight(self.value("end") + timedelta(days=1)))
+        rows = rows.filter(selectors.issued_q(self.value("start"), self.value("end")))
         return rows.order_by("-issued_at", "-id")
 
 

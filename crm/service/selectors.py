@@ -351,3 +351,22 @@ def inspection_reports_for_day(company_id: int, project_id: int | None, day: dat
         .order_by("project__name", "project_id")
     )
     return [{"project_id": r.project_id, "project": r.project.name, "summary": r.summary} for r in rows]
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+
+def issued_q(start: date | None, end: date | None) -> Q:
+    """Gifts issued on the local days ``start``..``end`` (either may be open): the gift
+    issue list's date filter and the dashboard's 礼品发放 figure use this one rule."""
+    q = Q()
+    if start:
+        q &= Q(issued_at__gte=local_midnight(start))
+    if end:
+        q &= Q(issued_at__lt=local_midnight(end + timedelta(days=1)))
+    return q
+
+
+def kpi_gift_issues(user: User, *, start: date, end: date) -> QuerySet[GiftIssue]:
+    """The gift issues of a period in the user's scope (the issue list with ?start=&end=)."""
+    return issues_visible_to(user).filter(issued_q(start, end))

@@ -197,6 +197,19 @@ class VisitFilterForm(ListFilterForm):
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
     status = forms.ChoiceField(required=False, label="状态", choices=[("", "全部状态"), *VisitTask.Status.choices])
+    # A KPI's drill-down (crm.kpis): the measure's rows in a period, optionally of one visitor.
+    measure = forms.ChoiceField(required=False, choices=[("", ""), *selectors.KPI_MEASURES.items()])
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+    assignee = forms.IntegerField(required=False, min_value=1)
+
+    @property
+    def kpi_label(self) -> str:
+        """The KPI drill-down in words (shown above the list), or "" when there is none."""
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if not (measure and start and end):
+            return ""
+        return f"{selectors.KPI_MEASURES[measure]}（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,6 +240,9 @@ class VisitFilterForm(ListFilterForm):
         for name in ("channel", "kind", "project", "status"):
             if self.value(name):
                 rows = rows.filter(**{name: self.value(name)})
+        measure, start, end = self.value("measure"), self.value("start"), self.value("end")
+        if measure and start and end:
+            rows = rows.filter(selectors.kpi_q(measure, start=start, end=end, assignee_id=self.value("assignee")))
         return rows.order_by("due_on", "id")
 
 

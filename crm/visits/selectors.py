@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, scope_q
@@ -411,3 +411,57 @@ def visit_month_for_scope(company_id: int, project_id: int | None, year: int, mo
 
     scope = _pack_scope(company_id, project_id)
     return monthly_of(VisitTask.objects.filter(scope), VisitIssue.objects.filter(scope), year, month)
+
+
+# ---------------------------------------------------------------- KPI measures (crm.kpis)
+
+# A KPI's figure and the list behind it use the same condition (docs/kpis.md): crm.kpis
+# counts ``Count("pk", filter=kpi_q(...))`` over ``tasks_visible_to(user)``; the task list,
+# given ``?measure=…&start=…&end=…`` (and ``assignee=`` for a scorecard), filters the same
+# rows. A task belongs to the period of its due date (as in crm.visits.stats, and read off
+# the index visit_company_status); cancelled tasks count nowhere.
+KPI_MEASURES: dict[str, str] = {
+    "due": "到期回访（不含取消）",
+    "done": "已完成",
+    "on_time": "按期完成（完成日不晚于期限）",
+    "ended": "已结束通话（联系上或多次未接通）",
+    "reached": "联系上客户",
+    "rated": "已评满意度",
+    "satisfied": "满意（4–5 分）",
+}
+
+
+def kpi_condition_q(measure: str) -> Q:
+    """The measure's condition without its period."""
+    done = Q(status=Status.DONE)
+    conditions = {
+        "due": Q(),
+        "done": done,
+        "on_time": done & Q(completed_at__date__lte=F("due_on")),
+        "ended": Q(reached=True) | Q(status=Status.UNREACHABLE),
+        "reached": Q(reached=True),
+        "rated": done & Q(satisfaction__isnull=False),
+        "satisfied": done & Q(satisfaction__gte=4),
+    }
+    if measure not in conditions:
+        return NOTHING
+    return ~Q(status=Status.CANCELLED) & conditions[measure]
+
+
+def kpi_period_q(start: date, end: date) -> Q:
+    """Due on the days ``start``..``end`` (inclusive)."""
+    return Q(due_on__gte=start, due_on__lte=end)
+
+
+def kpi_q(measure: str, *, start: date, end: date, assignee_id: int | None = None) -> Q:
+    q = kpi_period_q(start, end) & kpi_condition_q(measure)
+    if assignee_id is not None:
+        q &= Q(assignee_id=assignee_id)
+    return q
+
+
+def kpi_rows(
+    user: User, measure: str, *, start: date, end: date, assignee_id: int | None = None
+) -> QuerySet[VisitTask]:
+    """The rows behind a measure in the user's visit scope (what the task list shows)."""
+    return tasks_visible_to(user).filter(kpi_q(measure, start=start, end=end, assignee_id=assignee_id))

@@ -96,6 +96,10 @@ MENU: tuple[NavItem, ...] = (
         ("referrals.view_referral",),
         match=("/referrals/",),
     ),
+    # 报表 (DESIGN 3.8): KPIs and scorecards; the management home for the management roles.
+    NavItem("管理首页", "kpis:home", "home", ("kpis.view_management_home",), match=("/kpis/home/",)),
+    NavItem("指标看板", "kpis:dashboard", "chart", ("kpis.view_kpis",), match=("/kpis/",)),
+    NavItem("顾问考核", "kpis:scorecards", "users", ("kpis.view_scorecard",), match=("/kpis/scorecards/",)),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(

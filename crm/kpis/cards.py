@@ -1,0 +1,46 @@
+"""指标看板's card on the workbench: the management home for the management roles.
+
+管理层 and 客服中心主任 (``kpis.view_management_home``) see the month's headline figures,
+the breached complaints and the approvals waiting, each linking to the page or list behind
+it; whoever may read the dashboard but not the home gets a quick link to the dashboard.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.complaints import selectors as complaints
+from crm.core.cards import Action, Card, Stat
+from crm.kpis import definitions, periods
+from crm.kpis.definitions import KpiQuery
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+HEADLINE = ("complaint_rate", "resolution_timeliness", "visit_satisfaction")
+
+
+def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
+    if user.has_perm("kpis.view_management_home"):
+        home = reverse("kpis:home")
+        month = periods.month_of(today)
+        q = KpiQuery(user, month.start, month.end)
+        kpis = (definitions.complaint_rate, definitions.resolution_timeliness, definitions.visit_satisfaction)
+        stats = []
+        for kpi in kpis:
+            figure = kpi(q)
+            stats.append(Stat(figure.key, f"本月{figure.label}：{figure.display}", figure.numerator, home))
+        breached = complaints.breached(user, now=timezone.now()).count()
+        url = f"{reverse('complaints:list')}?state=breached" if user.has_perm("complaints.view_complaint") else home
+        stats.append(Stat("breached", "投诉已超时", breached, url, warn=breached > 0))
+        return [
+            Card("kpis_home", title="管理首页 · 本月指标", stats=tuple(stats), order=15),
+            Action("管理首页", home, primary=False, order=60),
+        ]
+    if user.has_perm("kpis.view_kpis"):
+        return [Action("指标看板", reverse("kpis:dashboard"), order=80)]
+    return []

@@ -1,0 +1,246 @@
+"""The dashboard's trends (the last twelve months) and breakdowns (by project, by category).
+
+The same conditions as the KPIs (each app's ``kpi_condition_q``), grouped by the database:
+one statement per source for all twelve months (``TruncMonth`` in China time), one per
+source for the projects, one for the categories. The month of a row follows the KPI's
+period rule (docs/kpis.md): complaints by registration, visits by due date, messages by
+planned day, gifts by issue time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from crm.care import selectors as care
+from crm.complaints import selectors as complaints
+from crm.customers import selectors as customers
+from crm.kpis.definitions import COMPLAINT_MEASURES, KpiQuery, ratio
+from crm.kpis.periods import Period
+from crm.lib.dates import CHINA_TZ, local_midnight
+from crm.projects.selectors import projects_visible_to
+from crm.service import selectors as service
+from crm.visits import selectors as visits
+
+if TYPE_CHECKING:
+    from crm.accounts.models import User
+
+
+def _month_key(value: date | datetime | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(CHINA_TZ)
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def _grouped(
+    rows: QuerySet[Any], month_field: str, measures: dict[str, Any], *, tz: bool
+) -> dict[date, dict[str, int]]:
+    trunc = TruncMonth(month_field, tzinfo=CHINA_TZ) if tz else TruncMonth(month_field)
+    result: dict[date, dict[str, int]] = {}
+    for row in rows.annotate(kpi_month=trunc).values("kpi_month").annotate(**measures).order_by():
+        key = _month_key(row.pop("kpi_month"))
+        if key is not None:
+            bucket = result.setdefault(key, {})
+            for name, value in row.items():
+                bucket[name] = bucket.get(name, 0) + (value or 0)
+    return result
+
+
+@dataclass
+class Trend:
+    months: list[Period]
+    series: dict[str, list[Decimal | int | None]] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{m.start:%Y-%m}" for m in self.months]
+
+
+def trend(user: User, project_ids: tuple[int, ...], months: list[Period]) -> Trend:
+    """Twelve months of the KPIs that have a monthly trend (retention has none: it needs a
+    statement per month, see docs/kpis.md)."""
+    first, last = months[0].start, months[-1].end
+    q = KpiQuery(user, first, last, project_ids)
+    keys = [m.start for m in months]
+    result = Trend(months)
+
+    c_rows = q.in_projects(complaints.kpi_base(user)).filter(complaints.kpi_period_q(first, last))
+    c = _grouped(
+        c_rows,
+        complaints.KPI_PERIOD_FIELD,
+        {m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES},
+        tz=True,
+    )
+    tasks = q.in_projects(visits.tasks_visible_to(user))
+    v_due = _grouped(
+        tasks.filter(visits.kpi_period_q(first, last)),
+        "due_on",
+        {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
+        tz=False,
+    )
+    msgs = _grouped(
+        q.in_projects(care.messages_visible_to(user)).filter(care.day_range_q(first, last)),
+        "scheduled_at",
+        {m: Count("pk", filter=care.status_q(group)) for m, group in care.KPI_MEASURES.items()},
+        tz=True,
+    )
+    gifts = _grouped(
+        q.in_projects(service.kpi_gift_issues(user, start=first, end=last)), "issued_at", {"n": Count("pk")}, tz=True
+    )
+    # 投诉率's base: customers registered before each month's end (a running total).
+    base_rows = q.in_projects(customers.customers_visible_to(user))
+    before = base_rows.filter(created_at__lt=local_midnight(first)).count()
+    created = _grouped(
+        base_rows.filter(created_at__gte=local_midnight(first)), "created_at", {"n": Count("pk")}, tz=True
+    )
+
+    def get(source: dict[date, dict[str, int]], key: date, name: str) -> int:
+        return source.get(key, {}).get(name, 0)
+
+    running = before
+    rate: list[Decimal | int | None] = []
+    for key in keys:
+        running += get(created, key, "n")
+        rate.append(ratio(get(c, key, "registered"), running, places="0.01"))
+    result.series = {
+        "visit_satisfaction": [ratio(get(v_due, k, "satisfied"), get(v_due, k, "rated")) for k in keys],
+        "complaint_satisfaction": [ratio(get(c, k, "satisfied"), get(c, k, "rated")) for k in keys],
+        "complaints": [get(c, k, "registered") for k in keys],
+        "complaint_rate": rate,
+        "first_response_timeliness": [
+            ratio(get(c, k, "first_response_on_time"), get(c, k, "registered")) for k in keys
+        ],
+        "resolution_timeliness": [ratio(get(c, k, "resolved_on_time"), get(c, k, "registered")) for k in keys],
+        "repeat_complaint_rate": [ratio(get(c, k, "repeat"), get(c, k, "registered")) for k in keys],
+        "visit_completion": [ratio(get(v_due, k, "done"), get(v_due, k, "due")) for k in keys],
+        "visit_on_time": [ratio(get(v_due, k, "on_time"), get(v_due, k, "due")) for k in keys],
+        "visit_reach": [ratio(get(v_due, k, "reached"), get(v_due, k, "ended")) for k in keys],
+        "care_sent": [get(msgs, k, "sent") for k in keys],
+        "care_failed": [get(msgs, k, "failed") for k in keys],
+        "gifts_issued": [get(gifts, k, "n") for k in keys],
+    }
+    return result
+
+
+# ---------------------------------------------------------------- breakdowns
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project_id: int
+    name: str
+    complaints: int
+    customers: int
+    complaint_rate: Decimal | None
+    resolution_timeliness: Decimal | None
+    visit_satisfaction: Decimal | None
+    visit_completion: Decimal | None
+    complaints_url: str = ""
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    category_id: int
+    name: str
+    complaints: int
+    resolved_on_time: int
+    repeats: int
+    share: Decimal | None
+    complaints_url: str = ""
+
+
+def by_project(q: KpiQuery) -> list[ProjectRow]:
+    """The period's figures per project in scope (one grouped statement per source)."""
+    c_rows = q.in_projects(complaints.kpi_base(q.user)).filter(complaints.kpi_period_q(q.start, q.end))
+    c = {
+        r["project_id"]: r
+        for r in c_rows.values("project_id")
+        .annotate(**{m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES})
+        .order_by()
+    }
+    v = {
+        r["project_id"]: r
+        for r in q.in_projects(visits.tasks_visible_to(q.user))
+        .filter(visits.kpi_period_q(q.start, q.end))
+        .values("project_id")
+        .annotate(**{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES})
+        .order_by()
+    }
+    base = {
+        r["project_id"]: r["n"]
+        for r in q.in_projects(customers.customers_visible_to(q.user))
+        .filter(customers.kpi_q("customers", start=q.start, end=q.end))
+        .values("project_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    projects = projects_visible_to(q.user)
+    if q.project_ids:
+        projects = projects.filter(pk__in=q.project_ids)
+    link_ok = q.user.has_perm("complaints.view_complaint")
+    from django.urls import reverse
+
+    rows = []
+    for p in projects.order_by("name"):
+        cr, vr, n = c.get(p.pk, {}), v.get(p.pk, {}), base.get(p.pk, 0)
+        if not cr and not vr and not n:
+            continue
+        one = KpiQuery(q.user, q.start, q.end, (p.pk,))
+        rows.append(
+            ProjectRow(
+                p.pk,
+                p.name,
+                cr.get("registered", 0),
+                n,
+                ratio(cr.get("registered", 0), n, places="0.01"),
+                ratio(cr.get("resolved_on_time", 0), cr.get("registered", 0)),
+                ratio(vr.get("satisfied", 0), vr.get("rated", 0)),
+                ratio(vr.get("done", 0), vr.get("due", 0)),
+                f"{reverse('complaints:list')}?{one.params(measure='registered')}" if link_ok else "",
+            )
+        )
+    return rows
+
+
+def by_category(q: KpiQuery) -> list[CategoryRow]:
+    """The period's complaints per category (one grouped statement)."""
+    from django.urls import reverse
+
+    rows = (
+        q.in_projects(complaints.kpi_base(q.user))
+        .filter(complaints.kpi_q("registered", start=q.start, end=q.end))
+        .values("category_id", "category__name")
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=complaints.kpi_condition_q("resolved_on_time")),
+            repeats=Count("pk", filter=complaints.kpi_condition_q("repeat")),
+        )
+        .order_by("-n", "category__name")
+    )
+    listed = list(rows)
+    total = sum(r["n"] for r in listed)
+    link_ok = q.user.has_perm("complaints.view_complaint")
+    return [
+        CategoryRow(
+            r["category_id"],
+            r["category__name"],
+            r["n"],
+            r["on_time"],
+            r["repeats"],
+            ratio(r["n"], total),
+            f"{reverse('complaints:list')}?{q.params(measure='registered', category=r['category_id'])}"
+            if link_ok
+            else "",
+        )
+        for r in listed
+    ]
