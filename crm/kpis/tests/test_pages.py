@@ -135,7 +135,7 @@ def test_scorecards_of_the_team_for_its_leader(october, leader_of_team, login):
     assert (mine.rated, mine.satisfied, str(mine.average)) == (2, 1, "4.00")
     assert mine.complaints == 2  # k2, k3 about c1
     assert mine.referrals == 1  # c2, referred by c1
-    assert mine.portraits is None  # crm.portraits has no selector yet: 未启用
+    assert mine.portraits == 0  # none submitted in the fixture's month
     assert mine.may_write_plan
     teammate = cards["teammate"]
     assert (teammate.due, teammate.on_time, teammate.referrals) == (1, 0, 1)
@@ -158,7 +158,7 @@ def test_a_consultant_sees_only_their_own_scorecard(october, consultant, login):
     cards = html.context["cards"]
     assert [c.consultant.username for c in cards] == ["consultant"]
     assert not cards[0].may_write_plan
-    assert "未启用" in html.content.decode()
+    assert "未启用" not in html.content.decode()
 
 
 def test_the_team_leader_writes_the_plan_and_the_consultant_reads_it(october, leader_of_team, consultant, login):
@@ -197,25 +197,44 @@ def test_the_scorecard_export(october, leader_of_team, login):
     assert rows[2][:4] == ("置业顾问", "到期回访", "按期完成", "按期完成率（%）")
     names = {r[0]: r for r in rows[3:]}
     assert names["王顾问"][1:3] == (3, 1)
-    assert names["王顾问"][9] == "未启用"
+    assert names["王顾问"][9] == 0
 
 
-def test_the_portraits_column_reads_the_selector_once_it_exists(october, leader_of_team, monkeypatch):
-    from crm.kpis import scorecards, sources
+def test_the_portraits_column_counts_the_months_portraits(october, leader_of_team, consultant, project):
+    from datetime import datetime
 
-    calls = []
+    from crm.kpis import scorecards
+    from crm.lib.dates import CHINA_TZ
+    from crm.portraits.models import Portrait
 
-    def submitted_counts(user, *, start, end, consultant_ids):
-        calls.append((start, end))
-        return dict.fromkeys(consultant_ids, 3)
+    c1 = october.customers["c1"]
 
-    monkeypatch.setattr(sources, "_selector", lambda module, name: submitted_counts)
-    cards = scorecards.scorecards(leader_of_team, periods.month_of(date(2026, 10, 1)))
-    assert {c.portraits for c in cards} == {3}
-    assert calls == [(date(2026, 10, 1), date(2026, 10, 31))]
+    def portrait(day: date) -> Portrait:
+        moment = datetime(day.year, day.month, day.day, 10, tzinfo=CHINA_TZ)
+        return Portrait.objects.create(
+            company=consultant.company,
+            project=project,
+            customer=c1,
+            consultant=consultant,
+            quarter=f"{day.year}Q{(day.month - 1) // 3 + 1}",
+            submitted_on=day,
+            submitted_at=moment,
+            updated_at=moment,
+            industry="other",
+            family_structure="other",
+            hobby="other",
+            living_situation="other",
+            purchase_motive="other",
+            decision_maker="other",
+        )
 
-
-# ---------------------------------------------------------------- management home, card, API
+    portrait(date(2026, 9, 30))  # September: not October's
+    portrait(date(2026, 10, 1))
+    portrait(date(2026, 10, 31))
+    cards = {
+        c.consultant.username: c for c in scorecards.scorecards(leader_of_team, periods.month_of(date(2026, 10, 1)))
+    }
+    assert (cards["consultant"].portraits, cards["teammate"].portraits) == (2, 0)
 
 
 def test_the_management_home_lists_breaches_and_approvals(october, manager, login, time_machine):
