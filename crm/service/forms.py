@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.db.models import QuerySet
 
+from crm.accounts.access import holders_of
 from crm.accounts.models import User as UserModel
 from crm.core.forms import ListFilterForm
 from crm.customers.selectors import customers_visible_to
@@ -35,19 +36,8 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
 def _staff_with(user: User, perm: str) -> QuerySet[UserModel]:
-    """Active staff of the user's company holding ``perm`` through a role (or superusers)."""
-    app_label, codename = perm.split(".")
-    from django.db.models import Q
-
-    return (
-        UserModel.objects.filter(company_id=user.company_id or 0, is_active=True)
-        .filter(
-            Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("display_name", "username")
-    )
+    """Active staff of the user's company holding ``perm`` (crm.accounts.access.holders_of)."""
+    return holders_of(perm, company=user.company_id or 0)
 
 
 class ShiftForm(forms.Form):
