@@ -561,6 +561,7 @@ class Finding(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "巡查问题"
         ordering = ("found_at", "id")
+        permissions = [("engineering_contact", "工程对接人（工程类巡查问题即时通知）")]
         indexes = [
             # The "not handled by 11:00" flag: open findings past their deadline.
             models.Index(fields=("handled_at", "due_at"), name="finding_open_due"),

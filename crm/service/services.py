@@ -16,16 +16,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from crm.accounts.access import holders_of
 from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
+from crm.core.notifications import notify
 from crm.customers import timeline
 from crm.customers.models import TimelineEvent
 from crm.lib.dates import local_day
+from crm.lib.mobile import mask_numbers_in_text
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.service import duty, inspection
 from crm.service.models import (
@@ -653,6 +657,8 @@ VIEW_INSPECTION = "service.view_inspection"
 INSPECT = "service.add_inspection"
 HANDLE_FINDING = "service.handle_finding"
 EXPORT_INSPECTION = "service.export_inspection"
+ENGINEERING_CONTACT = "service.engineering_contact"
+KIND_ENGINEERING_FINDING = "engineering_finding"
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
@@ -734,18 +740,52 @@ def report_finding(
             raise DomainError("照片须为 jpg、png 或 webp 图片", field="photo")
         if (photo.size or 0) > PHOTO_MAX_BYTES:
             raise DomainError("照片不能超过 8 MB", field="photo")
-    finding = Finding.objects.create(
-        inspection=insp,
-        area=area,
-        description=description.strip(),
-        department=department,
-        photo=photo or "",
-        found_at=now,
-        due_at=inspection.finding_due(now, insp.day),
-        reported_by=actor,
-    )
-    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=finding, summary=f"巡查问题：{finding}")
+    with transaction.atomic():
+        finding = Finding.objects.create(
+            inspection=insp,
+            area=area,
+            description=description.strip(),
+            department=department,
+            photo=photo or "",
+            found_at=now,
+            due_at=inspection.finding_due(now, insp.day),
+            reported_by=actor,
+        )
+        audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=finding, summary=f"巡查问题：{finding}")
+        if finding.is_engineering:
+            notify_engineering(finding, actor=actor, now=now)
     return finding
+
+
+def engineering_contacts(project: Project) -> QuerySet[User]:
+    """The project's engineering contacts (工程对接人): active staff of the company holding
+    ``service.engineering_contact`` who work on the project. No role carries it: an
+    administrator grants it to the named people of 工程部 in 系统设置 (用户权限)."""
+    return holders_of(ENGINEERING_CONTACT, company=project.company_id or 0, project=project)
+
+
+def notify_engineering(finding: Finding, *, actor: User | None, now: datetime) -> int:
+    """工程方面问题第一时间告知 (seed 001): an engineering finding notifies the project's
+    engineering contacts at once (the bell, crm.core.notifications), exactly once per
+    finding (the key names it). A project without a contact: its directors (导出巡查, the
+    客服中心主任) are told instead, with that said, so the call is still made by someone."""
+    insp = finding.inspection
+    project = insp.project
+    recipients = list(engineering_contacts(project))
+    title = f"工程问题：{project.name}·{finding.area}，请在 {timezone.localtime(finding.due_at):%H:%M} 前处理"
+    if not recipients:
+        recipients = list(holders_of(EXPORT_INSPECTION, company=project.company_id or 0, project=project))
+        title = f"工程问题（{project.name}未设置工程对接人，请电话通知工程部）：{finding.area}"
+    return notify(
+        recipients,
+        kind=KIND_ENGINEERING_FINDING,
+        title=title,
+        text=f"{mask_numbers_in_text(finding.description)}（巡查人：{insp.inspector}）",
+        link=reverse("service:inspection_detail", args=[insp.pk]) + "#findings",
+        key=f"finding:{finding.pk}:engineering",
+        now=now,
+        exclude=actor,
+    )
 
 
 def handle_finding(finding: Finding, *, actor: User, note: str, now: datetime | None = None) -> Finding:

@@ -670,7 +670,7 @@ def inspection_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespon
                     photo=data.get("photo"),
                 )
                 if finding.is_engineering:
-                    messages.warning(request, "工程问题：请立即电话通知工程部")
+                    messages.warning(request, "工程问题：已在站内通知工程对接人；紧急时请同时电话告知工程部")
                 messages.success(request, "问题已记录")
                 return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#findings")
         elif verb == "handle":

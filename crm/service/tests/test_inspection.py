@@ -165,7 +165,7 @@ def test_inspection_through_the_pages(client, service, project, project_b, make_
         follow=True,
     )
     html = response.content.decode()
-    assert "工程问题：请立即电话通知工程部" in html
+    assert "工程问题：已在站内通知工程对接人" in html
     assert "&lt;script&gt;x&lt;/script&gt;储物柜损坏" in html
     response = client.post(reverse("service:inspection_act", args=[insp.pk, "complete"]))
     assert response.status_code == 400
