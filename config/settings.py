@@ -322,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         "PrivacyRequestKindEnum": "crm.privacy.models.RequestKind",
         # An export request's kind (customers/deals) and other models' "kind" choices.
         "ExportKindEnum": "crm.customers.models.ExportRequest.Kind",
+        # 项目资料's kind and 现场公示's status (an inspection's display check, an item's last check).
+        "MaterialKindEnum": "crm.service.models.MaterialKind",
+        "DisplayStatusEnum": "crm.service.models.DisplayStatus",
     },
 }
 
@@ -425,6 +428,10 @@ COMPLAINT_RETENTION_DAYS = env_int("COMPLAINT_RETENTION_DAYS", 365)
 # months are anonymised by the retention job.
 PRIVACY_REQUEST_WORKING_DAYS = env_int("PRIVACY_REQUEST_WORKING_DAYS", 15)
 PROSPECT_RETENTION_MONTHS = env_int("PROSPECT_RETENTION_MONTHS", 24)
+# The free text of the service centre's records (duty log, handovers, inspection findings)
+# is blanked this many days after it was written (crm.privacy.jobs.blank_service_notes):
+# it names callers, customers and units, and the rows' counts and times stay for reports.
+SERVICE_NOTES_RETENTION_DAYS = env_int("SERVICE_NOTES_RETENTION_DAYS", 365)
 
 # Complaint email intake (crm.complaints.mail_intake): the IMAP mailbox polled by the job
 # poll_complaint_mailbox. No host: intake by email is off. The mails become complaints of
@@ -471,6 +478,11 @@ CARE_SETTLE_GRACE_SECONDS = env_int("CARE_SETTLE_GRACE_SECONDS", 600)
 # 站内通知 (crm.core.notifications): read notifications are deleted this many days after
 # they were read (job purge_read_notifications); unread ones are kept.
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
+
+# 项目资料与现场公示 (crm.service): the largest material file (PDF or image) in MB, and the
+# days after which a display item not checked is flagged on the workbench.
+MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_MB", 20) * 1024 * 1024
+DISPLAY_CHECK_STALE_DAYS = env_int("DISPLAY_CHECK_STALE_DAYS", 7)
 
 # ------------------------------------------------------------------------------------------
 # Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery

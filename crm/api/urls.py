@@ -45,6 +45,8 @@ router.register("service/gift-issues", service.GiftIssueViewSet, basename="api-s
 router.register("service/gift-tasks", service.GiftTaskViewSet, basename="api-service-gift-task")
 router.register("service/birthdays", service.BirthdayViewSet, basename="api-service-birthday")
 router.register("service/inspections", service.InspectionViewSet, basename="api-service-inspection")
+router.register("service/materials", service.MaterialViewSet, basename="api-service-material")
+router.register("service/display-items", service.DisplayItemViewSet, basename="api-service-display-item")
 router.register("privacy/requests", privacy.RequestViewSet, basename="api-privacy-request")
 router.register("export-requests", exports.ExportRequestViewSet, basename="api-export-request")
 
