@@ -39,4 +39,5 @@ urlpatterns = [
     path("materials/<int:pk>/", views.material_detail, name="material_detail"),
     path("materials/<int:pk>/<slug:verb>/", views.material_act, name="material_act"),
     path("displays/", views.display_list, name="display_list"),
+    path("displays/defaults/", views.display_defaults, name="display_defaults"),
 ]

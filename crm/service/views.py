@@ -53,7 +53,7 @@ from crm.service.forms import (
     StockForm,
     VersionForm,
 )
-from crm.service.models import Handover, HandoverItem, Inspection, Material, MaterialVersion, Shift
+from crm.service.models import DisplayItem, Handover, HandoverItem, Inspection, Material, MaterialVersion, Shift
 
 
 def _file(export: Export) -> FileResponse:
@@ -919,8 +919,6 @@ def display_list(request: AuthedHttpRequest) -> HttpResponse:
     """现场公示: each project's checklist with the last check; items not checked for more
     than DISPLAY_CHECK_STALE_DAYS days are flagged."""
     today = local_day(timezone.now())
-    for project in selectors.projects_for_duty(request.user):
-        services.ensure_display_items(project)
     filters = DisplayFilterForm(request.GET, user=request.user)
     days = services.display_stale_days()
     rows = filters.queryset(today=today).select_related("project", "last_checked_by")
@@ -936,6 +934,26 @@ def display_list(request: AuthedHttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "can_export": request.user.has_perm(services.EXPORT_MATERIALS),
             "can_configure": request.user.has_perm("service.change_displayitem") and request.user.is_staff,
+            # Projects without a checklist yet (made at the first inspection, or here).
+            "without": selectors.projects_for_duty(request.user)
+            .exclude(pk__in=DisplayItem.objects.values("project_id"))
+            .order_by("id"),
+            "can_create": request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL),
             "tab": "displays",
         },
     )
+
+
+@require_POST
+@permission_required(services.VIEW_DISPLAY, raise_exception=True)
+def display_defaults(request: AuthedHttpRequest) -> HttpResponse:
+    """生成公示清单: the seed's list for a project of the user that has none yet."""
+    if not (request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL)):
+        raise PermissionDenied
+    project_id = request.POST.get("project", "")
+    project = get_object_or_404(
+        selectors.projects_for_duty(request.user), pk=int(project_id) if project_id.isdigit() else 0
+    )
+    made = services.ensure_display_items(project)
+    messages.success(request, f"{project.name}：已生成 {made} 项公示清单" if made else f"{project.name} 已有公示清单")
+    return redirect("service:display_list")

@@ -261,12 +261,19 @@ def test_the_workbench_flags_items_not_checked_for_more_than_seven_days(insp, se
     assert selectors.display_items_visible_to(director).count() == 7
 
 
-def test_the_display_list_page(client, director, project, project_b):
+def test_the_display_list_page(client, director, consultant, project, project_b):
     client.force_login(director)
+    html = client.get(reverse("service:display_list")).content.decode()
+    assert "还没有公示清单" in html
+    assert not DisplayItem.objects.exists()  # reading the page writes nothing
+    client.force_login(consultant)  # reads, does not create
+    assert client.post(reverse("service:display_defaults"), {"project": project.pk}).status_code == 403
+    client.force_login(director)
+    client.post(reverse("service:display_defaults"), {"project": project_b.pk})
+    assert DisplayItem.objects.filter(project=project_b).count() == 7
     html = client.get(reverse("service:display_list") + "?stale=on").content.decode()
     assert "五证及房屋证件" in html
     assert "从未检查" in html
-    assert DisplayItem.objects.filter(project=project_b).count() == 7
 
 
 # ---------------------------------------------------------------- API
