@@ -139,7 +139,7 @@ def test_files_are_served_only_in_scope(client, director, consultant, outsider, 
     response = client.get(reverse("service:material_file", args=[image.pk]))
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("inline")
-    response.close()
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     client.force_login(outsider)  # a consultant of project B
     assert client.get(reverse("service:material_file", args=[first.pk])).status_code == 404
     assert client.get(reverse("service:material_detail", args=[material.pk])).status_code == 404
