@@ -161,6 +161,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="From two weeks before a quarter ends, remind each consultant short of the three customer portraits (客户描摹) once that quarter.",
     ),
     ScheduledJob(
+        name="blank_service_notes",
+        func="crm.privacy.jobs.blank_service_notes",
+        every=timedelta(days=1),
+        why="The free text of duty logs, handovers and inspection findings (callers, customers, units) is blanked after SERVICE_NOTES_RETENTION_DAYS, the rows kept for the counts, with a RetentionRun (PIPL art. 19).",
+    ),
+    ScheduledJob(
         name="clear_expired_sessions",
         func="crm.core.jobs.clear_expired_sessions",
         every=timedelta(hours=1),

@@ -339,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "RewardStateEnum": "crm.referrals.models.Reward.State",
         # A handover item's state (完好/损坏/缺失) keeps the name it had before rewards had one.
         "StateEnum": "crm.service.models.HandoverItem.State",
+        # 项目资料's kind and 现场公示's status (an inspection's display check, an item's last check).
+        "MaterialKindEnum": "crm.service.models.MaterialKind",
+        "DisplayStatusEnum": "crm.service.models.DisplayStatus",
     },
 }
 
@@ -442,6 +445,10 @@ COMPLAINT_RETENTION_DAYS = env_int("COMPLAINT_RETENTION_DAYS", 365)
 # months are anonymised by the retention job.
 PRIVACY_REQUEST_WORKING_DAYS = env_int("PRIVACY_REQUEST_WORKING_DAYS", 15)
 PROSPECT_RETENTION_MONTHS = env_int("PROSPECT_RETENTION_MONTHS", 24)
+# The free text of the service centre's records (duty log, handovers, inspection findings)
+# is blanked this many days after it was written (crm.privacy.jobs.blank_service_notes):
+# it names callers, customers and units, and the rows' counts and times stay for reports.
+SERVICE_NOTES_RETENTION_DAYS = env_int("SERVICE_NOTES_RETENTION_DAYS", 365)
 
 # Complaint email intake (crm.complaints.mail_intake): the IMAP mailbox polled by the job
 # poll_complaint_mailbox. No host: intake by email is off. The mails become complaints of
@@ -494,6 +501,10 @@ NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
 # inspection, weekly, monthly on the month's last working day) is generated from this hour.
 REPORTS_WEEK_CLOSE_WEEKDAY = env_int("REPORTS_WEEK_CLOSE_WEEKDAY", 6)
 REPORTS_CLOSE_HOUR = env_int("REPORTS_CLOSE_HOUR", 20)
+# 项目资料与现场公示 (crm.service): the largest material file (PDF or image) in MB, and the
+# days after which a display item not checked is flagged on the workbench.
+MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_MB", 20) * 1024 * 1024
+DISPLAY_CHECK_STALE_DAYS = env_int("DISPLAY_CHECK_STALE_DAYS", 7)
 
 # ------------------------------------------------------------------------------------------
 # Celery: deployments beyond one machine (config/celery.py; docs/operations.md, "Celery

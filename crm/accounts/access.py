@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from crm.accounts.roles import ROLE_SPECS, Scope
+from crm.accounts.roles import ROLE_SPECS, Scope, group_name
 
 if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+
     from crm.accounts.models import User
 
 NOTHING = Q(pk__in=[])
@@ -216,3 +218,29 @@ def leads_team_of(user: User, staff: User) -> bool:
     from crm.accounts.models import Team
 
     return Team.objects.filter(pk=staff.team_id, leader_id=user.pk).exists()
+
+
+# ---------------------------------------------------------------- who holds a permission
+
+ACCESS_BACKEND = "crm.accounts.backends.AccessBackend"
+
+
+def holders_of(permission: str, *, company: Model | int, project: Model | int | None = None) -> QuerySet[User]:
+    """Active staff of ``company`` holding ``permission`` through a role, their own
+    permissions or as superusers: the one answer to "who may do this" that notifications
+    (complaint alerts, engineering findings) and staff pickers (duty officers, holiday
+    leads) share. ``company`` and ``project`` are rows or ids. With ``project``: only those
+    who work on it (its members, and holders whose role sees the whole company)."""
+    from crm.accounts.models import User as UserModel
+
+    holders = UserModel.objects.with_perm(permission, is_active=True, include_superusers=True, backend=ACCESS_BACKEND)
+    holders = holders.filter(company_id=_pk(company))
+    if project is not None:
+        company_wide = [group_name(role) for role, spec in ROLE_SPECS.items() if spec.scope == Scope.COMPANY]
+        holders = holders.filter(Q(projects=_pk(project)) | Q(groups__name__in=company_wide) | Q(is_superuser=True))
+    # Re-selected by key: the joins above repeat a user once per matching row.
+    return UserModel.objects.filter(pk__in=holders.values("pk")).order_by("display_name", "username", "id")
+
+
+def _pk(value: Model | int) -> int:
+    return value if isinstance(value, int) else int(value.pk)

@@ -113,6 +113,14 @@ _GIFTS_DIRECT = (
 _INSPECT_READ = ("service.view_inspection",)
 _INSPECT_WORK = (*_INSPECT_READ, "service.add_inspection", "service.handle_finding")
 _INSPECT_DIRECT = (*_INSPECT_WORK, "service.export_inspection")
+# 项目资料与现场公示 (crm.service, seed 001 项目前期): everyone selling or serving a project
+# reads its sales materials and its display checklist; 客服中心主任 and administrators
+# upload materials (new versions keep the old) and export; 行政主管 exports (audit);
+# administrators keep each project's display checklist (系统设置). The display items are
+# confirmed on the daily inspection (_INSPECT_WORK). 工程对接人 (service.engineering_contact)
+# is granted to named people of 工程部 in 系统设置, not through a role.
+_MATERIALS_READ = ("service.view_material", "service.view_displayitem")
+_MATERIALS_DIRECT = (*_MATERIALS_READ, "service.manage_material", "service.export_materials")
 # 个人信息申请 (crm.privacy, PIPL 44–47): 客服中心主任 registers and handles requests and
 # carries out erasures; 行政主管 reads them (supervision); administrators do everything,
 # set legal holds and read the erasure ledger and the retention runs.
@@ -204,6 +212,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_TRAINING_ATTEND,
             *_REFERRALS_WORK,
             *_KPIS_OWN,
+            *_MATERIALS_READ,
         ),
     ),
     Role.TEAM_LEADER: RoleSpec(
@@ -224,6 +233,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_WORK,
             *_REFERRALS_STATS,
             *_KPIS_ANALYSE,
+            *_MATERIALS_READ,
         ),
     ),
     Role.SERVICE: RoleSpec(
@@ -246,6 +256,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_DUTY_WORK,
             *_GIFTS_WORK,
             *_INSPECT_WORK,
+            *_MATERIALS_READ,
             *_VISITS_CONVERT,
             *_EVENTS_WORK,
             *_REPORTS_WRITE,
@@ -293,6 +304,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_HOLIDAY_LEAD,
             *_GIFTS_DIRECT,
             *_INSPECT_DIRECT,
+            *_MATERIALS_DIRECT,
             *_PRIVACY_WORK,
             "privacy.erase_customer",
             *_VISITS_CONVERT,
@@ -329,6 +341,8 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_INSPECT_READ,
             "service.handle_finding",
             "service.export_inspection",
+            *_MATERIALS_READ,
+            "service.export_materials",
             *_PRIVACY_READ,
             *_VISITS_REVIEW,
             *_EVENTS_READ,
@@ -387,6 +401,7 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_READ,
             "referrals.view_referral_stats",
             *_KPIS_MANAGE,
+            *_MATERIALS_READ,
         ),
     ),
     Role.ADMIN: RoleSpec(
@@ -460,6 +475,9 @@ ROLE_SPECS: dict[Role, RoleSpec] = {
             *_REFERRALS_STATS,
             *_REFERRALS_APPROVE,
             *_KPIS_MANAGE,
+            *_MATERIALS_DIRECT,
+            "service.add_displayitem",
+            "service.change_displayitem",
         ),
     ),
 }

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -26,14 +27,19 @@ from crm.lib.dates import local_day
 from crm.projects.models import Project
 from crm.service import inspection, selectors, services
 from crm.service.forms import (
+    DisplayFilterForm,
     GiftIssueFilterForm,
     GiftTaskFilterForm,
     HandoverFilterForm,
     InspectionFilterForm,
+    MaterialFilterForm,
     ShiftFilterForm,
 )
 from crm.service.models import (
     BirthdayEntry,
+    DisplayCheck,
+    DisplayItem,
+    DisplayStatus,
     DutyCheck,
     DutyLogEntry,
     Finding,
@@ -45,6 +51,9 @@ from crm.service.models import (
     HandoverItem,
     Inspection,
     InspectionResult,
+    Material,
+    MaterialKind,
+    MaterialVersion,
     Shift,
 )
 
@@ -516,14 +525,35 @@ class InspectionFindingSerializer(serializers.ModelSerializer[Finding]):
         return obj.is_overdue(timezone.now())
 
 
+class InspectionDisplaySerializer(serializers.ModelSerializer[DisplayCheck]):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = DisplayCheck
+        fields = ("id", "name", "status", "status_label", "note", "checked_at", "finding")
+        read_only_fields = fields
+
+
 class InspectionSerializer(serializers.ModelSerializer[Inspection]):
     results = InspectionResultSerializer(many=True, read_only=True)
+    displays = InspectionDisplaySerializer(source="display_checks", many=True, read_only=True)
     findings = InspectionFindingSerializer(many=True, read_only=True)
     late = serializers.SerializerMethodField(help_text="未在 10:00 前完成")
 
     class Meta:
         model = Inspection
-        fields = ("id", "project", "day", "inspector", "started_at", "completed_at", "late", "results", "findings")
+        fields = (
+            "id",
+            "project",
+            "day",
+            "inspector",
+            "started_at",
+            "completed_at",
+            "late",
+            "results",
+            "displays",
+            "findings",
+        )
         read_only_fields = fields
 
     def get_late(self, obj: Inspection) -> bool:
@@ -539,6 +569,12 @@ class InspectionActionSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     department = serializers.ChoiceField(choices=Finding.Department.choices, required=False, default="service")
     photo = serializers.FileField(required=False, allow_null=True, default=None)
+    status = serializers.ChoiceField(
+        choices=DisplayStatus.choices,
+        required=False,
+        default=DisplayStatus.DISPLAYED,
+        help_text="现场公示：displayed 已公示、missing 缺失、outdated 内容过期",
+    )
 
 
 class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Inspection]):
@@ -558,7 +594,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             if self.action == "list"
             else selectors.inspections_visible_to(user)
         )
-        return rows.prefetch_related("results", "findings")
+        return rows.prefetch_related("results", "display_checks", "findings")
 
     @extend_schema(summary="开始今日巡查", request=InspectionActionSerializer, responses={201: InspectionSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -576,8 +612,8 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(
         summary="巡查操作",
-        description="verb 为 result（target、result、note）、finding（area、description、department、photo）、"
-        "handle（target、note）、complete 之一。",
+        description="verb 为 result（target、result、note）、display（target、status、note：现场公示）、"
+        "finding（area、description、department、photo）、handle（target、note）、complete 之一。",
         request=InspectionActionSerializer,
         responses={200: InspectionSerializer},
     )
@@ -594,6 +630,11 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 if result is None:
                     raise serializers.ValidationError({"target": ["区域不存在"]})
                 services.record_result(result, actor=user, value=data["result"], note=data["note"])
+            elif verb == "display":
+                check = row.display_checks.filter(pk=data["target"] or 0).first()
+                if check is None:
+                    raise serializers.ValidationError({"target": ["公示项不存在"]})
+                services.record_display(check, actor=user, status=data["status"], note=data["note"])
             elif verb == "finding":
                 if data["area"] not in row.results.values_list("area", flat=True):
                     raise serializers.ValidationError({"area": ["区域不存在"]})
@@ -617,3 +658,159 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except NotAllowed as exc:
             raise exceptions.PermissionDenied(exc.message) from exc
         return Response(InspectionSerializer(self.get_queryset().get(pk=row.pk)).data)
+
+
+# ---------------------------------------------------------------- project materials and displays
+
+
+class MaterialVersionSerializer(serializers.ModelSerializer[MaterialVersion]):
+    url = serializers.SerializerMethodField(help_text="文件（按权限提供）")
+    uploaded_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaterialVersion
+        fields = (
+            "id",
+            "number",
+            "original_name",
+            "content_type",
+            "size",
+            "note",
+            "is_current",
+            "uploaded_by_name",
+            "uploaded_at",
+            "url",
+        )
+        read_only_fields = fields
+
+    def get_url(self, obj: MaterialVersion) -> str:
+        return reverse("service:material_file", args=[obj.pk])
+
+    def get_uploaded_by_name(self, obj: MaterialVersion) -> str:
+        return str(obj.uploaded_by) if obj.uploaded_by else ""
+
+
+class MaterialSerializer(serializers.ModelSerializer[Material]):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    versions = MaterialVersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Material
+        fields = ("id", "project", "project_name", "kind", "kind_label", "title", "is_active", "updated_at", "versions")
+        read_only_fields = fields
+
+
+class MaterialUploadSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="新建资料时必填")
+    kind = serializers.ChoiceField(choices=MaterialKind.choices, required=False, default=MaterialKind.OTHER)
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    file = serializers.FileField(help_text="PDF 或图片（JPG、PNG、WebP）")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Material]):
+    """项目资料: list (the page's filters: project, kind, q, inactive), detail with every
+    version, 上传资料 (create, multipart) and 上传新版本 (``versions``)."""
+
+    queryset = Material.objects.none()
+    serializer_class = MaterialSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {
+        "*": (services.VIEW_MATERIAL,),
+        "create": (services.MANAGE_MATERIAL,),
+        "versions": (services.MANAGE_MATERIAL,),
+    }
+
+    def get_queryset(self) -> QuerySet[Material]:
+        user = staff(self.request)
+        rows = (
+            MaterialFilterForm(self.request.query_params, user=user).queryset()
+            if self.action == "list"
+            else selectors.materials_visible_to(user)
+        )
+        return rows.select_related("project").prefetch_related(
+            Prefetch("versions", MaterialVersion.objects.select_related("uploaded_by").order_by("-number"))
+        )
+
+    @extend_schema(summary="上传项目资料", request=MaterialUploadSerializer, responses={201: MaterialSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = staff(request)
+        serializer = MaterialUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        project = selectors.projects_for_duty(user).filter(pk=data["project"] or 0).first()
+        if project is None:
+            raise serializers.ValidationError({"project": ["楼盘不存在或无权操作"]})
+        try:
+            material = services.add_material(
+                project, actor=user, kind=data["kind"], title=data["title"], upload=data["file"], note=data["note"]
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(
+            MaterialSerializer(self.get_queryset().get(pk=material.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(summary="上传新版本", request=MaterialUploadSerializer, responses={201: MaterialSerializer})
+    @action(detail=True, methods=["post"])
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        material = self.get_object()
+        user = staff(request)
+        serializer = MaterialUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.add_version(
+                material, actor=user, upload=serializer.validated_data["file"], note=serializer.validated_data["note"]
+            )
+        except NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from exc
+        return Response(
+            MaterialSerializer(self.get_queryset().get(pk=material.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class DisplayItemSerializer(serializers.ModelSerializer[DisplayItem]):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    last_status_label = serializers.CharField(source="get_last_status_display", read_only=True)
+    last_checked_by_name = serializers.SerializerMethodField()
+    stale = serializers.SerializerMethodField(help_text="超过 DISPLAY_CHECK_STALE_DAYS 天未检查")
+
+    class Meta:
+        model = DisplayItem
+        fields = (
+            "id",
+            "project",
+            "project_name",
+            "name",
+            "standard",
+            "last_checked_on",
+            "last_checked_by_name",
+            "last_status",
+            "last_status_label",
+            "stale",
+        )
+        read_only_fields = fields
+
+    def get_last_checked_by_name(self, obj: DisplayItem) -> str:
+        return str(obj.last_checked_by) if obj.last_checked_by else ""
+
+    def get_stale(self, obj: DisplayItem) -> bool:
+        return obj.is_stale(local_day(timezone.now()), services.display_stale_days())
+
+
+class DisplayItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[DisplayItem]):
+    """现场公示: each project's checklist with the last check (``?project=``, ``?stale=on``);
+    items are confirmed through the inspection's ``display`` action."""
+
+    queryset = DisplayItem.objects.none()
+    serializer_class = DisplayItemSerializer
+    pagination_class = Pagination
+    permission_classes = (ActionPermission,)
+    action_permissions = {"*": (services.VIEW_DISPLAY,)}
+
+    def get_queryset(self) -> QuerySet[DisplayItem]:
+        user = staff(self.request)
+        rows = DisplayFilterForm(self.request.query_params, user=user).queryset(today=local_day(timezone.now()))
+        return rows.select_related("project", "last_checked_by")

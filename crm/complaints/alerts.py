@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.accounts.access import may_see_row
+from crm.accounts.access import holders_of, may_see_row
 from crm.accounts.roles import Role, group_name
 from crm.complaints.models import Complaint, ComplaintEvent, CustomerIssue, InboundMail, IssueEscalation
 from crm.core.notifications import notify
@@ -45,7 +45,6 @@ Status = Complaint.Status
 
 MANAGE = "complaints.manage_complaint"
 APPROVE = "complaints.approve_plan"
-ACCESS_BACKEND = "crm.accounts.backends.AccessBackend"
 
 KIND_ESCALATED = "complaint_escalated"
 KIND_ASSIGNED = "complaint_assigned"
@@ -62,12 +61,8 @@ EXCERPT = 80
 
 
 def _holders(perm: str, company_id: int) -> QuerySet[User]:
-    """Active staff of the company holding ``perm`` through their roles or their own
-    permissions (superusers included)."""
-    from crm.accounts.models import User as UserModel
-
-    holders = UserModel.objects.with_perm(perm, is_active=True, include_superusers=True, backend=ACCESS_BACKEND)
-    return holders.filter(company_id=company_id).order_by("id")
+    """Active staff of the company holding ``perm`` (crm.accounts.access.holders_of)."""
+    return holders_of(perm, company=company_id).order_by("id")
 
 
 def _in_scope(

@@ -65,7 +65,11 @@ CUSTOMER_LIFE = "客户关系存续期间；潜在客户无往来满24个月匿�
 COMPLAINT_LIFE = "投诉归档后1年（重要投诉长期），随后清除并留清除记录"
 DEAL_LIFE = "成交记录按合同与财务档案期限保存"
 STAFF_LIFE = "在职期间及离职后按人事档案期限"
-DUTY_LIFE = "随值班与巡查档案保存，期限待定（尚无清除任务，删除客户时不清理）"
+# crm.privacy.jobs.blank_service_notes (SERVICE_NOTES) and the erasure's QUOTES.
+DUTY_LIFE = (
+    "写入后 SERVICE_NOTES_RETENTION_DAYS（默认365天）清除文字、保留记录行；删除客户时清除提及其姓名或手机号的文字"
+)
+DUTY_LOG_LIFE = "写入后 SERVICE_NOTES_RETENTION_DAYS（默认365天）清除文字；删除客户时清除关联或提及该客户的记录"
 NOTIFICATION_LIFE = "已读满 NOTIFICATION_RETENTION_DAYS（默认90天）后删除；未读保留"
 PRIVACY_LIFE = "作为依法答复的凭证保存，期限待定（尚无清除任务）"
 
@@ -325,7 +329,7 @@ REGISTRY: tuple[PIField, ...] = (
         "caller_name content",
         Category.COMMUNICATION,
         "值班来电来访登记与上报",
-        CUSTOMER_LIFE,
+        DUTY_LOG_LIFE,
         DUTY_READERS,
     ),
     *_entries(
@@ -333,6 +337,14 @@ REGISTRY: tuple[PIField, ...] = (
         "log_summary open_matters major_repair_note",
         Category.COMMUNICATION,
         "交接班（值班记录摘要与未尽事宜可能写到来电人、客户及房号）",
+        DUTY_LIFE,
+        HANDOVER_READERS,
+    ),
+    *_entries(
+        "service.HandoverItem",
+        "explanation",
+        Category.COMMUNICATION,
+        "交接物品损坏、缺失的原因说明",
         DUTY_LIFE,
         HANDOVER_READERS,
     ),
@@ -360,7 +372,7 @@ REGISTRY: tuple[PIField, ...] = (
         "note",
         Category.COMMUNICATION,
         "礼品库存台账（发放行写有领取的客户或来访人姓名）",
-        "随库存台账保存，期限待定（尚无清除任务，删除客户时不清理）",
+        "随库存台账保存；删除客户时清除提及其姓名或手机号的说明",
         ADMINS,
     ),
     *_entries(
@@ -381,9 +393,9 @@ REGISTRY: tuple[PIField, ...] = (
     ),
     *_entries(
         "service.Finding",
-        "photo",
+        "photo description handled_note",
         Category.COMMUNICATION,
-        "巡查问题照片（可能拍到业主、访客或车牌）",
+        "巡查问题及处理（照片可能拍到业主、访客或车牌，描述可能写到客户或房号）",
         DUTY_LIFE,
         INSPECTION_READERS,
     ),
@@ -1045,7 +1057,7 @@ NON_PI: dict[str, frozenset[str]] = {
             "accepted_at",
         }
     ),
-    "service.HandoverItem": frozenset({"handover", "name", "state", "explanation", "explained_by", "sort_order"}),
+    "service.HandoverItem": frozenset({"handover", "name", "state", "explained_by", "sort_order"}),
     "service.HandoverEvent": frozenset({"handover", "kind", "actor", "from_status", "to_status", "at"}),
     "service.DutyCheck": frozenset({"shift", "checked_by", "checked_at", "result"}),
     "service.Gift": frozenset({"company", "name", "unit", "price", "description", "is_active"}),
@@ -1066,13 +1078,11 @@ NON_PI: dict[str, frozenset[str]] = {
             "inspection",
             "area",
             "department",
-            "description",
             "found_at",
             "due_at",
             "reported_by",
             "handled_at",
             "handled_by",
-            "handled_note",
         }
     ),
     "service.InspectionReport": frozenset({"company", "project", "day", "inspection", "summary", "created_at"}),
@@ -1124,6 +1134,40 @@ NON_PI: dict[str, frozenset[str]] = {
             "rejected_by",
             "rejected_at",
         }
+    ),
+    # 项目资料与现场公示: sales materials of a project (plans, brochures) and the display
+    # checklist; who uploaded or checked is a staff link.
+    "service.Material": frozenset(
+        {"company", "project", "kind", "title", "is_active", "created_by", "created_at", "updated_at"}
+    ),
+    "service.MaterialVersion": frozenset(
+        {
+            "material",
+            "number",
+            "file",
+            "original_name",
+            "content_type",
+            "size",
+            "note",
+            "is_current",
+            "uploaded_by",
+            "uploaded_at",
+        }
+    ),
+    "service.DisplayItem": frozenset(
+        {
+            "project",
+            "name",
+            "standard",
+            "sort_order",
+            "is_active",
+            "last_checked_on",
+            "last_checked_by",
+            "last_status",
+        }
+    ),
+    "service.DisplayCheck": frozenset(
+        {"inspection", "item", "name", "sort_order", "status", "note", "checked_by", "checked_at", "finding"}
     ),
     "privacy.DataSubjectRequest": frozenset(
         {

@@ -9,6 +9,7 @@ from contextlib import suppress
 from datetime import datetime, time, timedelta
 from itertools import pairwise
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from crm.accounts.models import Company, User
@@ -16,7 +17,17 @@ from crm.core.errors import DomainError
 from crm.lib.dates import at, local_day
 from crm.projects.models import Project
 from crm.service import jobs, services
-from crm.service.models import DutyCheck, Gift, GiftTask, HandoverItem, Occasion, Shift
+from crm.service.models import (
+    DisplayItem,
+    DisplayStatus,
+    DutyCheck,
+    Gift,
+    GiftTask,
+    HandoverItem,
+    MaterialKind,
+    Occasion,
+    Shift,
+)
 
 DAYS = 7
 LOG = (
@@ -49,7 +60,94 @@ GIFTS = (("定制保温杯", "个", 80), ("品牌雨伞", "把", 45), ("毛绒�
 
 
 def seed(company: Company, seed_value: int) -> int:
-    return seed_duty(company) + seed_gifts(company) + seed_inspection(company)
+    return seed_duty(company) + seed_gifts(company) + seed_inspection(company) + seed_materials(company)
+
+
+MATERIALS = (
+    (MaterialKind.LAYOUT, "A户型 三室两厅 128㎡", "png"),
+    (MaterialKind.ADVERSE, "红线内外不利因素告知书", "pdf"),
+    (MaterialKind.BROCHURE, "项目楼书（二期）", "pdf"),
+)
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A minimal one-page PDF (no font embedded: the text is ASCII)."""
+    text = title.encode("ascii", "ignore") or b"EstateCRM demo"
+    stream = b"BT /F1 18 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _demo_png(shade: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 420), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 600, 380), outline=(shade, 80, 80), width=6)
+    draw.line((320, 40, 320, 380), fill=(shade, 80, 80), width=4)
+    draw.line((40, 210, 600, 210), fill=(shade, 80, 80), width=4)
+    out = BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def seed_materials(company: Company) -> int:
+    """Each project's sales materials (a layout plan in two versions, the adverse-factor
+    notice, the brochure) uploaded by the director, and the display checklist (the
+    inspections above confirmed it; an item added since at the first project has never been
+    checked, which the workbench flags)."""
+    director = User.objects.get(company=company, username="director1")
+    now = timezone.now()
+    made = 0
+    projects = list(Project.objects.filter(company=company).order_by("id"))
+    for project in projects:
+        services.ensure_display_items(project)
+        for kind, title, ext in MATERIALS:
+            data = _demo_png(120) if ext == "png" else _demo_pdf("Demo material")
+            upload = SimpleUploadedFile(f"{title}.{ext}", data)
+            with suppress(DomainError):
+                material = services.add_material(
+                    project,
+                    actor=director,
+                    kind=kind,
+                    title=title,
+                    upload=upload,
+                    note="首版",
+                    now=now - timedelta(days=30),
+                )
+                made += 1
+                if ext == "png":
+                    services.add_version(
+                        material,
+                        actor=director,
+                        upload=SimpleUploadedFile(f"{title}.png", _demo_png(30)),
+                        note="更正面积标注",
+                        now=now - timedelta(days=3),
+                    )
+    if projects:
+        # Added to the checklist after the last inspection: never checked yet, so flagged.
+        DisplayItem.objects.get_or_create(
+            project=projects[0], name="物业收费标准", defaults={"standard": "前期物业服务收费标准", "sort_order": 20}
+        )
+    return made
 
 
 FINDINGS = (
@@ -78,6 +176,16 @@ def seed_inspection(company: Company) -> int:
                 bad = result.area == area
                 services.record_result(
                     result, actor=inspector, value="problem" if bad else "ok", note=text if bad else ""
+                )
+            for check in insp.display_checks.all():
+                # One day the opening prices on the wall were last month's.
+                outdated = offset == 3 and check.name == "开盘价格"
+                services.record_display(
+                    check,
+                    actor=inspector,
+                    status=DisplayStatus.OUTDATED if outdated else DisplayStatus.DISPLAYED,
+                    note="公示价格未更新为本期价格" if outdated else "",
+                    now=at(day, time(9, 30)),
                 )
             late = offset == 2 and project == Project.objects.filter(company=company).order_by("id").first()
             services.complete_inspection(insp, actor=inspector, now=at(day, time(10, 20) if late else time(9, 40)))

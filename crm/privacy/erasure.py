@@ -23,7 +23,10 @@ Steps of ``anonymise_customer`` (one transaction, the customer row locked):
    summary, diff and reason (they quote names and numbers);
 5. one ``ErasureRecord`` (the ledger): customer number, when, who, why, rows changed;
 6. duplicates merged into the customer (archived copies of the same person) the same way,
-   each with its own ledger row.
+   each with its own ledger row;
+7. free text with no link to the customer that quotes their name or a mobile (``QUOTES``:
+   handovers, the duty log, spot checks, the gift stock ledger) has that text replaced
+   (before step 1 renames the customer).
 """
 
 from __future__ import annotations
@@ -332,6 +335,63 @@ NOT_PERSONAL: frozenset[str] = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Quote:
+    """Free text with no link to the customer that may still quote them by name or number
+    (a handover summary, a stock-ledger line "生日礼品：张三"): each field that contains the
+    customer's name or one of their mobiles is replaced, within the customer's company."""
+
+    label: str
+    title: str
+    fields: Mapping[str, str]
+    company: str = "company"
+
+
+QUOTES: tuple[Quote, ...] = (
+    Quote(
+        "service.dutylogentry",
+        "值班记录（提及客户）",
+        {"content": REMOVED, "caller_name": ""},
+        company="shift__company",
+    ),
+    Quote(
+        "service.handover",
+        "交接班（提及客户）",
+        {"log_summary": REMOVED, "open_matters": REMOVED, "major_repair_note": REMOVED},
+    ),
+    Quote("service.handoveritem", "交接物品说明（提及客户）", {"explanation": REMOVED}, company="handover__company"),
+    Quote("service.handoverevent", "交接班过程（提及客户）", {"note": REMOVED}, company="handover__company"),
+    Quote("service.dutycheck", "值班抽查（提及客户）", {"note": REMOVED}, company="shift__company"),
+    Quote("service.stockmovement", "礼品出入库（提及客户）", {"note": REMOVED}, company="stock__gift__company"),
+)
+# A one-character name would match too much unrelated text; such a customer is still
+# found by mobile.
+MIN_QUOTED_NAME = 2
+
+
+def quoted_rows(customer: Customer, mobiles: list[str]) -> dict[tuple[str, str], models.QuerySet[Any]]:
+    """For each (label, field) of ``QUOTES``: the company's rows whose field quotes the
+    customer's name or one of ``mobiles``."""
+    needles = [n for n in (customer.name.strip(),) if len(n) >= MIN_QUOTED_NAME and n != ERASED_NAME]
+    needles += mobiles
+    found: dict[tuple[str, str], models.QuerySet[Any]] = {}
+    if not needles:
+        return found
+    for quote in QUOTES:
+        app_label, _, model_name = quote.label.partition(".")
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue
+        in_company = model._default_manager.filter(**{f"{quote.company}_id": customer.company_id})
+        for name in quote.fields:
+            where = models.Q(pk__in=[])
+            for needle in needles:
+                where |= models.Q(**{f"{name}__contains": needle})
+            found[(quote.label, name)] = in_company.filter(where)
+    return found
+
+
 def _profile_fields() -> dict[str, Any]:
     profile = apps.get_model("customers", "CustomerProfile")
     values: dict[str, Any] = {
@@ -477,6 +537,11 @@ def anonymise_customer(
             else:
                 values = rule_fields(rule)
                 rows[label] = qs.update(**values) if values else qs.count()
+        for (label, name), qs in quoted_rows(customer, mobiles).items():
+            quote = next(q for q in QUOTES if q.label == label)
+            changed = qs.update(**{name: quote.fields[name]})
+            if changed:
+                rows[f"{label}.quoted"] = rows.get(f"{label}.quoted", 0) + changed
         _anonymise_row(customer, now=now)
         rows["care.cancelled"] = care_services.cancel_open_messages([customer.pk], "客户个人信息已删除，不再发送")
         rows["core.auditlog"] = audit.AuditLog.objects.filter(customer_id=customer.pk).update(

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm.service.models import DutyItem, Gift, InspectionArea
+from crm.service.models import DisplayItem, DutyItem, Gift, InspectionArea
 
 
 @admin.register(DutyItem)
@@ -59,6 +59,28 @@ class InspectionAreaAdmin(admin.ModelAdmin[InspectionArea]):
     list_editable = ("sort_order", "is_active")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InspectionArea]:
+        company_id = getattr(request.user, "company_id", None)
+        return super().get_queryset(request).filter(project__company_id=company_id or 0)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "project":
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                company_id=getattr(request.user, "company_id", None) or 0
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(DisplayItem)
+class DisplayItemAdmin(admin.ModelAdmin[DisplayItem]):
+    """现场公示清单 per project (defaults: seed 001's list); the last check is written by the
+    daily inspection, not here."""
+
+    list_display = ("name", "project", "sort_order", "is_active", "last_checked_on", "last_status")
+    list_filter = ("project", "is_active")
+    list_editable = ("sort_order", "is_active")
+    fields = ("project", "name", "standard", "sort_order", "is_active")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DisplayItem]:
         company_id = getattr(request.user, "company_id", None)
         return super().get_queryset(request).filter(project__company_id=company_id or 0)
 

@@ -63,6 +63,9 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     checks = _inspection_stats(user, now=now)
     if checks:
         cards.append(Card("service_inspection", title="日常巡查", stats=tuple(checks), order=12))
+    displays = _display_stats(user, today=today)
+    if displays:
+        cards.append(Card("service_displays", title="现场公示", stats=tuple(displays), order=14))
     if user.has_perm(services.ISSUE_GIFT):
         cards.append(Action("发放礼品", reverse("service:issue_new"), order=45))
     return cards
@@ -102,3 +105,19 @@ def _inspection_stats(user: User, *, now: datetime) -> list[Stat]:
     if engineering:
         stats.append(Stat("findings_engineering", "工程问题未处理", engineering, url, warn=True))
     return stats
+
+
+def _display_stats(user: User, *, today: date) -> list[Stat]:
+    """Display items of the user's projects not checked for more than
+    DISPLAY_CHECK_STALE_DAYS days (or never), for those who inspect or manage them; shown
+    only when there are some. The link opens the list with the same filter."""
+    if not user.has_perm(services.VIEW_DISPLAY) or not (
+        user.has_perm(services.INSPECT) or user.has_perm(services.MANAGE_MATERIAL)
+    ):
+        return []
+    days = services.display_stale_days()
+    n = selectors.display_items_visible_to(user).filter(selectors.stale_display_q(today, days)).count()
+    if not n:
+        return []
+    url = f"{reverse('service:display_list')}?{urlencode({'stale': 'on'})}"
+    return [Stat("displays_stale", f"超过{days}天未检查的公示项", n, url, warn=True)]

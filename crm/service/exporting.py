@@ -215,3 +215,79 @@ def export_inspections(user: User, params: Mapping[str, str], *, now: datetime, 
     file = workbook.save()
     audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出日常巡查 {count} 条", ip=ip)
     return Export(file, f"日常巡查_{_stamp(now)}.xlsx", count, ascii_filename=f"inspections_{_stamp(now)}.xlsx")
+
+
+MATERIAL_HEADERS = ("楼盘", "类别", "名称", "状态", "当前版本", "当前文件", "版本说明", "上传人", "上传时间", "版本数")
+DISPLAY_HEADERS = ("楼盘", "公示内容", "要求", "最近检查日期", "检查人", "检查结果", "超期未检查")
+
+
+def export_materials(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
+    """项目资料 (the list's filter) and, on a second sheet, the 现场公示 checklist of the
+    same projects with the last check of each item."""
+    from django.db.models import Count, Prefetch
+
+    from crm.lib.dates import local_day
+    from crm.service import services
+    from crm.service.forms import DisplayFilterForm, MaterialFilterForm
+    from crm.service.models import MaterialVersion
+
+    rows = (
+        MaterialFilterForm(params, user=user)
+        .queryset()
+        .select_related("project")
+        .annotate(version_count=Count("versions"))
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                MaterialVersion.objects.filter(is_current=True).select_related("uploaded_by"),
+                to_attr="current",
+            )
+        )[:MAX_ROWS]
+    )
+    workbook = Workbook()
+    sheet = workbook.add_sheet("项目资料", freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(MATERIAL_HEADERS)
+    count = 0
+    for m in rows:
+        current = m.current[0] if m.current else None
+        sheet.append(
+            [
+                m.project.name,
+                m.get_kind_display(),
+                m.title,
+                "在用" if m.is_active else "已停用",
+                f"v{current.number}" if current else "",
+                current.original_name if current else "",
+                current.note if current else "",
+                str(current.uploaded_by) if current and current.uploaded_by else "",
+                _local(current.uploaded_at) if current else None,
+                m.version_count,
+            ]
+        )
+        count += 1
+    today = local_day(now)
+    days = services.display_stale_days()
+    displays = workbook.add_sheet("现场公示", freeze="A3")
+    displays.append_note(watermark(user, now=now))
+    displays.append_header(DISPLAY_HEADERS)
+    project = {"project": params["project"]} if params.get("project") else {}
+    for item in (
+        DisplayFilterForm(project, user=user)
+        .queryset(today=today)
+        .select_related("project", "last_checked_by")[:MAX_ROWS]
+    ):
+        displays.append(
+            [
+                item.project.name,
+                item.name,
+                item.standard,
+                item.last_checked_on,
+                str(item.last_checked_by) if item.last_checked_by else "",
+                item.get_last_status_display(),
+                "是" if item.is_stale(today, days) else "否",
+            ]
+        )
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出项目资料 {count} 条及现场公示", ip=ip)
+    return Export(file, f"项目资料_{_stamp(now)}.xlsx", count, ascii_filename=f"project_materials_{_stamp(now)}.xlsx")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
 
+from crm.accounts.access import holders_of
 from crm.accounts.models import User as UserModel
 from crm.core.forms import ListFilterForm
 from crm.customers.selectors import customers_visible_to
 from crm.projects.models import Project
 from crm.service import selectors, services
 from crm.service.models import (
+    DisplayItem,
+    DisplayStatus,
     DutyCheck,
     DutyLogEntry,
     Finding,
@@ -23,6 +26,8 @@ from crm.service.models import (
     Handover,
     HandoverItem,
     Inspection,
+    Material,
+    MaterialKind,
     Occasion,
     Shift,
 )
@@ -35,19 +40,8 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
 def _staff_with(user: User, perm: str) -> QuerySet[UserModel]:
-    """Active staff of the user's company holding ``perm`` through a role (or superusers)."""
-    app_label, codename = perm.split(".")
-    from django.db.models import Q
-
-    return (
-        UserModel.objects.filter(company_id=user.company_id or 0, is_active=True)
-        .filter(
-            Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("display_name", "username")
-    )
+    """Active staff of the user's company holding ``perm`` (crm.accounts.access.holders_of)."""
+    return holders_of(perm, company=user.company_id or 0)
 
 
 class ShiftForm(forms.Form):
@@ -365,3 +359,100 @@ class InspectionFilterForm(ListFilterForm):
         if self.value("day"):
             rows = rows.filter(day=self.value("day"))
         return rows.order_by("-day", "project_id")
+
+
+# ---------------------------------------------------------------- project materials and displays
+
+
+class MaterialForm(forms.Form):
+    """上传项目资料 (the first version)."""
+
+    project = forms.ModelChoiceField(label="楼盘", queryset=Project.objects.none(), empty_label="请选择楼盘")
+    kind = forms.ChoiceField(label="类别", choices=MaterialKind.choices)
+    title = forms.CharField(label="名称", max_length=100)
+    file = forms.FileField(
+        label="文件",
+        widget=forms.ClearableFileInput(attrs={"accept": services.MATERIAL_ACCEPT}),
+        help_text="PDF 或图片（JPG、PNG、WebP）",
+    )
+    note = forms.CharField(label="版本说明", max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        self.fields["project"].error_messages["required"] = "请选择楼盘"
+        self.fields["title"].error_messages["required"] = "请填写资料名称"
+        self.fields["file"].error_messages.update(required="请选择文件", empty="文件是空的")
+
+
+class VersionForm(forms.Form):
+    """上传新版本."""
+
+    file = forms.FileField(
+        label="文件",
+        widget=forms.ClearableFileInput(attrs={"accept": services.MATERIAL_ACCEPT}),
+        help_text="PDF 或图片（JPG、PNG、WebP）；旧版本保留",
+    )
+    note = forms.CharField(label="版本说明", max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].error_messages.update(required="请选择文件", empty="文件是空的")
+
+
+class MaterialFilterForm(ListFilterForm):
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    kind = forms.ChoiceField(required=False, label="类别", choices=[("", "全部类别"), *MaterialKind.choices])
+    q = forms.CharField(required=False, label="名称", max_length=50)
+    inactive = forms.BooleanField(required=False, label="含已停用")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs["placeholder"] = "资料名称"
+
+    def queryset(self) -> QuerySet[Material]:
+        rows = selectors.materials_visible_to(self.user)
+        if self.value("project"):
+            rows = rows.filter(project=self.value("project"))
+        if self.value("kind"):
+            rows = rows.filter(kind=self.value("kind"))
+        if self.value("q"):
+            rows = rows.filter(title__icontains=self.value("q"))
+        if not self.value("inactive"):
+            rows = rows.filter(is_active=True)
+        return rows.order_by("project_id", "kind", "title", "id")
+
+
+class DisplayFilterForm(ListFilterForm):
+    project = forms.ModelChoiceField(
+        required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
+    )
+    stale = forms.BooleanField(required=False, label="只看超期未检查")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = selectors.projects_for_duty(user)  # type: ignore[attr-defined]
+
+    def queryset(self, *, today: date) -> QuerySet[DisplayItem]:
+        rows = selectors.display_items_visible_to(self.user).filter(is_active=True)
+        if self.value("project"):
+            rows = rows.filter(project=self.value("project"))
+        if self.value("stale"):
+            rows = rows.filter(selectors.stale_display_q(today, services.display_stale_days()))
+        return rows.order_by("project_id", "sort_order", "id")
+
+
+class DisplayCheckForm(forms.Form):
+    status = forms.ChoiceField(
+        label="公示情况",
+        choices=[c for c in DisplayStatus.choices if c[0] != DisplayStatus.PENDING],
+        widget=forms.Select(attrs={"aria-label": "公示情况"}),
+    )
+    note = forms.CharField(
+        label="说明", max_length=300, required=False, widget=forms.TextInput(attrs={"placeholder": "缺失或过期时说明"})
+    )

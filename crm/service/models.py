@@ -10,7 +10,9 @@ explanation, or a major repair unfinished. The handover's lifecycle is a table
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -561,6 +563,7 @@ class Finding(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "巡查问题"
         ordering = ("found_at", "id")
+        permissions = [("engineering_contact", "工程对接人（工程类巡查问题即时通知）")]
         indexes = [
             # The "not handled by 11:00" flag: open findings past their deadline.
             models.Index(fields=("handled_at", "due_at"), name="finding_open_due"),
@@ -595,3 +598,175 @@ class InspectionReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} {self.day} 巡查报告"
+
+
+# ---------------------------------------------------------------- project materials and on-site disclosures
+
+
+class MaterialKind(models.TextChoices):
+    """Seed 001 项目前期 b): 项目销售资料的管理，如户型图、红线内外不利因素、宣传资料."""
+
+    LAYOUT = "layout", "户型图"
+    ADVERSE = "adverse", "红线内外不利因素"
+    BROCHURE = "brochure", "宣传资料"
+    OTHER = "other", "其他销售资料"
+
+
+class Material(models.Model):
+    """A sales material of a project (a layout plan, the adverse factors inside and outside
+    the red line, a brochure …); its files are the versions, the newest one current unless
+    an earlier one is made current again."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
+    kind = models.CharField("类别", max_length=12, choices=MaterialKind.choices)
+    title = models.CharField("名称", max_length=100)
+    is_active = models.BooleanField("在用", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间")
+    updated_at = models.DateTimeField("最近更新")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目资料"
+        ordering = ("project", "kind", "title", "id")
+        permissions = [
+            ("manage_material", "上传项目资料、维护现场公示清单"),
+            ("export_materials", "导出项目资料与现场公示"),
+        ]
+        constraints = [models.UniqueConstraint(fields=("project", "kind", "title"), name="uniq_material_title")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.title}"
+
+
+MATERIAL_DIR = "materials"
+
+
+def _material_path(instance: MaterialVersion, filename: str) -> str:
+    # A random name: the original name is kept in its own column, never in a path.
+    return f"{MATERIAL_DIR}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class MaterialVersion(models.Model):
+    """One file of a material. Versions are never replaced: a new upload is the next
+    number and becomes current; exactly one version of a material is current."""
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("版本")
+    file = models.FileField("文件", upload_to=_material_path, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=40)
+    size = models.PositiveIntegerField("大小(字节)")
+    note = models.CharField("版本说明", max_length=200, blank=True)
+    is_current = models.BooleanField("当前版本", default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间")
+
+    EXTENSIONS: dict[str, str] = {
+        "application/pdf": ".pdf",
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "image/webp": ".webp",
+    }
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目资料版本"
+        ordering = ("-number",)
+        constraints = [
+            models.UniqueConstraint(fields=("material", "number"), name="uniq_material_version"),
+            models.UniqueConstraint(
+                fields=("material",), condition=models.Q(is_current=True), name="uniq_material_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material} v{self.number}"
+
+    @property
+    def extension(self) -> str:
+        return self.EXTENSIONS.get(self.content_type, "")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.material.title}_v{self.number}{self.extension}"
+
+
+class DisplayStatus(models.TextChoices):
+    PENDING = "pending", "未确认"
+    DISPLAYED = "displayed", "已公示"
+    MISSING = "missing", "缺失"
+    OUTDATED = "outdated", "内容过期"
+
+
+class DisplayItem(models.Model):
+    """What must be displayed at a project's sales office (seed 001 项目前期 c): the
+    project's checklist, seeded with the seed's list and configured in 系统设置, with when it
+    was last checked, by whom and what was found."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+", verbose_name="楼盘")
+    name = models.CharField("公示内容", max_length=40)
+    standard = models.CharField("要求", max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+    last_checked_on = models.DateField("最近检查日期", null=True, blank=True)
+    last_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="最近检查人",
+    )
+    last_status = models.CharField(
+        "最近检查结果", max_length=10, choices=DisplayStatus.choices, default=DisplayStatus.PENDING
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场公示项"
+        ordering = ("project", "sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("project", "name"), name="uniq_display_item")]
+        indexes = [
+            # The workbench card: items of the user's projects not checked for N days.
+            models.Index(fields=("project", "last_checked_on"), name="display_item_checked"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_stale(self, today: Any, days: int) -> bool:
+        return self.is_active and (self.last_checked_on is None or (today - self.last_checked_on).days > days)
+
+
+class DisplayCheck(models.Model):
+    """One display item confirmed on a daily inspection (已公示 / 缺失 / 内容过期). A missing
+    item becomes a finding of the inspection (``finding``)."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="display_checks")
+    item = models.ForeignKey(DisplayItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="checks")
+    name = models.CharField("公示内容", max_length=40)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField("结果", max_length=10, choices=DisplayStatus.choices, default=DisplayStatus.PENDING)
+    note = models.CharField("说明", max_length=300, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField("确认时间", null=True, blank=True)
+    finding = models.OneToOneField(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="display_check"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场公示检查"
+        ordering = ("sort_order", "id")
+        constraints = [models.UniqueConstraint(fields=("inspection", "name"), name="uniq_display_check")]
+
+    def __str__(self) -> str:
+        return f"{self.name}：{self.get_status_display()}"

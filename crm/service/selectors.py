@@ -21,6 +21,7 @@ from crm.projects.models import Project
 from crm.service import services
 from crm.service.models import (
     BirthdayEntry,
+    DisplayItem,
     DutyCheck,
     DutyLogEntry,
     Finding,
@@ -32,6 +33,8 @@ from crm.service.models import (
     HandoverEvent,
     Inspection,
     InspectionReport,
+    Material,
+    MaterialVersion,
     Occasion,
     Shift,
 )
@@ -370,3 +373,37 @@ def issued_q(start: date | None, end: date | None) -> Q:
 def kpi_gift_issues(user: User, *, start: date, end: date) -> QuerySet[GiftIssue]:
     """The gift issues of a period in the user's scope (the issue list with ?start=&end=)."""
     return issues_visible_to(user).filter(issued_q(start, end))
+
+
+# ---------------------------------------------------------------- project materials and displays
+
+
+def materials_visible_to(user: User) -> QuerySet[Material]:
+    """Materials of the projects the user works on (company-wide roles: every project)."""
+    if not user.has_perm(services.VIEW_MATERIAL):
+        return Material.objects.none()
+    return Material.objects.filter(project_q(user, path="project__"))
+
+
+def get_material_for_user(user: User, pk: int) -> Material:
+    row = materials_visible_to(user).select_related("project", "created_by").filter(pk=pk).first()
+    if row is None:
+        raise Http404("资料不存在或无权查看")
+    return row
+
+
+def versions_visible_to(user: User) -> QuerySet[MaterialVersion]:
+    if not user.has_perm(services.VIEW_MATERIAL):
+        return MaterialVersion.objects.none()
+    return MaterialVersion.objects.filter(project_q(user, path="material__project__"))
+
+
+def display_items_visible_to(user: User) -> QuerySet[DisplayItem]:
+    if not user.has_perm(services.VIEW_DISPLAY):
+        return DisplayItem.objects.none()
+    return DisplayItem.objects.filter(project_q(user, path="project__"))
+
+
+def stale_display_q(today: date, days: int) -> Q:
+    """Active display items not checked for more than ``days`` days (or never)."""
+    return Q(is_active=True) & (Q(last_checked_on__isnull=True) | Q(last_checked_on__lt=today - timedelta(days=days)))

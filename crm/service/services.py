@@ -12,23 +12,32 @@ open on the director's list.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
-from crm.core import audit
+from crm.accounts.access import holders_of
+from crm.core import audit, images
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
+from crm.core.notifications import notify
 from crm.customers import timeline
 from crm.customers.models import TimelineEvent
 from crm.lib.dates import local_day
+from crm.lib.mobile import mask_numbers_in_text
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 from crm.service import duty, inspection
 from crm.service.models import (
+    DisplayCheck,
+    DisplayItem,
+    DisplayStatus,
     DutyCheck,
     DutyItem,
     DutyLogEntry,
@@ -43,6 +52,9 @@ from crm.service.models import (
     Inspection,
     InspectionArea,
     InspectionResult,
+    Material,
+    MaterialKind,
+    MaterialVersion,
     Occasion,
     Shift,
     StockMovement,
@@ -653,6 +665,8 @@ VIEW_INSPECTION = "service.view_inspection"
 INSPECT = "service.add_inspection"
 HANDLE_FINDING = "service.handle_finding"
 EXPORT_INSPECTION = "service.export_inspection"
+ENGINEERING_CONTACT = "service.engineering_contact"
+KIND_ENGINEERING_FINDING = "engineering_finding"
 PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
@@ -680,6 +694,7 @@ def start_inspection(project: Project, *, actor: User, now: datetime | None = No
         raise NotAllowed("您不负责该楼盘")
     day = local_day(now)
     ensure_default_areas(project)
+    ensure_display_items(project)
     with transaction.atomic():
         existing = Inspection.objects.filter(project=project, day=day).first()
         if existing is not None:
@@ -691,6 +706,12 @@ def start_inspection(project: Project, *, actor: User, now: datetime | None = No
             [
                 InspectionResult(inspection=row, area=a.name, sort_order=a.sort_order)
                 for a in InspectionArea.objects.filter(project=project, is_active=True)
+            ]
+        )
+        DisplayCheck.objects.bulk_create(
+            [
+                DisplayCheck(inspection=row, item=item, name=item.name, sort_order=item.sort_order)
+                for item in DisplayItem.objects.filter(project=project, is_active=True)
             ]
         )
         audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=row, summary=f"日常巡查：{row}")
@@ -734,18 +755,52 @@ def report_finding(
             raise DomainError("照片须为 jpg、png 或 webp 图片", field="photo")
         if (photo.size or 0) > PHOTO_MAX_BYTES:
             raise DomainError("照片不能超过 8 MB", field="photo")
-    finding = Finding.objects.create(
-        inspection=insp,
-        area=area,
-        description=description.strip(),
-        department=department,
-        photo=photo or "",
-        found_at=now,
-        due_at=inspection.finding_due(now, insp.day),
-        reported_by=actor,
-    )
-    audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=finding, summary=f"巡查问题：{finding}")
+    with transaction.atomic():
+        finding = Finding.objects.create(
+            inspection=insp,
+            area=area,
+            description=description.strip(),
+            department=department,
+            photo=photo or "",
+            found_at=now,
+            due_at=inspection.finding_due(now, insp.day),
+            reported_by=actor,
+        )
+        audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=finding, summary=f"巡查问题：{finding}")
+        if finding.is_engineering:
+            notify_engineering(finding, actor=actor, now=now)
     return finding
+
+
+def engineering_contacts(project: Project) -> QuerySet[User]:
+    """The project's engineering contacts (工程对接人): active staff of the company holding
+    ``service.engineering_contact`` who work on the project. No role carries it: an
+    administrator grants it to the named people of 工程部 in 系统设置 (用户权限)."""
+    return holders_of(ENGINEERING_CONTACT, company=project.company_id or 0, project=project)
+
+
+def notify_engineering(finding: Finding, *, actor: User | None, now: datetime) -> int:
+    """工程方面问题第一时间告知 (seed 001): an engineering finding notifies the project's
+    engineering contacts at once (the bell, crm.core.notifications), exactly once per
+    finding (the key names it). A project without a contact: its directors (导出巡查, the
+    客服中心主任) are told instead, with that said, so the call is still made by someone."""
+    insp = finding.inspection
+    project = insp.project
+    recipients = list(engineering_contacts(project))
+    title = f"工程问题：{project.name}·{finding.area}，请在 {timezone.localtime(finding.due_at):%H:%M} 前处理"
+    if not recipients:
+        recipients = list(holders_of(EXPORT_INSPECTION, company=project.company_id or 0, project=project))
+        title = f"工程问题（{project.name}未设置工程对接人，请电话通知工程部）：{finding.area}"
+    return notify(
+        recipients,
+        kind=KIND_ENGINEERING_FINDING,
+        title=title,
+        text=f"{mask_numbers_in_text(finding.description)}（巡查人：{insp.inspector}）",
+        link=reverse("service:inspection_detail", args=[insp.pk]) + "#findings",
+        key=f"finding:{finding.pk}:engineering",
+        now=now,
+        exclude=actor,
+    )
 
 
 def handle_finding(finding: Finding, *, actor: User, note: str, now: datetime | None = None) -> Finding:
@@ -764,13 +819,16 @@ def handle_finding(finding: Finding, *, actor: User, note: str, now: datetime | 
 
 
 def complete_inspection(insp: Inspection, *, actor: User, note: str = "", now: datetime | None = None) -> Inspection:
-    """巡查完成: every area has a result."""
+    """巡查完成: every area has a result and every display item is confirmed."""
     now = now or timezone.now()
     if actor.pk != insp.inspector_id:
         raise NotAllowed("只有巡查人可以完成巡查")
     pending = list(insp.results.filter(result=InspectionResult.Result.PENDING).values_list("area", flat=True))
     if pending:
         raise DomainError(f"以下区域还没有巡查结果：{'、'.join(pending)}")
+    unconfirmed = list(insp.display_checks.filter(status=DisplayStatus.PENDING).values_list("name", flat=True))
+    if unconfirmed:
+        raise DomainError(f"以下现场公示还没有确认：{'、'.join(unconfirmed)}")
     updated = Inspection.objects.filter(pk=insp.pk, completed_at__isnull=True).update(
         completed_at=now, note=note.strip()
     )
@@ -778,3 +836,246 @@ def complete_inspection(insp: Inspection, *, actor: User, note: str = "", now: d
         raise DomainError("巡查已完成")
     insp.refresh_from_db()
     return insp
+
+
+# ---------------------------------------------------------------- project materials (项目资料)
+
+VIEW_MATERIAL = "service.view_material"
+MANAGE_MATERIAL = "service.manage_material"
+EXPORT_MATERIALS = "service.export_materials"
+VIEW_DISPLAY = "service.view_displayitem"
+MATERIAL_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,.pdf,.jpg,.jpeg,.png,.webp"
+# Layout plans are large scans: more pixels than a complaint photo.
+MATERIAL_MAX_PIXELS = 80_000_000
+PDF_EXTENSIONS = (".pdf",)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def material_max_bytes() -> int:
+    from django.conf import settings
+
+    return int(settings.MATERIAL_MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class MaterialFile:
+    """An upload that passed ``check_material_file``: what will be stored."""
+
+    original_name: str
+    content_type: str
+    data: bytes
+
+
+def check_material_file(upload: UploadedFile[bytes] | None) -> MaterialFile:
+    """A material file is a PDF or an image (JPG, PNG, WebP) of at most MATERIAL_MAX_MB.
+
+    1. The name's extension and the size decide first (no bytes read of a file refused).
+    2. A PDF must start with ``%PDF-`` and end with ``%%EOF`` (a renamed file or a
+       truncated upload is refused); it is stored as uploaded and served as a download.
+    3. An image is decoded, checked and re-encoded from its pixels as complaint attachments
+       are (crm.core.images: no EXIF, GPS, comments survive; decompression bombs refused).
+    """
+    if upload is None:
+        raise DomainError("请选择文件", field="file")
+    name = (upload.name or "文件")[-200:]
+    lower = name.lower()
+    if not lower.endswith(PDF_EXTENSIONS + IMAGE_EXTENSIONS):
+        raise DomainError(f"“{name}”不是 PDF 或图片，只能上传 PDF、JPG、PNG、WebP", field="file")
+    size = upload.size or 0
+    limit = material_max_bytes()
+    if size == 0:
+        raise DomainError(f"“{name}”是空文件", field="file")
+    if size > limit:
+        raise DomainError(f"“{name}”超过 {limit // (1024 * 1024)} MB，请压缩后再上传", field="file")
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    if lower.endswith(PDF_EXTENSIONS):
+        if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
+            raise DomainError(f"“{name}”不是有效的 PDF 文件或文件不完整", field="file")
+        return MaterialFile(name, "application/pdf", data)
+    image = images.prepare_image(name, data, max_pixels=MATERIAL_MAX_PIXELS, field="file")
+    return MaterialFile(name, image.content_type, image.data)
+
+
+def _store_version(
+    material: Material, prepared: MaterialFile, *, number: int, actor: User, note: str, now: datetime
+) -> MaterialVersion:
+    version = MaterialVersion(
+        material=material,
+        number=number,
+        original_name=prepared.original_name,
+        content_type=prepared.content_type,
+        size=len(prepared.data),
+        note=note.strip()[:200],
+        is_current=True,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    version.file.save("upload", ContentFile(prepared.data), save=False)
+    version.save()
+    return version
+
+
+def add_material(
+    project: Project,
+    *,
+    actor: User,
+    kind: str,
+    title: str,
+    upload: UploadedFile[bytes] | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Material:
+    """项目销售资料: a new material of ``project`` with its first version."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_MATERIAL, "您没有上传项目资料的权限")
+    if not _works_on(actor, project):
+        raise NotAllowed("您不负责该楼盘")
+    title = title.strip()
+    if kind not in MaterialKind.values:
+        raise DomainError("请选择资料类别", field="kind")
+    if not title:
+        raise DomainError("请填写资料名称", field="title")
+    prepared = check_material_file(upload)
+    with transaction.atomic():
+        if Material.objects.filter(project=project, kind=kind, title=title).exists():
+            raise DomainError(f"{project} 已有同名资料“{title}”，请在该资料下上传新版本", field="title")
+        material = Material.objects.create(
+            company_id=project.company_id,
+            project=project,
+            kind=kind,
+            title=title,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        version = _store_version(material, prepared, number=1, actor=actor, note=note, now=now)
+        audit.log(audit.AuditLog.Action.CREATE, actor=actor, target=material, summary=f"项目资料：{version}")
+    return material
+
+
+def add_version(
+    material: Material, *, actor: User, upload: UploadedFile[bytes] | None, note: str = "", now: datetime | None = None
+) -> MaterialVersion:
+    """A new version of ``material``: the next number, current from now on; the earlier
+    versions stay (history of what was shown to buyers)."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_MATERIAL, "您没有上传项目资料的权限")
+    prepared = check_material_file(upload)
+    with transaction.atomic():
+        # The material's lock serialises two uploads: each gets its own number.
+        row = Material.objects.select_for_update().get(pk=material.pk)
+        last = row.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        row.versions.filter(is_current=True).update(is_current=False)
+        version = _store_version(row, prepared, number=last + 1, actor=actor, note=note, now=now)
+        Material.objects.filter(pk=row.pk).update(updated_at=now, is_active=True)
+        audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=row, summary=f"项目资料新版本：{version}")
+    return version
+
+
+def make_current(version: MaterialVersion, *, actor: User, now: datetime | None = None) -> MaterialVersion:
+    """Go back to an earlier version (a new one was uploaded by mistake)."""
+    now = now or timezone.now()
+    _require(actor, MANAGE_MATERIAL, "您没有管理项目资料的权限")
+    with transaction.atomic():
+        row = Material.objects.select_for_update().get(pk=version.material_id)
+        row.versions.filter(is_current=True).update(is_current=False)
+        MaterialVersion.objects.filter(pk=version.pk).update(is_current=True)
+        Material.objects.filter(pk=row.pk).update(updated_at=now)
+        audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=row, summary=f"项目资料改用：{version}")
+    version.refresh_from_db()
+    return version
+
+
+def set_material_active(material: Material, *, actor: User, active: bool) -> Material:
+    """停用 / 启用: a material no longer in use stays with its versions, marked."""
+    _require(actor, MANAGE_MATERIAL, "您没有管理项目资料的权限")
+    Material.objects.filter(pk=material.pk).update(is_active=active)
+    material.refresh_from_db()
+    audit.log(
+        audit.AuditLog.Action.UPDATE, actor=actor, target=material, summary=f"项目资料{'启用' if active else '停用'}"
+    )
+    return material
+
+
+# ---------------------------------------------------------------- on-site disclosures (现场公示)
+
+# Seed 001 项目前期 c): 销售现场公示内容的管理.
+DEFAULT_DISPLAY_ITEMS = (
+    (
+        "五证及房屋证件",
+        "五证（国有土地使用证、建设用地规划许可证、建设工程规划许可证、施工许可证、预售许可证）及房屋证件",
+    ),
+    ("红线内外不利因素", "项目红线内外不利因素公示"),
+    ("温馨提示", ""),
+    ("车位公示", ""),
+    ("购房流程图", ""),
+    ("客户服务中心热线", ""),
+    ("开盘价格", "一房一价，与备案价格一致"),
+)
+DISPLAY_FINDING_AREA = "现场公示"
+
+
+def display_stale_days() -> int:
+    from django.conf import settings
+
+    return int(settings.DISPLAY_CHECK_STALE_DAYS)
+
+
+def ensure_display_items(project: Project) -> int:
+    """The seed's checklist for a project that has none yet; returns how many were made."""
+    if DisplayItem.objects.filter(project=project).exists():
+        return 0
+    DisplayItem.objects.bulk_create(
+        [
+            DisplayItem(project=project, name=name, standard=standard, sort_order=i)
+            for i, (name, standard) in enumerate(DEFAULT_DISPLAY_ITEMS, 1)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(DEFAULT_DISPLAY_ITEMS)
+
+
+def record_display(
+    check: DisplayCheck, *, actor: User, status: str, note: str = "", now: datetime | None = None
+) -> DisplayCheck:
+    """The inspector confirms one display item on the inspection:
+
+    1. 已公示, 缺失 or 内容过期 (a note is needed unless displayed); only the inspector, only
+       while the inspection is open;
+    2. the item's last check (date, who, result) is updated;
+    3. a missing item becomes a finding of the inspection (销售, due like any finding), once:
+       confirming it again does not add a second finding.
+    """
+    now = now or timezone.now()
+    insp = check.inspection
+    if actor.pk != insp.inspector_id:
+        raise NotAllowed("只有巡查人可以确认现场公示")
+    if status not in (DisplayStatus.DISPLAYED, DisplayStatus.MISSING, DisplayStatus.OUTDATED):
+        raise DomainError("请选择公示情况", field="status")
+    note = note.strip()
+    if status != DisplayStatus.DISPLAYED and not note:
+        raise DomainError("缺失或过期时请说明", field="note")
+    with transaction.atomic():
+        row = DisplayCheck.objects.select_for_update().select_related("inspection").get(pk=check.pk)
+        if row.inspection.completed_at is not None:
+            raise DomainError("巡查已完成，不能再修改")
+        row.status, row.note, row.checked_by, row.checked_at = status, note[:300], actor, now
+        if status == DisplayStatus.MISSING and row.finding_id is None:
+            row.finding = Finding.objects.create(
+                inspection=insp,
+                area=DISPLAY_FINDING_AREA,
+                description=f"现场公示缺失：{row.name}。{note}",
+                department=Finding.Department.SALES,
+                found_at=now,
+                due_at=inspection.finding_due(now, insp.day),
+                reported_by=actor,
+            )
+        row.save()
+        if row.item_id is not None:
+            DisplayItem.objects.filter(pk=row.item_id).update(
+                last_checked_on=local_day(now), last_checked_by=actor, last_status=status
+            )
+    check.refresh_from_db()
+    return check

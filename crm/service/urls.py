@@ -32,4 +32,12 @@ urlpatterns = [
     path("inspections/findings/<int:pk>/photo/", views.finding_photo, name="finding_photo"),
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),
     path("inspections/<int:pk>/<slug:verb>/", views.inspection_act, name="inspection_act"),
+    path("materials/", views.material_list, name="material_list"),
+    path("materials/new/", views.material_new, name="material_new"),
+    path("materials/export/", views.material_export, name="material_export"),
+    path("materials/versions/<int:pk>/file/", views.material_file, name="material_file"),
+    path("materials/<int:pk>/", views.material_detail, name="material_detail"),
+    path("materials/<int:pk>/<slug:verb>/", views.material_act, name="material_act"),
+    path("displays/", views.display_list, name="display_list"),
+    path("displays/defaults/", views.display_defaults, name="display_defaults"),
 ]

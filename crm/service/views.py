@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +30,8 @@ from crm.lib.dates import local_day
 from crm.service import exporting, inspection, selectors, services
 from crm.service.forms import (
     AcceptForm,
+    DisplayCheckForm,
+    DisplayFilterForm,
     FindingForm,
     GiftIssueFilterForm,
     GiftIssueForm,
@@ -39,6 +41,8 @@ from crm.service.forms import (
     InspectionFilterForm,
     ItemCheckForm,
     LogEntryForm,
+    MaterialFilterForm,
+    MaterialForm,
     NoteForm,
     ResultForm,
     ShiftFilterForm,
@@ -47,8 +51,9 @@ from crm.service.forms import (
     StartHandoverForm,
     StartInspectionForm,
     StockForm,
+    VersionForm,
 )
-from crm.service.models import Handover, HandoverItem, Inspection, Shift
+from crm.service.models import DisplayItem, Handover, HandoverItem, Inspection, Material, MaterialVersion, Shift
 
 
 def _file(export: Export) -> FileResponse:
@@ -69,6 +74,8 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         ("service.view_gifttask", "service:task_list"),
         (services.VIEW_ISSUES, "service:issue_list"),
         (services.VIEW_INSPECTION, "service:inspection_list"),
+        (services.VIEW_MATERIAL, "service:material_list"),
+        (services.VIEW_DISPLAY, "service:display_list"),
     ):
         if user.has_perm(perm):
             return redirect(target)
@@ -624,6 +631,17 @@ def _inspection_context(request: AuthedHttpRequest, row: Inspection, **forms: An
             }
             for f in findings
         ],
+        "displays": [
+            {
+                "check": d,
+                "form": forms.get(f"display_{d.pk}")
+                or DisplayCheckForm(
+                    initial={"status": d.status if d.status != "pending" else "displayed", "note": d.note},
+                    auto_id=f"id_d{d.pk}_%s",
+                ),
+            }
+            for d in row.display_checks.select_related("item")
+        ],
         "is_inspector": is_inspector,
         "can_handle": request.user.has_perm(services.HANDLE_FINDING) or request.user.pk == row.inspector_id,
         "finding_form": forms.get("finding_form") or FindingForm(areas=[r.area for r in results]),
@@ -656,6 +674,17 @@ def inspection_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespon
                     result, actor=user, value=form.cleaned_data["result"], note=form.cleaned_data["note"]
                 )
                 return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#areas")
+        elif verb == "display":
+            target = request.POST.get("target", "")
+            check = get_object_or_404(row.display_checks.all(), pk=int(target) if target.isdigit() else 0)
+            form, key = DisplayCheckForm(request.POST, auto_id=f"id_d{check.pk}_%s"), f"display_{check.pk}"
+            if form.is_valid():
+                services.record_display(
+                    check, actor=user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+                )
+                if check.finding_id:
+                    messages.warning(request, f"现场公示缺失：{check.name}，已记为巡查问题")
+                return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#displays")
         elif verb == "finding":
             form = FindingForm(request.POST, request.FILES, areas=list(row.results.values_list("area", flat=True)))
             key = "finding_form"
@@ -670,7 +699,7 @@ def inspection_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpRespon
                     photo=data.get("photo"),
                 )
                 if finding.is_engineering:
-                    messages.warning(request, "工程问题：请立即电话通知工程部")
+                    messages.warning(request, "工程问题：已在站内通知工程对接人；紧急时请同时电话告知工程部")
                 messages.success(request, "问题已记录")
                 return redirect(reverse("service:inspection_detail", args=[row.pk]) + "#findings")
         elif verb == "handle":
@@ -745,3 +774,186 @@ def task_cancel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     services.cancel_gift_task(task, actor=request.user)
     messages.success(request, f"已取消：{task.customer.name} 的{task.get_occasion_display()}")
     return redirect(reverse("service:task_list") + "?state=open")
+
+
+# ---------------------------------------------------------------- project materials (项目资料)
+
+
+@require_GET
+@permission_required(services.VIEW_MATERIAL, raise_exception=True)
+def material_list(request: AuthedHttpRequest) -> HttpResponse:
+    filters = MaterialFilterForm(request.GET, user=request.user)
+    rows = (
+        filters.queryset()
+        .select_related("project")
+        .annotate(version_count=Count("versions"))
+        .prefetch_related(Prefetch("versions", MaterialVersion.objects.filter(is_current=True), to_attr="current"))
+    )
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/material_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_sizes": PAGE_SIZES,
+            "can_manage": request.user.has_perm(services.MANAGE_MATERIAL),
+            "can_export": request.user.has_perm(services.EXPORT_MATERIALS),
+            "tab": "materials",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(services.MANAGE_MATERIAL, raise_exception=True)
+def material_new(request: AuthedHttpRequest) -> HttpResponse:
+    form = MaterialForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            material = services.add_material(
+                data["project"],
+                actor=request.user,
+                kind=data["kind"],
+                title=data["title"],
+                upload=data["file"],
+                note=data.get("note") or "",
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"已上传：{material}")
+            return redirect("service:material_detail", material.pk)
+    return render(
+        request, "service/material_form.html", {"form": form, "tab": "materials"}, status=400 if form.errors else 200
+    )
+
+
+def _material_context(request: AuthedHttpRequest, material: Material, **forms: Any) -> dict[str, Any]:
+    return {
+        "material": material,
+        "versions": material.versions.select_related("uploaded_by").order_by("-number"),
+        "can_manage": request.user.has_perm(services.MANAGE_MATERIAL),
+        "version_form": forms.get("version_form") or VersionForm(),
+        "tab": "materials",
+    }
+
+
+@require_GET
+@permission_required(services.VIEW_MATERIAL, raise_exception=True)
+def material_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    material = selectors.get_material_for_user(request.user, pk)
+    return render(request, "service/material_detail.html", _material_context(request, material))
+
+
+@require_POST
+@permission_required(services.MANAGE_MATERIAL, raise_exception=True)
+def material_act(request: AuthedHttpRequest, pk: int, verb: str) -> HttpResponse:
+    material = selectors.get_material_for_user(request.user, pk)
+    user = request.user
+    form = VersionForm(request.POST, request.FILES)
+    try:
+        if verb == "version":
+            if form.is_valid():
+                version = services.add_version(
+                    material, actor=user, upload=form.cleaned_data["file"], note=form.cleaned_data.get("note") or ""
+                )
+                messages.success(request, f"已上传新版本 v{version.number}，旧版本保留")
+                return redirect("service:material_detail", material.pk)
+        elif verb == "current":
+            target = request.POST.get("version", "")
+            version = get_object_or_404(material.versions.all(), pk=int(target) if target.isdigit() else 0)
+            services.make_current(version, actor=user)
+            messages.success(request, f"当前版本改为 v{version.number}")
+            return redirect("service:material_detail", material.pk)
+        elif verb in ("archive", "restore"):
+            services.set_material_active(material, actor=user, active=verb == "restore")
+            messages.success(request, "已停用" if verb == "archive" else "已启用")
+            return redirect("service:material_detail", material.pk)
+        else:
+            raise Http404("未知的操作")
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        apply_domain_error(form, exc)
+    return render(
+        request, "service/material_detail.html", _material_context(request, material, version_form=form), status=400
+    )
+
+
+@require_GET
+@permission_required(services.VIEW_MATERIAL, raise_exception=True)
+def material_file(request: AuthedHttpRequest, pk: int) -> FileResponse:
+    """A version's file, served to whoever may see the material (media files are not
+    served publicly). Images (re-encoded on upload) open in the browser; a PDF, stored as
+    uploaded, is a download, never rendered inside the site's origin."""
+    version = get_object_or_404(selectors.versions_visible_to(request.user).select_related("material"), pk=pk)
+    response = FileResponse(
+        version.file.open("rb"),
+        content_type=version.content_type,
+        as_attachment=not version.is_image,
+        filename=version.download_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@permission_required(services.EXPORT_MATERIALS, raise_exception=True)
+def material_export(request: AuthedHttpRequest) -> FileResponse:
+    return _file(
+        exporting.export_materials(request.user, request.GET, now=timezone.now(), ip=request.META.get("REMOTE_ADDR"))
+    )
+
+
+# ---------------------------------------------------------------- on-site disclosures (现场公示)
+
+
+@require_GET
+@permission_required(services.VIEW_DISPLAY, raise_exception=True)
+def display_list(request: AuthedHttpRequest) -> HttpResponse:
+    """现场公示: each project's checklist with the last check; items not checked for more
+    than DISPLAY_CHECK_STALE_DAYS days are flagged."""
+    today = local_day(timezone.now())
+    filters = DisplayFilterForm(request.GET, user=request.user)
+    days = services.display_stale_days()
+    rows = filters.queryset(today=today).select_related("project", "last_checked_by")
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "service/display_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "items": [{"item": i, "stale": i.is_stale(today, days)} for i in page],
+            "days": days,
+            "page_sizes": PAGE_SIZES,
+            "can_export": request.user.has_perm(services.EXPORT_MATERIALS),
+            "can_configure": request.user.has_perm("service.change_displayitem") and request.user.is_staff,
+            # Projects without a checklist yet (made at the first inspection, or here).
+            "without": selectors.projects_for_duty(request.user)
+            .exclude(pk__in=DisplayItem.objects.values("project_id"))
+            .order_by("id"),
+            "can_create": request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL),
+            "tab": "displays",
+        },
+    )
+
+
+@require_POST
+@permission_required(services.VIEW_DISPLAY, raise_exception=True)
+def display_defaults(request: AuthedHttpRequest) -> HttpResponse:
+    """生成公示清单: the seed's list for a project of the user that has none yet."""
+    if not (request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL)):
+        raise PermissionDenied
+    project_id = request.POST.get("project", "")
+    project = get_object_or_404(
+        selectors.projects_for_duty(request.user), pk=int(project_id) if project_id.isdigit() else 0
+    )
+    made = services.ensure_display_items(project)
+    messages.success(request, f"{project.name}：已生成 {made} 项公示清单" if made else f"{project.name} 已有公示清单")
+    return redirect("service:display_list")

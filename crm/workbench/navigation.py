@@ -100,6 +100,15 @@ MENU: tuple[NavItem, ...] = (
     NavItem("管理首页", "kpis:home", "home", ("kpis.view_management_home",), match=("/kpis/home/",)),
     NavItem("指标看板", "kpis:dashboard", "chart", ("kpis.view_kpis",), match=("/kpis/",)),
     NavItem("顾问考核", "kpis:scorecards", "users", ("kpis.view_scorecard",), match=("/kpis/scorecards/",)),
+    # 项目资料与现场公示 (crm.service): consultants use the sales materials without the rest
+    # of 客服运营; the most specific match wins over 客服运营's /service/.
+    NavItem(
+        "项目资料",
+        "service:material_list",
+        "folder",
+        ("service.view_material", "service.view_displayitem"),
+        match=("/service/materials/", "/service/displays/"),
+    ),
     NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
     NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(

@@ -1,6 +1,6 @@
 """日常巡查 in the browser, on a phone-sized screen: the specialist starts today's
-inspection, marks an area with a problem, records a finding, handles it and completes the
-inspection; completing before every area has a result is refused with the missing areas."""
+inspection, marks an area with a problem, records a finding, handles it, confirms the
+on-site disclosures and completes the inspection; completing before every area has a result is refused with the missing areas."""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ def test_a_daily_inspection_on_a_phone(phone_page, sign_in, project, service):
             row.locator("input[name=note]").fill("地面水渍")
         row.locator("button").click()
         expect(page.locator(f"#areas li[data-area='{name}']")).not_to_have_attribute("data-result", "pending")
+    for item in page.locator("#displays li[data-display]").all():
+        name = item.get_attribute("data-display")
+        page.locator(f"#displays li[data-display='{name}'] button").click()
+        expect(page.locator(f"#displays li[data-display='{name}']")).not_to_have_attribute("data-status", "pending")
     assert fits_the_screen(page)
     screenshot(page, "inspection_390")
     page.click("#complete-inspection")

@@ -43,6 +43,11 @@ def test_a_finding_is_due_at_eleven_or_an_hour_after_when_found_later():
 # ---------------------------------------------------------------- services
 
 
+def confirm_displays(insp: Inspection, actor) -> None:
+    for d in insp.display_checks.all():
+        services.record_display(d, actor=actor, status="displayed", now=t(9, 30))
+
+
 @pytest.fixture
 def insp(service, project) -> Inspection:
     return services.start_inspection(project, actor=service, now=t(9))
@@ -72,6 +77,9 @@ def test_completion_needs_every_area(insp, service):
         services.record_result(results[0], actor=service, value="problem")
     for r in results:
         services.record_result(r, actor=service, value="ok")
+    with pytest.raises(DomainError, match="以下现场公示还没有确认：五证及房屋证件"):
+        services.complete_inspection(insp, actor=service, now=t(9, 40))
+    confirm_displays(insp, service)
     services.complete_inspection(insp, actor=service, now=t(9, 40))
     assert not inspection.inspection_is_late(DAY, insp.completed_at, t(12))
 
@@ -81,6 +89,7 @@ def test_the_ten_oclock_flag(insp, service, director):
     assert [p.name for p in selectors.late_inspections(director, now=t(10, 1))] == ["锦华苑", "滨江御府"]
     for r in insp.results.all():
         services.record_result(r, actor=service, value="ok")
+    confirm_displays(insp, service)
     services.complete_inspection(insp, actor=service, now=t(10, 30))
     assert [p.name for p in selectors.late_inspections(director, now=t(10, 31))] == ["滨江御府"]
 
@@ -165,13 +174,17 @@ def test_inspection_through_the_pages(client, service, project, project_b, make_
         follow=True,
     )
     html = response.content.decode()
-    assert "工程问题：请立即电话通知工程部" in html
+    assert "工程问题：已在站内通知工程对接人" in html
     assert "&lt;script&gt;x&lt;/script&gt;储物柜损坏" in html
     response = client.post(reverse("service:inspection_act", args=[insp.pk, "complete"]))
     assert response.status_code == 400
     assert "还没有巡查结果" in response.content.decode()
     for r in insp.results.all():
         client.post(reverse("service:inspection_act", args=[insp.pk, "result"]), {"target": r.pk, "result": "ok"})
+    for d in insp.display_checks.all():
+        client.post(
+            reverse("service:inspection_act", args=[insp.pk, "display"]), {"target": d.pk, "status": "displayed"}
+        )
     client.post(reverse("service:inspection_act", args=[insp.pk, "complete"]))
     insp.refresh_from_db()
     assert insp.completed_at is not None
