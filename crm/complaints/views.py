@@ -67,7 +67,7 @@ _CHANNEL_LABELS = dict(Channel.choices)
 class ListRow:
     """One row of the list, its labels and dates ready to print: the template engine's
     ``|date`` filter, ``get_FOO_display`` and ``{% url %}`` cost ~0.1 ms each, per row
-    (docs/performance.md, the complaint list 2026-12-06)."""
+    (docs/performance.md, the complaint list 2026-12-06). ``{% complaint_rows %}`` writes them."""
 
     complaint: Complaint
     url: str

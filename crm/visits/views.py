@@ -70,7 +70,7 @@ _CHANNEL_LABELS = dict(Channel.choices)
 class QueueRow:
     """One row of the list, its labels and dates ready to print: the template engine's
     ``|date`` and ``|truncatechars`` filters, ``get_FOO_display`` and ``{% url %}`` cost
-    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06)."""
+    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06). ``{% visit_rows %}`` writes them."""
 
     task: VisitTask
     url: str
