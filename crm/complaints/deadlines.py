@@ -48,13 +48,12 @@ def working_time_between(start: datetime, end: datetime, calendar: WorkCalendar)
         return timedelta(0)
     total = timedelta(0)
     day = local_day(start)
-    while True:
-        day_start, day_end = local_midnight(day), local_midnight(day + DAY)
-        if day_start >= end:
-            break
+    day_start = local_midnight(day)
+    while day_start < end:
+        day_end = local_midnight(day + DAY)
         if calendar.is_working_day(day):
             total += min(end, day_end) - max(start, day_start)
-        day += DAY
+        day, day_start = day + DAY, day_end
     return total
 
 

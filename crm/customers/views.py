@@ -223,7 +223,7 @@ def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
     """The <option>s of one of the list page's staff, project or tag dropdowns, fetched by hx-get when
     the dropdown is first reached for (customers/list.html, docs/performance.md fix C). The
     select's own value comes with the request and stays selected."""
-    from crm.customers.templatetags.customer_tags import option_tags
+    from crm.core.templatetags.form_tags import option_tags
 
     user = request.user
     if field in ("owner", "project", "tag"):

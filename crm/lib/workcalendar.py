@@ -38,11 +38,19 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None, entered_years: Iterable[int] = ()) -> None:
         self.overrides = dict(overrides or {})
         self.entered_years = frozenset(entered_years)
+        # Answers already given: a list's countdowns ask about the same few weeks per row.
+        self._answers: dict[date, bool] = {}
 
     def knows(self, year: int) -> bool:
         return year in self.entered_years or year in _LIBRARY_YEARS
 
     def is_working_day(self, day: date) -> bool:
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._is_working_day(day)
+        return answer
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in self.entered_years:

@@ -193,7 +193,8 @@ class VisitFilterForm(ListFilterForm):
     plan = forms.ChoiceField(required=False, label="回访计划", choices=[])
     channel = forms.ChoiceField(required=False, label="方式", choices=[("", "全部方式"), *Channel.choices])
     kind = forms.ChoiceField(required=False, label="类型", choices=[("", "全部类型"), *TaskKind.choices])
-    project = forms.ModelChoiceField(
+    # Listed: one plain query, not a server-side cursor (crm.core.forms).
+    project = ListedModelChoiceField(
         required=False, label="楼盘", queryset=Project.objects.none(), empty_label="全部楼盘"
     )
     status = forms.ChoiceField(required=False, label="状态", choices=[("", "全部状态"), *VisitTask.Status.choices])

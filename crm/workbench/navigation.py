@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -127,12 +128,19 @@ MENU: tuple[NavItem, ...] = (
 )
 
 
+@functools.cache
+def _url(url_name: str, prefix: str, urlconf: str | None) -> str:
+    """The menu's URLs, reversed once per process (every page draws the menu)."""
+    return reverse(url_name, urlconf=urlconf)
+
+
 def menu_for(user: User, path: str) -> list[dict[str, object]]:
     items = []
+    prefix, urlconf = get_script_prefix(), get_urlconf()
     for item in MENU:
         if not item.allows(user):
             continue
-        url = reverse(item.url_name)
+        url = _url(item.url_name, prefix, urlconf)
         matches = item.match or ((url,) if url != "/" else ())
         active = path == url or any(path.startswith(m) for m in matches)
         items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})

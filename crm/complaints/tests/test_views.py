@@ -261,3 +261,22 @@ def test_the_export_never_carries_a_live_formula(client, service, make_complaint
     assert row[3].value == '\'=HYPERLINK("http://x","y")'
     assert row[3].data_type == "s"
     assert row[13].value == "'=1+1"
+
+
+def test_the_list_reads_eight_queries_and_escapes_what_was_typed(
+    client, service, make_complaint, django_assert_num_queries
+):
+    """Session, user, the capped total, the work calendar (days and years in one read), the
+    page, the bell, the category and project filters, whatever the rows; a director also
+    reads the held mails' count (docs/performance.md, the complaint list 2026-12-06)."""
+    now = timezone.now()
+    make_complaint(now=now - timedelta(days=30))
+    make_complaint(now=now, complainant_name="<b>李四</b>", is_special=True)
+    login(client, service)
+    client.get(reverse("complaints:list"))  # the first request reads the user's roles once
+    with django_assert_num_queries(8):
+        body = client.get(reverse("complaints:list")).content.decode()
+    assert "&lt;b&gt;李四&lt;/b&gt;" in body
+    assert "<b>李四</b>" not in body
+    assert '<span class="badge b">特殊</span>' in body
+    assert body.count('class="overdue"') == 1

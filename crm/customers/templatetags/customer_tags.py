@@ -10,6 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import mark_safe
 
+from crm.core.templatetags.form_tags import option_tags, select, select_html
 from crm.customers.models import Channel, Deal, Stage
 from crm.customers.selectors import ListRow, TimelineRow
 from crm.lib.mobile import mask_mobile
@@ -54,38 +55,8 @@ def wan(value: Any) -> str:
     return f"{text}万"
 
 
-def _select_html(field: Any, options: str, **extra: str) -> str:
-    from django.forms.utils import flatatt
-    from django.utils.html import format_html
-
-    attrs = field.build_widget_attrs({**field.field.widget.attrs, **extra, "id": field.auto_id})
-    return format_html('<select name="{}"{}>{}</select>', field.html_name, flatatt(attrs), options)
-
-
-def option_tags(choices: Any, chosen: set[str]) -> str:
-    """``<option>`` elements for (value, label) pairs, those in ``chosen`` selected.
-
-    Plain ``html.escape`` (what django.utils.html.escape calls) rather than format_html_join:
-    the latter checks every argument for lazy strings, a third of the list page's rendering.
-    """
-    html = []
-    for value, label in choices:
-        text = str(value)
-        selected = " selected" if text in chosen else ""
-        html.append(f'<option value="{escape(text)}"{selected}>{escape(str(label))}</option>')
-    return mark_safe("".join(html))
-
-
-@register.simple_tag
-def select(field: Any) -> str:
-    """A bound ChoiceField/ModelChoiceField as <select>, built in Python.
-
-    Django renders each <option> of a widget through two templates (~0.1 ms each): the
-    list page's owner and reassignment dropdowns (100–220 staff) cost more than its SQL.
-    """
-    value = field.value()
-    chosen = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v not in (None, "")}
-    return _select_html(field, option_tags(field.field.choices, chosen))
+# The filters' <select>s are built in Python (crm.core.templatetags.form_tags).
+register.simple_tag(select, name="select")
 
 
 @register.simple_tag
@@ -103,7 +74,7 @@ def lazy_select(field: Any, url: str, trigger: str) -> str:
     if chosen is not None:
         choices.append((chosen.pk, model_field.label_from_instance(chosen)))
     options = option_tags(choices, {str(chosen.pk)} if chosen is not None else set())
-    return _select_html(
+    return select_html(
         field, options, **{"hx-get": url, "hx-trigger": f"{trigger}, focus once", "hx-swap": "innerHTML"}
     )
 

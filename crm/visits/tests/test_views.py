@@ -267,3 +267,19 @@ def test_the_list_and_the_api_read_a_constant_number_of_queries(client, make_cus
         make_task(make_customer(name))
     many = (count(reverse("visits:list") + "?state=open", client), count("/api/visits/", rest))
     assert few == many
+
+
+def test_the_queue_reads_seven_queries_and_escapes_names(
+    client, make_customer, make_task, consultant, django_assert_num_queries
+):
+    """Session, user, the plan names, the count, the bell, the project filter and the page,
+    whatever the rows (docs/performance.md, the work queue 2026-12-06)."""
+    login(client, consultant)
+    for name in ("<i>甲</i>", "乙", "丙"):
+        make_task(make_customer(name), status=Status.RETRY, attempts=1, next_attempt_at=cst(2026, 9, 29, 15))
+    client.get(reverse("visits:list"))  # the first request reads the user's roles once
+    with django_assert_num_queries(7):
+        body = client.get(reverse("visits:list") + "?state=mine").content.decode()
+    assert "&lt;i&gt;甲&lt;/i&gt;" in body
+    assert "<i>甲</i>" not in body
+    assert body.count("已联系 1 次，09-29 15:00 再拨") == 3
