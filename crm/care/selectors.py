@@ -199,10 +199,15 @@ def occasion_label(occasion: str, trigger: str, deals: dict[int, Deal]) -> str:
         return f"{match.group(1)}年"
     if match := COMPLAINT.match(occasion):
         return f"投诉 {match.group(1)} · {Trigger(trigger).label}" if trigger in Trigger.values else occasion
+    if match := EVENT.match(occasion):
+        return f"客户活动（第 {match.group(1)} 号）· {EVENT_KINDS[match.group(2)]}"
     return occasion
 
 
 COMPLAINT = re.compile(r"^(TS\d{12}):")
+# A customer event's invitation and its notice 3 days before (crm.events, event_occasion).
+EVENT = re.compile(r"^ev(\d+)-(invite|notice)$")
+EVENT_KINDS = {"invite": "邀请", "notice": "活动前提醒"}
 
 
 def _deal_id(occasion: str) -> int | None:

@@ -80,6 +80,19 @@ def applied_filters(form: CustomerFilterForm | DealFilterForm) -> dict[str, str]
     return applied
 
 
+def describe_filters(form: CustomerFilterForm | DealFilterForm) -> str:
+    """The filters in effect as the approver reads them: "阶段：成交客户；楼盘：锦华苑"."""
+    parts = []
+    for name, field in form.fields.items():
+        value = form.value(name)
+        if name in {"per_page", "sort"} or value in (None, "", False):
+            continue
+        choices = dict(getattr(field, "choices", None) or ())
+        shown = choices.get(value, value) if not hasattr(value, "pk") else value
+        parts.append(f"{field.label or name}：{shown}")
+    return "；".join(parts)[:300]
+
+
 CUSTOMER_EXPORT_HEADERS = (
     "客户编号",
     *(c.header for c in CUSTOMER_COLUMNS),
@@ -100,17 +113,14 @@ class ApprovalRequired(DomainError):
         self.params, self.filters_text = params, filters_text
 
 
-def _check_threshold(
-    user: User, kind: str, qs: Any, params: Mapping[str, str], applied: dict[str, str], approved: bool
-) -> None:
+def _check_threshold(user: User, kind: str, qs: Any, params: Mapping[str, str], described: str, approved: bool) -> None:
     if approved:
         return
     threshold = privacy_of(company_of(user)).export_approval_threshold
     count = qs.count()
     if count > threshold:
         kept = {key: str(value) for key, value in params.items() if key not in {"page", "csrfmiddlewaretoken"}}
-        text = "；".join(f"{key}={value}" for key, value in applied.items())[:300]
-        raise ApprovalRequired(kind, count, threshold, kept, text)
+        raise ApprovalRequired(kind, count, threshold, kept, described)
 
 
 def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = None, approved: bool = False) -> Export:
@@ -124,7 +134,7 @@ def export_customers(user: User, params: Mapping[str, str], *, ip: str | None = 
     unmasked = user.has_perm("customers.export_contact")
     filters = CustomerFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
-    _check_threshold(user, CUSTOMERS, qs, params, applied, approved)
+    _check_threshold(user, CUSTOMERS, qs, params, describe_filters(filters), approved)
     now = timezone.now()
     workbook = Workbook()
     sheet = workbook.add_sheet("客户", widths=CUSTOMER_EXPORT_WIDTHS, freeze="C3")
@@ -260,7 +270,7 @@ def export_deals(user: User, params: Mapping[str, str], *, ip: str | None = None
     unmasked = user.has_perm("customers.export_contact")
     filters = DealFilterForm(params, user=user)
     qs, applied = filters.queryset(), applied_filters(filters)
-    _check_threshold(user, DEALS, qs, params, applied, approved)
+    _check_threshold(user, DEALS, qs, params, describe_filters(filters), approved)
     now = timezone.now()
     workbook = Workbook()
     sheet = workbook.add_sheet("成交", widths=DEAL_EXPORT_WIDTHS, freeze="C3")

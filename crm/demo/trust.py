@@ -33,7 +33,7 @@ def seed(company: Company, seed_value: int) -> int:
         defaults={
             "kind": ExportRequest.Kind.CUSTOMERS,
             "params": {"stage": "owner"},
-            "filters_text": "stage=成交客户",
+            "filters_text": "阶段：成交客户",
             "count": 120,
             "requested_at": now - timedelta(hours=2),
         },

@@ -283,3 +283,14 @@ def test_the_api_duplicate_message_follows_the_same_rule(client, outsider, custo
     assert response.status_code == 400
     assert response.json()["mobile"] == ["已存在，请联系主管"]
     assert "existing_customer" not in response.json()
+
+
+def test_the_approver_reads_the_filters_in_chinese(login, consultant, limits, three):
+    client = login(consultant)
+    url = EXPORT + "?q=客户&stage=prospect"
+    page = client.get(url)
+    assert "需主管审批" in page.content.decode()
+    client.post(url, {"params": page.context["params"], "purpose": "回访名单"})
+    request = ExportRequest.objects.get()
+    assert request.filters_text == "搜索：客户；阶段：潜在客户"
+    assert "stage" not in request.filters_text
