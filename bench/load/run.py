@@ -74,7 +74,7 @@ def summary(stats_csv: Path) -> tuple[list[str], int]:
     failures = 0
     with stats_csv.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            name = row["Name"] if row["Type"] else "—"
+            name = "all" if row["Name"] == "Aggregated" else row["Name"]
             failures += int(row["Failure Count"]) if row["Name"] == "Aggregated" else 0
             lines.append(
                 f"{name:<28}{row['Request Count']:>8}{row['Failure Count']:>6}{row['50%']:>9}{row['95%']:>9}"
