@@ -58,6 +58,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         started = time.monotonic()
         accepted = settled = 0
+        database_down = False
         while not stopping:
             close_old_connections()
             try:
@@ -70,9 +71,15 @@ class Command(BaseCommand):
                 # The database does not answer (restart, outage): wait and go on. A row whose
                 # outcome could not be written stays `submitting` with its hand-off stamp, and
                 # settle_submitting asks the gateway about it instead of sending it again.
-                self.stderr.write("数据库暂时无法连接，稍后重试")
+                if not database_down:
+                    self.stderr.write("数据库暂时无法连接，发送暂停，恢复后继续")
+                database_down = True
                 sent, empty = 0, False
                 close_old_connections()
+            else:
+                if database_down:
+                    self.stderr.write("数据库已恢复，继续发送")
+                database_down = False
             if empty:
                 break
             if max_seconds and time.monotonic() - started > max_seconds:
