@@ -35,6 +35,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ control (any thread)
 
@@ -51,9 +52,10 @@ class FaultProxy:
         self._call(self._listen())
 
     def stop(self) -> None:
-        self._call(self._cut())
+        self._call(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        self._loop.close()
 
     @property
     def is_cut(self) -> bool:
@@ -78,7 +80,18 @@ class FaultProxy:
             transport.abort()
         self._writers.clear()
 
+    async def _shutdown(self) -> None:
+        await self._cut()
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         if self._server is None:
             self.refused_while_cut += 1
             writer.transport.abort()
