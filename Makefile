@@ -7,6 +7,9 @@ PORT ?= 8000
 CUSTOMERS ?= 1000000
 COMPLAINTS ?= 300000
 VISIT_TASKS ?= 3000000
+USERS ?= 50
+DURATION ?= 5m
+OUTAGE ?= 30
 
 .DEFAULT_GOAL := help
 
@@ -60,6 +63,12 @@ bench-complaints: install ## Benchmark the complaint list and the monthly report
 bench-visits: install ## Benchmark the day's visit-task generation and the work queue among VISIT_TASKS (default 3000000; CUSTOMERS, DATABASE_URL)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench visits --customers $(CUSTOMERS) --tasks $(VISIT_TASKS)
 
+loadtest: install ## Load test: gunicorn on 127.0.0.1 + locust headless (USERS=50, DURATION=5m; DATABASE_URL, PostgreSQL)
+	USERS=$(USERS) DURATION=$(DURATION) $(PY) -m bench.load.run
+
+fault: install ## PostgreSQL outage of OUTAGE seconds (30) through a proxy, with web traffic and the job runner (DATABASE_URL)
+	$(PY) -m bench.fault --outage $(OUTAGE)
+
 vendor: ## Refresh static/vendor/ (ECharts) from the npm lock file; needs node and npm (docs/decisions/0019-charts.md)
 	$(PYTHON) scripts/vendor.py
 
@@ -70,4 +79,4 @@ lock: ## Re-resolve requirements*.in into the lock files
 	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements-dev.in
 	/tmp/estatecrm-lock/bin/pip freeze | grep -v -x -F -f requirements.lock | sed '1i -r requirements.lock' > requirements-dev.lock
 
-.PHONY: help install run test check fmt browser bench bench-care bench-complaints bench-visits vendor lock
+.PHONY: help install run test check fmt browser bench bench-care bench-complaints bench-visits loadtest fault vendor lock

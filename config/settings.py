@@ -119,7 +119,12 @@ TEMPLATES = [
 
 # Database: SQLite (WAL) by default, anything dj-database-url understands via DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'estatecrm.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Persistent connections are checked at the start of each request (CONN_HEALTH_CHECKS): after
+# a database restart or outage the first request opens a new connection instead of failing
+# on the dead one (docs/reliability.md, the outage proof).
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -142,6 +147,12 @@ page_cost = env_str("DB_RANDOM_PAGE_COST", "1.1")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and page_cost:
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c random_page_cost={float(page_cost)}".strip()
+
+# PostgreSQL unreachable (a network partition, a host that is down): connecting fails after
+# DB_CONNECT_TIMEOUT seconds instead of the operating system's minutes of TCP retries, so a
+# request answers 503 and a job retries (crm/core/error_views.py, runjobs).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -290,7 +301,8 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "600/minute"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting read-only choices that may be empty (crm/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
@@ -309,6 +321,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and Swagger UI describe every operation: staff only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The error answers every operation can give (401, 403, 404, 400, 415, 429): crm/api/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.add_error_responses",
+    ],
     # One name for a choice set used by several fields (a complaint's status and its events').
     "ENUM_NAME_OVERRIDES": {
         "ComplaintStatusEnum": "crm.complaints.models.Complaint.Status",

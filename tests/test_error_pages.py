@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.test import Client, RequestFactory
 
 from config import urls as root_urls
@@ -82,6 +83,33 @@ def test_500_under_the_api_is_chinese_json():
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert "服务器内部错误" in json.loads(response.content)["detail"]
+
+
+@pytest.mark.parametrize("error", [OperationalError("connection refused"), InterfaceError("connection already closed")])
+@pytest.mark.parametrize("path", ["/customers/1/", "/api/customers/"])
+def test_a_database_that_does_not_answer_gives_a_chinese_503_not_a_500(error, path):
+    # handler500 runs while Django handles the exception: raised here the same way. The
+    # real outage (PostgreSQL behind a cut proxy) is tests/reliability/test_outage.py.
+    try:
+        try:
+            raise error
+        except (DatabaseError, InterfaceError) as exc:  # Django wraps the driver's error; the cause stays chained
+            raise RuntimeError("a view failed") from exc
+    except RuntimeError:
+        response = error_views.server_error(RequestFactory().get(path))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    text = json.loads(response.content)["detail"] if path.startswith("/api/") else _html(response)
+    assert "数据库暂时无法连接" in text
+    assert "Traceback" not in text
+
+
+def test_other_errors_stay_a_500():
+    try:
+        raise IntegrityError("duplicate key")
+    except IntegrityError:
+        response = error_views.server_error(RequestFactory().get("/customers/1/"))
+    assert response.status_code == 500
 
 
 def test_an_unknown_api_url_is_chinese_json(client, consultant):

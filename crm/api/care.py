@@ -24,6 +24,7 @@ from crm.care.models import CareRule, Draft, OutboundMessage
 from crm.care.rules import DEFAULT_RULES, Trigger
 from crm.customers.models import Customer
 from crm.customers.selectors import customers_visible_to
+from crm.lib.numbers import MAX_ID
 
 from . import filters
 from .serializers import ErrorSerializer
@@ -143,7 +144,8 @@ class ResendSerializer(serializers.Serializer[Any]):
 class BulkResendSerializer(ResendSerializer):
     ids = serializers.ListField(
         label="短信ID",
-        child=serializers.IntegerField(min_value=1),
+        # Ids beyond 64 bits would reach the database and fail there (SQLite: OverflowError).
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         min_length=1,
         max_length=resend.BULK_LIMIT,
         error_messages={"min_length": "请至少选择一条短信", "max_length": f"一次最多补发 {resend.BULK_LIMIT} 条"},

@@ -232,7 +232,7 @@ class ComplaintViewSet(
         return Response(self.get_serializer(complaint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="处理记录", responses={200: ComplaintEventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str | None = None) -> Response:
         complaint = self.get_object()
         return Response(ComplaintEventSerializer(selectors.complaint_events(complaint), many=True).data)

@@ -272,7 +272,10 @@ _IMPORT_DESCRIPTION = (
 _IMPORT_RESPONSES = {
     200: OpenApiResponse(ImportReportSerializer, description="只校验：逐行报告，未写入"),
     201: OpenApiResponse(ImportReportSerializer, description="已写入：写入条数与报告"),
-    400: OpenApiResponse(ImportReportSerializer, description="文件有问题或无法读取，未写入任何数据"),
+    # The report with a "detail" (problems in the file), or field errors (no file, unreadable file).
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="文件有问题（逐行报告加 detail）或无法读取（字段错误），未写入任何数据"
+    ),
     403: OpenApiResponse(ErrorSerializer, description="没有导入权限"),
 }
 

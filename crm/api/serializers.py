@@ -184,6 +184,10 @@ class DealSerializer(serializers.ModelSerializer[Deal]):
     unit_label = serializers.CharField(source="unit.label", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     current_milestone = serializers.CharField(read_only=True)
+    # Empty until the customer has moved in: the schema must allow "" beside the choices.
+    move_in_kind = serializers.ChoiceField(
+        label="入住方式", choices=MoveInKind.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Deal

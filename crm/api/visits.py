@@ -172,7 +172,7 @@ class VisitTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return rows.select_related("customer", "project", "plan", "assignee").order_by("due_on", "id")
 
     @extend_schema(summary="回访记录", responses={200: VisitEventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
         return Response(VisitEventSerializer(selectors.task_events(task), many=True).data)
@@ -303,7 +303,7 @@ class VisitIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return rows.select_related("customer", "category", "department").order_by("promised_on", "id")
 
     @extend_schema(summary="回访问题处理记录", responses={200: IssueEventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request: Request, pk: str | None = None) -> Response:
         return Response(IssueEventSerializer(selectors.issue_events(self.get_object()), many=True).data)
 

@@ -2,11 +2,17 @@
 
 Wired in config/urls.py (handler400 …) and settings.CSRF_FAILURE_VIEW. The pages extend a
 minimal layout (templates/error_base.html) that needs no database: a 500 may come from a
-database that does not answer.
+database that does not answer. When it is the database that failed (the server stopped,
+restarting, unreachable), the answer is a 503 saying so, with Retry-After: the page works
+again by itself once the database is back (CONN_HEALTH_CHECKS replaces the broken
+connection), and a load balancer or client may retry.
 """
 
 from __future__ import annotations
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
@@ -18,7 +24,10 @@ MESSAGES = {
     403: "您没有执行该操作的权限。",
     404: "不存在或无权查看。",
     500: "服务器内部错误，请稍后重试；如反复出现，请联系系统管理员。",
+    503: "数据库暂时无法连接，系统暂时无法使用，请稍后刷新重试；如超过几分钟仍未恢复，请联系系统管理员。",
 }
+# Seconds a client is asked to wait before retrying after a 503.
+RETRY_AFTER_SECONDS = 30
 CSRF_MESSAGE = "页面已过期或来源无法验证（CSRF），请返回上一页刷新后重试。"
 
 
@@ -49,11 +58,34 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _render(request, 404, "404.html", {"message": MESSAGES[404]})
 
 
+def database_unavailable() -> bool:
+    """True while Django handles an error raised because the database did not answer."""
+    exc = sys.exc_info()[1]
+    while exc is not None:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # handler500 runs inside Django's exception handling: the error is still sys.exc_info().
+    if database_unavailable():
+        return service_unavailable(request)
     if _wants_json(request):
         return JsonResponse({"detail": MESSAGES[500]}, status=500)
     # No request context: the context processors may need the database that just failed.
     return HttpResponse(loader.render_to_string("500.html", {"message": MESSAGES[500]}), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503: the database does not answer (no template context: it would need the database)."""
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse({"detail": MESSAGES[503]}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html", {"message": MESSAGES[503]}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
 from crm.care import dispatch
@@ -58,13 +58,29 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         started = time.monotonic()
         accepted = settled = 0
+        database_down = False
         while not stopping:
             close_old_connections()
-            # A fresh `now` per round: the jobs stamp claims with it (see dispatch.job_clock).
-            sent = dispatch.send_due_messages(now=timezone.now(), limit=batch, gateway=gateway)
-            accepted += sent
-            settled += dispatch.settle_submitting(now=timezone.now(), gateway=gateway)
-            if until_empty and open_messages(timezone.now()) == 0:
+            try:
+                # A fresh `now` per round: the jobs stamp claims with it (see dispatch.job_clock).
+                sent = dispatch.send_due_messages(now=timezone.now(), limit=batch, gateway=gateway)
+                accepted += sent
+                settled += dispatch.settle_submitting(now=timezone.now(), gateway=gateway)
+                empty = until_empty and open_messages(timezone.now()) == 0
+            except (OperationalError, InterfaceError):
+                # The database does not answer (restart, outage): wait and go on. A row whose
+                # outcome could not be written stays `submitting` with its hand-off stamp, and
+                # settle_submitting asks the gateway about it instead of sending it again.
+                if not database_down:
+                    self.stderr.write("数据库暂时无法连接，发送暂停，恢复后继续")
+                database_down = True
+                sent, empty = 0, False
+                close_old_connections()
+            else:
+                if database_down:
+                    self.stderr.write("数据库已恢复，继续发送")
+                database_down = False
+            if empty:
                 break
             if max_seconds and time.monotonic() - started > max_seconds:
                 self.stdout.write(f"accepted={accepted} settled={settled}")

@@ -1,0 +1,1 @@
+"""Load test: locust against gunicorn (``make loadtest``, bench/load/run.py)."""
