@@ -1,4 +1,6 @@
-"""The left-hand menu (DESIGN 3.8): one list, each item shown only to users who may use it."""
+"""The left-hand menu (DESIGN 3.8): one list in sections (客户, 客户服务, 客服运营, 报表, 管理),
+each item shown only to users who may use it, each section's heading only above the
+entries a user sees."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ class NavItem:
     permissions: tuple[str, ...] = ()
     staff_only: bool = False
     match: tuple[str, ...] = field(default_factory=tuple)
+    # The group heading the entry is listed under (DESIGN 3.8's areas); "" for the top.
+    section: str = ""
 
     def allows(self, user: User) -> bool:
         if self.staff_only and not user.is_staff:
@@ -32,30 +36,47 @@ class NavItem:
 
 MENU: tuple[NavItem, ...] = (
     NavItem("工作台", "workbench", "home"),
-    NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",)),
-    NavItem("成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",)),
-    NavItem("回访", "visits:list", "phone", ("visits.view_visittask",), match=("/visits/",)),
-    # Whoever sees customers sees their messages (发件箱) and opt-outs (退订管理): a
-    # consultant their own customers', a manager the company's (crm.care.views._tabs).
+    NavItem("管理首页", "kpis:home", "home", ("kpis.view_management_home",), match=("/kpis/home/",)),
+    # 客户
+    NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",), section="客户"),
+    NavItem(
+        "成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",), section="客户"
+    ),
+    NavItem("老带新", "referrals:list", "users", ("referrals.view_referral",), match=("/referrals/",), section="客户"),
+    NavItem(
+        "客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",), section="客户"
+    ),
+    NavItem("客户活动", "events:list", "calendar", ("events.view_event",), match=("/events/",), section="客户"),
+    # 客户服务. Whoever sees customers sees their messages (发件箱) and opt-outs (退订管理): a
+    # consultant their own customers', a manager the company's (crm.care.views._tabs). The
+    # most specific match wins (咨询's /complaints/consultations/ over 投诉's /complaints/).
+    NavItem("回访", "visits:list", "phone", ("visits.view_visittask",), match=("/visits/",), section="客户服务"),
     NavItem(
         "温馨速递",
         "care:home",
         "message",
         ("care.manage_messages", "care.approve_draft", "care.change_carerule", "customers.view_customer"),
         match=("/sms/",),
+        section="客户服务",
     ),
-    NavItem("投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",)),
-    # 投诉 area (DESIGN 3.8: complaints, consultations, media watch); the most specific
-    # match wins over 投诉's /complaints/.
+    NavItem(
+        "投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",), section="客户服务"
+    ),
     NavItem(
         "咨询",
         "complaints:consultation_list",
         "message",
         ("complaints.view_consultation",),
         match=("/complaints/consultations/",),
+        section="客户服务",
     ),
     NavItem(
-        "首问事项", "complaints:issue_list", "key", ("complaints.view_customerissue",), match=("/complaints/issues/",)
+        "首问事项",
+        "complaints:issue_list",
+        "key",
+        ("complaints.view_customerissue",),
+        match=("/complaints/issues/",),
+        section="客户服务",
     ),
     NavItem(
         "媒体监督",
@@ -63,14 +84,9 @@ MENU: tuple[NavItem, ...] = (
         "shield",
         ("complaints.view_mediafinding",),
         match=("/complaints/media/",),
+        section="客户服务",
     ),
-    NavItem(
-        "投诉分析",
-        "complaints:report_monthly",
-        "chart",
-        ("complaints.view_complaint_report",),
-        match=("/complaints/reports/",),
-    ),
+    # 客服运营. 项目资料: consultants use the sales materials without the rest of 客服运营.
     NavItem(
         "客服运营",
         "service:home",
@@ -83,48 +99,81 @@ MENU: tuple[NavItem, ...] = (
             "service.view_inspection",
         ),
         match=("/service/",),
+        section="客服运营",
     ),
-    # 客户活动 (crm.events), beside 客服运营 (DESIGN 3.8: events are a service operation).
-    NavItem("客户活动", "events:list", "calendar", ("events.view_event",), match=("/events/",)),
-    NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",)),
-    NavItem("客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",)),
-    NavItem("培训", "training:session_list", "calendar", ("training.view_trainingsession",), match=("/training/",)),
-    # 客服运营 area (DESIGN 3.8): 老带新 — referrals, rewards and their statistics.
-    NavItem(
-        "老带新",
-        "referrals:list",
-        "users",
-        ("referrals.view_referral",),
-        match=("/referrals/",),
-    ),
-    # 报表 (DESIGN 3.8): KPIs and scorecards; the management home for the management roles.
-    NavItem("管理首页", "kpis:home", "home", ("kpis.view_management_home",), match=("/kpis/home/",)),
-    NavItem("指标看板", "kpis:dashboard", "chart", ("kpis.view_kpis",), match=("/kpis/",)),
-    NavItem("顾问考核", "kpis:scorecards", "users", ("kpis.view_scorecard",), match=("/kpis/scorecards/",)),
-    # 项目资料与现场公示 (crm.service): consultants use the sales materials without the rest
-    # of 客服运营; the most specific match wins over 客服运营's /service/.
     NavItem(
         "项目资料",
         "service:material_list",
         "folder",
         ("service.view_material", "service.view_displayitem"),
         match=("/service/materials/", "/service/displays/"),
+        section="客服运营",
     ),
-    NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
-    NavItem("导出申请", "customers:exports", "upload", ("customers.approve_export",), match=("/customers/exports/",)),
     NavItem(
-        "异常访问", "customers:alerts", "shield", ("customers.view_security_audit",), match=("/customers/alerts/",)
+        "培训",
+        "training:session_list",
+        "calendar",
+        ("training.view_trainingsession",),
+        match=("/training/",),
+        section="客服运营",
     ),
-    NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",)),
-    NavItem("工作日历", "core:calendar", "calendar", ("core.add_calendaryear",), match=("/settings/calendar/",)),
+    # 报表
+    NavItem("指标看板", "kpis:dashboard", "chart", ("kpis.view_kpis",), match=("/kpis/",), section="报表"),
+    NavItem(
+        "顾问考核", "kpis:scorecards", "users", ("kpis.view_scorecard",), match=("/kpis/scorecards/",), section="报表"
+    ),
+    NavItem(
+        "投诉分析",
+        "complaints:report_monthly",
+        "chart",
+        ("complaints.view_complaint_report",),
+        match=("/complaints/reports/",),
+        section="报表",
+    ),
+    NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",), section="报表"),
+    # 管理
+    NavItem(
+        "导入导出",
+        "customers:import",
+        "upload",
+        ("customers.import_customers",),
+        match=("/customers/import",),
+        section="管理",
+    ),
+    NavItem(
+        "导出申请",
+        "customers:exports",
+        "upload",
+        ("customers.approve_export",),
+        match=("/customers/exports/",),
+        section="管理",
+    ),
+    NavItem(
+        "异常访问",
+        "customers:alerts",
+        "shield",
+        ("customers.view_security_audit",),
+        match=("/customers/alerts/",),
+        section="管理",
+    ),
+    NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",), section="管理"),
     NavItem(
         "个人信息申请",
         "privacy:list",
         "shield",
         ("privacy.view_datasubjectrequest",),
         match=("/privacy/",),
+        section="管理",
     ),
-    NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",)),
+    NavItem(
+        "工作日历",
+        "core:calendar",
+        "calendar",
+        ("core.add_calendaryear",),
+        match=("/settings/calendar/",),
+        section="管理",
+    ),
+    NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",), section="管理"),
 )
 
 
@@ -143,11 +192,16 @@ def menu_for(user: User, path: str) -> list[dict[str, object]]:
         url = _url(item.url_name, prefix, urlconf)
         matches = item.match or ((url,) if url != "/" else ())
         active = path == url or any(path.startswith(m) for m in matches)
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active, "section": item.section})
     # The most specific match wins (客户 vs 成交 both match /customers/deals).
     active_items = [i for i in items if i["active"]]
     if len(active_items) > 1:
         best = max(active_items, key=lambda i: len(str(i["url"])))
         for i in items:
             i["active"] = i is best
+    # A heading before the first entry of each section the user sees.
+    previous = ""
+    for i in items:
+        i["heading"] = i["section"] if i["section"] != previous else ""
+        previous = str(i["section"])
     return items

@@ -112,7 +112,7 @@ def test_the_phone_menu_opens_from_the_hamburger(phone_page, sign_in, consultant
     page.locator(".hamburger").click()
     # Not wait_for_function: its predicate is evaluated with eval, which the CSP forbids.
     expect(page.locator(".sidebar")).to_be_in_viewport()
-    page.locator(".sidebar").get_by_role("link", name="客户").click()
+    page.locator(".sidebar").get_by_role("link", name="客户", exact=True).click()
     page.wait_for_url("**/customers/")
     expect(page.locator("h1")).to_have_text("客户")
 
