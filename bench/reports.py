@@ -355,9 +355,8 @@ def dashboard_cases(dataset: Dataset, month: date) -> list[Case]:
         client.force_login(dataset.director)
         pages.get(client, url)
         statements = captured(lambda: pages.get(client, url))
-    scenario = Scenario(
-        "dashboard", f"指标看板 {month:%Y-%m}", dataset.director, url, floor=None, target=Target(TARGET_MS)
-    )  # type: ignore[arg-type]
+    label = f"指标看板 {month:%Y-%m}"
+    scenario = Scenario("dashboard", label, dataset.director, url, floor=None, target=Target(TARGET_MS))  # type: ignore[arg-type]
     return [Case(scenario, StatementFloor(statements))]
 
 
