@@ -70,7 +70,12 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+_PLAIN = (str, int, float)
+
+
 def _cell(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most cells (a month's pack has hundreds of thousands); not bool
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
