@@ -49,7 +49,7 @@ fmt: install ## Format and autofix
 browser: ## Install Debian's chromium and CJK fonts for the browser tests when missing
 	@bash scripts/ensure-browser.sh
 
-bench: bench-customers bench-care bench-complaints bench-visits ## Every benchmark at CUSTOMERS (default 1000000), each figure beside its raw-SQL floor; DATABASE_URL (PostgreSQL recommended: docs/performance.md)
+bench: bench-customers bench-care bench-complaints bench-visits bench-reports ## Every benchmark at CUSTOMERS (default 1000000), each figure beside its raw-SQL floor; DATABASE_URL (PostgreSQL recommended: docs/performance.md)
 
 bench-customers: install ## Customer pages, searches, 360° and the imports at CUSTOMERS
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench customers --customers $(CUSTOMERS)
@@ -62,6 +62,9 @@ bench-complaints: install ## Benchmark the complaint list and the monthly report
 
 bench-visits: install ## Benchmark the day's visit-task generation and the work queue among VISIT_TASKS (default 3000000; CUSTOMERS, DATABASE_URL)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench visits --customers $(CUSTOMERS) --tasks $(VISIT_TASKS)
+
+bench-reports: install ## Benchmark generating each report pack and the KPI dashboard for one month (on the datasets above; CUSTOMERS, DATABASE_URL)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m bench reports --customers $(CUSTOMERS)
 
 loadtest: install ## Load test: gunicorn on 127.0.0.1 + locust headless (USERS=50, DURATION=5m; DATABASE_URL, PostgreSQL)
 	USERS=$(USERS) DURATION=$(DURATION) $(PY) -m bench.load.run
@@ -79,4 +82,4 @@ lock: ## Re-resolve requirements*.in into the lock files
 	/tmp/estatecrm-lock/bin/pip install --quiet -r requirements-dev.in
 	/tmp/estatecrm-lock/bin/pip freeze | grep -v -x -F -f requirements.lock | sed '1i -r requirements.lock' > requirements-dev.lock
 
-.PHONY: help install run test check fmt browser bench bench-care bench-complaints bench-visits loadtest fault vendor lock
+.PHONY: help install run test check fmt browser bench bench-customers bench-care bench-complaints bench-visits bench-reports loadtest fault vendor lock

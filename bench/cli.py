@@ -8,7 +8,9 @@
 - ``complaints``: N complaints on that dataset; the complaint list with its countdowns and
   the monthly analysis report, each beside its raw-SQL floor (bench/complaints.py);
 - ``visits``: the day's visit-task generation beside its raw-SQL floor, and a consultant's
-  work queue among N visit tasks beside its floor (bench/visits.py).
+  work queue among N visit tasks beside its floor (bench/visits.py);
+- ``reports``: generating each kind of report pack and the KPI dashboard for one month on
+  the datasets the others built, each beside its raw-SQL floor (bench/reports.py).
 
 ``parser`` needs no Django; ``run`` needs it set up. Figures: docs/performance.md.
 """
@@ -44,7 +46,7 @@ def _day(value: str) -> date:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description="性能基准（docs/performance.md）")
-    benches = parser.add_subparsers(dest="bench", required=True, metavar="{customers,care,complaints,visits}")
+    benches = parser.add_subparsers(dest="bench", required=True, metavar="{customers,care,complaints,visits,reports}")
 
     customers = benches.add_parser(
         "customers",
@@ -124,6 +126,23 @@ def parser() -> argparse.ArgumentParser:
     visits.add_argument("--warmup", type=int, default=20, help="untimed requests first (default 20)")
     visits.add_argument("--budget", type=float, default=60, help="seconds of timed requests per page at most")
     visits.add_argument("--force", action="store_true", help="run even if the database holds other data")
+
+    reports = benches.add_parser(
+        "reports",
+        help="report packs and the KPI dashboard for one month",
+        description="报告与指标看板性能基准：各类报告包的生成与一个月的指标看板，对照手写 SQL 下限（使用其他基准生成的数据）",
+    )
+    reports.add_argument(
+        "--customers", type=_customer_count, default=1_000_000, help="size of the customers dataset (default 1000000)"
+    )
+    reports.add_argument(
+        "--month", type=_day, help="any day of the month to report (default: the month with most visits due)"
+    )
+    reports.add_argument("--repeat", type=int, default=10, help="timed builds per pack (default 10)")
+    reports.add_argument("--requests", type=int, default=30, help="timed dashboard requests (default 30)")
+    reports.add_argument("--warmup", type=int, default=3, help="untimed dashboard requests first (default 3)")
+    reports.add_argument("--budget", type=float, default=60, help="seconds of timed runs per scenario at most")
+    reports.add_argument("--force", action="store_true", help="run even if the database holds other data")
     return parser
 
 
@@ -135,6 +154,8 @@ def run(args: argparse.Namespace, *, write: Write = write) -> None:
         run_complaints(args, write=write)
     elif args.bench == "visits":
         run_visits(args, write=write)
+    elif args.bench == "reports":
+        run_reports(args, write=write)
     else:
         run_care(args, write=write)
 
@@ -293,3 +314,42 @@ def run_visits(args: argparse.Namespace, *, write: Write) -> None:
         )
     if any("WRONG" in line for line in [*checks, *generation]):
         raise BenchError("A floor did different work from the code it is compared with: see the checks above.")
+
+
+def run_reports(args: argparse.Namespace, *, write: Write) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench import customers, reports
+    from bench.dataset import ensure_dataset
+
+    dataset = ensure_dataset(args.customers, force=args.force, write=write)
+    month = args.month.replace(day=1) if args.month else reports.busiest_month(dataset)
+    now = timezone.now()
+    cases = reports.pack_cases(month)
+    load_before = customers.load_line("before measuring")
+    write(f"Building {len(cases)} packs ({args.repeat} timed runs each)…")
+    reports.time_packs(cases, dataset, now=now, repeat=args.repeat, budget_s=args.budget, write=write)
+    trend = reports.time_trend(dataset, month, repeat=max(3, args.repeat // 2))
+    pages = reports.dashboard_cases(dataset, month)
+    write(f"Measuring the dashboard ({args.warmup} warm-up + {args.requests} timed)…")
+    results = reports.measure(pages, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write)
+    load_after = customers.load_line("after measuring")
+    checks = reports.pack_check_lines(cases, dataset, now=now)
+    write("")
+    for line in [*customers.machine_lines(), load_before, load_after, *reports.dataset_lines(dataset, month)]:
+        write(line)
+    write("")
+    for line in [
+        *reports.pack_table_lines(cases),
+        "",
+        *customers.table_lines(results, requests=args.requests),
+        "",
+        *reports.verdict_lines(results, trend),
+        *checks,
+    ]:
+        write(line)
+    if args.customers != 1_000_000 or connection.vendor != "postgresql":
+        write("Targets are set for 1,000,000 customers on PostgreSQL; at this size or database they are indicative.")
+    if any("WRONG RESULT" in line for line in checks):
+        raise BenchError("A floor counted differently from its pack: see the result checks above.")

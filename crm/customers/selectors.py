@@ -197,26 +197,40 @@ def deal_ledgers_for_period(
     deals = Deal.objects.filter(company_id=company_id)
     if project_id is not None:
         deals = deals.filter(project_id=project_id)
-    deals = deals.select_related("customer", "project", "unit__building", "consultant")
+    # Plain values, not model instances: a month of a large company has thousands of deals.
+    fields = (
+        "customer__number",
+        "customer__name",
+        "project__name",
+        "unit__building__name",
+        "unit__number",
+        "consultant__display_name",
+        "consultant__username",
+        "price",
+        "cancelled_on",
+    )
 
-    def row(d: Deal, on: date) -> dict[str, Any]:
-        return {
-            "on": on,
-            "customer_number": d.customer.number,
-            "customer_name": d.customer.name,
-            "project": d.project.name,
-            "unit": f"{d.unit.building.name} {d.unit.number}",
-            "consultant": str(d.consultant),
-            "price": d.price,
-            "cancelled": d.cancelled_on is not None and d.cancelled_on <= last,
-        }
+    def rows(on_field: str) -> list[dict[str, Any]]:
+        result = []
+        period = deals.filter(**{f"{on_field}__gte": first, f"{on_field}__lte": last}).order_by(on_field, "id")
+        for on, number, name, project, building, unit, display, username, price, cancelled in period.values_list(
+            on_field, *fields
+        ):
+            result.append(
+                {
+                    "on": on,
+                    "customer_number": number,
+                    "customer_name": name,
+                    "project": project,
+                    "unit": f"{building} {unit}",
+                    "consultant": display or username,
+                    "price": price,
+                    "cancelled": cancelled is not None and cancelled <= last,
+                }
+            )
+        return result
 
-    subscribed = deals.filter(subscribed_on__gte=first, subscribed_on__lte=last).order_by("subscribed_on", "id")
-    contracted = deals.filter(contracted_on__gte=first, contracted_on__lte=last).order_by("contracted_on", "id")
-    return {
-        "subscriptions": [row(d, d.subscribed_on) for d in subscribed],
-        "contracts": [row(d, d.contracted_on) for d in contracted if d.contracted_on is not None],
-    }
+    return {"subscriptions": rows("subscribed_on"), "contracts": rows("contracted_on")}
 
 
 # ---------------------------------------------------------------- KPI measures (crm.kpis)

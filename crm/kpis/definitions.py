@@ -56,6 +56,11 @@ class KpiQuery:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def prime(self, key: str, value: dict[str, Any]) -> None:
+        """Give ``once`` a source's aggregate already computed another way (the dashboard's
+        per-project groups summed), unless it has one."""
+        self._cache.setdefault(key, value)
+
     def params(self, **extra: Any) -> str:
         """The list link's query string: the period, the one chosen project, and ``extra``."""
         values: dict[str, Any] = {"start": self.start.isoformat(), "end": self.end.isoformat()} | extra

@@ -144,9 +144,9 @@ def _dashboard_data(request: AuthedHttpRequest) -> tuple[PeriodForm, Period | No
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return form, None, {}
     q = KpiQuery(request.user, period.start, period.end, form.project_ids)
+    projects = dashboard.by_project(q)  # first: its groups summed are the figures' counts
     figures = definitions.all_figures(q)
     trend = dashboard.trend(request.user, form.project_ids, periods.trend_months(period))
-    projects = dashboard.by_project(q)
     categories = dashboard.by_category(q)
     return (
         form,

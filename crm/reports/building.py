@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 PHONE = "phone"
 FACE_TO_FACE = "visit"
+SMS = "sms"
+WECHAT = "wechat"
+CHANNELS = (PHONE, FACE_TO_FACE, SMS, WECHAT)
 TEXT_LIMIT = 200
 
 # The free-text fields' labels per kind (the pack's summary and next_focus).
@@ -67,7 +70,12 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+_PLAIN = (str, int, float)
+
+
 def _cell(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most cells (a month's pack has hundreds of thousands); not bool
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -133,6 +141,14 @@ class Scope:
         self.project_id = project.pk if project is not None else None
         self.first = first
         self.last = last
+        self._visit_figures: dict[str, dict[str, Any]] | None = None
+
+    def visit_figures(self, channel: str) -> dict[str, Any]:
+        """The period's visit figures of ``channel``: every channel's from one grouped
+        statement, read once per pack (several sections show them)."""
+        if self._visit_figures is None:
+            self._visit_figures = visits.visit_figures_by_channel(*self.args, channels=CHANNELS)
+        return self._visit_figures[channel]
 
     @property
     def args(self) -> tuple[int, int | None, date, date]:
@@ -214,7 +230,7 @@ def _by_purpose(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def phone_section(s: Scope, number: int, title: str) -> dict[str, Any]:
-    f = visits.visit_figures_for_period(*s.args, channel=PHONE)
+    f = s.visit_figures(PHONE)
     return section("phone_visits", title, number=number, figures=_visit_figures(f), tables=[_by_purpose(f)])
 
 
@@ -239,7 +255,7 @@ def _records_table(records: list[dict[str, Any]], title: str) -> dict[str, Any]:
 
 
 def face_to_face_section(s: Scope, number: int, title: str, key: str) -> dict[str, Any]:
-    f = visits.visit_figures_for_period(*s.args, channel=FACE_TO_FACE)
+    f = s.visit_figures(FACE_TO_FACE)
     records = visits.visit_records_for_period(*s.args, channel=FACE_TO_FACE)
     return section(
         key,
@@ -377,7 +393,7 @@ def maintenance_section(s: Scope, number: int, title: str) -> dict[str, Any]:
     milestone gifts, as the measurable part of customer maintenance."""
     rows = []
     for channel, label in ((PHONE, "电话回访"), (FACE_TO_FACE, "面访"), ("sms", "短信回访"), ("wechat", "微信回访")):
-        f = visits.visit_figures_for_period(*s.args, channel=channel)
+        f = s.visit_figures(channel)
         rows.append((label, f["due"], f["done"], f["open"], _rate(int(f["done"]), int(f["due"]))))
     tasks = service.gift_tasks_for_period(*s.args)
     rows.append(
@@ -421,7 +437,7 @@ def ledgers_sections(s: Scope, deals_title: str) -> list[dict[str, Any]]:
         ]
 
     care_rows = care.care_ledger_for_period(*s.args)
-    phone_f = visits.visit_figures_for_period(*s.args, channel=PHONE)
+    phone_f = s.visit_figures(PHONE)
     opinions = visits.visit_records_for_period(*s.args, channel=PHONE, with_opinions_only=True)
     ratings: dict[int, int] = phone_f["ratings"]
     return [

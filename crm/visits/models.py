@@ -227,6 +227,13 @@ class VisitTask(models.Model):
             ),
             # The director's overdue list across a scope.
             models.Index(fields=("company", "status", "due_on"), name="visit_company_status"),
+            # A report pack's visit records: the done visits of one channel completed in the
+            # period (bench reports: otherwise a scan of every task, twice per pack).
+            models.Index(
+                fields=("company", "channel", "completed_at"),
+                name="visit_done_completed",
+                condition=models.Q(status="done"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ visit to a specialist of another project). Outside the scope a task is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -318,34 +319,68 @@ def visit_figures_for_period(
     """回访情况 of one channel (电话 or 面访) for [first, last]: over the tasks due in the
     period (the monthly statistics' definition), how many, done, reached, unreachable,
     still open, the average satisfaction of the done ones and its distribution (1–5);
-    and per purpose the same counts."""
-    from django.db.models import Avg, Count
+    and per purpose the same counts. A pack needing several channels calls
+    ``visit_figures_by_channel`` once instead."""
+    return visit_figures_by_channel(company_id, project_id, first, last, channels=(channel,))[channel]
 
-    tasks = VisitTask.objects.filter(
-        _pack_scope(company_id, project_id), channel=channel, due_on__gte=first, due_on__lte=last
-    ).exclude(status=Status.CANCELLED)
-    counts = {
-        "due": Count("pk"),
-        "done": Count("pk", filter=Q(status=Status.DONE)),
-        "reached": Count("pk", filter=Q(reached=True)),
-        "unreachable": Count("pk", filter=Q(status=Status.UNREACHABLE)),
-        "open": Count("pk", filter=Q(status__in=list(VisitTask.OPEN))),
-    }
-    totals = tasks.aggregate(**counts, satisfaction=Avg("satisfaction", filter=Q(status=Status.DONE)))
-    sat = totals.pop("satisfaction")
-    by_purpose = [dict(r) for r in tasks.values("purpose").annotate(**counts).order_by("purpose")]
-    ratings = dict(
-        tasks.filter(status=Status.DONE, satisfaction__isnull=False)
-        .values_list("satisfaction")
+
+def visit_figures_by_channel(
+    company_id: int, project_id: int | None, first: date, last: date, *, channels: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``visit_figures_for_period`` of each of ``channels`` from one grouped statement: the
+    tasks due in [first, last] (not cancelled) counted per (channel, purpose, status,
+    reached, satisfaction), a few hundred groups however many tasks, summed here. One pass
+    over the period's tasks instead of three per channel (bench reports: 1,250,000 tasks
+    due in a month)."""
+    from django.db.models import Count
+
+    groups = (
+        VisitTask.objects.filter(
+            _pack_scope(company_id, project_id), channel__in=list(channels), due_on__gte=first, due_on__lte=last
+        )
+        .exclude(status=Status.CANCELLED)
+        .values_list("channel", "purpose", "status", "reached", "satisfaction")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return {
-        **totals,
-        "satisfaction": round(float(sat), 2) if sat is not None else None,
-        "ratings": {k: ratings.get(k, 0) for k in range(1, 6)},
-        "by_purpose": by_purpose,
-    }
+    open_states = set(VisitTask.OPEN)
+    names = ("due", "done", "reached", "unreachable", "open")
+
+    def counts(status: str, reached: bool, n: int) -> tuple[int, ...]:
+        return (
+            n,
+            n if status == Status.DONE else 0,
+            n if reached else 0,
+            n if status == Status.UNREACHABLE else 0,
+            n if status in open_states else 0,
+        )
+
+    totals: dict[str, list[int]] = {c: [0] * len(names) for c in channels}
+    purposes: dict[str, dict[str, list[int]]] = {c: {} for c in channels}
+    ratings: dict[str, dict[int, int]] = {c: dict.fromkeys(range(1, 6), 0) for c in channels}
+    rated: dict[str, list[int]] = {c: [0, 0] for c in channels}  # (tasks, sum of ratings)
+    for channel, purpose, status, reached, satisfaction, n in groups:
+        row = counts(status, reached, n)
+        totals[channel] = [a + b for a, b in zip(totals[channel], row, strict=True)]
+        bucket = purposes[channel].setdefault(purpose, [0] * len(names))
+        purposes[channel][purpose] = [a + b for a, b in zip(bucket, row, strict=True)]
+        if status == Status.DONE and satisfaction is not None:
+            rated[channel][0] += n
+            rated[channel][1] += satisfaction * n
+            if satisfaction in ratings[channel]:
+                ratings[channel][satisfaction] += n
+    result = {}
+    for channel in channels:
+        tasks, total = rated[channel]
+        result[channel] = {
+            **dict(zip(names, totals[channel], strict=True)),
+            "satisfaction": round(total / tasks, 2) if tasks else None,
+            "ratings": ratings[channel],
+            "by_purpose": [
+                {"purpose": p, **dict(zip(names, v, strict=True))} for p, v in sorted(purposes[channel].items())
+            ],
+        }
+    return result
 
 
 def visit_records_for_period(

@@ -291,3 +291,20 @@ def test_the_workbench_shows_the_card_and_the_menu_the_reports(october, manager,
     mine = [item["label"] for item in login(consultant).get("/").context["menu"]]
     assert "指标看板" in mine
     assert "管理首页" not in mine
+
+
+def test_by_project_hands_the_same_figures_the_kpis_count_themselves(october, manager, oct_query):
+    """The dashboard computes by_project first and the figures from its summed groups
+    (KpiQuery.prime); they must equal the figures each source's own aggregate gives."""
+    from crm.kpis import dashboard, definitions
+
+    own = oct_query(manager)
+    primed = oct_query(manager)
+    dashboard.by_project(primed)
+    assert set(primed._cache) >= {"complaints", "visits", "customers:customers"}
+    expected = definitions.all_figures(own)
+    got = definitions.all_figures(primed)
+    assert [(f.key, f.value, f.numerator, f.denominator, f.note) for f in got] == [
+        (f.key, f.value, f.numerator, f.denominator, f.note) for f in expected
+    ]
+    assert any(f.note.startswith("平均") for f in got)  # the visits' average satisfaction is compared too
