@@ -208,16 +208,32 @@ def project_q(user: User, *, path: str = "", wide_permissions: Iterable[str] = (
     return in_company & Q(**{f"{path}pk__in" if not path else f"{path}id__in": user.project_ids})
 
 
-def leads_team_of(user: User, staff: User) -> bool:
-    """Whether ``user`` is the leader of ``staff``'s team (in the same company): who writes
-    a consultant's improvement plan on the monthly scorecard (crm.kpis)."""
-    if not user.is_authenticated or not user.is_active or user.company_id is None:
-        return False
-    if staff.company_id != user.company_id or staff.team_id is None:
-        return False
-    from crm.accounts.models import Team
+# Holders of this permission (客服中心主任, 管理员: roles.py) write any consultant's plan.
+IMPROVEMENT_PLAN_ANY = "visits.change_improvementplan"
 
-    return Team.objects.filter(pk=staff.team_id, leader_id=user.pk).exists()
+
+def improvement_plan_staff_q(user: User) -> Q:
+    """Staff whose monthly improvement plan (改进计划, crm.visits.ImprovementPlan) ``user``
+    may write: the members of a team ``user`` leads, or, for holders of
+    ``visits.change_improvementplan``, all staff of the company. The one rule behind the
+    visits score page and the KPI scorecard (issue 12 item 7, issue 15 item 3)."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    in_company = Q(company_id=user.company_id)
+    if user.has_perm(IMPROVEMENT_PLAN_ANY):
+        return in_company
+    return in_company & Q(team__leader_id=user.pk)
+
+
+def may_write_improvement_plan(user: User, consultant: User) -> bool:
+    """Whether ``user`` may write ``consultant``'s improvement plan (improvement_plan_staff_q)."""
+    if not user.is_authenticated or not user.is_active or consultant.company_id != user.company_id:
+        return False
+    if user.has_perm(IMPROVEMENT_PLAN_ANY):
+        return True
+    from crm.accounts.models import User as UserModel
+
+    return UserModel.objects.filter(improvement_plan_staff_q(user), pk=consultant.pk).exists()
 
 
 # ---------------------------------------------------------------- who holds a permission
