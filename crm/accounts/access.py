@@ -236,6 +236,45 @@ def may_write_improvement_plan(user: User, consultant: User) -> bool:
     return UserModel.objects.filter(improvement_plan_staff_q(user), pk=consultant.pk).exists()
 
 
+# ---------------------------------------------------------------- training (培训)
+
+# crm.training's permissions (roles.py): planners see the whole company, record readers
+# (销售组长, 管理层) the staff in their scope.
+TRAINING_PLAN = "training.plan_training"
+TRAINING_RECORDS = "training.view_training_records"
+
+
+def training_people_q(user: User) -> Q:
+    """Staff whose training record the user may read: planners every member of staff of
+    the company; holders of ``training.view_training_records`` themself and the staff in
+    their scope (staff_in_scope_q: a team leader the team); everyone else themself."""
+    if not user.is_authenticated or user.company_id is None:
+        return NOTHING
+    if user.has_perm(TRAINING_PLAN):
+        return Q(company_id=user.company_id)
+    if user.has_perm(TRAINING_RECORDS):
+        from crm.accounts.models import User as UserModel
+
+        return Q(pk=user.pk) | Q(pk__in=UserModel.objects.filter(staff_in_scope_q(user)))
+    return Q(pk=user.pk)
+
+
+def training_scope_q(user: User, *, attendee: str = "attendances__attendee", trainer: str = "trainer") -> Q:
+    """Training sessions the user may see (rows with ``company``, the ``attendee`` path and
+    the ``trainer``): planners every session of the company; everyone the sessions they
+    attend or teach; record readers also those attended by the staff of
+    training_people_q."""
+    in_company = Q(company_id=company_of(user))
+    if user.has_perm(TRAINING_PLAN):
+        return in_company
+    people = Q(**{f"{attendee}_id": user.pk}) | Q(**{f"{trainer}_id": user.pk})
+    if user.has_perm(TRAINING_RECORDS):
+        from crm.accounts.models import User as UserModel
+
+        people |= Q(**{f"{attendee}__in": UserModel.objects.filter(training_people_q(user))})
+    return in_company & people
+
+
 # ---------------------------------------------------------------- who holds a permission
 
 ACCESS_BACKEND = "crm.accounts.backends.AccessBackend"
