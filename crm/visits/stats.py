@@ -9,7 +9,6 @@ queries, whatever the number of visitors.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 
 from crm.core.errors import DomainError
+from crm.lib import dates
 from crm.lib.dates import at
 from crm.visits import selectors
 from crm.visits.models import VisitIssue, VisitTask
@@ -67,7 +67,7 @@ def parse_month(value: str | None, *, today: date) -> tuple[int, int]:
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
-    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+    return dates.month_bounds(date(year, month, 1))
 
 
 def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
