@@ -208,16 +208,71 @@ def project_q(user: User, *, path: str = "", wide_permissions: Iterable[str] = (
     return in_company & Q(**{f"{path}pk__in" if not path else f"{path}id__in": user.project_ids})
 
 
-def leads_team_of(user: User, staff: User) -> bool:
-    """Whether ``user`` is the leader of ``staff``'s team (in the same company): who writes
-    a consultant's improvement plan on the monthly scorecard (crm.kpis)."""
-    if not user.is_authenticated or not user.is_active or user.company_id is None:
-        return False
-    if staff.company_id != user.company_id or staff.team_id is None:
-        return False
-    from crm.accounts.models import Team
+# Holders of this permission (客服中心主任, 管理员: roles.py) write any consultant's plan.
+IMPROVEMENT_PLAN_ANY = "visits.change_improvementplan"
 
-    return Team.objects.filter(pk=staff.team_id, leader_id=user.pk).exists()
+
+def improvement_plan_staff_q(user: User) -> Q:
+    """Staff whose monthly improvement plan (改进计划, crm.visits.ImprovementPlan) ``user``
+    may write: the members of a team ``user`` leads, or, for holders of
+    ``visits.change_improvementplan``, all staff of the company. The one rule behind the
+    visits score page and the KPI scorecard (issue 12 item 7, issue 15 item 3)."""
+    if not user.is_authenticated or not user.is_active or user.company_id is None:
+        return NOTHING
+    in_company = Q(company_id=user.company_id)
+    if user.has_perm(IMPROVEMENT_PLAN_ANY):
+        return in_company
+    return in_company & Q(team__leader_id=user.pk)
+
+
+def may_write_improvement_plan(user: User, consultant: User) -> bool:
+    """Whether ``user`` may write ``consultant``'s improvement plan (improvement_plan_staff_q)."""
+    if not user.is_authenticated or not user.is_active or consultant.company_id != user.company_id:
+        return False
+    if user.has_perm(IMPROVEMENT_PLAN_ANY):
+        return True
+    from crm.accounts.models import User as UserModel
+
+    return UserModel.objects.filter(improvement_plan_staff_q(user), pk=consultant.pk).exists()
+
+
+# ---------------------------------------------------------------- training (培训)
+
+# crm.training's permissions (roles.py): planners see the whole company, record readers
+# (销售组长, 管理层) the staff in their scope.
+TRAINING_PLAN = "training.plan_training"
+TRAINING_RECORDS = "training.view_training_records"
+
+
+def training_people_q(user: User) -> Q:
+    """Staff whose training record the user may read: planners every member of staff of
+    the company; holders of ``training.view_training_records`` themself and the staff in
+    their scope (staff_in_scope_q: a team leader the team); everyone else themself."""
+    if not user.is_authenticated or user.company_id is None:
+        return NOTHING
+    if user.has_perm(TRAINING_PLAN):
+        return Q(company_id=user.company_id)
+    if user.has_perm(TRAINING_RECORDS):
+        from crm.accounts.models import User as UserModel
+
+        return Q(pk=user.pk) | Q(pk__in=UserModel.objects.filter(staff_in_scope_q(user)))
+    return Q(pk=user.pk)
+
+
+def training_scope_q(user: User, *, attendee: str = "attendances__attendee", trainer: str = "trainer") -> Q:
+    """Training sessions the user may see (rows with ``company``, the ``attendee`` path and
+    the ``trainer``): planners every session of the company; everyone the sessions they
+    attend or teach; record readers also those attended by the staff of
+    training_people_q."""
+    in_company = Q(company_id=company_of(user))
+    if user.has_perm(TRAINING_PLAN):
+        return in_company
+    people = Q(**{f"{attendee}_id": user.pk}) | Q(**{f"{trainer}_id": user.pk})
+    if user.has_perm(TRAINING_RECORDS):
+        from crm.accounts.models import User as UserModel
+
+        people |= Q(**{f"{attendee}__in": UserModel.objects.filter(training_people_q(user))})
+    return in_company & people
 
 
 # ---------------------------------------------------------------- who holds a permission

@@ -19,7 +19,7 @@ from crm.complaints.models import Consultation, CustomerIssue
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE, Export
-from crm.lib.dates import local_day
+from crm.lib.dates import local_day, quarter_of
 
 
 def file_response(export: Export) -> FileResponse:
@@ -122,7 +122,7 @@ def _quarter(request: AuthedHttpRequest) -> tuple[int, int]:
     form = QuarterForm(request.GET)
     if form.is_valid():
         return form.cleaned_data["year"], form.cleaned_data["quarter"]
-    return consultations.quarter_of(local_day(timezone.now()))
+    return quarter_of(local_day(timezone.now()))
 
 
 @require_GET

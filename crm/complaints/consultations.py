@@ -183,10 +183,6 @@ def consultation_to_complaint(
 # ---------------------------------------------------------------- the quarterly summary
 
 
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
 def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
     """[start, end) of a quarter, local midnights."""
     if quarter not in (1, 2, 3, 4):

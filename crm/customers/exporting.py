@@ -10,7 +10,7 @@ neutralises cells a spreadsheet would read as formulas (formula injection).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -56,6 +56,34 @@ def watermark(user: User, *, now: datetime | None = None) -> str:
     when = timezone.localtime(now or timezone.now())
     who = str(user) if str(user) == user.username else f"{user}（{user.username}）"
     return f"导出人：{who} 导出时间：{when:%Y-%m-%d %H:%M} 仅限内部使用，请勿外传"
+
+
+def export_list(
+    user: User,
+    rows: Iterable[Iterable[Any]],
+    *,
+    title: str,
+    headers: Iterable[str],
+    ascii_name: str,
+    now: datetime,
+    ip: str | None = None,
+) -> Export:
+    """A list page's Excel export: one sheet ``title`` with the watermark, ``headers`` and
+    ``rows``; audited as 导出{title} N 条; named ``{title}_YYYYMMDD.xlsx`` (ASCII fallback
+    ``{ascii_name}_YYYYMMDD.xlsx``). The shape the list exports of 客户描摹, 老带新 and 培训
+    share: each builds only its rows."""
+    workbook = Workbook()
+    sheet = workbook.add_sheet(title, freeze="A3")
+    sheet.append_note(watermark(user, now=now))
+    sheet.append_header(headers)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        count += 1
+    file = workbook.save()
+    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出{title} {count} 条", ip=ip)
+    stamp = timezone.localtime(now).strftime("%Y%m%d")
+    return Export(file, f"{title}_{stamp}.xlsx", count, ascii_filename=f"{ascii_name}_{stamp}.xlsx")
 
 
 def _local(value: datetime | None) -> datetime | None:

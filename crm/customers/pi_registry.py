@@ -301,17 +301,15 @@ REGISTRY: tuple[PIField, ...] = (
         "visits.ReviewFlag", "comment answer", Category.COMMUNICATION, "回访质量督查", CUSTOMER_LIFE, VISIT_READERS
     ),
     *_entries("visits.FlagEvent", "note", Category.COMMUNICATION, "回访质量督查", CUSTOMER_LIFE, VISIT_READERS),
-    # A consultant's improvement plan is about the member of staff.
-    *_entries("visits.ImprovementPlan", "plan", Category.STAFF, "顾问月度考核与改进", STAFF_LIFE, VISIT_READERS),
-    # The scorecard's improvement plan (crm.kpis) is about the consultant, read by the
-    # consultant, the team leader and whoever reads scorecards in scope.
+    # A consultant's improvement plan is about the member of staff; the visits score page
+    # and the KPI scorecard (crm.kpis) both show it.
     *_entries(
-        "kpis.ScorecardPlan",
+        "visits.ImprovementPlan",
         "plan",
         Category.STAFF,
         "顾问月度考核与改进",
         STAFF_LIFE,
-        roles_with("kpis.view_scorecard"),
+        tuple(dict.fromkeys((*VISIT_READERS, *roles_with("kpis.view_scorecard")))),
     ),
     *_entries(
         "visits.VisitIssue",
@@ -956,7 +954,6 @@ NON_PI: dict[str, frozenset[str]] = {
     ),
     "visits.FlagEvent": frozenset({"flag", "kind", "actor", "at"}),
     "visits.ImprovementPlan": frozenset({"company", "consultant", "month", "updated_at", "updated_by"}),
-    "kpis.ScorecardPlan": frozenset({"company", "consultant", "month", "written_at", "written_by"}),
     "visits.RecheckSample": frozenset(
         {"company", "quarter", "rate_percent", "population", "size", "seed", "per_project", "drawn_at"}
     ),

@@ -1,5 +1,6 @@
 """Demo rows of 顾问月度考核: last month's improvement plan for the first consultant of
-each team, written by the team's leader (crm.kpis.services.save_plan)."""
+each team, written by the team's leader (crm.visits.services.save_improvement_plan, the same plan the
+visits score page shows)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from django.utils import timezone
 
 from crm.accounts.models import Company, User
 from crm.accounts.roles import Role, group_name
-from crm.kpis import services
 from crm.lib.dates import local_day
+from crm.visits import services
 
 PLAN = "逾期回访每天上午先处理；签约7日内回访全部按期完成；客户意见当天录入系统。"
 
@@ -28,6 +29,6 @@ def seed(company: Company, seed_value: int) -> int:
         if team is None or team.leader is None or team.pk in seen:
             continue
         seen.add(team.pk)
-        services.save_plan(consultant, actor=team.leader, month=last_month, plan=PLAN, now=now)
+        services.save_improvement_plan(consultant, actor=team.leader, month=last_month, plan=PLAN, now=now)
         written += 1
     return written

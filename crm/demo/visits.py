@@ -18,7 +18,7 @@ from crm.customers.models import Customer
 from crm.lib.dates import local_day
 from crm.lib.workcalendar import WorkCalendar
 from crm.projects.models import Project
-from crm.visits import campaigns, conversion, escalation, planning, repairs, services, stats, supervision
+from crm.visits import campaigns, conversion, escalation, planning, repairs, services, supervision
 from crm.visits.models import AssigneeRule, ForbiddenPhrase, IssueCategory, VisitIssue, VisitPlan, VisitTask
 
 ISSUES = (
@@ -168,11 +168,10 @@ def _improvement_plan(company: Company, today: date) -> None:
     if leader is None or consultant is None:
         return
     last = today.replace(day=1) - timedelta(days=1)
-    stats.save_plan(
+    services.save_improvement_plan(
+        consultant,
         actor=leader,
-        consultant=consultant,
-        year=last.year,
-        month=last.month,
+        month=last,
         plan="每天上午 10 点前完成当日回访；未接通的客户当天下午换时段重拨",
     )
 

@@ -132,7 +132,7 @@ def scorecard_row(card: Scorecard) -> list[Any]:
         card.complaints,
         "未启用" if card.portraits is None else card.portraits,
         card.referrals,
-        card.plan.plan if card.plan else "",
+        card.plan,
     ]
 
 

@@ -9,9 +9,9 @@ from django import forms
 
 from crm.kpis import periods
 from crm.kpis.periods import Period
-from crm.kpis.services import PLAN_MAX
 from crm.projects.models import Project
 from crm.projects.selectors import projects_visible_to
+from crm.visits.services import PLAN_MAX
 
 if TYPE_CHECKING:
     from crm.accounts.models import User

@@ -9,11 +9,11 @@ with the period's last month, for the trend charts.
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm.core.errors import DomainError
+from crm.lib.dates import month_bounds, quarter_bounds, quarter_of
 
 KINDS = {"month": "月", "week": "周", "quarter": "季度", "custom": "自定义"}
 MAX_CUSTOM_DAYS = 731
@@ -33,7 +33,7 @@ class Period:
         if self.kind == "month":
             return f"{self.start:%Y年%m月}"
         if self.kind == "quarter":
-            return f"{self.start.year}年第{(self.start.month - 1) // 3 + 1}季度"
+            return "{}年第{}季度".format(*quarter_of(self.start))
         if self.kind == "week":
             year, week, _ = self.start.isocalendar()
             return f"{year}年第{week}周（{self.start:%m-%d}至{self.end:%m-%d}）"
@@ -45,7 +45,7 @@ class Period:
         if self.kind == "month":
             return f"{self.start:%Y-%m}"
         if self.kind == "quarter":
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+            return "{}-Q{}".format(*quarter_of(self.start))
         if self.kind == "week":
             year, week, _ = self.start.isocalendar()
             return f"{year}-W{week:02d}"
@@ -57,8 +57,7 @@ class Period:
 
 
 def month_of(day: date) -> Period:
-    first = day.replace(day=1)
-    return Period("month", first, first.replace(day=monthrange(first.year, first.month)[1]))
+    return Period("month", *month_bounds(day))
 
 
 def parse(kind: str, value: str = "", *, start: date | None = None, end: date | None = None, today: date) -> Period:
@@ -85,15 +84,13 @@ def parse(kind: str, value: str = "", *, start: date | None = None, end: date | 
             return Period("week", monday, monday + timedelta(days=6))
         if kind == "quarter":
             if not value:
-                year, q = today.year, (today.month - 1) // 3 + 1
+                year, q = quarter_of(today)
             else:
                 m = _QUARTER.match(value)
                 if not m:
                     raise ValueError
                 year, q = int(m[1]), int(m[2])
-            first = date(year, 3 * q - 2, 1)
-            last_month = date(year, 3 * q, 1)
-            return Period("quarter", first, last_month.replace(day=monthrange(year, 3 * q)[1]))
+            return Period("quarter", *quarter_bounds(year, q))
     except ValueError as exc:
         raise DomainError(f"{KINDS[kind]}的格式不正确", field="value") from exc
     if kind == "custom":

@@ -12,7 +12,8 @@ the company), read through the same selectors and conditions as the KPIs (docs/k
 - 客户描摹: portraits submitted in the month (crm.kpis.sources; 未启用 until crm.portraits
   offers its selector);
 - 老带新: customers registered in the month, owned by the consultant, referred by another;
-- 改进计划: the team leader's plan for the month (ScorecardPlan).
+- 改进计划: the team leader's plan for the month (crm.visits' ImprovementPlan, the same
+  plan as on the visits score page).
 
 A grouped statement per source whatever the number of consultants.
 """
@@ -20,7 +21,7 @@ A grouped statement per source whatever the number of consultants.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +29,13 @@ from django.db.models import Avg, Count, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from crm.accounts.access import leads_team_of, staff_in_scope_q
+from crm.accounts.access import staff_in_scope_q
 from crm.accounts.models import User
 from crm.accounts.roles import Role, group_name
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
 from crm.kpis import sources
 from crm.kpis.definitions import ratio
-from crm.kpis.models import ScorecardPlan
 from crm.kpis.periods import Period, month_of
 from crm.visits import selectors as visits
 
@@ -57,7 +57,10 @@ class Scorecard:
     complaints: int = 0
     portraits: int | None = None
     referrals: int = 0
-    plan: ScorecardPlan | None = None
+    # The month's improvement plan (crm.visits' ImprovementPlan): its text, who wrote it, when.
+    plan: str = ""
+    plan_by: str = ""
+    plan_at: datetime | None = None
     may_write_plan: bool = False
     links: dict[str, str] | None = None
 
@@ -135,14 +138,13 @@ def scorecards(user: User, month: Period, *, consultants: Iterable[User] | None 
         .order_by()
     }
     portraits = sources.portraits_submitted(user, start=start, end=end, consultant_ids=ids)
-    plans = {
-        p.consultant_id: p
-        for p in ScorecardPlan.objects.filter(consultant_id__in=ids, month=start).select_related("written_by")
-    }
+    plans = visits.improvement_plans(ids, start)
+    writable = visits.improvement_plan_writable_ids(user, ids)
     result = []
     for person in people:
         row = v.get(person.pk, {})
         avg = row.get("average")
+        plan = plans.get(person.pk)
         result.append(
             Scorecard(
                 consultant=person,
@@ -157,8 +159,10 @@ def scorecards(user: User, month: Period, *, consultants: Iterable[User] | None 
                 complaints=c.get(person.pk, 0),
                 portraits=None if portraits is None else portraits.get(person.pk, 0),
                 referrals=referred.get(person.pk, 0),
-                plan=plans.get(person.pk),
-                may_write_plan=leads_team_of(user, person),
+                plan=plan.plan if plan else "",
+                plan_by=str(plan.updated_by or "") if plan else "",
+                plan_at=plan.updated_at if plan else None,
+                may_write_plan=person.pk in writable,
                 links=_links(user, person.pk, month),
             )
         )

@@ -28,12 +28,13 @@ from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.xlsx import CONTENT_TYPE
 from crm.customers.export_requests import pending_for
-from crm.kpis import dashboard, definitions, periods, scorecards, services
+from crm.kpis import dashboard, definitions, periods, scorecards
 from crm.kpis.definitions import Figure, KpiQuery
 from crm.kpis.exporting import export_dashboard, export_scorecards
 from crm.kpis.forms import PeriodForm, PlanForm
 from crm.kpis.periods import Period
 from crm.lib.dates import local_day
+from crm.visits import services as visits
 
 VIEW = "kpis.view_kpis"
 EXPORT = "kpis.export_kpis"
@@ -251,7 +252,7 @@ def scorecard_plan(request: AuthedHttpRequest) -> HttpResponse:
     if consultant is None:
         raise Http404("顾问不存在或无权查看")
     try:
-        services.save_plan(consultant, actor=request.user, month=month.start, plan=form.cleaned_data["plan"])
+        visits.save_improvement_plan(consultant, actor=request.user, month=month.start, plan=form.cleaned_data["plan"])
     except NotAllowed as exc:
         messages.error(request, exc.message)
         return redirect(back)

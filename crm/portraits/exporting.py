@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
-from crm.core import audit
-from crm.core.xlsx import Workbook
-from crm.customers.exporting import Export, watermark
-from crm.portraits.models import CHOICE_FIELDS
+from crm.customers.exporting import Export, export_list
+from crm.portraits.models import CHOICE_FIELDS, Portrait
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -34,8 +30,21 @@ HEADERS = (
 )
 
 
-def _stamp(now: datetime) -> str:
-    return timezone.localtime(now).strftime("%Y%m%d")
+def _row(p: Portrait) -> list[Any]:
+    return [
+        p.quarter,
+        p.submitted_on,
+        str(p.consultant),
+        p.project.name,
+        p.customer.number,
+        p.customer.name,
+        *(getattr(p, f"get_{name}_display")() for name, _label, _choices in CHOICE_FIELDS),
+        p.occupation,
+        p.family_note,
+        p.interests,
+        p.living_note,
+        p.notes,
+    ]
 
 
 def export_portraits(
@@ -44,29 +53,6 @@ def export_portraits(
     from crm.portraits.forms import PortraitFilterForm
 
     rows = PortraitFilterForm(params, user=user, today=today).queryset()[:MAX_ROWS]
-    workbook = Workbook()
-    sheet = workbook.add_sheet("客户描摹", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(HEADERS)
-    count = 0
-    for p in rows:
-        sheet.append(
-            [
-                p.quarter,
-                p.submitted_on,
-                str(p.consultant),
-                p.project.name,
-                p.customer.number,
-                p.customer.name,
-                *(getattr(p, f"get_{name}_display")() for name, _label, _choices in CHOICE_FIELDS),
-                p.occupation,
-                p.family_note,
-                p.interests,
-                p.living_note,
-                p.notes,
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出客户描摹 {count} 条", ip=ip)
-    return Export(file, f"客户描摹_{_stamp(now)}.xlsx", count, ascii_filename=f"portraits_{_stamp(now)}.xlsx")
+    return export_list(
+        user, (_row(p) for p in rows), title="客户描摹", headers=HEADERS, ascii_name="portraits", now=now, ip=ip
+    )

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from crm.lib.dates import quarter_bounds, quarter_of
+
 QUOTA = 3
 # "Two weeks before quarter end": from the 14th day before the last day, reminders may go.
 REMINDER_LEAD = timedelta(days=14)
@@ -24,7 +26,7 @@ class Quarter:
 
     @classmethod
     def of(cls, day: date) -> Quarter:
-        return cls(day.year, (day.month - 1) // 3 + 1)
+        return cls(*quarter_of(day))
 
     @classmethod
     def parse(cls, text: str | None) -> Quarter | None:
@@ -44,11 +46,11 @@ class Quarter:
 
     @property
     def first(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
+        return quarter_bounds(self.year, self.number)[0]
 
     @property
     def last(self) -> date:
-        return self.next().first - timedelta(days=1)
+        return quarter_bounds(self.year, self.number)[1]
 
     @property
     def reminder_on(self) -> date:

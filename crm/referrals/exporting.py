@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from crm.core import audit
-from crm.core.xlsx import Workbook
-from crm.customers.exporting import Export, watermark
+from crm.customers.exporting import Export, export_list
 from crm.referrals.models import ReferralStatus, Reward
 
 if TYPE_CHECKING:
@@ -35,8 +33,21 @@ HEADERS = (
 )
 
 
-def _stamp(now: datetime) -> str:
-    return timezone.localtime(now).strftime("%Y%m%d")
+def _row(r: Any) -> list[Any]:
+    return [
+        timezone.localtime(r.created_at).replace(tzinfo=None),
+        r.referrer.name,
+        r.referrer.number,
+        r.referred.name,
+        r.referred.number,
+        r.referred.project.name,
+        str(r.referred.owner),
+        r.get_channel_display(),
+        ReferralStatus(r.status).label,
+        r.visited_on,
+        r.reward_count,
+        r.paid or 0,
+    ]
 
 
 def export_referrals(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
@@ -51,29 +62,6 @@ def export_referrals(user: User, params: Mapping[str, str], *, now: datetime, ip
             paid=Sum("rewards__amount", filter=Q(rewards__state=Reward.State.PAID)),
         )[:MAX_ROWS]
     )
-    workbook = Workbook()
-    sheet = workbook.add_sheet("老带新", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(HEADERS)
-    count = 0
-    for r in rows:
-        sheet.append(
-            [
-                timezone.localtime(r.created_at).replace(tzinfo=None),
-                r.referrer.name,
-                r.referrer.number,
-                r.referred.name,
-                r.referred.number,
-                r.referred.project.name,
-                str(r.referred.owner),
-                r.get_channel_display(),
-                ReferralStatus(r.status).label,  # type: ignore[attr-defined]
-                r.visited_on,
-                r.reward_count,
-                r.paid or 0,
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出老带新 {count} 条", ip=ip)
-    return Export(file, f"老带新_{_stamp(now)}.xlsx", count, ascii_filename=f"referrals_{_stamp(now)}.xlsx")
+    return export_list(
+        user, (_row(r) for r in rows), title="老带新", headers=HEADERS, ascii_name="referrals", now=now, ip=ip
+    )

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, scope_q
+from crm.accounts.access import NOTHING
 from crm.core.charts import Chart, Series
 from crm.customers.models import Customer, Deal, Stage
+from crm.customers.selectors import customer_scope_q
 from crm.lib.dates import local_midnight
 from crm.referrals import services
 from crm.referrals.models import Referral, ReferralStatus, Reward
@@ -36,20 +37,10 @@ if TYPE_CHECKING:
 ST = ReferralStatus
 
 
-def _customer_q(user: User, prefix: str) -> Q:
-    return scope_q(
-        user,
-        company=f"{prefix}company",
-        owner=f"{prefix}owner",
-        advisor=f"{prefix}advisor",
-        project=f"{prefix}project",
-    )
-
-
 def referral_scope_q(user: User, *, prefix: str = "") -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    return _customer_q(user, f"{prefix}referred__") | _customer_q(user, f"{prefix}referrer__")
+    return customer_scope_q(user, prefix=f"{prefix}referred__") | customer_scope_q(user, prefix=f"{prefix}referrer__")
 
 
 def _deals(path: str = "referred_id") -> QuerySet[Deal]:
@@ -143,7 +134,7 @@ def chain_for(user: User, customer: Customer, *, max_depth: int = 5) -> tuple[li
     """Who brought this customer in (upwards, nearest first) and whom they brought in
     (downwards, as a flat list in tree order with depths), up to ``max_depth`` levels.
     Customers outside the user's scope are shown by number only."""
-    visible = Customer.objects.filter(_customer_q(user, ""))
+    visible = Customer.objects.filter(customer_scope_q(user))
     up_ids = services.upline_ids(customer.pk, limit=max_depth)
     down: list[tuple[int, int]] = []
     seen = {customer.pk, *up_ids}
@@ -316,7 +307,7 @@ def owners_who_referred(
 
 
 def customer_visible(user: User, customer_id: int) -> bool:
-    return Customer.objects.filter(_customer_q(user, ""), pk=customer_id).exists()
+    return Customer.objects.filter(customer_scope_q(user), pk=customer_id).exists()
 
 
 def stats_for(user: User, *, start: date, end: date) -> ReferralStats:

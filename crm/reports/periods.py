@@ -15,22 +15,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from crm.lib.dates import at, local_day, week_start
+from crm.lib.dates import month_bounds as month_bounds
+from crm.lib.dates import previous_month as previous_month
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 
 
 def week_bounds(day: date) -> tuple[date, date]:
     first = week_start(day)
     return first, first + timedelta(days=6)
-
-
-def month_bounds(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def previous_month(day: date) -> date:
-    return day.replace(day=1) - timedelta(days=1)
 
 
 def month_close_day(day: date, calendar: WorkCalendar) -> date:

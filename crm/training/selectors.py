@@ -1,7 +1,7 @@
 """Reads of 培训 scoped to the user.
 
-Who sees which sessions and whose record (the rows come from the role table's permissions
-and the one access rule's staff scope, crm.accounts.access.staff_in_scope_q):
+Who sees which sessions and whose record is decided in crm.accounts.access
+(training_people_q, training_scope_q, built on staff_in_scope_q):
 - planners (``training.plan_training``): every session and record of their company;
 - holders of ``training.view_training_records`` (销售组长, 管理层): the sessions and records
   of the staff in their scope (a team leader: the team);
@@ -20,28 +20,16 @@ from django.http import Http404
 from crm.accounts import access
 from crm.accounts.models import User
 from crm.training.models import Attendance, TrainingPlan, TrainingSession
-from crm.training.services import PLAN, VIEW, VIEW_RECORDS
+from crm.training.services import PLAN, VIEW
 
 
 def people_visible_to(user: User) -> QuerySet[User]:
     """Staff whose training record the user may read (themself always)."""
-    if not user.is_authenticated or user.company_id is None:
-        return User.objects.none()
-    if user.has_perm(PLAN):
-        return User.objects.filter(company_id=user.company_id)
-    if user.has_perm(VIEW_RECORDS):
-        return User.objects.filter(Q(pk=user.pk) | Q(pk__in=User.objects.filter(access.staff_in_scope_q(user))))
-    return User.objects.filter(pk=user.pk)
+    return User.objects.filter(access.training_people_q(user))
 
 
 def session_scope_q(user: User) -> Q:
-    in_company = Q(company_id=access.company_of(user))
-    if user.has_perm(PLAN):
-        return in_company
-    people = Q(attendances__attendee_id=user.pk) | Q(trainer_id=user.pk)
-    if user.has_perm(VIEW_RECORDS):
-        people |= Q(attendances__attendee__in=people_visible_to(user))
-    return in_company & people
+    return access.training_scope_q(user)
 
 
 def sessions_visible_to(user: User) -> QuerySet[TrainingSession]:

@@ -430,9 +430,9 @@ class ImprovementPlanForm(forms.Form):
     plan = forms.CharField(
         label="改进计划",
         required=False,
-        max_length=2000,
+        max_length=services.PLAN_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "改进计划最多 2000 字"},
+        error_messages={"max_length": f"改进计划最多 {services.PLAN_MAX} 字"},
     )
 
 

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
-from crm.accounts.access import NOTHING, scope_q
+from crm.accounts.access import NOTHING, improvement_plan_staff_q, scope_q
 from crm.lib.dates import local_midnight
 from crm.visits import services
 from crm.visits.models import (
     Campaign,
+    ImprovementPlan,
     IssueEvent,
     RecheckSample,
     Repair,
@@ -31,6 +32,8 @@ from crm.visits.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from crm.accounts.models import User
     from crm.visits import stats
 
@@ -500,3 +503,24 @@ def kpi_rows(
 ) -> QuerySet[VisitTask]:
     """The rows behind a measure in the user's visit scope (what the task list shows)."""
     return tasks_visible_to(user).filter(kpi_q(measure, start=start, end=end, assignee_id=assignee_id))
+
+
+# ---------------------------------------------------------------- improvement plans
+
+
+def improvement_plans(consultant_ids: Iterable[int], month: date) -> dict[int, ImprovementPlan]:
+    """The improvement plans of the month of ``month`` by consultant id (with the writer),
+    for consultants the caller already found in the user's scope."""
+    rows = ImprovementPlan.objects.filter(consultant_id__in=list(consultant_ids), month=month.replace(day=1))
+    return {p.consultant_id: p for p in rows.select_related("updated_by")}
+
+
+def improvement_plan_writable_ids(user: User, consultant_ids: Iterable[int]) -> set[int]:
+    """Which of ``consultant_ids`` the user may write the improvement plan of
+    (crm.accounts.access.improvement_plan_staff_q), in one query."""
+    from crm.accounts.models import User as UserModel
+
+    ids = list(consultant_ids)
+    if not ids:
+        return set()
+    return set(UserModel.objects.filter(improvement_plan_staff_q(user), pk__in=ids).values_list("pk", flat=True))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from crm.accounts.access import may_write_improvement_plan
 from crm.core import audit
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
@@ -28,6 +29,7 @@ from crm.visits import supervision, timing
 from crm.visits.models import (
     AssigneeRule,
     Channel,
+    ImprovementPlan,
     IssueCategory,
     IssueEvent,
     IssueReminder,
@@ -703,3 +705,41 @@ def remind_issues(*, now: datetime, calendar: WorkCalendar | None = None) -> int
     before = IssueReminder.objects.filter(on=today).count()
     IssueReminder.objects.bulk_create(rows, ignore_conflicts=True)
     return IssueReminder.objects.filter(on=today).count() - before
+
+
+# ---------------------------------------------------------------- improvement plans
+
+PLAN_MAX = 2000
+
+
+def save_improvement_plan(
+    consultant: User, *, actor: User, month: date, plan: str, now: datetime | None = None
+) -> ImprovementPlan:
+    """The team leader (or the director) writes or rewrites a consultant's improvement plan
+    (改进计划) for the month of ``month``: the visits score page and the KPI scorecard both
+    write it here.
+
+    1. Only whom crm.accounts.access.may_write_improvement_plan allows.
+    2. At most 2,000 characters; an empty plan is kept as empty (the leader cleared it).
+    3. One row per consultant and month (written again, not duplicated); audited.
+    """
+    if not may_write_improvement_plan(actor, consultant):
+        raise NotAllowed("只有该顾问所在小组的组长或客服中心主任可以填写改进计划")
+    text = (plan or "").strip()
+    if len(text) > PLAN_MAX:
+        raise DomainError(f"改进计划最多 {PLAN_MAX} 字", field="plan")
+    now = now or timezone.now()
+    first = month.replace(day=1)
+    with transaction.atomic():
+        row, _ = ImprovementPlan.objects.update_or_create(
+            consultant=consultant,
+            month=first,
+            defaults={"company_id": consultant.company_id or 0, "plan": text, "updated_by": actor, "updated_at": now},
+        )
+        audit.log(
+            audit.AuditLog.Action.UPDATE,
+            actor=actor,
+            target=row,
+            summary=f"改进计划：{consultant} {first:%Y-%m}",
+        )
+    return row

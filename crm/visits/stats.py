@@ -9,22 +9,18 @@ queries, whatever the number of visitors.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet
-from django.utils import timezone
 
-from crm.accounts.models import Team
-from crm.core import audit
 from crm.core.errors import DomainError
-from crm.core.errors import PermissionDenied as NotAllowed
+from crm.lib import dates
 from crm.lib.dates import at
 from crm.visits import selectors
-from crm.visits.models import ImprovementPlan, VisitIssue, VisitTask
+from crm.visits.models import VisitIssue, VisitTask
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
@@ -71,7 +67,7 @@ def parse_month(value: str | None, *, today: date) -> tuple[int, int]:
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
-    return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+    return dates.month_bounds(date(year, month, 1))
 
 
 def monthly(user: User, year: int, month: int) -> list[VisitorMonth]:
@@ -288,18 +284,6 @@ class ConsultantScore:
         return sum(self.parts.values(), Decimal(0)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def may_edit_plan(user: User, consultant: User) -> bool:
-    """The consultant's own team leader, or the director (``change_improvementplan``)."""
-    if not user.is_active or user.company_id is None or user.company_id != consultant.company_id:
-        return False
-    if user.has_perm(PLAN_EDIT):
-        return True
-    return consultant.team_id is not None and Team.objects.filter(pk=consultant.team_id, leader=user).exists()
-
-
-PLAN_EDIT = "visits.change_improvementplan"
-
-
 def consultant_scores(user: User, year: int, month: int) -> list[ConsultantScore]:
     """Per visitor of ``monthly`` (unassigned tasks left out): the score's parts, the
     issues raised and closed, and the improvement plan; three queries more."""
@@ -314,22 +298,13 @@ def consultant_scores(user: User, year: int, month: int) -> list[ConsultantScore
         .annotate(raised=Count("pk"), closed=Count("pk", filter=Q(status=VisitIssue.Status.CLOSED)))
         .order_by()
     }
-    first = date(year, month, 1)
-    plans = {
-        p.consultant_id: p
-        for p in ImprovementPlan.objects.filter(consultant_id__in=ids, month=first).select_related("updated_by")
-    }
-    from crm.accounts.models import User as UserModel
-
-    people = {u.pk: u for u in UserModel.objects.filter(pk__in=ids)}
-    led = set(Team.objects.filter(leader=user).values_list("pk", flat=True))
-    director = user.has_perm(PLAN_EDIT)
+    plans = selectors.improvement_plans(ids, date(year, month, 1))
+    writable = selectors.improvement_plan_writable_ids(user, ids)
     result = []
     for r in rows:
         key = r.assignee_id or 0
         counts: dict[str, Any] = issue_counts.get(key, {})
         plan = plans.get(key)
-        person = people.get(key)
         result.append(
             ConsultantScore(
                 row=r,
@@ -337,33 +312,7 @@ def consultant_scores(user: User, year: int, month: int) -> list[ConsultantScore
                 issues_closed=counts.get("closed", 0),
                 plan=plan.plan if plan else "",
                 plan_by=str(plan.updated_by or "") if plan else "",
-                may_edit=person is not None
-                and person.company_id == user.company_id
-                and (director or person.team_id in led),
+                may_edit=key in writable,
             )
         )
     return result
-
-
-def save_plan(
-    *, actor: User, consultant: User, year: int, month: int, plan: str, now: datetime | None = None
-) -> ImprovementPlan:
-    """The team leader (or the director) writes the consultant's improvement plan."""
-    if not may_edit_plan(actor, consultant):
-        raise NotAllowed("只有该回访人的组长或客服中心主任可以填写改进计划")
-    plan = plan.strip()
-    if len(plan) > 2000:
-        raise DomainError("改进计划最多 2000 字", field="plan")
-    now = now or timezone.now()
-    row, _ = ImprovementPlan.objects.update_or_create(
-        consultant=consultant,
-        month=date(year, month, 1),
-        defaults={"company_id": consultant.company_id or 0, "plan": plan, "updated_by": actor, "updated_at": now},
-    )
-    audit.log(
-        audit.AuditLog.Action.UPDATE,
-        actor=actor,
-        target=row,
-        summary=f"回访改进计划：{consultant} {year}-{month:02d}",
-    )
-    return row

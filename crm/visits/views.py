@@ -849,8 +849,8 @@ def scores_plan(request: AuthedHttpRequest) -> HttpResponse:
         if consultant is None or error:
             raise Http404("回访人不存在")
         try:
-            stats.save_plan(
-                actor=request.user, consultant=consultant, year=year, month=month, plan=form.cleaned_data["plan"]
+            services.save_improvement_plan(
+                consultant, actor=request.user, month=date(year, month, 1), plan=form.cleaned_data["plan"]
             )
         except NotAllowed as exc:
             raise PermissionDenied(exc.message) from exc

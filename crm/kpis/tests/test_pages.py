@@ -11,9 +11,10 @@ from openpyxl import load_workbook
 
 from crm.accounts.roles import Role
 from crm.core.audit import AuditLog
-from crm.kpis import periods, services
-from crm.kpis.models import ScorecardPlan
+from crm.kpis import periods
 from crm.kpis.tests.conftest import cst
+from crm.visits import services
+from crm.visits.models import ImprovementPlan
 
 pytestmark = pytest.mark.django_db
 OCTOBER = "/kpis/?kind=month&value=2026-10"
@@ -167,20 +168,24 @@ def test_the_team_leader_writes_the_plan_and_the_consultant_reads_it(october, le
         "/kpis/scorecards/plan/", {"consultant": consultant.pk, "month": "2026-10", "plan": "每天先打逾期回访"}
     )
     assert response.status_code == 302
-    plan = ScorecardPlan.objects.get(consultant=consultant, month=date(2026, 10, 1))
-    assert (plan.plan, plan.written_by) == ("每天先打逾期回访", leader_of_team)
+    plan = ImprovementPlan.objects.get(consultant=consultant, month=date(2026, 10, 1))
+    assert (plan.plan, plan.updated_by) == ("每天先打逾期回访", leader_of_team)
     assert AuditLog.objects.filter(action=AuditLog.Action.UPDATE, summary__contains="改进计划").exists()
     page = login(consultant).get("/kpis/scorecards/?month=2026-10").content.decode()
     assert "每天先打逾期回访" in page
 
 
-def test_only_the_consultants_own_team_leader_writes_the_plan(october, consultant, teammate, outsider, director):
+def test_only_the_consultants_own_team_leader_or_the_director_writes_the_plan(
+    october, consultant, teammate, outsider, director
+):
     from crm.core.errors import PermissionDenied
 
-    for actor in (teammate, outsider, director, consultant):
+    for actor in (teammate, outsider, consultant):
         with pytest.raises(PermissionDenied):
-            services.save_plan(consultant, actor=actor, month=date(2026, 10, 1), plan="x")
-    assert not ScorecardPlan.objects.exists()
+            services.save_improvement_plan(consultant, actor=actor, month=date(2026, 10, 1), plan="x")
+    assert not ImprovementPlan.objects.exists()
+    services.save_improvement_plan(consultant, actor=director, month=date(2026, 10, 1), plan="按期率提升到 90%")
+    assert ImprovementPlan.objects.get().updated_by == director
 
 
 def test_another_teams_consultant_is_a_404_for_the_plan(october, leader_of_team, outsider, login):

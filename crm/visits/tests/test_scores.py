@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from crm.accounts.access import may_write_improvement_plan
 from crm.accounts.models import Department
 from crm.accounts.roles import Role
 from crm.core.errors import PermissionDenied as NotAllowed
@@ -127,15 +128,15 @@ def test_the_plan_is_written_by_the_team_leader_or_the_director(
     other_leader = make_staff("leader2", Role.TEAM_LEADER, team=teams[1], projects=(project,))
     teams[1].leader = other_leader
     teams[1].save()
-    assert stats.may_edit_plan(leader, consultant)
-    assert stats.may_edit_plan(director, consultant)
-    assert not stats.may_edit_plan(other_leader, consultant)
-    assert not stats.may_edit_plan(consultant, consultant)
+    assert may_write_improvement_plan(leader, consultant)
+    assert may_write_improvement_plan(director, consultant)
+    assert not may_write_improvement_plan(other_leader, consultant)
+    assert not may_write_improvement_plan(consultant, consultant)
     with pytest.raises(NotAllowed):
-        stats.save_plan(actor=other_leader, consultant=consultant, year=2026, month=9, plan="x")
-    stats.save_plan(actor=leader, consultant=consultant, year=2026, month=9, plan="每天上午集中回访")
-    stats.save_plan(
-        actor=director, consultant=consultant, year=2026, month=9, plan="每天上午集中回访；按期率提升到 90%"
+        services.save_improvement_plan(consultant, actor=other_leader, month=date(2026, 9, 1), plan="x")
+    services.save_improvement_plan(consultant, actor=leader, month=date(2026, 9, 1), plan="每天上午集中回访")
+    services.save_improvement_plan(
+        consultant, actor=director, month=date(2026, 9, 15), plan="每天上午集中回访；按期率提升到 90%"
     )
     plan = ImprovementPlan.objects.get()
     assert (plan.month, plan.updated_by, plan.plan) == (
