@@ -1,6 +1,6 @@
-"""The left-hand menu (DESIGN 3.8): one list in sections (客户, 客户服务, 客服运营, 报表, 管理),
-each item shown only to users who may use it, each section's heading only above the
-entries a user sees."""
+"""The left-hand menu (DESIGN 3.8): one list in DESIGN's order, the areas with several
+entries under a heading (投诉, 客服运营, 报表, 系统设置), each item shown only to users who
+may use it, each heading only above the entries a user sees."""
 
 from __future__ import annotations
 
@@ -35,32 +35,26 @@ class NavItem:
 
 
 MENU: tuple[NavItem, ...] = (
+    # DESIGN 3.8's order: 工作台 · 客户 · 成交 · 回访 · 温馨速递 · 投诉 · 客服运营 · 报表 · 系统设置. 管理首页 is the
+    # management roles' own home. Whoever sees customers sees their messages (发件箱) and opt-
+    # outs: a consultant their own customers', a manager the company's (crm.care.views._tabs).
     NavItem("工作台", "workbench", "home"),
     NavItem("管理首页", "kpis:home", "home", ("kpis.view_management_home",), match=("/kpis/home/",)),
-    # 客户
-    NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",), section="客户"),
-    NavItem(
-        "成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",), section="客户"
-    ),
-    NavItem("老带新", "referrals:list", "users", ("referrals.view_referral",), match=("/referrals/",), section="客户"),
-    NavItem(
-        "客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",), section="客户"
-    ),
-    NavItem("客户活动", "events:list", "calendar", ("events.view_event",), match=("/events/",), section="客户"),
-    # 客户服务. Whoever sees customers sees their messages (发件箱) and opt-outs (退订管理): a
-    # consultant their own customers', a manager the company's (crm.care.views._tabs). The
-    # most specific match wins (咨询's /complaints/consultations/ over 投诉's /complaints/).
-    NavItem("回访", "visits:list", "phone", ("visits.view_visittask",), match=("/visits/",), section="客户服务"),
+    NavItem("客户", "customers:list", "users", ("customers.view_customer",), match=("/customers/",)),
+    NavItem("成交", "customers:deal_list", "key", ("customers.view_deal",), match=("/customers/deals",)),
+    NavItem("导入导出", "customers:import", "upload", ("customers.import_customers",), match=("/customers/import",)),
+    NavItem("回访", "visits:list", "phone", ("visits.view_visittask",), match=("/visits/",)),
     NavItem(
         "温馨速递",
         "care:home",
         "message",
         ("care.manage_messages", "care.approve_draft", "care.change_carerule", "customers.view_customer"),
         match=("/sms/",),
-        section="客户服务",
     ),
+    # 投诉. The most specific match wins (咨询's /complaints/consultations/ over 投诉's
+    # /complaints/).
     NavItem(
-        "投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",), section="客户服务"
+        "投诉", "complaints:list", "alert", ("complaints.view_complaint",), match=("/complaints/",), section="投诉"
     ),
     NavItem(
         "咨询",
@@ -68,7 +62,7 @@ MENU: tuple[NavItem, ...] = (
         "message",
         ("complaints.view_consultation",),
         match=("/complaints/consultations/",),
-        section="客户服务",
+        section="投诉",
     ),
     NavItem(
         "首问事项",
@@ -76,7 +70,7 @@ MENU: tuple[NavItem, ...] = (
         "key",
         ("complaints.view_customerissue",),
         match=("/complaints/issues/",),
-        section="客户服务",
+        section="投诉",
     ),
     NavItem(
         "媒体监督",
@@ -84,11 +78,11 @@ MENU: tuple[NavItem, ...] = (
         "shield",
         ("complaints.view_mediafinding",),
         match=("/complaints/media/",),
-        section="客户服务",
+        section="投诉",
     ),
-    # 客服运营. 项目资料: consultants use the sales materials without the rest of 客服运营.
+    # 客服运营. 项目资料: consultants use the sales materials without duty, inspection and gifts.
     NavItem(
-        "客服运营",
+        "值班·巡查·礼品",
         "service:home",
         "briefcase",
         (
@@ -100,6 +94,13 @@ MENU: tuple[NavItem, ...] = (
         ),
         match=("/service/",),
         section="客服运营",
+    ),
+    NavItem("客户活动", "events:list", "calendar", ("events.view_event",), match=("/events/",), section="客服运营"),
+    NavItem(
+        "客户描摹", "portraits:list", "users", ("portraits.view_portrait",), match=("/portraits/",), section="客服运营"
+    ),
+    NavItem(
+        "老带新", "referrals:list", "users", ("referrals.view_referral",), match=("/referrals/",), section="客服运营"
     ),
     NavItem(
         "项目资料",
@@ -117,7 +118,8 @@ MENU: tuple[NavItem, ...] = (
         match=("/training/",),
         section="客服运营",
     ),
-    # 报表
+    # 报表.
+    NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",), section="报表"),
     NavItem("指标看板", "kpis:dashboard", "chart", ("kpis.view_kpis",), match=("/kpis/",), section="报表"),
     NavItem(
         "顾问考核", "kpis:scorecards", "users", ("kpis.view_scorecard",), match=("/kpis/scorecards/",), section="报表"
@@ -130,23 +132,14 @@ MENU: tuple[NavItem, ...] = (
         match=("/complaints/reports/",),
         section="报表",
     ),
-    NavItem("报告", "reports:pack_list", "chart", ("reports.view_reportpack",), match=("/reports/",), section="报表"),
-    # 管理
-    NavItem(
-        "导入导出",
-        "customers:import",
-        "upload",
-        ("customers.import_customers",),
-        match=("/customers/import",),
-        section="管理",
-    ),
+    # 系统设置.
     NavItem(
         "导出申请",
         "customers:exports",
         "upload",
         ("customers.approve_export",),
         match=("/customers/exports/",),
-        section="管理",
+        section="系统设置",
     ),
     NavItem(
         "异常访问",
@@ -154,26 +147,26 @@ MENU: tuple[NavItem, ...] = (
         "shield",
         ("customers.view_security_audit",),
         match=("/customers/alerts/",),
-        section="管理",
+        section="系统设置",
     ),
-    NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",), section="管理"),
-    NavItem(
-        "个人信息申请",
-        "privacy:list",
-        "shield",
-        ("privacy.view_datasubjectrequest",),
-        match=("/privacy/",),
-        section="管理",
-    ),
+    NavItem("审计日志", "audit_log", "shield", ("customers.view_audit",), match=("/audit/",), section="系统设置"),
     NavItem(
         "工作日历",
         "core:calendar",
         "calendar",
         ("core.add_calendaryear",),
         match=("/settings/calendar/",),
-        section="管理",
+        section="系统设置",
     ),
-    NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",), section="管理"),
+    NavItem(
+        "个人信息申请",
+        "privacy:list",
+        "shield",
+        ("privacy.view_datasubjectrequest",),
+        match=("/privacy/",),
+        section="系统设置",
+    ),
+    NavItem("系统设置", "admin:index", "settings", staff_only=True, match=("/admin/",), section="系统设置"),
 )
 
 

@@ -4,7 +4,7 @@ broadcast composer keeps what was typed while the type changes; the outbox on a 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from crm.care import dispatch, services
 from crm.care.models import OutboundMessage
 from crm.care.rules import Trigger
 from crm.core.models import AuditLog
+from crm.lib.dates import at
 from crm.sms.backends import locmem
 from crm.sms.backends.locmem import LocmemGateway
 from crm.sms.base import Outcome
@@ -32,7 +33,9 @@ def failed_message(make_customer):
     """Today's birthday greeting the gateway refused: planned now, sent, failed."""
     customer = make_customer("林业主", consent_care=True)
     rule = services.rule_for(customer.project_id, Trigger.BIRTHDAY)
-    now = timezone.now()
+    # 10:00 today, inside the birthday window and outside quiet hours whenever the suite runs
+    # (timezone.now() at 21:30 would be deferred to the morning, not sent).
+    now = at(timezone.localdate(), time(10, 0))
     message = OutboundMessage.objects.create(
         customer=customer,
         project_id=customer.project_id,

@@ -16,7 +16,7 @@ def test_entries_of_a_section_stand_together():
         if not seen or seen[-1] != section:
             assert section not in seen, f"{section} is split in two places"
             seen.append(section)
-    assert seen == ["", "客户", "客户服务", "客服运营", "报表", "管理"]
+    assert seen == ["", "投诉", "客服运营", "报表", "系统设置"]
 
 
 def test_each_heading_shows_once_above_what_the_user_may_see(director, consultant):
@@ -24,8 +24,8 @@ def test_each_heading_shows_once_above_what_the_user_may_see(director, consultan
     headings = [i["heading"] for i in items if i["heading"]]
     assert headings == sorted(set(headings), key=headings.index)  # once each
     assert (items[0]["label"], items[0]["heading"]) == ("工作台", "")
-    first_service = next(i for i in items if i["section"] == "客户服务")
-    assert first_service["heading"] == "客户服务"
+    first_service = next(i for i in items if i["section"] == "投诉")
+    assert (first_service["label"], first_service["heading"]) == ("投诉", "投诉")
     assert next(i for i in items if i["active"])["label"] == "投诉"
     # A heading only for the sections of the entries a user sees.
     mine = menu_for(consultant, "/")
