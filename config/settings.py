@@ -9,6 +9,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from crm.core.cache import caches_for
 from crm.lib import instance_secrets
 from crm.lib.env import env_bool, env_int, env_list, env_str
 
@@ -403,6 +404,15 @@ LOGGING = {
         "crm.sms.console": {"level": "WARNING"},
     },
 }
+
+# Django's cache, shared by every process in production: CACHE_URL names a Redis database
+# (e.g. redis://127.0.0.1:6379/2; crm/core/cache.py says what lives there and how an outage
+# is ridden out). Unset (the embedded default, one process): each process's own memory.
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = caches_for(CACHE_URL)
+if CACHE_URL:
+    # Sessions read from Redis, written through to the database: one query fewer per page.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # A user's permissions, roles and projects are cached under a stamp that any change to them
 # replaces (crm.accounts.backends); the time only bounds the memory of users gone idle.

@@ -4,7 +4,8 @@
    server, created if missing). An empty database is migrated and given the demo data
    (``seed_demo``); a database that already holds data (the bench dataset) is used as is.
 2. gunicorn serves ``config.wsgi`` as production does (``--workers`` 4, DEBUG off, static
-   files through WhiteNoise), with the installation's own keys under ``VAR_DIR``
+   files through WhiteNoise, the cache in Redis at ``CACHE_URL``: default
+   redis://127.0.0.1:6379/2), with the installation's own keys under ``VAR_DIR``
    (``INSTANCE_SECRETS``, as ``make run``): the keys that encrypted the demo data.
 3. locust runs bench/load/locustfile.py headless: ``--users`` (50) spawned at ``--spawn-rate``
    (5 a second) for ``--duration`` (5m); then p50/p95/p99 per request type and the errors are
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
         "VAR_DIR": str(var),
         "SECURE_SSL": "0",
         "LOG_LEVEL": "WARNING",
+        # As production runs (docs/operations.md): the cache and the sessions' reads in Redis,
+        # shared by the workers (crm/core/cache.py).
+        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/2"),
         # 50 users share 8 demo accounts: the per-user API throttle is for one person.
         "API_THROTTLE_USER": os.environ.get("API_THROTTLE_USER", "6000/minute"),
     }

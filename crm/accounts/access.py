@@ -26,7 +26,7 @@ is not revealed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
@@ -92,12 +92,21 @@ def scope_q(
     owner: str | None = None,
     advisor: str | None = None,
     project: str | None = None,
+    through: tuple[str, QuerySet[Any]] | None = None,
 ) -> Q:
     """A Q over any model whose rows belong to a company and, optionally, to an owner, a VIP
     advisor and a project, given the paths to those fields.
 
     A path left out makes that part of the rule match nothing: a model with only a project
     (a care draft) is seen by PROJECT and COMPANY scopes, not by OWN or TEAM.
+
+    ``through=("customer", Customer.objects.all())``: ``owner`` and ``advisor`` are fields
+    of the row's customer, reached through that foreign key; the people part becomes a
+    semi-join ``customer_id IN (SELECT id FROM customer WHERE owner … OR advisor …)``
+    instead of a join to every customer. PostgreSQL answers it from the owner and advisor
+    indexes as a hashed subplan of the team's few customers (bench complaints: the open
+    list's count over 300,000 complaints 33 ms → 3 ms; the KPI dashboard's visit figures no
+    longer hash-join 1,250,000 tasks to 1,000,000 customers).
     """
     scopes = scopes_of(user)
     if not scopes:
@@ -110,6 +119,9 @@ def scope_q(
     team_wide = Scope.TEAM in scopes or Scope.PROJECT in scopes
     team = team_member_ids(user) if team_wide else [user.pk]
     parts = _people_q(owner, team if Scope.TEAM in scopes else [user.pk]) + _people_q(advisor, team)
+    if through is not None and parts:
+        relation, rows = through
+        parts = [Q(**{f"{relation}__in": rows.filter(_any(parts)).values("pk")})]
     if Scope.PROJECT in scopes and project is not None:
         parts.append(Q(**{f"{project}_id__in": user.project_ids}))
     if not parts:

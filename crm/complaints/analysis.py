@@ -39,6 +39,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from crm.accounts.access import NOTHING, project_q, scope_q
 from crm.complaints.models import Channel, Complaint
+from crm.customers.selectors import through_customer
 from crm.lib.dates import local_midnight
 from crm.projects.models import Project
 
@@ -56,7 +57,9 @@ def report_scope_q(user: User) -> Q:
     granted by the report permission (市场专员 reads the report without the list)."""
     if not user.has_perm(REPORT):
         return NOTHING
-    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
 
 
 def report_projects(user: User) -> QuerySet[Project]:

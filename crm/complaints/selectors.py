@@ -37,6 +37,7 @@ from crm.complaints.models import (
     MediaFinding,
     Medium,
 )
+from crm.customers.selectors import through_customer
 from crm.lib.dates import local_day, local_midnight
 from crm.projects.models import Project
 
@@ -57,7 +58,9 @@ def assigned_q(user: User) -> Q:
 def complaint_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW):
         return NOTHING
-    scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    scope = scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
     if sees_company(user):
         return scope  # the assignee's complaints are among the company's already
     return scope | assigned_q(user)
@@ -168,7 +171,9 @@ def consultations_visible_to(user: User) -> QuerySet[Consultation]:
     if not user.has_perm(consultations.VIEW):
         return Consultation.objects.none()
     return Consultation.objects.filter(
-        scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+        scope_q(
+            user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+        )
     )
 
 
@@ -187,7 +192,9 @@ def get_consultation_for_user(user: User, pk: int) -> Consultation:
 def issue_scope_q(user: User) -> Q:
     if not user.has_perm(issues.VIEW):
         return NOTHING
-    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    in_scope = scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
     return in_scope | Q(company_id=user.company_id or 0, first_responder_id=user.pk)
 
 
@@ -538,7 +545,9 @@ def kpi_base(user: User) -> QuerySet[Complaint]:
     if user.has_perm(services.VIEW):
         return complaints_visible_to(user)
     return Complaint.objects.filter(
-        scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+        scope_q(
+            user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+        )
     )
 
 

@@ -34,6 +34,13 @@ def customer_scope_q(user: User, *, prefix: str = "") -> Q:
     )
 
 
+def through_customer(path: str = "customer") -> tuple[str, QuerySet[Customer]]:
+    """For ``access.scope_q(..., owner="owner", advisor="advisor", through=...)`` on a model
+    whose owner and VIP advisor are those of the customer it points at (complaints, visit
+    tasks, gift issues): the people part as a semi-join on the customers, not a join."""
+    return path, Customer.objects.all()
+
+
 def customers_visible_to(user: User, *, include_archived: bool = False) -> QuerySet[Customer]:
     qs = Customer.objects.filter(customer_scope_q(user))
     if not include_archived:

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q
+from crm.customers.selectors import through_customer
 from crm.lib.dates import local_day, local_midnight, week_start
 from crm.projects.models import Project
 from crm.service import services
@@ -165,7 +166,7 @@ def issue_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW_ISSUES):
         return NOTHING
     by_customer = scope_q(
-        user, company="company", owner="customer__owner", advisor="customer__advisor", project="project"
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
     )
     return by_customer | Q(company_id=user.company_id or 0, issuer=user)
 

@@ -129,9 +129,14 @@ class VisitTask(models.Model):
     OPEN = frozenset({S.PENDING, S.RETRY})
     del S
 
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="visit_tasks")
+    # company and customer need no index of their own: visit_company_status and
+    # uniq_visit_task_occasion lead with them. Every index is written for each of the
+    # thousands of tasks the planning job creates (bench visits: 90 % of a first run).
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, related_name="visit_tasks", db_index=False
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="visit_tasks", verbose_name="客户"
+        "customers.Customer", on_delete=models.CASCADE, related_name="visit_tasks", verbose_name="客户", db_index=False
     )
     project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+", verbose_name="楼盘")
     plan = models.ForeignKey(
@@ -141,8 +146,16 @@ class VisitTask(models.Model):
     # birthday. Unique with the customer and the plan: the job creates a task once.
     occasion = models.CharField("节点", max_length=40)
     kind = models.CharField("类型", max_length=10, choices=TaskKind.choices, default=TaskKind.PLAN)
+    # The optional links below are indexed only where set (partial indexes in Meta): a
+    # planned task has none of them, so creating one writes none of those indexes.
     repair = models.ForeignKey(
-        "visits.Repair", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="报修"
+        "visits.Repair",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="报修",
+        db_index=False,
     )
     campaign = models.ForeignKey(
         "visits.Campaign",
@@ -151,6 +164,7 @@ class VisitTask(models.Model):
         blank=True,
         related_name="tasks",
         verbose_name="专项回访",
+        db_index=False,
     )
     source_task = models.ForeignKey(
         "self",
@@ -159,6 +173,7 @@ class VisitTask(models.Model):
         blank=True,
         related_name="rechecks",
         verbose_name="被抽查的回访",
+        db_index=False,
     )
     deal = models.ForeignKey(
         "customers.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="成交"
@@ -192,7 +207,7 @@ class VisitTask(models.Model):
     opinions = models.TextField("客户意见", blank=True)
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -233,6 +248,12 @@ class VisitTask(models.Model):
                 fields=("company", "channel", "completed_at"),
                 name="visit_done_completed",
                 condition=models.Q(status="done"),
+            ),
+            *(
+                models.Index(
+                    fields=(link,), name=f"visit_task_{link}", condition=models.Q(**{f"{link}__isnull": False})
+                )
+                for link in ("repair", "campaign", "source_task", "completed_by")
             ),
         ]
 

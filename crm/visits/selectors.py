@@ -17,6 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, improvement_plan_staff_q, scope_q
+from crm.customers.selectors import through_customer
 from crm.lib.dates import local_midnight
 from crm.visits import services
 from crm.visits.models import (
@@ -44,7 +45,9 @@ UPCOMING_DAYS = 7
 def visit_scope_q(user: User) -> Q:
     if not user.has_perm(services.VIEW) or user.company_id is None:
         return NOTHING
-    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    in_scope = scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
     return in_scope | Q(company_id=user.company_id, assignee_id=user.pk)
 
 
@@ -182,7 +185,9 @@ def issue_scope_q(user: User) -> Q:
         return NOTHING
     if not user.has_perm(services.VIEW_ISSUES):
         return department_q(user)
-    in_scope = scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    in_scope = scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
     return in_scope | Q(company_id=user.company_id, raised_by_id=user.pk) | department_q(user)
 
 
@@ -251,7 +256,9 @@ def repair_scope_q(user: User) -> Q:
 
     if not user.has_perm(repairs.VIEW) or user.company_id is None:
         return NOTHING
-    return scope_q(user, company="company", owner="customer__owner", advisor="customer__advisor", project="project")
+    return scope_q(
+        user, company="company", owner="owner", advisor="advisor", project="project", through=through_customer()
+    )
 
 
 def repairs_visible_to(user: User) -> QuerySet[Repair]:

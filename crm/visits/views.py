@@ -83,6 +83,24 @@ class QueueRow:
     next_attempt: str  # 12-06 14:00, local time, when a retry is scheduled
 
 
+# The columns the queue shows ({% visit_rows %}): a task's questions, scores and opinions,
+# the customer's 40-odd columns and the plan's settings are neither read nor turned into
+# model fields for a page of rows (bench visits: the floor reads these columns alone).
+QUEUE_COLUMNS = (
+    "status",
+    "attempts",
+    "due_on",
+    "next_attempt_at",
+    "purpose",
+    "channel",
+    "customer__name",
+    "project__name",
+    "plan__name",
+    "assignee__username",
+    "assignee__display_name",
+)
+
+
 def _queue_rows(tasks: Iterable[VisitTask], today: date) -> list[QueueRow]:
     # One reverse() for the page: the detail URL with a placeholder id, filled per row.
     head, tail = reverse("visits:detail", args=[0]).rsplit("/0/", 1)
@@ -114,7 +132,7 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
         # A visitor opens their own queue; whoever assigns sees everything open in scope.
         params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
     filters = VisitFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee")
+    rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee").only(*QUEUE_COLUMNS)
     page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
     return render(
         request,
