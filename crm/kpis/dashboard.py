@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
 from crm.kpis.definitions import COMPLAINT_MEASURES, KpiQuery, ratio
 from crm.kpis.periods import Period
-from crm.lib.dates import CHINA_TZ, local_midnight
+from crm.lib.dates import CHINA_TZ
 from crm.projects.selectors import projects_visible_to
 from crm.service import selectors as service
 from crm.visits import selectors as visits
@@ -42,6 +42,115 @@ def _month_key(value: date | datetime | None) -> date | None:
     return value.replace(day=1)
 
 
+def _in_period(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+@dataclass
+class Sources:
+    """The page's counts, one grouped statement per source for the period and the trend's
+    twelve months together: complaints and visit tasks grouped by (project, month, whether
+    the row lies in the period); the customers by project, with the base at each month's
+    end and the period's owners and retained owners as conditional counts of the same pass.
+
+    The dashboard read the month's 1,250,000 visit tasks twice (the figures by project and
+    the trend) and the director's 500,000 customers five times (the base, the trend's base
+    before and during the twelve months, the owners, the retained); these are the same rows
+    counted once (docs/performance.md, the KPI dashboard)."""
+
+    months: list[Period]
+    complaints: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    customers: list[dict[str, Any]] = field(default_factory=list)
+
+    def in_period(self, source: str) -> dict[int, dict[str, int]]:
+        """The period's counts per project."""
+        result: dict[int, dict[str, int]] = {}
+        for row in getattr(self, source):
+            if row["in_period"]:
+                bucket = result.setdefault(row["project_id"], {})
+                for name, value in row.items():
+                    if name not in _KEYS:
+                        bucket[name] = bucket.get(name, 0) + (value or 0)
+        return result
+
+    def by_month(self, source: str) -> dict[date, dict[str, int]]:
+        """The trend's counts per month (every project)."""
+        result: dict[date, dict[str, int]] = {}
+        for row in getattr(self, source):
+            key = _month_key(row["kpi_month"])
+            if key is not None:
+                bucket = result.setdefault(key, {})
+                for name, value in row.items():
+                    if name not in _KEYS:
+                        bucket[name] = bucket.get(name, 0) + (value or 0)
+        return result
+
+
+_KEYS = frozenset({"project_id", "kpi_month", "in_period"})
+
+
+def sources(q: KpiQuery, months: list[Period]) -> Sources:
+    """Count the page's rows: three statements (complaints, visit tasks, customers)."""
+    first, last = min(months[0].start, q.start), max(months[-1].end, q.end)
+    result = Sources(months)
+    complaint_rows = q.in_projects(complaints.kpi_base(q.user)).filter(complaints.kpi_period_q(first, last))
+    result.complaints = list(
+        complaint_rows.annotate(
+            kpi_month=TruncMonth(complaints.KPI_PERIOD_FIELD, tzinfo=CHINA_TZ),
+            in_period=_in_period(complaints.kpi_period_q(q.start, q.end)),
+        )
+        .values("project_id", "kpi_month", "in_period")
+        .annotate(**{m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES})
+        .order_by()
+    )
+    task_rows = q.in_projects(visits.tasks_visible_to(q.user)).filter(visits.kpi_period_q(first, last))
+    result.visits = list(
+        task_rows.annotate(kpi_month=TruncMonth("due_on"), in_period=_in_period(visits.kpi_period_q(q.start, q.end)))
+        .values("project_id", "kpi_month", "in_period")
+        .annotate(
+            **{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
+            rated_sum=Sum("satisfaction", filter=visits.kpi_condition_q("rated")),
+        )
+        .order_by()
+    )
+    # 投诉率's base at the end of the period and of each month (a customer registered
+    # before it), and retention's owners: the customers in scope, read once.
+    month_ends = {
+        f"base_{m.start:%Y%m}": Count("pk", filter=customers.kpi_q("customers", start=m.start, end=m.end))
+        for m in months
+    }
+    measures = {name: Count("pk", filter=customers.kpi_q(name, start=q.start, end=q.end)) for name in CUSTOMER_MEASURES}
+    result.customers = list(
+        q.in_projects(customers.customers_visible_to(q.user))
+        .values("project_id")
+        .annotate(**measures, **month_ends)
+        .order_by()
+    )
+    q.prime("complaints", _summed(result.in_period("complaints"), COMPLAINT_MEASURES))
+    visit_totals = _summed(result.in_period("visits"), (*visits.KPI_MEASURES, "rated_sum"))
+    rated_sum = visit_totals.pop("rated_sum")
+    visit_totals["average"] = Decimal(rated_sum) / Decimal(visit_totals["rated"]) if visit_totals["rated"] else None
+    q.prime("visits", visit_totals)
+    totals = {name: sum(r[name] or 0 for r in result.customers) for name in CUSTOMER_MEASURES}
+    q.prime("customers:customers", {"customers": totals["customers"]})
+    q.prime("customers:owners,retained", {"owners": totals["owners"], "retained": totals["retained"]})
+    return result
+
+
+CUSTOMER_MEASURES = ("customers", "owners", "retained")
+
+
+@dataclass
+class Trend:
+    months: list[Period]
+    series: dict[str, list[Decimal | int | None]] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{m.start:%Y-%m}" for m in self.months]
+
+
 def _grouped(
     rows: QuerySet[Any], month_field: str, measures: dict[str, Any], *, tz: bool
 ) -> dict[date, dict[str, int]]:
@@ -56,38 +165,18 @@ def _grouped(
     return result
 
 
-@dataclass
-class Trend:
-    months: list[Period]
-    series: dict[str, list[Decimal | int | None]] = field(default_factory=dict)
-
-    @property
-    def labels(self) -> list[str]:
-        return [f"{m.start:%Y-%m}" for m in self.months]
-
-
-def trend(user: User, project_ids: tuple[int, ...], months: list[Period]) -> Trend:
+def trend(user: User, project_ids: tuple[int, ...], months: list[Period], counted: Sources | None = None) -> Trend:
     """Twelve months of the KPIs that have a monthly trend (retention has none: it needs a
-    statement per month, see docs/kpis.md)."""
+    statement per month, see docs/kpis.md). ``counted``: the page's Sources, whose months
+    these are; without it the three sources are counted here for the twelve months."""
     first, last = months[0].start, months[-1].end
     q = KpiQuery(user, first, last, project_ids)
+    if counted is None:
+        counted = sources(q, months)
     keys = [m.start for m in months]
     result = Trend(months)
-
-    c_rows = q.in_projects(complaints.kpi_base(user)).filter(complaints.kpi_period_q(first, last))
-    c = _grouped(
-        c_rows,
-        complaints.KPI_PERIOD_FIELD,
-        {m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES},
-        tz=True,
-    )
-    tasks = q.in_projects(visits.tasks_visible_to(user))
-    v_due = _grouped(
-        tasks.filter(visits.kpi_period_q(first, last)),
-        "due_on",
-        {m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
-        tz=False,
-    )
+    c = counted.by_month("complaints")
+    v_due = counted.by_month("visits")
     msgs = _grouped(
         q.in_projects(care.messages_visible_to(user)).filter(care.day_range_q(first, last)),
         "scheduled_at",
@@ -97,26 +186,17 @@ def trend(user: User, project_ids: tuple[int, ...], months: list[Period]) -> Tre
     gifts = _grouped(
         q.in_projects(service.kpi_gift_issues(user, start=first, end=last)), "issued_at", {"n": Count("pk")}, tz=True
     )
-    # 投诉率's base: customers registered before each month's end (a running total).
-    base_rows = q.in_projects(customers.customers_visible_to(user))
-    before = base_rows.filter(created_at__lt=local_midnight(first)).count()
-    created = _grouped(
-        base_rows.filter(created_at__gte=local_midnight(first)), "created_at", {"n": Count("pk")}, tz=True
-    )
+    # 投诉率's base: customers registered before each month's end.
+    base = {m.start: sum(r[f"base_{m.start:%Y%m}"] or 0 for r in counted.customers) for m in months}
 
     def get(source: dict[date, dict[str, int]], key: date, name: str) -> int:
         return source.get(key, {}).get(name, 0)
 
-    running = before
-    rate: list[Decimal | int | None] = []
-    for key in keys:
-        running += get(created, key, "n")
-        rate.append(ratio(get(c, key, "registered"), running, places="0.01"))
     result.series = {
         "visit_satisfaction": [ratio(get(v_due, k, "satisfied"), get(v_due, k, "rated")) for k in keys],
         "complaint_satisfaction": [ratio(get(c, k, "satisfied"), get(c, k, "rated")) for k in keys],
         "complaints": [get(c, k, "registered") for k in keys],
-        "complaint_rate": rate,
+        "complaint_rate": [ratio(get(c, k, "registered"), base[k], places="0.01") for k in keys],
         "first_response_timeliness": [
             ratio(get(c, k, "first_response_on_time"), get(c, k, "registered")) for k in keys
         ],
@@ -163,45 +243,16 @@ def _summed(rows: dict[Any, dict[str, Any]], names: Any) -> dict[str, Any]:
     return {name: sum(r.get(name) or 0 for r in rows.values()) for name in names}
 
 
-def by_project(q: KpiQuery) -> list[ProjectRow]:
-    """The period's figures per project in scope (one grouped statement per source).
-
-    The groups summed over every project are the period's complaint, visit and customer
-    figures of crm.kpis.definitions: they are handed to ``q`` (KpiQuery.prime), so the
-    dashboard, calling this first, does not count the same rows again (bench reports: each
-    visit statement reads the month's 1,250,000 tasks)."""
-    c_rows = q.in_projects(complaints.kpi_base(q.user)).filter(complaints.kpi_period_q(q.start, q.end))
-    c = {
-        r["project_id"]: r
-        for r in c_rows.values("project_id")
-        .annotate(**{m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES})
-        .order_by()
-    }
-    v = {
-        r["project_id"]: r
-        for r in q.in_projects(visits.tasks_visible_to(q.user))
-        .filter(visits.kpi_period_q(q.start, q.end))
-        .values("project_id")
-        .annotate(
-            **{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
-            rated_sum=Sum("satisfaction", filter=visits.kpi_condition_q("rated")),
-        )
-        .order_by()
-    }
-    base = {
-        r["project_id"]: r["n"]
-        for r in q.in_projects(customers.customers_visible_to(q.user))
-        .filter(customers.kpi_q("customers", start=q.start, end=q.end))
-        .values("project_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    q.prime("complaints", _summed(c, COMPLAINT_MEASURES))
-    visit_totals = _summed(v, (*visits.KPI_MEASURES, "rated_sum"))
-    rated_sum = visit_totals.pop("rated_sum")
-    visit_totals["average"] = Decimal(rated_sum) / Decimal(visit_totals["rated"]) if visit_totals["rated"] else None
-    q.prime("visits", visit_totals)
-    q.prime("customers:customers", {"customers": sum(base.values())})
+def by_project(q: KpiQuery, counted: Sources | None = None) -> list[ProjectRow]:
+    """The period's figures per project in scope, from the page's grouped statements
+    (``counted``; counted here for the period alone when not given). Counting also hands
+    the period's totals to ``q`` (KpiQuery.prime), so the figures do not count the same
+    rows again."""
+    if counted is None:
+        counted = sources(q, [Period("month", q.start, q.end)])
+    c = counted.in_period("complaints")
+    v = counted.in_period("visits")
+    base = {r["project_id"]: r["customers"] for r in counted.customers}
     projects = projects_visible_to(q.user)
     if q.project_ids:
         projects = projects.filter(pk__in=q.project_ids)

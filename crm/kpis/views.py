@@ -145,9 +145,13 @@ def _dashboard_data(request: AuthedHttpRequest) -> tuple[PeriodForm, Period | No
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return form, None, {}
     q = KpiQuery(request.user, period.start, period.end, form.project_ids)
-    projects = dashboard.by_project(q)  # first: its groups summed are the figures' counts
+    months = periods.trend_months(period)
+    # Complaints, visit tasks and customers counted once for the figures, the projects and
+    # the trend (first: their sums are the figures' counts, handed to ``q``).
+    counted = dashboard.sources(q, months)
+    projects = dashboard.by_project(q, counted)
     figures = definitions.all_figures(q)
-    trend = dashboard.trend(request.user, form.project_ids, periods.trend_months(period))
+    trend = dashboard.trend(request.user, form.project_ids, months, counted)
     categories = dashboard.by_category(q)
     return (
         form,

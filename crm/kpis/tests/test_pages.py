@@ -3,7 +3,7 @@ management home, the workbench card and the API, on the October 2026 dataset."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from crm.accounts.roles import Role
 from crm.core.audit import AuditLog
 from crm.kpis import periods
-from crm.kpis.tests.conftest import cst
+from crm.kpis.definitions import KpiQuery
+from crm.kpis.tests.conftest import OCT_START, cst
 from crm.visits import services
 from crm.visits.models import ImprovementPlan
 
@@ -313,3 +314,49 @@ def test_by_project_hands_the_same_figures_the_kpis_count_themselves(october, ma
         (f.key, f.value, f.numerator, f.denominator, f.note) for f in expected
     ]
     assert any(f.note.startswith("平均") for f in got)  # the visits' average satisfaction is compared too
+
+
+TREND_KEYS = (
+    "visit_satisfaction",
+    "complaint_satisfaction",
+    "complaint_rate",
+    "first_response_timeliness",
+    "resolution_timeliness",
+    "repeat_complaint_rate",
+    "visit_completion",
+    "visit_on_time",
+    "visit_reach",
+    "care_sent",
+    "care_failed",
+    "gifts_issued",
+)
+
+
+@pytest.mark.parametrize("kind", ["month", "week"])
+def test_the_page_counts_once_and_every_trend_month_equals_its_own_figures(october, manager, oct_query, kind):
+    """The page counts complaints, visit tasks and customers once for the period, the
+    projects and the twelve months (dashboard.sources); each month of the trend must equal
+    that month's own figures, and the period's figures each source's own aggregate."""
+    from crm.kpis import dashboard, definitions, periods
+
+    period = (
+        periods.month_of(OCT_START)
+        if kind == "month"
+        else periods.Period("week", OCT_START, OCT_START + timedelta(days=6))
+    )
+    months = periods.trend_months(period)
+    primed = KpiQuery(manager, period.start, period.end)
+    counted = dashboard.sources(primed, months)
+    trend = dashboard.trend(manager, (), months, counted)
+    compared = 0
+    for i, month in enumerate(months):
+        own = definitions.by_key(KpiQuery(manager, month.start, month.end))
+        for key in TREND_KEYS:
+            assert trend.series[key][i] == own[key].value, (month.start, key)
+            compared += own[key].value is not None
+    assert compared >= 8  # October has complaints, visits, messages and gifts
+    expected = definitions.all_figures(KpiQuery(manager, period.start, period.end))
+    got = definitions.all_figures(primed)
+    assert [(f.key, f.value, f.numerator, f.denominator) for f in got] == [
+        (f.key, f.value, f.numerator, f.denominator) for f in expected
+    ]
