@@ -202,10 +202,8 @@ class Customer(BirthdayFields):
             models.Index(fields=["advisor"], name="customer_advisor", condition=models.Q(advisor__isnull=False)),
             models.Index(fields=["referrer"], name="customer_referrer", condition=models.Q(referrer__isnull=False)),
             # The opt-outs of a period (退订管理, the KPI 短信退订): a few rows among a million,
-            # not a scan of the customers in scope (bench reports: 137 ms → under 1 ms).
-            models.Index(
-                fields=["opted_out_at"], name="customer_opted_out_at", condition=models.Q(has_opted_out=True)
-            ),
+            # not a scan of the customers in scope (bench reports: 137 ms → 5 ms).
+            models.Index(fields=["opted_out_at"], name="customer_opted_out_at", condition=models.Q(has_opted_out=True)),
             models.Index(
                 fields=["merged_into"], name="customer_merged_into", condition=models.Q(merged_into__isnull=False)
             ),
