@@ -105,14 +105,10 @@ def prepare(url: str, messages: int) -> tuple[list[int], str]:
 
     django.setup()
     from django.core.management import call_command
-    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
+    from bench.outbox import make_due_notifications
     from crm.accounts.models import Company, User
-    from crm.care import services
-    from crm.care.models import OutboundMessage
-    from crm.care.rules import Purpose, Trigger
-    from crm.customers.models import Channel, Customer
     from crm.projects.models import Project
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -123,41 +119,20 @@ def prepare(url: str, messages: int) -> tuple[list[int], str]:
     owner = User.objects.get(username="consultant1")
     if company is None or project is None:
         raise SystemExit("no demo company or project")
-    rule = services.rule_for(project.pk, Trigger.FULL_PAYMENT)
-    rule.gateway_template_code = "SMS_100000001"
-    rule.save(update_fields=["gateway_template_code"])
-    now = timezone.now()
-    start = Customer.objects.count()
-    customers = Customer.objects.bulk_create(
-        Customer(
-            company=company,
-            project=project,
-            owner=owner,
-            number=f"FLT{start + i:07d}",
-            name=f"演练{start + i}",
-            mobile=f"136{start + i:08d}",
-            source_channel=Channel.VISIT,
-            consent_notification=True,
-        )
-        for i in range(messages)
-    )
-    rows = OutboundMessage.objects.bulk_create(
-        OutboundMessage(
-            customer=customer,
-            project=project,
-            rule=rule,
-            trigger=rule.trigger,
-            occasion=f"fault-{customer.pk}",
-            purpose=Purpose.NOTIFICATION,
-            text=f"【{company.sms_signature}】您的购房款已全额到账。",
-            scheduled_at=now - timedelta(minutes=1),
-            next_attempt_at=now - timedelta(minutes=1),
-            window_ends_at=now + timedelta(hours=2),
-        )
-        for customer in customers
+    ids = make_due_notifications(
+        company,
+        project,
+        owner,
+        messages,
+        number_prefix="FLT",
+        name_prefix="演练",
+        mobile_prefix="136",
+        occasion_prefix="fault-",
+        text=f"【{company.sms_signature}】您的购房款已全额到账。",
+        window=timedelta(hours=2),
     )
     token, _ = Token.objects.get_or_create(user=User.objects.get(username="director1"))
-    return [row.pk for row in rows], token.key
+    return ids, token.key
 
 
 def outcome(ids: list[int]) -> collections.Counter[str]:

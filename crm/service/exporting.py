@@ -1,21 +1,24 @@
 """客服运营 lists as Excel workbooks through the shared writer (crm.core.xlsx: cells that
 look like formulas are neutralised): the rows of each list's own filter, watermarked and
-audited."""
+audited. A one-sheet list goes through crm.customers.exporting.export_list, which writes
+the workbook; this module builds only its rows."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from crm.core import audit
 from crm.core.xlsx import Workbook
-from crm.customers.exporting import Export, watermark
+from crm.customers.exporting import Export, export_list, watermark
+from crm.service import inspection
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
+    from crm.service.models import GiftIssue, Handover, Inspection
 
 MAX_ROWS = 50_000
 SHIFT_HEADERS = (
@@ -52,6 +55,21 @@ def _stamp(now: datetime) -> str:
     return timezone.localtime(now).strftime("%Y%m%d")
 
 
+def _shift_row(s: Any) -> list[Any]:
+    handover = getattr(s, "handover", None)
+    return [
+        s.project.name,
+        str(s.officer),
+        _local(s.starts_at),
+        _local(s.ends_at),
+        "是" if s.is_holiday else "否",
+        str(s.manager) if s.manager else "",
+        s.entries,
+        s.escalated,
+        handover.get_status_display() if handover else "未交接",
+    ]
+
+
 def export_shifts(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
     from django.db.models import Count, Q
 
@@ -65,30 +83,36 @@ def export_shifts(user: User, params: Mapping[str, str], *, now: datetime, ip: s
             entries=Count("log_entries"), escalated=Count("log_entries", filter=Q(log_entries__is_escalated=True))
         )[:MAX_ROWS]
     )
-    workbook = Workbook()
-    sheet = workbook.add_sheet("值班表", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(SHIFT_HEADERS)
-    count = 0
-    for s in rows:
-        handover = getattr(s, "handover", None)
-        sheet.append(
-            [
-                s.project.name,
-                str(s.officer),
-                _local(s.starts_at),
-                _local(s.ends_at),
-                "是" if s.is_holiday else "否",
-                str(s.manager) if s.manager else "",
-                s.entries,
-                s.escalated,
-                handover.get_status_display() if handover else "未交接",
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出值班表 {count} 条", ip=ip)
-    return Export(file, f"值班表_{_stamp(now)}.xlsx", count, ascii_filename=f"duty_roster_{_stamp(now)}.xlsx")
+    return export_list(
+        user,
+        (_shift_row(s) for s in rows),
+        title="值班表",
+        headers=SHIFT_HEADERS,
+        ascii_name="duty_roster",
+        now=now,
+        ip=ip,
+    )
+
+
+def _handover_row(h: Handover) -> list[Any]:
+    odd = "；".join(
+        f"{i.name}{i.get_state_display()}{'（' + i.explanation + '）' if i.explanation else ''}"
+        for i in h.items.all()
+        if i.state != "ok"
+    )
+    return [
+        h.project.name,
+        str(h.outgoing),
+        str(h.incoming),
+        h.get_status_display(),
+        _local(h.submitted_at),
+        _local(h.accepted_at),
+        h.log_summary[:500],
+        h.open_matters[:500],
+        "是" if h.major_repair_open else "否",
+        odd,
+        h.refusal_reasons if h.is_open else "",
+    ]
 
 
 def export_handovers(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
@@ -100,39 +124,32 @@ def export_handovers(user: User, params: Mapping[str, str], *, now: datetime, ip
         .select_related("project", "outgoing", "incoming")
         .prefetch_related("items")[:MAX_ROWS]
     )
-    workbook = Workbook()
-    sheet = workbook.add_sheet("交接班", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(HANDOVER_HEADERS)
-    count = 0
-    for h in rows:
-        odd = "；".join(
-            f"{i.name}{i.get_state_display()}{'（' + i.explanation + '）' if i.explanation else ''}"
-            for i in h.items.all()
-            if i.state != "ok"
-        )
-        sheet.append(
-            [
-                h.project.name,
-                str(h.outgoing),
-                str(h.incoming),
-                h.get_status_display(),
-                _local(h.submitted_at),
-                _local(h.accepted_at),
-                h.log_summary[:500],
-                h.open_matters[:500],
-                "是" if h.major_repair_open else "否",
-                odd,
-                h.refusal_reasons if h.is_open else "",
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出交接班 {count} 条", ip=ip)
-    return Export(file, f"交接班_{_stamp(now)}.xlsx", count, ascii_filename=f"handovers_{_stamp(now)}.xlsx")
+    return export_list(
+        user,
+        (_handover_row(h) for h in rows),
+        title="交接班",
+        headers=HANDOVER_HEADERS,
+        ascii_name="handovers",
+        now=now,
+        ip=ip,
+    )
 
 
 ISSUE_HEADERS = ("发放时间", "楼盘", "礼品", "数量", "场合", "领取人", "客户编号", "发放原因", "发放人")
+
+
+def _issue_row(i: GiftIssue) -> list[Any]:
+    return [
+        _local(i.issued_at),
+        i.project.name,
+        i.gift.name,
+        i.quantity,
+        i.get_occasion_display(),
+        i.recipient,
+        i.customer.number if i.customer else "",
+        i.reason,
+        str(i.issuer),
+    ]
 
 
 def export_issues(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
@@ -143,29 +160,15 @@ def export_issues(user: User, params: Mapping[str, str], *, now: datetime, ip: s
         .queryset()
         .select_related("project", "gift", "customer", "issuer")[:MAX_ROWS]
     )
-    workbook = Workbook()
-    sheet = workbook.add_sheet("礼品发放", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(ISSUE_HEADERS)
-    count = 0
-    for i in rows:
-        sheet.append(
-            [
-                _local(i.issued_at),
-                i.project.name,
-                i.gift.name,
-                i.quantity,
-                i.get_occasion_display(),
-                i.recipient,
-                i.customer.number if i.customer else "",
-                i.reason,
-                str(i.issuer),
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出礼品发放 {count} 条", ip=ip)
-    return Export(file, f"礼品发放_{_stamp(now)}.xlsx", count, ascii_filename=f"gift_issues_{_stamp(now)}.xlsx")
+    return export_list(
+        user,
+        (_issue_row(i) for i in rows),
+        title="礼品发放",
+        headers=ISSUE_HEADERS,
+        ascii_name="gift_issues",
+        now=now,
+        ip=ip,
+    )
 
 
 INSPECTION_HEADERS = (
@@ -181,8 +184,22 @@ INSPECTION_HEADERS = (
 )
 
 
+def _inspection_row(r: Inspection, now: datetime) -> list[Any]:
+    findings = list(r.findings.all())
+    return [
+        r.day,
+        r.project.name,
+        str(r.inspector),
+        _local(r.completed_at),
+        "否" if inspection.inspection_is_late(r.day, r.completed_at, now) else "是",
+        "、".join(x.area for x in r.results.all() if x.result == "problem"),
+        len(findings),
+        sum(1 for f in findings if f.handled_at is None),
+        sum(1 for f in findings if f.is_overdue(now)),
+    ]
+
+
 def export_inspections(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
-    from crm.service import inspection
     from crm.service.forms import InspectionFilterForm
 
     rows = (
@@ -191,30 +208,15 @@ def export_inspections(user: User, params: Mapping[str, str], *, now: datetime, 
         .select_related("project", "inspector")
         .prefetch_related("results", "findings")[:MAX_ROWS]
     )
-    workbook = Workbook()
-    sheet = workbook.add_sheet("日常巡查", freeze="A3")
-    sheet.append_note(watermark(user, now=now))
-    sheet.append_header(INSPECTION_HEADERS)
-    count = 0
-    for r in rows:
-        findings = list(r.findings.all())
-        sheet.append(
-            [
-                r.day,
-                r.project.name,
-                str(r.inspector),
-                _local(r.completed_at),
-                "否" if inspection.inspection_is_late(r.day, r.completed_at, now) else "是",
-                "、".join(x.area for x in r.results.all() if x.result == "problem"),
-                len(findings),
-                sum(1 for f in findings if f.handled_at is None),
-                sum(1 for f in findings if f.is_overdue(now)),
-            ]
-        )
-        count += 1
-    file = workbook.save()
-    audit.log(audit.AuditLog.Action.EXPORT, actor=user, summary=f"导出日常巡查 {count} 条", ip=ip)
-    return Export(file, f"日常巡查_{_stamp(now)}.xlsx", count, ascii_filename=f"inspections_{_stamp(now)}.xlsx")
+    return export_list(
+        user,
+        (_inspection_row(r, now) for r in rows),
+        title="日常巡查",
+        headers=INSPECTION_HEADERS,
+        ascii_name="inspections",
+        now=now,
+        ip=ip,
+    )
 
 
 MATERIAL_HEADERS = ("楼盘", "类别", "名称", "状态", "当前版本", "当前文件", "版本说明", "上传人", "上传时间", "版本数")
@@ -223,7 +225,10 @@ DISPLAY_HEADERS = ("楼盘", "公示内容", "要求", "最近检查日期", "�
 
 def export_materials(user: User, params: Mapping[str, str], *, now: datetime, ip: str | None = None) -> Export:
     """项目资料 (the list's filter) and, on a second sheet, the 现场公示 checklist of the
-    same projects with the last check of each item."""
+    same projects with the last check of each item.
+
+    Written here rather than through export_list, which makes one-sheet workbooks: this
+    one has two sheets, and its audit row says it holds the checklist too."""
     from django.db.models import Count, Prefetch
 
     from crm.lib.dates import local_day

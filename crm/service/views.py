@@ -6,6 +6,7 @@ calls one service and renders or redirects; a DomainError is shown on the field 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -13,8 +14,8 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.accounts.http import AuthedHttpRequest
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
-from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.forms import PAGE_SIZES, ListFilterForm, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE, Export
 from crm.lib.dates import local_day
 from crm.service import exporting, inspection, selectors, services
@@ -65,6 +66,27 @@ def _file(export: Export) -> FileResponse:
     return response
 
 
+def _list_page(
+    request: AuthedHttpRequest,
+    template: str,
+    filters: ListFilterForm,
+    rows: QuerySet[Any],
+    *,
+    tab: str,
+    items: Callable[[Page[Any]], list[dict[str, Any]]] | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """A filtered list page: ``rows`` (of ``filters``) paged at the size the user chose,
+    rendered with ``filters``, ``page``, ``page_sizes`` and ``tab`` beside the view's own
+    ``context``; ``items``, when given, turns the page into the template's ``items``."""
+    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    if items is not None:
+        context["items"] = items(page)
+    return render(
+        request, template, {"filters": filters, "page": page, "page_sizes": PAGE_SIZES, **context, "tab": tab}
+    )
+
+
 @require_GET
 def home(request: AuthedHttpRequest) -> HttpResponse:
     """客服运营: the first area the user may use."""
@@ -90,21 +112,16 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
 def shift_list(request: AuthedHttpRequest) -> HttpResponse:
     now = timezone.now()
     filters = ShiftFilterForm(request.GET, user=request.user)
-    rows = filters.queryset(now=now).select_related("project", "officer", "manager", "handover")
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/shift_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "now": now,
-            "page_sizes": PAGE_SIZES,
-            "can_plan": request.user.has_perm(services.PLAN),
-            "can_export": request.user.has_perm(services.EXPORT_DUTY),
-            "gaps": selectors.roster_gaps(request.user, now=now) if request.user.has_perm(services.PLAN) else [],
-            "tab": "duty",
-        },
+        filters,
+        filters.queryset(now=now).select_related("project", "officer", "manager", "handover"),
+        tab="duty",
+        now=now,
+        can_plan=request.user.has_perm(services.PLAN),
+        can_export=request.user.has_perm(services.EXPORT_DUTY),
+        gaps=selectors.roster_gaps(request.user, now=now) if request.user.has_perm(services.PLAN) else [],
     )
 
 
@@ -222,18 +239,13 @@ def shift_export(request: AuthedHttpRequest) -> FileResponse:
 @permission_required(services.VIEW_HANDOVER, raise_exception=True)
 def handover_list(request: AuthedHttpRequest) -> HttpResponse:
     filters = HandoverFilterForm(request.GET, user=request.user)
-    rows = filters.queryset().select_related("project", "outgoing", "incoming", "shift")
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/handover_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "page_sizes": PAGE_SIZES,
-            "can_export": request.user.has_perm(services.EXPORT_DUTY),
-            "tab": "handover",
-        },
+        filters,
+        filters.queryset().select_related("project", "outgoing", "incoming", "shift"),
+        tab="handover",
+        can_export=request.user.has_perm(services.EXPORT_DUTY),
     )
 
 
@@ -422,19 +434,14 @@ def gift_stock(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @permission_required(services.VIEW_ISSUES, raise_exception=True)
 def issue_list(request: AuthedHttpRequest) -> HttpResponse:
     filters = GiftIssueFilterForm(request.GET, user=request.user)
-    rows = filters.queryset().select_related("project", "gift", "customer", "issuer")
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/issue_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "page_sizes": PAGE_SIZES,
-            "can_issue": request.user.has_perm(services.ISSUE_GIFT),
-            "can_export": request.user.has_perm(services.EXPORT_GIFTS),
-            "tab": "issues",
-        },
+        filters,
+        filters.queryset().select_related("project", "gift", "customer", "issuer"),
+        tab="issues",
+        can_issue=request.user.has_perm(services.ISSUE_GIFT),
+        can_export=request.user.has_perm(services.EXPORT_GIFTS),
     )
 
 
@@ -486,18 +493,13 @@ def issue_export(request: AuthedHttpRequest) -> FileResponse:
 @permission_required("service.view_gifttask", raise_exception=True)
 def task_list(request: AuthedHttpRequest) -> HttpResponse:
     filters = GiftTaskFilterForm(request.GET, user=request.user)
-    rows = filters.queryset().select_related("project", "customer", "consultant")
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/task_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "page_sizes": PAGE_SIZES,
-            "can_issue": request.user.has_perm(services.ISSUE_GIFT),
-            "tab": "tasks",
-        },
+        filters,
+        filters.queryset().select_related("project", "customer", "consultant"),
+        tab="tasks",
+        can_issue=request.user.has_perm(services.ISSUE_GIFT),
     )
 
 
@@ -566,23 +568,20 @@ def inspection_list(request: AuthedHttpRequest) -> HttpResponse:
             overdue_findings=Count("findings", filter=Q(findings__handled_at__isnull=True, findings__due_at__lt=now)),
         )
     )
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    items = [{"row": r, "late": inspection.inspection_is_late(r.day, r.completed_at, now)} for r in page]
-    return render(
+    return _list_page(
         request,
         "service/inspection_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "items": items,
-            "page_sizes": PAGE_SIZES,
-            "late_projects": selectors.late_inspections(request.user, now=now),
-            "overdue": selectors.findings_visible_to(request.user).filter(selectors.overdue_findings_q(now)).count(),
-            "start_form": StartInspectionForm(user=request.user),
-            "can_inspect": request.user.has_perm(services.INSPECT),
-            "can_export": request.user.has_perm(services.EXPORT_INSPECTION),
-            "tab": "inspection",
-        },
+        filters,
+        rows,
+        tab="inspection",
+        items=lambda page: [
+            {"row": r, "late": inspection.inspection_is_late(r.day, r.completed_at, now)} for r in page
+        ],
+        late_projects=selectors.late_inspections(request.user, now=now),
+        overdue=selectors.findings_visible_to(request.user).filter(selectors.overdue_findings_q(now)).count(),
+        start_form=StartInspectionForm(user=request.user),
+        can_inspect=request.user.has_perm(services.INSPECT),
+        can_export=request.user.has_perm(services.EXPORT_INSPECTION),
     )
 
 
@@ -789,18 +788,14 @@ def material_list(request: AuthedHttpRequest) -> HttpResponse:
         .annotate(version_count=Count("versions"))
         .prefetch_related(Prefetch("versions", MaterialVersion.objects.filter(is_current=True), to_attr="current"))
     )
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/material_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "page_sizes": PAGE_SIZES,
-            "can_manage": request.user.has_perm(services.MANAGE_MATERIAL),
-            "can_export": request.user.has_perm(services.EXPORT_MATERIALS),
-            "tab": "materials",
-        },
+        filters,
+        rows,
+        tab="materials",
+        can_manage=request.user.has_perm(services.MANAGE_MATERIAL),
+        can_export=request.user.has_perm(services.EXPORT_MATERIALS),
     )
 
 
@@ -921,26 +916,21 @@ def display_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_day(timezone.now())
     filters = DisplayFilterForm(request.GET, user=request.user)
     days = services.display_stale_days()
-    rows = filters.queryset(today=today).select_related("project", "last_checked_by")
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
-    return render(
+    return _list_page(
         request,
         "service/display_list.html",
-        {
-            "filters": filters,
-            "page": page,
-            "items": [{"item": i, "stale": i.is_stale(today, days)} for i in page],
-            "days": days,
-            "page_sizes": PAGE_SIZES,
-            "can_export": request.user.has_perm(services.EXPORT_MATERIALS),
-            "can_configure": request.user.has_perm("service.change_displayitem") and request.user.is_staff,
-            # Projects without a checklist yet (made at the first inspection, or here).
-            "without": selectors.projects_for_duty(request.user)
-            .exclude(pk__in=DisplayItem.objects.values("project_id"))
-            .order_by("id"),
-            "can_create": request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL),
-            "tab": "displays",
-        },
+        filters,
+        filters.queryset(today=today).select_related("project", "last_checked_by"),
+        tab="displays",
+        items=lambda page: [{"item": i, "stale": i.is_stale(today, days)} for i in page],
+        days=days,
+        can_export=request.user.has_perm(services.EXPORT_MATERIALS),
+        can_configure=request.user.has_perm("service.change_displayitem") and request.user.is_staff,
+        # Projects without a checklist yet (made at the first inspection, or here).
+        without=selectors.projects_for_duty(request.user)
+        .exclude(pk__in=DisplayItem.objects.values("project_id"))
+        .order_by("id"),
+        can_create=request.user.has_perm(services.INSPECT) or request.user.has_perm(services.MANAGE_MATERIAL),
     )
 
 

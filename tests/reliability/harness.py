@@ -25,13 +25,10 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
+from bench.outbox import make_due_notifications
 from crm.accounts.models import Company, User
-from crm.care import services
 from crm.care.models import OutboundMessage
-from crm.care.rules import Purpose, Trigger
-from crm.customers.models import Channel, Customer
 from crm.projects.models import Project
 from crm.sms.fakes.aliyun import FakeAliyunSms
 
@@ -191,44 +188,19 @@ class Processes:
 
 
 def make_outbox(company: Company, project: Project, owner: User, count: int) -> list[int]:
-    """``count`` customers with one service notification each, due now, window open an hour.
-
-    Notifications are not held by the quiet hours, so the tests run at any time of day.
-    """
-    now = timezone.now()
-    rule = services.rule_for(project.pk, Trigger.FULL_PAYMENT)
-    rule.gateway_template_code = "SMS_100000001"
-    rule.save(update_fields=["gateway_template_code"])
-    start = Customer.objects.count()
-    customers = Customer.objects.bulk_create(
-        Customer(
-            company=company,
-            project=project,
-            owner=owner,
-            number=f"REL{start + i:07d}",
-            name=f"可靠{start + i}",
-            mobile=f"137{start + i:08d}",
-            source_channel=Channel.VISIT,
-            consent_notification=True,
-        )
-        for i in range(count)
+    """``count`` customers with one service notification each, due now, window open an hour."""
+    return make_due_notifications(
+        company,
+        project,
+        owner,
+        count,
+        number_prefix="REL",
+        name_prefix="可靠",
+        mobile_prefix="137",
+        occasion_prefix="reliability-",
+        text="【测试置业】您的购房款已全额到账。",
+        window=timedelta(hours=1),
     )
-    messages = OutboundMessage.objects.bulk_create(
-        OutboundMessage(
-            customer=customer,
-            project=project,
-            rule=rule,
-            trigger=rule.trigger,
-            occasion=f"reliability-{customer.pk}",
-            purpose=Purpose.NOTIFICATION,
-            text="【测试置业】您的购房款已全额到账。",
-            scheduled_at=now - timedelta(minutes=1),
-            next_attempt_at=now - timedelta(minutes=1),
-            window_ends_at=now + timedelta(hours=1),
-        )
-        for customer in customers
-    )
-    return [message.pk for message in messages]
 
 
 def received(fake: FakeAliyunSms) -> collections.Counter[str]:
