@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 
@@ -43,6 +45,8 @@ class Card:
     context: Mapping[str, Any] = field(default_factory=dict)
     order: int = 100
     half: bool = False
+    # Under the counts, e.g. how old cached counts may be (``wide_scope_counts``).
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,27 @@ class Action:
 
 
 Provider = Callable[..., list[Card | Action]]
+
+
+def wide_scope_counts(key: str, compute: Callable[[], dict[str, Any]], *, wide: bool) -> tuple[dict[str, Any], str]:
+    """A card's counts, and the note saying how old they may be.
+
+    Over a wide scope (a director's or management's projects: at 1,000,000 customers each
+    count is a pass over hundreds of thousands of rows — the visits' 督办 counts 0.8 s, the
+    management card's month figures 1.1 s; docs/performance.md, the workbench) the counts
+    are kept WORKBENCH_CACHE_SECONDS in the shared cache under ``key`` (which names the
+    user and the day); a narrow scope (a consultant's own) is counted on every visit.
+    """
+    ttl = getattr(settings, "WORKBENCH_CACHE_SECONDS", 300)
+    if not (wide and ttl):
+        return compute(), ""
+    note = f"数字约每 {max(1, ttl // 60)} 分钟更新一次"
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached), note
+    counts = compute()
+    cache.set(key, counts, ttl)
+    return counts, note
 
 
 def workbench_cards(user: Any, *, today: date) -> list[Card | Action]:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.accounts.access import widest_scope
+from crm.accounts.roles import Scope
 from crm.complaints import selectors as complaints
-from crm.core.cards import Action, Card, Stat
+from crm.core.cards import Action, Card, Stat, wide_scope_counts
 from crm.kpis import definitions, periods
 from crm.kpis.definitions import KpiQuery
 
@@ -28,17 +30,25 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     if user.has_perm("kpis.view_management_home"):
         home = reverse("kpis:home")
         month = periods.month_of(today)
-        q = KpiQuery(user, month.start, month.end)
         kpis = (definitions.complaint_rate, definitions.resolution_timeliness, definitions.visit_satisfaction)
-        stats = []
-        for kpi in kpis:
-            figure = kpi(q)
-            stats.append(Stat(figure.key, f"本月{figure.label}：{figure.display}", figure.numerator, home))
+
+        def figures() -> dict[str, tuple[str, str, int]]:
+            q = KpiQuery(user, month.start, month.end)
+            return {f.key: (f.label, f.display, f.numerator) for f in (kpi(q) for kpi in kpis)}
+
+        # The month's figures read every complaint, visit task and customer of the scope.
+        headline, note = wide_scope_counts(
+            f"workbench:kpis:{user.pk}:{today.isoformat()}", figures, wide=widest_scope(user) >= Scope.PROJECT
+        )
+        stats = [
+            Stat(key, f"本月{label}：{display}", numerator, home)
+            for key, (label, display, numerator) in headline.items()
+        ]
         breached = complaints.breached(user, now=timezone.now()).count()
         url = f"{reverse('complaints:list')}?state=breached" if user.has_perm("complaints.view_complaint") else home
         stats.append(Stat("breached", "投诉已超时", breached, url, warn=breached > 0))
         return [
-            Card("kpis_home", title="管理首页 · 本月指标", stats=tuple(stats), order=15),
+            Card("kpis_home", title="管理首页 · 本月指标", stats=tuple(stats), order=15, note=note),
             Action("管理首页", home, primary=False, order=60),
         ]
     if user.has_perm("kpis.view_kpis"):

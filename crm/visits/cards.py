@@ -15,9 +15,10 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from crm.accounts.access import widest_scope
 from crm.accounts.models import Team
-from crm.accounts.roles import Role
-from crm.core.cards import Action, Card, Stat
+from crm.accounts.roles import Role, Scope
+from crm.core.cards import Action, Card, Stat, wide_scope_counts
 from crm.visits import repairs, selectors, services, supervision
 from crm.visits.models import IssueReminder, ReviewFlag
 from crm.visits.selectors import state_q, tasks_visible_to
@@ -60,14 +61,18 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
             keys.append(("escalated_leader", "组长督办", True))
         if user.has_role(Role.DIRECTOR, Role.ADMIN):
             keys.append(("escalated_director", "升级至主任", True))
-        counts = visible.aggregate(
-            **{key: Count("pk", filter=state_q(key, user=user, today=today)) for key, _, _ in keys}
+        counts, note = wide_scope_counts(
+            f"workbench:visits_scope:{user.pk}:{today.isoformat()}",
+            lambda: visible.aggregate(
+                **{key: Count("pk", filter=state_q(key, user=user, today=today)) for key, _, _ in keys}
+            ),
+            wide=widest_scope(user) >= Scope.PROJECT,
         )
         stats = tuple(
             Stat(f"visits_scope_{key}", label, counts[key], list_url(key), warn=warn and counts[key] > 0)
             for key, label, warn in keys
         )
-        items.append(Card("visits_scope", title="回访督办", stats=stats, order=22))
+        items.append(Card("visits_scope", title="回访督办", stats=stats, order=22, note=note))
     sample = selectors.samples_visible_to(user).first()
     if sample is not None:
         progress = repairs.sample_progress(sample)

@@ -88,3 +88,26 @@ def test_every_process_counts_the_same_limit() -> None:
         assert worker_b.incr(key) == 5
         throttle.reset("ip", "10.0.0.9")
     assert worker_a.get(key) is None
+
+
+def test_wide_scope_counts_are_kept_and_narrow_ones_counted_each_time(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from crm.core.cards import wide_scope_counts
+
+    settings.WORKBENCH_CACHE_SECONDS = 300
+    cache.clear()
+    calls: list[int] = []
+
+    def compute() -> dict[str, int]:
+        calls.append(1)
+        return {"overdue": len(calls)}
+
+    first = wide_scope_counts("workbench:t:1:2026-12-07", compute, wide=True)
+    again = wide_scope_counts("workbench:t:1:2026-12-07", compute, wide=True)
+    assert first == again == ({"overdue": 1}, "数字约每 5 分钟更新一次")
+    assert wide_scope_counts("workbench:t:1:2026-12-08", compute, wide=True)[0] == {"overdue": 2}  # a new day
+    assert wide_scope_counts("workbench:t:2:2026-12-07", compute, wide=False) == ({"overdue": 3}, "")
+    assert wide_scope_counts("workbench:t:2:2026-12-07", compute, wide=False) == ({"overdue": 4}, "")
+    settings.WORKBENCH_CACHE_SECONDS = 0  # tests and whoever switches it off: always fresh
+    assert wide_scope_counts("workbench:t:1:2026-12-07", compute, wide=True) == ({"overdue": 5}, "")
