@@ -312,6 +312,7 @@ def _approvals_context(request: AuthedHttpRequest, bound: DraftForm | None = Non
                 "form": form,
                 "sms": _sms(draft.text, services.signature_of(draft.project)),
                 "filters": _audience_filter_labels(draft.audience_filter),
+                "event_kind": services.EVENT_KINDS.get(services.event_draft_kind(draft) or ""),
             }
         )
     decided = (
