@@ -98,6 +98,7 @@ def test_with_approval_on_invitations_wait_then_go_exactly_once(approval_on, eve
     page = login(approver).get(reverse("care:approvals")).content.decode()
     assert f'id="draft-{draft.pk}"' in page
     assert "活动邀请 · 活动日期" in page
+    assert "08:00–20:00" in page  # the invitation's window, not the notice rule's
 
     queued = care.approve_draft(draft, actor=approver, now=at(12, 7, 11))
 
