@@ -111,6 +111,9 @@ class EventSendResultSerializer(serializers.Serializer[Any]):
 class EventRsvpSerializer(serializers.Serializer[Any]):
     rsvp = serializers.ChoiceField(choices=Invitee.Rsvp.choices)
     note = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    over_capacity = serializers.BooleanField(
+        required=False, default=False, help_text="超出名额仍登记（需活动管理权限）"
+    )
 
 
 class EventCancelSerializer(serializers.Serializer[Any]):
@@ -246,7 +249,9 @@ class EventViewSet(
         serializer = EventRsvpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        invitee = services.record_rsvp(invitee, actor=user, rsvp=data["rsvp"], note=data["note"])
+        invitee = services.record_rsvp(
+            invitee, actor=user, rsvp=data["rsvp"], note=data["note"], over_capacity=data["over_capacity"]
+        )
         return Response(EventInviteeSerializer(invitee).data)
 
     @extend_schema(summary="签到", request=None, responses={200: EventInviteeSerializer})

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from crm.care import outbox, rendering, services, templating, timing
 from crm.care.audience import CONSENT_FIELD
-from crm.care.models import OutboundMessage
+from crm.care.models import Draft, OutboundMessage
 from crm.care.rules import Purpose
 from crm.core import audit
 from crm.core.errors import DomainError, PermissionDenied
@@ -66,8 +66,18 @@ def may_resend(user: User) -> bool:
     return user.has_perm(RESEND)
 
 
+def awaits_approval(message: OutboundMessage) -> bool:
+    """A held message whose draft waits for 综合组审批 (a customer event's, crm.events):
+    only the approval sends it, never a resend."""
+    return (
+        message.status == Status.HELD
+        and message.draft_id is not None
+        and Draft.objects.filter(pk=message.draft_id, status=Draft.Status.PENDING).exists()
+    )
+
+
 def is_resendable(message: OutboundMessage) -> bool:
-    return message.status in RESENDABLE
+    return message.status in RESENDABLE and not awaits_approval(message)
 
 
 def outcome_unknown(message: OutboundMessage) -> bool:
@@ -91,6 +101,8 @@ def fix_hint(message: OutboundMessage, *, brief: bool = False) -> str:
     """What staff do about a message that did not go, in Chinese ("" when nothing to do);
     ``brief`` for a list row, the whole sentence for the message page."""
     status = message.status
+    if awaits_approval(message):
+        return "等待综合组审批" if brief else "等待综合组审批：批准后按时段发送，驳回则不发送。"
     if status == Status.HELD:
         missing = list(dict.fromkeys(templating.missing_values(message.text)))
         if missing and brief:
@@ -114,6 +126,8 @@ def fix_hint(message: OutboundMessage, *, brief: bool = False) -> str:
 
 def refusal(message: OutboundMessage, *, confirmed: bool = False) -> str:
     """Why this message cannot be resent now, in Chinese; "" when it can."""
+    if awaits_approval(message):
+        return "该短信等待综合组审批，批准后自动排入发件箱，不能补发"
     if not is_resendable(message):
         return f"该短信状态为“{message.get_status_display()}”，只有发送失败、过期未发或暂缓发送的短信可以补发"
     customer = message.customer

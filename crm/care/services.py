@@ -5,7 +5,10 @@ Rules enforced here:
    festivals). Such a message exists only as a Draft until an approver of the
    general-affairs group approves it; approving creates the outbox rows, rejecting ends
    it. An unapproved draft never sends. A broadcast whose rule needs no approval (show
-   flats, events, bad weather by default) is queued as staff submit it.
+   flats, events, bad weather by default) is queued as staff submit it. A customer
+   event's invitations and notices (crm.events) follow the same rule: with approval on,
+   each is written held (等待综合组审批) under the event's pending draft, released once
+   on approval or cancelled on rejection; an event edited after approval waits again.
 2. An event notice is planned from the event's date (the rule's offset: 3 days before)
    and moves with it (``move_event``).
 3. A draft queued after its window closed goes in the next window within the rule's
@@ -266,7 +269,11 @@ def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = No
         raise DomainError("该短信已审批")
     _refuse_blanks(draft)
     now = now or timezone.now()
-    slot = draft_slot(draft, now)
+    kind = event_draft_kind(draft)
+    if kind is not None:
+        slot = _event_slot(draft.rule, kind, draft.event_on, now) if draft.event_on else None
+    else:
+        slot = draft_slot(draft, now)
     if slot is None:
         raise DomainError("已过发送时间，不能再批准")
     draft.status = Draft.Status.APPROVED
@@ -274,7 +281,7 @@ def approve_draft(draft: Draft, *, actor: User, comment: str = "", now: Any = No
     draft.decided_at = now
     draft.comment = comment
     draft.save()
-    queued = _queue_draft(draft, slot, now)
+    queued = _release_event_draft(draft, slot, now) if kind is not None else _queue_draft(draft, slot, now)
     audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"批准温馨速递 {draft}，{queued} 人")
     return queued
 
@@ -303,6 +310,15 @@ def reject_draft(draft: Draft, *, actor: User, comment: str) -> Draft:
     draft.decided_at = timezone.now()
     draft.comment = comment
     draft.save()
+    if event_draft_kind(draft) is not None:
+        # The event's messages waiting for this decision go nowhere, with the reason.
+        outbox.move_all(
+            Q(draft=draft),
+            frm=OutboundMessage.Status.HELD,
+            to=OutboundMessage.Status.CANCELLED,
+            now=draft.decided_at,
+            error=f"综合组已驳回：{comment}"[:300],
+        )
     audit.log(audit.AuditLog.Action.UPDATE, actor=actor, target=draft, summary=f"驳回温馨速递 {draft}", reason=comment)
     return draft
 
@@ -905,10 +921,32 @@ def _event_slot(rule: CareRule, kind: str, event_on: date, now: datetime) -> tim
     return slot
 
 
+_EVENT_OCCASION = re.compile(r"^ev\d+-(?P<kind>invite|notice)$")
+AWAITING_APPROVAL = "等待综合组审批，批准后按时段发送"
+
+
+def event_draft_kind(draft: Draft) -> str | None:
+    """ "invite" or "notice" for a customer event's draft (crm.events), else None (a
+    broadcast's event notice composed by hand is an ordinary draft)."""
+    if draft.rule.trigger != Trigger.EVENT:
+        return None
+    match = _EVENT_OCCASION.match(draft.occasion)
+    return match.group("kind") if match else None
+
+
 def _event_draft(rule: CareRule, message: EventMessage, text: str, now: datetime) -> Draft:
     """The event's draft of this kind (one per event and kind): it carries the event's date,
     so catch-up (crm.care.catchup) never moves one of its messages onto the event's day.
-    Decided at once: the organiser sends to the invitees they chose (no approval step)."""
+    Decided at once when the rule needs no approval (the organiser sends to the invitees
+    they chose); otherwise pending for the general-affairs group (综合组审批), its messages
+    held until approved (``_release_event_draft``)."""
+    decided: dict[str, Any] = {
+        "status": Draft.Status.APPROVED,
+        "decided_at": now,
+        "comment": f"客户活动{EVENT_KINDS[message.kind]}，按活动邀请名单发送",
+    }
+    if rule.needs_approval:
+        decided = {"status": Draft.Status.PENDING}
     draft, _ = Draft.objects.get_or_create(
         rule=rule,
         occasion=event_occasion(message.event_key, message.kind),
@@ -918,12 +956,34 @@ def _event_draft(rule: CareRule, message: EventMessage, text: str, now: datetime
             "event_on": message.event_on,
             "text": text,
             "values": {k: str(v) for k, v in message.values.items()},
-            "status": Draft.Status.APPROVED,
-            "decided_at": now,
-            "comment": f"客户活动{EVENT_KINDS[message.kind]}，按活动邀请名单发送",
+            **decided,
         },
     )
     return draft
+
+
+def _release_event_draft(draft: Draft, slot: timing.Slot, now: datetime) -> int:
+    """An event's draft approved: its held messages (waiting for approval, or for a blank
+    the approver filled in) go in ``slot`` with the approved text, each once (the move is a
+    compare-and-set on the status). Returns how many."""
+    start = max(slot.starts_at, now)
+    released = outbox.move_all(
+        Q(draft=draft),
+        frm=OutboundMessage.Status.HELD,
+        to=OutboundMessage.Status.SCHEDULED,
+        now=now,
+        text=draft.text,
+        params=templating.template_params(draft.rule.template, draft.values),
+        scheduled_at=start,
+        next_attempt_at=start,
+        window_ends_at=slot.ends_at,
+        error=timing.late_note(slot) if slot.is_late else "",
+    )
+    draft.recipient_count = OutboundMessage.objects.filter(
+        draft=draft, status__in=[OutboundMessage.Status.SCHEDULED, *HANDED_OVER]
+    ).count()
+    draft.save(update_fields=["recipient_count"])
+    return released
 
 
 def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMessage | None:
@@ -960,7 +1020,11 @@ def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMess
         start, end = max(slot.starts_at, now), slot.ends_at
         if slot.is_late:
             error = timing.late_note(slot)
-    if text.is_held:
+        if draft.status == Draft.Status.PENDING:
+            status, error = OutboundMessage.Status.HELD, AWAITING_APPROVAL
+        elif draft.status == Draft.Status.REJECTED:
+            status, error = OutboundMessage.Status.CANCELLED, f"综合组已驳回：{draft.comment}"
+    if text.is_held and status != OutboundMessage.Status.CANCELLED:
         status, error = OutboundMessage.Status.HELD, text.hold_reason
     refusal = _notice_refusal(
         Notice(message.project_id, Trigger.EVENT, occasion, "", customer_id=message.customer_id), rule.purpose
@@ -985,7 +1049,11 @@ def queue_event_message(message: EventMessage, *, now: datetime) -> OutboundMess
             "window_ends_at": end,
         }
     )
-    if inserted and status == OutboundMessage.Status.SCHEDULED:
+    # A pending draft counts the messages waiting for it too (the approval page's 收件人).
+    counted = status == OutboundMessage.Status.SCHEDULED or (
+        status == OutboundMessage.Status.HELD and draft.status == Draft.Status.PENDING
+    )
+    if inserted and counted:
         Draft.objects.filter(pk=draft.pk).update(recipient_count=F("recipient_count") + 1)
     return OutboundMessage.objects.filter(
         customer_id=message.customer_id, family_member__isnull=True, trigger=Trigger.EVENT, occasion=occasion
@@ -1010,13 +1078,36 @@ def move_event_messages(
         draft = Draft.objects.select_for_update().filter(rule=rule, occasion=event_occasion(event_key, kind)).first()
         if draft is None:
             continue
+        # An approved text is not changed behind the approver's back: under approval the
+        # rewritten messages wait for a new decision.
+        reapprove = rule.needs_approval and draft.status == Draft.Status.APPROVED and draft.text != text.text
         draft.event_on = event_on
         if kind == "notice":
             draft.send_on = event_send_on(rule, event_on)
         draft.text = text.text
         draft.values = {k: str(v) for k, v in values.items()}
-        draft.save(update_fields=["event_on", "send_on", "text", "values"])
+        changed = ["event_on", "send_on", "text", "values"]
+        if reapprove:
+            draft.status, draft.decided_by, draft.decided_at = Draft.Status.PENDING, None, None
+            draft.comment = "活动信息已修改，需重新审批"
+            changed += ["status", "decided_by", "decided_at", "comment"]
+        draft.save(update_fields=changed)
         rows = OutboundMessage.objects.filter(draft=draft)
+        if reapprove:
+            rows.filter(status=OutboundMessage.Status.HELD).update(text=text.text, params=text.params)
+            waiting = outbox.move_all(
+                Q(draft=draft),
+                frm=OutboundMessage.Status.SCHEDULED,
+                to=OutboundMessage.Status.HELD,
+                now=now,
+                text=text.text,
+                params=text.params,
+                error=AWAITING_APPROVAL,
+            )
+            draft.recipient_count = rows.filter(status=OutboundMessage.Status.HELD).count()
+            draft.save(update_fields=["recipient_count"])
+            result = EventMove(draft, waiting, rows.filter(status__in=HANDED_OVER).count())
+            continue
         queued = rows.filter(status__in=[OutboundMessage.Status.SCHEDULED, OutboundMessage.Status.HELD])
         moved = queued.filter(status=OutboundMessage.Status.HELD).update(text=text.text, params=text.params)
         scheduled = queued.filter(status=OutboundMessage.Status.SCHEDULED)

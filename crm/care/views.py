@@ -306,12 +306,17 @@ def _approvals_context(request: AuthedHttpRequest, bound: DraftForm | None = Non
     pending = []
     for draft in drafts.filter(status=Draft.Status.PENDING).order_by("send_on", "id"):
         form = bound if bound is not None and bound.draft.pk == draft.pk else DraftForm(draft=draft)
+        kind = services.event_draft_kind(draft)
         pending.append(
             {
                 "draft": draft,
                 "form": form,
                 "sms": _sms(draft.text, services.signature_of(draft.project)),
                 "filters": _audience_filter_labels(draft.audience_filter),
+                "event_kind": services.EVENT_KINDS.get(kind or ""),
+                "window": services.EVENT_INVITE_WINDOW
+                if kind == "invite"
+                else (draft.rule.window_start, draft.rule.window_end),
             }
         )
     decided = (

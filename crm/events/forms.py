@@ -139,6 +139,20 @@ class InviteeFilterForm(forms.Form):
 class RsvpForm(forms.Form):
     rsvp = forms.ChoiceField(label="回执", choices=Invitee.Rsvp.choices)
     note = forms.CharField(label="备注", max_length=100, required=False)
+    over_capacity = forms.BooleanField(label="超出名额仍登记", required=False)
+
+
+class WalkInForm(forms.Form):
+    """现场登记: someone who was not invited, found (or registered) by mobile."""
+
+    mobile = forms.CharField(
+        label="手机号",
+        max_length=20,
+        error_messages={"required": "请填写手机号"},
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    name = forms.CharField(label="姓名（新客户必填）", max_length=30, required=False)
+    over_capacity = forms.BooleanField(label="超出名额仍登记", required=False)
 
 
 class CancelForm(forms.Form):

@@ -94,6 +94,10 @@ class Invitee(models.Model):
         YES = "yes", "参加"
         NO = "no", "不参加"
 
+    class Source(models.TextChoices):
+        INVITED = "invited", "邀请名单"
+        WALK_IN = "walk_in", "现场登记"
+
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="invitees", verbose_name="活动")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name="客户")
     added_by = models.ForeignKey(
@@ -117,6 +121,18 @@ class Invitee(models.Model):
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    source = models.CharField("来源", max_length=8, choices=Source.choices, default=Source.INVITED)
+    # A seat taken beyond the event's capacity by someone allowed to (events.change_event)
+    # who confirmed it (超出名额仍登记): who and when, for the organiser's count.
+    over_capacity_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="超出名额登记人",
+    )
+    over_capacity_at = models.DateTimeField("超出名额登记时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "活动邀请"
@@ -132,6 +148,14 @@ class Invitee(models.Model):
     @property
     def has_attended(self) -> bool:
         return self.attended_at is not None
+
+    @property
+    def is_walk_in(self) -> bool:
+        return self.source == self.Source.WALK_IN
+
+    @property
+    def is_over_capacity(self) -> bool:
+        return self.over_capacity_at is not None
 
 
 class EventGift(models.Model):

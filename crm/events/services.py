@@ -13,6 +13,16 @@ Rules enforced here:
    did not decline; moving the event moves the queued messages with it.
 4. A gift issued at the event goes through crm.service's issue (stock taken in one
    conditional UPDATE, ledger, timeline) and is linked to the event here.
+5. Capacity (名额) is enforced on the seats taken: a reply 参加 or a walk-in beyond it is
+   refused, unless someone who manages events (``events.change_event``) confirms the
+   admission over capacity (超出名额仍登记), which is stamped on the invitee and audited.
+   The event's row is locked while the seats are counted (two staff at the door taking
+   the last seat). Invitees checked in at the door without replying are not refused:
+   they were counted when the list was drawn up (the invitee preview warns).
+6. A walk-in (现场登记) is found by mobile among the customers the user may see; a number
+   held by a customer outside their scope is refused with the customer form's wording
+   (crm.customers.guard), never naming the holder; an unknown number becomes a customer
+   only through crm.customers.services.create_customer (its de-duplication, 活动现场).
 """
 
 from __future__ import annotations
@@ -30,8 +40,10 @@ from crm.care import services as care
 from crm.core import audit
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
-from crm.customers import timeline
-from crm.customers.models import Customer, TimelineEvent
+from crm.customers import guard, timeline
+from crm.customers import services as customer_services
+from crm.customers.models import Channel, Customer, TimelineEvent
+from crm.customers.selectors import visible_holders
 from crm.events.models import Event, EventGift, Invitee
 from crm.lib.dates import local_day
 from crm.service import services as service_services
@@ -45,6 +57,8 @@ ADD = "events.add_event"
 CHANGE = "events.change_event"
 MANAGE_INVITEES = "events.manage_invitees"
 EXPORT = "events.export_events"
+ADD_CUSTOMER = "customers.add_customer"
+OVER_CAPACITY = "超出名额仍登记"
 GIFT_OCCASION = "event"  # crm.service Occasion.EVENT (活动礼品)
 WEEKDAYS = "一二三四五六日"
 # The latest the notice job looks ahead: the rule's offset (3 days) plus slack for a rule
@@ -250,6 +264,7 @@ def remove_invitee(invitee: Invitee, *, actor: User) -> None:
 class Sent:
     queued: int  # invitations queued now
     not_sent: int  # recorded but not going out (opted out, no consent, too late, held)
+    awaiting_approval: int = 0  # held until 综合组 approves the event's invitation (rule on)
 
 
 @transaction.atomic
@@ -267,7 +282,7 @@ def send_invitations(event: Event, *, actor: User, now: datetime | None = None) 
     if event.starts_on <= local_day(now):
         raise DomainError("活动当天及以后不再发送邀请")
     values = message_values(event)
-    queued = not_sent = 0
+    queued = not_sent = awaiting = 0
     entries: list[timeline.Entry] = []
     for invitee in event.invitees.filter(invited_at__isnull=True).select_related("customer"):
         message = care.queue_event_message(
@@ -279,6 +294,8 @@ def send_invitations(event: Event, *, actor: User, now: datetime | None = None) 
         invitee.save(update_fields=["invited_at", "invite_message"])
         if message is not None and message.status == message.Status.SCHEDULED:
             queued += 1
+        elif message is not None and message.error == care.AWAITING_APPROVAL:
+            awaiting += 1
         else:
             not_sent += 1
         entries.append(
@@ -298,9 +315,10 @@ def send_invitations(event: Event, *, actor: User, now: datetime | None = None) 
         audit.AuditLog.Action.UPDATE,
         actor=actor,
         target=event,
-        summary=f"客户活动 {event}：发送邀请 {queued} 条，未发送 {not_sent} 条",
+        summary=f"客户活动 {event}：发送邀请 {queued} 条，未发送 {not_sent} 条"
+        + (f"，待综合组审批 {awaiting} 条" if awaiting else ""),
     )
-    return Sent(queued, not_sent)
+    return Sent(queued, not_sent, awaiting)
 
 
 def plan_event_notices(*, now: datetime, limit: int = 2000) -> int:
@@ -336,25 +354,85 @@ def plan_event_notices(*, now: datetime, limit: int = 2000) -> int:
     return count
 
 
+def seats_taken(event: Event) -> int:
+    """Seats taken: invitees who replied 参加 (a check-in records 参加 too)."""
+    return event.invitees.filter(rsvp=Invitee.Rsvp.YES).count()
+
+
+def _take_seat(event: Event, *, actor: User, over_capacity: bool) -> bool:
+    """Whether one more seat may be taken on ``event`` (locked by the caller). Returns True
+    when it is taken beyond the capacity, as confirmed by someone who manages events;
+    refuses otherwise once the capacity is reached."""
+    if event.capacity is None:
+        return False
+    taken = seats_taken(event)
+    if taken < event.capacity:
+        return False
+    may_exceed = actor.has_perm(CHANGE)
+    if over_capacity and may_exceed:
+        return True
+    full = f"活动名额 {event.capacity} 人已满（已确认参加 {taken} 人）"
+    if may_exceed:
+        raise DomainError(f"{full}，如确需登记请勾选“{OVER_CAPACITY}”", field="over_capacity")
+    raise DomainError(f"{full}，不能再登记，请联系活动负责人", field="over_capacity")
+
+
+def _record_over_capacity(event: Event, invitee: Invitee, *, actor: User, now: datetime, what: str) -> None:
+    Invitee.objects.filter(pk=invitee.pk).update(over_capacity_by=actor, over_capacity_at=now)
+    invitee.over_capacity_by, invitee.over_capacity_at = actor, now
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=event,
+        customer_id=invitee.customer_id,
+        summary=f"客户活动 {event}：超出名额 {event.capacity} 人仍登记{what}（{invitee.customer.name}）",
+    )
+
+
 @transaction.atomic
-def record_rsvp(invitee: Invitee, *, actor: User, rsvp: str, note: str = "", now: datetime | None = None) -> Invitee:
-    """Staff record the customer's reply (回执). A customer who declines is not sent the notice."""
+def record_rsvp(
+    invitee: Invitee,
+    *,
+    actor: User,
+    rsvp: str,
+    note: str = "",
+    over_capacity: bool = False,
+    now: datetime | None = None,
+) -> Invitee:
+    """Staff record the customer's reply (回执). A customer who declines is not sent the
+    notice; a 参加 beyond the capacity is refused unless confirmed (rule 5)."""
     now = now or timezone.now()
     _require(actor, MANAGE_INVITEES, "您没有登记活动回执的权限")
     if rsvp not in Invitee.Rsvp.values:
         raise DomainError("请选择回执", field="rsvp")
-    if invitee.event.status == Event.Status.CANCELLED:
+    event = Event.objects.select_for_update().get(pk=invitee.event_id)
+    if event.status == Event.Status.CANCELLED:
         raise DomainError("活动已取消")
+    was = Invitee.objects.filter(pk=invitee.pk).values_list("rsvp", flat=True).first()
+    beyond = (
+        rsvp == Invitee.Rsvp.YES
+        and was != Invitee.Rsvp.YES
+        and _take_seat(event, actor=actor, over_capacity=over_capacity)
+    )
     invitee.rsvp = rsvp
     invitee.rsvp_note = note.strip()[:100]
     invitee.rsvp_by = actor
     invitee.rsvp_at = now
     invitee.save(update_fields=["rsvp", "rsvp_note", "rsvp_by", "rsvp_at"])
+    if beyond:
+        _record_over_capacity(event, invitee, actor=actor, now=now, what="回执参加")
     if rsvp == Invitee.Rsvp.NO:
         care.cancel_event_messages(
             invitee.event.key, reason="客户回复不参加活动", customer_ids=[invitee.customer_id], kinds=("notice",)
         )
     return invitee
+
+
+def _check_in_open(event: Event, now: datetime) -> None:
+    if event.status not in (Event.Status.PUBLISHED, Event.Status.DONE):
+        raise DomainError("活动未发布或已取消，不能签到")
+    if local_day(now) < event.starts_on:
+        raise DomainError("活动还未开始，不能签到")
 
 
 @transaction.atomic
@@ -363,10 +441,7 @@ def check_in(invitee: Invitee, *, actor: User, now: datetime | None = None) -> I
     now = now or timezone.now()
     _require(actor, MANAGE_INVITEES, "您没有活动签到的权限")
     event = invitee.event
-    if event.status not in (Event.Status.PUBLISHED, Event.Status.DONE):
-        raise DomainError("活动未发布或已取消，不能签到")
-    if local_day(now) < event.starts_on:
-        raise DomainError("活动还未开始，不能签到")
+    _check_in_open(event, now)
     updated = Invitee.objects.filter(pk=invitee.pk, attended_at__isnull=True).update(
         attended_at=now, checked_in_by=actor, rsvp=Invitee.Rsvp.YES
     )
@@ -382,6 +457,103 @@ def check_in(invitee: Invitee, *, actor: User, now: datetime | None = None) -> I
             source=invitee,
         )
     return invitee
+
+
+@dataclass(frozen=True)
+class WalkIn:
+    invitee: Invitee
+    was_invited: bool  # already on the list: checked in as an invitee
+    created_customer: bool  # a new customer registered at the door
+
+
+def _walk_in_customer(event: Event, *, actor: User, mobile: str, name: str, now: datetime) -> tuple[Customer, bool]:
+    """The customer a walk-in's mobile belongs to, or a new one; refuses a number held by a
+    customer the user may not see with the customer form's wording (never naming them)."""
+    existing = customer_services.find_by_mobile(event.company_id, mobile)
+    if existing is None:
+        name = name.strip()
+        if not actor.has_perm(ADD_CUSTOMER):
+            raise DomainError("该手机号还不是客户，您没有新建客户的权限，请置业顾问先登记客户再签到", field="mobile")
+        if not name:
+            raise DomainError("该手机号还不是客户，请填写姓名，登记为新客户", field="name")
+        try:
+            customer = customer_services.create_customer(
+                actor=actor, name=name, mobile=mobile, source_channel=Channel.EVENT, project=event.project
+            )
+        except customer_services.DuplicateCustomer as exc:  # registered meanwhile
+            existing = exc.existing
+        else:
+            return customer, True
+    if not visible_holders(actor, [existing.pk]).exists():
+        raise DomainError(guard.hidden_duplicate_message(actor, customer_id=existing.pk, now=now), field="mobile")
+    if existing.is_archived:
+        raise DomainError(f"客户 {existing.name}（{existing.number}）已归档，请先恢复客户档案", field="mobile")
+    return existing, False
+
+
+@transaction.atomic
+def register_walk_in(
+    event: Event,
+    *,
+    actor: User,
+    mobile: str,
+    name: str = "",
+    over_capacity: bool = False,
+    now: datetime | None = None,
+) -> WalkIn:
+    """现场登记: someone who was not invited came to the event.
+
+    1. Only on the event's day or later, for a published (or finished) event; with the
+       permission to check people in.
+    2. The mobile finds the customer among those the user may see (an invitee already on
+       the list is simply checked in); one held outside their scope is refused as the
+       customer form refuses it; an unknown number is registered as a new customer (活动现场)
+       through crm.customers by a user who may add customers, or refused.
+    3. A new seat: refused beyond the capacity unless confirmed (rule 5).
+    4. The invitee is added as 现场登记, replied 参加 and checked in, on the customer's
+       timeline and in the audit log.
+    """
+    now = now or timezone.now()
+    _require(actor, MANAGE_INVITEES, "您没有活动签到的权限")
+    event = Event.objects.select_for_update().select_related("project").get(pk=event.pk)
+    _check_in_open(event, now)
+    number = customer_services.clean_mobile(mobile)
+    customer, created = _walk_in_customer(event, actor=actor, mobile=number, name=name, now=now)
+    invitee = Invitee.objects.filter(event=event, customer=customer).first()
+    if invitee is not None:
+        return WalkIn(check_in(invitee, actor=actor, now=now), was_invited=True, created_customer=created)
+    beyond = _take_seat(event, actor=actor, over_capacity=over_capacity)
+    invitee = Invitee.objects.create(
+        event=event,
+        customer=customer,
+        source=Invitee.Source.WALK_IN,
+        added_by=actor,
+        added_at=now,
+        rsvp=Invitee.Rsvp.YES,
+        rsvp_by=actor,
+        rsvp_at=now,
+        attended_at=now,
+        checked_in_by=actor,
+    )
+    timeline.record(
+        customer.pk,
+        TimelineEvent.Kind.EVENT,
+        f"出席客户活动「{event.title}」（现场登记）",
+        actor=actor,
+        at=now,
+        data={"event": event.pk, "walk_in": True},
+        source=invitee,
+    )
+    audit.log(
+        audit.AuditLog.Action.UPDATE,
+        actor=actor,
+        target=event,
+        customer_id=customer.pk,
+        summary=f"客户活动 {event}：现场登记 {customer.name}（{customer.number}）" + ("，新建客户" if created else ""),
+    )
+    if beyond:
+        _record_over_capacity(event, invitee, actor=actor, now=now, what="现场登记")
+    return WalkIn(invitee, was_invited=False, created_customer=created)
 
 
 @transaction.atomic

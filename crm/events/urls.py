@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/export/", views.event_export, name="export"),
     path("<int:pk>/gifts/", views.event_gift, name="gift"),
     path("<int:pk>/checkin/", views.checkin_page, name="checkin_page"),
+    path("<int:pk>/checkin/walk-in/", views.walk_in, name="walk_in"),
     path("<int:pk>/checkin/<int:invitee_pk>/", views.checkin, name="checkin"),
     path("<int:pk>/invitees/<int:invitee_pk>/rsvp/", views.invitee_rsvp, name="rsvp"),
     path("<int:pk>/invitees/<int:invitee_pk>/remove/", views.invitee_remove, name="remove"),

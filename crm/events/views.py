@@ -26,7 +26,15 @@ from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.events import exporting, selectors, services
-from crm.events.forms import CancelForm, EventFilterForm, EventForm, EventGiftForm, InviteeFilterForm, RsvpForm
+from crm.events.forms import (
+    CancelForm,
+    EventFilterForm,
+    EventForm,
+    EventGiftForm,
+    InviteeFilterForm,
+    RsvpForm,
+    WalkInForm,
+)
 from crm.events.models import Event
 from crm.lib.dates import local_day
 
@@ -122,6 +130,7 @@ def event_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "can_gift": user.has_perm("service.add_giftissue")
             and event.status in (Event.Status.PUBLISHED, Event.Status.DONE),
             "can_export": user.has_perm(services.EXPORT),
+            "can_exceed": user.has_perm(services.CHANGE) and event.capacity is not None,
         },
     )
 
@@ -164,6 +173,8 @@ def event_send(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         note = f"，{sent.not_sent} 人不发送（已退订、未授权营销短信等，原因见名单）" if sent.not_sent else ""
+        if sent.awaiting_approval:
+            note += f"，{sent.awaiting_approval} 条已提交综合组审批，批准后发送"
         messages.success(request, f"已排入发件箱邀请短信 {sent.queued} 条{note}")
     return redirect("events:detail", event.pk)
 
@@ -202,7 +213,11 @@ def invitee_rsvp(request: AuthedHttpRequest, pk: int, invitee_pk: int) -> HttpRe
     else:
         try:
             services.record_rsvp(
-                invitee, actor=request.user, rsvp=form.cleaned_data["rsvp"], note=form.cleaned_data["note"]
+                invitee,
+                actor=request.user,
+                rsvp=form.cleaned_data["rsvp"],
+                note=form.cleaned_data["note"],
+                over_capacity=form.cleaned_data["over_capacity"],
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -225,20 +240,65 @@ def invitee_remove(request: AuthedHttpRequest, pk: int, invitee_pk: int) -> Http
     return redirect("events:detail", event.pk)
 
 
-@require_GET
-@permission_required(services.MANAGE_INVITEES, raise_exception=True)
-def checkin_page(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    """签到: one large button per invitee, searchable by name or the mobile's last digits."""
-    event = selectors.get_event_for_user(request.user, pk)
-    q = (request.GET.get("q") or "").strip()
+def _checkin_page(
+    request: AuthedHttpRequest, event: Event, *, q: str = "", walk_in: WalkInForm | None = None, status: int = 200
+) -> HttpResponse:
     invitees = selectors.invitees_of(event, request.user)
     if q:
         invitees = invitees.filter(customer__name__contains=q) | invitees.filter(customer__mobile__endswith=q)
     return render(
         request,
         "events/checkin.html",
-        {"event": event, "invitees": invitees[:200], "q": q, "counts": selectors.counts(event)},
+        {
+            "event": event,
+            "invitees": invitees[:200],
+            "q": q,
+            "counts": selectors.counts(event),
+            "walk_in": walk_in or WalkInForm(),
+            "can_exceed": request.user.has_perm(services.CHANGE) and event.capacity is not None,
+        },
+        status=status,
     )
+
+
+@require_GET
+@permission_required(services.MANAGE_INVITEES, raise_exception=True)
+def checkin_page(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """签到: one large button per invitee, searchable by name or the mobile's last digits,
+    and 现场登记 for someone who was not invited."""
+    event = selectors.get_event_for_user(request.user, pk)
+    return _checkin_page(request, event, q=(request.GET.get("q") or "").strip())
+
+
+@require_POST
+@permission_required(services.MANAGE_INVITEES, raise_exception=True)
+def walk_in(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """现场登记: found or registered by mobile, added to the list and checked in."""
+    event = selectors.get_event_for_user(request.user, pk)
+    form = WalkInForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.register_walk_in(
+                event,
+                actor=request.user,
+                mobile=data["mobile"],
+                name=data["name"],
+                over_capacity=data["over_capacity"],
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            customer = result.invitee.customer
+            if result.was_invited:
+                note = "（已在邀请名单中）"
+            elif result.created_customer:
+                note = f"（新建客户 {customer.number}）"
+            else:
+                note = "（现场登记）"
+            messages.success(request, f"{customer.name} 已签到{note}")
+            return redirect("events:checkin_page", event.pk)
+    return _checkin_page(request, event, walk_in=form, status=400)
 
 
 @require_POST

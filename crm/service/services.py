@@ -1046,7 +1046,10 @@ def record_display(
        while the inspection is open;
     2. the item's last check (date, who, result) is updated;
     3. a missing item becomes a finding of the inspection (销售, due like any finding), once:
-       confirming it again does not add a second finding.
+       confirming it again does not add a second finding;
+    4. an item confirmed 已公示 closes the open findings an earlier inspection made of it
+       missing (已在 YYYY-MM-DD 巡查中确认补齐, handled by this inspector): each once, as the
+       close is a compare-and-set on ``handled_at``.
     """
     now = now or timezone.now()
     insp = check.inspection
@@ -1077,5 +1080,35 @@ def record_display(
             DisplayItem.objects.filter(pk=row.item_id).update(
                 last_checked_on=local_day(now), last_checked_by=actor, last_status=status
             )
+            if status == DisplayStatus.DISPLAYED:
+                _close_display_findings(row, actor=actor, now=now)
     check.refresh_from_db()
     return check
+
+
+def _close_display_findings(row: DisplayCheck, *, actor: User, now: datetime) -> int:
+    """Close the open findings earlier inspections made of ``row``'s item missing: a later
+    inspection saw it displayed again. Returns how many were closed."""
+    day = row.inspection.day
+    note = f"已在 {day:%Y-%m-%d} 巡查中确认补齐"
+    open_findings = Finding.objects.filter(
+        handled_at__isnull=True,
+        display_check__item_id=row.item_id,
+        display_check__inspection__day__lt=day,
+        display_check__inspection__project_id=row.inspection.project_id,
+    )
+    closed = 0
+    for finding in open_findings:
+        # Compare-and-set: a finding handled by hand meanwhile (or closed by a second
+        # confirmation racing this one) is left as it is.
+        if Finding.objects.filter(pk=finding.pk, handled_at__isnull=True).update(
+            handled_at=now, handled_note=note, handled_by=actor
+        ):
+            closed += 1
+            audit.log(
+                audit.AuditLog.Action.UPDATE,
+                actor=actor,
+                target=finding,
+                summary=f"巡查问题自动关闭：{finding}（{note}）",
+            )
+    return closed

@@ -1,6 +1,7 @@
 """客户活动 in the browser: the specialist creates an event, picks invitees by filter
 (preview, then add), sends the invitations (an opted-out owner is shown with the reason),
-and on the day checks an owner in on a phone-sized screen."""
+and on the day checks an owner in on a phone-sized screen and registers one who was not
+invited (现场登记) by mobile."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def fits_the_screen(page: Page) -> bool:
 def test_an_event_from_creation_to_check_in(page, phone_page, sign_in, project, service, make_customer):
     vip = make_customer("钱VIP", is_vip=True, consent_marketing=True)
     out = make_customer("孙退订", is_vip=True, consent_marketing=True)
-    make_customer("李普通", consent_marketing=True)
+    walker = make_customer("李普通", consent_marketing=True)
     opt_out(out, actor=service, source="回复TD")
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, service)
@@ -76,3 +77,14 @@ def test_an_event_from_creation_to_check_in(page, phone_page, sign_in, project, 
     assert fits_the_screen(phone_page)
     screenshot(phone_page, "event_checkin_390")
     assert Invitee.objects.get(customer=vip).attended_at is not None
+
+    # 现场登记: an owner who was not invited, found by mobile.
+    phone_page.click(".walk-in summary")
+    phone_page.fill(".walk-in-form input[name=mobile]", walker.mobile)
+    phone_page.click(".walk-in-form button.walk-in-button")
+    expect(phone_page.locator(".messages")).to_contain_text("李普通 已签到（现场登记）")
+    expect(phone_page.locator(".checkin-count")).to_have_text("2")
+    assert fits_the_screen(phone_page)
+    walk_in = Invitee.objects.get(customer=walker)
+    assert walk_in.source == Invitee.Source.WALK_IN
+    assert walk_in.attended_at is not None

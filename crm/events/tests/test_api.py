@@ -77,3 +77,34 @@ def test_the_outsider_gets_404_and_a_consultant_cannot_create(api, service, outs
     assert api(outsider).get(f"/api/events/{event.pk}/").status_code == 404
     assert api(consultant).get(f"/api/events/{event.pk}/").status_code == 200
     assert api(consultant).post("/api/events/", {}, format="json").status_code == 403
+
+
+def test_a_reply_beyond_the_capacity_is_refused_over_the_api_unless_confirmed(api, service, project, make_customer):
+    event = Event.objects.create(
+        company=project.company,
+        project=project,
+        title="讲座",
+        starts_on=timezone.localdate() + timedelta(days=5),
+        starts_at_time=timezone.localtime().time(),
+        place="售楼处",
+        organiser=service,
+        capacity=1,
+        status=Event.Status.PUBLISHED,
+    )
+    first, second = (
+        Invitee.objects.create(event=event, customer=make_customer(name), added_at=timezone.now())
+        for name in ("甲", "乙")
+    )
+    client = api(service)
+    first_reply = client.post(f"/api/events/{event.pk}/invitees/{first.pk}/rsvp/", {"rsvp": "yes"}, format="json")
+    assert first_reply.status_code == 200
+
+    refused = client.post(f"/api/events/{event.pk}/invitees/{second.pk}/rsvp/", {"rsvp": "yes"}, format="json")
+    assert refused.status_code == 400
+    assert "活动名额 1 人已满" in refused.content.decode()
+    confirmed = client.post(
+        f"/api/events/{event.pk}/invitees/{second.pk}/rsvp/", {"rsvp": "yes", "over_capacity": True}, format="json"
+    )
+    assert confirmed.json()["rsvp"] == "yes"
+    second.refresh_from_db()
+    assert second.over_capacity_by == service

@@ -17,7 +17,9 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from crm.accounts.roles import Role
 from crm.complaints.tests import images
+from crm.core.audit import AuditLog
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.lib.dates import CHINA_TZ
@@ -193,6 +195,11 @@ def test_the_export_lists_materials_and_the_display_checklist(client, director, 
 
 
 @pytest.fixture
+def teammate_service(make_staff, project):
+    return make_staff("service2", Role.SERVICE, projects=(project,), display_name="周客服")
+
+
+@pytest.fixture
 def insp(service, project):
     return services.start_inspection(project, actor=service, now=t(9))
 
@@ -229,6 +236,57 @@ def test_confirming_updates_the_last_check_and_a_missing_item_becomes_one_findin
     assert "车位公示" in finding.description
     assert finding.department == "sales"
     assert finding.due_at == t(11)
+
+
+def test_a_later_inspection_that_sees_the_item_displayed_closes_its_finding_once(insp, service, teammate_service):
+    missing = insp.display_checks.get(name="车位公示")
+    services.record_display(missing, actor=service, status="missing", note="公示牌被移走", now=t(9, 22))
+    other = insp.display_checks.get(name="温馨提示")
+    services.record_display(other, actor=service, status="missing", note="未张贴", now=t(9, 23))
+    finding = Finding.objects.get(display_check=missing)
+    # The same day's inspection changing its mind does not close its own finding.
+    services.record_display(missing, actor=service, status="displayed", now=t(9, 40))
+    assert Finding.objects.get(pk=finding.pk).handled_at is None
+
+    next_day = DAY + timedelta(days=1)
+    later = services.start_inspection(insp.project, actor=teammate_service, now=t(9, day=next_day))
+    services.record_display(
+        later.display_checks.get(name="温馨提示"),
+        actor=teammate_service,
+        status="missing",
+        note="仍未张贴",
+        now=t(9, 5, day=next_day),
+    )
+    again = later.display_checks.get(name="车位公示")
+    services.record_display(again, actor=teammate_service, status="displayed", now=t(9, 10, day=next_day))
+    services.record_display(again, actor=teammate_service, status="displayed", now=t(9, 15, day=next_day))
+
+    finding.refresh_from_db()
+    assert finding.handled_at == t(9, 10, day=next_day)
+    assert finding.handled_by == teammate_service
+    assert finding.handled_note == "已在 2026-09-30 巡查中确认补齐"
+    # Still missing: its finding stays open (and a new one is made today).
+    assert Finding.objects.get(display_check=other).handled_at is None
+    assert Finding.objects.filter(handled_at__isnull=True, area="现场公示").count() == 2
+    assert AuditLog.objects.filter(summary__startswith="巡查问题自动关闭").count() == 1
+
+
+def test_a_finding_handled_by_hand_is_not_closed_again(insp, service, teammate_service):
+    missing = insp.display_checks.get(name="车位公示")
+    services.record_display(missing, actor=service, status="missing", note="公示牌被移走", now=t(9, 22))
+    finding = services.handle_finding(
+        Finding.objects.get(display_check=missing), actor=service, note="已重新张贴", now=t(10, 30)
+    )
+    next_day = DAY + timedelta(days=1)
+    later = services.start_inspection(insp.project, actor=teammate_service, now=t(9, day=next_day))
+    services.record_display(
+        later.display_checks.get(name="车位公示"),
+        actor=teammate_service,
+        status="displayed",
+        now=t(9, 10, day=next_day),
+    )
+    finding.refresh_from_db()
+    assert (finding.handled_note, finding.handled_by, finding.handled_at) == ("已重新张贴", service, t(10, 30))
 
 
 def test_the_display_section_through_the_page(client, insp, service):
