@@ -16,7 +16,7 @@ import random
 import re
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("LOAD_PASSWORD", "EstateDemo@2026")
 # Demo accounts (crm/demo/foundation.py) whose roles see customers, complaints and visits.
@@ -27,6 +27,28 @@ SEARCHES = ("王", "李", "138", "张伟", "1号楼")
 _next_account = itertools.count()
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _CUSTOMER_LINK = re.compile(r'href="/customers/(\d+)/"')
+
+
+# Every browsing request's time (all but the login), written when locust quits to
+# LOAD_TIMES_FILE: the run's "browsing" p95 is computed over them (bench/load/run.py).
+LOGIN = frozenset({"login", "login form"})
+_browsing_ms: list[float] = []
+
+
+def _record(name: str, response_time: float, **_: Any) -> None:
+    if name not in LOGIN:
+        _browsing_ms.append(response_time)
+
+
+def _write(**_: Any) -> None:
+    path = os.environ.get("LOAD_TIMES_FILE")
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(f"{ms:.1f}" for ms in _browsing_ms))
+
+
+events.request.add_listener(_record)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_write)  # type: ignore[no-untyped-call]
 
 
 class Staff(HttpUser):

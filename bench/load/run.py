@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -84,6 +85,30 @@ def summary(stats_csv: Path) -> tuple[list[str], int]:
     return lines, failures
 
 
+BROWSING_P95_MS = 300
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (share 0.95: the value 95 % of the requests did not exceed)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def browsing_line(path: Path) -> str:
+    """Every request but the login, as one distribution (the target: p95 < 300 ms)."""
+    if not path.exists():
+        return "browsing: no request times recorded"
+    values = [float(v) for v in path.read_text(encoding="utf-8").split()]
+    if not values:
+        return "browsing: no request times recorded"
+    p95 = percentile(values, 0.95)
+    verdict = "PASS" if p95 < BROWSING_P95_MS else "MISS"
+    return (
+        f"browsing (every request but the login): n={len(values)} p50 {percentile(values, 0.5):.0f} ms,"
+        f" p95 {p95:.0f} ms, p99 {percentile(values, 0.99):.0f} ms; target p95 < {BROWSING_P95_MS} ms: {verdict}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
@@ -124,13 +149,15 @@ def main(argv: list[str] | None = None) -> None:
         load = os.popen("cat /proc/loadavg").read().split()[:3]
         print(f"gunicorn {args.workers} workers on {host}; {args.users} users for {args.duration}; load {load}")
         prefix = var / "locust"
+        times = var / "browsing_ms.txt"
+        times.unlink(missing_ok=True)
         subprocess.run(
             [
                 *(python, "-m", "locust", "-f", str(BASE_DIR / "bench" / "load" / "locustfile.py"), "--headless"),
                 *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration, "--host", host),
                 *("--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"),
             ],
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            env={**os.environ, "PYTHONWARNINGS": "ignore", "LOAD_TIMES_FILE": str(times)},
             cwd=BASE_DIR,
             check=True,
         )
@@ -139,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         gunicorn.wait(timeout=30)
     lines, failures = summary(Path(f"{prefix}_stats.csv"))
     print("\n".join(lines))
+    browsing = browsing_line(var / "browsing_ms.txt")
+    print(browsing)
     print(f"load average after: {' '.join(os.popen('cat /proc/loadavg').read().split()[:3])}")
     failed = Path(f"{prefix}_failures.csv").read_text(encoding="utf-8").strip().splitlines()[1:]
     for line in failed[:20]:
