@@ -59,6 +59,13 @@ def text_labels(kind: str) -> tuple[str, str]:
     return TEXT_LABELS.get(kind, DEFAULT_TEXT_LABELS)
 
 
+# Columns copying free text from fields an erasure rewrites (crm.privacy.erasure.PLAN: a
+# visit's opinions, a visit issue's description and resolution, a complaint's content, a
+# first-responder issue's subject and description): in the erased customer's rows of a
+# snapshot they are rewritten too (crm.reports.erasure).
+CUSTOMER_TEXT_COLUMNS = frozenset({"客户意见", "问题描述", "处理结果", "投诉内容", "事项", "客户反映的问题"})
+
+
 # ---------------------------------------------------------------- cells and blocks
 
 
