@@ -39,13 +39,12 @@ from django.db.models.functions import Cast
 from crm.core import audit
 from crm.lib.mobile import mask_mobile
 from crm.privacy.erasure import ERASED_NAME, MIN_QUOTED_NAME, REMOVED, Subject
-from crm.reports.building import CUSTOMER_TEXT_COLUMNS, mask_name
+from crm.reports.building import CUSTOMER_TEXT_COLUMNS, ERASED_NUMBER, mask_name
 from crm.reports.models import ReportPack
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
 
-ERASED_NUMBER = "已删除"
 # The rows PLAN matched whose numbers mark a snapshot row as the customer's.
 REFERENCE_LABELS = ("complaints.complaint", "complaints.customerissue")
 

@@ -18,7 +18,8 @@ from crm.privacy import erasure
 from crm.privacy.erasure import REMOVED
 from crm.privacy.models import ErasureRecord
 from crm.reports import exporting, services
-from crm.reports.erasure import ERASED_NUMBER, erase_from_snapshot, needles_for
+from crm.reports.building import ERASED_NUMBER
+from crm.reports.erasure import erase_from_snapshot, needles_for
 from crm.reports.models import Kind, ReportPack
 
 from .conftest import MONDAY, SUNDAY, cst
@@ -107,6 +108,28 @@ def test_erasure_removes_the_customer_from_every_pack_and_keeps_the_others(week_
     for row in pack_rows:
         assert row.customer_id is None
         assert zhang.number not in row.summary + row.target_label
+
+
+def test_a_pack_generated_after_the_erasure_holds_no_trace_either(week_data, packs, director, company, project):
+    zhang, li = week_data["zhang"], week_data["li"]
+    erasure.anonymise_customer(zhang, actor=director, reason="客户申请", now=ERASED_AT)
+
+    # The monthly draft is generated again in place; the week's submitted pack gets a version 2.
+    monthly = packs["monthly"]
+    again = services.generate_pack(
+        Kind.MONTHLY,
+        company_id=company.pk,
+        project=project,
+        first=monthly.period_start,
+        last=monthly.period_end,
+        now=cst(11, 17),
+    )
+    assert again.pk == monthly.pk
+    text = everything(again)
+    for trace in (zhang.number, "张三", "张*", MOBILE, MASKED):
+        assert trace not in text, trace
+    assert ERASED_NUMBER in text
+    assert li.number in text
 
 
 def test_a_second_erasure_changes_nothing_more(week_data, packs, director):
