@@ -23,6 +23,7 @@ from crm.reports.erasure import erase_from_snapshot, needles_for
 from crm.reports.models import Kind, ReportPack
 
 from .conftest import MONDAY, SUNDAY, cst
+from .test_api import api
 
 ERASED_AT = cst(11, 16)
 MOBILE = "13812345678"
@@ -177,6 +178,9 @@ def test_the_page_and_exports_after_an_erasure_show_no_trace_of_the_customer(
         assert ERASED_NUMBER in text
         assert "应客户个人信息删除要求修改 1 次" in text
     assert week_data["li"].number in pdf_text
+    detail = api(manager).get(f"/api/reports/{pack.pk}/").json()
+    assert (detail["erasure_count"], detail["erased_at"][:16]) == (1, "2026-11-16T10:00")
+    assert zhang.number not in json.dumps(detail, ensure_ascii=False)
     page = login(manager).get(reverse("reports:pack_detail", args=[pack.pk])).content.decode()
     assert "应客户个人信息删除要求修改 1 次" in page
     for trace in (zhang.number, "张三", "张*", MASKED):
