@@ -41,6 +41,9 @@ class ReportPackSerializer(serializers.ModelSerializer[ReportPack]):
             "summary",
             "next_focus",
             "submitted_at",
+            # Changed by an erasure (crm.reports.erasure): how often and when last.
+            "erasure_count",
+            "erased_at",
         )
         read_only_fields: tuple[str, ...] = fields
 

@@ -412,7 +412,7 @@ REGISTRY: tuple[PIField, ...] = (
         "data summary next_focus",
         Category.COMMUNICATION,
         "周报、月报等报告快照（客户编号与遮盖后的姓名、员工姓名、问题摘要）与撰写人的总结",
-        "随报告保存，期限待定（快照提交后不变，删除客户时不清理；姓名已遮盖）",
+        "随报告保存，期限待定（快照提交后不变；删除客户时清除其客户编号及提及其姓名或手机号的文字，含已提交的报告）",
         roles_with("reports.view_reportpack"),
     ),
     # ---- 客户描摹: the structured answers profile the customer; the free text quotes their
@@ -1096,6 +1096,8 @@ NON_PI: dict[str, frozenset[str]] = {
             "generated_by",
             "author",
             "submitted_at",
+            "erasure_count",
+            "erased_at",
         }
     ),
     "portraits.Portrait": frozenset(

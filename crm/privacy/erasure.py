@@ -26,7 +26,11 @@ Steps of ``anonymise_customer`` (one transaction, the customer row locked):
    each with its own ledger row;
 7. free text with no link to the customer that quotes their name or a mobile (``QUOTES``:
    handovers, the duty log, spot checks, the gift stock ledger) has that text replaced
-   (before step 1 renames the customer).
+   (before step 1 renames the customer);
+8. data no ``PLAN`` rule can rewrite (a report snapshot's JSON) is rewritten by the erasers
+   apps above this one register (``register_eraser``), first of all, while the customer's
+   name, mobiles and the rows ``PLAN`` matched are still as they were; each counts its rows
+   in the ledger under its label.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.db import models, transaction
@@ -452,6 +456,39 @@ def matched_rows(customer: Customer, mobiles: list[str] | None = None) -> dict[s
     return found
 
 
+@dataclass(frozen=True)
+class Subject:
+    """The customer being erased as an eraser sees it: the row not yet anonymised, their
+    mobiles, and the rows ``PLAN`` matched by label (erasers run before any of them is
+    rewritten, so contact rows found by mobile are still found)."""
+
+    customer: Customer
+    mobiles: list[str]
+    rows: Mapping[str, models.QuerySet[Any]]
+
+
+class Eraser(Protocol):
+    def __call__(self, subject: Subject, *, actor: User | None, now: datetime) -> int:
+        """Rewrite what the app holds about ``subject`` and return the number of rows changed;
+        a second call for the same subject changes nothing (returns 0)."""
+        ...
+
+
+# Erasers of the apps above this one (crm.reports), which this module cannot import (the
+# layer order): each registers its own from its AppConfig.ready(), keyed by the model label
+# it rewrites, so registering twice (tests reloading apps) keeps one.
+_ERASERS: dict[str, Eraser] = {}
+
+
+def register_eraser(label: str, eraser: Eraser) -> None:
+    """Have ``anonymise_customer`` call ``eraser`` (step 8 of the module docstring)."""
+    _ERASERS[label] = eraser
+
+
+def registered_erasers() -> dict[str, Eraser]:
+    return dict(_ERASERS)
+
+
 def _file_fields(model: type[models.Model]) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
 
@@ -516,7 +553,13 @@ def anonymise_customer(
             return Outcome(existing, dict(existing.rows))
         mobiles = customer_mobiles(customer)
         rows: dict[str, int] = {}
-        for label, qs in matched_rows(customer, mobiles).items():
+        matched = matched_rows(customer, mobiles)
+        subject = Subject(customer, mobiles, matched)
+        for label, eraser in _ERASERS.items():
+            changed = eraser(subject, actor=actor, now=now)
+            if changed:
+                rows[label] = changed
+        for label, qs in matched.items():
             rule = next(r for r in PLAN if r.label == label)
             model = qs.model
             if rule.delete:

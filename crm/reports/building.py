@@ -33,6 +33,7 @@ from crm.care import selectors as care
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
 from crm.lib.mobile import mask_numbers_in_text
+from crm.privacy.erasure import ERASED_NAME, REMOVED
 from crm.reports.models import Kind
 from crm.service import selectors as service
 from crm.visits import selectors as visits
@@ -46,6 +47,8 @@ SMS = "sms"
 WECHAT = "wechat"
 CHANNELS = (PHONE, FACE_TO_FACE, SMS, WECHAT)
 TEXT_LIMIT = 200
+# An erased customer's number in a snapshot (crm.reports.erasure).
+ERASED_NUMBER = "已删除"
 
 # The free-text fields' labels per kind (the pack's summary and next_focus).
 TEXT_LABELS: dict[str, tuple[str, str]] = {
@@ -59,6 +62,13 @@ def text_labels(kind: str) -> tuple[str, str]:
     return TEXT_LABELS.get(kind, DEFAULT_TEXT_LABELS)
 
 
+# Columns copying free text from fields an erasure rewrites (crm.privacy.erasure.PLAN: a
+# visit's opinions, a visit issue's description and resolution, a complaint's content, a
+# first-responder issue's subject and description): in the erased customer's rows of a
+# snapshot they are rewritten too (crm.reports.erasure).
+CUSTOMER_TEXT_COLUMNS = frozenset({"客户意见", "问题描述", "处理结果", "投诉内容", "事项", "客户反映的问题"})
+
+
 # ---------------------------------------------------------------- cells and blocks
 
 
@@ -68,6 +78,15 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+def customer_cells(number: str, name: str) -> tuple[str, str]:
+    """A customer's 客户编号 and 客户 cells: the number and the masked name, or, for a
+    customer already erased (crm.privacy.erasure), what the erasure writes into the packs
+    that existed then (crm.reports.erasure), so a pack generated later holds no more."""
+    if name == ERASED_NAME:
+        return ERASED_NUMBER, REMOVED
+    return number, mask_name(name)
 
 
 _PLAIN = (str, int, float)
@@ -241,8 +260,7 @@ def _records_table(records: list[dict[str, Any]], title: str) -> dict[str, Any]:
         [
             (
                 r["completed_at"],
-                r["customer_number"],
-                mask_name(r["customer_name"]),
+                *customer_cells(r["customer_number"], r["customer_name"]),
                 r["project"],
                 r["assignee"],
                 r["purpose"],
@@ -281,8 +299,7 @@ def issues_section(s: Scope, number: int, title: str) -> dict[str, Any]:
                 [
                     (
                         r["raised_at"],
-                        r["customer_number"],
-                        mask_name(r["customer_name"]),
+                        *customer_cells(r["customer_number"], r["customer_name"]),
                         r["project"],
                         r["category"],
                         r["department"],
@@ -425,8 +442,7 @@ def ledgers_sections(s: Scope, deals_title: str) -> list[dict[str, Any]]:
         return [
             (
                 r["on"],
-                r["customer_number"],
-                mask_name(r["customer_name"]),
+                *customer_cells(r["customer_number"], r["customer_name"]),
                 r["project"],
                 r["unit"],
                 r["consultant"],
@@ -464,8 +480,7 @@ def ledgers_sections(s: Scope, deals_title: str) -> list[dict[str, Any]]:
                         (
                             r["kind"],
                             r["trigger"],
-                            r["customer_number"],
-                            mask_name(str(r["customer_name"])),
+                            *customer_cells(r["customer_number"], str(r["customer_name"])),
                             r["project"],
                             r["scheduled_at"],
                             r["status"],

@@ -54,6 +54,16 @@ def section_text(pack: ReportPack, section: dict[str, Any]) -> str:
     return ""
 
 
+def erasure_note(pack: ReportPack) -> str:
+    """Whether an erasure changed the pack (crm.reports.erasure), without naming anyone."""
+    if not pack.erasure_count or pack.erased_at is None:
+        return ""
+    return (
+        f"应客户个人信息删除要求修改 {pack.erasure_count} 次，"
+        f"最近一次 {timezone.localtime(pack.erased_at):%Y-%m-%d %H:%M}"
+    )
+
+
 def _title(pack: ReportPack) -> str:
     return f"{pack.scope_label} {pack.get_kind_display()}（{pack.period_label}，第{pack.version}版）"
 
@@ -93,6 +103,7 @@ def export_excel(pack: ReportPack, user: User, *, now: datetime, ip: str | None 
         ("状态", pack.get_status_display()),
         ("生成时间", f"{timezone.localtime(pack.generated_at):%Y-%m-%d %H:%M}"),
         ("撰写人", str(pack.author) if pack.author else ""),
+        *((("个人信息删除", erasure_note(pack)),) if pack.erasure_count else ()),
         (summary_label, pack.summary),
         (focus_label, pack.next_focus),
     ):
@@ -188,6 +199,7 @@ def render_pdf(pack: ReportPack, user: User, *, now: datetime, font: str | None 
         Paragraph(
             _escape(
                 f"状态：{pack.get_status_display()}　生成时间：{timezone.localtime(pack.generated_at):%Y-%m-%d %H:%M}"
+                + (f"　{erasure_note(pack)}" if pack.erasure_count else "")
             ),
             small,
         ),

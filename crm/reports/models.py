@@ -4,6 +4,8 @@ A pack is generated (by a job at the period's end, or on demand) into ``data``, 
 snapshot of its sections (crm.reports.building); the author then fills in the free text
 (summary, next period's focus) and submits it. A submitted pack never changes: generating
 the same kind, scope and period again makes a new version and keeps the submitted one.
+The one exception is an erasure (PIPL art. 47, crm.reports.erasure): it rewrites the erased
+customer's number and quoted texts in every pack, submitted ones too, and counts it here.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class ReportPack(models.Model):
     summary = models.TextField("工作总结", blank=True)
     next_focus = models.TextField("下期工作重点", blank=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # Changed by an erasure (crm.reports.erasure): how many times and when last; which
+    # customer is not recorded here (the erasure ledger, crm.privacy, names them).
+    erasure_count = models.PositiveIntegerField("删除个人信息次数", default=0)
+    erased_at = models.DateTimeField("最近删除个人信息时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "报告"

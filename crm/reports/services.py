@@ -5,7 +5,8 @@
    a submitted one is never touched: the new snapshot becomes the next version.
 2. ``save_text`` stores the author's summary and next period's focus on a draft.
 3. ``submit_pack`` stores the text and freezes the pack (status submitted).
-Each change is an audit row (crm.core.audit).
+Each change is an audit row (crm.core.audit). The one change a submitted pack takes is an
+erasure's (crm.reports.erasure), which does not go through these services.
 """
 
 from __future__ import annotations
