@@ -1016,6 +1016,10 @@ NON_PI: dict[str, frozenset[str]] = {
             "rsvp_by",
             "rsvp_at",
             "checked_in_by",
+            # 现场登记 or invited; who admitted the invitee beyond the event's capacity, when.
+            "source",
+            "over_capacity_by",
+            "over_capacity_at",
         }
     ),
     "events.EventGift": frozenset({"event", "invitee", "issue"}),
