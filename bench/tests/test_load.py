@@ -23,4 +23,6 @@ def test_the_browsing_line_judges_p95(tmp_path: Path) -> None:
     assert browsing_line(times).endswith("p95 20 ms, p99 900 ms; target p95 < 300 ms: PASS")
     times.write_text("\n".join(["20"] * 94 + ["900"] * 6), encoding="utf-8")
     line = browsing_line(times)
-    assert "n=100" in line and "p95 900 ms" in line and line.endswith("MISS")
+    assert "n=100" in line
+    assert "p95 900 ms" in line
+    assert line.endswith("MISS")
