@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -90,7 +91,7 @@ def test_every_process_counts_the_same_limit() -> None:
     assert worker_a.get(key) is None
 
 
-def test_wide_scope_counts_are_kept_and_narrow_ones_counted_each_time(settings) -> None:  # type: ignore[no-untyped-def]
+def test_wide_scope_counts_are_kept_and_narrow_ones_counted_each_time(settings: Any) -> None:
     from django.core.cache import cache
 
     from crm.core.cards import wide_scope_counts
