@@ -116,8 +116,10 @@ class ComplaintFilterForm(ListFilterForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["category"].queryset = Category.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
-        self.fields["project"].queryset = selectors.projects_for_intake(user)  # type: ignore[attr-defined]
+        # Their names are all the filter shows (and a chosen id is checked against them).
+        categories = Category.objects.filter(company_id=user.company_id or 0).only("name", "sort_order")
+        self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+        self.fields["project"].queryset = selectors.projects_for_intake(user).only("name")  # type: ignore[attr-defined]
 
     @property
     def kpi_label(self) -> str:

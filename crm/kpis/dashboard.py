@@ -50,8 +50,9 @@ def _in_period(condition: Q) -> Case:
 class Sources:
     """The page's counts, one grouped statement per source for the period and the trend's
     twelve months together: complaints and visit tasks grouped by (project, month, whether
-    the row lies in the period); the customers by project, with the base at each month's
-    end and the period's owners and retained owners as conditional counts of the same pass.
+    the row lies in the period); the customers by (project, month registered), whose running
+    total is the base at each month's end, with the period's base, owners and retained
+    owners as conditional counts of the same pass.
 
     The dashboard read the month's 1,250,000 visit tasks twice (the figures by project and
     the trend) and the director's 500,000 customers five times (the base, the trend's base
@@ -86,8 +87,19 @@ class Sources:
                         bucket[name] = bucket.get(name, 0) + (value or 0)
         return result
 
+    def customers_by_project(self) -> dict[int, int]:
+        """The customers registered by the period's end, per project (投诉率's base)."""
+        result: dict[int, int] = {}
+        for row in self.customers:
+            result[row["project_id"]] = result.get(row["project_id"], 0) + (row["customers"] or 0)
+        return result
 
-_KEYS = frozenset({"project_id", "kpi_month", "in_period"})
+    def registered_by(self, month: date) -> int:
+        """The customers registered in ``month`` or before (every project)."""
+        return sum(r["registered"] for r in self.customers if (_month_key(r["kpi_month"]) or month) <= month)
+
+
+_KEYS = frozenset({"project_id", "kpi_month", "in_period", "due_on"})
 
 
 def sources(q: KpiQuery, months: list[Period]) -> Sources:
@@ -105,26 +117,26 @@ def sources(q: KpiQuery, months: list[Period]) -> Sources:
         .order_by()
     )
     task_rows = q.in_projects(visits.tasks_visible_to(q.user)).filter(visits.kpi_period_q(first, last))
-    result.visits = list(
-        task_rows.annotate(kpi_month=TruncMonth("due_on"), in_period=_in_period(visits.kpi_period_q(q.start, q.end)))
-        .values("project_id", "kpi_month", "in_period")
+    # Grouped by the due date itself (a few hundred days × projects): the month and whether
+    # the day lies in the period are worked out per group here, not per task in SQL.
+    result.visits = [
+        {**row, "kpi_month": row["due_on"].replace(day=1), "in_period": q.start <= row["due_on"] <= q.end}
+        for row in task_rows.values("project_id", "due_on")
         .annotate(
             **{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
             rated_sum=Sum("satisfaction", filter=visits.kpi_condition_q("rated")),
         )
         .order_by()
-    )
+    ]
     # 投诉率's base at the end of the period and of each month (a customer registered
-    # before it), and retention's owners: the customers in scope, read once.
-    month_ends = {
-        f"base_{m.start:%Y%m}": Count("pk", filter=customers.kpi_q("customers", start=m.start, end=m.end))
-        for m in months
-    }
+    # before it: the running total of the customers registered per month), and retention's
+    # owners: the customers in scope, read once, grouped by project and month registered.
     measures = {name: Count("pk", filter=customers.kpi_q(name, start=q.start, end=q.end)) for name in CUSTOMER_MEASURES}
     result.customers = list(
         q.in_projects(customers.customers_visible_to(q.user))
-        .values("project_id")
-        .annotate(**measures, **month_ends)
+        .annotate(kpi_month=TruncMonth("created_at", tzinfo=CHINA_TZ))
+        .values("project_id", "kpi_month")
+        .annotate(registered=Count("pk"), **measures)
         .order_by()
     )
     q.prime("complaints", _summed(result.in_period("complaints"), COMPLAINT_MEASURES))
@@ -186,8 +198,8 @@ def trend(user: User, project_ids: tuple[int, ...], months: list[Period], counte
     gifts = _grouped(
         q.in_projects(service.kpi_gift_issues(user, start=first, end=last)), "issued_at", {"n": Count("pk")}, tz=True
     )
-    # 投诉率's base: customers registered before each month's end.
-    base = {m.start: sum(r[f"base_{m.start:%Y%m}"] or 0 for r in counted.customers) for m in months}
+    # 投诉率's base: customers registered before each month's end (in that month or earlier).
+    base = {m.start: counted.registered_by(m.start) for m in months}
 
     def get(source: dict[date, dict[str, int]], key: date, name: str) -> int:
         return source.get(key, {}).get(name, 0)
@@ -252,7 +264,7 @@ def by_project(q: KpiQuery, counted: Sources | None = None) -> list[ProjectRow]:
         counted = sources(q, [Period("month", q.start, q.end)])
     c = counted.in_period("complaints")
     v = counted.in_period("visits")
-    base = {r["project_id"]: r["customers"] for r in counted.customers}
+    base = counted.customers_by_project()
     projects = projects_visible_to(q.user)
     if q.project_ids:
         projects = projects.filter(pk__in=q.project_ids)

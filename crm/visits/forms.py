@@ -222,7 +222,7 @@ class VisitFilterForm(ListFilterForm):
             .distinct()
         )
         self.fields["plan"].choices = [("", "全部计划"), *[(n, n) for n in dict.fromkeys(names)]]  # type: ignore[attr-defined]
-        self.fields["project"].queryset = Project.objects.filter(company_id=user.company_id or 0)  # type: ignore[attr-defined]
+        self.fields["project"].queryset = Project.objects.filter(company_id=user.company_id or 0).only("name")  # type: ignore[attr-defined]
 
     def queryset(self, *, today: date) -> QuerySet[VisitTask]:
         # The user's own tasks (我的未完成, 我负责的) are in scope by definition: read them

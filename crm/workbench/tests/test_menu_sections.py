@@ -33,3 +33,24 @@ def test_each_heading_shows_once_above_what_the_user_may_see(director, consultan
         dict.fromkeys(i["section"] for i in mine if i["section"])
     )
     assert "审计日志" not in [i["label"] for i in mine]
+
+
+MENU_TEMPLATE = (
+    '{% for item in menu %}{% if item.heading %}<div class="nav-section">{{ item.heading }}</div>{% endif %}'
+    '<a href="{{ item.url }}" class="{% if item.active %}active{% endif %}">{{ item.label }}</a>{% endfor %}'
+)
+
+
+def test_the_menu_tag_writes_what_the_template_loop_wrote(director, client):
+    """{% nav_links %} replaced the base template's loop: the same markup, escaped."""
+    from django.template import Context, Template
+
+    from crm.workbench.templatetags.nav_tags import nav_links
+
+    items = menu_for(director, "/complaints/")
+    assert str(nav_links(items)) == Template(MENU_TEMPLATE).render(Context({"menu": items}))
+    odd = [{"heading": "<b>报表</b>", "url": '/x/?a=1&b="2"', "active": True, "label": "A&B"}]
+    assert str(nav_links(odd)) == Template(MENU_TEMPLATE).render(Context({"menu": odd}))
+    client.force_login(director)
+    page = client.get("/complaints/").content.decode()
+    assert '<div class="nav-section">投诉</div><a href="/complaints/" class="active">投诉</a>' in page
