@@ -261,6 +261,8 @@ def test_the_management_home_lists_breaches_and_approvals(october, manager, logi
     care_line = context["approvals"][1]
     assert care_line["url"] == ""
     assert 'href="/sms/approvals/"' not in response.content.decode()
+    # The breached list's heading is inset like the other table cards' (not flush with the border).
+    assert '<h2 class="card-title">已超时的投诉' in response.content.decode()
 
 
 def test_a_consultant_has_no_management_home(october, consultant, login):
