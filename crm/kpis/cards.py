@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from crm.accounts.models import User
 
 HEADLINE = ("complaint_rate", "resolution_timeliness", "visit_satisfaction")
+# The tile's big number is the figure's numerator (a count, linking to what it counts);
+# its label says so before giving the rate, so "14" is not read as the rate itself.
+COUNTED = {
+    "complaint_rate": "本月投诉（件）",
+    "resolution_timeliness": "按时处理（件）",
+    "visit_satisfaction": "回访满意（条）",
+}
 
 
 def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
@@ -32,18 +39,15 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
         month = periods.month_of(today)
         kpis = (definitions.complaint_rate, definitions.resolution_timeliness, definitions.visit_satisfaction)
 
-        def figures() -> dict[str, tuple[str, str, int]]:
+        def figures() -> dict[str, tuple[str, int]]:
             q = KpiQuery(user, month.start, month.end)
-            return {f.key: (f.label, f.display, f.numerator) for f in (kpi(q) for kpi in kpis)}
+            return {f.key: (f"{COUNTED[f.key]}，{f.label} {f.display}", f.numerator) for f in (kpi(q) for kpi in kpis)}
 
         # The month's figures read every complaint, visit task and customer of the scope.
         headline, note = wide_scope_counts(
-            f"workbench:kpis:{user.pk}:{today.isoformat()}", figures, wide=widest_scope(user) >= Scope.PROJECT
+            f"workbench:kpis-counted:{user.pk}:{today.isoformat()}", figures, wide=widest_scope(user) >= Scope.PROJECT
         )
-        stats = [
-            Stat(key, f"本月{label}：{display}", numerator, home)
-            for key, (label, display, numerator) in headline.items()
-        ]
+        stats = [Stat(key, label, numerator, home) for key, (label, numerator) in headline.items()]
         breached = complaints.breached(user, now=timezone.now()).count()
         url = f"{reverse('complaints:list')}?state=breached" if user.has_perm("complaints.view_complaint") else home
         stats.append(Stat("breached", "投诉已超时", breached, url, warn=breached > 0))

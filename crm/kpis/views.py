@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.accounts.http import AuthedHttpRequest
 from crm.accounts.models import User
 from crm.care import selectors as care
+from crm.care import services as care_services
 from crm.complaints import selectors as complaints
 from crm.core.charts import Chart, Series
 from crm.core.errors import DomainError
@@ -296,7 +297,10 @@ def management_home(request: AuthedHttpRequest) -> HttpResponse:
         {
             "label": "温馨速递待综合组审批",
             "count": care.pending_drafts(user).count(),
-            "url": reverse("care:approvals"),
+            # The approvals page is for the approvers and the care staff: nobody else gets a link to a 403.
+            "url": reverse("care:approvals")
+            if care_services.may_approve(user) or care_services.is_care_staff(user)
+            else "",
         },
         {
             "label": "批量导出待审批",

@@ -102,6 +102,13 @@ def test_the_approval_inbox_and_the_outbox_fit_a_phone(
     assert fits_the_screen(page), page.evaluate("document.documentElement.scrollWidth")
     screenshot(page, "phone-care-optouts")
 
+    # The decided drafts: one row per draft stacked on the phone, nothing cut off at the card's right edge.
+    page.goto("/sms/approvals/")
+    decided = page.locator("#decided")
+    expect(decided.locator("tbody tr").first).to_contain_text("已排入发件箱 2 条")
+    assert decided.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), decided.evaluate("e => e.scrollWidth")
+    screenshot(page, "phone-care-approvals-decided")
+
 
 def test_service_staff_preview_a_broadcast_before_submitting_it(page, sign_in, service, make_customer, project):
     make_customer("意向甲", stage=Stage.INTERESTED, consent_marketing=True)

@@ -276,3 +276,11 @@ def test_the_over_capacity_box_is_offered_to_organisers_and_honoured(login, serv
     second.refresh_from_db()
     assert second.rsvp == Invitee.Rsvp.YES
     assert second.over_capacity_by == service
+
+
+def test_the_check_in_page_says_when_to_tick_the_over_capacity_box(login, service, consultant, today_event):
+    event = _capacity(today_event, 1)
+    url = reverse("events:checkin_page", args=[event.pk])
+
+    assert "名额已满时，勾选“超出名额仍登记”方可登记" in login(service).get(url).content.decode()
+    assert "超出名额仍登记" not in login(consultant).get(url).content.decode()

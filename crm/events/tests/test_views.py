@@ -86,6 +86,18 @@ def test_invitees_are_previewed_by_filter_then_added(login, service, event, make
     assert list(Invitee.objects.values_list("customer", flat=True)) == [vip.pk]
 
 
+def test_an_empty_list_offers_no_send_button_that_would_do_nothing(login, service, event, make_customer):
+    client = login(service)
+    empty = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert "邀请名单为空，请先选择邀请客户" in empty
+    assert reverse("events:send", args=[event.pk]) not in empty
+
+    services.add_invitees(event, type(make_customer("业主")).objects.all(), actor=service)
+    listed = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert reverse("events:send", args=[event.pk]) in listed
+    assert "邀请名单为空" not in listed
+
+
 def test_sending_invitations_shows_why_an_opted_out_customer_got_none(login, service, event, make_customer):
     ok = make_customer("愿意的业主", consent_marketing=True)
     out = make_customer("退订的业主", consent_marketing=True)

@@ -257,6 +257,12 @@ def test_the_management_home_lists_breaches_and_approvals(october, manager, logi
         "批量导出待审批",
     ]
     assert "管理首页" in response.content.decode()
+    # 管理层 may not open the SMS approvals page (403): the line is shown without a link to it.
+    care_line = context["approvals"][1]
+    assert care_line["url"] == ""
+    assert 'href="/sms/approvals/"' not in response.content.decode()
+    # The breached list's heading is inset like the other table cards' (not flush with the border).
+    assert '<h2 class="card-title">已超时的投诉' in response.content.decode()
 
 
 def test_a_consultant_has_no_management_home(october, consultant, login):
@@ -271,6 +277,9 @@ def test_the_workbench_card_for_management(october, manager, consultant, time_ma
     assert card.key == "kpis_home"
     stats = {s.key: s for s in card.stats}
     assert stats["complaint_rate"].value == 4
+    # The big number is a count: the label names it before the rate, so 4 is not read as the rate.
+    assert stats["complaint_rate"].label.startswith("本月投诉（件），投诉率 ")
+    assert stats["resolution_timeliness"].label.startswith("按时处理（件），按时处理率 ")
     assert stats["breached"].url.endswith("?state=breached")
     assert action.url == "/kpis/home/"
     assert [type(c).__name__ for c in workbench_cards(consultant, today=date(2026, 10, 31))] == ["Action"]

@@ -94,6 +94,18 @@ def test_the_author_saves_then_submits_and_the_pack_locks(packs, login, service)
     assert "跟进渗水" in page
 
 
+def test_the_forms_label_their_fields_without_an_english_colon(packs, login, service):
+    """The author's text and the generate form use the project's field markup: a label, then the box."""
+    client = login(service)
+    page = client.get(reverse("reports:pack_detail", args=[packs["a"].pk])).content.decode()
+    assert 'data-field="summary"' in page
+    assert 'data-field="next_focus"' in page
+    generate = client.get(reverse("reports:pack_generate")).content.decode()
+    for body in (page, generate):
+        assert ":</label>" not in body
+    assert '<label for="id_day">期间内任一天<span class="req"' in generate
+
+
 def test_excel_export_has_one_sheet_per_section_and_is_audited(week_data, packs, login, manager):
     pack = packs["a"]
     response = login(manager).get(reverse("reports:pack_export_xlsx", args=[pack.pk]))
