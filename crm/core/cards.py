@@ -71,16 +71,22 @@ def wide_scope_counts(key: str, compute: Callable[[], dict[str, Any]], *, wide: 
     are kept WORKBENCH_CACHE_SECONDS in the shared cache under ``key`` (which names the
     user and the day); a narrow scope (a consultant's own) is counted on every visit.
     """
-    ttl = getattr(settings, "WORKBENCH_CACHE_SECONDS", 300)
-    if not (wide and ttl):
+    minutes = cached_minutes(wide=wide)
+    if not minutes:
         return compute(), ""
-    note = f"数字约每 {max(1, ttl // 60)} 分钟更新一次"
+    note = f"数字约每 {minutes} 分钟更新一次"
     cached = cache.get(key)
     if cached is not None:
         return dict(cached), note
     counts = compute()
-    cache.set(key, counts, ttl)
+    cache.set(key, counts, settings.WORKBENCH_CACHE_SECONDS)
     return counts, note
+
+
+def cached_minutes(*, wide: bool) -> int:
+    """Minutes a wide scope's counts may lag (``wide_scope_counts``); 0: counted fresh."""
+    ttl = getattr(settings, "WORKBENCH_CACHE_SECONDS", 300)
+    return max(1, ttl // 60) if wide and ttl else 0
 
 
 def workbench_cards(user: Any, *, today: date) -> list[Card | Action]:

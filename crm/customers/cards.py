@@ -10,14 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.urls import reverse
 
 from crm.accounts.access import SCOPE_LABELS, widest_scope
 from crm.accounts.roles import Scope
-from crm.core.cards import Action, Card, Stat
+from crm.core.cards import Action, Card, Stat, cached_minutes, wide_scope_counts
 from crm.customers.export_requests import pending_for as pending_exports
 from crm.customers.filters import DEAL_MILESTONES, upcoming_mmdd
 from crm.customers.models import AccessAlert, Deal, Grade, TimelineEvent
@@ -54,7 +52,7 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
             ),
             # The list caps its total at 1000+; these are exact (and, for wide scopes, cached).
             template="customers/cards/count_note.html",
-            context={"cached_minutes": _cached_minutes(user)},
+            context={"cached_minutes": cached_minutes(wide=_wide(user))},
             order=50,
         )
     )
@@ -104,43 +102,33 @@ def workbench_cards(user: User, *, today: date) -> list[Card | Action]:
     return parts
 
 
-def _cached_minutes(user: User) -> int:
-    """Minutes the user's counts may lag (wide scopes are cached, see _scope_counts); 0: fresh."""
-    ttl = getattr(settings, "WORKBENCH_CACHE_SECONDS", 300)
-    if widest_scope(user) < Scope.PROJECT or not ttl:
-        return 0
-    return max(1, ttl // 60)
+def _wide(user: User) -> bool:
+    """A director's or management's hundreds of thousands of customers: each count is a
+    scan of the table, so their counts are cached (crm.core.cards.wide_scope_counts)."""
+    return widest_scope(user) >= Scope.PROJECT
 
 
 def _scope_counts(user: User, today: date, birthday_mmdd: list[str]) -> dict[str, int]:
-    """Every customer count in two queries (one over customers, one over deals).
+    """Every customer count in two queries (one over customers, one over deals); a wide
+    scope's kept WORKBENCH_CACHE_SECONDS, a consultant's own counted on every visit."""
 
-    Wide scopes (a director's or management's hundreds of thousands of customers) make each
-    pass a scan of the table, so their counts are cached for WORKBENCH_CACHE_SECONDS; a
-    consultant's own customers are counted fresh on every visit.
-    """
-    key = f"workbench:{user.pk}:{today.isoformat()}"
-    wide = widest_scope(user) >= Scope.PROJECT
-    ttl = getattr(settings, "WORKBENCH_CACHE_SECONDS", 300)
-    if wide and ttl:
-        cached = cache.get(key)
-        if cached is not None:
-            return dict(cached)
-    counts = customers_visible_to(user).aggregate(
-        customers=Count("pk"),
-        new_this_week=Count("pk", filter=Q(created_at__gte=local_midnight(week_start(today)))),
-        grade_a=Count("pk", filter=Q(grade=Grade.A)),
-        vip=Count("pk", filter=Q(is_vip=True)),
-        birthdays=Count("pk", filter=Q(birth_mmdd__in=birthday_mmdd)),
-    )
-    if user.has_perm("customers.view_deal"):
-        counts |= (
-            deals_visible_to(user)
-            .filter(status=Deal.Status.ACTIVE)
-            .aggregate(**{k: Count("pk", filter=DEAL_MILESTONES[k][1]) for k in DEAL_KEYS})
+    def compute() -> dict[str, int]:
+        counts = customers_visible_to(user).aggregate(
+            customers=Count("pk"),
+            new_this_week=Count("pk", filter=Q(created_at__gte=local_midnight(week_start(today)))),
+            grade_a=Count("pk", filter=Q(grade=Grade.A)),
+            vip=Count("pk", filter=Q(is_vip=True)),
+            birthdays=Count("pk", filter=Q(birth_mmdd__in=birthday_mmdd)),
         )
-    if wide and ttl:
-        cache.set(key, counts, ttl)
+        if user.has_perm("customers.view_deal"):
+            counts |= (
+                deals_visible_to(user)
+                .filter(status=Deal.Status.ACTIVE)
+                .aggregate(**{k: Count("pk", filter=DEAL_MILESTONES[k][1]) for k in DEAL_KEYS})
+            )
+        return counts
+
+    counts, _ = wide_scope_counts(f"workbench:{user.pk}:{today.isoformat()}", compute, wide=_wide(user))
     return counts
 
 
