@@ -9,6 +9,7 @@ planned day, gifts by issue time.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -66,26 +67,12 @@ class Sources:
 
     def in_period(self, source: str) -> dict[int, dict[str, int]]:
         """The period's counts per project."""
-        result: dict[int, dict[str, int]] = {}
-        for row in getattr(self, source):
-            if row["in_period"]:
-                bucket = result.setdefault(row["project_id"], {})
-                for name, value in row.items():
-                    if name not in _KEYS:
-                        bucket[name] = bucket.get(name, 0) + (value or 0)
-        return result
+        return _totals((r for r in getattr(self, source) if r["in_period"]), lambda r: r["project_id"])
 
     def by_month(self, source: str) -> dict[date, dict[str, int]]:
         """The trend's counts per month (every project)."""
-        result: dict[date, dict[str, int]] = {}
-        for row in getattr(self, source):
-            key = _month_key(row["kpi_month"])
-            if key is not None:
-                bucket = result.setdefault(key, {})
-                for name, value in row.items():
-                    if name not in _KEYS:
-                        bucket[name] = bucket.get(name, 0) + (value or 0)
-        return result
+        rows = (r for r in getattr(self, source) if _month_key(r["kpi_month"]) is not None)
+        return _totals(rows, lambda r: _month_key(r["kpi_month"]))
 
     def customers_by_project(self) -> dict[int, int]:
         """The customers registered by the period's end, per project (投诉率's base)."""
@@ -100,6 +87,17 @@ class Sources:
 
 
 _KEYS = frozenset({"project_id", "kpi_month", "in_period", "due_on"})
+
+
+def _totals(rows: Iterable[dict[str, Any]], key_of: Callable[[dict[str, Any]], Any]) -> dict[Any, dict[str, int]]:
+    """The grouped rows' counts summed per ``key_of(row)`` (the grouping columns left out)."""
+    result: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        bucket = result.setdefault(key_of(row), {})
+        for name, value in row.items():
+            if name not in _KEYS:
+                bucket[name] = bucket.get(name, 0) + (value or 0)
+    return result
 
 
 def sources(q: KpiQuery, months: list[Period]) -> Sources:
