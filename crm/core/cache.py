@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -46,66 +47,50 @@ class ResilientRedisCache(RedisCache):
             ResilientRedisCache._last_warning = now
             logger.warning("缓存服务（Redis）不可用，按未命中处理：%s %s", operation, exc)
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+    def _guarded(self, operation: str, call: Callable[[], Any], fallback: Any) -> Any:
+        """``call()``, or ``fallback`` (as for an absent key) when Redis cannot be reached."""
         try:
-            return super().get(key, default, version)
+            return call()
         except UNAVAILABLE as exc:
-            self._unavailable("get", exc)
-            return default
+            self._unavailable(operation, exc)
+            return fallback
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._guarded("get", lambda: super(ResilientRedisCache, self).get(key, default, version), default)
 
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("get_many", exc)
-            return {}
+        result: dict[Any, Any] = self._guarded(
+            "get_many", lambda: super(ResilientRedisCache, self).get_many(keys, version), {}
+        )
+        return result
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("add", exc)
-            return True
+        return bool(
+            self._guarded("add", lambda: super(ResilientRedisCache, self).add(key, value, timeout, version), True)
+        )
 
     def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("set", exc)
+        self._guarded("set", lambda: super(ResilientRedisCache, self).set(key, value, timeout, version), None)
 
     def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
-        try:
-            return super().set_many(data, timeout, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("set_many", exc)
-            return []
+        result: list[Any] = self._guarded(
+            "set_many", lambda: super(ResilientRedisCache, self).set_many(data, timeout, version), []
+        )
+        return result
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("touch", exc)
-            return False
+        return bool(
+            self._guarded("touch", lambda: super(ResilientRedisCache, self).touch(key, timeout, version), False)
+        )
 
     def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("delete", exc)
-            return False
+        return bool(self._guarded("delete", lambda: super(ResilientRedisCache, self).delete(key, version), False))
 
     def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("delete_many", exc)
+        self._guarded("delete_many", lambda: super(ResilientRedisCache, self).delete_many(keys, version), None)
 
     def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except UNAVAILABLE as exc:
-            self._unavailable("has_key", exc)
-            return False
+        return bool(self._guarded("has_key", lambda: super(ResilientRedisCache, self).has_key(key, version), False))
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         try:
