@@ -26,10 +26,19 @@ def shared(tmp_path):
 
 
 def test_two_dispatch_workers_send_each_message_once(processes, start_fake, shared, company, project, consultant):
-    fake = start_fake()
+    # The first send waits for a second one, which only the other worker can make (the
+    # first is blocked in it): both take part however late the second process starts.
+    # The gateway timeout, lease and grace are raised above that wait (their order kept).
+    fake = start_fake(hold_first_send_seconds=30)
     ids = make_outbox(company, project, consultant, 400)
     shared.publish()
-    env = worker_env(fake, database=shared.url)
+    env = worker_env(
+        fake,
+        database=shared.url,
+        SMS_TIMEOUT_SECONDS=40,
+        CARE_LEASE_SECONDS=45,
+        CARE_SETTLE_GRACE_SECONDS=50,
+    )
     workers = [
         processes.manage(f"dispatch-{i}", "dispatch", "--until-empty", "--max-seconds", "60", env=env) for i in range(2)
     ]

@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -73,11 +74,16 @@ class FakeAliyunSms(FakeServer):
     deliver_at_once: bool = True
     """Accepted messages are delivered at once (SendStatus 3); else they wait (SendStatus 1)."""
     slow_seconds: float = 2.0
+    hold_first_send_seconds: float | None = None
+    """The first SendSms waits (up to this long) until a second one arrives: the first
+    sender is blocked in it, so the second comes from another sender, and a test of several
+    senders knows each took part whatever order their processes started in."""
     messages: list[AliyunFakeMessage] = field(default_factory=list)
     requests: list[AliyunFakeRequest] = field(default_factory=list)
     _script: list[Script] = field(default_factory=list, init=False, repr=False)
     _send_calls: int = field(default=0, init=False)
     _nonces: set[str] = field(default_factory=set, init=False, repr=False)
+    _second_send: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def __post_init__(self) -> None:
         FakeServer.__init__(self)
@@ -159,9 +165,14 @@ class FakeAliyunSms(FakeServer):
     def _send_sms(self, params: dict[str, str]) -> FakeResponse:
         with self.lock:
             self._send_calls += 1
+            first = self._send_calls == 1
+            if not first:
+                self._second_send.set()
             behaviour = self._script.pop(0) if self._script else Behaviour.OK
             if self.timeout_every and self._send_calls % self.timeout_every == 0 and behaviour is Behaviour.OK:
                 behaviour = Behaviour.TIMEOUT
+        if first and self.hold_first_send_seconds is not None:
+            self._second_send.wait(self.hold_first_send_seconds)
         if isinstance(behaviour, FakeError):
             return self._error(behaviour.http_status, "SendSms", params, behaviour.code, behaviour.message)
         if behaviour is Behaviour.HTTP_500:
