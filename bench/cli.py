@@ -330,12 +330,27 @@ def run_reports(args: argparse.Namespace, *, write: Write) -> None:
     load_before = customers.load_line("before measuring")
     write(f"Building {len(cases)} packs ({args.repeat} timed runs each)…")
     reports.time_packs(cases, dataset, now=now, repeat=args.repeat, budget_s=args.budget, write=write)
+    # The dashboard as deployed reads the closed months from the hourly counting job
+    # (decision 0030); first without any counts, as before the job's first run.
+    reports.without_month_counts()
+    live_figures = reports.dashboard_figures(dataset, month)
+    live = reports.dashboard_cases(dataset, month, label=f"指标看板 {month:%Y-%m}（未统计往月）", key=reports.LIVE_KEY)
+    write(f"Measuring the dashboard without month counts ({args.warmup} warm-up + {args.requests} timed)…")
+    results = reports.measure(live, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write)
+    counting_s, counted_rows = reports.count_months(dataset, now)
+    write(f"  month counts (job count_kpi_months): {counted_rows} rows in {counting_s:.1f} s")
+    counted_figures = reports.dashboard_figures(dataset, month)
     trend = reports.time_trend(dataset, month, repeat=max(3, args.repeat // 2))
     pages = reports.dashboard_cases(dataset, month)
     write(f"Measuring the dashboard ({args.warmup} warm-up + {args.requests} timed)…")
-    results = reports.measure(pages, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write)
+    results += reports.measure(pages, requests=args.requests, warmup=args.warmup, budget_s=args.budget, write=write)
     load_after = customers.load_line("after measuring")
     checks = reports.pack_check_lines(cases, dataset, now=now)
+    checks.append(
+        f"result check [指标看板 {month:%Y-%m}] figures, trend and projects from the month counts vs counted live:"
+        f" {'OK' if counted_figures == live_figures else 'WRONG RESULT'}"
+    )
+    checks.append(f"month counts: {counted_rows} rows counted in {counting_s:.1f} s (hourly job, not in the page)")
     write("")
     for line in [*customers.machine_lines(), load_before, load_after, *reports.dataset_lines(dataset, month)]:
         write(line)

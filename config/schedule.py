@@ -143,6 +143,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         why="周报 (seed 001, Monday–Sunday) at the week's close (REPORTS_WEEK_CLOSE_WEEKDAY, default Sunday) from REPORTS_CLOSE_HOUR; once per scope and week.",
     ),
     ScheduledJob(
+        name="count_kpi_months",
+        func="crm.kpis.counting.count_months",
+        every=timedelta(hours=1),
+        why="Count each company's closed months (KPI_COUNTED_MONTHS) per project for the KPI dashboard, which reads them instead of a year of rows (decision 0030); the current month stays live.",
+    ),
+    ScheduledJob(
         name="generate_monthly_packs",
         func="crm.reports.jobs.generate_monthly_packs",
         every=timedelta(minutes=30),

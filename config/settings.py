@@ -528,6 +528,9 @@ NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 90)
 # inspection, weekly, monthly on the month's last working day) is generated from this hour.
 REPORTS_WEEK_CLOSE_WEEKDAY = env_int("REPORTS_WEEK_CLOSE_WEEKDAY", 6)
 REPORTS_CLOSE_HOUR = env_int("REPORTS_CLOSE_HOUR", 20)
+# The closed months the KPI dashboard reads from the counting job's counts (decision 0030):
+# 13 covers a month's twelve-month trend and the month before it.
+KPI_COUNTED_MONTHS = env_int("KPI_COUNTED_MONTHS", 13)
 # 项目资料与现场公示 (crm.service): the largest material file (PDF or image) in MB, and the
 # days after which a display item not checked is flagged on the workbench.
 MATERIAL_MAX_BYTES = env_int("MATERIAL_MAX_MB", 20) * 1024 * 1024

@@ -47,8 +47,11 @@ def test_bench_measures_every_pack_and_the_dashboard_beside_their_floors(bench_d
     assert "HTTP" not in output
     assert "12-month trend alone" in output
     checks = [line for line in output.splitlines() if line.startswith("result check [")]
-    assert len(checks) == 3  # the weekly's and monthly's visits, the complaint analysis
-    assert all(line.endswith("— OK") for line in checks)
+    # The weekly's and monthly's visits, the complaint analysis, the dashboard counted vs live.
+    assert len(checks) == 4
+    assert all(line.endswith(": OK") or line.endswith("— OK") for line in checks)
+    assert "指标看板 2026-09（未统计往月）" in output  # measured without the month counts too
+    assert "month counts (job count_kpi_months):" in output
     assert "load before measuring" in output
     assert "load after measuring" in output
 

@@ -551,6 +551,25 @@ def kpi_base(user: User) -> QuerySet[Complaint]:
     )
 
 
+def kpi_people_parts(user: User) -> list[QuerySet[Complaint]]:
+    """``kpi_base`` without the project part of the scope, as disjoint parts whose union
+    it is: the complaints of the customers the user sees as a person (own, team, VIP
+    advised), then those assigned to the user among the rest. With a project scope, these
+    outside the user's projects are what the dashboard counts live beside the month counts
+    (crm.kpis.counting); each part is a plain AND the planner answers from an index (an OR
+    of the two read a year of complaints)."""
+    people = scope_q(user, company="company", owner="owner", advisor="advisor", through=through_customer())
+    parts = [Complaint.objects.filter(people)]
+    if user.has_perm(services.VIEW) and not sees_company(user):
+        parts.append(Complaint.objects.filter(assigned_q(user)).exclude(people))
+    return parts
+
+
+def kpi_company_rows(company_id: int) -> QuerySet[Complaint]:
+    """Every complaint of the company: what the month counts count (crm.kpis.counting)."""
+    return Complaint.objects.filter(company_id=company_id)
+
+
 def kpi_rows(user: User, measure: str, *, start: date, end: date, owner_id: int | None = None) -> QuerySet[Complaint]:
     """The rows behind a measure that the user's figures count."""
     return kpi_base(user).filter(kpi_q(measure, start=start, end=end, owner_id=owner_id))

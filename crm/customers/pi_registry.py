@@ -1199,4 +1199,7 @@ NON_PI: dict[str, frozenset[str]] = {
     "privacy.RetentionRun": frozenset(
         {"company", "job", "started_at", "finished_at", "cutoff_at", "examined", "anonymised", "held", "note"}
     ),
+    # Counts per project and month (crm.kpis.counting): no row of a person.
+    "kpis.MonthCount": frozenset({"company", "project", "month", "source", "counts", "counted_at"}),
+    "kpis.MonthCountRun": frozenset({"company", "first_month", "last_month", "counted_at"}),
 }

@@ -289,5 +289,18 @@ def kpi_q(measure: str, *, start: date, end: date) -> Q:
     return access.NOTHING
 
 
+def kpi_people_parts(user: User) -> list[QuerySet[Customer]]:
+    """``customers_visible_to`` without the project part of the scope (own, team, VIP
+    advised): with a project scope, the customers outside the user's projects that the
+    dashboard counts live beside the month counts (crm.kpis.counting). One part."""
+    people = access.scope_q(user, company="company", owner="owner", advisor="advisor")
+    return [Customer.objects.filter(people, is_archived=False)]
+
+
+def kpi_company_customers(company_id: int) -> QuerySet[Customer]:
+    """The company's customers a KPI counts (not archived, as ``customers_visible_to``)."""
+    return Customer.objects.filter(company_id=company_id, is_archived=False)
+
+
 def kpi_rows(user: User, measure: str, *, start: date, end: date) -> QuerySet[Customer]:
     return customers_visible_to(user).filter(kpi_q(measure, start=start, end=end))

@@ -15,16 +15,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from crm.care import selectors as care
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
+from crm.kpis import counting
 from crm.kpis.definitions import COMPLAINT_MEASURES, KpiQuery, ratio
+from crm.kpis.models import MonthCount
 from crm.kpis.periods import Period
-from crm.lib.dates import CHINA_TZ
+from crm.lib.dates import CHINA_TZ, local_midnight, month_bounds
 from crm.projects.selectors import projects_visible_to
 from crm.service import selectors as service
 from crm.visits import selectors as visits
@@ -61,6 +63,8 @@ class Sources:
     counted once (docs/performance.md, the KPI dashboard)."""
 
     months: list[Period]
+    counted_at: datetime | None = None
+    """When the job counted the months read from its counts (None: everything live)."""
     complaints: list[dict[str, Any]] = field(default_factory=list)
     visits: list[dict[str, Any]] = field(default_factory=list)
     customers: list[dict[str, Any]] = field(default_factory=list)
@@ -101,42 +105,62 @@ def _totals(rows: Iterable[dict[str, Any]], key_of: Callable[[dict[str, Any]], A
 
 
 def sources(q: KpiQuery, months: list[Period]) -> Sources:
-    """Count the page's rows: three statements (complaints, visit tasks, customers)."""
+    """Count the page's rows: a statement per source (complaints, visit tasks, customers)
+    over the days counted live, the months the job counted read from its counts
+    (crm.kpis.counting), and for a project-scoped viewer a statement per source for what
+    they see outside their projects in those months."""
     first, last = min(months[0].start, q.start), max(months[-1].end, q.end)
     result = Sources(months)
-    complaint_rows = q.in_projects(complaints.kpi_base(q.user)).filter(complaints.kpi_period_q(first, last))
-    result.complaints = list(
-        complaint_rows.annotate(
-            kpi_month=TruncMonth(complaints.KPI_PERIOD_FIELD, tzinfo=CHINA_TZ),
-            in_period=_in_period(complaints.kpi_period_q(q.start, q.end)),
+    cov = counting.coverage(q.user, first=first, last=last, period=(q.start, q.end), chosen=q.project_ids)
+    counted = cov.months if cov is not None else frozenset()
+
+    def complaint_groups(rows: QuerySet[Any]) -> list[dict[str, Any]]:
+        return list(
+            rows.annotate(
+                kpi_month=TruncMonth(complaints.KPI_PERIOD_FIELD, tzinfo=CHINA_TZ),
+                in_period=_in_period(complaints.kpi_period_q(q.start, q.end)),
+            )
+            .values("project_id", "kpi_month", "in_period")
+            .annotate(**counting.complaint_measures())
+            .order_by()
         )
-        .values("project_id", "kpi_month", "in_period")
-        .annotate(**{m: Count("pk", filter=complaints.kpi_condition_q(m)) for m in COMPLAINT_MEASURES})
-        .order_by()
-    )
-    task_rows = q.in_projects(visits.tasks_visible_to(q.user)).filter(visits.kpi_period_q(first, last))
-    # Grouped by the due date itself (a few hundred days × projects): the month and whether
-    # the day lies in the period are worked out per group here, not per task in SQL.
-    result.visits = [
-        {**row, "kpi_month": row["due_on"].replace(day=1), "in_period": q.start <= row["due_on"] <= q.end}
-        for row in task_rows.values("project_id", "due_on")
-        .annotate(
-            **{m: Count("pk", filter=visits.kpi_condition_q(m)) for m in visits.KPI_MEASURES},
-            rated_sum=Sum("satisfaction", filter=visits.kpi_condition_q("rated")),
+
+    def visit_groups(rows: QuerySet[Any]) -> list[dict[str, Any]]:
+        # Grouped by the due date itself (a few hundred days × projects): the month and
+        # whether the day lies in the period are worked out per group here, not per task.
+        return [
+            {**row, "kpi_month": row["due_on"].replace(day=1), "in_period": q.start <= row["due_on"] <= q.end}
+            for row in rows.values("project_id", "due_on").annotate(**counting.visit_measures()).order_by()
+        ]
+
+    result.complaints = complaint_groups(
+        q.in_projects(complaints.kpi_base(q.user)).filter(
+            counting.live_days_q(complaints.kpi_period_q, first, last, counted)
         )
-        .order_by()
-    ]
-    # 投诉率's base at the end of the period and of each month (a customer registered
-    # before it: the running total of the customers registered per month), and retention's
-    # owners: the customers in scope, read once, grouped by project and month registered.
-    measures = {name: Count("pk", filter=customers.kpi_q(name, start=q.start, end=q.end)) for name in CUSTOMER_MEASURES}
-    result.customers = list(
-        q.in_projects(customers.customers_visible_to(q.user))
-        .annotate(kpi_month=TruncMonth("created_at", tzinfo=CHINA_TZ))
-        .values("project_id", "kpi_month")
-        .annotate(registered=Count("pk"), **measures)
-        .order_by()
     )
+    result.visits = visit_groups(
+        q.in_projects(visits.tasks_visible_to(q.user)).filter(
+            counting.live_days_q(visits.kpi_period_q, first, last, counted)
+        )
+    )
+    if cov is not None and counted:
+        result.counted_at = cov.run.counted_at
+        result.complaints += _counted_rows(cov, q, MonthCount.Source.COMPLAINTS, counted)
+        result.visits += _counted_rows(cov, q, MonthCount.Source.VISITS, counted)
+        if cov.beyond:
+            for part in complaints.kpi_people_parts(q.user):
+                result.complaints += complaint_groups(
+                    q.in_projects(part)
+                    .exclude(project_id__in=cov.project_ids)
+                    .filter(counting.counted_days_q(complaints.kpi_period_q, counted))
+                )
+            for tasks in visits.kpi_people_parts(q.user):
+                result.visits += visit_groups(
+                    q.in_projects(tasks)
+                    .exclude(project_id__in=cov.project_ids)
+                    .filter(counting.counted_days_q(visits.kpi_period_q, counted))
+                )
+    result.customers = _customer_sources(q, cov)
     q.prime("complaints", _summed(result.in_period("complaints"), COMPLAINT_MEASURES))
     visit_totals = _summed(result.in_period("visits"), (*visits.KPI_MEASURES, "rated_sum"))
     rated_sum = visit_totals.pop("rated_sum")
@@ -148,7 +172,55 @@ def sources(q: KpiQuery, months: list[Period]) -> Sources:
     return result
 
 
-CUSTOMER_MEASURES = ("customers", "owners", "retained")
+def _counted_rows(cov: counting.Coverage, q: KpiQuery, source: str, months: Iterable[date]) -> list[dict[str, Any]]:
+    """The job's counts of ``months`` as the page's grouped rows."""
+    return [
+        {"project_id": r.project_id, "kpi_month": r.month, "in_period": q.start <= r.month <= q.end, **r.counts}
+        for r in cov.counts(source, months)
+    ]
+
+
+def _customer_sources(q: KpiQuery, cov: counting.Coverage | None) -> list[dict[str, Any]]:
+    """投诉率's base at the end of the period and of each month (a customer registered
+    before it: the running total of the customers registered per month), and retention's
+    owners: the customers in scope grouped by project and month registered. From the
+    job's counts when the period is one counted month (owners and retention are of the
+    period): those of the customers registered before the counted months' end, the later
+    ones and (project scope) those outside the viewer's projects counted live."""
+    measures = counting.customer_measures(q.start, q.end)
+
+    def groups(rows: QuerySet[Any]) -> list[dict[str, Any]]:
+        return list(
+            rows.annotate(kpi_month=TruncMonth("created_at", tzinfo=CHINA_TZ))
+            .values("project_id", "kpi_month")
+            .annotate(registered=Count("pk"), **measures)
+            .order_by()
+        )
+
+    base = q.in_projects(customers.customers_visible_to(q.user))
+    month = q.start
+    if cov is None or month not in cov.months or q.end != month_bounds(month)[1]:
+        return groups(base)
+    rows = groups(base.filter(cov.projects_q(), created_at__gte=local_midnight(cov.boundary)))
+    for r in cov.counts(MonthCount.Source.CUSTOMERS):
+        registered = r.counts.get("registered", 0)
+        rows.append(
+            {
+                "project_id": r.project_id,
+                "kpi_month": r.month,
+                "registered": registered,
+                "customers": registered if r.month <= month else 0,
+                "owners": r.counts.get("owners", 0) if r.month == month else 0,
+                "retained": r.counts.get("retained", 0) if r.month == month else 0,
+            }
+        )
+    if cov.beyond:
+        for part in customers.kpi_people_parts(q.user):
+            rows += groups(q.in_projects(part).exclude(project_id__in=cov.project_ids))
+    return rows
+
+
+CUSTOMER_MEASURES = counting.CUSTOMER_MEASURES
 
 
 @dataclass

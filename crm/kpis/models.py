@@ -1,4 +1,5 @@
-"""The KPI app keeps no rows of its own: its figures are read from the capability apps and
+"""The KPI app's rows: the closed months' counts the dashboard reads (``MonthCount``,
+decision 0030); every figure is defined and counted by the capability apps' selectors, and
 the scorecard's improvement plan is crm.visits' ImprovementPlan."""
 
 from __future__ import annotations
@@ -23,3 +24,52 @@ class KpiAccess(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class MonthCount(models.Model):
+    """One closed month's KPI counts of one project and source, as ``kpis.jobs.count_months``
+    counted them (decision 0030): the dashboard reads these for the months before the
+    current one instead of counting a year of visit tasks and every customer again on each
+    view. ``counts`` holds the source's measures (crm.kpis.dashboard.COUNTED)."""
+
+    class Source(models.TextChoices):
+        COMPLAINTS = "complaints", "投诉"
+        VISITS = "visits", "回访"
+        CUSTOMERS = "customers", "客户"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField("月份")
+    source = models.CharField("来源", max_length=12, choices=Source.choices)
+    counts = models.JSONField("计数", default=dict)
+    counted_at = models.DateTimeField("统计时间")
+    """The run's time (MonthCountRun.counted_at): a reader that read the run before another
+    run replaced the counts sees the difference and reads again."""
+
+    class Meta:
+        verbose_name = verbose_name_plural = "往月指标计数"
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["company", "source", "month", "project"], name="uniq_kpi_month_count")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.get_source_display()}"
+
+
+class MonthCountRun(models.Model):
+    """When a company's months were last counted and which: the months ``first_month`` to
+    ``last_month`` (each a first day); customers registered before ``last_month``'s end are
+    in the counts, later ones are counted live."""
+
+    company = models.OneToOneField("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    first_month = models.DateField("起始月")
+    last_month = models.DateField("截止月")
+    counted_at = models.DateTimeField("统计时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "往月指标统计"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.first_month:%Y-%m}–{self.last_month:%Y-%m}"

@@ -157,7 +157,14 @@ def _dashboard_data(request: AuthedHttpRequest) -> tuple[PeriodForm, Period | No
     return (
         form,
         period,
-        {"figures": figures, "trend": trend, "projects": projects, "categories": categories, "query": q},
+        {
+            "figures": figures,
+            "trend": trend,
+            "projects": projects,
+            "categories": categories,
+            "query": q,
+            "counted_at": counted.counted_at,
+        },
     )
 
 
