@@ -27,11 +27,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
 from crm.care import selectors as care
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
+from crm.lib.dates import CHINA_TZ
 from crm.lib.mobile import mask_numbers_in_text
 from crm.privacy.erasure import ERASED_NAME, REMOVED
 from crm.reports.models import Kind
@@ -89,7 +88,7 @@ def customer_cells(number: str, name: str) -> tuple[str, str]:
     return number, mask_name(name)
 
 
-_PLAIN = (str, int, float)
+_PLAIN = frozenset({str, int, float})
 
 
 def _cell(value: Any) -> Any:
@@ -100,9 +99,12 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+        # China time whatever the request's active zone; astimezone directly: a month's
+        # pack formats tens of thousands (timezone.localtime looks the zone up each time).
+        local = value.astimezone(CHINA_TZ).replace(tzinfo=None) if value.tzinfo is not None else value
+        return local.isoformat(" ", "minutes")  # 2026-11-05 10:00, as strftime but a few times faster
     if isinstance(value, date):
-        return f"{value:%Y-%m-%d}"
+        return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, str):
@@ -116,7 +118,10 @@ def _text(value: str) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
-    return {"title": title, "columns": list(columns), "rows": [[_cell(v) for v in row] for row in rows]}
+    # Plain cells kept inline, without a call each: a month's pack has ~400,000 cells.
+    plain = _PLAIN
+    cells = [[v if type(v) in plain else _cell(v) for v in row] for row in rows]
+    return {"title": title, "columns": list(columns), "rows": cells}
 
 
 def figure(label: str, value: Any, unit: str = "") -> dict[str, Any]:
