@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
 from crm.accounts.access import NOTHING, project_q, scope_q, sees_company
@@ -37,6 +37,7 @@ from crm.complaints.models import (
     MediaFinding,
     Medium,
 )
+from crm.core.dbfunctions import ChinaMinute
 from crm.customers.selectors import through_customer
 from crm.lib.dates import local_day, local_midnight
 from crm.projects.models import Project
@@ -360,7 +361,8 @@ def complaints_for_period(company_id: int, project_id: int | None, first: date, 
     """客户投诉情况 for [first, last] (local dates): the complaints registered in the period
     (oldest first) with how each stood at the period's end (resolved, cancelled or still
     being handled: read from the timestamps, so a later change does not rewrite the past),
-    how many of them were resolved and how many complaints were open at the period's end."""
+    how many of them were resolved and how many complaints were open at the period's end.
+    A row's ``registered_at`` is China-time text (``YYYY-MM-DD HH:MM``), as the pack shows it."""
     start, end = _period(first, last)
     scoped = Complaint.objects.filter(company_id=company_id)
     if project_id is not None:
@@ -368,44 +370,44 @@ def complaints_for_period(company_id: int, project_id: int | None, first: date, 
     # Plain values, not model instances: a month of a large company lists tens of
     # thousands of complaints (bench reports: 26,000 a month at 300,000 a year).
     channels = dict(Complaint._meta.get_field("channel").flatchoices)
-    rows = []
-    for c in (
-        scoped.filter(registered_at__gte=start, registered_at__lt=end)
-        .order_by("registered_at", "id")
-        .values_list(
-            "number",
-            "registered_at",
-            "project__name",
-            "category__name",
-            "channel",
-            "content",
-            "assignee__display_name",
-            "assignee__username",
-            "cancelled_at",
-            "resolved_at",
-            "satisfaction",
+    # The state at the period's end worked out by the database: two timestamps a row fewer
+    # to load (tens of thousands a month).
+    state_at_end = Case(
+        When(cancelled_at__lt=end, then=Value("已撤销")),
+        When(resolved_at__lt=end, then=Value("已处理")),
+        default=Value("处理中"),
+        output_field=CharField(),
+    )
+    rows = [
+        {
+            "number": number,
+            "registered_at": registered_at,
+            "project": project,
+            "category": category,
+            "channel": channels.get(channel, channel),
+            "content": content,
+            "assignee": (display or username or ""),
+            "state": state,
+            "satisfaction": rating,
+        }
+        for number, registered_at, project, category, channel, content, display, username, state, rating in (
+            scoped.filter(registered_at__gte=start, registered_at__lt=end)
+            .annotate(state_at_end=state_at_end, registered=ChinaMinute("registered_at"))
+            .order_by("registered_at", "id")
+            .values_list(
+                "number",
+                "registered",
+                "project__name",
+                "category__name",
+                "channel",
+                "content",
+                "assignee__display_name",
+                "assignee__username",
+                "state_at_end",
+                "satisfaction",
+            )
         )
-    ):
-        number, registered_at, project, category, channel, content, display, username, cancelled, resolved, rating = c
-        if cancelled is not None and cancelled < end:
-            state = "已撤销"
-        elif resolved is not None and resolved < end:
-            state = "已处理"
-        else:
-            state = "处理中"
-        rows.append(
-            {
-                "number": number,
-                "registered_at": registered_at,
-                "project": project,
-                "category": category,
-                "channel": channels.get(channel, channel),
-                "content": content,
-                "assignee": (display or username or ""),
-                "state": state,
-                "satisfaction": rating,
-            }
-        )
+    ]
     return {
         "rows": rows,
         "open_at_end": scoped.filter(analysis._open_at_q(end)).count(),

@@ -403,6 +403,14 @@ class Deal(models.Model):
         indexes = [
             models.Index(fields=["customer", "-subscribed_on"], name="deal_customer"),
             models.Index(fields=["project", "-subscribed_on"], name="deal_project"),
+            # The report packs' 认购/签约台帐 of a period for the whole company (bench reports:
+            # a seq scan of 194,000 deals and a hash of every unit, 75 ms each).
+            models.Index(fields=["company", "subscribed_on"], name="deal_company_subscribed"),
+            models.Index(
+                fields=["company", "contracted_on"],
+                name="deal_company_contracted",
+                condition=models.Q(contracted_on__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

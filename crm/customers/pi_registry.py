@@ -1201,5 +1201,6 @@ NON_PI: dict[str, frozenset[str]] = {
     ),
     # Counts per project and month (crm.kpis.counting): no row of a person.
     "kpis.MonthCount": frozenset({"company", "project", "month", "source", "counts", "counted_at"}),
+    "kpis.VisitDayCount": frozenset({"company", "project", "day", "groups", "counted_at"}),
     "kpis.MonthCountRun": frozenset({"company", "first_month", "last_month", "counted_at"}),
 }

@@ -36,7 +36,7 @@ from crm.accounts.models import Company
 from crm.accounts.roles import Scope
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
-from crm.kpis.models import MonthCount, MonthCountRun
+from crm.kpis.models import MonthCount, MonthCountRun, VisitDayCount
 from crm.lib.dates import CHINA_TZ, local_day, local_midnight, month_bounds
 from crm.visits import selectors as visits
 
@@ -153,6 +153,10 @@ def count_company(company_id: int, *, now: datetime) -> int:
                 month,
                 {"owners": row[f"owners_{month:%Y%m}"], "retained": row[f"retained_{month:%Y%m}"]},
             )
+    # The report packs' visit groups per project and due day (a pack of counted days reads these).
+    day_groups: dict[tuple[int, date], list[list[Any]]] = {}
+    for project_id, day, *group in visits.visit_groups_by_project_day(company_id, *days):
+        day_groups.setdefault((project_id, day), []).append(group)
     with transaction.atomic():
         MonthCountRun.objects.update_or_create(
             company_id=company_id, defaults={"first_month": first, "last_month": last, "counted_at": now}
@@ -169,7 +173,21 @@ def count_company(company_id: int, *, now: datetime) -> int:
             )
             for (source, project_id, month), counts in rows.items()
         )
-    return len(rows)
+        VisitDayCount.objects.filter(company_id=company_id).delete()
+        VisitDayCount.objects.bulk_create(
+            (
+                VisitDayCount(
+                    company_id=company_id,
+                    project_id=project_id,
+                    day=day,
+                    groups=sorted(groups, key=repr),
+                    counted_at=now,
+                )
+                for (project_id, day), groups in day_groups.items()
+            ),
+            batch_size=1000,
+        )
+    return len(rows) + len(day_groups)
 
 
 def _dicts(rows: QuerySet[Any]) -> list[dict[str, Any]]:
@@ -258,6 +276,24 @@ def _counted_months(run: MonthCountRun, first: date, last: date, period: tuple[d
         if inside and whole_or_none:
             months.add(month)
     return frozenset(months)
+
+
+def counted_visit_groups(
+    company_id: int, project_id: int | None, first: date, last: date
+) -> list[tuple[Any, ...]] | None:
+    """``crm.visits.selectors.visit_groups`` of [first, last] (one project or all) from the
+    counts, when every day of it lies in the counted months; else None (count live). A
+    report pack of an earlier period reads these instead of its tasks (decision 0030)."""
+    run = MonthCountRun.objects.filter(company_id=company_id).first()
+    if run is None or first < run.first_month or last >= next_month(run.last_month):
+        return None
+    rows = VisitDayCount.objects.filter(company_id=company_id, day__gte=first, day__lte=last)
+    if project_id is not None:
+        rows = rows.filter(project_id=project_id)
+    loaded = list(rows.values_list("groups", "counted_at"))
+    if any(counted_at != run.counted_at for _, counted_at in loaded):
+        return None  # another run replaced the counts meanwhile
+    return [tuple(group) for groups, _ in loaded for group in groups]
 
 
 def live_days_q(field_q: Any, first: date, last: date, counted: Iterable[date]) -> Q:

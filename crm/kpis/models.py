@@ -57,6 +57,27 @@ class MonthCount(models.Model):
         return f"{self.month:%Y-%m} {self.get_source_display()}"
 
 
+class VisitDayCount(models.Model):
+    """One counted day's visit tasks of one project (by due date, not cancelled), grouped
+    as the report packs group them: ``groups`` is a list of [channel, purpose, status,
+    reached, satisfaction, tasks]. Counted with the months (``kpis.jobs``/counting); a pack
+    of counted days reads these instead of the tasks (decision 0030)."""
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField("到期日")
+    groups = models.JSONField("分组计数", default=list)
+    counted_at = models.DateTimeField("统计时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "往日回访计数"
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["company", "day", "project"], name="uniq_kpi_visit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"
+
+
 class MonthCountRun(models.Model):
     """When a company's months were last counted and which: the months ``first_month`` to
     ``last_month`` (each a first day); customers registered before ``last_month``'s end are

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from crm.care import selectors as care
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
+from crm.kpis import counting
 from crm.lib.dates import CHINA_TZ
 from crm.lib.mobile import mask_numbers_in_text
 from crm.privacy.erasure import ERASED_NAME, REMOVED
@@ -171,7 +172,11 @@ class Scope:
         """The period's visit figures of ``channel``: every channel's from one grouped
         statement, read once per pack (several sections show them)."""
         if self._visit_figures is None:
-            self._visit_figures = visits.visit_figures_by_channel(*self.args, channels=CHANNELS)
+            # A period before the current month: the hourly counts (decision 0030).
+            groups = counting.counted_visit_groups(*self.args)
+            if groups is None:
+                groups = visits.visit_groups(*self.args, channels=CHANNELS)
+            self._visit_figures = visits.visit_figures_from_groups(groups, CHANNELS)
         return self._visit_figures[channel]
 
     @property

@@ -16,7 +16,7 @@ from crm.accounts.models import User
 from crm.accounts.roles import Role
 from crm.kpis import counting, dashboard, definitions, periods
 from crm.kpis.definitions import KpiQuery
-from crm.kpis.models import MonthCount, MonthCountRun
+from crm.kpis.models import MonthCount, MonthCountRun, VisitDayCount
 from crm.kpis.tests.conftest import cst
 from crm.visits.models import VisitTask
 
@@ -125,9 +125,11 @@ def test_a_second_run_replaces_the_counts(october, company, time_machine):
     time_machine.move_to(COUNTED_ON)
     first = counting.count_months(now=COUNTED_ON)
     rows = sorted(MonthCount.objects.values_list("source", "project_id", "month", "counts"))
-    assert first == len(rows) > 0
+    days = sorted(VisitDayCount.objects.values_list("project_id", "day", "groups"))
+    assert first == len(rows) + len(days) > len(rows) > 0
     assert counting.count_months(now=cst(2026, 11, 15, 11)) == first
     assert sorted(MonthCount.objects.values_list("source", "project_id", "month", "counts")) == rows
+    assert sorted(VisitDayCount.objects.values_list("project_id", "day", "groups")) == days
     run = MonthCountRun.objects.get(company=company)
     assert (run.first_month, run.last_month) == (date(2025, 10, 1), date(2026, 10, 1))
     # Thirteen closed months by default; customers registered in every month before November.

@@ -160,6 +160,44 @@ def test_generating_twice_over_the_same_data_gives_the_same_snapshot(week_data, 
     assert make() == make()
 
 
+@pytest.mark.parametrize("kind", [Kind.WEEKLY, Kind.MONTHLY])
+@pytest.mark.parametrize("whole_company", [False, True])
+def test_a_pack_of_counted_days_reads_the_counts_and_shows_the_same(week_data, company, project, kind, whole_company):
+    """Decision 0030: once the KPI job has counted September (run in October), a pack of
+    September reads the visit groups from the counts, not the tasks: the same pack."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.kpis import counting
+    from crm.visits.models import VisitTask
+
+    first, last = (MONDAY, SUNDAY) if kind == Kind.WEEKLY else (date(2026, 9, 1), date(2026, 9, 30))
+
+    def make() -> tuple[dict[str, Any], list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            data = building.build(
+                kind,
+                company_id=company.pk,
+                project=None if whole_company else project,
+                first=first,
+                last=last,
+                now=cst(10, 15),
+            )
+        table = VisitTask._meta.db_table
+        grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+        return data, [sql for sql in grouped if f'"{table}"."purpose"' in sql]
+
+    live, live_sql = make()
+    assert live_sql  # counted from the tasks
+    assert figures(by_key(live)["phone_visits"])["应回访"] > 0
+    counting.count_months(now=cst(10, 15))
+    counted, counted_sql = make()
+    assert counted_sql == []  # not one statement grouping the tasks
+    assert counted == live
+    # The current month is not counted: a pack of October counts its tasks.
+    assert counting.counted_visit_groups(company.pk, None, date(2026, 10, 1), date(2026, 10, 31)) is None
+
+
 def test_daily_inspection_without_a_report_says_so(company, project):
     data = building.build(
         Kind.DAILY_INSPECTION, company_id=company.pk, project=project, first=MONDAY, last=MONDAY, now=cst(9, 21, 20)
