@@ -41,6 +41,7 @@ from crm.complaints.models import Channel, Complaint, ComplaintAttachment, Inbou
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.templatetags.form_tags import option_tags
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.customers.views import CappedPaginator
 from crm.lib.numbers import parse_id
@@ -135,7 +136,9 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
     rows = filters.queryset(now=now).select_related("project", "category", "assignee").only(*LIST_COLUMNS)
     # A capped total ("1000+"), as the customer list (decision 0011): a full COUNT(*) over a
     # director's 180,000 complaints took ~200 ms of a 600 ms page (docs/performance.md).
-    page = CappedPaginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    # The page is read first; the total follows from it on the last page, else
+    # complaint_list_count fetches it once the rows are shown.
+    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
     return render(
         request,
         "complaints/list.html",
@@ -147,8 +150,34 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
             "can_add": request.user.has_perm(services.ADD),
             "can_export": request.user.has_perm(services.EXPORT),
             "held_mails": selectors.held_mail_count(request.user),
+            **_TOTAL_WORDS,
         },
     )
+
+
+_TOTAL_WORDS = {"unit": "条", "count_hint": "请用筛选条件缩小范围"}  # partials/list_total.html
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def complaint_list_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's capped total for its filters and scope, fetched by the list page once its
+    rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
+    filters = ComplaintFilterForm(request.GET, user=request.user)
+    paginator = CappedPaginator(filters.queryset(now=timezone.now()), filters.page_size)
+    return render(request, "partials/list_count.html", {"paginator": paginator, **_TOTAL_WORDS})
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
+    """The <option>s of the list's category or project filter, fetched by hx-get when the
+    dropdown is first reached for ({% lazy_select %}); the chosen one stays selected."""
+    if field not in ("category", "project"):
+        raise Http404
+    choices = ComplaintFilterForm(None, user=request.user).fields[field].choices  # type: ignore[attr-defined]
+    chosen = request.GET.get(field, "")
+    return HttpResponse(option_tags(choices, {chosen} if chosen else set()))
 
 
 @require_http_methods(["GET", "POST"])

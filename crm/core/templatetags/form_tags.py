@@ -1,4 +1,5 @@
-"""``{% select field %}``: a bound choice field as ``<select>``, built in Python.
+"""``{% select field %}``: a bound choice field as ``<select>``, built in Python;
+``{% lazy_select field url trigger %}``: one whose options are fetched when first reached for.
 
 Django renders each ``<option>`` of a Select widget through two templates (~0.1 ms each);
 the list pages' filter bars (state, status, category, channel, project …) cost more than
@@ -45,3 +46,23 @@ def select(field: Any) -> SafeString:
     value = field.value()
     chosen = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v not in (None, "")}
     return select_html(field, option_tags(field.field.choices, chosen))
+
+
+@register.simple_tag
+def lazy_select(field: Any, url: str, trigger: str) -> SafeString:
+    """A ModelChoiceField as <select> holding only its empty option and the chosen one; the
+    others are fetched from ``url`` (hx-get, which sends the select's own value) on the first
+    ``trigger`` or focus. Staff, tag, project and category lists then cost no query on the
+    pages, searches and keystrokes that never open them (docs/performance.md, customer list fix C)."""
+    model_field = field.field
+    choices: list[tuple[Any, str]] = []
+    if model_field.empty_label is not None:
+        choices.append(("", model_field.empty_label))
+    # Cleaned by the bound form already (one query, only when this filter is in use).
+    chosen = getattr(field.form, "cleaned_data", {}).get(field.name)
+    if chosen is not None:
+        choices.append((chosen.pk, model_field.label_from_instance(chosen)))
+    options = option_tags(choices, {str(chosen.pk)} if chosen is not None else set())
+    return select_html(
+        field, options, **{"hx-get": url, "hx-trigger": f"{trigger}, focus once", "hx-swap": "innerHTML"}
+    )
