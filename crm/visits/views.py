@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,9 @@ from crm.accounts.http import AuthedHttpRequest
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.templatetags.form_tags import option_tags
 from crm.customers.exporting import XLSX_CONTENT_TYPE
+from crm.customers.views import CappedPaginator
 from crm.lib.dates import local_day
 from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
@@ -127,13 +129,12 @@ def _queue_rows(tasks: Iterable[VisitTask], today: date) -> list[QueueRow]:
 @permission_required(services.VIEW, raise_exception=True)
 def task_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_day(timezone.now())
-    params = request.GET.copy()
-    if "state" not in params:
-        # A visitor opens their own queue; whoever assigns sees everything open in scope.
-        params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
+    params = _queue_params(request)
     filters = VisitFilterForm(params, user=request.user)
     rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee").only(*QUEUE_COLUMNS)
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    # The page first; its total follows from the last page, else task_list_count fetches
+    # it (capped, "1000+") once the rows are shown, as the customer list (decision 0011).
+    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
     return render(
         request,
         "visits/list.html",
@@ -144,8 +145,42 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "can_export": request.user.has_perm(services.EXPORT),
             "query": params.urlencode(),
+            **_TOTAL_WORDS,
         },
     )
+
+
+_TOTAL_WORDS = {"unit": "条", "count_hint": "请用筛选条件缩小范围"}  # partials/list_total.html
+
+
+def _queue_params(request: AuthedHttpRequest) -> QueryDict:
+    params = request.GET.copy()
+    if "state" not in params:
+        # A visitor opens their own queue; whoever assigns sees everything open in scope.
+        params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
+    return params
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def task_list_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's capped total for its filters and scope, fetched by the list page once its
+    rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
+    filters = VisitFilterForm(_queue_params(request), user=request.user)
+    paginator = CappedPaginator(filters.queryset(today=local_day(timezone.now())), filters.page_size)
+    return render(request, "partials/list_count.html", {"paginator": paginator, **_TOTAL_WORDS})
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
+    """The <option>s of the list's plan or project filter, fetched by hx-get when the
+    dropdown is first reached for ({% lazy_select %}); the chosen one stays selected."""
+    if field not in ("plan", "project"):
+        raise Http404
+    choices = VisitFilterForm(None, user=request.user).fields[field].choices  # type: ignore[attr-defined]
+    chosen = request.GET.get(field, "")
+    return HttpResponse(option_tags(choices, {chosen} if chosen else set()))
 
 
 def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -> dict[str, Any]:
