@@ -72,11 +72,18 @@ _CHANNEL_LABELS = dict(Channel.choices)
 class QueueRow:
     """One row of the list, its labels and dates ready to print: the template engine's
     ``|date`` and ``|truncatechars`` filters, ``get_FOO_display`` and ``{% url %}`` cost
-    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06). ``{% visit_rows %}`` writes them."""
+    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06). ``{% visit_rows %}`` writes them.
+    Plain values rather than a VisitTask with its customer, project, plan and assignee
+    instances: five model objects per row cost more than the row's SQL."""
 
-    task: VisitTask
     url: str
+    customer: str
+    project: str
+    plan: str
+    assignee: str  # as str(User), or "" when unassigned
     purpose: str  # the plan's name or the task's purpose, cut to 24 characters
+    status_code: str
+    attempts: int
     channel: str
     status: str
     is_open: bool
@@ -85,10 +92,11 @@ class QueueRow:
     next_attempt: str  # 12-06 14:00, local time, when a retry is scheduled
 
 
-# The columns the queue shows ({% visit_rows %}): a task's questions, scores and opinions,
-# the customer's 40-odd columns and the plan's settings are neither read nor turned into
-# model fields for a page of rows (bench visits: the floor reads these columns alone).
+# The columns the queue shows ({% visit_rows %}) in this order: a task's questions, scores
+# and opinions, the customer's 40-odd columns and the plan's settings are not read for a
+# page of rows (bench visits: the floor reads these columns alone).
 QUEUE_COLUMNS = (
+    "pk",
     "status",
     "attempts",
     "due_on",
@@ -103,23 +111,30 @@ QUEUE_COLUMNS = (
 )
 
 
-def _queue_rows(tasks: Iterable[VisitTask], today: date) -> list[QueueRow]:
+def _queue_rows(page: Iterable[tuple[Any, ...]], today: date) -> list[QueueRow]:
+    """The page's rows from a ``values_list(*QUEUE_COLUMNS)`` slice."""
     # One reverse() for the page: the detail URL with a placeholder id, filled per row.
     head, tail = reverse("visits:detail", args=[0]).rsplit("/0/", 1)
     rows = []
-    for t in tasks:
-        is_open = t.is_open
+    for pk, status, attempts, due_on, next_attempt_at, purpose, channel, *names in page:
+        customer, project, plan, username, display_name = names
+        is_open = status in VisitTask.OPEN
         rows.append(
             QueueRow(
-                task=t,
-                url=f"{head}/{t.pk}/{tail}",
-                purpose=Truncator((t.plan.name if t.plan else "") or t.purpose).chars(24),
-                channel=_CHANNEL_LABELS.get(t.channel, t.channel),
-                status=_STATUS_LABELS.get(t.status, t.status),
+                url=f"{head}/{pk}/{tail}",
+                customer=customer,
+                project=project,
+                plan=plan or "",
+                assignee=display_name or username or "",
+                purpose=Truncator(plan or purpose).chars(24),
+                status_code=status,
+                attempts=attempts,
+                channel=_CHANNEL_LABELS.get(channel, channel),
+                status=_STATUS_LABELS.get(status, status),
                 is_open=is_open,
-                overdue=is_open and t.due_on < today,
-                due_on=f"{t.due_on:%Y-%m-%d}",
-                next_attempt=f"{timezone.localtime(t.next_attempt_at):%m-%d %H:%M}" if t.next_attempt_at else "",
+                overdue=is_open and due_on < today,
+                due_on=f"{due_on:%Y-%m-%d}",
+                next_attempt=f"{timezone.localtime(next_attempt_at):%m-%d %H:%M}" if next_attempt_at else "",
             )
         )
     return rows
@@ -131,7 +146,7 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_day(timezone.now())
     params = _queue_params(request)
     filters = VisitFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee").only(*QUEUE_COLUMNS)
+    rows = filters.queryset(today=today).values_list(*QUEUE_COLUMNS)
     # The page first; its total follows from the last page, else task_list_count fetches
     # it (capped, "1000+") once the rows are shown, as the customer list (decision 0011).
     page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
