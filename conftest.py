@@ -85,6 +85,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"{count} {marker} tests not run: {NEEDS[marker]}", yellow=True, bold=True)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: a test's rows are rolled back without signals,
+    so what was cached from them (the work calendar under its stamp, crm.core.calendar)
+    must not answer the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def company(db: Any) -> Company:
     return Company.objects.create(name="测试置业", sms_signature="测试置业")

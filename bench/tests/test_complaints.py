@@ -13,7 +13,7 @@ SCENARIOS = ("投诉列表 25 条/页", "投诉列表 100 条/页", "投诉列�
 
 
 def run_bench(*options):
-    argv = ["complaints", "--complaints", "400", "--customers", "300", "--requests", "2", "--warmup", "1", *options]
+    argv = ["complaints", "--complaints", "1700", "--customers", "300", "--requests", "2", "--warmup", "1", *options]
     out = []
     cli.run(cli.parser().parse_args(argv), write=out.append)
     return "\n".join(out)
@@ -32,10 +32,10 @@ def test_bench_measures_the_list_and_the_report_beside_their_floors():
     assert "WRONG RESULT" not in output
     assert "report: median" in output
     complaints = Complaint.objects.filter(company__name=dataset.BENCH_COMPANY)
-    assert complaints.count() == 400
+    assert complaints.count() == 1700
     assert complaints.filter(status__in=list(Complaint.OPEN)).exists()
     assert complaints.exclude(status__in=list(Complaint.OPEN)).exists()
     assert complaints.values("registered_at__month").distinct().count() >= 11  # spread over the year
 
     again = run_bench()
-    assert "Reusing the 400 generated complaints" in again
+    assert "Reusing the 1,700 generated complaints" in again

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import models
@@ -64,7 +65,54 @@ class Channel(models.TextChoices):
     MEDIA = "media", "媒体"
 
 
-class Complaint(models.Model):
+class _DeadlineColumns(Protocol):
+    """The columns ComplaintFacts reads (a Complaint, or the list's plain row)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def complainant_mobile(self) -> str: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def first_response_due_at(self) -> datetime: ...
+    @property
+    def resolution_due_at(self) -> datetime: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+
+
+class ComplaintFacts:
+    """What a complaint's own columns say: the model's answers, shared with the list's plain
+    rows (crm.complaints.views.ListedComplaint), which are not model instances."""
+
+    __slots__ = ()
+
+    @property
+    def masked_mobile(self: _DeadlineColumns) -> str:
+        return mask_mobile(self.complainant_mobile) if self.complainant_mobile else ""
+
+    @property
+    def resolution_due_day(self: _DeadlineColumns) -> date:
+        """The last day to resolve it (the deadline is the end of that day, local time)."""
+        return local_day(self.resolution_due_at - timedelta(microseconds=1))
+
+    @property
+    def is_open(self: _DeadlineColumns) -> bool:
+        return self.status in Complaint.OPEN
+
+    def is_breached(self: _DeadlineColumns, now: datetime) -> bool:
+        """Past a deadline and not done: not acknowledged in time, or not resolved in time
+        (while waiting for the customer the clock stands at ``paused_at``)."""
+        if self.status not in Complaint.OPEN:
+            return False
+        if self.acknowledged_at is None and now > self.first_response_due_at:
+            return True
+        clock = self.paused_at or now
+        return clock > self.resolution_due_at
+
+
+class Complaint(ComplaintFacts, models.Model):
     class Status(models.TextChoices):
         REGISTERED = "registered", "已登记"
         DISPATCHED = "dispatched", "已分派"
@@ -219,35 +267,12 @@ class Complaint(models.Model):
         return self.number
 
     @property
-    def masked_mobile(self) -> str:
-        return mask_mobile(self.complainant_mobile) if self.complainant_mobile else ""
-
-    @property
     def masked_email(self) -> str:
         """li***@example.com: enough to recognise, not to write to (lists, the detail page)."""
         if "@" not in self.complainant_email:
             return ""
         local, domain = self.complainant_email.split("@", 1)
         return f"{local[:2]}***@{domain}"
-
-    @property
-    def resolution_due_day(self) -> date:
-        """The last day to resolve it (the deadline is the end of that day, local time)."""
-        return local_day(self.resolution_due_at - timedelta(microseconds=1))
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
-
-    def is_breached(self, now: datetime) -> bool:
-        """Past a deadline and not done: not acknowledged in time, or not resolved in time
-        (while waiting for the customer the clock stands at ``paused_at``)."""
-        if not self.is_open:
-            return False
-        if self.acknowledged_at is None and now > self.first_response_due_at:
-            return True
-        clock = self.paused_at or now
-        return clock > self.resolution_due_at
 
 
 class ComplaintEvent(models.Model):

@@ -6,6 +6,8 @@ app_name = "complaints"
 
 urlpatterns = [
     path("", views.complaint_list, name="list"),
+    path("count/", views.complaint_list_count, name="list_count"),
+    path("options/<str:field>/", views.list_options, name="list_options"),
     path("new/", views.complaint_new, name="new"),
     path("export/", views.complaint_export, name="export"),
     path("reports/monthly/", report_views.monthly_report, name="report_monthly"),

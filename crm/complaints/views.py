@@ -37,17 +37,18 @@ from crm.complaints.forms import (
     SurveyForm,
 )
 from crm.complaints.mail_intake import intake_initial, mark_mail_handled, readable, register_held_mail
-from crm.complaints.models import Channel, Complaint, ComplaintAttachment, InboundMail, MailboxState
+from crm.complaints.models import Channel, Complaint, ComplaintAttachment, ComplaintFacts, InboundMail, MailboxState
 from crm.core.calendar import work_calendar
 from crm.core.errors import DomainError
 from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.templatetags.form_tags import option_tags
 from crm.customers.exporting import XLSX_CONTENT_TYPE
 from crm.customers.views import CappedPaginator
 from crm.lib.numbers import parse_id
 from crm.lib.workcalendar import CalendarUnknown, WorkCalendar
 
 
-def _countdown(complaint: Complaint, now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
+def _countdown(complaint: Complaint | ListedComplaint, now: datetime, calendar: WorkCalendar) -> dict[str, Any]:
     """What the list and the detail page say about the deadline."""
     if not complaint.is_open:
         return {"label": "", "overdue": False}
@@ -67,25 +68,40 @@ _CHANNEL_LABELS = dict(Channel.choices)
 
 
 @dataclass(frozen=True, slots=True)
-class ListRow:
-    """One row of the list, its labels and dates ready to print: the template engine's
-    ``|date`` filter, ``get_FOO_display`` and ``{% url %}`` cost ~0.1 ms each, per row
-    (docs/performance.md, the complaint list 2026-12-06). ``{% complaint_rows %}`` writes them."""
+class ListedComplaint(ComplaintFacts):
+    """The columns of one complaint the list shows (``LIST_COLUMNS``, in order), as plain
+    values: a Complaint with its project, category and assignee instances cost the list
+    more than its SQL. What the list asks of a complaint is answered by the model's own
+    code (ComplaintFacts: ``is_open``, ``is_breached`` …), so the rules stay in one place."""
 
-    complaint: Complaint
-    url: str
-    registered: str  # 12-06 09:30, local time
+    pk: int
+    number: str
+    registered_at: datetime
     channel: str
     status: str
-    countdown: str
-    overdue: bool
-    due_day: str  # 12-09: the last day to resolve it (open complaints only)
+    complainant_name: str
+    complainant_mobile: str
+    is_repeat: bool
+    is_special: bool
+    escalation_level: int
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    acknowledged_at: datetime | None
+    paused_at: datetime | None
+    project_name: str
+    category_name: str
+    assignee_username: str | None
+    assignee_display_name: str | None
+
+    @property
+    def assignee(self) -> str:
+        return self.assignee_display_name or self.assignee_username or ""  # as str(User)
 
 
-# The columns the list shows ({% complaint_rows %}, ``_countdown``): the complaint's and its
-# project's, category's and assignee's other columns (their JSON, texts, settings) are
-# neither read from the database nor turned into model fields for a page of rows.
+# ListedComplaint's fields, in order: the complaint's and its project's, category's and
+# assignee's other columns (their JSON, texts, settings) are not read for a page of rows.
 LIST_COLUMNS = (
+    "pk",
     "number",
     "registered_at",
     "channel",
@@ -106,11 +122,29 @@ LIST_COLUMNS = (
 )
 
 
-def _list_rows(complaints: Iterable[Complaint], now: datetime, calendar: WorkCalendar) -> list[ListRow]:
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One row of the list, its labels and dates ready to print: the template engine's
+    ``|date`` filter, ``get_FOO_display`` and ``{% url %}`` cost ~0.1 ms each, per row
+    (docs/performance.md, the complaint list 2026-12-06). ``{% complaint_rows %}`` writes them."""
+
+    complaint: ListedComplaint
+    url: str
+    registered: str  # 12-06 09:30, local time
+    channel: str
+    status: str
+    countdown: str
+    overdue: bool
+    due_day: str  # 12-09: the last day to resolve it (open complaints only)
+
+
+def _list_rows(page: Iterable[tuple[Any, ...]], now: datetime, calendar: WorkCalendar) -> list[ListRow]:
+    """The page's rows from a ``values_list(*LIST_COLUMNS)`` slice."""
     # One reverse() for the page: the detail URL with a placeholder id, filled per row.
     head, tail = reverse("complaints:detail", args=[0]).rsplit("/0/", 1)
     rows = []
-    for c in complaints:
+    for values in page:
+        c = ListedComplaint(*values)
         countdown = _countdown(c, now, calendar)
         rows.append(
             ListRow(
@@ -132,10 +166,12 @@ def _list_rows(complaints: Iterable[Complaint], now: datetime, calendar: WorkCal
 def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
     now = timezone.now()
     filters = ComplaintFilterForm(request.GET, user=request.user)
-    rows = filters.queryset(now=now).select_related("project", "category", "assignee").only(*LIST_COLUMNS)
+    rows = filters.queryset(now=now).values_list(*LIST_COLUMNS)
     # A capped total ("1000+"), as the customer list (decision 0011): a full COUNT(*) over a
     # director's 180,000 complaints took ~200 ms of a 600 ms page (docs/performance.md).
-    page = CappedPaginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    # The page is read first; the total follows from it on the last page, else
+    # complaint_list_count fetches it once the rows are shown.
+    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
     return render(
         request,
         "complaints/list.html",
@@ -147,8 +183,34 @@ def complaint_list(request: AuthedHttpRequest) -> HttpResponse:
             "can_add": request.user.has_perm(services.ADD),
             "can_export": request.user.has_perm(services.EXPORT),
             "held_mails": selectors.held_mail_count(request.user),
+            **_TOTAL_WORDS,
         },
     )
+
+
+_TOTAL_WORDS = {"unit": "条", "count_hint": "请用筛选条件缩小范围"}  # partials/list_total.html
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def complaint_list_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's capped total for its filters and scope, fetched by the list page once its
+    rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
+    filters = ComplaintFilterForm(request.GET, user=request.user)
+    paginator = CappedPaginator(filters.queryset(now=timezone.now()), filters.page_size)
+    return render(request, "partials/list_count.html", {"paginator": paginator, **_TOTAL_WORDS})
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
+    """The <option>s of the list's category or project filter, fetched by hx-get when the
+    dropdown is first reached for ({% lazy_select %}); the chosen one stays selected."""
+    if field not in ("category", "project"):
+        raise Http404
+    choices = ComplaintFilterForm(None, user=request.user).fields[field].choices  # type: ignore[attr-defined]
+    chosen = request.GET.get(field, "")
+    return HttpResponse(option_tags(choices, {chosen} if chosen else set()))
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,22 +1,62 @@
 """The work calendar as configured: the library's data plus the administrators' entries.
 
-``work_calendar()`` is what deadlines and care messages use; ``year_days()`` is the same
-answer for every day of one year, with the festival names, for the 工作日历 page.
+``work_calendar()`` is what deadlines and care messages use, kept in Django's cache under
+a stamp that ``calendar_changed()`` replaces on every write of the calendar's rows;
+``year_days()`` is the same answer for every day of one year, with the festival names,
+for the 工作日历 page.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import BooleanField, DateField, IntegerField, Value
 
 from crm.core.models import CalendarDay, CalendarYear
 from crm.lib.holiday_notice import WEEKDAYS
 from crm.lib.workcalendar import WorkCalendar, library_day_name, library_knows
 
+_STAMP_KEY = "work-calendar:stamp"
+# A process whose cache is its own (no CACHE_URL: the runjobs loop beside the web server)
+# never sees another process's new stamp; it reads the calendar again after this long.
+_CACHE_SECONDS = 60
+
 
 def work_calendar() -> WorkCalendar:
+    """The work calendar, from the cache while no calendar row has changed.
+
+    Every page showing a deadline reads it (the complaint list, the visit queue): a query
+    and a few dozen rows turned into a WorkCalendar, about a twentieth of such a page's
+    Python (docs/performance.md). The entry sits under the current stamp, so a change
+    (``calendar_changed``) is seen by the next read in every process sharing the cache.
+    """
+    stamp = cache.get(_STAMP_KEY)
+    if stamp is None:
+        cache.add(_STAMP_KEY, secrets.token_hex(8), None)
+        stamp = cache.get(_STAMP_KEY)
+    key = f"work-calendar:{stamp}"
+    calendar: WorkCalendar | None = cache.get(key)
+    if calendar is None:
+        calendar = read_work_calendar()
+        cache.set(key, calendar, _CACHE_SECONDS)
+    return calendar
+
+
+def calendar_changed() -> None:
+    """Give the cached calendar a new stamp: at once (this transaction's own later reads)
+    and again on commit (a read in another process between the two saw the rows before
+    the change and cached them under the first stamp). The post_save and post_delete
+    signals of CalendarDay and CalendarYear call it (crm.core.apps); bulk writes, which
+    send none, call it themselves (crm.core.services.apply_notice)."""
+    cache.set(_STAMP_KEY, secrets.token_hex(8), None)
+    transaction.on_commit(lambda: cache.set(_STAMP_KEY, secrets.token_hex(8), None))
+
+
+def read_work_calendar() -> WorkCalendar:
     """A WorkCalendar with every override from the database (a few dozen rows per year).
 
     The override days and the entered years in one ``UNION ALL`` (one round trip: every

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
+from django.utils.choices import BaseChoiceIterator
 
 from crm.core.errors import DomainError
 
@@ -30,6 +31,33 @@ class ListedModelChoiceField(forms.ModelChoiceField[Any]):
     """A ModelChoiceField for short lists (projects, sizes of a few dozen) shown on busy pages."""
 
     iterator = ListedChoiceIterator
+
+
+class LazyChoiceField(forms.ChoiceField):
+    """A ChoiceField whose values are their labels (a visit plan's name), read by
+    ``set_values``' function only when the options are listed or a chosen value is checked;
+    shown with ``{% lazy_select %}``, which starts with ``empty_label`` and the chosen value."""
+
+    def __init__(self, *, empty_label: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+
+    def set_values(self, values: Callable[[], Iterable[str]]) -> None:
+        self.choices = _EmptyThenValues(self.empty_label, values)
+
+
+class _EmptyThenValues(BaseChoiceIterator):
+    """The empty option, then the values: the widget's first look (whether a ``required``
+    attribute applies) stops at the empty option without reading the values."""
+
+    def __init__(self, empty_label: str, values: Callable[[], Iterable[str]]) -> None:
+        self.empty_label = empty_label
+        self.values = values
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield ("", self.empty_label)
+        for value in self.values():
+            yield (value, value)
 
 
 # Page sizes every list offers (customers, deals, the outbox …).

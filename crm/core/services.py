@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from crm.core import audit
-from crm.core.calendar import base_day
+from crm.core.calendar import base_day, calendar_changed
 from crm.core.errors import DomainError
 from crm.core.models import AuditLog, CalendarDay, CalendarYear
 from crm.lib.holiday_notice import Notice
@@ -106,6 +106,7 @@ def apply_notice(year: int, notice: Notice, *, actor: Actor, problems_acknowledg
                 changed.append(row)
         CalendarDay.objects.bulk_create(created)
         CalendarDay.objects.bulk_update(changed, ["is_working_day", "name"])
+        calendar_changed()  # bulk writes send no post_save
         result = NoticeApplied(len(created), len(changed), len(existing) - len(changed))
         audit.log(
             AuditLog.Action.CALENDAR,

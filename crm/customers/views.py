@@ -203,8 +203,18 @@ def customer_list(request: AuthedHttpRequest) -> HttpResponse:
             "can_create": user.has_perm("customers.add_customer"),
             "can_export": user.has_perm("customers.export_customers"),
             "can_view_deals": user.has_perm("customers.view_deal"),
+            **_total_words(filters),
         },
     )
+
+
+def _total_words(filters: CustomerFilterForm) -> dict[str, str]:
+    """How the list's total reads (partials/list_total.html): 共 1000+ 位已归档客户."""
+    return {
+        "unit": "位",
+        "noun": "已归档客户" if filters.value("archived") else "",
+        "count_hint": "准确人数请看工作台",
+    }
 
 
 @require_GET
@@ -214,7 +224,7 @@ def customer_list_count(request: AuthedHttpRequest) -> HttpResponse:
     rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
     filters = CustomerFilterForm(search_params(request), user=request.user)
     paginator = CappedPaginator(filters.queryset(), filters.page_size)
-    return render(request, "customers/_list_count.html", {"paginator": paginator, "filters": filters})
+    return render(request, "partials/list_count.html", {"paginator": paginator, **_total_words(filters)})
 
 
 @require_GET

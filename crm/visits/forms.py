@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from crm.core.forms import ListedModelChoiceField, ListFilterForm
+from crm.core.forms import LazyChoiceField, ListedModelChoiceField, ListFilterForm
 from crm.lib.dates import local_midnight
 from crm.projects.models import Project
 from crm.visits import conversion, selectors, services
@@ -184,13 +185,24 @@ class NoteForm(forms.Form):
     note = forms.CharField(label="原因", max_length=500, error_messages={"required": "请填写原因"})
 
 
+def _plan_names(company_id: int) -> list[str]:
+    """The plans by name (a name shared by several plans is one choice)."""
+    names = (
+        VisitPlan.objects.filter(company_id=company_id)
+        .order_by("sort_order", "name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    return list(dict.fromkeys(names))
+
+
 class VisitFilterForm(ListFilterForm):
     q = forms.CharField(required=False, label="搜索")
     state = forms.ChoiceField(
         required=False, label="范围", choices=[("", "全部回访"), *selectors.STATE_FILTERS.items()]
     )
     who = forms.ChoiceField(required=False, label="回访人", choices=[("", "全部回访人"), ("me", "我负责的")])
-    plan = forms.ChoiceField(required=False, label="回访计划", choices=[])
+    plan = LazyChoiceField(required=False, label="回访计划", empty_label="全部计划")
     channel = forms.ChoiceField(required=False, label="方式", choices=[("", "全部方式"), *Channel.choices])
     kind = forms.ChoiceField(required=False, label="类型", choices=[("", "全部类型"), *TaskKind.choices])
     # Listed: one plain query, not a server-side cursor (crm.core.forms).
@@ -215,13 +227,9 @@ class VisitFilterForm(ListFilterForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        names = (
-            VisitPlan.objects.filter(company_id=user.company_id or 0)
-            .order_by("sort_order", "name")
-            .values_list("name", flat=True)
-            .distinct()
-        )
-        self.fields["plan"].choices = [("", "全部计划"), *[(n, n) for n in dict.fromkeys(names)]]  # type: ignore[attr-defined]
+        # Read when listed or when a plan is chosen, not for every page of the queue.
+        plan = cast("LazyChoiceField", self.fields["plan"])
+        plan.set_values(functools.partial(_plan_names, user.company_id or 0))
         self.fields["project"].queryset = Project.objects.filter(company_id=user.company_id or 0).only("name")  # type: ignore[attr-defined]
 
     def queryset(self, *, today: date) -> QuerySet[VisitTask]:

@@ -6,6 +6,8 @@ app_name = "visits"
 
 urlpatterns = [
     path("", views.task_list, name="list"),
+    path("count/", views.task_list_count, name="list_count"),
+    path("options/<str:field>/", views.list_options, name="list_options"),
     path("export/", views.task_export, name="export"),
     path("issues/", views.issue_list, name="issues"),
     path("issues/department/", views.department_queue, name="department_issues"),

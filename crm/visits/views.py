@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,9 @@ from crm.accounts.http import AuthedHttpRequest
 from crm.core.errors import DomainError
 from crm.core.errors import PermissionDenied as NotAllowed
 from crm.core.forms import PAGE_SIZES, apply_domain_error
+from crm.core.templatetags.form_tags import option_tags
 from crm.customers.exporting import XLSX_CONTENT_TYPE
+from crm.customers.views import CappedPaginator
 from crm.lib.dates import local_day
 from crm.visits import campaigns, conversion, repairs, selectors, services, stats, supervision
 from crm.visits import repair_import as repair_import_module
@@ -70,11 +72,18 @@ _CHANNEL_LABELS = dict(Channel.choices)
 class QueueRow:
     """One row of the list, its labels and dates ready to print: the template engine's
     ``|date`` and ``|truncatechars`` filters, ``get_FOO_display`` and ``{% url %}`` cost
-    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06). ``{% visit_rows %}`` writes them."""
+    ~0.1 ms each, per row (docs/performance.md, the work queue 2026-12-06). ``{% visit_rows %}`` writes them.
+    Plain values rather than a VisitTask with its customer, project, plan and assignee
+    instances: five model objects per row cost more than the row's SQL."""
 
-    task: VisitTask
     url: str
+    customer: str
+    project: str
+    plan: str
+    assignee: str  # as str(User), or "" when unassigned
     purpose: str  # the plan's name or the task's purpose, cut to 24 characters
+    status_code: str
+    attempts: int
     channel: str
     status: str
     is_open: bool
@@ -83,10 +92,11 @@ class QueueRow:
     next_attempt: str  # 12-06 14:00, local time, when a retry is scheduled
 
 
-# The columns the queue shows ({% visit_rows %}): a task's questions, scores and opinions,
-# the customer's 40-odd columns and the plan's settings are neither read nor turned into
-# model fields for a page of rows (bench visits: the floor reads these columns alone).
+# The columns the queue shows ({% visit_rows %}) in this order: a task's questions, scores
+# and opinions, the customer's 40-odd columns and the plan's settings are not read for a
+# page of rows (bench visits: the floor reads these columns alone).
 QUEUE_COLUMNS = (
+    "pk",
     "status",
     "attempts",
     "due_on",
@@ -101,23 +111,30 @@ QUEUE_COLUMNS = (
 )
 
 
-def _queue_rows(tasks: Iterable[VisitTask], today: date) -> list[QueueRow]:
+def _queue_rows(page: Iterable[tuple[Any, ...]], today: date) -> list[QueueRow]:
+    """The page's rows from a ``values_list(*QUEUE_COLUMNS)`` slice."""
     # One reverse() for the page: the detail URL with a placeholder id, filled per row.
     head, tail = reverse("visits:detail", args=[0]).rsplit("/0/", 1)
     rows = []
-    for t in tasks:
-        is_open = t.is_open
+    for pk, status, attempts, due_on, next_attempt_at, purpose, channel, *names in page:
+        customer, project, plan, username, display_name = names
+        is_open = status in VisitTask.OPEN
         rows.append(
             QueueRow(
-                task=t,
-                url=f"{head}/{t.pk}/{tail}",
-                purpose=Truncator((t.plan.name if t.plan else "") or t.purpose).chars(24),
-                channel=_CHANNEL_LABELS.get(t.channel, t.channel),
-                status=_STATUS_LABELS.get(t.status, t.status),
+                url=f"{head}/{pk}/{tail}",
+                customer=customer,
+                project=project,
+                plan=plan or "",
+                assignee=display_name or username or "",
+                purpose=Truncator(plan or purpose).chars(24),
+                status_code=status,
+                attempts=attempts,
+                channel=_CHANNEL_LABELS.get(channel, channel),
+                status=_STATUS_LABELS.get(status, status),
                 is_open=is_open,
-                overdue=is_open and t.due_on < today,
-                due_on=f"{t.due_on:%Y-%m-%d}",
-                next_attempt=f"{timezone.localtime(t.next_attempt_at):%m-%d %H:%M}" if t.next_attempt_at else "",
+                overdue=is_open and due_on < today,
+                due_on=f"{due_on:%Y-%m-%d}",
+                next_attempt=f"{timezone.localtime(next_attempt_at):%m-%d %H:%M}" if next_attempt_at else "",
             )
         )
     return rows
@@ -127,13 +144,12 @@ def _queue_rows(tasks: Iterable[VisitTask], today: date) -> list[QueueRow]:
 @permission_required(services.VIEW, raise_exception=True)
 def task_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_day(timezone.now())
-    params = request.GET.copy()
-    if "state" not in params:
-        # A visitor opens their own queue; whoever assigns sees everything open in scope.
-        params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
+    params = _queue_params(request)
     filters = VisitFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).select_related("customer", "project", "plan", "assignee").only(*QUEUE_COLUMNS)
-    page = Paginator(rows, filters.page_size).get_page(request.GET.get("page"))
+    rows = filters.queryset(today=today).values_list(*QUEUE_COLUMNS)
+    # The page first; its total follows from the last page, else task_list_count fetches
+    # it (capped, "1000+") once the rows are shown, as the customer list (decision 0011).
+    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
     return render(
         request,
         "visits/list.html",
@@ -144,8 +160,42 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "can_export": request.user.has_perm(services.EXPORT),
             "query": params.urlencode(),
+            **_TOTAL_WORDS,
         },
     )
+
+
+_TOTAL_WORDS = {"unit": "条", "count_hint": "请用筛选条件缩小范围"}  # partials/list_total.html
+
+
+def _queue_params(request: AuthedHttpRequest) -> QueryDict:
+    params = request.GET.copy()
+    if "state" not in params:
+        # A visitor opens their own queue; whoever assigns sees everything open in scope.
+        params["state"] = "open" if request.user.has_perm(services.ASSIGN) else "mine"
+    return params
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def task_list_count(request: AuthedHttpRequest) -> HttpResponse:
+    """The list's capped total for its filters and scope, fetched by the list page once its
+    rows are shown (hx-get on load, CappedPaginator.peek); also fills in the pager's page count."""
+    filters = VisitFilterForm(_queue_params(request), user=request.user)
+    paginator = CappedPaginator(filters.queryset(today=local_day(timezone.now())), filters.page_size)
+    return render(request, "partials/list_count.html", {"paginator": paginator, **_TOTAL_WORDS})
+
+
+@require_GET
+@permission_required(services.VIEW, raise_exception=True)
+def list_options(request: AuthedHttpRequest, field: str) -> HttpResponse:
+    """The <option>s of the list's plan or project filter, fetched by hx-get when the
+    dropdown is first reached for ({% lazy_select %}); the chosen one stays selected."""
+    if field not in ("plan", "project"):
+        raise Http404
+    choices = VisitFilterForm(None, user=request.user).fields[field].choices  # type: ignore[attr-defined]
+    chosen = request.GET.get(field, "")
+    return HttpResponse(option_tags(choices, {chosen} if chosen else set()))
 
 
 def _detail_context(request: AuthedHttpRequest, task: VisitTask, **forms: Any) -> dict[str, Any]:

@@ -90,3 +90,38 @@ def test_a_complaint_from_intake_to_confirmation_on_a_phone(
     assert fits_the_screen(page)
     complaint.refresh_from_db()
     assert (complaint.status, complaint.satisfaction) == (Complaint.Status.CONFIRMED, 5)
+
+
+def test_a_long_complaint_list_fills_in_its_total_and_loads_the_category_options_when_asked(
+    page, sign_in, company, project, service
+):
+    services.ensure_default_categories(company)
+    quality = Category.objects.get(company=company, name="服务质量")
+    other = Category.objects.exclude(pk=quality.pk).filter(company=company).first()
+    assert other is not None
+    for i in range(30):
+        intake = services.Intake(
+            channel="phone",
+            complainant_name=f"投诉人{i:02d}",
+            complainant_mobile="13800001111",
+            content="售楼处接待人员态度冷淡",
+            project=project,
+            category=quality if i < 3 else other,
+        )
+        services.register_complaint(intake, actor=service)
+    sign_in(page, service)
+    page.goto("/complaints/")
+    expect(page.locator("table.complaints tbody tr")).to_have_count(25)
+    # Fetched by the page itself once its rows are shown (hx-get on load), with the pager's count.
+    expect(page.locator("#list-total")).to_have_text("共 30 条")
+    expect(page.locator(".pager")).to_contain_text("第 1 / 2 页")
+
+    category = page.locator("select[name=category]")
+    expect(category.locator("option")).to_have_count(1)  # 全部类别, until the pointer reaches it
+    category.hover()
+    expect(category.locator("option", has_text="服务质量")).to_have_count(1)
+    category.select_option(label="服务质量")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.complaints tbody tr")).to_have_count(3)
+    expect(page.locator("#list-total")).to_have_text("共 3 条")
+    expect(page.locator("select[name=category] option:checked")).to_have_text("服务质量")

@@ -210,3 +210,43 @@ def test_the_directors_visit_pages_fit_a_phone(phone_page, sign_in, company, pro
     for url in ("/visits/samples/", "/visits/stats/", "/visits/campaigns/"):
         page.goto(url)
         assert fits_the_screen(page), url
+
+
+def test_a_long_queue_fills_in_its_total_and_loads_the_plan_options_when_asked(
+    page, sign_in, company, project, consultant, make_customer
+):
+    services.ensure_default_plans(project)
+    plan = VisitPlan.objects.get(project=project, name="签约回访")
+    other = VisitPlan.objects.filter(project=project).exclude(pk=plan.pk).first()
+    assert other is not None
+    customer = make_customer("林晓")
+    for i in range(30):
+        chosen = plan if i < 4 else other
+        VisitTask.objects.create(
+            company=company,
+            customer=customer,
+            project=project,
+            plan=chosen,
+            occasion=f"deal:{i}",
+            occasion_on=date(2026, 9, 25),
+            purpose=chosen.purpose,
+            questions=chosen.question_list,
+            assignee=consultant,
+            start_on=date(2026, 9, 25),
+            due_on=date(2026, 10, 8),
+        )
+    sign_in(page, consultant)
+    page.goto("/visits/")
+    expect(page.locator("table.visits tbody tr")).to_have_count(25)
+    # Fetched by the page itself once its rows are shown (hx-get on load), with the pager's count.
+    expect(page.locator("#list-total")).to_have_text("共 30 条")
+    expect(page.locator(".pager")).to_contain_text("第 1 / 2 页")
+
+    plans = page.locator("select[name=plan]")
+    expect(plans.locator("option")).to_have_count(1)  # 全部计划, until the pointer reaches it
+    plans.hover()
+    expect(plans.locator("option", has_text="签约回访")).to_have_count(1)
+    plans.select_option(label="签约回访")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("table.visits tbody tr")).to_have_count(4)
+    expect(page.locator("#list-total")).to_have_text("共 4 条")

@@ -44,10 +44,10 @@ def complaint_rows(rows: Iterable[ListRow]) -> SafeString:
             f'<td class="mono"><a href="{escape(row.url)}">{escape(c.number)}</a>{badges}'
             f'<small class="muted">{escape(row.registered)} · {escape(row.channel)} · {name}</small></td>'
             f'<td class="hide-mobile">{name}<small class="muted mono">{escape(c.masked_mobile)}</small></td>'
-            f'<td class="hide-mobile">{escape(c.project.name)}</td>'
-            f'<td class="hide-mobile">{escape(c.category.name)}</td>'
+            f'<td class="hide-mobile">{escape(c.project_name)}</td>'
+            f'<td class="hide-mobile">{escape(c.category_name)}</td>'
             f'<td><span class="badge complaint-{status}">{escape(row.status)}</span>{escalated}</td>'
             f'<td class="countdown{late}">{escape(row.countdown or "—")}{due}</td>'
-            f'<td class="hide-mobile">{escape(str(c.assignee) if c.assignee else "待分派")}</td></tr>'
+            f'<td class="hide-mobile">{escape(c.assignee or "待分派")}</td></tr>'
         )
     return mark_safe("\n".join(html))

@@ -178,3 +178,57 @@ def test_a_year_is_laid_out_as_twelve_months_of_monday_to_sunday_weeks(db):
     january = grids[0]
     assert january.weeks[0][:4] == [None] * 4
     assert january.weeks[0][4].day == date(2027, 1, 1)  # a Friday
+
+
+# ---------------------------------------------------------------- the cached calendar
+
+
+def test_the_calendar_is_read_once_and_a_click_is_seen_at_once(admin_user, django_assert_num_queries):
+    new_year = date(2026, 2, 17)  # 春节 in chinese-calendar
+    assert not work_calendar().is_working_day(new_year)
+    with django_assert_num_queries(0):
+        assert not work_calendar().is_working_day(new_year)
+
+    services.set_day(new_year, working=True, actor=admin_user)
+    assert work_calendar().is_working_day(new_year)
+    services.set_day(new_year, working=False, actor=admin_user)  # the row deleted
+    assert not work_calendar().is_working_day(new_year)
+
+
+def test_a_notice_saved_in_bulk_is_seen_at_once(admin_user, notice_2027):
+    services.mark_year_complete(2027, actor=admin_user, source="国务院办公厅关于2027年部分节假日安排的通知")
+    assert work_calendar().is_working_day(date(2027, 2, 8))  # entered, no holidays yet: a Monday
+
+    # The year's row is unchanged (no post_save); the days are written by bulk_create.
+    services.apply_notice(2027, notice_2027, actor=admin_user)
+
+    assert not work_calendar().is_working_day(date(2027, 2, 8))
+    assert work_calendar().is_working_day(date(2027, 2, 20))  # 春节调休
+
+
+def test_rows_written_outside_the_services_are_seen_at_once(db):
+    monday = date(2027, 2, 8)
+    assert not work_calendar().knows(2027)
+    CalendarYear.objects.create(year=2027, source="admin")
+    assert work_calendar().is_working_day(monday)
+    CalendarDay.objects.create(day=monday, is_working_day=False, name="春节")
+    assert not work_calendar().is_working_day(monday)
+    CalendarDay.objects.filter(day=monday).delete()  # the admin's "delete selected"
+    assert work_calendar().is_working_day(monday)
+    CalendarYear.objects.all().delete()
+    assert not work_calendar().knows(2027)
+
+
+def test_what_another_process_read_before_the_commit_is_not_kept(admin_user, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from crm.lib.workcalendar import WorkCalendar
+
+    new_year = date(2026, 2, 17)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_day(new_year, working=True, actor=admin_user)
+        # Meanwhile another process reads the rows as committed so far and caches them
+        # under the stamp the change gave at once.
+        cache.set(f"work-calendar:{cache.get('work-calendar:stamp')}", WorkCalendar(), 60)
+        assert not work_calendar().is_working_day(new_year)
+    assert work_calendar().is_working_day(new_year)  # the commit gave another stamp

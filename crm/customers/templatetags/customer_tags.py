@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import mark_safe
 
-from crm.core.templatetags.form_tags import option_tags, select, select_html
+from crm.core.templatetags.form_tags import lazy_select, select
 from crm.customers.models import Channel, Deal, Stage
 from crm.customers.selectors import ListRow, TimelineRow
 from crm.lib.mobile import mask_mobile
@@ -57,26 +57,7 @@ def wan(value: Any) -> str:
 
 # The filters' <select>s are built in Python (crm.core.templatetags.form_tags).
 register.simple_tag(select, name="select")
-
-
-@register.simple_tag
-def lazy_select(field: Any, url: str, trigger: str) -> str:
-    """A ModelChoiceField as <select> holding only its empty option and the chosen one; the
-    others are fetched from ``url`` (hx-get, which sends the select's own value) on the first
-    ``trigger`` or focus. Staff and tag lists then cost no query on the pages, searches and
-    keystrokes that never open them (docs/performance.md, fix C)."""
-    model_field = field.field
-    choices: list[tuple[Any, str]] = []
-    if model_field.empty_label is not None:
-        choices.append(("", model_field.empty_label))
-    # Cleaned by the bound form already (one query, only when this filter is in use).
-    chosen = getattr(field.form, "cleaned_data", {}).get(field.name)
-    if chosen is not None:
-        choices.append((chosen.pk, model_field.label_from_instance(chosen)))
-    options = option_tags(choices, {str(chosen.pk)} if chosen is not None else set())
-    return select_html(
-        field, options, **{"hx-get": url, "hx-trigger": f"{trigger}, focus once", "hx-swap": "innerHTML"}
-    )
+register.simple_tag(lazy_select, name="lazy_select")
 
 
 _STAGES = {value: str(label) for value, label in Stage.choices}

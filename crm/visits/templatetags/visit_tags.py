@@ -25,22 +25,21 @@ register = template.Library()
 def visit_rows(rows: Iterable[QueueRow]) -> SafeString:
     html = []
     for row in rows:
-        t = row.task
-        status = escape(t.status)
+        status = escape(row.status_code)
         overdue = ' class="overdue"' if row.overdue else ""
         late = " late" if row.overdue else ""
         attempts = ""
-        if t.attempts and row.is_open:
+        if row.attempts and row.is_open:
             retry = f"，{escape(row.next_attempt)} 再拨" if row.next_attempt else ""
-            attempts = f'<small class="muted">已联系 {int(t.attempts)} 次{retry}</small>'
+            attempts = f'<small class="muted">已联系 {int(row.attempts)} 次{retry}</small>'
         html.append(
             f'<tr data-status="{status}"{overdue}>'
-            f'<td><a href="{escape(row.url)}">{escape(t.customer.name)}</a>'
+            f'<td><a href="{escape(row.url)}">{escape(row.customer)}</a>'
             f'<small class="muted">{escape(row.purpose)} · {escape(row.channel)}</small></td>'
-            f'<td class="hide-mobile">{escape(t.project.name)}</td>'
-            f'<td class="hide-mobile">{escape(t.plan.name if t.plan and t.plan.name else "—")}</td>'
+            f'<td class="hide-mobile">{escape(row.project)}</td>'
+            f'<td class="hide-mobile">{escape(row.plan or "—")}</td>'
             f'<td><span class="badge visit-{status}">{escape(row.status)}</span>{attempts}</td>'
             f'<td class="countdown{late}">{escape(row.due_on)}{"<small>已逾期</small>" if row.overdue else ""}</td>'
-            f'<td class="hide-mobile">{escape(str(t.assignee) if t.assignee else "待分派")}</td></tr>'
+            f'<td class="hide-mobile">{escape(row.assignee or "待分派")}</td></tr>'
         )
     return mark_safe("\n".join(html))

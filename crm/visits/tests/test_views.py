@@ -269,17 +269,64 @@ def test_the_list_and_the_api_read_a_constant_number_of_queries(client, make_cus
     assert few == many
 
 
-def test_the_queue_reads_seven_queries_and_escapes_names(
+def test_the_queue_reads_four_queries_and_escapes_names(
     client, make_customer, make_task, consultant, django_assert_num_queries
 ):
-    """Session, user, the plan names, the count, the bell, the project filter and the page,
-    whatever the rows (docs/performance.md, the work queue 2026-12-06)."""
+    """Session, user, the page and the bell, whatever the rows: the total comes from the last
+    page or afterwards (task_list_count), the plan and project options when the dropdown is
+    opened (docs/performance.md, the work queue 2026-12-06)."""
     login(client, consultant)
     for name in ("<i>甲</i>", "乙", "丙"):
         make_task(make_customer(name), status=Status.RETRY, attempts=1, next_attempt_at=cst(2026, 9, 29, 15))
     client.get(reverse("visits:list"))  # the first request reads the user's roles once
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(4):
         body = client.get(reverse("visits:list") + "?state=mine").content.decode()
+    assert "共 3 条" in body
     assert "&lt;i&gt;甲&lt;/i&gt;" in body
     assert "<i>甲</i>" not in body
     assert body.count("已联系 1 次，09-29 15:00 再拨") == 3
+
+
+def test_a_long_queue_shows_its_rows_first_and_its_total_after(
+    client, make_customer, make_task, consultant, django_assert_num_queries
+):
+    login(client, consultant)
+    customer = make_customer("甲")
+    for _ in range(30):
+        make_task(customer)
+    client.get(reverse("visits:list"))
+    with django_assert_num_queries(4):
+        body = client.get(reverse("visits:list")).content.decode()
+    assert 'id="list-total" hx-get="/visits/count/"' in body
+    assert '<span id="pager-total"></span>' in body
+    assert "下一页" in body
+    with django_assert_num_queries(3):  # session, user and the capped count
+        total = client.get(reverse("visits:list_count")).content.decode()
+    assert "共 30 条" in total
+    assert 'id="pager-total" hx-swap-oob="true"> / 2' in total
+
+
+def test_the_total_keeps_the_filters_and_the_scope(client, world, make_customer, make_task, consultant, outsider):
+    make_task(make_customer("赵六"), channel="sms")
+    count = reverse("visits:list_count")
+    login(client, consultant)
+    assert "共 2 条" in client.get(count).content.decode()  # 我的未完成: not the teammate's or the outsider's
+    assert "共 1 条" in client.get(f"{count}?channel=sms&page=9").content.decode()
+    assert "共 1 条" in login(client, outsider).get(count).content.decode()
+    assert "共 0 条" in client.get(f"{count}?channel=sms").content.decode()
+
+
+def test_the_plan_and_project_options_are_fetched_when_wanted(client, consultant, plans, project, project_b):
+    login(client, consultant)
+    body = client.get(reverse("visits:list")).content.decode()
+    assert f'hx-get="{reverse("visits:list_options", args=["plan"])}"' in body
+    assert '<option value="">全部计划</option></select>' in body  # the plans are not read for the page
+    body = client.get(reverse("visits:list"), {"plan": "签约回访"}).content.decode()
+    assert '<option value="签约回访" selected>签约回访</option>' in body
+    options = client.get(reverse("visits:list_options", args=["plan"]), {"plan": "签约回访"}).content.decode()
+    assert options.startswith('<option value="">全部计划</option>')
+    assert options.count("签约回访") == 2  # one choice for the name both projects' plans share
+    assert '<option value="签约回访" selected>' in options
+    projects = client.get(reverse("visits:list_options", args=["project"])).content.decode()
+    assert f'<option value="{project.pk}">{project.name}</option>' in projects
+    assert client.get(reverse("visits:list_options", args=["status"])).status_code == 404
