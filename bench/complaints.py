@@ -275,10 +275,15 @@ def _dt(value: datetime) -> Any:
 
 @dataclass
 class ListFloor:
+    """The list by hand, as the page reads it: its rows (one more to know whether a next
+    page exists) — or, for the total the page fetches afterwards (``count``), the capped
+    count alone (CappedPaginator: at most CAP + 1 rows counted)."""
+
     scope: tuple[str, list[Any]]
     rows: int = 25
     offset: int = 0
     open_only: bool = False
+    count: bool = False
 
     def fetch(self) -> dict[str, Any]:
         scope, params = self.scope
@@ -286,24 +291,24 @@ class ListFloor:
         if self.open_only:
             status = f" AND c.status IN ({', '.join(repr(str(s)) for s in sorted(Complaint.OPEN))})"
         with connection.cursor() as cursor:
+            if self.count:
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {db_table(Complaint)} c WHERE {scope}{status}"
+                    f" LIMIT {CappedPaginator.CAP + 1}) s",
+                    params,
+                )
+                return {"rows": [], "count": cursor.fetchone()[0]}
             cursor.execute(
                 "SELECT c.id, c.number, c.registered_at, c.channel, c.complainant_name, c.complainant_mobile,"
                 " c.status, c.escalation_level, c.resolution_due_at, c.first_response_due_at, c.acknowledged_at,"
                 " c.is_repeat, c.is_special, p.name, k.name, coalesce(nullif(u.display_name, ''), u.username)"
                 f" FROM {db_table(Complaint)} c JOIN {db_table(Project)} p ON p.id = c.project_id"
                 f" JOIN {db_table(Category)} k ON k.id = c.category_id LEFT JOIN {db_table(User)} u ON u.id = c.assignee_id"
-                f" WHERE {scope}{status} ORDER BY c.registered_at DESC, c.id DESC LIMIT {self.rows} OFFSET {self.offset}",
+                f" WHERE {scope}{status} ORDER BY c.registered_at DESC, c.id DESC LIMIT {self.rows + 1} OFFSET {self.offset}",
                 params,
             )
             rows = cursor.fetchall()
-            # The list's capped total (CappedPaginator: at most CAP + 1 rows counted).
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {db_table(Complaint)} c WHERE {scope}{status}"
-                f" LIMIT {CappedPaginator.CAP + 1}) s",
-                params,
-            )
-            count = cursor.fetchone()[0]
-        return {"rows": rows, "count": count}
+        return {"rows": rows[: self.rows], "count": ""}
 
 
 @dataclass
@@ -460,6 +465,9 @@ def build_cases(dataset: Dataset, *, now: datetime) -> list[Case]:
             LIST_TARGET,
         ),
         case(
+            "list_count", "投诉列表 总数（随后取回）", "/complaints/count/", ListFloor(scope, count=True), LIST_TARGET
+        ),
+        case(
             "report",
             f"月度分析报告 {report_month:%Y-%m}",
             f"/complaints/reports/monthly/?month={report_month:%Y-%m}",
@@ -519,6 +527,10 @@ def dataset_lines(dataset: Dataset) -> list[str]:
     return lines
 
 
+def _shown(values: tuple[int, ...]) -> str:
+    return f"{len(values)} ids" if len(values) > 3 else str(values)
+
+
 def check_lines(cases: Sequence[Case], *, now: datetime) -> list[str]:
     """The floors count what the pages count (else the ratios compare different work)."""
     from crm.complaints.selectors import complaints_visible_to
@@ -528,9 +540,14 @@ def check_lines(cases: Sequence[Case], *, now: datetime) -> list[str]:
     got: tuple[int, ...]
     for case in cases:
         floor, user = case.floor, case.scenario.user
-        if isinstance(floor, ListFloor) and not floor.open_only and not floor.offset and floor.rows == 25:
+        if isinstance(floor, ListFloor) and floor.count:
             page = (complaints_visible_to(user).order_by()[: CappedPaginator.CAP + 1].count(),)
             got = (floor.fetch()["count"],)
+        elif isinstance(floor, ListFloor) and not floor.open_only and not floor.offset and floor.rows == 25:
+            page = tuple(
+                complaints_visible_to(user).order_by("-registered_at", "-id").values_list("pk", flat=True)[:25]
+            )
+            got = tuple(r[0] for r in floor.fetch()["rows"])
         elif isinstance(floor, ReportFloor):
             report = analysis.monthly_report(user, floor.month, now=now)
             data = floor.fetch()
@@ -539,5 +556,5 @@ def check_lines(cases: Sequence[Case], *, now: datetime) -> list[str]:
         else:
             continue
         verdict = "OK" if page == got else "WRONG RESULT"
-        lines.append(f"result check [{case.scenario.label}]: page {page}, floor {got} — {verdict}")
+        lines.append(f"result check [{case.scenario.label}]: page {_shown(page)}, floor {_shown(got)} — {verdict}")
     return lines

@@ -46,8 +46,9 @@ def test_bench_measures_the_generation_and_the_work_queue_beside_their_floors():
     assert not any("HTTP" in row for row in table)
     assert "N+1 check (25 vs 100 rows vs deep vs last page)" in output
     assert "— PASS" in output.split("N+1 check")[1].splitlines()[0]
-    assert "raw query (page + count, bare SQL)" in output
-    assert "result check [" in output
+    assert "raw query (first page, total; bare SQL)" in output
+    assert output.count("result check [") == 3  # the first page, the last page, the total
+    assert "我的未完成 总数（随后取回）" in output
     assert "WRONG RESULT" not in output
 
     tasks = VisitTask.objects.filter(company__name=dataset.BENCH_COMPANY)

@@ -88,8 +88,13 @@ class CappedPaginator(Paginator[Any]):
     def is_counted(self) -> bool:
         return "count" in self.__dict__
 
-    def peek(self, number: Any) -> Page[Any]:
+    def peek(self, number: Any, *, keys: QuerySet[Any] | None = None) -> Page[Any]:
         """Page ``number`` read before anything is counted: ``per_page + 1`` rows from its offset.
+
+        ``keys``: the rows before their shown columns were chosen (``values_list`` keeps the
+        joins its columns need): a deep page reads its ids from it (``DEFERRED_FROM``). Only
+        where measured: the director's complaint list with its OR-ed scope turned the same
+        form into a scan of every complaint (80 ms for page 40 instead of 15).
 
         The extra row says whether a next page exists. On the last page the total follows
         from the page itself; otherwise it stays uncounted (``count_pending``) and the list
@@ -104,7 +109,7 @@ class CappedPaginator(Paginator[Any]):
             # page (a huge offset would be a database error on SQLite).
             return self.get_page(number if text.isascii() and text.isdigit() and text != "0" else 1)
         bottom = (wanted - 1) * self.per_page
-        rows = list(cast("QuerySet[Any]", self.object_list)[bottom : bottom + self.per_page + 1])
+        rows = self._rows(cast("QuerySet[Any]", self.object_list), keys, bottom, bottom + self.per_page + 1)
         if not rows and wanted > 1:
             return self.get_page(number)
         has_next = len(rows) > self.per_page
@@ -112,6 +117,18 @@ class CappedPaginator(Paginator[Any]):
             self.__dict__["count"] = bottom + len(rows)
             self.exact = True
         return PeekedPage(rows[: self.per_page], wanted, self, has_next=has_next)
+
+    DEFERRED_FROM = 200
+    """From this offset a page given ``keys`` reads its rows' ids first, then the rows: ``id IN (SELECT id
+    … ORDER BY … LIMIT n OFFSET m)`` walks the order's index alone for the rows it skips
+    and joins the names (customer, project, plan) to the page's rows only, where a plain
+    OFFSET joined every skipped row (bench visits: the queue's page 100 of 5,000 open tasks
+    joined 2,500 customers, 12 ms of SQL)."""
+
+    def _rows(self, rows: QuerySet[Any], keys: QuerySet[Any] | None, bottom: int, top: int) -> list[Any]:
+        if keys is None or bottom < self.DEFERRED_FROM:
+            return list(rows[bottom:top])
+        return list(rows.filter(pk__in=keys.values("pk")[bottom:top]))
 
 
 class PeekedPage(Page[Any]):

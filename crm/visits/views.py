@@ -146,10 +146,11 @@ def task_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_day(timezone.now())
     params = _queue_params(request)
     filters = VisitFilterForm(params, user=request.user)
-    rows = filters.queryset(today=today).values_list(*QUEUE_COLUMNS)
+    tasks = filters.queryset(today=today)
+    rows = tasks.values_list(*QUEUE_COLUMNS)
     # The page first; its total follows from the last page, else task_list_count fetches
     # it (capped, "1000+") once the rows are shown, as the customer list (decision 0011).
-    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"))
+    page = CappedPaginator(rows, filters.page_size).peek(request.GET.get("page"), keys=tasks)
     return render(
         request,
         "visits/list.html",

@@ -330,3 +330,41 @@ def test_the_plan_and_project_options_are_fetched_when_wanted(client, consultant
     projects = client.get(reverse("visits:list_options", args=["project"])).content.decode()
     assert f'<option value="{project.pk}">{project.name}</option>' in projects
     assert client.get(reverse("visits:list_options", args=["status"])).status_code == 404
+
+
+def test_a_deep_page_of_the_queue_reads_its_ids_first_and_shows_the_same_rows(
+    client, make_customer, make_task, consultant, django_assert_num_queries
+):
+    """From the 200th row the page reads its tasks' ids by the open-task index, then the
+    names of those 26 only (CappedPaginator.DEFERRED_FROM): the same rows in the same order
+    as the plain read, and the same four queries."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.customers.views import CappedPaginator
+    from crm.visits.models import VisitTask
+
+    login(client, consultant)
+    customers = [make_customer(f"客户{i:03d}") for i in range(9)]
+    for i in range(230):  # due dates repeat: the order falls back on the id
+        make_task(customers[i % 9], due_on=date(2026, 10, 1) + timedelta(days=i % 17))
+    expected = list(
+        VisitTask.objects.filter(assignee=consultant, status__in=list(VisitTask.OPEN))
+        .order_by("due_on", "id")
+        .values_list("customer__name", flat=True)
+    )
+    client.get(reverse("visits:list"))
+    assert CappedPaginator.DEFERRED_FROM == 200
+    with CaptureQueriesContext(connection) as queries:
+        with django_assert_num_queries(4):
+            body = client.get(reverse("visits:list") + "?state=mine&per_page=25&page=9").content.decode()
+    page_sql = [q["sql"] for q in queries.captured_queries if '"visits_visittask"."id" IN (SELECT' in q["sql"]]
+    assert len(page_sql) == 1  # offset 200: the ids first
+    shown = re.findall(r"客户\d{3}", body)
+    assert shown == expected[200:225]
+    assert "共 230 条" not in body  # not the last page: the total follows (task_list_count)
+    last = client.get(reverse("visits:list") + "?state=mine&per_page=25&page=10").content.decode()
+    assert re.findall(r"客户\d{3}", last) == expected[225:]
+    assert "共 230 条" in last  # the last page knows the total from itself
