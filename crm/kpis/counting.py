@@ -99,7 +99,7 @@ def count_company(company_id: int, *, now: datetime) -> int:
     for _ in range(max(1, int(settings.KPI_COUNTED_MONTHS)) - 1):
         first = previous_month(first)
     days = (first, boundary - timedelta(days=1))
-    rows: dict[tuple[str, int, date], dict[str, int]] = {}
+    rows: dict[tuple[str, int, date], dict[str, Any]] = {}
 
     def add(source: str, project_id: int, month: date | None, counts: dict[str, Any]) -> None:
         key = (source, project_id, month_key(month) or first)
@@ -153,6 +153,13 @@ def count_company(company_id: int, *, now: datetime) -> int:
                 month,
                 {"owners": row[f"owners_{month:%Y%m}"], "retained": row[f"retained_{month:%Y%m}"]},
             )
+    # The monthly visit statistics' counts per visitor (月度回访统计 of a counted month reads these).
+    for row in visits.visitor_counts_by_project_month(company_id, *days):
+        key = (Source.VISITORS, row.pop("project_id"), month_key(row.pop("kpi_month")) or first)
+        rows.setdefault(key, {"visitors": []})["visitors"].append(row)
+    for (source, _, _), counts in rows.items():
+        if source == Source.VISITORS:
+            counts["visitors"].sort(key=lambda r: r["assignee_id"] or 0)
     # The report packs' visit groups per project and due day (a pack of counted days reads these).
     day_groups: dict[tuple[int, date], list[list[Any]]] = {}
     for project_id, day, *group in visits.visit_groups_by_project_day(company_id, *days):
@@ -276,24 +283,6 @@ def _counted_months(run: MonthCountRun, first: date, last: date, period: tuple[d
         if inside and whole_or_none:
             months.add(month)
     return frozenset(months)
-
-
-def counted_visit_groups(
-    company_id: int, project_id: int | None, first: date, last: date
-) -> list[tuple[Any, ...]] | None:
-    """``crm.visits.selectors.visit_groups`` of [first, last] (one project or all) from the
-    counts, when every day of it lies in the counted months; else None (count live). A
-    report pack of an earlier period reads these instead of its tasks (decision 0030)."""
-    run = MonthCountRun.objects.filter(company_id=company_id).first()
-    if run is None or first < run.first_month or last >= next_month(run.last_month):
-        return None
-    rows = VisitDayCount.objects.filter(company_id=company_id, day__gte=first, day__lte=last)
-    if project_id is not None:
-        rows = rows.filter(project_id=project_id)
-    loaded = list(rows.values_list("groups", "counted_at"))
-    if any(counted_at != run.counted_at for _, counted_at in loaded):
-        return None  # another run replaced the counts meanwhile
-    return [tuple(group) for groups, _ in loaded for group in groups]
 
 
 def live_days_q(field_q: Any, first: date, last: date, counted: Iterable[date]) -> Q:

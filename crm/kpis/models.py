@@ -36,6 +36,7 @@ class MonthCount(models.Model):
         COMPLAINTS = "complaints", "投诉"
         VISITS = "visits", "回访"
         CUSTOMERS = "customers", "客户"
+        VISITORS = "visitors", "回访人员"
 
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from crm.care import selectors as care
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
-from crm.kpis import counting
+from crm.kpis import selectors as kpis
 from crm.lib.dates import CHINA_TZ
 from crm.lib.mobile import mask_numbers_in_text
 from crm.privacy.erasure import ERASED_NAME, REMOVED
@@ -173,7 +173,7 @@ class Scope:
         statement, read once per pack (several sections show them)."""
         if self._visit_figures is None:
             # A period before the current month: the hourly counts (decision 0030).
-            groups = counting.counted_visit_groups(*self.args)
+            groups = kpis.counted_visit_groups(*self.args)
             if groups is None:
                 groups = visits.visit_groups(*self.args, channels=CHANNELS)
             self._visit_figures = visits.visit_figures_from_groups(groups, CHANNELS)
@@ -688,8 +688,10 @@ def complaint_monthly(s: Scope, *, now: datetime) -> list[dict[str, Any]]:
 def visit_monthly(s: Scope) -> list[dict[str, Any]]:
     """月度回访统计 (seed 001: 每月底对当月满意度回访情况进行统计分析): crm.visits.stats
     per visitor, frozen."""
+    # An earlier month: its visits counted per visitor by the hourly KPI job (decision 0030).
+    counted = kpis.counted_visitor_counts(s.company_id, s.project_id, s.first.replace(day=1))
     rows = sorted(
-        visits.visit_month_for_scope(s.company_id, s.project_id, s.first.year, s.first.month),
+        visits.visit_month_for_scope(s.company_id, s.project_id, s.first.year, s.first.month, counted=counted),
         key=lambda r: (r.name, r.assignee_id or 0),
     )
     categories = sorted({c for r in rows for c in r.issues})

@@ -500,12 +500,34 @@ def visit_issues_for_period(company_id: int, project_id: int | None, first: date
     ]
 
 
-def visit_month_for_scope(company_id: int, project_id: int | None, year: int, month: int) -> list[stats.VisitorMonth]:
-    """The monthly visit statistics (crm.visits.stats) of a company or one project."""
-    from crm.visits.stats import monthly_of
+def visit_month_for_scope(
+    company_id: int,
+    project_id: int | None,
+    year: int,
+    month: int,
+    *,
+    counted: Sequence[dict[str, Any]] | None = None,
+) -> list[stats.VisitorMonth]:
+    """The monthly visit statistics (crm.visits.stats) of a company or one project;
+    ``counted``: the tasks already counted per visitor (``stats.visitor_counts`` rows, kept
+    by the KPI job for an earlier month, crm.kpis.counting) instead of counting them."""
+    from crm.visits.stats import monthly_of, visitor_months
 
     scope = _pack_scope(company_id, project_id)
+    if counted is not None:
+        return visitor_months(counted, VisitIssue.objects.filter(scope), year, month)
     return monthly_of(VisitTask.objects.filter(scope), VisitIssue.objects.filter(scope), year, month)
+
+
+def visitor_counts_by_project_month(company_id: int, first: date, last: date) -> list[dict[str, Any]]:
+    """``stats.visitor_counts`` of the company's tasks due in [first, last] per project and
+    due month (``kpi_month``): what the KPI job keeps (crm.kpis.counting)."""
+    from django.db.models.functions import TruncMonth
+
+    from crm.visits.stats import visitor_counts
+
+    tasks = VisitTask.objects.filter(company_id=company_id, due_on__gte=first, due_on__lte=last)
+    return visitor_counts(tasks.annotate(kpi_month=TruncMonth("due_on")), "project_id", "kpi_month")
 
 
 # ---------------------------------------------------------------- KPI measures (crm.kpis)

@@ -9,12 +9,13 @@ queries, whatever the number of visitors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from crm.core.errors import DomainError
 from crm.lib import dates
@@ -80,10 +81,23 @@ def monthly_of(
     """The monthly statistics over the given tasks and issues (a user's scope, or a report
     pack's company or project: crm.visits.selectors.visit_month_for_scope)."""
     first, last = month_bounds(year, month)
-    tasks = scoped_tasks.filter(due_on__gte=first, due_on__lte=last)
+    counts = visitor_counts(scoped_tasks.filter(due_on__gte=first, due_on__lte=last))
+    return visitor_months(counts, scoped_issues, year, month)
+
+
+VISITOR_COUNTS = ("due", "done", "on_time", "reached", "unreachable", "open", "rated", "rated_sum")
+
+
+def visitor_counts(tasks: QuerySet[VisitTask], *by: str) -> list[dict[str, Any]]:
+    """The tasks counted per assignee with their names (and ``by``: the KPI job groups by
+    project and month instead of the names): ``VISITOR_COUNTS``, the satisfaction as its
+    sum and count so that counts of several projects add up (crm.kpis.counting keeps them
+    per project and month)."""
+    by = by or ("assignee__display_name", "assignee__username")
     done = Q(status=VisitTask.Status.DONE)
-    rows = (
-        tasks.values("assignee_id", "assignee__display_name", "assignee__username")
+    rated = done & Q(satisfaction__isnull=False)
+    return list(
+        tasks.values("assignee_id", *by)
         .annotate(
             due=Count("pk"),
             done=Count("pk", filter=done),
@@ -91,23 +105,55 @@ def monthly_of(
             reached=Count("pk", filter=Q(reached=True)),
             unreachable=Count("pk", filter=Q(status=VisitTask.Status.UNREACHABLE)),
             open=Count("pk", filter=Q(status__in=list(VisitTask.OPEN))),
-            satisfaction=Avg("satisfaction", filter=done),
+            rated=Count("pk", filter=rated),
+            rated_sum=Sum("satisfaction", filter=rated),
         )
-        .order_by("assignee__display_name", "assignee_id")
+        .order_by()
     )
+
+
+def visitor_months(
+    counts: Iterable[dict[str, Any]], scoped_issues: QuerySet[VisitIssue], year: int, month: int
+) -> list[VisitorMonth]:
+    """The month's rows from ``visitor_counts`` rows (summed per assignee) and the issues
+    raised in the month, ordered by the visitor's name."""
+    first, last = month_bounds(year, month)
+    counts = list(counts)
+    totals: dict[int | None, dict[str, int]] = {}
+    for counted in counts:
+        bucket = totals.setdefault(counted["assignee_id"], dict.fromkeys(VISITOR_COUNTS, 0))
+        for name in VISITOR_COUNTS:
+            bucket[name] += int(counted.get(name) or 0)
+    names: dict[int | None, tuple[str, str]] = {}
+    for counted in counts:
+        if "assignee__username" in counted:
+            names[counted["assignee_id"]] = (
+                counted["assignee__display_name"] or "",
+                counted["assignee__username"] or "",
+            )
+    missing = [pk for pk in totals if pk is not None and pk not in names]
+    if missing:  # counted rows without names (crm.kpis.counting): one read of the names
+        names |= _names(missing)
+
+    def order(assignee_id: int | None) -> tuple[bool, str, int]:
+        # By display name then id, as the page always listed them; 待分派 last.
+        display, _ = names.get(assignee_id, ("", ""))
+        return assignee_id is None, display, assignee_id or 0
+
     result: dict[int | None, VisitorMonth] = {}
-    for r in rows:
-        sat = r["satisfaction"]
-        result[r["assignee_id"]] = VisitorMonth(
-            assignee_id=r["assignee_id"],
-            name=r["assignee__display_name"] or r["assignee__username"] or "待分派",
-            due=r["due"],
-            done=r["done"],
-            on_time=r["on_time"],
-            reached=r["reached"],
-            unreachable=r["unreachable"],
-            open=r["open"],
-            satisfaction=round(float(sat), 2) if sat is not None else None,
+    for assignee_id in sorted(totals, key=order):
+        t = totals[assignee_id]
+        display, username = names.get(assignee_id, ("", ""))
+        result[assignee_id] = VisitorMonth(
+            assignee_id=assignee_id,
+            name=display or username or "待分派",
+            due=t["due"],
+            done=t["done"],
+            on_time=t["on_time"],
+            reached=t["reached"],
+            unreachable=t["unreachable"],
+            open=t["open"],
+            satisfaction=round(t["rated_sum"] / t["rated"], 2) if t["rated"] else None,
         )
     start, end = at(first, time.min), at(last, time.min)
     end = datetime.combine(last, time.max, tzinfo=end.tzinfo)
@@ -124,6 +170,15 @@ def monthly_of(
             row = result[i["raised_by_id"]] = VisitorMonth(assignee_id=i["raised_by_id"], name=name)
         row.issues[i["category__name"]] = row.issues.get(i["category__name"], 0) + i["n"]
     return list(result.values())
+
+
+def _names(user_ids: list[int]) -> dict[int | None, tuple[str, str]]:
+    from crm.accounts.models import User
+
+    return {
+        pk: (display, username)
+        for pk, display, username in User.objects.filter(pk__in=user_ids).values_list("pk", "display_name", "username")
+    }
 
 
 @dataclass

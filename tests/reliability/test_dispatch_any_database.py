@@ -68,30 +68,40 @@ def test_a_worker_killed_while_the_console_prints_prints_nothing_twice(
     shared.publish()
     var = tmp_path / "var"
     env = worker_env(None, database=shared.url, VAR_DIR=var)
-    first = processes.manage("dispatch-1", "dispatch", "--until-empty", "--max-seconds", "60", env=env)
-    wait_until(
-        lambda: sum(printed_by(processes.log_of(first)).values()) >= 150,
-        timeout=40,
-        interval=0.01,
-        what="150 messages printed by the first worker",
-    )
-    processes.kill(first, signal.SIGKILL)
-    shared.collect()
-    assert OutboundMessage.objects.filter(status=Status.SUBMITTING).exists(), "killed between batches: proves nothing"
+    # Kill a worker once it has printed 150 more. The kill must land inside a batch (rows
+    # claimed, "submitting") to prove anything; on a loaded machine it can fall between
+    # two batches, so up to three workers are killed in turn until one lands inside.
+    killed: list[str] = []
+    for attempt in range(3):
+        worker = processes.manage(
+            f"dispatch-{attempt + 1}", "dispatch", "--until-empty", "--max-seconds", "60", env=env
+        )
+        wait_until(
+            lambda w=worker: sum(printed_by(processes.log_of(w)).values()) >= 150,
+            timeout=40,
+            interval=0.01,
+            what="150 more messages printed",
+        )
+        processes.kill(worker, signal.SIGKILL)
+        shared.collect()
+        killed.append(processes.log_of(worker))
+        if OutboundMessage.objects.filter(status=Status.SUBMITTING).exists():
+            break
+    assert OutboundMessage.objects.filter(status=Status.SUBMITTING).exists(), "every kill fell between batches"
     assert OutboundMessage.objects.filter(status=Status.SCHEDULED).exists(), "finished before the kill"
 
-    second = processes.manage("dispatch-2", "dispatch", "--until-empty", "--max-seconds", "60", env=env)
+    second = processes.manage("dispatch-last", "dispatch", "--until-empty", "--max-seconds", "60", env=env)
     assert processes.finish(second, timeout=90) == 0, processes.log_of(second)
     shared.collect()
 
-    printed = printed_by(processes.log_of(first)) + printed_by(processes.log_of(second))
+    printed = sum((printed_by(log) for log in killed), collections.Counter()) + printed_by(processes.log_of(second))
     twice = {ref: n for ref, n in printed.items() if n > 1}
     assert not twice, f"printed more than once: {sorted(twice.items())[:10]}"
     ledger = [json.loads(line) for line in (var / "sms-console-ledger.jsonl").read_text().splitlines()]
     recorded = collections.Counter(entry["reference"] for entry in ledger)
     assert recorded == collections.Counter(str(pk) for pk in ids)  # each recorded once: 0 lost, 0 twice
-    # Recorded before printed: the kill may fall between the two for the message in flight.
+    # Recorded before printed: each kill may fall between the two for the message in flight.
     assert set(printed) <= set(recorded)
-    assert len(recorded) - len(printed) <= 1
+    assert len(recorded) - len(printed) <= len(killed)
     assert set(statuses(ids)) <= DONE, statuses(ids)
     assert all("*" in entry["mobile"] for entry in ledger)  # the ledger keeps numbers masked

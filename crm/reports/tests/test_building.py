@@ -160,8 +160,17 @@ def test_generating_twice_over_the_same_data_gives_the_same_snapshot(week_data, 
     assert make() == make()
 
 
-@pytest.mark.parametrize("kind", [Kind.WEEKLY, Kind.MONTHLY])
-@pytest.mark.parametrize("whole_company", [False, True])
+@pytest.mark.parametrize(
+    ("kind", "whole_company"),
+    [
+        (Kind.WEEKLY, False),
+        (Kind.WEEKLY, True),
+        (Kind.MONTHLY, False),
+        (Kind.MONTHLY, True),
+        (Kind.VISIT_MONTHLY, True),  # the company's (reports.jobs)
+        (Kind.VISIT_MONTHLY, False),
+    ],
+)
 def test_a_pack_of_counted_days_reads_the_counts_and_shows_the_same(week_data, company, project, kind, whole_company):
     """Decision 0030: once the KPI job has counted September (run in October), a pack of
     September reads the visit groups from the counts, not the tasks: the same pack."""
@@ -169,6 +178,7 @@ def test_a_pack_of_counted_days_reads_the_counts_and_shows_the_same(week_data, c
     from django.test.utils import CaptureQueriesContext
 
     from crm.kpis import counting
+    from crm.kpis import selectors as kpis
     from crm.visits.models import VisitTask
 
     first, last = (MONDAY, SUNDAY) if kind == Kind.WEEKLY else (date(2026, 9, 1), date(2026, 9, 30))
@@ -185,17 +195,19 @@ def test_a_pack_of_counted_days_reads_the_counts_and_shows_the_same(week_data, c
             )
         table = VisitTask._meta.db_table
         grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
-        return data, [sql for sql in grouped if f'"{table}"."purpose"' in sql]
+        return data, [sql for sql in grouped if f'FROM "{table}"' in sql]
 
     live, live_sql = make()
     assert live_sql  # counted from the tasks
-    assert figures(by_key(live)["phone_visits"])["应回访"] > 0
+    visits = by_key(live)["visit_stats" if kind == Kind.VISIT_MONTHLY else "phone_visits"]
+    assert figures(visits)["应回访"] > 0
     counting.count_months(now=cst(10, 15))
     counted, counted_sql = make()
     assert counted_sql == []  # not one statement grouping the tasks
     assert counted == live
     # The current month is not counted: a pack of October counts its tasks.
-    assert counting.counted_visit_groups(company.pk, None, date(2026, 10, 1), date(2026, 10, 31)) is None
+    assert kpis.counted_visit_groups(company.pk, None, date(2026, 10, 1), date(2026, 10, 31)) is None
+    assert kpis.counted_visitor_counts(company.pk, None, date(2026, 10, 1)) is None
 
 
 def test_daily_inspection_without_a_report_says_so(company, project):

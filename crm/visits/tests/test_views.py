@@ -357,9 +357,8 @@ def test_a_deep_page_of_the_queue_reads_its_ids_first_and_shows_the_same_rows(
     )
     client.get(reverse("visits:list"))
     assert CappedPaginator.DEFERRED_FROM == 200
-    with CaptureQueriesContext(connection) as queries:
-        with django_assert_num_queries(4):
-            body = client.get(reverse("visits:list") + "?state=mine&per_page=25&page=9").content.decode()
+    with CaptureQueriesContext(connection) as queries, django_assert_num_queries(4):
+        body = client.get(reverse("visits:list") + "?state=mine&per_page=25&page=9").content.decode()
     page_sql = [q["sql"] for q in queries.captured_queries if '"visits_visittask"."id" IN (SELECT' in q["sql"]]
     assert len(page_sql) == 1  # offset 200: the ids first
     shown = re.findall(r"客户\d{3}", body)
