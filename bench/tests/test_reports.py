@@ -42,13 +42,14 @@ def test_bench_measures_every_pack_and_the_dashboard_beside_their_floors(bench_d
     assert len(pack_rows) == len(PACKS)
     for label in PACKS:
         assert any(row.startswith(f"| {label}") for row in pack_rows), label
-    assert all(row.rstrip(" |").endswith(("PASS", "MISS")) for row in pack_rows)
+    assert all(row.rstrip(" |").endswith(("PASS", "MISS", "ms of it)")) for row in pack_rows)
     assert "指标看板 2026-09" in output
     assert "HTTP" not in output
     assert "12-month trend alone" in output
     checks = [line for line in output.splitlines() if line.startswith("result check [")]
-    # The weekly's and monthly's visits, the complaint analysis, the dashboard counted vs live.
-    assert len(checks) == 4
+    # The weekly's and monthly's visits, the complaint analysis, the visit statistics'
+    # per-visitor totals, the dashboard counted vs live.
+    assert len(checks) == 5
     assert all(line.endswith(": OK") or line.endswith("— OK") for line in checks)
     assert "指标看板 2026-09（未统计往月）" in output  # measured without the month counts too
     assert "month counts (job count_kpi_months):" in output
