@@ -21,7 +21,7 @@ the next run, while the lists behind the figures are always live (docs/kpis.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from crm.accounts.roles import Scope
 from crm.complaints import selectors as complaints
 from crm.customers import selectors as customers
 from crm.kpis.models import MonthCount, MonthCountRun, VisitDayCount
-from crm.lib.dates import CHINA_TZ, local_day, local_midnight, month_bounds
+from crm.lib.dates import CHINA_TZ, local_day, local_midnight, month_bounds, previous_month
 from crm.visits import selectors as visits
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ def customer_measures(start: date, end: date) -> dict[str, Any]:
 
 
 def month_key(value: date | datetime | None) -> date | None:
+    """The first day of the month of a date, or of a timestamp in China time (None stays None)."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -75,10 +76,6 @@ def month_key(value: date | datetime | None) -> date | None:
 
 def next_month(month: date) -> date:
     return month_bounds(month)[1] + timedelta(days=1)
-
-
-def previous_month(month: date) -> date:
-    return (month - timedelta(days=1)).replace(day=1)
 
 
 # ------------------------------------------------------------------------- counting
@@ -94,10 +91,10 @@ def count_company(company_id: int, *, now: datetime) -> int:
     registered in every month before the current one) and replace its counts in one
     transaction: a reader sees the previous run's counts or this one's, never a mix."""
     boundary = local_day(now).replace(day=1)  # the current month: counted live
-    last = previous_month(boundary)
+    last = previous_month(boundary).replace(day=1)
     first = last
     for _ in range(max(1, int(settings.KPI_COUNTED_MONTHS)) - 1):
-        first = previous_month(first)
+        first = previous_month(first).replace(day=1)
     days = (first, boundary - timedelta(days=1))
     rows: dict[tuple[str, int, date], dict[str, Any]] = {}
 
@@ -256,19 +253,39 @@ def coverage(
     else:
         return None
     chosen = tuple(chosen)
-    # A run may replace the counts between reading it and reading them: read again.
-    for _ in range(2):
-        run = MonthCountRun.objects.filter(company_id=access.company_of(user)).first()
-        if run is None:
-            return None
+
+    def counts(run: MonthCountRun) -> QuerySet[MonthCount]:
         rows = MonthCount.objects.filter(company_id=run.company_id).order_by()
         if chosen:
             rows = rows.filter(project_id__in=chosen)
         if project_ids is not None:
             rows = rows.filter(project_id__in=project_ids)
-        loaded = list(rows)
+        return rows
+
+    found = of_last_run(access.company_of(user), counts)
+    if found is None:
+        return None
+    run, loaded = found
+    return Coverage(run, _counted_months(run, first, last, period), project_ids, loaded)
+
+
+def of_last_run(
+    company_id: int, rows: Callable[[MonthCountRun], QuerySet[Any] | None]
+) -> tuple[MonthCountRun, list[Any]] | None:
+    """The company's last run and the counts ``rows(run)`` selects (None from ``rows``: the
+    run does not cover what is asked), read so that they belong together: a run that
+    replaced the counts between the two reads makes it read again, once; then None (the
+    caller counts live)."""
+    for _ in range(2):
+        run = MonthCountRun.objects.filter(company_id=company_id).first()
+        if run is None:
+            return None
+        wanted = rows(run)
+        if wanted is None:
+            return None
+        loaded = list(wanted)
         if all(r.counted_at == run.counted_at for r in loaded):
-            return Coverage(run, _counted_months(run, first, last, period), project_ids, loaded)
+            return run, loaded
     return None
 
 

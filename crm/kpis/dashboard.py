@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from crm.care import selectors as care
 from crm.complaints import selectors as complaints
@@ -33,16 +32,6 @@ from crm.visits import selectors as visits
 
 if TYPE_CHECKING:
     from crm.accounts.models import User
-
-
-def _month_key(value: date | datetime | None) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(CHINA_TZ)
-        return value.date().replace(day=1)
-    return value.replace(day=1)
 
 
 def _in_period(condition: Q) -> Case:
@@ -75,8 +64,8 @@ class Sources:
 
     def by_month(self, source: str) -> dict[date, dict[str, int]]:
         """The trend's counts per month (every project)."""
-        rows = (r for r in getattr(self, source) if _month_key(r["kpi_month"]) is not None)
-        return _totals(rows, lambda r: _month_key(r["kpi_month"]))
+        rows = (r for r in getattr(self, source) if counting.month_key(r["kpi_month"]) is not None)
+        return _totals(rows, lambda r: counting.month_key(r["kpi_month"]))
 
     def customers_by_project(self) -> dict[int, int]:
         """The customers registered by the period's end, per project (投诉率's base)."""
@@ -87,7 +76,7 @@ class Sources:
 
     def registered_by(self, month: date) -> int:
         """The customers registered in ``month`` or before (every project)."""
-        return sum(r["registered"] for r in self.customers if (_month_key(r["kpi_month"]) or month) <= month)
+        return sum(r["registered"] for r in self.customers if (counting.month_key(r["kpi_month"]) or month) <= month)
 
 
 _KEYS = frozenset({"project_id", "kpi_month", "in_period", "due_on"})
@@ -239,7 +228,7 @@ def _grouped(
     trunc = TruncMonth(month_field, tzinfo=CHINA_TZ) if tz else TruncMonth(month_field)
     result: dict[date, dict[str, int]] = {}
     for row in rows.annotate(kpi_month=trunc).values("kpi_month").annotate(**measures).order_by():
-        key = _month_key(row.pop("kpi_month"))
+        key = counting.month_key(row.pop("kpi_month"))
         if key is not None:
             bucket = result.setdefault(key, {})
             for name, value in row.items():

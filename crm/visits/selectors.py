@@ -365,11 +365,17 @@ def visit_figures_by_channel(
 
 
 def visit_groups(
-    company_id: int, project_id: int | None, first: date, last: date, *, channels: Sequence[str] | None = None
-) -> list[tuple[str, str, str, bool, int | None, int]]:
+    company_id: int,
+    project_id: int | None,
+    first: date,
+    last: date,
+    *,
+    channels: Sequence[str] | None = None,
+    by: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
     """The tasks due in [first, last] (not cancelled) counted per (channel, purpose, status,
     reached, satisfaction): a few hundred groups however many tasks. ``channels``: only
-    these (None: every channel)."""
+    these (None: every channel); ``by``: fields grouped on first, each row led by them."""
     from django.db.models import Count
 
     tasks = VisitTask.objects.filter(_pack_scope(company_id, project_id), due_on__gte=first, due_on__lte=last)
@@ -377,7 +383,7 @@ def visit_groups(
         tasks = tasks.filter(channel__in=list(channels))
     return list(
         tasks.exclude(status=Status.CANCELLED)
-        .values_list("channel", "purpose", "status", "reached", "satisfaction")
+        .values_list(*by, "channel", "purpose", "status", "reached", "satisfaction")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -387,15 +393,7 @@ def visit_groups_by_project_day(company_id: int, first: date, last: date) -> lis
     """``visit_groups`` of every project and due day in [first, last]: (project_id, due_on,
     channel, purpose, status, reached, satisfaction, tasks) — what the KPI counting job
     keeps per day (crm.kpis.counting)."""
-    from django.db.models import Count
-
-    return list(
-        VisitTask.objects.filter(company_id=company_id, due_on__gte=first, due_on__lte=last)
-        .exclude(status=Status.CANCELLED)
-        .values_list("project_id", "due_on", "channel", "purpose", "status", "reached", "satisfaction")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    return visit_groups(company_id, None, first, last, by=("project_id", "due_on"))
 
 
 def visit_figures_from_groups(groups: Iterable[Sequence[Any]], channels: Sequence[str]) -> dict[str, dict[str, Any]]:
