@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from crm.accounts.models import User
 
 Source = MonthCount.Source
+DASHBOARD_SOURCES = (Source.COMPLAINTS, Source.VISITS, Source.CUSTOMERS)
 COMPLAINT_MEASURES = tuple(complaints.KPI_MEASURES)
 CUSTOMER_MEASURES = ("customers", "owners", "retained")
 
@@ -255,7 +256,8 @@ def coverage(
     chosen = tuple(chosen)
 
     def counts(run: MonthCountRun) -> QuerySet[MonthCount]:
-        rows = MonthCount.objects.filter(company_id=run.company_id).order_by()
+        # The dashboard's sources only: not the per-visitor lists the report packs read.
+        rows = MonthCount.objects.filter(company_id=run.company_id, source__in=DASHBOARD_SOURCES).order_by()
         if chosen:
             rows = rows.filter(project_id__in=chosen)
         if project_ids is not None:
