@@ -12,10 +12,12 @@ the policies below are fixed because the exactly-once argument depends on them.
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 from config.schedule import SCHEDULE
 
@@ -61,3 +63,11 @@ app.conf.update(
     beat_schedule=beat_schedule(),
 )
 app.autodiscover_tasks()  # each installed app's tasks.py
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def freeze_startup_objects(**_: Any) -> None:
+    """As config/wsgi.py does in a web process: what a worker process inherited at start-up
+    lives as long as it does, so full collections need not walk it again and again (a month's
+    report pack spent 80 ms in one such pass, docs/performance.md)."""
+    gc.freeze()

@@ -513,7 +513,7 @@ def visit_month_for_scope(
 
     scope = _pack_scope(company_id, project_id)
     if counted is not None:
-        return visitor_months(counted, VisitIssue.objects.filter(scope), year, month)
+        return visitor_months(counted, VisitIssue.objects.filter(scope), year, month, company_id=company_id)
     return monthly_of(VisitTask.objects.filter(scope), VisitIssue.objects.filter(scope), year, month)
 
 

@@ -113,10 +113,16 @@ def visitor_counts(tasks: QuerySet[VisitTask], *by: str) -> list[dict[str, Any]]
 
 
 def visitor_months(
-    counts: Iterable[dict[str, Any]], scoped_issues: QuerySet[VisitIssue], year: int, month: int
+    counts: Iterable[dict[str, Any]],
+    scoped_issues: QuerySet[VisitIssue],
+    year: int,
+    month: int,
+    *,
+    company_id: int | None = None,
 ) -> list[VisitorMonth]:
     """The month's rows from ``visitor_counts`` rows (summed per assignee) and the issues
-    raised in the month, ordered by the visitor's name."""
+    raised in the month, ordered by the visitor's name. Counted rows come without names:
+    they are read for the visitors of ``company_id`` (or by id when it is not given)."""
     first, last = month_bounds(year, month)
     counts = list(counts)
     totals: dict[int | None, dict[str, int]] = {}
@@ -133,7 +139,7 @@ def visitor_months(
             )
     missing = [pk for pk in totals if pk is not None and pk not in names]
     if missing:  # counted rows without names (crm.kpis.counting): one read of the names
-        names |= _names(missing)
+        names |= _names(missing, company_id)
 
     def order(assignee_id: int | None) -> tuple[bool, str, int]:
         # By display name then id, as the page always listed them; 待分派 last.
@@ -172,13 +178,26 @@ def visitor_months(
     return list(result.values())
 
 
-def _names(user_ids: list[int]) -> dict[int | None, tuple[str, str]]:
+def _names(user_ids: list[int], company_id: int | None) -> dict[int | None, tuple[str, str]]:
     from crm.accounts.models import User
 
-    return {
-        pk: (display, username)
-        for pk, display, username in User.objects.filter(pk__in=user_ids).values_list("pk", "display_name", "username")
-    }
+    wanted = set(user_ids)
+    names: dict[int | None, tuple[str, str]] = {}
+    if company_id is not None:
+        # The company's staff in one plain statement rather than an IN list of every visitor
+        # of the month (hundreds of parameters cost more to send than the rows they select).
+        for pk, display, username in User.objects.filter(company_id=company_id).values_list(
+            "pk", "display_name", "username"
+        ):
+            if pk in wanted:
+                names[pk] = (display, username)
+    rest = [pk for pk in user_ids if pk not in names]  # none with the company, as a rule
+    if rest:
+        names |= {
+            pk: (display, username)
+            for pk, display, username in User.objects.filter(pk__in=rest).values_list("pk", "display_name", "username")
+        }
+    return names
 
 
 @dataclass

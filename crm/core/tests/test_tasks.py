@@ -3,6 +3,7 @@ a job as of now, and the embedded default never imports Celery."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -61,3 +62,14 @@ def test_the_embedded_default_never_imports_celery():
     env.pop("REDIS_URL", None)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_worker_process_freezes_what_it_inherited_at_start_up():
+    from celery.signals import worker_process_init
+
+    gc.unfreeze()
+    try:
+        worker_process_init.send(sender=None)  # what celery sends in each new worker process
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -286,3 +286,12 @@ def test_numbers_in_free_text_are_masked_and_other_digits_kept():
     assert "138****5678" in masked
     assert "20261206001" in masked  # 11 digits, but not a mobile
     assert "021-12345678" in masked
+
+
+def test_text_with_no_long_number_is_returned_as_is_and_full_width_ids_still_masked():
+    from crm.lib.mobile import mask_numbers_in_text
+
+    plain = "订单2026120600，电话 021-1234567，3号楼1502室"
+    assert mask_numbers_in_text(plain) == plain
+    full_width = "身份证１１０１０５１９４９１２３１００２X"
+    assert "１１０１０５１９４９１２３１００２" not in mask_numbers_in_text(full_width)

@@ -274,3 +274,35 @@ def test_generate_pack_rejects_an_inverted_period(company, project):
         services.generate_pack(
             Kind.WEEKLY, company_id=company.pk, project=project, first=SUNDAY, last=MONDAY, now=cst(9, 27)
         )
+
+
+def test_counted_visit_statistics_name_visitors_as_they_are_now(week_data, company, consultant):
+    """Counted rows carry ids, not names: the names are read when the pack is built, for
+    the company's staff and for a visitor outside it (a platform account given a task)."""
+    from crm.accounts.models import User
+    from crm.kpis import counting
+    from crm.visits.models import VisitTask
+
+    outsider = User.objects.create_user("platform_helper", password="x", display_name="平台协助")
+    VisitTask.objects.filter(assignee=consultant).exclude(status=VisitTask.Status.DONE).update(assignee=outsider)
+
+    def names() -> list[str]:
+        data = building.build(
+            Kind.VISIT_MONTHLY,
+            company_id=company.pk,
+            project=None,
+            first=date(2026, 9, 1),
+            last=date(2026, 9, 30),
+            now=cst(10, 15),
+        )
+        return [row[0] for row in by_key(data)["visit_stats"]["tables"][0]["rows"]]
+
+    live = names()
+    assert "平台协助" in live
+    counting.count_months(now=cst(10, 15))
+    assert names() == live
+    User.objects.filter(pk=consultant.pk).update(display_name="改名后")
+    after = names()
+    assert "改名后" in after
+    assert "平台协助" in after
+    assert "待分派" not in after
