@@ -351,10 +351,10 @@ def inspection_reports_for_day(company_id: int, project_id: int | None, day: dat
     the project's name; projects without a report are not listed (the caller says so)."""
     rows = (
         InspectionReport.objects.filter(_in_scope(company_id, project_id), day=day)
-        .select_related("project")
         .order_by("project__name", "project_id")
+        .values_list("project_id", "project__name", "summary")
     )
-    return [{"project_id": r.project_id, "project": r.project.name, "summary": r.summary} for r in rows]
+    return [{"project_id": pk, "project": name, "summary": summary} for pk, name, summary in rows]
 
 
 # ---------------------------------------------------------------- KPI measures (crm.kpis)
