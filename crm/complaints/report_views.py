@@ -12,6 +12,7 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import permission_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -22,11 +23,34 @@ from crm.complaints.exporting import export_monthly_report
 from crm.complaints.forms import MonthlyReportForm
 from crm.core.charts import Chart, Series
 from crm.core.xlsx import CONTENT_TYPE
-from crm.lib.dates import local_day
+from crm.lib.dates import CHINA_TZ, local_day
 
 
 def _month_label(report: MonthlyReport) -> tuple[str, str]:
     return f"{report.month:%Y年%m月}", f"{report.previous_month:%Y年%m月}"
+
+
+def open_rows(report: MonthlyReport, *, links: bool) -> list[dict[str, Any]]:
+    """The open items as the page shows them, formatted once here: up to 200 rows of eight
+    cells through the template's lookups and filters cost 50 ms of a 75 ms render."""
+    cutoff = report.cutoff
+    rows = []
+    for c in report.open_items:
+        registered = c.registered_at.astimezone(CHINA_TZ)
+        rows.append(
+            {
+                "number": c.number,
+                "url": reverse("complaints:detail", args=[c.pk]) if links else "",
+                "registered": f"{registered:%Y-%m-%d %H:%M}",
+                "project": c.project.name,
+                "category": c.category.name,
+                "status": c.get_status_display(),
+                "due_day": c.resolution_due_day.isoformat(),
+                "overdue": c.resolution_due_at < cutoff,
+                "assignee": str(c.assignee) if c.assignee is not None else "待分派",
+            }
+        )
+    return rows
 
 
 def comparison_rows(report: MonthlyReport) -> list[dict[str, Any]]:
@@ -129,6 +153,7 @@ def monthly_report(request: AuthedHttpRequest) -> HttpResponse:
             "month_value": f"{report.month:%Y-%m}",
             "export_query": request.GET.urlencode() or f"month={report.month:%Y-%m}",
             "open_more": max(0, report.open_count - len(report.open_items)),
+            "open_rows": open_rows(report, links=request.user.has_perm("complaints.view_complaint")),
         }
     return render(request, "complaints/report_monthly.html", context, status=200 if report is not None else 400)
 

@@ -292,3 +292,33 @@ def test_the_api_refuses_a_bad_month_and_a_reader_without_the_permission(api_cli
     assert response.status_code == 400
     assert "月份格式应为" in str(response.json())
     assert api_client(service).get("/api/complaints/reports/monthly/").status_code == 403
+
+
+def test_the_open_list_rows_show_china_time_a_link_and_who_owns_them(
+    month, client, director, analyst, django_assert_max_num_queries
+):
+    """The page's open items: registered at 23:59 local on the 30th (15:59 UTC), unassigned,
+    linked to the complaint for a reader who may open it, read without a query per row."""
+    last = month["last"]
+    assert last.assignee_id is None
+
+    def open_row(user) -> str:
+        client.force_login(user)
+        with django_assert_max_num_queries(15):
+            html = client.get(URL, {"month": "2026-11"}).content.decode()
+        table = html.split('id="open-items"')[1].split("</table>")[0]
+        return next(r for r in table.split("<tr") if last.number in r)
+
+    mine = open_row(director)
+    assert f'<a href="/complaints/{last.pk}/">{last.number}</a>' in mine
+    assert "2026-11-30 23:59" in mine
+    assert "待分派" in mine
+    assert last.project.name in mine
+    assert last.category.name in mine
+    assert last.get_status_display() in mine
+
+    # 市场分析 reads the report but may not open complaints: the number, without a link.
+    assert not analyst.has_perm("complaints.view_complaint")
+    theirs = open_row(analyst)
+    assert f'href="/complaints/{last.pk}/"' not in theirs
+    assert "2026-11-30 23:59" in theirs
