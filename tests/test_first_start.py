@@ -79,6 +79,27 @@ def test_make_runs_settings_debug_off_own_keys_and_plain_http(tmp_path):
     assert again["secret"] == seen["secret"]
 
 
+def test_a_first_start_after_make_check_gets_the_installations_own_keys(tmp_path):
+    """`make check` runs `makemigrations --check` under the test settings, which opens (and
+    so creates) an empty var/estatecrm.sqlite3; the first `make run` after it must still
+    write random keys, not the public development ones it keeps for old demo databases."""
+    check = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=_env(tmp_path) | {"DJANGO_SETTINGS_MODULE": "config.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert (tmp_path / "estatecrm.sqlite3").exists()
+    result = _probe(_env(tmp_path, INSTANCE_SECRETS="1"))
+    assert result.returncode == 0, result.stderr
+    assert "旧版公开的开发密钥" not in result.stderr
+    assert json.loads((tmp_path / "secrets.json").read_text())["legacy_dev_keys"] is False
+
+
 def test_debug_1_asks_for_debug_and_still_uses_the_installations_keys(tmp_path):
     result = _probe(_env(tmp_path, DEBUG="1"))
     assert result.returncode == 0, result.stderr

@@ -6,9 +6,11 @@ from the repository, so a copy of ``var/*.sqlite3`` does not decrypt with public
 
 One exception keeps old demo installations readable (docs/decisions/0023): until this file
 existed, DEBUG derived the two field keys from the development SECRET_KEY in the repository.
-When the file is missing but the SQLite database already exists, the old derived keys are
-written into the file once (``legacy_dev_keys``) and a warning says so on every start; a new
-database (delete ``var/estatecrm.sqlite3``) gets random keys.
+When the file is missing but the SQLite database already holds customers, the old derived
+keys are written into the file once (``legacy_dev_keys``) and a warning says so on every
+start; a new database (delete ``var/estatecrm.sqlite3``) gets random keys, and so does one
+without a customer — the empty file `manage.py makemigrations --check` (in `make check`)
+leaves behind, or a bare `migrate`: nothing in it was encrypted with the public keys.
 
 Plain Python, read by config/settings.py before Django is set up.
 """
@@ -20,8 +22,10 @@ import hashlib
 import json
 import os
 import secrets
+import sqlite3
 import stat
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import TextIO
 
@@ -69,7 +73,7 @@ def load_or_create(var_dir: Path, *, existing_database: Path | None, warn: TextI
     warn = warn if warn is not None else sys.stderr
     path = var_dir / FILE_NAME
     if not path.exists():
-        legacy = existing_database is not None and existing_database.exists()
+        legacy = existing_database is not None and _holds_customers(existing_database)
         values = legacy_dev_secrets() if legacy else new_secrets()
         _write_new(path, {**values, "legacy_dev_keys": legacy})
     data = _read(path)
@@ -83,6 +87,22 @@ def load_or_create(var_dir: Path, *, existing_database: Path | None, warn: TextI
             file=warn,
         )
     return {key: str(data[key]) for key in KEYS}
+
+
+def _holds_customers(database: Path) -> bool:
+    """Whether the SQLite file has customer rows (their ID numbers may be encrypted with the
+    old keys). A file that cannot be read as a database is assumed to have them: keeping the
+    old keys loses nothing, new ones would make its ID numbers unreadable."""
+    if not database.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            table = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'customers_customer'"
+            ).fetchone()
+            return table is not None and db.execute("SELECT 1 FROM customers_customer LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return True
 
 
 def _write_new(path: Path, data: dict[str, object]) -> None:

@@ -7,7 +7,9 @@ import base64
 import hashlib
 import io
 import json
+import sqlite3
 import stat
+from contextlib import closing
 
 import pytest
 from cryptography.fernet import Fernet
@@ -39,9 +41,16 @@ def test_two_installations_get_different_keys(tmp_path):
     assert all(one[key] != two[key] for key in KEYS)
 
 
+def _database_with(path, *, customers: int) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE customers_customer (id integer PRIMARY KEY, id_number_enc text)")
+        db.executemany("INSERT INTO customers_customer (id_number_enc) VALUES (?)", [("x",)] * customers)
+        db.commit()
+
+
 def test_an_existing_database_keeps_the_old_derived_keys_with_a_warning(tmp_path):
     database = tmp_path / "estatecrm.sqlite3"
-    database.write_bytes(b"SQLite format 3\x00")
+    _database_with(database, customers=1)
     # A value encrypted before this change: Fernet key derived from the old dev SECRET_KEY.
     old = hashlib.sha256(b"field-encryption:dev-insecure-key-change-me").digest()
     token = Fernet(base64.urlsafe_b64encode(old)).encrypt(b"110101199003070018")
@@ -82,3 +91,32 @@ def test_a_broken_file_is_an_error_not_new_keys(tmp_path, content):
 def test_blind_index_key_bytes():
     assert blind_index_key_bytes("plain") == b"plain"
     assert blind_index_key_bytes("hex:00ff") == b"\x00\xff"
+
+
+@pytest.mark.parametrize("setup", ["empty file", "no customers table", "no customer yet"])
+def test_a_database_without_customers_gets_new_keys_without_a_warning(tmp_path, setup):
+    """`make check` runs `makemigrations --check`, which leaves an empty var/estatecrm.sqlite3:
+    a `make run` afterwards must not take the public development keys for it."""
+    database = tmp_path / "estatecrm.sqlite3"
+    if setup == "empty file":
+        database.touch()  # what opening a connection leaves: no table, no page
+    elif setup == "no customers table":
+        with closing(sqlite3.connect(database)) as db:
+            db.execute("CREATE TABLE django_migrations (id integer PRIMARY KEY)")
+            db.commit()
+    else:
+        _database_with(database, customers=0)
+    warnings = io.StringIO()
+    keys = load_or_create(tmp_path, existing_database=database, warn=warnings)
+    old = base64.urlsafe_b64encode(hashlib.sha256(b"field-encryption:dev-insecure-key-change-me").digest()).decode()
+    assert keys["FIELD_ENCRYPTION_KEY"] != old
+    assert json.loads((tmp_path / "secrets.json").read_text())["legacy_dev_keys"] is False
+    assert warnings.getvalue() == ""
+
+
+def test_a_file_that_is_not_a_readable_database_keeps_the_old_keys(tmp_path):
+    database = tmp_path / "estatecrm.sqlite3"
+    database.write_bytes(b"SQLite format 3\x00" + b"\xff" * 100)
+    keys = load_or_create(tmp_path, existing_database=database, warn=io.StringIO())
+    old = base64.urlsafe_b64encode(hashlib.sha256(b"field-encryption:dev-insecure-key-change-me").digest()).decode()
+    assert keys["FIELD_ENCRYPTION_KEY"] == old
