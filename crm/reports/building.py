@@ -101,7 +101,7 @@ def _local_minute(value: datetime) -> str:
 
 
 # The other cell types by exact type, one lookup each (a month's pack converts ~50,000
-# dates, prices and yes/no cells); a subclass falls through to _cell's checks.
+# dates, prices and yes/no cells); a subclass is matched in this order (datetime before date).
 _CONVERT: dict[type, Any] = {
     type(None): lambda _: "",
     bool: lambda v: "是" if v else "否",
@@ -118,12 +118,9 @@ def _cell(value: Any) -> Any:
     convert = _CONVERT.get(kind)
     if convert is not None:
         return convert(value)
-    if isinstance(value, datetime):
-        return _local_minute(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
+    for base, convert in _CONVERT.items():
+        if isinstance(value, base):
+            return convert(value)
     return value
 
 
