@@ -87,8 +87,10 @@ def test_a_member_of_the_public_files_a_complaint_and_checks_its_status(
     thumb = page.locator("ul.attachments img")
     expect(thumb).to_have_attribute("src", f"/complaints/{complaint.pk}/attachments/{row.pk}/thumbnail/")
     thumb.scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('ul.attachments img').complete")
-    size = thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    assert size == [160, 320]  # upright, at most 320 on the longer side
+    # Waited on through the locator: a string handed to wait_for_function is evaluated with
+    # eval() once it polls, which the page's CSP (script-src 'self') rightly refuses.
+    expect(thumb).to_have_js_property("complete", True)
+    expect(thumb).to_have_js_property("naturalWidth", 160)  # upright, at most 320 on the longer side
+    expect(thumb).to_have_js_property("naturalHeight", 320)
     assert fits_the_screen(page)
     screenshot(page, "public-complaint-staff-detail-390")
