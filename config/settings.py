@@ -211,6 +211,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Its rows are shown in Chinese under 账号与权限 instead (crm.accounts.admin, LoginLock…).
+AXES_ENABLE_ADMIN = False
 
 # Sessions end after a period without activity (PIPL / 等保: idle timeout).
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30) * 60
@@ -220,6 +222,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Our Chinese for strings the dependencies leave untranslated (django-axes, a few admin
+# strings): locale/zh_Hans/LC_MESSAGES/django.po, its compiled .mo committed beside it.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

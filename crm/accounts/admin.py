@@ -1,5 +1,8 @@
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.conf import settings as axes_settings
+from axes.utils import reset as reset_login_failures
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -10,7 +13,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from crm.accounts import security, services
-from crm.accounts.models import Company, Department, Team, User
+from crm.accounts.models import Company, Department, LoginFailure, LoginLock, LoginRecord, Team, User
+from crm.core import audit
 
 # The access before an admin save, keyed by the request, for the audit row after it.
 _BEFORE = "_access_before"
@@ -82,3 +86,45 @@ class GroupAdmin(BaseGroupAdmin):
 admin.site.register(Company)
 admin.site.register(Department)
 admin.site.register(Team)
+
+
+# django-axes' rows in Chinese (crm.accounts.models.LoginLock…; AXES_ENABLE_ADMIN is off).
+
+
+@admin.register(LoginLock)
+class LoginLockAdmin(axes_admin.AccessAttemptAdmin):  # type: ignore[misc]  # django-axes has no type hints
+    list_display = ["username", "failures_since_start", "status", "attempt_time", "ip_address", "user_agent"]
+    list_filter = [axes_admin.IsLockedOutFilter]
+    date_hierarchy = None
+    actions = ["unlock"]
+
+    @admin.display(description="状态")
+    def status(self, obj: LoginLock) -> str:
+        left = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        return f"还可尝试 {left} 次" if left > 0 else "已锁定"
+
+    @admin.action(description="解除所选用户名的登录锁定（失败次数清零）")
+    def unlock(self, request: HttpRequest, queryset: QuerySet[LoginLock]) -> None:
+        usernames = sorted(set(queryset.values_list("username", flat=True)))
+        for username in usernames:
+            reset_login_failures(username=username)
+            staff = User.objects.filter(username=username).first()  # a mistyped name has none
+            audit.log(
+                audit.AuditLog.Action.UPDATE,
+                actor=request.user,
+                target=staff,
+                target_type="" if staff else "axes.accessattempt",
+                target_label="" if staff else username,
+                summary=f"解除用户名 {username} 的登录锁定",
+            )
+        self.message_user(request, f"已解除 {len(usernames)} 个用户名的登录锁定。", messages.SUCCESS)
+
+
+@admin.register(LoginRecord)
+class LoginRecordAdmin(axes_admin.AccessLogAdmin):  # type: ignore[misc]
+    pass
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(axes_admin.AccessFailureLogAdmin):  # type: ignore[misc]
+    pass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 from functools import cached_property
+from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -116,3 +118,47 @@ class User(AbstractUser):
     @property
     def role_labels(self) -> str:
         return "、".join(str(role.label) for role in sorted(self.roles, key=list(Role).index))
+
+
+# ------------------------------------------------- django-axes in the admin, in Chinese
+# django-axes (login throttling) keeps its rows in its own tables; its admin pages and
+# its models' names are English. These proxies show the same rows under 账号与权限
+# (crm.accounts.admin; settings.AXES_ENABLE_ADMIN is off), named in Chinese.
+
+
+def _local_minute(value: Any) -> str:
+    from django.utils import timezone
+
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""
+
+
+class LoginLock(AccessAttempt):  # type: ignore[misc]  # django-axes has no type hints
+    """A username's failed logins since its last success: locked at the limit."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "登录锁定"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.username}：连续登录失败 {self.failures_since_start} 次（最近 {_local_minute(self.attempt_time)}）"
+        )
+
+
+class LoginRecord(AccessLog):  # type: ignore[misc]
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "登录记录"
+
+    def __str__(self) -> str:
+        return f"{self.username} 于 {_local_minute(self.attempt_time)} 登录"
+
+
+class LoginFailure(AccessFailureLog):  # type: ignore[misc]
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "登录失败记录"
+
+    def __str__(self) -> str:
+        locked = "，已锁定" if self.locked_out else ""
+        return f"{self.username} 于 {_local_minute(self.attempt_time)} 登录失败{locked}"

@@ -1,0 +1,110 @@
+"""The Chinese the dependencies lack (locale/zh_Hans): the committed .mo is the .po
+compiled, and the admin pages that show those strings have no English left in them;
+django-axes' rows are shown and unlocked under 账号与权限 (crm.accounts.admin)."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+
+from crm.accounts.models import LoginLock
+from crm.core.audit import AuditLog
+
+CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+# Latin words a Chinese office reads as they are (the tour's allow-list, ../shared/tools/tour.py).
+ALLOWED = {"VIP", "EXCEL", "ESTATECRM", "API", "PDF", "WECHAT", "ID", "HTTP", "URL", "SMS", "TOTP", "XLSX", "CSV"}
+ALLOWED |= {"XLS", "UTF", "GET", "POST", "ACCEPT", "SHA"}  # request parts named as the protocol names them
+
+
+def po_entries(path: Path) -> dict[str, str]:
+    """The msgid → msgstr pairs of a .po file of single-line entries (the header left out)."""
+    entries: dict[str, str] = {}
+    msgid = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            msgid = ast.literal_eval(line[6:])
+        elif line.startswith("msgstr ") and msgid:
+            entries[msgid] = ast.literal_eval(line[7:])
+    return entries
+
+
+def test_the_committed_mo_is_the_po_compiled():
+    entries = po_entries(CATALOGUE / "django.po")
+    assert len(entries) > 30
+    with (CATALOGUE / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    catalog = {k: v for k, v in compiled._catalog.items() if k}
+    assert catalog == entries, "locale/zh_Hans: run msgfmt -o django.mo django.po"
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in entries.values())
+
+
+class VisibleText(HTMLParser):
+    """Text a person or a screen reader meets: the body without scripts and styles, plus
+    title attributes (visually hidden table headers are read aloud, so they count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skipping += 1
+        self.parts.extend(value or "" for name, value in attrs if name in ("title", "aria-label", "placeholder"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def english_words(html: str) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    words = set(re.findall(r"\b[A-Za-z]{4,}\b", " ".join(parser.parts)))
+    return {w for w in words if w.upper() not in ALLOWED}
+
+
+@pytest.mark.django_db
+def test_the_admin_index_and_the_login_rows_are_in_chinese(client, admin_user):
+    AccessAttempt.objects.create(
+        username="consultant9", ip_address="10.0.0.8", user_agent="Mozilla/5.0", failures_since_start=3
+    )
+    client.force_login(admin_user)
+    index = client.get("/admin/").content.decode()
+    for name in ("账号与权限", "登录锁定", "登录记录", "登录失败记录"):
+        assert name in index
+    assert "模型名称" in index  # the hidden header row, read by screen readers
+    assert "/admin/axes/" not in index  # django-axes' own English pages are not registered
+    assert english_words(index) - {admin_user.username} == set()
+    listing = client.get("/admin/accounts/loginlock/").content.decode()
+    for text in ("consultant9", "IP 地址", "还可尝试 2 次"):
+        assert text in listing
+    assert "consultant9：连续登录失败 3 次" in listing  # the row's own name (the checkbox's label)
+    assert english_words(listing) - {"consultant9", "Mozilla", admin_user.username} == set()
+
+
+@pytest.mark.django_db
+def test_an_administrator_unlocks_a_locked_username_and_it_is_audited(client, admin_user, consultant):
+    AccessAttempt.objects.create(username=consultant.username, ip_address="10.0.0.8", failures_since_start=5)
+    AccessAttempt.objects.create(username="nobody", ip_address="10.0.0.9", failures_since_start=1)
+    client.force_login(admin_user)
+    assert "已锁定" in client.get("/admin/accounts/loginlock/").content.decode()
+    locked = LoginLock.objects.get(username=consultant.username)
+    response = client.post(
+        "/admin/accounts/loginlock/", {"action": "unlock", "_selected_action": [locked.pk]}, follow=True
+    )
+    assert "已解除 1 个用户名的登录锁定" in response.content.decode()
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["nobody"]
+    row = AuditLog.objects.get(summary=f"解除用户名 {consultant.username} 的登录锁定")
+    assert (row.actor_id, row.target_type, row.target_id) == (admin_user.pk, "accounts.user", str(consultant.pk))
