@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_filters",
-    "axes",
+    "crm.accounts.apps.AxesConfig",  # django-axes, named in Chinese
     "crm.core",
     "crm.accounts",
     "crm.projects",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
 
 from crm.accounts.models import LoginLock
@@ -21,6 +22,7 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 # Latin words a Chinese office reads as they are (the tour's allow-list, ../shared/tools/tour.py).
 ALLOWED = {"VIP", "EXCEL", "ESTATECRM", "API", "PDF", "WECHAT", "ID", "HTTP", "URL", "SMS", "TOTP", "XLSX", "CSV"}
 ALLOWED |= {"XLS", "UTF", "GET", "POST", "ACCEPT", "SHA"}  # request parts named as the protocol names them
+ALLOWED |= {"CONTROL", "COMMAND"}  # keys, as printed on the keyboard (Django's multi-select help)
 
 
 def po_entries(path: Path) -> dict[str, str]:
@@ -108,3 +110,30 @@ def test_an_administrator_unlocks_a_locked_username_and_it_is_audited(client, ad
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["nobody"]
     row = AuditLog.objects.get(summary=f"解除用户名 {consultant.username} 的登录锁定")
     assert (row.actor_id, row.target_type, row.target_id) == (admin_user.pk, "accounts.user", str(consultant.pk))
+
+
+@pytest.mark.django_db
+def test_the_role_and_staff_editors_name_every_permission_in_chinese(client, admin_user):
+    client.force_login(admin_user)
+    group_form = client.get("/admin/auth/group/add/").content.decode()
+    assert "登录防护 | 登录尝试 | 查看登录尝试" in group_form  # Django stores "Can view access attempt"
+    assert english_words(group_form) - {admin_user.username} == set()
+    user_form = client.get("/admin/accounts/user/add/").content.decode()
+    assert "创建员工账号后" in user_form
+    assert english_words(user_form) - {admin_user.username} == set()
+    staff_form = client.get(f"/admin/accounts/user/{admin_user.pk}/change/").content.decode()
+    assert "账号与权限 | 员工 | 修改员工" in staff_form
+    assert english_words(staff_form) - {admin_user.username} == set()
+
+
+def test_every_model_of_ours_has_a_chinese_name():
+    """Django names a model without verbose_name from its class ("flag event"): the admin,
+    the permission pickers and the audit log would show that."""
+    english = {
+        model._meta.label: str(name)
+        for model in apps.get_models()
+        if model.__module__.startswith("crm.")
+        for name in (model._meta.verbose_name, model._meta.verbose_name_plural)
+        if re.search(r"[A-Za-z]{3,}", str(name))
+    }
+    assert english == {}

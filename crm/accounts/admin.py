@@ -3,10 +3,11 @@ from typing import Any
 from axes import admin as axes_admin
 from axes.conf import settings as axes_settings
 from axes.utils import reset as reset_login_failures
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
 from django.http import HttpRequest
@@ -19,9 +20,40 @@ from crm.core import audit
 # The access before an admin save, keyed by the request, for the audit row after it.
 _BEFORE = "_access_before"
 
+PERMISSION_ACTIONS = {"add": "增加", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as the role and staff editors list it: "客户信息 | 客户 | 查看客户".
+    Django stores the four default permissions' names in English ("Can view 客户")
+    whatever the language, so their action is named from the codename here."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    model_name = str(model._meta.verbose_name) if model is not None else content_type.model
+    try:
+        app = str(django_apps.get_app_config(content_type.app_label).verbose_name)
+    except LookupError:  # a content type left by an app no longer installed
+        app = content_type.app_label
+    action, _, model_code = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model is not None and model_code == model._meta.model_name:
+        return f"{app} | {model_name} | {PERMISSION_ACTIONS[action]}{model_name}"
+    return f"{app} | {model_name} | {permission.name}"
+
+
+class PermissionsInChinese:
+    """Admin mixin: the permission pickers list permissions by ``permission_label``."""
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any) -> Any:
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["queryset"] = Permission.objects.select_related("content_type")
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        if db_field.name in ("permissions", "user_permissions") and field is not None:
+            field.label_from_instance = permission_label
+        return field
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin[User]):
+class UserAdmin(PermissionsInChinese, BaseUserAdmin[User]):
     """Staff accounts; every change of roles, permissions, projects or status is audited
     (权限变更, crm.accounts.services.record_access_change)."""
 
@@ -68,7 +100,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(PermissionsInChinese, BaseGroupAdmin):
     """Roles are groups: a change of a group's permissions is audited (权限变更)."""
 
     def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:

@@ -676,6 +676,7 @@ class FlagEvent(models.Model):
 
     class Meta:
         ordering = ("at", "id")
+        verbose_name = verbose_name_plural = "督查标记经过"
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.at:%Y-%m-%d %H:%M}"
