@@ -181,3 +181,20 @@ def test_every_admin_list_and_add_page_is_in_chinese(client, admin_user, consult
                     english[url] = words
     assert pages > 70
     assert english == {}
+
+
+@pytest.mark.django_db
+def test_staff_who_may_only_view_the_locks_cannot_unlock(client, director):
+    from django.contrib.auth.models import Permission
+
+    AccessAttempt.objects.create(username="consultant9", ip_address="10.0.0.8", failures_since_start=5)
+    director.is_staff = True
+    director.save(update_fields=["is_staff"])
+    director.user_permissions.add(Permission.objects.get(codename="view_loginlock"))
+    client.force_login(director)
+    page = client.get("/admin/accounts/loginlock/").content.decode()
+    assert "consultant9" in page
+    assert "解除所选用户名的登录锁定" not in page
+    locked = LoginLock.objects.get()
+    client.post("/admin/accounts/loginlock/", {"action": "unlock", "_selected_action": [locked.pk]})
+    assert AccessAttempt.objects.filter(username="consultant9").exists()

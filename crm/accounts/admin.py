@@ -135,7 +135,8 @@ class LoginLockAdmin(axes_admin.AccessAttemptAdmin):  # type: ignore[misc]  # dj
         left = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
         return f"还可尝试 {left} 次" if left > 0 else "已锁定"
 
-    @admin.action(description="解除所选用户名的登录锁定（失败次数清零）")
+    # Unlocking deletes the username's attempt rows: offered to who may delete them.
+    @admin.action(description="解除所选用户名的登录锁定（失败次数清零）", permissions=["delete"])
     def unlock(self, request: HttpRequest, queryset: QuerySet[LoginLock]) -> None:
         usernames = sorted(set(queryset.values_list("username", flat=True)))
         for username in usernames:
