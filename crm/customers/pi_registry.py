@@ -493,6 +493,31 @@ REGISTRY: tuple[PIField, ...] = (
         STAFF_LIFE,
         ADMINS,
     ),
+    # django-axes' rows, shown through these proxies (crm.accounts.models.LoginLock…)
+    *_entries(
+        "accounts.LoginLock",
+        "username ip_address user_agent http_accept get_data post_data",
+        Category.LOG,
+        "登录防护：按用户名计连续登录失败次数并锁定（不含密码）",
+        "登录成功、冷却期满或管理员解除锁定时删除",
+        ADMINS,
+    ),
+    *_entries(
+        "accounts.LoginRecord",
+        "username ip_address user_agent http_accept",
+        Category.LOG,
+        "登录记录（安全审查）",
+        "保留至管理员清理（manage.py axes_reset_logs --age 天数）；尚无自动清理",
+        ADMINS,
+    ),
+    *_entries(
+        "accounts.LoginFailure",
+        "username ip_address user_agent http_accept",
+        Category.LOG,
+        "登录失败记录（安全审查）",
+        "保留至管理员清理（manage.py axes_reset_failure_logs --age 天数）；尚无自动清理",
+        ADMINS,
+    ),
     *_entries(
         "core.Notification",
         "title text",
@@ -522,6 +547,9 @@ NON_PI: dict[str, frozenset[str]] = {
     "accounts.Company": frozenset({"name", "sms_signature", "created_at"}),
     "accounts.Department": frozenset({"company", "name"}),
     "accounts.Team": frozenset({"department", "name", "leader"}),
+    "accounts.LoginLock": frozenset({"attempt_time", "failures_since_start", "path_info"}),
+    "accounts.LoginRecord": frozenset({"attempt_time", "logout_time", "path_info", "session_hash"}),
+    "accounts.LoginFailure": frozenset({"attempt_time", "locked_out", "path_info"}),
     "accounts.User": frozenset(
         {
             "is_superuser",
